@@ -1,0 +1,38 @@
+# TASDsim top-level commands. `make demo` and `make test` each set up a fresh Debian 12 machine
+# (missing packages, real model data), configure, build and then do their job.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?=
+DEMO_OUT ?= out/demo
+
+.PHONY: all deps build demo test bench clean format
+
+all: build
+
+deps:
+	@scripts/install_deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS)
+
+# Always re-run the build: a failed build must never leave old binaries to be tested.
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+demo: build
+	rm -rf $(DEMO_OUT)
+	mkdir -p $(dir $(DEMO_OUT))
+	$(BUILD_DIR)/sim/tasdsim decompose --series 2:8+1:8 examples/tensors/pruned_fc_70.npy --out $(DEMO_OUT)
+
+test: build
+	cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --no-tests=error $(CTEST_FLAGS)
+
+bench: build
+	/usr/bin/python3 scripts/bench.py --build $(BUILD_DIR)
+
+format:
+	find sw sim hw tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

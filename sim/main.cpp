@@ -1,0 +1,40 @@
+// tasdsim: command-line entry point. Parsing and dispatch only; the work lives in sw/ and hw/.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/Commands.h"
+#include "sw/common/Error.h"
+
+namespace {
+constexpr int kExitUserError = 2;
+constexpr int kExitInternalError = 3;
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"TASDsim: TASD decomposition and structured-sparse accelerator simulation", "tasdsim"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tasdsim 0.1.0");
+  tasdsim::cli::addDecomposeCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "tasdsim: error: " << e.what() << " (see tasdsim --help)\n";
+    return kExitUserError;
+  } catch (const tasdsim::UserError& e) {
+    std::cerr << "tasdsim: error: " << e.what() << '\n';
+    return kExitUserError;
+  } catch (const std::exception& e) {
+    std::cerr << "tasdsim: internal error: " << e.what() << '\n';
+    return kExitInternalError;
+  }
+  return 0;
+}

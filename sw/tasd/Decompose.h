@@ -1,0 +1,48 @@
+#pragma once
+// Greedy TASD decomposition (SPEC section 1). R0 = A; for term i, in every m_i-block of R_{i-1}
+// keep the n_i entries of largest magnitude (ties: lower index first; exact zeros are never
+// kept) as T_i, and R_i = R_{i-1} - T_i. Entries move from the residual into a term, so
+// sum(T_i) + R = A holds exactly in any arithmetic. For BF16 storage A is first rounded to bf16
+// and the identity holds for bf16(A). Magnitude order is that of |x| with NaN above +Inf.
+#include <vector>
+
+#include "sw/tasd/CompressedTerm.h"
+#include "sw/tasd/DType.h"
+#include "sw/tasd/Matrix.h"
+#include "sw/tasd/Metrics.h"
+#include "sw/tasd/Series.h"
+
+namespace tasdsim::tasd {
+
+// For the dense series there are no terms: the approximation is A itself and R is zero.
+template <typename T>
+struct Decomposition {
+  bool dense = false;
+  std::vector<CompressedTerm> terms;
+  Matrix<T> residual;                  // the dropped part R
+  TensorStats original;                // statistics of A (bf16(A) for BF16)
+  std::vector<TensorStats> termStats;  // statistics of each T_i
+  TensorStats residualStats;           // statistics of R
+
+  // Quality of the first k terms (k = number of terms for the whole series).
+  Quality qualityAfter(size_t k) const;
+  Quality quality() const { return qualityAfter(terms.size()); }
+};
+
+// storage: F32 or BF16.
+Decomposition<float> decompose(const MatrixF& a, const Series& series, DType storage = DType::F32);
+Decomposition<int8_t> decompose(const MatrixI8& a, const Series& series);
+// The same into an existing result whose buffers are reused when the shapes match: the form
+// for decomposing many tensors of one shape (no allocation, page faults or zero-fill).
+void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse);
+void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse);
+
+// Sum of the dense forms of terms (each rows x cols); the TASD approximation of A.
+MatrixF reconstructF(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols);
+MatrixI8 reconstructI8(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols);
+
+// Only the approximation sum(T_i), without building compressed terms: the fast path used by
+// executors that replace a tensor by its TASD approximation. Returns the kept statistics.
+TensorStats approximateInPlace(float* data, size_t rows, size_t cols, const Series& series);
+
+}  // namespace tasdsim::tasd

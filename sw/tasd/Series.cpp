@@ -1,0 +1,115 @@
+#include "sw/tasd/Series.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "sw/common/Error.h"
+
+namespace tasdsim::tasd {
+
+Series Series::parse(std::string_view text) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  text = trim(text);
+  if (text == "dense") return Series::dense();
+  if (text.empty()) throw UserError("series '': empty; expected e.g. 4:8+1:8 or dense");
+  Series s;
+  size_t start = 0;
+  while (true) {
+    const size_t plus = text.find('+', start);
+    const std::string_view part = trim(text.substr(start, plus == std::string_view::npos ? plus : plus - start));
+    if (part.empty()) {
+      throw UserError(fmt::format("series '{}': empty term; expected patterns joined by '+', e.g. 4:8+1:8", text));
+    }
+    try {
+      s.terms.push_back(NMPattern::parse(part));
+    } catch (const UserError& e) {
+      throw UserError(fmt::format("series '{}': {}", text, e.what()));
+    }
+    if (plus == std::string_view::npos) break;
+    start = plus + 1;
+  }
+  return s;
+}
+
+std::string Series::str() const {
+  if (terms.empty()) return "dense";
+  std::string out;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (i) out += '+';
+    out += terms[i].str();
+  }
+  return out;
+}
+
+double Series::computeFraction() const {
+  if (terms.empty()) return 1.0;
+  double f = 0;
+  for (const NMPattern& p : terms) f += p.fraction();
+  return f;
+}
+
+bool Series::sameBlockSize() const {
+  return std::all_of(terms.begin(), terms.end(), [&](const NMPattern& p) { return p.m == terms.front().m; });
+}
+
+uint32_t Series::maxBlockSize() const {
+  uint32_t m = 0;
+  for (const NMPattern& p : terms) m = std::max(m, p.m);
+  return m;
+}
+
+namespace {
+
+// Canonical form: within each maximal run of equal-m terms, n in non-increasing order. Two
+// series with equal canonical forms select the same entries.
+Series canonical(Series s) {
+  size_t i = 0;
+  while (i < s.terms.size()) {
+    size_t j = i;
+    while (j < s.terms.size() && s.terms[j].m == s.terms[i].m) ++j;
+    std::sort(s.terms.begin() + static_cast<long>(i), s.terms.begin() + static_cast<long>(j),
+              [](const NMPattern& a, const NMPattern& b) { return a.n > b.n; });
+    i = j;
+  }
+  return s;
+}
+
+void extend(const std::vector<NMPattern>& supported, size_t maxTerms, Series& current,
+            std::set<std::string>& seen, std::vector<Series>& out) {
+  // A series costing as much as dense or more is never worth running: dense stands for it.
+  if (!current.terms.empty() && current.computeFraction() < 1.0) {
+    Series c = canonical(current);
+    if (seen.insert(c.str()).second) out.push_back(c);
+  }
+  if (current.terms.size() == maxTerms) return;
+  for (const NMPattern& p : supported) {
+    current.terms.push_back(p);
+    extend(supported, maxTerms, current, seen, out);
+    current.terms.pop_back();
+  }
+}
+
+}  // namespace
+
+std::vector<Series> enumerateSeries(const std::vector<NMPattern>& supported, size_t maxTerms,
+                                    bool includeDense) {
+  std::vector<Series> out;
+  std::set<std::string> seen;
+  Series current;
+  extend(supported, maxTerms, current, seen, out);
+  if (includeDense && !seen.count("dense")) out.push_back(Series::dense());
+  std::stable_sort(out.begin(), out.end(), [](const Series& a, const Series& b) {
+    if (a.computeFraction() != b.computeFraction()) return a.computeFraction() < b.computeFraction();
+    if (a.order() != b.order()) return a.order() < b.order();
+    return a.str() < b.str();
+  });
+  return out;
+}
+
+}  // namespace tasdsim::tasd
