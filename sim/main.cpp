@@ -1,5 +1,6 @@
 // tasdsim: command-line entry point. Parsing and dispatch only; the work lives in sw/ and hw/.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -13,11 +14,18 @@ constexpr int kExitUserError = 2;
 constexpr int kExitInternalError = 3;
 }  // namespace
 
+// libsystemc defines main() and references sc_main(); tasdsim has its own main and starts the
+// SystemC kernel itself (sw/runtime/Simulation), so this entry is never called.
+extern "C" int sc_main(int, char**) { return kExitInternalError; }
+
 int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  int exitCode = 0;
   CLI::App app{"TASDsim: TASD decomposition and structured-sparse accelerator simulation", "tasdsim"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tasdsim 0.1.0");
   tasdsim::cli::addDecomposeCommand(app);
+  tasdsim::cli::addRunCommand(app, exitCode);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -36,5 +44,5 @@ int main(int argc, char** argv) {
     std::cerr << "tasdsim: internal error: " << e.what() << '\n';
     return kExitInternalError;
   }
-  return 0;
+  return exitCode;
 }

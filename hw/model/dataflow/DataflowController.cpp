@@ -1,0 +1,325 @@
+#include "hw/model/dataflow/DataflowController.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace tasdsim::hw {
+
+using isa::Opcode;
+
+const char* errorCodeName(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::None: return "none";
+    case ErrorCode::IllegalInstruction: return "illegal_instruction";
+    case ErrorCode::IllegalForConfig: return "illegal_for_config";
+    case ErrorCode::OperandError: return "operand_error";
+    case ErrorCode::BusError: return "bus_error";
+    case ErrorCode::MissingEnd: return "missing_end";
+  }
+  return "?";
+}
+
+DataflowController::DataflowController(sc_core::sc_module_name name, const AcceleratorParams& params,
+                                       StatsRegistry& stats)
+    : sc_module(name), params_(params), stats_(stats) {
+  for (Opcode op : {Opcode::CfgLayer, Opcode::CfgTerm, Opcode::CfgAddr, Opcode::CfgConv, Opcode::CfgTasd,
+                    Opcode::LoadS, Opcode::LoadD, Opcode::LoadC, Opcode::Tasd, Opcode::Stream, Opcode::StoreC,
+                    Opcode::Barrier, Opcode::End}) {
+    std::string mnemonic = isa::specOf(op).mnemonic;
+    for (char& ch : mnemonic) ch = static_cast<char>(std::tolower(ch));
+    instructionCounters_[op] = &stats_.add(std::string(this->name()) + ".instructions." + mnemonic, "instructions",
+                                           "instructions executed, by opcode");
+  }
+  auto buffer = [&](const char* which, const char* access) {
+    return &stats_.add(fmt::format("{}.{}_buffer.{}_bytes", this->name(), which, access), "bytes",
+                       fmt::format("bytes {} the {} buffer", std::string(access) == "read" ? "read from" : "written to",
+                                   which));
+  };
+  bufferStats_ = BufferStats{buffer("s", "read"),   buffer("s", "write"),   buffer("d", "read"),
+                             buffer("d", "write"),  buffer("acc", "read"),  buffer("acc", "write")};
+}
+
+void DataflowController::beginProgram() {
+  status_ = CompletionInfo{};
+  for (auto& s : s_) s.clear();
+  for (auto& d : d_) d.loaded = false;
+  for (auto& a : acc_) a.valid = false;
+}
+
+void DataflowController::raise(ErrorCode code, uint64_t pc, const std::string& detail) {
+  if (status_.error != ErrorCode::None) return;  // keep the first error
+  status_.error = code;
+  status_.errorPc = pc;
+  status_.detail = detail;
+  ev_progress_.notify(sc_core::SC_ZERO_TIME);
+}
+
+bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
+  const auto& f = in.field;
+  auto fail = [&](ErrorCode code, const std::string& why) {
+    raise(code, pc, fmt::format("{}: {}", isa::disassemble(in), why));
+    return false;
+  };
+  switch (in.opcode) {
+    case Opcode::CfgLayer: {
+      namespace c = isa::cfg_layer;
+      if (f[c::M] == 0 || f[c::N] == 0 || f[c::K] == 0) return fail(ErrorCode::OperandError, "zero GEMM dimension");
+      if (f[c::DType] > static_cast<uint64_t>(tasd::DType::I8)) return fail(ErrorCode::IllegalInstruction, "bad dtype");
+      if (f[c::Terms] > params_.maxTerms) {
+        return fail(ErrorCode::IllegalForConfig, fmt::format("series of {} terms; this engine runs at most {}",
+                                                             f[c::Terms], params_.maxTerms));
+      }
+      const auto source = static_cast<isa::SSource>(f[c::SSource]);
+      if (source == isa::SSource::OnTheFly && (params_.tasd.count == 0 || !params_.tasdExtension)) {
+        return fail(ErrorCode::IllegalForConfig, "on-the-fly TASD needs TASD units");
+      }
+      if (source == isa::SSource::OnTheFly && f[c::Terms] == 0) {
+        return fail(ErrorCode::OperandError, "on-the-fly TASD with no terms");
+      }
+      layer_ = LayerState{};
+      layer_.configured = true;
+      layer_.m = static_cast<uint32_t>(f[c::M]);
+      layer_.n = static_cast<uint32_t>(f[c::N]);
+      layer_.k = static_cast<uint32_t>(f[c::K]);
+      layer_.dtype = static_cast<tasd::DType>(f[c::DType]);
+      layer_.source = source;
+      layer_.terms = static_cast<uint32_t>(f[c::Terms]);
+      layer_.s.conv = f[c::SConv] != 0;
+      layer_.d.conv = f[c::DConv] != 0;
+      return true;
+    }
+    case Opcode::CfgTerm: {
+      namespace c = isa::cfg_term;
+      const uint32_t index = static_cast<uint32_t>(f[c::Index]);
+      const uint32_t n = static_cast<uint32_t>(f[c::N]), m = static_cast<uint32_t>(f[c::M]);
+      if (!tasd::isPowerOfTwo(m) || m < tasd::NMPattern::kMinM || m > tasd::NMPattern::kMaxM || n < 1 || n > m) {
+        return fail(ErrorCode::IllegalInstruction, fmt::format("pattern {}:{} is not a valid N:M pattern", n, m));
+      }
+      const tasd::NMPattern p{n, m};
+      if (!params_.pe.supports(p)) {
+        return fail(ErrorCode::IllegalForConfig, fmt::format("pattern {} is not supported by this PE array", p.str()));
+      }
+      if (!layer_.configured || index >= layer_.terms) {
+        return fail(ErrorCode::OperandError, "term index beyond the layer's term count");
+      }
+      layer_.term[index] = TermConfig{true, p, f[c::ValuesAddr], f[c::MetaAddr]};
+      return true;
+    }
+    case Opcode::CfgAddr: {
+      namespace c = isa::cfg_addr;
+      if (f[c::Operand] > 2) return fail(ErrorCode::IllegalInstruction, "operand code must be 0 (S), 1 (D) or 2 (C)");
+      OperandConfig& o = f[c::Operand] == 0 ? layer_.s : f[c::Operand] == 1 ? layer_.d : layer_.c;
+      o.configured = true;
+      o.base = f[c::Base];
+      o.rowStride = f[c::Stride];
+      return true;
+    }
+    case Opcode::CfgConv: {
+      namespace c = isa::cfg_conv;
+      OperandConfig& o = f[c::Operand] == 0 ? layer_.s : layer_.d;
+      tasd::ConvGeometry g;
+      g.inH = f[c::InH];
+      g.inW = f[c::InW];
+      g.channels = f[c::Channels];
+      g.kh = f[c::Kh];
+      g.kw = f[c::Kw];
+      g.strideH = f[c::StrideH];
+      g.strideW = f[c::StrideW];
+      g.padTop = f[c::PadTop];
+      g.padLeft = f[c::PadLeft];
+      g.padBottom = f[c::PadBottom];
+      g.padRight = f[c::PadRight];
+      g.dilationH = f[c::DilationH];
+      g.dilationW = f[c::DilationW];
+      const uint64_t batch = f[c::Batch];
+      if (g.inH == 0 || g.inW == 0 || g.channels == 0 || g.kh == 0 || g.kw == 0 || g.strideH == 0 ||
+          g.strideW == 0 || g.dilationH == 0 || g.dilationW == 0 || batch == 0 ||
+          g.inH + g.padTop + g.padBottom < g.dilationH * (g.kh - 1) + 1 ||
+          g.inW + g.padLeft + g.padRight < g.dilationW * (g.kw - 1) + 1) {
+        return fail(ErrorCode::OperandError, "inconsistent convolution geometry");
+      }
+      o.conv = true;
+      o.geometry = g;
+      o.batch = static_cast<uint32_t>(batch);
+      return true;
+    }
+    case Opcode::CfgTasd: {
+      const uint32_t bits = static_cast<uint32_t>(f[isa::cfg_tasd::TauBits]);
+      std::memcpy(&layer_.tau, &bits, sizeof bits);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+bool DataflowController::admissible(const isa::Instruction& in, uint64_t pc) {
+  const auto& f = in.field;
+  auto fail = [&](ErrorCode code, const std::string& why) {
+    raise(code, pc, fmt::format("{}: {}", isa::disassemble(in), why));
+    return false;
+  };
+  const bool needsLayer = in.opcode == Opcode::LoadS || in.opcode == Opcode::LoadD || in.opcode == Opcode::LoadC ||
+                          in.opcode == Opcode::Tasd || in.opcode == Opcode::Stream || in.opcode == Opcode::StoreC;
+  if (needsLayer && !layer_.configured) return fail(ErrorCode::OperandError, "no CFG_LAYER before it");
+  switch (in.opcode) {
+    case Opcode::Tasd:
+      if (params_.tasd.count == 0 || !params_.tasdExtension) {
+        return fail(ErrorCode::IllegalForConfig, "this engine has no TASD units");
+      }
+      if (layer_.source != isa::SSource::OnTheFly) return fail(ErrorCode::OperandError, "layer is not on-the-fly TASD");
+      return true;
+    case Opcode::Stream: {
+      namespace c = isa::stream;
+      const uint64_t count = f[c::TermCount], first = f[c::FirstTerm];
+      if (count > 1 && !params_.tasdExtension) {
+        return fail(ErrorCode::IllegalForConfig, "streaming several terms needs the TASD extension");
+      }
+      if (count > 0 && first + count > layer_.terms) return fail(ErrorCode::OperandError, "term beyond the series");
+      return true;
+    }
+    case Opcode::LoadS: {
+      namespace c = isa::load_s;
+      if (!f[c::Dense] && f[c::Term] >= layer_.terms) return fail(ErrorCode::OperandError, "term beyond the series");
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
+Op DataflowController::makeOp(const isa::Instruction& in, uint64_t pc) const {
+  Op op;
+  op.instruction = in;
+  op.pc = pc;
+  const auto& f = in.field;
+  auto sRes = [](uint64_t slot) { return slot ? Resource::S1 : Resource::S0; };
+  auto dRes = [](uint64_t slot) { return slot ? Resource::D1 : Resource::D0; };
+  auto aRes = [](uint64_t slot) { return slot ? Resource::Acc1 : Resource::Acc0; };
+  switch (in.opcode) {
+    case Opcode::LoadS:
+      op.unit = UnitKind::Load;
+      op.writes = {sRes(f[isa::load_s::Slot])};
+      break;
+    case Opcode::LoadD:
+      op.unit = UnitKind::Load;
+      op.writes = {dRes(f[isa::load_d::Slot])};
+      break;
+    case Opcode::LoadC:
+      op.unit = UnitKind::Load;
+      op.writes = {aRes(f[isa::load_c::Slot])};
+      break;
+    case Opcode::Tasd:
+      op.unit = UnitKind::Tasd;
+      op.reads = {sRes(f[isa::tasd_op::Slot])};
+      op.writes = {sRes(f[isa::tasd_op::Slot])};
+      break;
+    case Opcode::Stream:
+      op.unit = UnitKind::Compute;
+      op.reads = {sRes(f[isa::stream::SSlot]), dRes(f[isa::stream::DSlot])};
+      op.writes = {aRes(f[isa::stream::AccSlot])};
+      break;
+    case Opcode::StoreC:
+      op.unit = UnitKind::Store;
+      op.reads = {aRes(f[isa::store_c::Slot])};
+      break;
+    default:
+      break;
+  }
+  for (Resource r : op.reads) op.needWritesDone.emplace_back(r, writesIssued_[static_cast<size_t>(r)]);
+  for (Resource r : op.writes) {
+    op.needWritesDone.emplace_back(r, writesIssued_[static_cast<size_t>(r)]);
+    op.needReadsDone.emplace_back(r, readsIssued_[static_cast<size_t>(r)]);
+  }
+  return op;
+}
+
+bool DataflowController::dispatch(const isa::Instruction& in, uint64_t pc) {
+  if (failed()) return false;
+  ++*instructionCounters_[in.opcode];
+  switch (in.opcode) {
+    case Opcode::CfgLayer:
+    case Opcode::CfgTerm:
+    case Opcode::CfgAddr:
+    case Opcode::CfgConv:
+    case Opcode::CfgTasd:
+      drain();
+      return !failed() && configure(in, pc);
+    case Opcode::Barrier:
+    case Opcode::End:
+      drain();
+      return !failed();
+    default:
+      break;
+  }
+  if (!admissible(in, pc)) return false;
+  Op op = makeOp(in, pc);
+  auto& queue = queues_[static_cast<size_t>(op.unit)];
+  while (queue.size() >= params_.decoder.queueDepth && !failed()) sc_core::wait(ev_progress_);
+  if (failed()) return false;
+  for (Resource r : op.reads) ++readsIssued_[static_cast<size_t>(r)];
+  for (Resource r : op.writes) ++writesIssued_[static_cast<size_t>(r)];
+  queue.push_back(std::move(op));
+  ++issued_;
+  ev_progress_.notify(sc_core::SC_ZERO_TIME);
+  return true;
+}
+
+void DataflowController::drain() {
+  while (completed_ < issued_) sc_core::wait(ev_progress_);
+}
+
+bool DataflowController::ready(const Op& op, StallReason& reason) const {
+  for (const auto& [r, need] : op.needWritesDone) {
+    if (writesDone_[static_cast<size_t>(r)] < need) {
+      const bool acc = r == Resource::Acc0 || r == Resource::Acc1;
+      if (op.unit == UnitKind::Load) {
+        reason = StallReason::WaitBufferFree;
+      } else if (acc) {
+        reason = StallReason::WaitAccumulator;
+      } else {
+        reason = lastWriter_[static_cast<size_t>(r)] == UnitKind::Tasd ? StallReason::WaitTasdUnits
+                                                                        : StallReason::WaitOperands;
+      }
+      return false;
+    }
+  }
+  for (const auto& [r, need] : op.needReadsDone) {
+    if (readsDone_[static_cast<size_t>(r)] < need) {
+      const bool acc = r == Resource::Acc0 || r == Resource::Acc1;
+      reason = acc && op.unit == UnitKind::Compute ? StallReason::WaitAccumulator : StallReason::WaitBufferFree;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool DataflowController::next(UnitKind unit, Op& op, std::vector<Counter*>& stalls) {
+  auto& queue = queues_[static_cast<size_t>(unit)];
+  while (queue.empty()) sc_core::wait(ev_progress_);
+  op = queue.front();
+  queue.pop_front();
+  ev_progress_.notify(sc_core::SC_ZERO_TIME);  // queue space for the dispatcher
+  StallReason reason = StallReason::WaitOperands;
+  while (!failed() && !ready(op, reason)) {
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    sc_core::wait(ev_progress_);
+    const double cycles = (sc_core::sc_time_stamp() - start).to_seconds() * params_.clockGHz * 1e9;
+    Counter* c = stalls[static_cast<size_t>(reason)];
+    if (c) *c += static_cast<uint64_t>(cycles + 0.5);
+  }
+  return !failed();
+}
+
+void DataflowController::done(const Op& op) {
+  for (Resource r : op.reads) ++readsDone_[static_cast<size_t>(r)];
+  for (Resource r : op.writes) {
+    ++writesDone_[static_cast<size_t>(r)];
+    lastWriter_[static_cast<size_t>(r)] = op.unit;
+  }
+  ++completed_;
+  ev_progress_.notify(sc_core::SC_ZERO_TIME);
+}
+
+}  // namespace tasdsim::hw

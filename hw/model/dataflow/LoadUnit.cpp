@@ -1,0 +1,299 @@
+#include "hw/model/dataflow/LoadUnit.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "hw/model/dataflow/OperandLayout.h"
+#include "sw/common/Half.h"
+
+namespace tasdsim::hw {
+
+namespace {
+std::string statName(const sc_core::sc_module& m, const std::string& stat) { return std::string(m.name()) + "." + stat; }
+}  // namespace
+
+LoadUnit::LoadUnit(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats)
+    : sc_module(name),
+      ctrl_port("ctrl_port"),
+      dma_socket("dma_socket"),
+      params_(params),
+      busyCycles_(stats.add(statName(*this, "busy_cycles"), "cycles", "cycles with a load in flight")),
+      requests_(stats.add(statName(*this, "requests"), "requests", "memory read requests")),
+      dramS_(stats.add(statName(*this, "dram_bytes.s"), "bytes", "bytes read for the structured operand")),
+      dramD_(stats.add(statName(*this, "dram_bytes.d"), "bytes", "bytes read for the dense operand")),
+      dramC_(stats.add(statName(*this, "dram_bytes.c"), "bytes", "bytes of partial sums read")) {
+  stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
+  stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] =
+      &stats.add(statName(*this, "stall.wait_buffer_free"), "cycles", "waiting for a slot's previous users");
+  SC_HAS_PROCESS(LoadUnit);
+  SC_THREAD(run);
+}
+
+bool LoadUnit::fail(const Op& op, ErrorCode code, const std::string& why) {
+  ctrl_port->raise(code, op.pc, fmt::format("{}: {}", isa::disassemble(op.instruction), why));
+  return false;
+}
+
+void LoadUnit::run() {
+  Op op;
+  while (true) {
+    if (!ctrl_port->next(UnitKind::Load, op, stalls_)) {
+      ctrl_port->done(op);
+      continue;
+    }
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    DmaBatch dma(dma_socket);
+    uint64_t sramBytes = 0;
+    bool ok = false;
+    SramParams port = params_.buffers.s;
+    switch (op.instruction.opcode) {
+      case isa::Opcode::LoadS:
+        ok = op.instruction.field[isa::load_s::Dense] ? loadDenseS(op, dma, sramBytes)
+                                                      : loadStructured(op, dma, sramBytes);
+        break;
+      case isa::Opcode::LoadD:
+        port = params_.buffers.d;
+        ok = loadD(op, dma, sramBytes);
+        break;
+      default:
+        port = params_.buffers.acc;
+        ok = loadC(op, dma, sramBytes);
+        break;
+    }
+    if (ok) {
+      const sc_core::sc_time sram(std::ceil(static_cast<double>(sramBytes) / port.portBytesPerCycle()) *
+                                      params_.clockPeriodNs(),
+                                  sc_core::SC_NS);
+      sc_core::wait(std::max(dma.delay(), sram));
+      requests_ += dma.requests();
+      busyCycles_ += static_cast<uint64_t>(
+          std::llround((sc_core::sc_time_stamp() - start).to_seconds() * params_.clockGHz * 1e9));
+    }
+    ctrl_port->done(op);
+  }
+}
+
+bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
+  namespace f = isa::load_s;
+  const auto& in = op.instruction.field;
+  const LayerState& L = ctrl_port->layer();
+  const uint32_t t = static_cast<uint32_t>(in[f::Term]);
+  if (L.source != isa::SSource::Precomputed) return fail(op, ErrorCode::OperandError, "layer's S operand is not precomputed");
+  const TermConfig& tc = L.term[t];
+  if (!tc.configured) return fail(op, ErrorCode::OperandError, fmt::format("term {} not configured", t));
+  const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
+  const TileRange ks{static_cast<uint32_t>(in[f::K0]), static_cast<uint32_t>(in[f::KLen])};
+  const tasd::NMPattern p = tc.pattern;
+  const uint32_t bits = p.indexBits(), eb = L.elementBytes();
+  if (rows.length == 0 || ks.length == 0 || uint64_t{rows.begin} + rows.length > L.m ||
+      uint64_t{ks.begin} + ks.length > L.k) {
+    return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
+  }
+  if (ks.begin % p.m || (ks.end() != L.k && ks.length % p.m)) {
+    return fail(op, ErrorCode::OperandError, fmt::format("K range not aligned to blocks of {}", p.m));
+  }
+  const uint64_t b0 = ks.begin / p.m;
+  if ((b0 * p.n * bits) % 8) return fail(op, ErrorCode::OperandError, "K range does not start on a metadata byte");
+  const uint64_t rowBlocks = (uint64_t{L.k} + p.m - 1) / p.m;
+  const uint64_t valueRow = rowBlocks * p.n * eb, metaRow = (rowBlocks * p.n * bits + 7) / 8;
+  const uint64_t nb = (uint64_t{ks.length} + p.m - 1) / p.m;
+  const uint64_t valueBytes = nb * p.n * eb, metaBytes = (nb * p.n * bits + 7) / 8;
+  STile& s = ctrl_port->sSlot(static_cast<uint32_t>(in[f::Slot]));
+  if (s.rows != rows || s.ks != ks || s.denseLoaded) {
+    s.clear();
+    s.rows = rows;
+    s.ks = ks;
+  }
+  s.bytes += (valueBytes + metaBytes) * rows.length;
+  if (s.bytes > params_.buffers.s.slotBytes()) {
+    return fail(op, ErrorCode::OperandError,
+                fmt::format("tile needs {} bytes, S buffer slot holds {}", s.bytes, params_.buffers.s.slotBytes()));
+  }
+  const bool functional = params_.functional;
+  if (functional) {
+    if (s.terms.size() < L.terms) s.terms.resize(L.terms);
+    s.terms[t] = tasd::CompressedTerm(p, L.dtype, rows.length, ks.length);
+  }
+  for (uint32_t r = 0; r < rows.length; ++r) {
+    const uint64_t row = rows.begin + r;
+    uint8_t* v = functional ? s.terms[t].valueRow(r) : nullptr;
+    uint8_t* m = functional ? s.terms[t].metaRow(r) : nullptr;
+    if (!dma.read(tc.valuesAddr + row * valueRow + b0 * p.n * eb, v, valueBytes) ||
+        !dma.read(tc.metaAddr + row * metaRow + b0 * p.n * bits / 8, m, metaBytes)) {
+      return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+    }
+    if (functional && (nb * p.n * bits) % 8) {  // clear bits of the next blocks in the last byte
+      m[metaBytes - 1] &= static_cast<uint8_t>((1u << ((nb * p.n * bits) % 8)) - 1);
+    }
+  }
+  s.termLoaded[t] = true;
+  dramS_ += dma.bytes();
+  sramBytes = (valueBytes + metaBytes) * rows.length;
+  *ctrl_port->buffers().sWrite += sramBytes;
+  return true;
+}
+
+namespace {
+
+// Converts raw elements to the slot's value arrays.
+void toFloat(const uint8_t* raw, size_t count, tasd::DType dtype, std::vector<float>& out) {
+  out.resize(count);
+  if (dtype == tasd::DType::F32) {
+    std::memcpy(out.data(), raw, count * 4);
+  } else {
+    for (size_t i = 0; i < count; ++i) out[i] = bf16ToFloat(static_cast<uint16_t>(raw[2 * i] | (raw[2 * i + 1] << 8)));
+  }
+}
+
+}  // namespace
+
+bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
+  namespace f = isa::load_s;
+  const auto& in = op.instruction.field;
+  const LayerState& L = ctrl_port->layer();
+  if (L.source == isa::SSource::Precomputed && L.terms > 0) {
+    return fail(op, ErrorCode::OperandError, "dense S load in a layer with precomputed terms");
+  }
+  const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
+  const TileRange ks{static_cast<uint32_t>(in[f::K0]), static_cast<uint32_t>(in[f::KLen])};
+  if (uint64_t{rows.begin} + rows.length > L.m) return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
+  GatherPlan plan;
+  const std::string problem = planDenseTile(L.s, L.k, rows, ks, L.elementBytes(), plan);
+  if (!problem.empty()) return fail(op, ErrorCode::OperandError, problem);
+  const uint64_t tileBytes = uint64_t{rows.length} * ks.length * L.elementBytes();
+  const uint64_t need = L.s.conv ? std::max(tileBytes, plan.stagingBytes) : tileBytes;
+  if (need > params_.buffers.s.slotBytes()) {
+    return fail(op, ErrorCode::OperandError,
+                fmt::format("tile needs {} bytes, S buffer slot holds {}", need, params_.buffers.s.slotBytes()));
+  }
+  STile& s = ctrl_port->sSlot(static_cast<uint32_t>(in[f::Slot]));
+  s.clear();
+  s.rows = rows;
+  s.ks = ks;
+  s.bytes = need;
+  const bool functional = params_.functional;
+  if (functional) staging_.resize(plan.stagingBytes);
+  for (const MemoryRun& run : plan.runs) {
+    if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr, run.bytes)) {
+      return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+    }
+  }
+  if (functional) {
+    std::vector<uint8_t> tile(tileBytes);
+    assembleDenseTile(L.s, L.k, rows, ks, L.elementBytes(), plan, staging_.data(), tile.data());
+    if (L.dtype == tasd::DType::I8) {
+      s.denseI8.assign(reinterpret_cast<const int8_t*>(tile.data()),
+                       reinterpret_cast<const int8_t*>(tile.data()) + tile.size());
+    } else {
+      toFloat(tile.data(), uint64_t{rows.length} * ks.length, L.dtype, s.denseF);
+    }
+  }
+  s.denseLoaded = true;
+  dramS_ += dma.bytes();
+  sramBytes = plan.stagingBytes;
+  *ctrl_port->buffers().sWrite += sramBytes;
+  return true;
+}
+
+bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
+  namespace f = isa::load_d;
+  const auto& in = op.instruction.field;
+  const LayerState& L = ctrl_port->layer();
+  const TileRange cols{static_cast<uint32_t>(in[f::J0]), static_cast<uint32_t>(in[f::JLen])};
+  const TileRange ks{static_cast<uint32_t>(in[f::K0]), static_cast<uint32_t>(in[f::KLen])};
+  if (uint64_t{cols.begin} + cols.length > L.n) return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
+  GatherPlan plan;
+  const std::string problem = planDenseTile(L.d, L.k, cols, ks, L.elementBytes(), plan);
+  if (!problem.empty()) return fail(op, ErrorCode::OperandError, problem);
+  const uint64_t tileBytes = uint64_t{cols.length} * ks.length * L.elementBytes();
+  const uint64_t need = L.d.conv ? std::max(tileBytes, plan.stagingBytes) : tileBytes;
+  if (need > params_.buffers.d.slotBytes()) {
+    return fail(op, ErrorCode::OperandError,
+                fmt::format("tile needs {} bytes, D buffer slot holds {}", need, params_.buffers.d.slotBytes()));
+  }
+  DTile& d = ctrl_port->dSlot(static_cast<uint32_t>(in[f::Slot]));
+  d.cols = cols;
+  d.ks = ks;
+  d.bytes = need;
+  const bool functional = params_.functional;
+  if (functional) staging_.resize(plan.stagingBytes);
+  for (const MemoryRun& run : plan.runs) {
+    if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr, run.bytes)) {
+      return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+    }
+  }
+  if (functional) {
+    std::vector<uint8_t> tile(tileBytes);
+    assembleDenseTile(L.d, L.k, cols, ks, L.elementBytes(), plan, staging_.data(), tile.data());
+    // Stored K-major (klen x cols) so that the PE array reads a contiguous row per K index.
+    const size_t nc = cols.length, nk = ks.length;
+    if (L.dtype == tasd::DType::I8) {
+      d.kMajorI.resize(nc * nk);
+      const auto* v = reinterpret_cast<const int8_t*>(tile.data());
+      for (size_t j = 0; j < nc; ++j)
+        for (size_t k = 0; k < nk; ++k) d.kMajorI[k * nc + j] = v[j * nk + k];
+    } else {
+      std::vector<float> rowMajor;
+      toFloat(tile.data(), nc * nk, L.dtype, rowMajor);
+      d.kMajorF.resize(nc * nk);
+      for (size_t j = 0; j < nc; ++j)
+        for (size_t k = 0; k < nk; ++k) d.kMajorF[k * nc + j] = rowMajor[j * nk + k];
+    }
+  }
+  d.loaded = true;
+  dramD_ += dma.bytes();
+  sramBytes = plan.stagingBytes;
+  *ctrl_port->buffers().dWrite += sramBytes;
+  return true;
+}
+
+bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
+  namespace f = isa::load_c;
+  const auto& in = op.instruction.field;
+  const LayerState& L = ctrl_port->layer();
+  const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
+  const TileRange cols{static_cast<uint32_t>(in[f::J0]), static_cast<uint32_t>(in[f::JLen])};
+  if (!L.c.configured) return fail(op, ErrorCode::OperandError, "C operand address not configured");
+  if (rows.length == 0 || cols.length == 0 || uint64_t{rows.begin} + rows.length > L.m ||
+      uint64_t{cols.begin} + cols.length > L.n) {
+    return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
+  }
+  const uint64_t bytes = uint64_t{rows.length} * cols.length * L.accBytes();
+  if (bytes > params_.buffers.acc.slotBytes()) {
+    return fail(op, ErrorCode::OperandError,
+                fmt::format("tile needs {} bytes, accumulator slot holds {}", bytes, params_.buffers.acc.slotBytes()));
+  }
+  AccTile& a = ctrl_port->accSlot(static_cast<uint32_t>(in[f::Slot]));
+  a.rows = rows;
+  a.cols = cols;
+  a.valid = true;
+  const bool functional = params_.functional;
+  const bool isInt = L.dtype == tasd::DType::I8;
+  if (functional) {
+    if (isInt) {
+      a.i.resize(uint64_t{rows.length} * cols.length);
+    } else {
+      a.f.resize(uint64_t{rows.length} * cols.length);
+    }
+  }
+  for (uint32_t r = 0; r < rows.length; ++r) {
+    uint8_t* dst = nullptr;
+    if (functional) {
+      dst = isInt ? reinterpret_cast<uint8_t*>(a.i.data() + uint64_t{r} * cols.length)
+                  : reinterpret_cast<uint8_t*>(a.f.data() + uint64_t{r} * cols.length);
+    }
+    const uint64_t addr = L.c.base + (uint64_t{rows.begin} + r) * L.c.rowStride + uint64_t{cols.begin} * L.accBytes();
+    if (!dma.read(addr, dst, uint64_t{cols.length} * L.accBytes())) {
+      return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+    }
+  }
+  dramC_ += dma.bytes();
+  sramBytes = bytes;
+  *ctrl_port->buffers().accWrite += bytes;
+  return true;
+}
+
+}  // namespace tasdsim::hw

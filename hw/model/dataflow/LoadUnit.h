@@ -1,0 +1,49 @@
+#pragma once
+// LoadUnit: the DMA that fills the buffer slots (LOAD_S, LOAD_D, LOAD_C).
+//
+// Ports: ctrl_port (UnitIf: its instructions and the buffer slots), dma_socket (TLM initiator
+// to memory). Timing: a tile's memory runs are issued as one batch (DRAM latency paid once,
+// bandwidth shared); the load takes the longer of that and the SRAM write time
+// (bytes / port width). Loads run ahead of compute as far as the scoreboard allows.
+// Assumptions: compressed terms are stored per row as in docs/formats.md, so a tile's K range
+// must start on a block whose metadata starts on a byte boundary; conv inputs are read once
+// per tile as the bounding box of the pixels the tile touches (OperandLayout.h).
+// Stats: load.busy_cycles, load.requests, load.dram_bytes.{s,d,c}, load.stall.<reason>; buffer
+// writes in the controller's buffer counters.
+#include <vector>
+
+#include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "hw/model/dataflow/Dma.h"
+#include "hw/model/dataflow/Interfaces.h"
+
+namespace tasdsim::hw {
+
+class LoadUnit : public sc_core::sc_module {
+ public:
+  sc_core::sc_port<UnitIf> ctrl_port;
+  tlm_utils::simple_initiator_socket<LoadUnit> dma_socket;
+
+  LoadUnit(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+
+ private:
+  void run();
+  // Each returns false after raising an error.
+  bool loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes);
+  bool loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes);
+  bool loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes);
+  bool loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes);
+  bool fail(const Op& op, ErrorCode code, const std::string& why);
+
+  const AcceleratorParams params_;
+  std::vector<uint8_t> staging_;
+  std::vector<Counter*> stalls_;
+  Counter& busyCycles_;
+  Counter& requests_;
+  Counter& dramS_;
+  Counter& dramD_;
+  Counter& dramC_;
+};
+
+}  // namespace tasdsim::hw

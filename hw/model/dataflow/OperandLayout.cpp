@@ -1,0 +1,139 @@
+#include "hw/model/dataflow/OperandLayout.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace tasdsim::hw {
+namespace {
+
+struct ConvIndex {
+  uint64_t ho, wo, perImage;
+};
+
+ConvIndex convIndex(const tasd::ConvGeometry& g) {
+  const uint64_t ho = g.outH(), wo = g.outW();
+  return {ho, wo, ho * wo};
+}
+
+}  // namespace
+
+uint64_t operandRows(const OperandConfig& op, uint64_t matrixRows) {
+  if (!op.conv) return matrixRows;
+  return convIndex(op.geometry).perImage * op.batch;
+}
+
+std::string planDenseTile(const OperandConfig& op, uint32_t k, TileRange rows, TileRange ks, uint32_t eb,
+                          GatherPlan& plan) {
+  plan = GatherPlan{};
+  if (!op.configured && !op.conv) return "operand address not configured";
+  if (ks.length == 0 || rows.length == 0) return "empty tile";
+  if (uint64_t{ks.begin} + ks.length > k) return fmt::format("K range [{}, {}) beyond K = {}", ks.begin, ks.end(), k);
+  if (!op.conv) {
+    for (uint32_t r = 0; r < rows.length; ++r) {
+      const uint64_t row = rows.begin + r;
+      plan.runs.push_back({op.base + row * op.rowStride + uint64_t{ks.begin} * eb, uint64_t{ks.length} * eb,
+                           uint64_t{r} * ks.length * eb});
+    }
+    plan.stagingBytes = uint64_t{rows.length} * ks.length * eb;
+    return "";
+  }
+  const tasd::ConvGeometry& g = op.geometry;
+  if (g.k() != k) return fmt::format("conv geometry gives K = {}, layer has K = {}", g.k(), k);
+  const ConvIndex ci = convIndex(g);
+  const uint64_t total = ci.perImage * op.batch;
+  if (uint64_t{rows.begin} + rows.length > total) {
+    return fmt::format("rows [{}, {}) beyond the {} output positions", rows.begin, rows.end(), total);
+  }
+  const uint64_t c = g.channels;
+  const uint64_t rsLo = ks.begin / c, rsHi = (uint64_t{ks.end()} - 1) / c;
+  const uint32_t cLo = rsLo == rsHi ? static_cast<uint32_t>(ks.begin % c) : 0;
+  const uint32_t cHi = rsLo == rsHi ? static_cast<uint32_t>((ks.end() - 1) % c + 1) : static_cast<uint32_t>(c);
+  const int64_t rLo = static_cast<int64_t>(rsLo / g.kw), rHi = static_cast<int64_t>(rsHi / g.kw);
+  const int64_t sLo = rLo == rHi ? static_cast<int64_t>(rsLo % g.kw) : 0;
+  const int64_t sHi = rLo == rHi ? static_cast<int64_t>(rsHi % g.kw) : static_cast<int64_t>(g.kw) - 1;
+  const uint64_t firstImage = rows.begin / ci.perImage, lastImage = (rows.end() - 1) / ci.perImage;
+  uint64_t offset = 0;
+  for (uint64_t b = firstImage; b <= lastImage; ++b) {
+    const uint64_t pLo = std::max<uint64_t>(rows.begin, b * ci.perImage) - b * ci.perImage;
+    const uint64_t pHi = std::min<uint64_t>(rows.end(), (b + 1) * ci.perImage) - 1 - b * ci.perImage;
+    const int64_t ohLo = static_cast<int64_t>(pLo / ci.wo), ohHi = static_cast<int64_t>(pHi / ci.wo);
+    const int64_t owLo = ohLo == ohHi ? static_cast<int64_t>(pLo % ci.wo) : 0;
+    const int64_t owHi = ohLo == ohHi ? static_cast<int64_t>(pHi % ci.wo) : static_cast<int64_t>(ci.wo) - 1;
+    ConvBox box;
+    box.image = static_cast<uint32_t>(b);
+    box.cLo = cLo;
+    box.cHi = cHi;
+    const int64_t sh = static_cast<int64_t>(g.strideH), sw = static_cast<int64_t>(g.strideW);
+    const int64_t dh = static_cast<int64_t>(g.dilationH), dw = static_cast<int64_t>(g.dilationW);
+    box.ihLo = std::max<int64_t>(0, ohLo * sh + rLo * dh - static_cast<int64_t>(g.padTop));
+    box.ihHi = std::min<int64_t>(static_cast<int64_t>(g.inH) - 1, ohHi * sh + rHi * dh - static_cast<int64_t>(g.padTop));
+    box.iwLo = std::max<int64_t>(0, owLo * sw + sLo * dw - static_cast<int64_t>(g.padLeft));
+    box.iwHi = std::min<int64_t>(static_cast<int64_t>(g.inW) - 1, owHi * sw + sHi * dw - static_cast<int64_t>(g.padLeft));
+    box.stagingOffset = offset;
+    if (box.height() > 0 && box.width() > 0) {
+      const uint64_t runElems = cHi - cLo;
+      for (int64_t ih = box.ihLo; ih <= box.ihHi; ++ih) {
+        const uint64_t pixel0 = (b * g.inH + static_cast<uint64_t>(ih)) * g.inW;
+        if (cLo == 0 && cHi == c) {  // whole channel vectors: one run per input row
+          const uint64_t bytes = static_cast<uint64_t>(box.width()) * c * eb;
+          plan.runs.push_back({op.base + (pixel0 + static_cast<uint64_t>(box.iwLo)) * c * eb, bytes, offset});
+          offset += bytes;
+        } else {
+          for (int64_t iw = box.iwLo; iw <= box.iwHi; ++iw) {
+            plan.runs.push_back(
+                {op.base + ((pixel0 + static_cast<uint64_t>(iw)) * c + cLo) * eb, runElems * eb, offset});
+            offset += runElems * eb;
+          }
+        }
+      }
+    }
+    plan.boxes.push_back(box);
+  }
+  plan.stagingBytes = offset;
+  return "";
+}
+
+void assembleDenseTile(const OperandConfig& op, uint32_t, TileRange rows, TileRange ks, uint32_t eb,
+                       const GatherPlan& plan, const uint8_t* staging, uint8_t* tile) {
+  const uint64_t rowBytes = uint64_t{ks.length} * eb;
+  if (!op.conv) {
+    std::memcpy(tile, staging, rowBytes * rows.length);
+    return;
+  }
+  const tasd::ConvGeometry& g = op.geometry;
+  const ConvIndex ci = convIndex(g);
+  const uint64_t c = g.channels;
+  std::memset(tile, 0, rowBytes * rows.length);
+  size_t boxIndex = 0;
+  for (uint32_t r = 0; r < rows.length; ++r) {
+    const uint64_t p = rows.begin + r;
+    const uint64_t b = p / ci.perImage, pi = p % ci.perImage;
+    while (plan.boxes[boxIndex].image != b) ++boxIndex;
+    const ConvBox& box = plan.boxes[boxIndex];
+    const int64_t oh = static_cast<int64_t>(pi / ci.wo), ow = static_cast<int64_t>(pi % ci.wo);
+    uint8_t* dst = tile + r * rowBytes;
+    // Walk the K range as channel runs of consecutive (r, s) positions.
+    uint64_t kk = ks.begin;
+    while (kk < ks.end()) {
+      const uint64_t rs = kk / c, ch = kk % c;
+      const uint64_t runEnd = std::min<uint64_t>(ks.end(), (rs + 1) * c);
+      const int64_t fr = static_cast<int64_t>(rs / g.kw), fs = static_cast<int64_t>(rs % g.kw);
+      const int64_t ih = oh * static_cast<int64_t>(g.strideH) + fr * static_cast<int64_t>(g.dilationH) -
+                         static_cast<int64_t>(g.padTop);
+      const int64_t iw = ow * static_cast<int64_t>(g.strideW) + fs * static_cast<int64_t>(g.dilationW) -
+                         static_cast<int64_t>(g.padLeft);
+      if (ih >= 0 && iw >= 0 && ih < static_cast<int64_t>(g.inH) && iw < static_cast<int64_t>(g.inW)) {
+        const uint64_t boxC = box.cHi - box.cLo;
+        const uint64_t src = box.stagingOffset +
+                             ((static_cast<uint64_t>(ih - box.ihLo) * static_cast<uint64_t>(box.width()) +
+                               static_cast<uint64_t>(iw - box.iwLo)) * boxC + (ch - box.cLo)) * eb;
+        std::memcpy(dst + (kk - ks.begin) * eb, staging + src, (runEnd - kk) * eb);
+      }
+      kk = runEnd;
+    }
+  }
+}
+
+}  // namespace tasdsim::hw

@@ -1,0 +1,48 @@
+#pragma once
+// Where the elements of a dense operand tile live in memory, and how the tile is assembled from
+// what was read. A matrix operand is read row by row (one run per row). A conv input is read
+// through implicit im2col: per image, the bounding box of the input pixels the tile's output
+// positions and K range touch (rows of the NHWC tensor, the channel range the K range covers),
+// each input element once; the im2col rows are then formed from that box in the buffer.
+// Plain C++ (no SystemC): the load unit and the tests share it.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/model/dataflow/LayerState.h"
+
+namespace tasdsim::hw {
+
+struct MemoryRun {
+  uint64_t address = 0;
+  uint64_t bytes = 0;
+  uint64_t stagingOffset = 0;  // where the run lands in the staging buffer
+};
+
+struct ConvBox {
+  uint32_t image = 0;
+  int64_t ihLo = 0, ihHi = -1, iwLo = 0, iwHi = -1;  // inclusive; empty when hi < lo
+  uint32_t cLo = 0, cHi = 0;                         // channel range [cLo, cHi)
+  uint64_t stagingOffset = 0;
+  int64_t height() const { return ihHi - ihLo + 1; }
+  int64_t width() const { return iwHi - iwLo + 1; }
+};
+
+struct GatherPlan {
+  std::vector<MemoryRun> runs;
+  std::vector<ConvBox> boxes;  // conv operands only
+  uint64_t stagingBytes = 0;
+};
+
+// Plans the reads of the tile rows x ks of operand `op` whose K is `k` (elementBytes each).
+// Returns an empty string, or what is wrong (tile outside the operand, bad geometry).
+std::string planDenseTile(const OperandConfig& op, uint32_t k, TileRange rows, TileRange ks, uint32_t elementBytes,
+                          GatherPlan& plan);
+// Fills tile (rows.length x ks.length elements, row-major) from the staging buffer.
+void assembleDenseTile(const OperandConfig& op, uint32_t k, TileRange rows, TileRange ks, uint32_t elementBytes,
+                       const GatherPlan& plan, const uint8_t* staging, uint8_t* tile);
+
+// Number of rows of the operand (output positions for a conv input).
+uint64_t operandRows(const OperandConfig& op, uint64_t matrixRows);
+
+}  // namespace tasdsim::hw

@@ -1,0 +1,39 @@
+#pragma once
+// MicrocodeDecoder: fetches a program from memory, decodes it and dispatches it in order.
+//
+// Ports: command_port (CommandIf: doorbell, completion), dispatch_port (DispatchIf: the
+// dataflow controller), fetch_socket (TLM initiator for microcode reads).
+// Timing: fetchBytes per burst (one memory request); each instruction takes
+// cyclesPerInstruction to decode; dispatch blocks while the target unit's queue is full.
+// Errors: an unknown opcode or set reserved bits (illegal_instruction), a program without END
+// (missing_end) or a failed fetch (bus_error) stops the program with an error status; nothing
+// crashes.
+// Stats: decoder.{instructions, fetch_bytes, fetches, programs, errors}.
+#include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "hw/model/dataflow/Interfaces.h"
+
+namespace tasdsim::hw {
+
+class MicrocodeDecoder : public sc_core::sc_module {
+ public:
+  sc_core::sc_port<CommandIf> command_port;
+  sc_core::sc_port<DispatchIf> dispatch_port;
+  tlm_utils::simple_initiator_socket<MicrocodeDecoder> fetch_socket;
+
+  MicrocodeDecoder(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+
+ private:
+  void run();
+  void execute(const ProgramInfo& program);
+
+  const AcceleratorParams params_;
+  Counter& instructions_;
+  Counter& fetchBytes_;
+  Counter& fetches_;
+  Counter& programs_;
+  Counter& errors_;
+};
+
+}  // namespace tasdsim::hw

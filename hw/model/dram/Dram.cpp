@@ -1,0 +1,88 @@
+#include "hw/model/dram/Dram.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tasdsim::hw {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+Dram::Dram(sc_core::sc_module_name name, const DramParams& params, bool functional, StatsRegistry& stats)
+    : sc_module(name),
+      target_socket("target_socket"),
+      params_(params),
+      functional_(functional),
+      channelFree_(sc_core::SC_ZERO_TIME),
+      readBytes_(stats.add(std::string(this->name()) + ".read_bytes", "bytes", "bytes read by timed requests")),
+      writeBytes_(stats.add(std::string(this->name()) + ".write_bytes", "bytes", "bytes written by timed requests")),
+      readRequests_(stats.add(std::string(this->name()) + ".read_requests", "requests", "timed read requests")),
+      writeRequests_(stats.add(std::string(this->name()) + ".write_requests", "requests", "timed write requests")) {
+  target_socket.register_b_transport(this, &Dram::b_transport);
+  target_socket.register_transport_dbg(this, &Dram::transport_dbg);
+}
+
+uint8_t* Dram::page(uint64_t index, bool create) {
+  auto it = pages_.find(index);
+  if (it != pages_.end()) return it->second.get();
+  if (!create) return nullptr;
+  auto mem = std::make_unique<uint8_t[]>(kPageBytes);  // value-initialised: zeros
+  uint8_t* p = mem.get();
+  pages_.emplace(index, std::move(mem));
+  return p;
+}
+
+bool Dram::access(tlm::tlm_generic_payload& tx) {
+  const uint64_t addr = tx.get_address();
+  const uint64_t len = tx.get_data_length();
+  if (addr > params_.sizeBytes || len > params_.sizeBytes - addr) return false;
+  if (!functional_ || tx.get_data_ptr() == nullptr) return true;
+  uint8_t* data = tx.get_data_ptr();
+  uint64_t done = 0;
+  while (done < len) {
+    const uint64_t a = addr + done;
+    const uint64_t offset = a % kPageBytes;
+    const uint64_t chunk = std::min(len - done, kPageBytes - offset);
+    if (tx.is_write()) {
+      std::memcpy(page(a / kPageBytes, true) + offset, data + done, chunk);
+    } else {
+      const uint8_t* p = page(a / kPageBytes, false);
+      if (p) {
+        std::memcpy(data + done, p + offset, chunk);
+      } else {
+        std::memset(data + done, 0, chunk);
+      }
+    }
+    done += chunk;
+  }
+  return true;
+}
+
+void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
+  if (!access(tx)) {
+    tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  const uint64_t len = tx.get_data_length();
+  if (tx.is_write()) {
+    writeBytes_ += len;
+    ++writeRequests_;
+  } else {
+    readBytes_ += len;
+    ++readRequests_;
+  }
+  const sc_time now = sc_core::sc_time_stamp();
+  const sc_time arrival = now + delay;
+  const sc_time start = std::max(arrival, channelFree_);
+  const sc_time transfer(static_cast<double>(len) / params_.bandwidthGBps, SC_NS);  // GB/s = bytes/ns
+  channelFree_ = start + transfer;
+  delay = start + transfer + sc_time(params_.latencyNs, SC_NS) - now;
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned int Dram::transport_dbg(tlm::tlm_generic_payload& tx) {
+  if (!access(tx)) return 0;
+  return tx.get_data_length();
+}
+
+}  // namespace tasdsim::hw

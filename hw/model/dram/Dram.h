@@ -1,0 +1,49 @@
+#pragma once
+// Dram: a TLM-2.0 target memory with a latency + bandwidth timing model.
+//
+// Ports: target_socket (b_transport for timed accesses, transport_dbg for untimed debug/host
+// loading). Timing: requests are served in arrival order on one channel of bandwidthGBps;
+// a request arriving at t starts at max(t, channel free), occupies the channel for
+// bytes / bandwidth and completes latencyNs later; the annotated delay returned is the time to
+// completion. Overlapping requests therefore pay the latency once and share the bandwidth.
+// Storage is allocated in 1 MiB pages on first write (reads of untouched memory give zeros);
+// with functional = false nothing is stored (timing-only runs).
+// Stats: dram.read_bytes, dram.write_bytes, dram.read_requests, dram.write_requests.
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "hw/model/common/Stats.h"
+#include "hw/model/top/AcceleratorParams.h"
+
+namespace tasdsim::hw {
+
+class Dram : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Dram> target_socket;
+
+  Dram(sc_core::sc_module_name name, const DramParams& params, bool functional, StatsRegistry& stats);
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& tx);
+  // Copies between the payload and storage; false on an out-of-range address.
+  bool access(tlm::tlm_generic_payload& tx);
+  uint8_t* page(uint64_t index, bool create);
+
+  static constexpr uint64_t kPageBytes = uint64_t{1} << 20;
+  const DramParams params_;
+  const bool functional_;
+  sc_core::sc_time channelFree_;
+  std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;
+  Counter& readBytes_;
+  Counter& writeBytes_;
+  Counter& readRequests_;
+  Counter& writeRequests_;
+};
+
+}  // namespace tasdsim::hw

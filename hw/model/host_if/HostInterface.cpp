@@ -1,0 +1,90 @@
+#include "hw/model/host_if/HostInterface.h"
+
+#include <cstring>
+
+namespace tasdsim::hw {
+
+HostInterface::HostInterface(sc_core::sc_module_name name, double clockPeriodNs)
+    : sc_module(name),
+      target_socket("target_socket"),
+      irq_out("irq_out"),
+      accessTime_(clockPeriodNs, sc_core::SC_NS) {
+  target_socket.register_b_transport(this, &HostInterface::b_transport);
+  SC_HAS_PROCESS(HostInterface);
+  SC_METHOD(irqDriver);
+  sensitive << ev_irq_;
+}
+
+void HostInterface::irqDriver() { irq_out.write(irq_); }
+
+ProgramInfo HostInterface::waitForProgram() {
+  while (!pending_) sc_core::wait(ev_doorbell_);
+  pending_ = false;
+  return ProgramInfo{mcBase_, mcLength_};
+}
+
+void HostInterface::complete(const CompletionInfo& info) {
+  last_ = info;
+  status_ = info.error == ErrorCode::None ? reg::kDone : reg::kError;
+  irq_ = true;
+  ev_irq_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void HostInterface::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+  const uint64_t addr = tx.get_address();
+  const unsigned len = tx.get_data_length();
+  if ((len != 4 && len != 8) || addr % len != 0 || tx.get_byte_enable_ptr()) {
+    tx.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return;
+  }
+  const uint64_t offset = addr & ~uint64_t{7};
+  const unsigned shift = static_cast<unsigned>(addr - offset) * 8;
+  delay += accessTime_;
+  if (tx.is_read()) {
+    uint64_t value = 0;
+    switch (offset) {
+      case reg::kId: value = reg::kIdValue; break;
+      case reg::kMcBase: value = mcBase_; break;
+      case reg::kMcLength: value = mcLength_; break;
+      case reg::kStatus: value = status_; break;
+      case reg::kErrorCode: value = static_cast<uint64_t>(last_.error); break;
+      case reg::kErrorPc: value = last_.errorPc; break;
+      case reg::kCycles: value = last_.cycles; break;
+      case reg::kInstructions: value = last_.instructions; break;
+      case reg::kDoorbell:
+      case reg::kIrqAck: value = 0; break;
+      default:
+        tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    value >>= shift;
+    std::memcpy(tx.get_data_ptr(), &value, len);
+  } else {
+    uint64_t value = 0;
+    std::memcpy(&value, tx.get_data_ptr(), len);
+    switch (offset) {
+      case reg::kMcBase: mcBase_ = len == 8 ? value : (mcBase_ & ~(uint64_t{0xffffffff} << shift)) | (value << shift); break;
+      case reg::kMcLength:
+        mcLength_ = len == 8 ? value : (mcLength_ & ~(uint64_t{0xffffffff} << shift)) | (value << shift);
+        break;
+      case reg::kDoorbell:
+        if ((value & 1) && status_ != reg::kBusy) {
+          status_ = reg::kBusy;
+          pending_ = true;
+          ev_doorbell_.notify(sc_core::SC_ZERO_TIME);
+        }
+        break;
+      case reg::kIrqAck:
+        irq_ = false;
+        if (status_ == reg::kDone || status_ == reg::kError) status_ = reg::kIdle;
+        ev_irq_.notify(sc_core::SC_ZERO_TIME);
+        break;
+      default:
+        tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+  }
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+}  // namespace tasdsim::hw

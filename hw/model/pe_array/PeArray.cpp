@@ -1,0 +1,104 @@
+#include "hw/model/pe_array/PeArray.h"
+
+#include <fmt/format.h>
+
+#include "hw/model/pe_array/StreamMath.h"
+
+namespace tasdsim::hw {
+
+PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats)
+    : sc_module(name),
+      ctrl_port("ctrl_port"),
+      params_(params),
+      busyCycles_(stats.add(std::string(this->name()) + ".busy_cycles", "cycles", "cycles streaming")),
+      streams_(stats.add(std::string(this->name()) + ".streams", "streams", "STREAM instructions executed")),
+      passes_(stats.add(std::string(this->name()) + ".passes", "passes", "array passes (row group x column group)")),
+      macOps_(stats.add(std::string(this->name()) + ".mac_ops", "MACs", "MAC slots issued (n/m of dense per term)")),
+      denseMacs_(stats.add(std::string(this->name()) + ".dense_macs", "MACs", "dense-equivalent MACs of the tiles")),
+      denseCycles_(stats.add(std::string(this->name()) + ".dense_cycles", "cycles", "pass cycles of dense streams")) {
+  const std::string base = this->name();
+  stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
+  for (StallReason r : {StallReason::WaitOperands, StallReason::WaitTasdUnits, StallReason::WaitAccumulator,
+                        StallReason::BufferBandwidth}) {
+    stalls_[static_cast<size_t>(r)] =
+        &stats.add(base + ".stall." + stallReasonName(r), "cycles", "cycles the array waited, by reason");
+  }
+  for (uint32_t t = 0; t < isa::kMaxTerms; ++t) {
+    termCycles_[t] = &stats.add(fmt::format("{}.term{}.cycles", base, t), "cycles", "pass cycles spent on term t");
+    termMacOps_[t] = &stats.add(fmt::format("{}.term{}.mac_ops", base, t), "MACs", "MAC slots issued for term t");
+  }
+  SC_HAS_PROCESS(PeArray);
+  SC_THREAD(run);
+}
+
+void PeArray::run() {
+  Op op;
+  while (true) {
+    if (ctrl_port->next(UnitKind::Compute, op, stalls_)) stream(op);
+    ctrl_port->done(op);
+  }
+}
+
+bool PeArray::stream(const Op& op) {
+  namespace f = isa::stream;
+  const auto& in = op.instruction.field;
+  const LayerState& L = ctrl_port->layer();
+  auto fail = [&](const std::string& why) {
+    ctrl_port->raise(ErrorCode::OperandError, op.pc, fmt::format("{}: {}", isa::disassemble(op.instruction), why));
+    return false;
+  };
+  const STile& s = ctrl_port->sSlot(static_cast<uint32_t>(in[f::SSlot]));
+  const DTile& d = ctrl_port->dSlot(static_cast<uint32_t>(in[f::DSlot]));
+  AccTile& acc = ctrl_port->accSlot(static_cast<uint32_t>(in[f::AccSlot]));
+  StreamShape shape;
+  shape.firstTerm = static_cast<uint32_t>(in[f::FirstTerm]);
+  shape.termCount = static_cast<uint32_t>(in[f::TermCount]);
+  shape.clear = in[f::Clear] != 0;
+  if (shape.termCount == 0) {
+    if (!s.denseLoaded || L.terms > 0) return fail("dense stream needs a dense S tile in a dense layer");
+  } else {
+    for (uint32_t t = shape.firstTerm; t < shape.firstTerm + shape.termCount; ++t) {
+      if (!s.termLoaded[t]) return fail(fmt::format("term {} is not in the S slot", t));
+    }
+  }
+  if (!d.loaded) return fail("D slot is empty");
+  if (s.ks != d.ks) return fail("S and D tiles cover different K ranges");
+  if (shape.clear) {
+    acc.rows = s.rows;
+    acc.cols = d.cols;
+    acc.valid = true;
+  } else if (!acc.valid || acc.rows != s.rows || acc.cols != d.cols) {
+    return fail("accumulator slot holds a different output tile");
+  }
+  shape.rows = s.rows.length;
+  shape.cols = d.cols.length;
+  shape.ks = s.ks.length;
+  const uint64_t bytes = uint64_t{shape.rows} * shape.cols * L.accBytes();
+  if (bytes > params_.buffers.acc.slotBytes()) {
+    return fail(fmt::format("output tile needs {} bytes, accumulator slot holds {}", bytes,
+                            params_.buffers.acc.slotBytes()));
+  }
+  const StreamCost cost = streamCost(params_, L, shape);
+  if (params_.functional) streamCompute(L, s, d, acc, shape);
+  sc_core::wait(sc_core::sc_time(static_cast<double>(cost.cycles) * params_.clockPeriodNs(), sc_core::SC_NS));
+  busyCycles_ += cost.cycles;
+  *stalls_[static_cast<size_t>(StallReason::BufferBandwidth)] += cost.cycles - cost.computeCycles;
+  ++streams_;
+  passes_ += cost.passes;
+  macOps_ += cost.macOps;
+  denseMacs_ += cost.denseMacs;
+  denseCycles_ += cost.denseCycles;
+  for (uint32_t t = shape.firstTerm; t < shape.firstTerm + shape.termCount; ++t) {
+    *termCycles_[t] += cost.termCycles[t];
+    const tasd::NMPattern p = L.term[t].pattern;
+    *termMacOps_[t] += uint64_t{shape.rows} * shape.cols * ((shape.ks + p.m - 1) / p.m) * p.n;
+  }
+  const BufferStats& b = ctrl_port->buffers();
+  *b.sRead += cost.sReadBytes;
+  *b.dRead += cost.dReadBytes;
+  *b.accRead += cost.accReadBytes;
+  *b.accWrite += cost.accWriteBytes;
+  return true;
+}
+
+}  // namespace tasdsim::hw

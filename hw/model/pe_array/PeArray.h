@@ -1,0 +1,41 @@
+#pragma once
+// PeArray: rows x cols VEGETA-style PEs with `lanes` MAC units each (STREAM instructions).
+//
+// Ports: ctrl_port (UnitIf). Timing and mapping: see StreamMath.h; a stream takes the longer of
+// its compute cycles and the cycles the S and D buffer ports need to feed it (the excess is
+// counted as the buffer_bandwidth stall). Function: accumulates the stream's terms into the
+// accumulator slot (int8 x int8 -> int32 exactly; fp32/bf16 values with fp32 accumulation).
+// Stats: pe_array.{busy_cycles, streams, passes, mac_ops, dense_macs, dense_cycles},
+// pe_array.term<t>.{cycles, mac_ops}, pe_array.stall.<reason>, buffer reads/writes.
+#include <array>
+#include <vector>
+
+#include <systemc>
+
+#include "hw/model/dataflow/Interfaces.h"
+
+namespace tasdsim::hw {
+
+class PeArray : public sc_core::sc_module {
+ public:
+  sc_core::sc_port<UnitIf> ctrl_port;
+
+  PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+
+ private:
+  void run();
+  bool stream(const Op& op);
+
+  const AcceleratorParams params_;
+  std::vector<Counter*> stalls_;
+  Counter& busyCycles_;
+  Counter& streams_;
+  Counter& passes_;
+  Counter& macOps_;
+  Counter& denseMacs_;
+  Counter& denseCycles_;
+  std::array<Counter*, isa::kMaxTerms> termCycles_{};
+  std::array<Counter*, isa::kMaxTerms> termMacOps_{};
+};
+
+}  // namespace tasdsim::hw

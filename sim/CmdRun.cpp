@@ -1,0 +1,120 @@
+// tasdsim run: simulates a network on an accelerator (an experiment file) and writes
+// stats.json, layers.csv, the resolved config and a summary into the output folder.
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "sim/Commands.h"
+#include "sw/common/Error.h"
+#include "sw/common/FileUtil.h"
+#include "sw/config/ConfigNode.h"
+#include "sw/runtime/Experiment.h"
+#include "sw/runtime/Report.h"
+#include "sw/runtime/Simulation.h"
+
+namespace tasdsim::cli {
+namespace {
+
+struct RunOptions {
+  std::string experiment;
+  std::vector<std::string> overrides;
+  std::string out;
+  bool timingOnly = false;
+  bool overwrite = false;
+  bool quiet = false;
+  std::string series;
+  std::string operand = "W";
+  double tauQuantile = -1;
+};
+
+// A progress bar on a terminal, a line per tenth of the layers otherwise.
+class Progress {
+ public:
+  explicit Progress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0) {}
+  void update(size_t done, size_t total, const std::string& layer) {
+    if (quiet_ || total == 0) return;
+    if (tty_) {
+      const size_t width = 30, filled = done * width / total;
+      std::cerr << fmt::format("\r[{}{}] {}/{} {:<32.32}", std::string(filled, '#'), std::string(width - filled, ' '),
+                               done, total, layer)
+                << (done == total ? "\n" : "") << std::flush;
+    } else {
+      const size_t step = std::max<size_t>(1, total / 10);
+      if (done % step == 0 || done == total) std::cerr << fmt::format("progress: {}/{} layers\n", done, total);
+    }
+  }
+
+ private:
+  bool quiet_, tty_;
+};
+
+int runExperiment(const RunOptions& o) {
+  runtime::Experiment x = runtime::Experiment::load(o.experiment, o.overrides);
+  if (o.timingOnly) x.timingOnly = true;
+  if (!o.series.empty()) {
+    tasd::Series s = tasd::Series::parse(o.series);
+    if (o.operand != "W" && o.operand != "A") throw UserError("--operand must be W or A");
+    x.plan = plan::Plan::uniform(s, o.operand == "W" ? plan::Operand::W : plan::Operand::A, o.tauQuantile);
+    x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
+  }
+  runtime::validatePlan(x.workload, x.plan, x.arch.params);
+  const std::string outDir = o.out.empty() ? "out/" + x.name : o.out;
+  StagingDir dir(outDir, o.overwrite);  // fails now if the folder exists
+
+  runtime::SimulationInputs in;
+  in.workload = x.workload;
+  in.plan = x.plan;
+  in.params = x.arch.params;
+  in.energy = x.arch.energy;
+  in.options.dtype = x.dtype;
+  in.options.functional = !x.timingOnly;
+  in.options.check = x.check && !x.timingOnly;
+  Progress progress(o.quiet);
+  in.options.progress = [&progress](size_t done, size_t total, const std::string& layer) {
+    progress.update(done, total, layer);
+  };
+  const runtime::SimulationOutput out = runtime::simulate(in);
+
+  runtime::ExperimentInfo info{x.name, x.arch.params.name, x.workload.name, x.plan.name, tasd::dtypeName(x.dtype),
+                               x.timingOnly, x.workload.seed};
+  writeFileAtomic(dir.file("stats.json"), runtime::statsJson(info, out).dump(1) + "\n");
+  writeFileAtomic(dir.file("layers.csv"), runtime::layersCsv(out.run));
+  writeFileAtomic(dir.file("resolved_config.yaml"), config::dump(x.resolved));
+  std::ostringstream summary;
+  runtime::printSummary(summary, info, out);
+  writeFileAtomic(dir.file("summary.txt"), summary.str());
+  dir.commit();
+  std::cout << summary.str() << "wrote " << outDir << "/\n";
+  if (!out.run.failReason.empty()) {
+    std::cerr << "tasdsim: simulation failed: " << out.run.failReason << '\n';
+    return 1;
+  }
+  if (!out.run.checksPassed) {
+    std::cerr << "tasdsim: some layers do not match their reference (see stats.json, layers[].check)\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void addRunCommand(CLI::App& app, int& exitCode) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand("run", "Simulate a network on an accelerator (an experiment file)");
+  cmd->add_option("experiment", o->experiment, "Experiment YAML (configs/experiments/...)")->required();
+  cmd->add_option("--set", o->overrides, "Override a config value: key.path=value (experiment., arch., energy., "
+                                         "workload., plan.); repeatable");
+  cmd->add_option("--out,-o", o->out, "Output folder (default out/<experiment name>; must not exist)");
+  cmd->add_flag("--overwrite", o->overwrite, "Replace the output folder if it exists");
+  cmd->add_flag("--timing-only", o->timingOnly, "Timing and energy only: no values computed or checked");
+  cmd->add_option("--series", o->series, "One series for every layer, e.g. 4:8+1:8 (replaces the plan)");
+  cmd->add_option("--operand", o->operand, "With --series: W (weights) or A (activations)")->capture_default_str();
+  cmd->add_option("--tau-quantile", o->tauQuantile, "With --series and --operand A: pseudo-density quantile");
+  cmd->add_flag("--quiet,-q", o->quiet, "No progress output");
+  cmd->callback([o, &exitCode] { exitCode = runExperiment(*o); });
+}
+
+}  // namespace tasdsim::cli

@@ -1,0 +1,32 @@
+#pragma once
+// An experiment file (configs/experiments/*.yaml): which arch, workload and plan, the value
+// type and what to check. Paths are relative to the experiment file. Overrides ("--set
+// key.path=value") go to the file their first key names: arch.* to the arch file, energy.* to
+// its energy table, workload.* to the workload, plan.* to a plan file, experiment.* here.
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "sw/config/ArchConfig.h"
+#include "sw/plan/Plan.h"
+#include "sw/runtime/NetworkRunner.h"
+#include "sw/workload/Workload.h"
+
+namespace tasdsim::runtime {
+
+struct Experiment {
+  std::string file;
+  std::string name;
+  config::ArchConfig arch;
+  workload::WorkloadSpec workload;
+  plan::Plan plan;
+  tasd::DType dtype = tasd::DType::F32;
+  bool check = true;
+  bool timingOnly = false;
+  YAML::Node resolved;  // experiment, arch, energy, workload and plan with defaults filled in
+
+  static Experiment load(const std::string& path, const std::vector<std::string>& overrides);
+};
+
+}  // namespace tasdsim::runtime

@@ -1,0 +1,40 @@
+#pragma once
+// Host side of the microcode: tiling a GemmJob over the accelerator's buffers and emitting the
+// program that runs it (docs/isa.md). This is the only encoder; the accelerator's decoders
+// (C++ model, RTL) read what it writes.
+//
+// Tiling: tiles of S rows x D rows (output columns) x K, as large as the buffer slots allow
+// (each buffer has two slots for double buffering). K tiles start on multiples of 8 * max(m)
+// so that every term's blocks and metadata bytes stay whole. Loop order: output tiles (i, j),
+// then K tiles; successive tiles alternate slots so that loads overlap compute.
+// Series dataflow: with the TASD extension one STREAM carries all terms of an S tile (the D
+// tile and the accumulators stay in place); without it the series runs term by term as
+// separate GEMMs whose partial sums go to memory and come back (LOAD_C).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/isa/Isa.h"
+#include "hw/model/top/AcceleratorParams.h"
+#include "sw/runtime/GemmJob.h"
+
+namespace tasdsim::runtime {
+
+struct Tiling {
+  uint32_t mt = 0, nt = 0, kt = 0;
+};
+
+// Largest tiles that fit; throws UserError when even the smallest tile cannot fit.
+Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job);
+
+struct Program {
+  std::vector<isa::Instruction> instructions;
+  Tiling tiling;
+  std::vector<uint8_t> bytes() const;  // the memory image
+};
+
+// Appends the configuration of job (CFG_*) and its tiles; end = true appends END.
+void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& program);
+void emitEnd(Program& program);
+
+}  // namespace tasdsim::runtime

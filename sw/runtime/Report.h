@@ -1,0 +1,39 @@
+#pragma once
+// Result files of a run: stats.json (stable keys, schema "tasdsim-stats/1", docs/outputs.md),
+// layers.csv (one row per layer) and the terminal summary.
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sw/runtime/Simulation.h"
+
+namespace tasdsim::runtime {
+
+struct ExperimentInfo {
+  std::string name;
+  std::string arch;
+  std::string workload;
+  std::string plan;
+  std::string dtype;
+  bool timingOnly = false;
+  uint64_t seed = 0;
+};
+
+// Network totals over the layers (cycles add up: layers run one after another).
+struct NetworkTotals {
+  uint64_t cycles = 0;
+  double seconds = 0;
+  double energyPj = 0;
+  double edp = 0;
+  uint64_t denseMacs = 0;
+  uint64_t macOps = 0;
+  hw::EnergyBreakdown energy;
+};
+NetworkTotals networkTotals(const RunResult& run);
+
+nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out);
+std::string layersCsv(const RunResult& run);
+void printSummary(std::ostream& os, const ExperimentInfo& info, const SimulationOutput& out);
+
+}  // namespace tasdsim::runtime

@@ -1,0 +1,38 @@
+#include "sw/runtime/Simulation.h"
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+
+#include <systemc>
+
+#include "hw/model/top/Accelerator.h"
+#include "sw/runtime/Host.h"
+
+namespace tasdsim::runtime {
+
+SimulationOutput simulate(const SimulationInputs& in) {
+  if (sc_core::sc_get_status() != sc_core::SC_ELABORATION || sc_core::sc_time_stamp() != sc_core::SC_ZERO_TIME) {
+    throw std::logic_error("simulate: the SystemC kernel was already used in this process");
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  hw::AcceleratorParams params = in.params;
+  params.functional = in.options.functional;
+  hw::StatsRegistry stats;
+  auto accel = std::make_unique<hw::Accelerator>("accel", params, stats);
+  NetworkRunner runner(in.workload, in.plan, params, in.energy, in.options, *accel, stats);
+  auto host = std::make_unique<Host>("host", [&runner](Host& h) { runner.run(h); });
+  host->bus_socket.bind(accel->hostSocket());
+  host->irq_in.bind(accel->irq);
+  sc_core::sc_start();
+  SimulationOutput out;
+  out.run = runner.result();
+  if (!host->failure.empty() && out.run.failReason.empty()) out.run.failReason = host->failure;
+  out.counters = stats.snapshot();
+  for (const auto& c : stats.counters()) out.counterUnits[c->name] = c->unit;
+  out.wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace tasdsim::runtime
