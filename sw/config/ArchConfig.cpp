@@ -104,34 +104,29 @@ ArchConfig parseArch(const Node& root, const std::string& file, const std::vecto
   p.pe.pipelineLatencyCycles = pe.get<uint32_t>("pipeline_latency_cycles", p.pe.rows + p.pe.cols, 0, 4096);
   p.pe.impl = pe.choice("impl", "model", {"model", "rtl"});
   pe.finish();
-  if (auto b = a.find("buffers")) {
-    if (auto s = b->find("s")) p.buffers.s = parseSram(*s, defaults.buffers.s);
-    if (auto d = b->find("d")) p.buffers.d = parseSram(*d, defaults.buffers.d);
-    if (auto acc = b->find("acc")) p.buffers.acc = parseSram(*acc, defaults.buffers.acc);
-    b->finish();
-  }
-  if (auto t = a.find("tasd_units")) {
-    p.tasd.count = t->get<uint32_t>("count", defaults.tasd.count, 0, 1024);
-    p.tasd.cyclesPerElement = t->get<uint32_t>("cycles_per_element", defaults.tasd.cyclesPerElement, 1, 64);
-    p.tasd.impl = t->choice("impl", "model", {"model", "rtl"});
-    t->finish();
-  } else {
-    p.tasd.count = 0;
-  }
-  if (auto d = a.find("decoder")) {
-    p.decoder.fetchBytes = d->get<uint32_t>("fetch_bytes", defaults.decoder.fetchBytes, 16, 65536);
-    p.decoder.queueDepth = d->get<uint32_t>("queue_depth", defaults.decoder.queueDepth, 1, 1024);
-    p.decoder.cyclesPerInstruction =
-        d->get<uint32_t>("cycles_per_instruction", defaults.decoder.cyclesPerInstruction, 1, 1000);
-    p.decoder.impl = d->choice("impl", "model", {"model", "rtl"});
-    d->finish();
-  }
-  if (auto d = a.find("dram")) {
-    p.dram.sizeBytes = d->get<uint64_t>("size_mib", defaults.dram.sizeBytes >> 20, 1, 1u << 20) << 20;
-    p.dram.latencyNs = d->get<double>("latency_ns", defaults.dram.latencyNs, 0.0, 1e6);
-    p.dram.bandwidthGBps = d->get<double>("bandwidth_gbps", defaults.dram.bandwidthGBps, 1e-3, 1e5);
-    d->finish();
-  }
+  const Node b = a.section("buffers");
+  p.buffers.s = parseSram(b.section("s"), defaults.buffers.s);
+  p.buffers.d = parseSram(b.section("d"), defaults.buffers.d);
+  p.buffers.acc = parseSram(b.section("acc"), defaults.buffers.acc);
+  b.finish();
+  // Without a tasd_units section the engine has none (a base engine).
+  const Node t = a.section("tasd_units");
+  p.tasd.count = t.get<uint32_t>("count", a.has("tasd_units") ? defaults.tasd.count : 0, 0, 1024);
+  p.tasd.cyclesPerElement = t.get<uint32_t>("cycles_per_element", defaults.tasd.cyclesPerElement, 1, 64);
+  p.tasd.impl = t.choice("impl", "model", {"model", "rtl"});
+  t.finish();
+  const Node d = a.section("decoder");
+  p.decoder.fetchBytes = d.get<uint32_t>("fetch_bytes", defaults.decoder.fetchBytes, 16, 65536);
+  p.decoder.queueDepth = d.get<uint32_t>("queue_depth", defaults.decoder.queueDepth, 1, 1024);
+  p.decoder.cyclesPerInstruction =
+      d.get<uint32_t>("cycles_per_instruction", defaults.decoder.cyclesPerInstruction, 1, 1000);
+  p.decoder.impl = d.choice("impl", "model", {"model", "rtl"});
+  d.finish();
+  const Node m = a.section("dram");
+  p.dram.sizeBytes = m.get<uint64_t>("size_mib", defaults.dram.sizeBytes >> 20, 1, 1u << 20) << 20;
+  p.dram.latencyNs = m.get<double>("latency_ns", defaults.dram.latencyNs, 0.0, 1e6);
+  p.dram.bandwidthGBps = m.get<double>("bandwidth_gbps", defaults.dram.bandwidthGBps, 1e-3, 1e5);
+  m.finish();
   const std::string energy = a.get<std::string>("energy");
   a.finish();
   if (!p.tasdExtension && p.tasd.count > 0) {

@@ -70,9 +70,25 @@ Node Node::at(const std::string& key) const {
 }
 
 std::optional<Node> Node::find(const std::string& key) const {
+  if (isNull()) {  // an absent optional section
+    known_->insert(key);
+    return std::nullopt;
+  }
   if (!node_.IsMap()) fail(fmt::format("expected a map, got {}", typeName(node_)));
   if (!has(key)) return std::nullopt;
   return child(key, node_[key]);
+}
+
+Node Node::section(const std::string& key) const {
+  if (auto c = find(key)) {
+    if (!c->isMap()) c->fail(fmt::format("expected a map, got {}", typeName(c->raw())));
+    return *c;
+  }
+  Node c(YAML::Node(), "", keyPath(key), YAML::Node());
+  c.file_ = file_;
+  resolved_[key] = YAML::Node(YAML::NodeType::Map);
+  c.resolved_ = resolved_[key];
+  return c;
 }
 
 std::vector<std::string> Node::keys() const {

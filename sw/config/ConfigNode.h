@@ -35,6 +35,9 @@ class Node {
   bool has(const std::string& key) const;
   Node at(const std::string& key) const;                   // required map child
   std::optional<Node> find(const std::string& key) const;  // optional child
+  // An optional map child; when absent, an empty one, so that defaults read from it still
+  // appear in the resolved tree.
+  Node section(const std::string& key) const;
   std::vector<std::string> keys() const;
 
   // Scalar map entries, typed: int64_t, uint32_t, uint64_t, double, bool, std::string.

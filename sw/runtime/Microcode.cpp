@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include <fmt/format.h>
 
+#include "hw/model/dataflow/OperandLayout.h"
 #include "sw/common/Error.h"
 
 namespace tasdsim::runtime {
@@ -14,43 +16,161 @@ using isa::Instruction;
 using isa::Opcode;
 
 constexpr uint32_t kMaxTileLength = 65535;  // 16-bit tile length fields
-constexpr uint32_t kMaxTileRows = 1024;     // first guess for S rows and D rows per tile
-constexpr uint32_t kMaxTileK = 4096;        // first guess for K per tile
+constexpr uint32_t kMaxTileRows = 2048;     // largest S or D rows per tile considered
+constexpr uint32_t kMaxTileK = 4096;        // largest K per tile considered
 
 uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
-uint32_t kAlignment(const GemmJob& job) {
-  const uint32_t maxM = job.series.isDense() || job.sKind == SKind::Dense ? 1 : job.series.maxBlockSize();
-  return 8 * std::max<uint32_t>(maxM, 1);
+hw::OperandConfig operandConfig(const DenseOperand& op) {
+  hw::OperandConfig c;
+  c.configured = true;
+  c.base = op.address;
+  c.rowStride = op.rowStride;
+  c.conv = op.conv;
+  c.geometry = op.geometry;
+  c.batch = op.batch;
+  return c;
 }
 
-// Bytes a conv operand's tile of `rows` output positions may read into a slot: the input rows
-// that rows/Wo + 2 output rows touch, whole width and all channels (a bound, not exact).
-uint64_t convTileBound(const DenseOperand& op, uint64_t rows, uint32_t eb) {
-  const tasd::ConvGeometry& g = op.geometry;
-  const uint64_t outRows = ceilDiv(rows, g.outW()) + 1;
-  const uint64_t inRows = std::min<uint64_t>(g.inH, outRows * g.strideH + (g.kh - 1) * g.dilationH + 1);
-  const uint64_t images = std::min<uint64_t>(op.batch, ceilDiv(rows, uint64_t{g.outH()} * g.outW()) + 1);
-  return images * inRows * g.inW * g.channels * eb;
-}
-
-uint64_t sTileBytes(const GemmJob& job, uint64_t mt, uint64_t kt) {
-  const uint32_t eb = tasd::dtypeBytes(job.dtype);
-  uint64_t dense = mt * kt * eb;
-  if (job.sKind != SKind::Terms && job.s.conv) dense = std::max(dense, convTileBound(job.s, mt, eb));
-  if (job.sKind == SKind::Dense) return dense;
-  uint64_t terms = 0;
-  for (const tasd::NMPattern& p : job.series.terms) {
-    const uint64_t slots = ceilDiv(kt, p.m) * p.n;
-    terms += mt * (slots * eb + ceilDiv(slots * p.indexBits(), 8));
+// Sizes of tiles and of whole passes over the operands, as the load unit will read them
+// (hw/model/dataflow/OperandLayout), memoised: conv footprints depend on tile positions.
+class TilePlanner {
+ public:
+  explicit TilePlanner(const GemmJob& job) : job_(job), eb_(tasd::dtypeBytes(job.dtype)) {
+    layer_.m = job.m;
+    layer_.n = job.n;
+    layer_.k = job.k;
+    const DenseOperand* conv = job.d.conv ? &job.d : (job.sKind != SKind::Terms && job.s.conv ? &job.s : nullptr);
+    if (conv) {
+      layer_.convChannels = static_cast<uint32_t>(conv->geometry.channels);
+      layer_.kernelPositions = static_cast<uint32_t>(conv->geometry.kh * conv->geometry.kw);
+    }
   }
-  return job.sKind == SKind::Terms ? terms : std::max(dense, terms);
+
+  // The extent of the loads' K field: K, or the channel count in a conv layer.
+  uint32_t kExtent() const { return layer_.convK() ? layer_.convChannels : job_.k; }
+  uint64_t kElements(uint32_t kt) const { return layer_.kElements(kt); }
+
+  // K field lengths worth trying: all of it, or lengths holding whole blocks of the largest m.
+  std::vector<uint32_t> kCandidates() const {
+    const uint32_t maxM = job_.sKind == SKind::Dense || job_.series.isDense() ? 1 : job_.series.maxBlockSize();
+    const uint32_t extent = kExtent();
+    std::vector<uint32_t> out;
+    if (layer_.convK()) {  // channel ranges: all channels or divisors of the channel count
+      out.push_back(extent);
+      if (extent % maxM == 0) {
+        for (uint32_t d = maxM; d < extent; d += maxM)
+          if (extent % d == 0) out.push_back(d);
+      }
+    } else {
+      if (extent <= kMaxTileK) out.push_back(extent);
+      for (uint32_t v = std::max<uint32_t>(maxM, 8); v < extent && v <= kMaxTileK; v *= 2) out.push_back(v);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  // Largest slot footprint of an S tile (mt rows) and the bytes of one pass over S.
+  uint64_t sTile(uint32_t mt, uint32_t kt) { return sFootprint(mt, kt).first; }
+  uint64_t sPass(uint32_t mt, uint32_t kt) { return sFootprint(mt, kt).second; }
+  uint64_t dTile(uint32_t nt, uint32_t kt) { return dFootprint(nt, kt).first; }
+  uint64_t dPass(uint32_t nt, uint32_t kt) { return dFootprint(nt, kt).second; }
+
+ private:
+  using Footprint = std::pair<uint64_t, uint64_t>;  // worst tile, whole pass
+
+  Footprint convFootprint(const DenseOperand& op, uint64_t totalRows, uint32_t rows, uint32_t kt) {
+    const hw::OperandConfig cfg = operandConfig(op);
+    uint64_t worst = 0, total = 0;
+    hw::GatherPlan plan;
+    for (uint64_t r0 = 0; r0 < totalRows; r0 += rows) {
+      const uint32_t rl = static_cast<uint32_t>(std::min<uint64_t>(rows, totalRows - r0));
+      for (uint32_t k0 = 0; k0 < kExtent(); k0 += kt) {
+        const uint32_t kl = std::min(kt, kExtent() - k0);
+        if (!hw::planDenseTile(cfg, layer_, {static_cast<uint32_t>(r0), rl}, k0, kl, eb_, plan).empty()) {
+          return {UINT64_MAX, UINT64_MAX};
+        }
+        worst = std::max(worst, std::max(plan.stagingBytes, uint64_t{rl} * kElements(kl) * eb_));
+        total += plan.stagingBytes;
+      }
+    }
+    return {worst, total};
+  }
+
+  Footprint sFootprint(uint32_t mt, uint32_t kt) {
+    const auto key = std::make_pair(mt, kt);
+    auto it = sMemo_.find(key);
+    if (it != sMemo_.end()) return it->second;
+    const uint64_t ke = kElements(kt);
+    Footprint dense{uint64_t{mt} * ke * eb_, uint64_t{job_.m} * job_.k * eb_};
+    if (job_.sKind != SKind::Terms && job_.s.conv) dense = convFootprint(job_.s, job_.m, mt, kt);
+    Footprint result = dense;
+    if (job_.sKind != SKind::Dense) {
+      Footprint terms{0, 0};
+      for (const tasd::NMPattern& p : job_.series.terms) {
+        const uint64_t slots = ceilDiv(ke, p.m) * p.n, rowSlots = ceilDiv(job_.k, p.m) * p.n;
+        terms.first += uint64_t{mt} * (slots * eb_ + ceilDiv(slots * p.indexBits(), 8));
+        terms.second += uint64_t{job_.m} * (rowSlots * eb_ + ceilDiv(rowSlots * p.indexBits(), 8));
+      }
+      // Precomputed terms are read compressed; on-the-fly tiles arrive dense and are decomposed.
+      result = job_.sKind == SKind::Terms ? terms : Footprint{std::max(dense.first, terms.first), dense.second};
+    }
+    return sMemo_[key] = result;
+  }
+
+  Footprint dFootprint(uint32_t nt, uint32_t kt) {
+    const auto key = std::make_pair(nt, kt);
+    auto it = dMemo_.find(key);
+    if (it != dMemo_.end()) return it->second;
+    const Footprint f = job_.d.conv ? convFootprint(job_.d, job_.n, nt, kt)
+                                    : Footprint{uint64_t{nt} * kElements(kt) * eb_, uint64_t{job_.n} * job_.k * eb_};
+    return dMemo_[key] = f;
+  }
+
+  const GemmJob& job_;
+  const uint32_t eb_;
+  hw::LayerState layer_;
+  std::map<std::pair<uint32_t, uint32_t>, Footprint> sMemo_, dMemo_;
+};
+
+// Tile lengths worth trying along a dimension: the extent itself if small enough, and powers of
+// two (the array dimension's neighbourhood and up).
+std::vector<uint32_t> lengthCandidates(uint32_t extent, uint32_t arrayDim, uint32_t maxLength) {
+  std::vector<uint32_t> out;
+  if (extent <= maxLength) out.push_back(extent);
+  for (uint32_t v = 1; v < extent && v <= maxLength; v *= 2) {
+    if (v * 2 >= arrayDim) out.push_back(v);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
-uint64_t dTileBytes(const GemmJob& job, uint64_t nt, uint64_t kt) {
-  const uint32_t eb = tasd::dtypeBytes(job.dtype);
-  const uint64_t dense = nt * kt * eb;
-  return job.d.conv ? std::max(dense, convTileBound(job.d, nt, eb)) : dense;
+// Memory traffic of a tiling: without K tiling one operand can stay in its slot while the
+// other streams past it (the cheaper choice is taken); otherwise D is read once per row tile and
+// S once per column tile. Results are written once.
+struct Traffic {
+  double bytes = 0;
+  bool dStationary = false;
+  bool sStationary = false;
+};
+
+Traffic traffic(TilePlanner& plan, const GemmJob& job, const Tiling& t) {
+  const double iTiles = static_cast<double>(ceilDiv(job.m, t.mt)), jTiles = static_cast<double>(ceilDiv(job.n, t.nt));
+  const double s = static_cast<double>(plan.sPass(t.mt, t.kt)), d = static_cast<double>(plan.dPass(t.nt, t.kt));
+  const double out = static_cast<double>(job.m) * job.n * 4;
+  Traffic tr;
+  tr.bytes = iTiles * d + jTiles * s + out;
+  if (ceilDiv(plan.kExtent(), t.kt) == 1) {
+    const double dStay = d + jTiles * s + out, sStay = s + iTiles * d + out;
+    if (dStay <= sStay && dStay < tr.bytes) {
+      tr = Traffic{dStay, true, false};
+    } else if (sStay < tr.bytes) {
+      tr = Traffic{sStay, false, true};
+    }
+  }
+  return tr;
 }
 
 Instruction make(Opcode op, std::initializer_list<uint64_t> fields) {
@@ -72,52 +192,48 @@ void emitConv(Program& p, isa::Operand which, const DenseOperand& op) {
 }  // namespace
 
 Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
-  const uint32_t align = kAlignment(job);
-  Tiling t;
-  t.mt = std::min<uint32_t>({job.m, kMaxTileRows, kMaxTileLength});
-  t.nt = std::min<uint32_t>({job.n, kMaxTileRows, kMaxTileLength});
-  t.kt = std::min<uint32_t>(job.k, kMaxTileK);
-  if (t.kt < job.k) t.kt = std::max(align, t.kt / align * align);
+  TilePlanner plan(job);
   const uint64_t sSlot = params.buffers.s.slotBytes(), dSlot = params.buffers.d.slotBytes();
   const uint64_t accSlot = params.buffers.acc.slotBytes();
-  auto halve = [](uint32_t v, uint32_t unit) {
-    const uint32_t h = std::max<uint32_t>(1, v / 2);
-    return h >= unit ? h / unit * unit : h;
-  };
-  for (int guard = 0; guard < 256; ++guard) {
-    const bool accOk = uint64_t{t.mt} * t.nt * 4 <= accSlot;
-    const bool sOk = sTileBytes(job, t.mt, t.kt) <= sSlot;
-    const bool dOk = dTileBytes(job, t.nt, t.kt) <= dSlot;
-    if (accOk && sOk && dOk) return t;
-    if (!accOk) {
-      if (t.mt >= t.nt && t.mt > 1) {
-        t.mt = halve(t.mt, params.pe.rows);
-      } else if (t.nt > 1) {
-        t.nt = halve(t.nt, params.pe.cols);
+  const double bytesPerCycle = params.dram.bandwidthGBps / params.clockGHz;
+  const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction();
+  const std::vector<uint32_t> ms = lengthCandidates(job.m, params.pe.rows, std::min(kMaxTileRows, kMaxTileLength));
+  const std::vector<uint32_t> ns = lengthCandidates(job.n, params.pe.cols, std::min(kMaxTileRows, kMaxTileLength));
+  // Estimated cycles: compute (with partial row/column groups), stream fill/drain, and memory
+  // traffic at the DRAM bandwidth; the smallest estimate wins.
+  Tiling best;
+  double bestCost = 0;
+  for (uint32_t kt : plan.kCandidates()) {
+    for (uint32_t mt : ms) {
+      if (plan.sTile(mt, kt) > sSlot) break;  // footprints grow with the tile
+      for (uint32_t nt : ns) {
+        if (uint64_t{mt} * nt * 4 > accSlot || plan.dTile(nt, kt) > dSlot) break;
+        const Tiling t{mt, nt, kt};
+        const uint64_t iTiles = ceilDiv(job.m, mt), jTiles = ceilDiv(job.n, nt);
+        const uint64_t kTiles = ceilDiv(plan.kExtent(), kt);
+        const double passes = static_cast<double>(iTiles * ceilDiv(mt, params.pe.rows)) *
+                              static_cast<double>(jTiles * ceilDiv(nt, params.pe.cols));
+        const double compute = passes * static_cast<double>(ceilDiv(job.k, params.pe.lanes)) * fraction;
+        const double overhead = static_cast<double>(iTiles * jTiles * kTiles) * params.pe.pipelineLatencyCycles;
+        const double cost = std::max(compute, traffic(plan, job, t).bytes / bytesPerCycle) + overhead;
+        if (best.mt == 0 || cost < bestCost) {
+          best = t;
+          bestCost = cost;
+        }
       }
-      continue;
     }
-    if (t.kt > align) {
-      t.kt = std::max(align, t.kt / 2 / align * align);
-      continue;
-    }
-    if (!sOk && t.mt > 1) {
-      t.mt = halve(t.mt, params.pe.rows);
-      continue;
-    }
-    if (!dOk && t.nt > 1) {
-      t.nt = halve(t.nt, params.pe.cols);
-      continue;
-    }
-    break;
   }
-  throw UserError(fmt::format("layer '{}': no tile of the {}x{}x{} GEMM fits the buffers of '{}' (S slot {} B, D slot "
-                              "{} B, accumulator slot {} B)",
-                              job.name, job.m, job.n, job.k, params.name, sSlot, dSlot, accSlot));
+  if (best.mt == 0) {
+    throw UserError(fmt::format("layer '{}': no tile of the {}x{}x{} GEMM fits the buffers of '{}' (S slot {} B, D "
+                                "slot {} B, accumulator slot {} B)",
+                                job.name, job.m, job.n, job.k, params.name, sSlot, dSlot, accSlot));
+  }
+  return best;
 }
 
 void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& p) {
   const Tiling t = chooseTiling(params, job);
+  TilePlanner plan(job);
   p.tiling = t;
   const uint32_t terms = job.sKind == SKind::Dense ? 0 : static_cast<uint32_t>(job.series.order());
   const auto source = job.sKind == SKind::OnTheFly ? isa::SSource::OnTheFly : isa::SSource::Precomputed;
@@ -147,33 +263,74 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
     p.instructions.push_back(make(Opcode::CfgTasd, {bits}));
   }
 
-  uint32_t sSlot = 0, dSlot = 0, accSlot = 0;
-  // Term-serial execution (no TASD extension): one pass over all tiles per term.
+  const uint32_t kExtent = plan.kExtent();
+  // Term-serial execution (no TASD extension): one pass over all tiles per term, partial sums
+  // through memory. Otherwise one STREAM carries every term of a tile.
   const bool serial = !params.tasdExtension && terms > 1;
+  const Traffic order = serial ? Traffic{} : traffic(plan, job, t);
+  uint32_t sSlot = 0, dSlot = 0, accSlot = 0;
+
+  auto loadS = [&](uint32_t i0, uint32_t il, uint32_t k0, uint32_t kl, uint32_t first, uint32_t count) {
+    if (job.sKind == SKind::Terms) {
+      for (uint32_t term = first; term < first + count; ++term) {
+        p.instructions.push_back(make(Opcode::LoadS, {sSlot, term, 0, i0, il, k0, kl}));
+      }
+    } else {
+      p.instructions.push_back(make(Opcode::LoadS, {sSlot, 0, 1, i0, il, k0, kl}));
+      if (job.sKind == SKind::OnTheFly) p.instructions.push_back(make(Opcode::Tasd, {sSlot}));
+    }
+  };
+  auto stream = [&](bool clear, uint32_t first, uint32_t count) {
+    p.instructions.push_back(make(Opcode::Stream, {sSlot, dSlot, accSlot, clear ? 1u : 0u, first, count}));
+  };
+  const uint32_t allTerms = job.sKind == SKind::Dense ? 0 : terms;
+
+  if (order.dStationary || order.sStationary) {
+    // One K tile: the stationary operand's tile is loaded once and reused by every tile of
+    // the other operand.
+    const bool dOuter = order.dStationary;
+    const uint32_t outerExtent = dOuter ? job.n : job.m, innerExtent = dOuter ? job.m : job.n;
+    const uint32_t outerLen = dOuter ? t.nt : t.mt, innerLen = dOuter ? t.mt : t.nt;
+    for (uint32_t o0 = 0; o0 < outerExtent; o0 += outerLen) {
+      const uint32_t ol = std::min(outerLen, outerExtent - o0);
+      if (dOuter) {
+        p.instructions.push_back(make(Opcode::LoadD, {dSlot, o0, ol, 0, kExtent}));
+      } else {
+        loadS(o0, ol, 0, kExtent, 0, allTerms);
+      }
+      for (uint32_t i0 = 0; i0 < innerExtent; i0 += innerLen) {
+        const uint32_t il = std::min(innerLen, innerExtent - i0);
+        if (dOuter) {
+          loadS(i0, il, 0, kExtent, 0, allTerms);
+        } else {
+          p.instructions.push_back(make(Opcode::LoadD, {dSlot, i0, il, 0, kExtent}));
+        }
+        stream(true, 0, allTerms);
+        const uint32_t rows0 = dOuter ? i0 : o0, rowsLen = dOuter ? il : ol;
+        const uint32_t cols0 = dOuter ? o0 : i0, colsLen = dOuter ? ol : il;
+        p.instructions.push_back(make(Opcode::StoreC, {accSlot, rows0, rowsLen, cols0, colsLen}));
+        accSlot ^= 1;
+        (dOuter ? sSlot : dSlot) ^= 1;
+      }
+      (dOuter ? dSlot : sSlot) ^= 1;
+    }
+    return;
+  }
+
   const uint32_t passes = serial ? terms : 1;
   for (uint32_t pass = 0; pass < passes; ++pass) {
     for (uint32_t i0 = 0; i0 < job.m; i0 += t.mt) {
       const uint32_t il = std::min(t.mt, job.m - i0);
       for (uint32_t j0 = 0; j0 < job.n; j0 += t.nt) {
         const uint32_t jl = std::min(t.nt, job.n - j0);
-        for (uint32_t k0 = 0; k0 < job.k; k0 += t.kt) {
-          const uint32_t kl = std::min(t.kt, job.k - k0);
+        for (uint32_t k0 = 0; k0 < kExtent; k0 += t.kt) {
+          const uint32_t kl = std::min(t.kt, kExtent - k0);
           const bool firstK = k0 == 0;
           p.instructions.push_back(make(Opcode::LoadD, {dSlot, j0, jl, k0, kl}));
-          if (job.sKind == SKind::Terms) {
-            const uint32_t first = serial ? pass : 0, count = serial ? 1 : terms;
-            for (uint32_t term = first; term < first + count; ++term) {
-              p.instructions.push_back(make(Opcode::LoadS, {sSlot, term, 0, i0, il, k0, kl}));
-            }
-            if (serial && pass > 0 && firstK) p.instructions.push_back(make(Opcode::LoadC, {accSlot, i0, il, j0, jl}));
-            const bool clear = firstK && (!serial || pass == 0);
-            p.instructions.push_back(make(Opcode::Stream, {sSlot, dSlot, accSlot, clear ? 1u : 0u, first, count}));
-          } else {
-            p.instructions.push_back(make(Opcode::LoadS, {sSlot, 0, 1, i0, il, k0, kl}));
-            if (job.sKind == SKind::OnTheFly) p.instructions.push_back(make(Opcode::Tasd, {sSlot}));
-            p.instructions.push_back(make(Opcode::Stream, {sSlot, dSlot, accSlot, firstK ? 1u : 0u, 0,
-                                                           job.sKind == SKind::OnTheFly ? terms : 0}));
-          }
+          const uint32_t first = serial ? pass : 0, count = serial ? 1 : allTerms;
+          loadS(i0, il, k0, kl, first, count);
+          if (serial && pass > 0 && firstK) p.instructions.push_back(make(Opcode::LoadC, {accSlot, i0, il, j0, jl}));
+          stream(firstK && (!serial || pass == 0), first, count);
           sSlot ^= 1;
           dSlot ^= 1;
         }

@@ -8,6 +8,25 @@ namespace tasdsim::hw {
 
 using isa::Opcode;
 
+std::vector<KSegment> LayerState::kSegments(uint32_t k0, uint32_t klen) const {
+  std::vector<KSegment> out;
+  if (klen == 0) return out;
+  if (!convK()) {
+    if (uint64_t{k0} + klen <= k) out.push_back({k0, klen});
+    return out;
+  }
+  if (uint64_t{k0} + klen > convChannels) return out;
+  for (uint64_t rs = 0; rs < kernelPositions; ++rs) {
+    const uint64_t begin = rs * convChannels + k0;
+    if (!out.empty() && out.back().begin + out.back().length == begin) {
+      out.back().length += klen;
+    } else {
+      out.push_back({begin, klen});
+    }
+  }
+  return out;
+}
+
 const char* errorCodeName(ErrorCode c) {
   switch (c) {
     case ErrorCode::None: return "none";
@@ -139,9 +158,18 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
           g.inW + g.padLeft + g.padRight < g.dilationW * (g.kw - 1) + 1) {
         return fail(ErrorCode::OperandError, "inconsistent convolution geometry");
       }
+      if (g.k() != layer_.k) {
+        return fail(ErrorCode::OperandError, fmt::format("conv geometry gives K = {}, CFG_LAYER has K = {}", g.k(),
+                                                         layer_.k));
+      }
+      if (layer_.convK() && (layer_.convChannels != g.channels || layer_.kernelPositions != g.kh * g.kw)) {
+        return fail(ErrorCode::OperandError, "the two operands' conv geometries disagree on K");
+      }
       o.conv = true;
       o.geometry = g;
       o.batch = static_cast<uint32_t>(batch);
+      layer_.convChannels = static_cast<uint32_t>(g.channels);
+      layer_.kernelPositions = static_cast<uint32_t>(g.kh * g.kw);
       return true;
     }
     case Opcode::CfgTasd: {
@@ -259,7 +287,10 @@ bool DataflowController::dispatch(const isa::Instruction& in, uint64_t pc) {
   while (queue.size() >= params_.decoder.queueDepth && !failed()) sc_core::wait(ev_progress_);
   if (failed()) return false;
   for (Resource r : op.reads) ++readsIssued_[static_cast<size_t>(r)];
-  for (Resource r : op.writes) ++writesIssued_[static_cast<size_t>(r)];
+  for (Resource r : op.writes) {
+    ++writesIssued_[static_cast<size_t>(r)];
+    issuedWriter_[static_cast<size_t>(r)] = op.unit;
+  }
   queue.push_back(std::move(op));
   ++issued_;
   ev_progress_.notify(sc_core::SC_ZERO_TIME);
@@ -279,8 +310,11 @@ bool DataflowController::ready(const Op& op, StallReason& reason) const {
       } else if (acc) {
         reason = StallReason::WaitAccumulator;
       } else {
-        reason = lastWriter_[static_cast<size_t>(r)] == UnitKind::Tasd ? StallReason::WaitTasdUnits
-                                                                        : StallReason::WaitOperands;
+        // Exposed TASD latency only while the TASD units actually work on the tile; if they
+        // wait for the tile's load themselves, the array waits for operands.
+        const bool tasdWorking = issuedWriter_[static_cast<size_t>(r)] == UnitKind::Tasd &&
+                                 executing_[static_cast<size_t>(UnitKind::Tasd)];
+        reason = tasdWorking ? StallReason::WaitTasdUnits : StallReason::WaitOperands;
       }
       return false;
     }
@@ -309,10 +343,12 @@ bool DataflowController::next(UnitKind unit, Op& op, std::vector<Counter*>& stal
     Counter* c = stalls[static_cast<size_t>(reason)];
     if (c) *c += static_cast<uint64_t>(cycles + 0.5);
   }
+  executing_[static_cast<size_t>(unit)] = !failed();
   return !failed();
 }
 
 void DataflowController::done(const Op& op) {
+  executing_[static_cast<size_t>(op.unit)] = false;
   for (Resource r : op.reads) ++readsDone_[static_cast<size_t>(r)];
   for (Resource r : op.writes) {
     ++writesDone_[static_cast<size_t>(r)];

@@ -32,6 +32,15 @@ struct OperandConfig {
   uint32_t batch = 1;
 };
 
+// A K tile as the runs of K indices it covers, in tile order. In a convolution layer
+// (K = kh*kw*C, channel innermost) a K tile is a channel range [c0, c0 + cl) at every kernel
+// position, so that its input is read once for all positions: runs (r*kw + s)*C + c0 of length
+// cl, merged where they touch. Elsewhere a K tile is one run [k0, k0 + kl).
+struct KSegment {
+  uint64_t begin = 0;
+  uint32_t length = 0;
+};
+
 struct LayerState {
   bool configured = false;
   uint32_t m = 0, n = 0, k = 0;  // C[m x n] = S[m x k] * D[n x k]^T
@@ -41,9 +50,25 @@ struct LayerState {
   std::array<TermConfig, isa::kMaxTerms> term{};
   OperandConfig s, d, c;
   float tau = -1.0f;  // pseudo-density threshold of on-the-fly TASD (< 0: none)
+  // Set by CFG_CONV: the layer's K is kernelPositions x convChannels (0: a plain GEMM).
+  uint32_t convChannels = 0;
+  uint32_t kernelPositions = 0;
 
   uint32_t elementBytes() const { return tasd::dtypeBytes(dtype); }
   uint32_t accBytes() const { return 4; }  // fp32 or int32 accumulators
+  bool convK() const { return convChannels != 0; }
+  // The runs of a K tile given by a LOAD's k0 / klen fields (channel range in a conv layer).
+  // Empty when the range is outside K.
+  std::vector<KSegment> kSegments(uint32_t k0, uint32_t klen) const;
+  // Elements of K the tile covers.
+  uint64_t kElements(uint32_t klen) const { return convK() ? uint64_t{klen} * kernelPositions : klen; }
+  // True when every run of the K tile holds whole blocks of m (the last run of K may end in a
+  // partial block), so that blocks formed in the tile are the blocks of the whole row.
+  bool wholeBlocks(const std::vector<KSegment>& segments, uint32_t m) const {
+    for (const KSegment& s : segments)
+      if (s.begin % m || (s.length % m && s.begin + s.length != k)) return false;
+    return true;
+  }
 };
 
 // Tile extents in the GEMM.
@@ -59,13 +84,20 @@ struct TileRange {
 struct STile {
   TileRange rows, ks;
   std::array<bool, isa::kMaxTerms> termLoaded{};
+  std::array<uint64_t, isa::kMaxTerms> termBytes{};
   std::vector<tasd::CompressedTerm> terms;  // index = term number; klen columns
   bool denseLoaded = false;
   std::vector<float> denseF;    // rows x klen (F32/BF16 values as float)
   std::vector<int8_t> denseI8;  // rows x klen
   uint64_t bytes = 0;           // what the slot holds, for the capacity check
+  // Distinct activation elements behind a dense tile (a conv input's box, before im2col) and
+  // whether their channel runs hold whole blocks of every term (so that decomposing each
+  // pixel's channels once equals decomposing every im2col row).
+  uint64_t sourceElements = 0;
+  bool pixelBlocks = false;
   void clear() {
     termLoaded.fill(false);
+    termBytes.fill(0);
     denseLoaded = false;
     bytes = 0;
   }

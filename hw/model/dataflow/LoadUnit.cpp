@@ -85,29 +85,30 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
   const TermConfig& tc = L.term[t];
   if (!tc.configured) return fail(op, ErrorCode::OperandError, fmt::format("term {} not configured", t));
   const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
-  const TileRange ks{static_cast<uint32_t>(in[f::K0]), static_cast<uint32_t>(in[f::KLen])};
-  const tasd::NMPattern p = tc.pattern;
-  const uint32_t bits = p.indexBits(), eb = L.elementBytes();
-  if (rows.length == 0 || ks.length == 0 || uint64_t{rows.begin} + rows.length > L.m ||
-      uint64_t{ks.begin} + ks.length > L.k) {
+  const uint32_t k0 = static_cast<uint32_t>(in[f::K0]), klen = static_cast<uint32_t>(in[f::KLen]);
+  const std::vector<KSegment> segments = L.kSegments(k0, klen);
+  if (rows.length == 0 || segments.empty() || uint64_t{rows.begin} + rows.length > L.m) {
     return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
   }
-  if (ks.begin % p.m || (ks.end() != L.k && ks.length % p.m)) {
-    return fail(op, ErrorCode::OperandError, fmt::format("K range not aligned to blocks of {}", p.m));
+  const tasd::NMPattern p = tc.pattern;
+  const uint32_t bits = p.indexBits(), eb = L.elementBytes();
+  if (!L.wholeBlocks(segments, p.m)) {
+    return fail(op, ErrorCode::OperandError, fmt::format("K tile does not hold whole blocks of {}", p.m));
   }
-  const uint64_t b0 = ks.begin / p.m;
-  if ((b0 * p.n * bits) % 8) return fail(op, ErrorCode::OperandError, "K range does not start on a metadata byte");
+  const TileRange ks{k0, static_cast<uint32_t>(L.kElements(klen))};
   const uint64_t rowBlocks = (uint64_t{L.k} + p.m - 1) / p.m;
   const uint64_t valueRow = rowBlocks * p.n * eb, metaRow = (rowBlocks * p.n * bits + 7) / 8;
-  const uint64_t nb = (uint64_t{ks.length} + p.m - 1) / p.m;
-  const uint64_t valueBytes = nb * p.n * eb, metaBytes = (nb * p.n * bits + 7) / 8;
+  const uint64_t tileSlots = (uint64_t{ks.length} + p.m - 1) / p.m * p.n;
+  const uint64_t tileBytes = uint64_t{rows.length} * (tileSlots * eb + (tileSlots * bits + 7) / 8);
   STile& s = ctrl_port->sSlot(static_cast<uint32_t>(in[f::Slot]));
   if (s.rows != rows || s.ks != ks || s.denseLoaded) {
     s.clear();
     s.rows = rows;
     s.ks = ks;
   }
-  s.bytes += (valueBytes + metaBytes) * rows.length;
+  s.termBytes[t] = tileBytes;  // a term loaded again replaces itself
+  s.bytes = 0;
+  for (uint64_t b : s.termBytes) s.bytes += b;
   if (s.bytes > params_.buffers.s.slotBytes()) {
     return fail(op, ErrorCode::OperandError,
                 fmt::format("tile needs {} bytes, S buffer slot holds {}", s.bytes, params_.buffers.s.slotBytes()));
@@ -117,21 +118,36 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
     if (s.terms.size() < L.terms) s.terms.resize(L.terms);
     s.terms[t] = tasd::CompressedTerm(p, L.dtype, rows.length, ks.length);
   }
+  std::vector<uint8_t> metaBytes;
   for (uint32_t r = 0; r < rows.length; ++r) {
     const uint64_t row = rows.begin + r;
-    uint8_t* v = functional ? s.terms[t].valueRow(r) : nullptr;
-    uint8_t* m = functional ? s.terms[t].metaRow(r) : nullptr;
-    if (!dma.read(tc.valuesAddr + row * valueRow + b0 * p.n * eb, v, valueBytes) ||
-        !dma.read(tc.metaAddr + row * metaRow + b0 * p.n * bits / 8, m, metaBytes)) {
-      return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
-    }
-    if (functional && (nb * p.n * bits) % 8) {  // clear bits of the next blocks in the last byte
-      m[metaBytes - 1] &= static_cast<uint8_t>((1u << ((nb * p.n * bits) % 8)) - 1);
+    uint64_t slot = 0;  // slot position within the tile row
+    for (const KSegment& seg : segments) {
+      const uint64_t b0 = seg.begin / p.m, nb = (uint64_t{seg.length} + p.m - 1) / p.m;
+      // Values: a contiguous run of slots.
+      uint8_t* v = functional ? s.terms[t].valueRow(r) + slot * eb : nullptr;
+      // Metadata: the bytes covering this run's bits, realigned into the tile's bit stream.
+      const uint64_t bitBegin = b0 * p.n * bits, bitCount = nb * p.n * bits;
+      const uint64_t byteBegin = bitBegin / 8, byteEnd = (bitBegin + bitCount + 7) / 8;
+      if (functional) metaBytes.assign(byteEnd - byteBegin, 0);
+      if (!dma.read(tc.valuesAddr + row * valueRow + b0 * p.n * eb, v, nb * p.n * eb) ||
+          !dma.read(tc.metaAddr + row * metaRow + byteBegin, functional ? metaBytes.data() : nullptr,
+                    byteEnd - byteBegin)) {
+        return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+      }
+      if (functional) {
+        uint8_t* m = s.terms[t].metaRow(r);
+        const uint64_t shift = bitBegin - byteBegin * 8;
+        for (uint64_t i = 0; i < nb * p.n; ++i) {
+          tasd::writeBits(m, (slot + i) * bits, bits, tasd::readBits(metaBytes.data(), shift + i * bits, bits));
+        }
+      }
+      slot += nb * p.n;
     }
   }
   s.termLoaded[t] = true;
   dramS_ += dma.bytes();
-  sramBytes = (valueBytes + metaBytes) * rows.length;
+  sramBytes = tileBytes;
   *ctrl_port->buffers().sWrite += sramBytes;
   return true;
 }
@@ -158,11 +174,18 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     return fail(op, ErrorCode::OperandError, "dense S load in a layer with precomputed terms");
   }
   const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
-  const TileRange ks{static_cast<uint32_t>(in[f::K0]), static_cast<uint32_t>(in[f::KLen])};
+  const uint32_t k0 = static_cast<uint32_t>(in[f::K0]), klen = static_cast<uint32_t>(in[f::KLen]);
+  const TileRange ks{k0, static_cast<uint32_t>(L.kElements(klen))};
   if (uint64_t{rows.begin} + rows.length > L.m) return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
   GatherPlan plan;
-  const std::string problem = planDenseTile(L.s, L.k, rows, ks, L.elementBytes(), plan);
+  const std::string problem = planDenseTile(L.s, L, rows, k0, klen, L.elementBytes(), plan);
   if (!problem.empty()) return fail(op, ErrorCode::OperandError, problem);
+  for (uint32_t t = 0; L.source == isa::SSource::OnTheFly && t < L.terms; ++t) {
+    if (!L.wholeBlocks(L.kSegments(k0, klen), L.term[t].pattern.m)) {
+      return fail(op, ErrorCode::OperandError,
+                  fmt::format("K tile does not hold whole blocks of {}", L.term[t].pattern.m));
+    }
+  }
   const uint64_t tileBytes = uint64_t{rows.length} * ks.length * L.elementBytes();
   const uint64_t need = L.s.conv ? std::max(tileBytes, plan.stagingBytes) : tileBytes;
   if (need > params_.buffers.s.slotBytes()) {
@@ -183,7 +206,7 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   }
   if (functional) {
     std::vector<uint8_t> tile(tileBytes);
-    assembleDenseTile(L.s, L.k, rows, ks, L.elementBytes(), plan, staging_.data(), tile.data());
+    assembleDenseTile(L.s, L, rows, k0, klen, L.elementBytes(), plan, staging_.data(), tile.data());
     if (L.dtype == tasd::DType::I8) {
       s.denseI8.assign(reinterpret_cast<const int8_t*>(tile.data()),
                        reinterpret_cast<const int8_t*>(tile.data()) + tile.size());
@@ -192,6 +215,12 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     }
   }
   s.denseLoaded = true;
+  s.sourceElements = L.s.conv ? plan.stagingBytes / L.elementBytes() : uint64_t{rows.length} * ks.length;
+  s.pixelBlocks = L.s.conv;
+  for (uint32_t t = 0; t < L.terms; ++t) {
+    const uint32_t m = L.term[t].pattern.m;
+    s.pixelBlocks = s.pixelBlocks && L.convChannels % m == 0 && k0 % m == 0 && klen % m == 0;
+  }
   dramS_ += dma.bytes();
   sramBytes = plan.stagingBytes;
   *ctrl_port->buffers().sWrite += sramBytes;
@@ -203,10 +232,11 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const auto& in = op.instruction.field;
   const LayerState& L = ctrl_port->layer();
   const TileRange cols{static_cast<uint32_t>(in[f::J0]), static_cast<uint32_t>(in[f::JLen])};
-  const TileRange ks{static_cast<uint32_t>(in[f::K0]), static_cast<uint32_t>(in[f::KLen])};
+  const uint32_t k0 = static_cast<uint32_t>(in[f::K0]), klen = static_cast<uint32_t>(in[f::KLen]);
+  const TileRange ks{k0, static_cast<uint32_t>(L.kElements(klen))};
   if (uint64_t{cols.begin} + cols.length > L.n) return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
   GatherPlan plan;
-  const std::string problem = planDenseTile(L.d, L.k, cols, ks, L.elementBytes(), plan);
+  const std::string problem = planDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan);
   if (!problem.empty()) return fail(op, ErrorCode::OperandError, problem);
   const uint64_t tileBytes = uint64_t{cols.length} * ks.length * L.elementBytes();
   const uint64_t need = L.d.conv ? std::max(tileBytes, plan.stagingBytes) : tileBytes;
@@ -227,7 +257,7 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   }
   if (functional) {
     std::vector<uint8_t> tile(tileBytes);
-    assembleDenseTile(L.d, L.k, cols, ks, L.elementBytes(), plan, staging_.data(), tile.data());
+    assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(), tile.data());
     // Stored K-major (klen x cols) so that the PE array reads a contiguous row per K index.
     const size_t nc = cols.length, nk = ks.length;
     if (L.dtype == tasd::DType::I8) {

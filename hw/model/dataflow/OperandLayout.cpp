@@ -24,35 +24,40 @@ uint64_t operandRows(const OperandConfig& op, uint64_t matrixRows) {
   return convIndex(op.geometry).perImage * op.batch;
 }
 
-std::string planDenseTile(const OperandConfig& op, uint32_t k, TileRange rows, TileRange ks, uint32_t eb,
-                          GatherPlan& plan) {
+std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0, uint32_t klen,
+                          uint32_t eb, GatherPlan& plan) {
   plan = GatherPlan{};
   if (!op.configured && !op.conv) return "operand address not configured";
-  if (ks.length == 0 || rows.length == 0) return "empty tile";
-  if (uint64_t{ks.begin} + ks.length > k) return fmt::format("K range [{}, {}) beyond K = {}", ks.begin, ks.end(), k);
+  if (klen == 0 || rows.length == 0) return "empty tile";
+  const std::vector<KSegment> segments = L.kSegments(k0, klen);
+  if (segments.empty()) {
+    return L.convK() ? fmt::format("channel range [{}, {}) beyond the {} channels", k0, uint64_t{k0} + klen,
+                                   L.convChannels)
+                     : fmt::format("K range [{}, {}) beyond K = {}", k0, uint64_t{k0} + klen, L.k);
+  }
+  const uint64_t rowElements = L.kElements(klen);
   if (!op.conv) {
     for (uint32_t r = 0; r < rows.length; ++r) {
       const uint64_t row = rows.begin + r;
-      plan.runs.push_back({op.base + row * op.rowStride + uint64_t{ks.begin} * eb, uint64_t{ks.length} * eb,
-                           uint64_t{r} * ks.length * eb});
+      uint64_t offset = uint64_t{r} * rowElements * eb;
+      for (const KSegment& seg : segments) {
+        plan.runs.push_back({op.base + row * op.rowStride + seg.begin * eb, uint64_t{seg.length} * eb, offset});
+        offset += uint64_t{seg.length} * eb;
+      }
     }
-    plan.stagingBytes = uint64_t{rows.length} * ks.length * eb;
+    plan.stagingBytes = uint64_t{rows.length} * rowElements * eb;
     return "";
   }
   const tasd::ConvGeometry& g = op.geometry;
-  if (g.k() != k) return fmt::format("conv geometry gives K = {}, layer has K = {}", g.k(), k);
+  if (g.k() != L.k) return fmt::format("conv geometry gives K = {}, layer has K = {}", g.k(), L.k);
   const ConvIndex ci = convIndex(g);
   const uint64_t total = ci.perImage * op.batch;
   if (uint64_t{rows.begin} + rows.length > total) {
     return fmt::format("rows [{}, {}) beyond the {} output positions", rows.begin, rows.end(), total);
   }
   const uint64_t c = g.channels;
-  const uint64_t rsLo = ks.begin / c, rsHi = (uint64_t{ks.end()} - 1) / c;
-  const uint32_t cLo = rsLo == rsHi ? static_cast<uint32_t>(ks.begin % c) : 0;
-  const uint32_t cHi = rsLo == rsHi ? static_cast<uint32_t>((ks.end() - 1) % c + 1) : static_cast<uint32_t>(c);
-  const int64_t rLo = static_cast<int64_t>(rsLo / g.kw), rHi = static_cast<int64_t>(rsHi / g.kw);
-  const int64_t sLo = rLo == rHi ? static_cast<int64_t>(rsLo % g.kw) : 0;
-  const int64_t sHi = rLo == rHi ? static_cast<int64_t>(rsHi % g.kw) : static_cast<int64_t>(g.kw) - 1;
+  const uint32_t cLo = k0, cHi = k0 + klen;  // the tile's channel range, at every kernel position
+  const int64_t rLo = 0, rHi = static_cast<int64_t>(g.kh) - 1, sLo = 0, sHi = static_cast<int64_t>(g.kw) - 1;
   const uint64_t firstImage = rows.begin / ci.perImage, lastImage = (rows.end() - 1) / ci.perImage;
   uint64_t offset = 0;
   for (uint64_t b = firstImage; b <= lastImage; ++b) {
@@ -95,13 +100,14 @@ std::string planDenseTile(const OperandConfig& op, uint32_t k, TileRange rows, T
   return "";
 }
 
-void assembleDenseTile(const OperandConfig& op, uint32_t, TileRange rows, TileRange ks, uint32_t eb,
-                       const GatherPlan& plan, const uint8_t* staging, uint8_t* tile) {
-  const uint64_t rowBytes = uint64_t{ks.length} * eb;
+void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0, uint32_t klen,
+                       uint32_t eb, const GatherPlan& plan, const uint8_t* staging, uint8_t* tile) {
+  const uint64_t rowBytes = L.kElements(klen) * eb;
   if (!op.conv) {
     std::memcpy(tile, staging, rowBytes * rows.length);
     return;
   }
+  const std::vector<KSegment> segments = L.kSegments(k0, klen);
   const tasd::ConvGeometry& g = op.geometry;
   const ConvIndex ci = convIndex(g);
   const uint64_t c = g.channels;
@@ -114,24 +120,29 @@ void assembleDenseTile(const OperandConfig& op, uint32_t, TileRange rows, TileRa
     const ConvBox& box = plan.boxes[boxIndex];
     const int64_t oh = static_cast<int64_t>(pi / ci.wo), ow = static_cast<int64_t>(pi % ci.wo);
     uint8_t* dst = tile + r * rowBytes;
-    // Walk the K range as channel runs of consecutive (r, s) positions.
-    uint64_t kk = ks.begin;
-    while (kk < ks.end()) {
-      const uint64_t rs = kk / c, ch = kk % c;
-      const uint64_t runEnd = std::min<uint64_t>(ks.end(), (rs + 1) * c);
-      const int64_t fr = static_cast<int64_t>(rs / g.kw), fs = static_cast<int64_t>(rs % g.kw);
-      const int64_t ih = oh * static_cast<int64_t>(g.strideH) + fr * static_cast<int64_t>(g.dilationH) -
-                         static_cast<int64_t>(g.padTop);
-      const int64_t iw = ow * static_cast<int64_t>(g.strideW) + fs * static_cast<int64_t>(g.dilationW) -
-                         static_cast<int64_t>(g.padLeft);
-      if (ih >= 0 && iw >= 0 && ih < static_cast<int64_t>(g.inH) && iw < static_cast<int64_t>(g.inW)) {
-        const uint64_t boxC = box.cHi - box.cLo;
-        const uint64_t src = box.stagingOffset +
-                             ((static_cast<uint64_t>(ih - box.ihLo) * static_cast<uint64_t>(box.width()) +
-                               static_cast<uint64_t>(iw - box.iwLo)) * boxC + (ch - box.cLo)) * eb;
-        std::memcpy(dst + (kk - ks.begin) * eb, staging + src, (runEnd - kk) * eb);
+    uint64_t out = 0;  // element position within the tile row
+    for (const KSegment& seg : segments) {
+      // Walk the segment as channel runs of consecutive kernel positions.
+      uint64_t kk = seg.begin;
+      const uint64_t end = seg.begin + seg.length;
+      while (kk < end) {
+        const uint64_t rs = kk / c, ch = kk % c;
+        const uint64_t runEnd = std::min<uint64_t>(end, (rs + 1) * c);
+        const int64_t fr = static_cast<int64_t>(rs / g.kw), fs = static_cast<int64_t>(rs % g.kw);
+        const int64_t ih = oh * static_cast<int64_t>(g.strideH) + fr * static_cast<int64_t>(g.dilationH) -
+                           static_cast<int64_t>(g.padTop);
+        const int64_t iw = ow * static_cast<int64_t>(g.strideW) + fs * static_cast<int64_t>(g.dilationW) -
+                           static_cast<int64_t>(g.padLeft);
+        if (ih >= 0 && iw >= 0 && ih < static_cast<int64_t>(g.inH) && iw < static_cast<int64_t>(g.inW)) {
+          const uint64_t boxC = box.cHi - box.cLo;
+          const uint64_t src = box.stagingOffset +
+                               ((static_cast<uint64_t>(ih - box.ihLo) * static_cast<uint64_t>(box.width()) +
+                                 static_cast<uint64_t>(iw - box.iwLo)) * boxC + (ch - box.cLo)) * eb;
+          std::memcpy(dst + out * eb, staging + src, (runEnd - kk) * eb);
+        }
+        out += runEnd - kk;
+        kk = runEnd;
       }
-      kk = runEnd;
     }
   }
 }

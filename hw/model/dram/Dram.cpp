@@ -8,11 +8,10 @@ namespace tasdsim::hw {
 using sc_core::sc_time;
 using sc_core::SC_NS;
 
-Dram::Dram(sc_core::sc_module_name name, const DramParams& params, bool functional, StatsRegistry& stats)
+Dram::Dram(sc_core::sc_module_name name, const DramParams& params, StatsRegistry& stats)
     : sc_module(name),
       target_socket("target_socket"),
       params_(params),
-      functional_(functional),
       channelFree_(sc_core::SC_ZERO_TIME),
       readBytes_(stats.add(std::string(this->name()) + ".read_bytes", "bytes", "bytes read by timed requests")),
       writeBytes_(stats.add(std::string(this->name()) + ".write_bytes", "bytes", "bytes written by timed requests")),
@@ -36,7 +35,7 @@ bool Dram::access(tlm::tlm_generic_payload& tx) {
   const uint64_t addr = tx.get_address();
   const uint64_t len = tx.get_data_length();
   if (addr > params_.sizeBytes || len > params_.sizeBytes - addr) return false;
-  if (!functional_ || tx.get_data_ptr() == nullptr) return true;
+  if (tx.get_data_ptr() == nullptr) return true;
   uint8_t* data = tx.get_data_ptr();
   uint64_t done = 0;
   while (done < len) {

@@ -6,8 +6,8 @@
 // a request arriving at t starts at max(t, channel free), occupies the channel for
 // bytes / bandwidth and completes latencyNs later; the annotated delay returned is the time to
 // completion. Overlapping requests therefore pay the latency once and share the bandwidth.
-// Storage is allocated in 1 MiB pages on first write (reads of untouched memory give zeros);
-// with functional = false nothing is stored (timing-only runs).
+// Storage is allocated in 1 MiB pages on first write (reads of untouched memory give zeros).
+// A request without a data pointer moves no data (timing-only runs); only its time counts.
 // Stats: dram.read_bytes, dram.write_bytes, dram.read_requests, dram.write_requests.
 #include <cstdint>
 #include <memory>
@@ -26,7 +26,7 @@ class Dram : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<Dram> target_socket;
 
-  Dram(sc_core::sc_module_name name, const DramParams& params, bool functional, StatsRegistry& stats);
+  Dram(sc_core::sc_module_name name, const DramParams& params, StatsRegistry& stats);
 
  private:
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
@@ -37,7 +37,6 @@ class Dram : public sc_core::sc_module {
 
   static constexpr uint64_t kPageBytes = uint64_t{1} << 20;
   const DramParams params_;
-  const bool functional_;
   sc_core::sc_time channelFree_;
   std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;
   Counter& readBytes_;

@@ -9,14 +9,14 @@
 
 namespace tasdsim::hw {
 
-uint64_t tasdTileCycles(const AcceleratorParams& params, const LayerState& L, uint32_t rows, uint32_t ks,
-                        uint64_t* blocksOut, uint64_t* comparesOut) {
+uint64_t tasdTileCycles(const AcceleratorParams& params, const LayerState& L, uint64_t elements, uint32_t rows,
+                        uint32_t ks, bool pixelBlocks, uint64_t* blocksOut, uint64_t* comparesOut) {
   std::set<uint32_t> blockSizes;
   for (uint32_t t = 0; t < L.terms; ++t) blockSizes.insert(L.term[t].pattern.m);
   uint64_t cycles = 0, blocks = 0, compares = 0;
   const uint64_t units = params.tasd.count ? params.tasd.count : 1;
   for (uint32_t m : blockSizes) {
-    const uint64_t b = uint64_t{rows} * ((uint64_t{ks} + m - 1) / m);
+    const uint64_t b = pixelBlocks ? (elements + m - 1) / m : uint64_t{rows} * ((uint64_t{ks} + m - 1) / m);
     blocks += b;
     compares += b * m;
     cycles += (b + units - 1) / units * m * params.tasd.cyclesPerElement;
@@ -67,7 +67,7 @@ bool TasdUnits::decompose(const Op& op) {
   }
   const uint32_t rows = s.rows.length, ks = s.ks.length;
   uint64_t blocks = 0, compares = 0;
-  const uint64_t cycles = tasdTileCycles(params_, L, rows, ks, &blocks, &compares);
+  const uint64_t cycles = tasdTileCycles(params_, L, s.sourceElements, rows, ks, s.pixelBlocks, &blocks, &compares);
   if (params_.functional) {
     tasd::Series series;
     for (uint32_t t = 0; t < L.terms; ++t) series.terms.push_back(L.term[t].pattern);

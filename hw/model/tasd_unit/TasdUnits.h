@@ -6,8 +6,11 @@
 // TASD library's decomposition is this unit's reference behaviour. Timing: `count` units work
 // on blocks in parallel; a unit selects one element per cyclesPerElement cycles, so it spends
 // m * cyclesPerElement cycles on an m-block (the paper's sequential selection, worst case) and
-// emits all terms of the same block size in that pass. A tile with R rows and K columns takes
-// sum over the series' block sizes m of ceil(R * ceil(K/m) / count) * m * cyclesPerElement.
+// emits all terms of the same block size in that pass. A tile of E elements takes
+// sum over the series' block sizes m of ceil(E/m / count) * m * cyclesPerElement. For a conv
+// input whose channel runs hold whole blocks, E counts each input element once (the units
+// decompose every pixel's channels once, before im2col repeats them); otherwise E counts the
+// im2col rows' elements (blocks may span pixels).
 // The units run ahead of the PE array on the other S slot; whatever the array still waits for
 // is its wait_tasd_units stall (the exposed latency).
 // Stats: tasd_units.{busy_cycles, tiles, blocks, compare_ops, thresholded}.
@@ -19,9 +22,10 @@
 
 namespace tasdsim::hw {
 
-// Cycles the TASD units need for a rows x ks tile of the layer's series.
-uint64_t tasdTileCycles(const AcceleratorParams& params, const LayerState& layer, uint32_t rows, uint32_t ks,
-                        uint64_t* blocks = nullptr, uint64_t* compares = nullptr);
+// Cycles the TASD units need for a tile of `elements` elements per block size, rows of ks
+// elements (for the partial last block of each row when not decomposing per pixel).
+uint64_t tasdTileCycles(const AcceleratorParams& params, const LayerState& layer, uint64_t elements, uint32_t rows,
+                        uint32_t ks, bool pixelBlocks, uint64_t* blocks = nullptr, uint64_t* compares = nullptr);
 
 class TasdUnits : public sc_core::sc_module {
  public:

@@ -6,7 +6,7 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& 
     : sc_module(name),
       params_(params),
       bus("bus", params.dram.sizeBytes),
-      dram("dram", params.dram, params.functional, stats),
+      dram("dram", params.dram, stats),
       host_if("host_if", params.clockPeriodNs()),
       decoder("decoder", params, stats),
       dataflow("dataflow", params, stats),

@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""tasdsim run end to end: the output files and their stable keys, overrides, timing-only runs,
+and bad configs (one-line error with file/line/key path, exit status 2, no output left)."""
+import csv
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+import yaml
+
+TASDSIM = os.environ["TASDSIM"]
+ROOT = os.environ["TASDSIM_SOURCE_DIR"]
+EXP = os.path.join(ROOT, "configs/experiments/tiny_cnn_ttc_vegeta_m8.yaml")
+
+
+def run(*args):
+    return subprocess.run([TASDSIM, *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+class RunTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def out(self, name="out"):
+        return os.path.join(self.dir, name)
+
+    def test_outputs_and_stable_keys(self):
+        r = run("run", EXP, "--out", self.out(), "-q")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("every layer matches its reference", r.stdout)
+        files = sorted(os.listdir(self.out()))
+        self.assertEqual(files, ["layers.csv", "resolved_config.yaml", "stats.json", "summary.txt"])
+        with open(os.path.join(self.out(), "stats.json")) as f:
+            s = json.load(f)
+        self.assertEqual(s["schema"], "tasdsim-stats/1")
+        for key in ("experiment", "status", "network", "layers", "counters"):
+            self.assertIn(key, s)
+        net = s["network"]
+        for key in ("cycles", "seconds", "energy_pj", "edp_js", "macs_dense", "mac_ops", "mac_skipped", "stalls",
+                    "bytes", "components"):
+            self.assertIn(key, net)
+        self.assertAlmostEqual(net["edp_js"], net["energy_pj"]["total"] * 1e-12 * net["seconds"], delta=1e-18)
+        acc = [l for l in s["layers"] if l["on_accelerator"]]
+        self.assertEqual(sum(l["cycles"] for l in acc), net["cycles"])
+        conv1 = acc[0]
+        self.assertEqual(conv1["series"], "4:8+1:8")
+        self.assertEqual([t["pattern"] for t in conv1["terms"]], ["4:8", "1:8"])
+        self.assertTrue(conv1["check"]["passed"])
+        for key in ("stalls", "bytes", "components", "energy_pj", "quality", "gemm", "tiling"):
+            self.assertIn(key, conv1)
+        # Per-term MAC slots add up to the layer's MAC slots.
+        self.assertEqual(sum(t["mac_ops"] for t in conv1["terms"]), conv1["mac_ops"])
+        with open(os.path.join(self.out(), "layers.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), len(s["layers"]))
+        self.assertEqual(int(rows[0]["cycles"]), conv1["cycles"])
+        with open(os.path.join(self.out(), "resolved_config.yaml")) as f:
+            resolved = yaml.safe_load(f)
+        self.assertEqual(resolved["arch"]["pe_array"]["rows"], 16)
+        self.assertIn("tasd_units", resolved["arch"])
+        self.assertEqual(resolved["plan"]["default"]["series"], "4:8+1:8")
+
+    def test_overrides_series_and_timing_only(self):
+        r = run("run", EXP, "--out", self.out(), "-q", "--set", "arch.pe_array.rows=8", "--series", "2:8",
+                "--operand", "A", "--timing-only")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out(), "stats.json")) as f:
+            s = json.load(f)
+        self.assertTrue(s["experiment"]["timing_only"])
+        acc = [l for l in s["layers"] if l["on_accelerator"]]
+        self.assertTrue(all(l["series"] == "2:8" and l["operand"] == "A" for l in acc))
+        self.assertFalse(any("check" in l for l in acc))
+        with open(os.path.join(self.out(), "resolved_config.yaml")) as f:
+            self.assertEqual(yaml.safe_load(f)["arch"]["pe_array"]["rows"], 8)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def expect_error(self, args, needles):
+        out = self.out("never")
+        r = run("run", *args, "--out", out, "-q")
+        self.assertEqual(r.returncode, 2, f"{args}: {r.stdout}\n{r.stderr}")
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        for n in needles:
+            self.assertIn(n, lines[0])
+        self.assertFalse(os.path.exists(out))
+        self.assertEqual([f for f in os.listdir(self.dir) if "partial" in f], [])
+
+    def experiment(self, extra="", plan='{series: "4:8+1:8"}', arch="ttc_vegeta_m8.yaml"):
+        return self.write("exp.yaml", f"""experiment:
+  name: t
+  arch: {ROOT}/configs/arch/{arch}
+  workload: {ROOT}/configs/workloads/tiny_cnn.yaml
+  plan: {plan}
+{extra}""")
+
+    def test_bad_configs(self):
+        self.expect_error([self.experiment("  bogus: 3\n")], ["exp.yaml:6:3", "experiment.bogus", "unknown key"])
+        self.expect_error([self.experiment("  dtype: fp64\n")], ["experiment.dtype", "'fp64' is not one of"])
+        self.expect_error([self.experiment("  check: maybe\n")], ["experiment.check", "true or false"])
+        self.expect_error([self.experiment(plan='{series: "3:8"}', arch="ttc_vegeta.yaml")],
+                          ["conv1", "3:8", "not supported", "TTC-VEGETA"])
+        self.expect_error([self.experiment(plan='{series: "2:4"}')], ["pattern 2:4 is not supported"])
+        self.expect_error([self.experiment(plan='{series: "4:8", operand: A}', arch="vegeta_m8.yaml")],
+                          ["TASD units"])
+        self.expect_error([self.experiment(plan='{series: "1:8+1:8+1:8+1:8"}')], ["at most 3"])
+        self.expect_error([self.experiment(), "--set", "arch.pe_array.rows=0"], ["arch.pe_array.rows", "[1, 256]"])
+        self.expect_error([self.experiment(), "--set", "arch.pe_array.lanes=x"], ["arch.pe_array.lanes"])
+        self.expect_error([self.experiment(), "--set", "rows=4"], ["must start with"])
+        self.expect_error([os.path.join(self.dir, "missing.yaml")], ["missing.yaml", "cannot open"])
+        self.expect_error([self.write("broken.yaml", "experiment: {name: [\n")], ["broken.yaml:", "YAML"])
+        self.expect_error([self.experiment().replace("exp.yaml", "exp.yaml"), "--series", "2:7"], ["power of two"])
+        os.mkdir(self.out("exists"))
+        r = run("run", self.experiment(), "--out", self.out("exists"), "-q")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("already exists", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,210 @@
+// Whole-simulator checks (SPEC section 6): compute-bound identities, n:m scaling, series
+// sums, TASD-unit throughput limits, bytes moved, and values matching the reference for every
+// layer of small networks on every shipped arch config.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "sw/config/ArchConfig.h"
+#include "sw/config/ConfigNode.h"
+#include "sw/runtime/Report.h"
+#include "sw/runtime/Simulation.h"
+#include "tests/common/RunInChild.h"
+
+namespace tasdsim::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kRoot = TASDSIM_SOURCE_DIR;
+
+struct SimRun {
+  std::string arch;  // file under configs/arch
+  std::vector<std::string> archOverrides;
+  std::string workloadYaml;  // text, or a file under configs/workloads when it ends in .yaml
+  plan::Plan plan;
+  tasd::DType dtype = tasd::DType::F32;
+  bool functional = true;
+};
+
+nlohmann::json simulateInChild(const SimRun& r) {
+  const std::string text = test::runInChildBytes([&] {
+    SimulationInputs in;
+    const config::ArchConfig arch = config::loadArch(kRoot + "/configs/arch/" + r.arch, r.archOverrides);
+    in.params = arch.params;
+    in.energy = arch.energy;
+    const bool isFile = r.workloadYaml.size() > 5 && r.workloadYaml.substr(r.workloadYaml.size() - 5) == ".yaml";
+    in.workload = workload::WorkloadSpec::fromYaml(
+        isFile ? config::loadFile(kRoot + "/configs/workloads/" + r.workloadYaml)
+               : config::loadString(r.workloadYaml, "test workload"));
+    in.plan = r.plan;
+    in.options.dtype = r.dtype;
+    in.options.functional = r.functional;
+    in.options.check = r.functional;
+    validatePlan(in.workload, in.plan, in.params);
+    const SimulationOutput out = simulate(in);
+    return statsJson(ExperimentInfo{"test", r.arch, in.workload.name, in.plan.name, "", !r.functional, 0}, out).dump();
+  });
+  return text.empty() ? nlohmann::json{} : nlohmann::json::parse(text);
+}
+
+// One GEMM layer: rows x k input, n outputs.
+std::string gemmWorkload(uint32_t rows, uint32_t k, uint32_t n) {
+  return "workload:\n  name: gemm\n  input: {n: " + std::to_string(rows) + ", h: 1, w: 1, c: " + std::to_string(k) +
+         "}\n  layers:\n    - {name: fc, op: gemm, out_features: " + std::to_string(n) + "}\n";
+}
+
+// A memory system that never limits compute: huge bandwidth, no latency.
+const std::vector<std::string> kFastMemory = {"arch.dram.bandwidth_gbps=100000", "arch.dram.latency_ns=0"};
+
+TEST(Simulation, ComputeBoundDenseLayerTakesMacsOverMacUnits) {
+  // 256 x 512 x 256 on 1024 MACs, one tile (fits the buffers): 256*512*256 / 1024 cycles.
+  SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 256), plan::Plan::uniform(tasd::Series::dense(),
+                                                                                                 plan::Operand::W)};
+  const nlohmann::json j = simulateInChild(r);
+  ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+  const nlohmann::json& l = j["layers"][0];
+  const uint64_t macs = 256ull * 512 * 256, compute = macs / 1024;
+  const uint64_t streams = l["components"]["pe_array"]["streams"].get<uint64_t>();
+  EXPECT_EQ(l["components"]["pe_array"]["busy_cycles"].get<uint64_t>(), compute + 32 * streams);
+  EXPECT_EQ(l["mac_ops"].get<uint64_t>(), macs);
+  // The layer takes the array's busy time plus the first load and the last store, no more.
+  const uint64_t cycles = l["cycles"].get<uint64_t>();
+  EXPECT_GE(cycles, compute + 32 * streams);
+  EXPECT_LE(cycles, compute + 32 * streams + 2000);
+  EXPECT_TRUE(l["check"]["passed"].get<bool>());
+}
+
+TEST(Simulation, StructuredTermsScaleByNOverMAndSeriesAddUp) {
+  const uint64_t dense = 256ull * 512 * 256 / 1024;
+  for (const auto& [text, num] : std::vector<std::pair<std::string, uint64_t>>{{"2:8", 2}, {"4:8+1:8", 5}, {"1:8+1:8", 2}}) {
+    SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 256),
+          plan::Plan::uniform(tasd::Series::parse(text), plan::Operand::W)};
+    const nlohmann::json j = simulateInChild(r);
+    SCOPED_TRACE(text);
+    ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+    const nlohmann::json& l = j["layers"][0];
+    const uint64_t streams = l["components"]["pe_array"]["streams"].get<uint64_t>();
+    EXPECT_EQ(l["components"]["pe_array"]["busy_cycles"].get<uint64_t>(), dense * num / 8 + 32 * streams);
+    uint64_t termCycles = 0;
+    for (const auto& t : l["terms"]) termCycles += t["cycles"].get<uint64_t>();
+    EXPECT_EQ(termCycles, dense * num / 8);  // the series is the sum of its terms
+    EXPECT_TRUE(l["check"]["passed"].get<bool>());
+  }
+}
+
+TEST(Simulation, TasdUnitsLimitThroughputExactlyWhenTooFew) {
+  // TASD-A 4:8 on a 256 x 512 input feeding 64 outputs: the array needs 256*512*64/2048 = 4096
+  // cycles; one TASD unit needs 256*512/8 blocks * 8 cycles = 131072, 64 units 2048.
+  uint64_t cyclesFew = 0, cyclesMany = 0;
+  for (uint32_t units : {1u, 64u}) {
+    SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 64),
+          plan::Plan::uniform(tasd::Series::parse("4:8"), plan::Operand::A)};
+    r.archOverrides.push_back("arch.tasd_units.count=" + std::to_string(units));
+    const nlohmann::json j = simulateInChild(r);
+    ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+    const nlohmann::json& l = j["layers"][0];
+    const uint64_t exposed = l["components"]["tasd_units"]["exposed_cycles"].get<uint64_t>();
+    const uint64_t tasdBusy = l["components"]["tasd_units"]["busy_cycles"].get<uint64_t>();
+    EXPECT_EQ(tasdBusy, 256ull * 512 / 8 * 8 / units);
+    if (units == 1) {
+      EXPECT_GT(exposed, tasdBusy / 2);  // the array mostly waits for the units
+      cyclesFew = l["cycles"].get<uint64_t>();
+      EXPECT_GE(cyclesFew, tasdBusy);
+    } else {
+      // Hidden except while the first tile is decomposed (nothing to overlap with yet).
+      const uint64_t tiles = l["components"]["tasd_units"]["tiles"].get<uint64_t>();
+      EXPECT_LE(exposed, tasdBusy / tiles);
+      cyclesMany = l["cycles"].get<uint64_t>();
+    }
+    EXPECT_TRUE(l["check"]["passed"].get<bool>());
+  }
+  EXPECT_GT(cyclesFew, 10 * cyclesMany);
+}
+
+TEST(Simulation, BytesMovedEqualWhatTheTilingImplies) {
+  // Dense fp32 GEMM that fits one tile: S (weights 128 x 256), D (input 64 x 256) read once,
+  // C (128 x 64 fp32) written once.
+  SimRun r{"dense_tc.yaml", {}, gemmWorkload(64, 256, 128), plan::Plan::uniform(tasd::Series::dense(), plan::Operand::W)};
+  const nlohmann::json j = simulateInChild(r);
+  ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+  const nlohmann::json& b = j["layers"][0]["bytes"];
+  EXPECT_EQ(b["dram_read_s"].get<uint64_t>(), 128u * 256 * 4);
+  EXPECT_EQ(b["dram_read_d"].get<uint64_t>(), 64u * 256 * 4);
+  EXPECT_EQ(b["dram_write"].get<uint64_t>(), 128u * 64 * 4);
+  // Compressed terms: 2:8 values (fp32) plus 3-bit indices.
+  SimRun t{"ttc_vegeta_m8.yaml", {}, gemmWorkload(64, 256, 128), plan::Plan::uniform(tasd::Series::parse("2:8"), plan::Operand::W)};
+  const nlohmann::json jt = simulateInChild(t);
+  const uint64_t slots = 256 / 8 * 2;
+  EXPECT_EQ(jt["layers"][0]["bytes"]["dram_read_s"].get<uint64_t>(), 128u * (slots * 4 + slots * 3 / 8));
+}
+
+plan::Plan planFor(const std::string& arch, plan::Operand operand) {
+  if (arch.find("vegeta_m8") != std::string::npos) return plan::Plan::uniform(tasd::Series::parse("4:8+1:8"), operand);
+  if (arch.find("vegeta") != std::string::npos) return plan::Plan::uniform(tasd::Series::parse("2:4+1:4"), operand);
+  if (arch.find("stc") != std::string::npos) return plan::Plan::uniform(tasd::Series::parse("2:4"), operand);
+  return plan::Plan::uniform(tasd::Series::dense(), operand);
+}
+
+TEST(Simulation, EveryLayerMatchesItsReferenceOnEveryShippedArch) {
+  size_t archs = 0;
+  for (const auto& entry : fs::directory_iterator(kRoot + "/configs/arch")) {
+    if (entry.path().extension() != ".yaml") continue;
+    const std::string arch = entry.path().filename().string();
+    const bool ttc = arch.rfind("ttc_", 0) == 0;
+    if (config::loadArch(entry.path().string()).params.pe.impl != "model") continue;  // RTL configs: cosim tests
+    ++archs;
+    for (tasd::DType dtype : {tasd::DType::I8, tasd::DType::F32}) {
+      for (plan::Operand operand : {plan::Operand::W, plan::Operand::A}) {
+        if (operand == plan::Operand::A && !ttc) continue;  // no TASD units
+        for (const char* net : {"tiny_cnn.yaml", "tiny_transformer.yaml"}) {
+          if (!ttc && std::string(net) == "tiny_transformer.yaml" && arch != "dense_tc.yaml") continue;
+          SimRun r{arch, {}, net, planFor(arch, operand), dtype};
+          SCOPED_TRACE(arch + " " + net + " " + tasd::dtypeName(dtype) + " " + plan::operandName(operand));
+          const nlohmann::json j = simulateInChild(r);
+          ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+          EXPECT_TRUE(j["status"]["checks_passed"].get<bool>());
+          for (const auto& l : j["layers"]) {
+            if (!l["on_accelerator"].get<bool>()) continue;
+            ASSERT_TRUE(l.contains("check")) << l["name"];
+            EXPECT_TRUE(l["check"]["passed"].get<bool>()) << l["name"];
+            if (dtype == tasd::DType::I8) {
+              EXPECT_EQ(l["check"]["max_abs_error"].get<double>(), 0.0) << l["name"];
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GE(archs, 7u);
+}
+
+TEST(Simulation, TimingOnlyGivesTheSameTiming) {
+  SimRun r{"ttc_vegeta_m8.yaml", {}, "tiny_cnn.yaml", planFor("ttc_vegeta_m8", plan::Operand::W)};
+  const nlohmann::json full = simulateInChild(r);
+  r.functional = false;
+  const nlohmann::json timing = simulateInChild(r);
+  ASSERT_TRUE(full["status"]["ok"].get<bool>());
+  ASSERT_TRUE(timing["status"]["ok"].get<bool>());
+  EXPECT_EQ(full["network"]["cycles"], timing["network"]["cycles"]);
+  EXPECT_EQ(full["network"]["bytes"], timing["network"]["bytes"]);
+  EXPECT_FALSE(timing["layers"][0].contains("check"));
+}
+
+TEST(Simulation, BaseEngineRunsASeriesTermByTermThroughMemory) {
+  // Same series, base engine vs TASD-extended: the base engine spills partial sums (LOAD_C) and
+  // re-reads the dense operand for every term.
+  SimRun base{"vegeta_m8.yaml", {}, gemmWorkload(128, 512, 256), plan::Plan::uniform(tasd::Series::parse("4:8+1:8"), plan::Operand::W)};
+  SimRun ttc = base;
+  ttc.arch = "ttc_vegeta_m8.yaml";
+  const nlohmann::json jb = simulateInChild(base), jt = simulateInChild(ttc);
+  ASSERT_TRUE(jb["status"]["checks_passed"].get<bool>());
+  ASSERT_TRUE(jt["status"]["checks_passed"].get<bool>());
+  EXPECT_GT(jb["layers"][0]["bytes"]["dram_read_c"].get<uint64_t>(), 0u);
+  EXPECT_EQ(jt["layers"][0]["bytes"]["dram_read_c"].get<uint64_t>(), 0u);
+  EXPECT_GT(jb["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>(), jt["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>());
+  EXPECT_GT(jb["layers"][0]["cycles"].get<uint64_t>(), jt["layers"][0]["cycles"].get<uint64_t>());
+}
+
+}  // namespace
+}  // namespace tasdsim::runtime
