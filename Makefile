@@ -24,10 +24,11 @@ $(BUILD_DIR)/build.ninja:
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The main job: ResNet-50 on the TASD-extended VEGETA-M8 engine (configs/experiments/).
+DEMO_EXPERIMENT ?= configs/experiments/resnet50_ttc_vegeta_m8.yaml
 demo: build
-	rm -rf $(DEMO_OUT)
 	mkdir -p $(dir $(DEMO_OUT))
-	$(BUILD_DIR)/sim/tasdsim decompose --series 2:8+1:8 examples/tensors/pruned_fc_70.npy --out $(DEMO_OUT)
+	$(BUILD_DIR)/sim/tasdsim run $(DEMO_EXPERIMENT) --out $(DEMO_OUT) --overwrite
 
 test: build realdata
 	cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --no-tests=error $(CTEST_FLAGS)

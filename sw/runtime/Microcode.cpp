@@ -88,6 +88,7 @@ class TilePlanner {
       const uint32_t rl = static_cast<uint32_t>(std::min<uint64_t>(rows, totalRows - r0));
       for (uint32_t k0 = 0; k0 < kExtent(); k0 += kt) {
         const uint32_t kl = std::min(kt, kExtent() - k0);
+        plan.countOnly = true;
         if (!hw::planDenseTile(cfg, layer_, {static_cast<uint32_t>(r0), rl}, k0, kl, eb_, plan).empty()) {
           return {UINT64_MAX, UINT64_MAX};
         }

@@ -1,6 +1,7 @@
 #include "sw/runtime/NetworkRunner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -450,7 +451,9 @@ struct NetworkRunner::Impl {
     host.writeMemory(codeAddress, code.data(), code.size());
 
     const auto before = stats.snapshot();
+    const auto wallStart = std::chrono::steady_clock::now();
     const hw::CompletionInfo done = host.runProgram(codeAddress, code.size());
+    r.modelWallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
     r.stats = hw::difference(before, stats.snapshot());
     r.cycles = done.cycles;
     r.instructions = done.instructions;

@@ -68,6 +68,9 @@ struct LayerResult {
   double inputDensity = 1;
   float tau = -1;
   std::string tiling;
+  // Host wall-clock seconds the accelerator model took for this layer (doorbell to completion);
+  // for speed measurements only, never written to the deterministic result files.
+  double modelWallSeconds = 0;
 };
 
 struct RunResult {

@@ -1,9 +1,12 @@
 #include "sw/runtime/Simulation.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <memory>
 #include <stdexcept>
 
+#include <cblas.h>
 #include <systemc>
 
 #include "hw/model/top/Accelerator.h"
@@ -16,6 +19,12 @@ SimulationOutput simulate(const SimulationInputs& in) {
     throw std::logic_error("simulate: the SystemC kernel was already used in this process");
   }
   const auto t0 = std::chrono::steady_clock::now();
+  // The simulation is one thread (SystemC); idle OpenBLAS workers would only spin against it.
+  openblas_set_num_threads(1);
+  // Tiles allocate and free many MiB-sized buffers; keep that memory in the heap instead of
+  // mapping and unmapping it (and faulting its pages in) for every tile.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   hw::AcceleratorParams params = in.params;
   params.functional = in.options.functional;

@@ -74,24 +74,36 @@ class CompressedTerm {
 };
 
 // Bit-stream helpers for packed metadata (little-endian, LSB first).
+// bits <= 24. Touches only the bytes that hold the bits.
 inline uint32_t readBits(const uint8_t* bytes, size_t bitOffset, uint32_t bits) {
-  uint32_t v = 0;
-  for (uint32_t b = 0; b < bits; ++b) {
-    const size_t pos = bitOffset + b;
-    v |= static_cast<uint32_t>((bytes[pos >> 3] >> (pos & 7)) & 1u) << b;
-  }
-  return v;
+  const size_t first = bitOffset >> 3;
+  const uint32_t shift = static_cast<uint32_t>(bitOffset & 7);
+  const size_t last = (bitOffset + bits - 1) >> 3;
+  uint32_t window = 0;
+  for (size_t i = first; i <= last; ++i) window |= static_cast<uint32_t>(bytes[i]) << (8 * (i - first));
+  return (window >> shift) & ((bits >= 32 ? 0u : (1u << bits)) - 1u);
 }
 
 inline void writeBits(uint8_t* bytes, size_t bitOffset, uint32_t bits, uint32_t value) {
-  for (uint32_t b = 0; b < bits; ++b) {
-    const size_t pos = bitOffset + b;
-    const uint8_t mask = static_cast<uint8_t>(1u << (pos & 7));
-    if ((value >> b) & 1u) {
-      bytes[pos >> 3] |= mask;
-    } else {
-      bytes[pos >> 3] &= static_cast<uint8_t>(~mask);
-    }
+  const size_t first = bitOffset >> 3;
+  const uint32_t shift = static_cast<uint32_t>(bitOffset & 7);
+  const size_t last = (bitOffset + bits - 1) >> 3;
+  const uint32_t mask = ((1u << bits) - 1u) << shift;
+  const uint32_t v = (value << shift) & mask;
+  for (size_t i = first; i <= last; ++i) {
+    const uint32_t s = 8 * static_cast<uint32_t>(i - first);
+    bytes[i] = static_cast<uint8_t>((bytes[i] & ~(mask >> s)) | (v >> s));
+  }
+}
+
+// Copies count bits from src (starting at bit srcBit) to dst (starting at bit dstBit).
+inline void copyBits(uint8_t* dst, size_t dstBit, const uint8_t* src, size_t srcBit, size_t count) {
+  while (count > 0) {
+    const uint32_t chunk = static_cast<uint32_t>(count < 16 ? count : 16);
+    writeBits(dst, dstBit, chunk, readBits(src, srcBit, chunk));
+    dstBit += chunk;
+    srcBit += chunk;
+    count -= chunk;
   }
 }
 

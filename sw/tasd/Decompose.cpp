@@ -275,7 +275,7 @@ void termRow(const T* src, T* resid, size_t cols, NMPattern p, TermRowOut* out, 
 // Decomposes a into d, reusing d's buffers when their shapes already match (no page faults
 // and no zero-fill on repeated calls of the same shape).
 template <typename T>
-void decomposeInto(const Matrix<T>& a, const Series& series, DType storage, Decomposition<T>& d) {
+void decomposeInto(const Matrix<T>& a, const Series& series, DType storage, Decomposition<T>& d, bool statistics) {
   const size_t rows = a.rows();
   const size_t cols = a.cols();
   d.dense = series.isDense();
@@ -324,6 +324,7 @@ void decomposeInto(const Matrix<T>& a, const Series& series, DType storage, Deco
       termRow(src, resid, cols, series.terms[t], &out, nullptr);
       src = resid;
       out.meta.flush();
+      if (!statistics) continue;
       // Kept statistics from the compressed row (empty slots hold 0 and count as zeros).
       if constexpr (std::is_same_v<T, float>) {
         if (storage == DType::F32) {
@@ -339,7 +340,7 @@ void decomposeInto(const Matrix<T>& a, const Series& series, DType storage, Deco
         }
       }
     }
-    d.residualStats += statsOf(resid, cols);
+    if (statistics) d.residualStats += statsOf(resid, cols);
   }
   // Elements never kept count as zeros in the per-term element totals.
   for (TensorStats& s : d.termStats) s.elements = rows * cols;
@@ -386,12 +387,12 @@ Decomposition<int8_t> decompose(const MatrixI8& a, const Series& series) {
   return d;
 }
 
-void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse) {
-  decomposeInto(a, series, storage == DType::BF16 ? DType::BF16 : DType::F32, reuse);
+void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse, bool statistics) {
+  decomposeInto(a, series, storage == DType::BF16 ? DType::BF16 : DType::F32, reuse, statistics);
 }
 
-void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse) {
-  decomposeInto(a, series, DType::I8, reuse);
+void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics) {
+  decomposeInto(a, series, DType::I8, reuse, statistics);
 }
 
 MatrixF reconstructF(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols) {

@@ -33,9 +33,11 @@ struct Decomposition {
 Decomposition<float> decompose(const MatrixF& a, const Series& series, DType storage = DType::F32);
 Decomposition<int8_t> decompose(const MatrixI8& a, const Series& series);
 // The same into an existing result whose buffers are reused when the shapes match: the form
-// for decomposing many tensors of one shape (no allocation, page faults or zero-fill).
-void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse);
-void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse);
+// for decomposing many tensors of one shape (no allocation, page faults or zero-fill). With
+// statistics = false the statistics (and so the quality) are left empty: the terms only.
+void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse,
+               bool statistics = true);
+void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics = true);
 
 // Sum of the dense forms of terms (each rows x cols); the TASD approximation of A.
 MatrixF reconstructF(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols);

@@ -37,17 +37,22 @@ uint64_t Rng::next() {
 
 double Rng::uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
 
+// Marsaglia's polar method: exact normal pairs without trigonometric functions.
 float Rng::normal() {
   if (haveSpare_) {
     haveSpare_ = false;
     return spare_;
   }
-  double u = uniform(), v = uniform();
-  if (u < 1e-300) u = 1e-300;
-  const double r = std::sqrt(-2.0 * std::log(u));
-  spare_ = static_cast<float>(r * std::sin(2.0 * M_PI * v));
+  double u, v, s;
+  do {
+    u = 2.0 * uniform() - 1.0;
+    v = 2.0 * uniform() - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  const double f = std::sqrt(-2.0 * std::log(s) / s);
+  spare_ = static_cast<float>(v * f);
   haveSpare_ = true;
-  return static_cast<float>(r * std::cos(2.0 * M_PI * v));
+  return static_cast<float>(u * f);
 }
 
 void magnitudePrune(std::vector<float>& values, double sparsity) {

@@ -6,6 +6,23 @@ Bus::Bus(sc_core::sc_module_name name, uint64_t dramBytes)
     : sc_module(name), target_socket("target_socket"), init_socket("init_socket"), dramBytes_(dramBytes) {
   target_socket.register_b_transport(this, &Bus::b_transport);
   target_socket.register_transport_dbg(this, &Bus::transport_dbg);
+  target_socket.register_get_direct_mem_ptr(this, &Bus::get_direct_mem_ptr);
+}
+
+bool Bus::get_direct_mem_ptr(int, tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi) {
+  const uint64_t address = tx.get_address();
+  uint64_t local = 0;
+  const int port = route(address, 1, local);
+  if (port != 0) return false;  // DMI into DRAM only, never into the registers
+  tx.set_address(local);
+  const bool ok = init_socket[port]->get_direct_mem_ptr(tx, dmi);
+  tx.set_address(address);
+  if (ok) {  // back to bus addresses (DRAM sits at 0)
+    const uint64_t base = address - local;
+    dmi.set_start_address(dmi.get_start_address() + base);
+    dmi.set_end_address(dmi.get_end_address() + base);
+  }
+  return ok;
 }
 
 int Bus::route(uint64_t address, uint64_t length, uint64_t& local) const {

@@ -28,6 +28,7 @@ class Bus : public sc_core::sc_module {
   int route(uint64_t address, uint64_t length, uint64_t& local) const;
   void b_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   unsigned int transport_dbg(int id, tlm::tlm_generic_payload& tx);
+  bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
 
   const uint64_t dramBytes_;
 };

@@ -1,10 +1,17 @@
 #pragma once
-// Dma: issues the memory transfers of one tile as a batch. Every run (a contiguous address
-// range) of the batch is issued at the same simulated time, so the DRAM serialises them on its
-// channel and the batch pays the access latency once. The caller waits for the returned delay.
+// Dma: the memory transfers of one tile (or fetch burst) as a batch.
+//
+// Data moves through TLM-2.0 direct memory interface (DMI) pointers, which the memory grants
+// per page; addresses without DMI fall back to debug transport. Time is charged by one timed
+// b_transport per batch carrying a DmaBurst extension with the batch's total bytes and run
+// count: the memory serialises all the bytes on its channel and the batch pays the access
+// latency once, exactly as if every run had been issued at the same time, and counts every run
+// as a request. The caller waits for delay().
 #include <cstdint>
+#include <cstring>
 #include <functional>
-#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -12,53 +19,144 @@
 
 namespace tasdsim::hw {
 
+// Totals of a batch, attached to its timed transaction.
+struct DmaBurst : tlm::tlm_extension<DmaBurst> {
+  uint64_t bytes = 0;
+  uint64_t runs = 0;
+  tlm::tlm_extension_base* clone() const override { return new DmaBurst(*this); }
+  void copy_from(const tlm::tlm_extension_base& other) override { *this = static_cast<const DmaBurst&>(other); }
+};
+
 class DmaBatch {
  public:
   template <typename Module>
-  explicit DmaBatch(tlm_utils::simple_initiator_socket<Module>& socket) : transport_([&socket](auto& tx, auto& d) {
-    socket->b_transport(tx, d);
-  }) {}
+  explicit DmaBatch(tlm_utils::simple_initiator_socket<Module>& socket)
+      : owner_(&socket),
+        timed_([&socket](tlm::tlm_generic_payload& tx, sc_core::sc_time& d) { socket->b_transport(tx, d); }),
+        debug_([&socket](tlm::tlm_generic_payload& tx) { return socket->transport_dbg(tx); }),
+        dmi_([&socket](tlm::tlm_generic_payload& tx, tlm::tlm_dmi& d) { return socket->get_direct_mem_ptr(tx, d); }) {}
 
-  // data may be null (timing only). Returns false on a bus error.
-  bool read(uint64_t address, uint8_t* data, uint64_t bytes) { return transfer(tlm::TLM_READ_COMMAND, address, data, bytes); }
+  // data may be null (timing only: addresses are still checked). Returns false on a bad address.
+  bool read(uint64_t address, uint8_t* data, uint64_t bytes) { return transfer(false, address, data, bytes); }
   bool write(uint64_t address, const uint8_t* data, uint64_t bytes) {
-    return transfer(tlm::TLM_WRITE_COMMAND, address, const_cast<uint8_t*>(data), bytes);
+    return transfer(true, address, const_cast<uint8_t*>(data), bytes);
   }
-  // Time until the last transfer completes.
-  sc_core::sc_time delay() const { return latest_; }
+  // Issues the batch's timed transaction (once) and returns the time until it completes.
+  sc_core::sc_time delay() {
+    if (!charged_ && bytes_ > 0) {
+      charged_ = true;
+      tlm::tlm_generic_payload tx;
+      DmaBurst burst;
+      burst.bytes = bytes_;
+      burst.runs = requests_;
+      tx.set_command(anyWrite_ ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+      tx.set_address(firstAddress_);
+      tx.set_data_ptr(nullptr);
+      tx.set_data_length(1);
+      tx.set_streaming_width(1);
+      tx.set_byte_enable_ptr(nullptr);
+      tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+      tx.set_extension(&burst);
+      timed_(tx, latest_);
+      tx.clear_extension(&burst);
+    }
+    return latest_;
+  }
   uint64_t bytes() const { return bytes_; }
   uint64_t requests() const { return requests_; }
   uint64_t failedAddress() const { return failedAddress_; }
 
  private:
-  bool transfer(tlm::tlm_command cmd, uint64_t address, uint8_t* data, uint64_t bytes) {
+  bool transfer(bool isWrite, uint64_t address, uint8_t* data, uint64_t bytes) {
     if (bytes == 0) return true;
-    tlm::tlm_generic_payload tx;
-    tx.set_command(cmd);
-    tx.set_address(address);
-    tx.set_data_ptr(data);
-    tx.set_data_length(static_cast<unsigned int>(bytes));
-    tx.set_streaming_width(static_cast<unsigned int>(bytes));
-    tx.set_byte_enable_ptr(nullptr);
-    tx.set_dmi_allowed(false);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-    transport_(tx, d);
-    if (tx.is_response_error()) {
-      failedAddress_ = address;
-      return false;
+    if (requests_ == 0) firstAddress_ = address;
+    uint64_t done = 0;
+    while (done < bytes) {
+      const uint64_t a = address + done;
+      const tlm::tlm_dmi* region = regionFor(a, isWrite);
+      if (!region) {  // no DMI: debug transport of the rest
+        if (!debugCopy(isWrite, a, data ? data + done : nullptr, bytes - done)) {
+          failedAddress_ = a;
+          return false;
+        }
+        break;
+      }
+      const uint64_t n = std::min<uint64_t>(bytes - done, region->get_end_address() - a + 1);
+      if (data) {
+        uint8_t* mem = region->get_dmi_ptr() + (a - region->get_start_address());
+        if (isWrite) {
+          std::memcpy(mem, data + done, n);
+        } else {
+          std::memcpy(data + done, mem, n);
+        }
+      }
+      done += n;
     }
-    if (d > latest_) latest_ = d;
+    anyWrite_ = anyWrite_ || isWrite;
     bytes_ += bytes;
     ++requests_;
     return true;
   }
 
-  std::function<void(tlm::tlm_generic_payload&, sc_core::sc_time&)> transport_;
+  const tlm::tlm_dmi* regionFor(uint64_t address, bool isWrite) {
+    std::vector<tlm::tlm_dmi>& cache = dmiCache()[owner_];
+    for (const tlm::tlm_dmi& d : cache) {
+      if (address >= d.get_start_address() && address <= d.get_end_address() &&
+          (isWrite ? d.is_write_allowed() : d.is_read_allowed())) {
+        return &d;
+      }
+    }
+    tlm::tlm_generic_payload tx;
+    tx.set_command(isWrite ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    tx.set_address(address);
+    tlm::tlm_dmi d;
+    if (!dmi_(tx, d) || address < d.get_start_address() || address > d.get_end_address()) return nullptr;
+    cache.push_back(d);
+    return &cache.back();
+  }
+
+  bool debugCopy(bool isWrite, uint64_t address, uint8_t* data, uint64_t bytes) {
+    tlm::tlm_generic_payload tx;
+    std::vector<uint8_t> scratch;
+    if (!data) {  // timing only: the access must still be legal
+      scratch.resize(bytes);
+      data = scratch.data();
+      if (isWrite) return debugRead(address, data, bytes);  // check the range without changing memory
+    }
+    tx.set_command(isWrite ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    tx.set_address(address);
+    tx.set_data_ptr(data);
+    tx.set_data_length(static_cast<unsigned int>(bytes));
+    return debug_(tx) == bytes;
+  }
+
+  bool debugRead(uint64_t address, uint8_t* data, uint64_t bytes) {
+    tlm::tlm_generic_payload tx;
+    tx.set_command(tlm::TLM_READ_COMMAND);
+    tx.set_address(address);
+    tx.set_data_ptr(data);
+    tx.set_data_length(static_cast<unsigned int>(bytes));
+    return debug_(tx) == bytes;
+  }
+
+  // DMI regions are never invalidated by this project's memories (pages are never freed), so
+  // they are cached per requester for the whole simulation.
+  static std::unordered_map<const void*, std::vector<tlm::tlm_dmi>>& dmiCache() {
+    static std::unordered_map<const void*, std::vector<tlm::tlm_dmi>> cache;
+    return cache;
+  }
+
+  const void* owner_;
+  std::function<void(tlm::tlm_generic_payload&, sc_core::sc_time&)> timed_;
+  std::function<unsigned int(tlm::tlm_generic_payload&)> debug_;
+  std::function<bool(tlm::tlm_generic_payload&, tlm::tlm_dmi&)> dmi_;
   sc_core::sc_time latest_ = sc_core::SC_ZERO_TIME;
   uint64_t bytes_ = 0;
   uint64_t requests_ = 0;
+  uint64_t firstAddress_ = 0;
   uint64_t failedAddress_ = 0;
+  bool anyWrite_ = false;
+  bool charged_ = false;
 };
 
 }  // namespace tasdsim::hw

@@ -80,6 +80,39 @@ struct TileRange {
   bool operator!=(const TileRange& o) const { return !(*this == o); }
 };
 
+// How a dense operand tile is read (hw/model/dataflow/OperandLayout.h).
+struct MemoryRun {
+  uint64_t address = 0;
+  uint64_t bytes = 0;
+  uint64_t stagingOffset = 0;  // where the run lands in the staging buffer
+};
+
+// The input pixels a conv tile reads, per image: the rows and columns of the input that some
+// output position of the tile touches at some kernel position (a strided conv skips the rest),
+// for a channel range; held in the buffer as a compact grid of those rows x columns.
+struct ConvBox {
+  uint32_t image = 0;
+  int64_t ihLo = 0, ihHi = -1, iwLo = 0, iwHi = -1;  // bounding rows/columns, inclusive
+  uint32_t cLo = 0, cHi = 0;                         // channel range [cLo, cHi)
+  uint64_t stagingOffset = 0;
+  std::vector<int32_t> rowSlot, colSlot;  // grid row/column of input row/column (from ihLo/iwLo), -1: not read
+  uint32_t gridRows = 0, gridCols = 0;
+  // Grid index of input pixel (ih, iw); -1 when it is not in the grid.
+  int64_t pixel(int64_t ih, int64_t iw) const {
+    if (ih < ihLo || ih > ihHi || iw < iwLo || iw > iwHi) return -1;
+    const int32_t r = rowSlot[static_cast<size_t>(ih - ihLo)], c = colSlot[static_cast<size_t>(iw - iwLo)];
+    return r < 0 || c < 0 ? -1 : int64_t{r} * gridCols + c;
+  }
+  uint64_t pixels() const { return uint64_t{gridRows} * gridCols; }
+};
+
+struct GatherPlan {
+  bool countOnly = false;  // set by the caller: only stagingBytes is wanted (no runs, no boxes)
+  std::vector<MemoryRun> runs;
+  std::vector<ConvBox> boxes;  // conv operands only
+  uint64_t stagingBytes = 0;
+};
+
 // S slot: the structured operand's tile, as compressed terms and/or a dense tile (rows x klen).
 struct STile {
   TileRange rows, ks;
@@ -95,9 +128,15 @@ struct STile {
   // pixel's channels once equals decomposing every im2col row).
   uint64_t sourceElements = 0;
   bool pixelBlocks = false;
+  // With pixelBlocks and on-the-fly TASD: the input box as read (before im2col) and how it was
+  // read; the TASD units decompose it per pixel and form the tile's terms from it.
+  std::vector<uint8_t> box;
+  GatherPlan boxPlan;
+  uint32_t boxChannels = 0;
   void clear() {
     termLoaded.fill(false);
     termBytes.fill(0);
+    box.clear();
     denseLoaded = false;
     bytes = 0;
   }

@@ -154,6 +154,18 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
 
 namespace {
 
+// out[k * rows + r] = in[r * cols + k], in cache-sized blocks.
+template <typename In, typename Out>
+void transpose(const In* in, size_t rows, size_t cols, Out* out) {
+  constexpr size_t kBlock = 32;
+  for (size_t r0 = 0; r0 < rows; r0 += kBlock)
+    for (size_t k0 = 0; k0 < cols; k0 += kBlock) {
+      const size_t r1 = std::min(rows, r0 + kBlock), k1 = std::min(cols, k0 + kBlock);
+      for (size_t k = k0; k < k1; ++k)
+        for (size_t r = r0; r < r1; ++r) out[k * rows + r] = static_cast<Out>(in[r * cols + k]);
+    }
+}
+
 // Converts raw elements to the slot's value arrays.
 void toFloat(const uint8_t* raw, size_t count, tasd::DType dtype, std::vector<float>& out) {
   out.resize(count);
@@ -204,7 +216,19 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
       return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
     }
   }
-  if (functional) {
+  s.denseLoaded = true;
+  s.sourceElements = L.s.conv ? plan.stagingBytes / L.elementBytes() : uint64_t{rows.length} * ks.length;
+  s.pixelBlocks = L.s.conv;
+  for (uint32_t t = 0; t < L.terms; ++t) {
+    const uint32_t m = L.term[t].pattern.m;
+    s.pixelBlocks = s.pixelBlocks && L.convChannels % m == 0 && k0 % m == 0 && klen % m == 0;
+  }
+  if (functional && s.pixelBlocks && L.source == isa::SSource::OnTheFly) {
+    // The TASD units decompose the box per pixel and form the tile's terms from it.
+    s.box.swap(staging_);
+    s.boxPlan = plan;
+    s.boxChannels = klen;
+  } else if (functional) {
     std::vector<uint8_t> tile(tileBytes);
     assembleDenseTile(L.s, L, rows, k0, klen, L.elementBytes(), plan, staging_.data(), tile.data());
     if (L.dtype == tasd::DType::I8) {
@@ -213,13 +237,6 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     } else {
       toFloat(tile.data(), uint64_t{rows.length} * ks.length, L.dtype, s.denseF);
     }
-  }
-  s.denseLoaded = true;
-  s.sourceElements = L.s.conv ? plan.stagingBytes / L.elementBytes() : uint64_t{rows.length} * ks.length;
-  s.pixelBlocks = L.s.conv;
-  for (uint32_t t = 0; t < L.terms; ++t) {
-    const uint32_t m = L.term[t].pattern.m;
-    s.pixelBlocks = s.pixelBlocks && L.convChannels % m == 0 && k0 % m == 0 && klen % m == 0;
   }
   dramS_ += dma.bytes();
   sramBytes = plan.stagingBytes;
@@ -262,15 +279,12 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     const size_t nc = cols.length, nk = ks.length;
     if (L.dtype == tasd::DType::I8) {
       d.kMajorI.resize(nc * nk);
-      const auto* v = reinterpret_cast<const int8_t*>(tile.data());
-      for (size_t j = 0; j < nc; ++j)
-        for (size_t k = 0; k < nk; ++k) d.kMajorI[k * nc + j] = v[j * nk + k];
+      transpose(reinterpret_cast<const int8_t*>(tile.data()), nc, nk, d.kMajorI.data());
     } else {
       std::vector<float> rowMajor;
       toFloat(tile.data(), nc * nk, L.dtype, rowMajor);
       d.kMajorF.resize(nc * nk);
-      for (size_t j = 0; j < nc; ++j)
-        for (size_t k = 0; k < nk; ++k) d.kMajorF[k * nc + j] = rowMajor[j * nk + k];
+      transpose(rowMajor.data(), nc, nk, d.kMajorF.data());
     }
   }
   d.loaded = true;

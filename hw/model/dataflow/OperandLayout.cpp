@@ -26,7 +26,9 @@ uint64_t operandRows(const OperandConfig& op, uint64_t matrixRows) {
 
 std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0, uint32_t klen,
                           uint32_t eb, GatherPlan& plan) {
+  const bool countOnly = plan.countOnly;
   plan = GatherPlan{};
+  plan.countOnly = countOnly;
   if (!op.configured && !op.conv) return "operand address not configured";
   if (klen == 0 || rows.length == 0) return "empty tile";
   const std::vector<KSegment> segments = L.kSegments(k0, klen);
@@ -37,7 +39,7 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
   }
   const uint64_t rowElements = L.kElements(klen);
   if (!op.conv) {
-    for (uint32_t r = 0; r < rows.length; ++r) {
+    for (uint32_t r = 0; r < rows.length && !countOnly; ++r) {
       const uint64_t row = rows.begin + r;
       uint64_t offset = uint64_t{r} * rowElements * eb;
       for (const KSegment& seg : segments) {
@@ -72,27 +74,58 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
     box.cHi = cHi;
     const int64_t sh = static_cast<int64_t>(g.strideH), sw = static_cast<int64_t>(g.strideW);
     const int64_t dh = static_cast<int64_t>(g.dilationH), dw = static_cast<int64_t>(g.dilationW);
-    box.ihLo = std::max<int64_t>(0, ohLo * sh + rLo * dh - static_cast<int64_t>(g.padTop));
-    box.ihHi = std::min<int64_t>(static_cast<int64_t>(g.inH) - 1, ohHi * sh + rHi * dh - static_cast<int64_t>(g.padTop));
-    box.iwLo = std::max<int64_t>(0, owLo * sw + sLo * dw - static_cast<int64_t>(g.padLeft));
-    box.iwHi = std::min<int64_t>(static_cast<int64_t>(g.inW) - 1, owHi * sw + sHi * dw - static_cast<int64_t>(g.padLeft));
+    const int64_t pt = static_cast<int64_t>(g.padTop), pl = static_cast<int64_t>(g.padLeft);
+    box.ihLo = std::max<int64_t>(0, ohLo * sh + rLo * dh - pt);
+    box.ihHi = std::min<int64_t>(static_cast<int64_t>(g.inH) - 1, ohHi * sh + rHi * dh - pt);
+    box.iwLo = std::max<int64_t>(0, owLo * sw + sLo * dw - pl);
+    box.iwHi = std::min<int64_t>(static_cast<int64_t>(g.inW) - 1, owHi * sw + sHi * dw - pl);
     box.stagingOffset = offset;
-    if (box.height() > 0 && box.width() > 0) {
+    if (box.ihHi >= box.ihLo && box.iwHi >= box.iwLo) {
+      // Mark the rows and columns some window touches; number them in order.
+      box.rowSlot.assign(static_cast<size_t>(box.ihHi - box.ihLo + 1), -1);
+      box.colSlot.assign(static_cast<size_t>(box.iwHi - box.iwLo + 1), -1);
+      for (int64_t oh = ohLo; oh <= ohHi; ++oh)
+        for (int64_t r = rLo; r <= rHi; ++r) {
+          const int64_t ih = oh * sh + r * dh - pt;
+          if (ih >= box.ihLo && ih <= box.ihHi) box.rowSlot[static_cast<size_t>(ih - box.ihLo)] = 0;
+        }
+      for (int64_t ow = owLo; ow <= owHi; ++ow)
+        for (int64_t q = sLo; q <= sHi; ++q) {
+          const int64_t iw = ow * sw + q * dw - pl;
+          if (iw >= box.iwLo && iw <= box.iwHi) box.colSlot[static_cast<size_t>(iw - box.iwLo)] = 0;
+        }
+      for (int32_t& v : box.rowSlot)
+        if (v == 0) v = static_cast<int32_t>(box.gridRows++);
+      for (int32_t& v : box.colSlot)
+        if (v == 0) v = static_cast<int32_t>(box.gridCols++);
       const uint64_t runElems = cHi - cLo;
+      if (countOnly) {
+        offset += box.pixels() * runElems * eb;
+        continue;
+      }
       for (int64_t ih = box.ihLo; ih <= box.ihHi; ++ih) {
+        if (box.rowSlot[static_cast<size_t>(ih - box.ihLo)] < 0) continue;
         const uint64_t pixel0 = (b * g.inH + static_cast<uint64_t>(ih)) * g.inW;
-        if (cLo == 0 && cHi == c) {  // whole channel vectors: one run per input row
-          const uint64_t bytes = static_cast<uint64_t>(box.width()) * c * eb;
-          plan.runs.push_back({op.base + (pixel0 + static_cast<uint64_t>(box.iwLo)) * c * eb, bytes, offset});
-          offset += bytes;
-        } else {
-          for (int64_t iw = box.iwLo; iw <= box.iwHi; ++iw) {
-            plan.runs.push_back(
-                {op.base + ((pixel0 + static_cast<uint64_t>(iw)) * c + cLo) * eb, runElems * eb, offset});
-            offset += runElems * eb;
+        // Runs of consecutive grid columns; whole channel vectors join into one run.
+        int64_t iw = box.iwLo;
+        while (iw <= box.iwHi) {
+          if (box.colSlot[static_cast<size_t>(iw - box.iwLo)] < 0) {
+            ++iw;
+            continue;
           }
+          int64_t end = iw;
+          if (cLo == 0 && cHi == c) {
+            while (end + 1 <= box.iwHi && box.colSlot[static_cast<size_t>(end + 1 - box.iwLo)] >= 0) ++end;
+          }
+          const uint64_t pixels = static_cast<uint64_t>(end - iw + 1);
+          plan.runs.push_back(
+              {op.base + ((pixel0 + static_cast<uint64_t>(iw)) * c + cLo) * eb, pixels * runElems * eb, offset});
+          offset += pixels * runElems * eb;
+          iw = end + 1;
         }
       }
+    } else if (countOnly) {
+      continue;
     }
     plan.boxes.push_back(box);
   }
@@ -133,11 +166,10 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
                            static_cast<int64_t>(g.padTop);
         const int64_t iw = ow * static_cast<int64_t>(g.strideW) + fs * static_cast<int64_t>(g.dilationW) -
                            static_cast<int64_t>(g.padLeft);
-        if (ih >= 0 && iw >= 0 && ih < static_cast<int64_t>(g.inH) && iw < static_cast<int64_t>(g.inW)) {
+        const int64_t pixel = box.pixel(ih, iw);  // -1 in the padding
+        if (pixel >= 0) {
           const uint64_t boxC = box.cHi - box.cLo;
-          const uint64_t src = box.stagingOffset +
-                               ((static_cast<uint64_t>(ih - box.ihLo) * static_cast<uint64_t>(box.width()) +
-                                 static_cast<uint64_t>(iw - box.iwLo)) * boxC + (ch - box.cLo)) * eb;
+          const uint64_t src = box.stagingOffset + (static_cast<uint64_t>(pixel) * boxC + (ch - box.cLo)) * eb;
           std::memcpy(dst + out * eb, staging + src, (runEnd - kk) * eb);
         }
         out += runEnd - kk;

@@ -14,27 +14,6 @@
 
 namespace tasdsim::hw {
 
-struct MemoryRun {
-  uint64_t address = 0;
-  uint64_t bytes = 0;
-  uint64_t stagingOffset = 0;  // where the run lands in the staging buffer
-};
-
-struct ConvBox {
-  uint32_t image = 0;
-  int64_t ihLo = 0, ihHi = -1, iwLo = 0, iwHi = -1;  // inclusive; empty when hi < lo
-  uint32_t cLo = 0, cHi = 0;                         // channel range [cLo, cHi)
-  uint64_t stagingOffset = 0;
-  int64_t height() const { return ihHi - ihLo + 1; }
-  int64_t width() const { return iwHi - iwLo + 1; }
-};
-
-struct GatherPlan {
-  std::vector<MemoryRun> runs;
-  std::vector<ConvBox> boxes;  // conv operands only
-  uint64_t stagingBytes = 0;
-};
-
 // Plans the reads of the tile `rows` x (K tile k0/klen of layer L) of operand `op`
 // (elementBytes each). Returns an empty string, or what is wrong (tile outside the operand).
 std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0, uint32_t klen,

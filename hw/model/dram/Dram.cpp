@@ -1,7 +1,10 @@
 #include "hw/model/dram/Dram.h"
 
+#include "hw/model/dataflow/Dma.h"
+
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace tasdsim::hw {
 
@@ -19,16 +22,35 @@ Dram::Dram(sc_core::sc_module_name name, const DramParams& params, StatsRegistry
       writeRequests_(stats.add(std::string(this->name()) + ".write_requests", "requests", "timed write requests")) {
   target_socket.register_b_transport(this, &Dram::b_transport);
   target_socket.register_transport_dbg(this, &Dram::transport_dbg);
+  target_socket.register_get_direct_mem_ptr(this, &Dram::get_direct_mem_ptr);
+}
+
+bool Dram::get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi) {
+  const uint64_t addr = tx.get_address();
+  if (addr >= params_.sizeBytes) return false;
+  const uint64_t index = addr / kPageBytes;
+  dmi.set_dmi_ptr(page(index, true));
+  dmi.set_start_address(index * kPageBytes);
+  dmi.set_end_address(std::min(params_.sizeBytes, (index + 1) * kPageBytes) - 1);
+  dmi.allow_read_write();
+  dmi.set_read_latency(sc_core::SC_ZERO_TIME);  // time is charged by the timed requests
+  dmi.set_write_latency(sc_core::SC_ZERO_TIME);
+  return true;
 }
 
 uint8_t* Dram::page(uint64_t index, bool create) {
+  if (index == lastPageIndex_) return lastPage_;
   auto it = pages_.find(index);
-  if (it != pages_.end()) return it->second.get();
-  if (!create) return nullptr;
-  auto mem = std::make_unique<uint8_t[]>(kPageBytes);  // value-initialised: zeros
-  uint8_t* p = mem.get();
-  pages_.emplace(index, std::move(mem));
-  return p;
+  if (it == pages_.end()) {
+    if (!create) return nullptr;
+    // calloc of a large block maps zero pages from the OS: zeros without touching memory.
+    uint8_t* mem = static_cast<uint8_t*>(std::calloc(1, kPageBytes));
+    if (!mem) throw std::bad_alloc();
+    it = pages_.emplace(index, std::unique_ptr<uint8_t, FreePage>(mem)).first;
+  }
+  lastPageIndex_ = index;
+  lastPage_ = it->second.get();
+  return lastPage_;
 }
 
 bool Dram::access(tlm::tlm_generic_payload& tx) {
@@ -62,13 +84,15 @@ void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  const uint64_t len = tx.get_data_length();
+  const DmaBurst* burst = tx.get_extension<DmaBurst>();
+  const uint64_t len = burst ? burst->bytes : tx.get_data_length();
+  const uint64_t requests = burst ? burst->runs : 1;
   if (tx.is_write()) {
     writeBytes_ += len;
-    ++writeRequests_;
+    writeRequests_ += requests;
   } else {
     readBytes_ += len;
-    ++readRequests_;
+    readRequests_ += requests;
   }
   const sc_time now = sc_core::sc_time_stamp();
   const sc_time arrival = now + delay;

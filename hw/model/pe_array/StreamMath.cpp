@@ -5,6 +5,10 @@
 
 #include <cblas.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "sw/common/Half.h"
 
 namespace tasdsim::hw {
@@ -12,49 +16,161 @@ namespace {
 
 uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
-// c[0..n) += v * d[0..n)
-inline void axpy(float* __restrict c, float v, const float* __restrict d, size_t n) {
-  for (size_t j = 0; j < n; ++j) c[j] += v * d[j];
+// The nonzero slots of one compressed row: value and K index within the tile.
+struct RowSlots {
+  std::vector<float> f;
+  std::vector<int32_t> i;
+  std::vector<uint32_t> k;
+  size_t count = 0;
+};
+
+void decodeRow(const tasd::CompressedTerm& term, size_t r, size_t ks, bool integer, RowSlots& out) {
+  const tasd::NMPattern p = term.pattern();
+  const uint32_t bits = p.indexBits(), mask = (1u << bits) - 1;
+  const size_t slots = term.slotsPerRow();
+  const uint32_t eb = tasd::dtypeBytes(term.dtype());
+  const uint8_t* values = term.valueRow(r);
+  const uint8_t* meta = term.metaRow(r);
+  const size_t metaBytes = term.metaBytesPerRow();
+  if (out.k.size() < slots) {
+    out.k.resize(slots);
+    out.f.resize(slots);
+    out.i.resize(slots);
+  }
+  uint64_t bitBuffer = 0;
+  uint32_t bitCount = 0;
+  size_t metaByte = 0;
+  size_t n = 0;
+  uint32_t blockBase = 0, inBlock = 0;
+  for (size_t slot = 0; slot < slots; ++slot) {
+    if (bitCount < bits) {  // refill up to 7 bytes at once
+      while (bitCount <= 56 && metaByte < metaBytes) {
+        bitBuffer |= static_cast<uint64_t>(meta[metaByte++]) << bitCount;
+        bitCount += 8;
+      }
+    }
+    const uint32_t k = blockBase + static_cast<uint32_t>(bitBuffer & mask);
+    bitBuffer >>= bits;
+    bitCount -= bits;
+    if (++inBlock == p.n) {
+      inBlock = 0;
+      blockBase += p.m;
+    }
+    if (integer) {
+      const int32_t v = static_cast<int8_t>(values[slot]);
+      out.i[n] = v;
+      out.k[n] = k;
+      n += v != 0 && k < ks;  // empty slots and indices into the zero padding contribute nothing
+    } else {
+      float v;
+      if (eb == 4) {
+        std::memcpy(&v, values + slot * 4, 4);
+      } else {
+        v = bf16ToFloat(static_cast<uint16_t>(values[2 * slot] | (values[2 * slot + 1] << 8)));
+      }
+      out.f[n] = v;
+      out.k[n] = k;
+      n += v != 0.0f && k < ks;
+    }
+  }
+  out.count = n;
 }
-inline void axpy(int32_t* __restrict c, int32_t v, const int32_t* __restrict d, size_t n) {
-  for (size_t j = 0; j < n; ++j) c[j] += v * d[j];
+
+// c[0..cols) += sum over slots of v * d[k][0..cols): the PE's index-mux MACs for one S row.
+template <typename T>
+void accumulateRowScalar(T* __restrict c, const T* values, const uint32_t* ks, size_t count, const T* __restrict d,
+                         size_t cols) {
+  for (size_t s = 0; s < count; ++s) {
+    const T v = values[s];
+    const T* row = d + size_t{ks[s]} * cols;
+    for (size_t j = 0; j < cols; ++j) c[j] += v * row[j];
+  }
+}
+
+#if defined(__x86_64__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+// 64 columns at a time held in four registers across all slots of the row.
+__attribute__((target("avx512f"))) void accumulateRowAvx512(float* c, const float* values, const uint32_t* ks,
+                                                             size_t count, const float* d, size_t cols) {
+  size_t j = 0;
+  for (; j + 64 <= cols; j += 64) {
+    __m512 a0 = _mm512_loadu_ps(c + j), a1 = _mm512_loadu_ps(c + j + 16), a2 = _mm512_loadu_ps(c + j + 32),
+           a3 = _mm512_loadu_ps(c + j + 48);
+    for (size_t s = 0; s < count; ++s) {
+      const __m512 v = _mm512_set1_ps(values[s]);
+      const float* row = d + size_t{ks[s]} * cols + j;
+      a0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(row), a0);
+      a1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(row + 16), a1);
+      a2 = _mm512_fmadd_ps(v, _mm512_loadu_ps(row + 32), a2);
+      a3 = _mm512_fmadd_ps(v, _mm512_loadu_ps(row + 48), a3);
+    }
+    _mm512_storeu_ps(c + j, a0);
+    _mm512_storeu_ps(c + j + 16, a1);
+    _mm512_storeu_ps(c + j + 32, a2);
+    _mm512_storeu_ps(c + j + 48, a3);
+  }
+  for (; j < cols; j += 16) {
+    const __mmask16 m = cols - j >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (cols - j)) - 1);
+    __m512 a = _mm512_maskz_loadu_ps(m, c + j);
+    for (size_t s = 0; s < count; ++s) {
+      a = _mm512_fmadd_ps(_mm512_set1_ps(values[s]), _mm512_maskz_loadu_ps(m, d + size_t{ks[s]} * cols + j), a);
+    }
+    _mm512_mask_storeu_ps(c + j, m, a);
+  }
+}
+
+__attribute__((target("avx512f"))) void accumulateRowAvx512(int32_t* c, const int32_t* values, const uint32_t* ks,
+                                                             size_t count, const int32_t* d, size_t cols) {
+  size_t j = 0;
+  for (; j + 32 <= cols; j += 32) {
+    __m512i a0 = _mm512_loadu_si512(c + j), a1 = _mm512_loadu_si512(c + j + 16);
+    for (size_t s = 0; s < count; ++s) {
+      const __m512i v = _mm512_set1_epi32(values[s]);
+      const int32_t* row = d + size_t{ks[s]} * cols + j;
+      a0 = _mm512_add_epi32(a0, _mm512_mullo_epi32(v, _mm512_loadu_si512(row)));
+      a1 = _mm512_add_epi32(a1, _mm512_mullo_epi32(v, _mm512_loadu_si512(row + 16)));
+    }
+    _mm512_storeu_si512(c + j, a0);
+    _mm512_storeu_si512(c + j + 16, a1);
+  }
+  for (; j < cols; j += 16) {
+    const __mmask16 m = cols - j >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (cols - j)) - 1);
+    __m512i a = _mm512_maskz_loadu_epi32(m, c + j);
+    for (size_t s = 0; s < count; ++s) {
+      a = _mm512_add_epi32(a, _mm512_mullo_epi32(_mm512_set1_epi32(values[s]),
+                                                 _mm512_maskz_loadu_epi32(m, d + size_t{ks[s]} * cols + j)));
+    }
+    _mm512_mask_storeu_epi32(c + j, m, a);
+  }
+}
+#pragma GCC diagnostic pop
+
+bool haveAvx512() {
+  static const bool have = __builtin_cpu_supports("avx512f");
+  return have;
+}
+#endif
+
+template <typename T>
+void accumulateRow(T* c, const T* values, const uint32_t* ks, size_t count, const T* d, size_t cols) {
+#if defined(__x86_64__)
+  if (haveAvx512()) return accumulateRowAvx512(c, values, ks, count, d, cols);
+#endif
+  accumulateRowScalar(c, values, ks, count, d, cols);
 }
 
 template <typename Acc>
 void termCompute(const tasd::CompressedTerm& term, const DTile& d, Acc* acc, size_t cols, size_t ks) {
-  const tasd::NMPattern p = term.pattern();
-  const uint32_t bits = p.indexBits();
-  const size_t slots = term.slotsPerRow();
-  const uint32_t eb = tasd::dtypeBytes(term.dtype());
+  constexpr bool integer = std::is_same_v<Acc, int32_t>;
+  RowSlots slots;
   for (size_t r = 0; r < term.rows(); ++r) {
-    Acc* c = acc + r * cols;
-    const uint8_t* values = term.valueRow(r);
-    const uint8_t* meta = term.metaRow(r);
-    uint64_t bitBuffer = 0;
-    uint32_t bitCount = 0;
-    size_t metaByte = 0;
-    for (size_t slot = 0; slot < slots; ++slot) {
-      while (bitCount < bits) {
-        bitBuffer |= static_cast<uint64_t>(meta[metaByte++]) << bitCount;
-        bitCount += 8;
-      }
-      const uint32_t index = static_cast<uint32_t>(bitBuffer & ((1u << bits) - 1));
-      bitBuffer >>= bits;
-      bitCount -= bits;
-      const size_t k = (slot / p.n) * p.m + index;
-      if (k >= ks) continue;  // an index into the zero padding reads zero
-      if constexpr (std::is_same_v<Acc, int32_t>) {
-        const int32_t v = static_cast<int8_t>(values[slot]);
-        if (v != 0) axpy(c, v, d.kMajorI.data() + k * cols, cols);
-      } else {
-        float v;
-        if (eb == 4) {
-          std::memcpy(&v, values + slot * 4, 4);
-        } else {
-          v = bf16ToFloat(static_cast<uint16_t>(values[2 * slot] | (values[2 * slot + 1] << 8)));
-        }
-        if (v != 0.0f) axpy(c, v, d.kMajorF.data() + k * cols, cols);
-      }
+    decodeRow(term, r, ks, integer, slots);
+    if constexpr (integer) {
+      accumulateRow(acc + r * cols, slots.i.data(), slots.k.data(), slots.count, d.kMajorI.data(), cols);
+    } else {
+      accumulateRow(acc + r * cols, slots.f.data(), slots.k.data(), slots.count, d.kMajorF.data(), cols);
     }
   }
 }
@@ -110,11 +226,18 @@ void streamCompute(const LayerState& L, const STile& s, const DTile& d, AccTile&
   }
   if (sh.termCount == 0) {
     if (isInt) {
-      for (size_t r = 0; r < rows; ++r)
+      std::vector<int32_t> values;
+      std::vector<uint32_t> kIndex;
+      for (size_t r = 0; r < rows; ++r) {
+        values.clear();
+        kIndex.clear();
         for (size_t k = 0; k < ks; ++k) {
-          const int32_t v = s.denseI8[r * ks + k];
-          if (v != 0) axpy(acc.i.data() + r * cols, v, d.kMajorI.data() + k * cols, cols);
+          if (s.denseI8[r * ks + k] == 0) continue;
+          values.push_back(s.denseI8[r * ks + k]);
+          kIndex.push_back(static_cast<uint32_t>(k));
         }
+        accumulateRow(acc.i.data() + r * cols, values.data(), kIndex.data(), values.size(), d.kMajorI.data(), cols);
+      }
     } else {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols),
                   static_cast<int>(ks), 1.0f, s.denseF.data(), static_cast<int>(ks), d.kMajorF.data(),

@@ -1,10 +1,12 @@
 #include "hw/model/tasd_unit/TasdUnits.h"
 
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "sw/common/Half.h"
 #include "sw/tasd/Decompose.h"
 
 namespace tasdsim::hw {
@@ -51,6 +53,93 @@ void TasdUnits::run() {
   }
 }
 
+namespace {
+
+// Pseudo-density: |x| <= tau becomes zero. Returns how many nonzeros it zeroed.
+template <typename T>
+uint64_t threshold(std::vector<T>& values, float tau) {
+  if (tau < 0.0f) return 0;
+  uint64_t zeroed = 0;
+  for (T& v : values) {
+    if (v != T{} && std::fabs(static_cast<float>(v)) <= tau) {
+      v = T{};
+      ++zeroed;
+    }
+  }
+  return zeroed;
+}
+
+// Decomposes a box matrix (one row per input pixel, boxChannels channels) into the series.
+template <typename T>
+std::vector<tasd::CompressedTerm> decomposeBox(const STile& s, tasd::DType dtype, const tasd::Series& series,
+                                               float tau, uint64_t& zeroed) {
+  const size_t eb = tasd::dtypeBytes(dtype);
+  const size_t pixels = s.box.size() / (s.boxChannels * eb);
+  std::vector<T> values(pixels * s.boxChannels);
+  if constexpr (std::is_same_v<T, int8_t>) {
+    std::memcpy(values.data(), s.box.data(), values.size());
+  } else if (dtype == tasd::DType::F32) {
+    std::memcpy(values.data(), s.box.data(), values.size() * 4);
+  } else {
+    for (size_t i = 0; i < values.size(); ++i) {
+      values[i] = bf16ToFloat(static_cast<uint16_t>(s.box[2 * i] | (s.box[2 * i + 1] << 8)));
+    }
+  }
+  zeroed += threshold(values, tau);
+  tasd::Matrix<T> m(pixels, s.boxChannels, std::move(values));
+  tasd::Decomposition<T> d;  // the terms only: the units keep no statistics
+  if constexpr (std::is_same_v<T, int8_t>) {
+    tasd::decompose(m, series, d, false);
+  } else {
+    tasd::decompose(m, series, dtype, d, false);
+  }
+  return std::move(d.terms);
+}
+
+}  // namespace
+
+// A conv input whose channel runs hold whole blocks: each pixel's channels are decomposed once
+// and the tile's terms (one row per output position, the kernel positions one after another)
+// are formed from the pixels' compressed blocks; positions in the padding stay empty. This
+// equals decomposing every im2col row, since no block spans two pixels.
+void TasdUnits::decomposePixels(const LayerState& L, const tasd::Series& series, STile& s) {
+  uint64_t zeroed = 0;
+  const std::vector<tasd::CompressedTerm> pixelTerms =
+      L.dtype == tasd::DType::I8 ? decomposeBox<int8_t>(s, L.dtype, series, L.tau, zeroed)
+                                 : decomposeBox<float>(s, L.dtype, series, L.tau, zeroed);
+  thresholded_ += zeroed;
+  const tasd::ConvGeometry& g = L.s.geometry;
+  const uint64_t ho = g.outH(), wo = g.outW(), perImage = ho * wo;
+  const uint32_t positions = L.kernelPositions;
+  const uint64_t pixelRowBytes = uint64_t{s.boxChannels} * L.elementBytes();
+  for (uint32_t t = 0; t < L.terms; ++t) {
+    const tasd::CompressedTerm& src = pixelTerms[t];
+    const tasd::NMPattern p = src.pattern();
+    const size_t slots = src.slotsPerRow();  // per pixel
+    const size_t valueBytes = slots * tasd::dtypeBytes(L.dtype), metaBits = slots * p.indexBits();
+    tasd::CompressedTerm dst(p, L.dtype, s.rows.length, s.ks.length);
+    size_t boxIndex = 0;
+    for (uint32_t r = 0; r < s.rows.length; ++r) {
+      const uint64_t pos = s.rows.begin + r, b = pos / perImage, pi = pos % perImage;
+      while (s.boxPlan.boxes[boxIndex].image != b) ++boxIndex;
+      const ConvBox& box = s.boxPlan.boxes[boxIndex];
+      const int64_t oh = static_cast<int64_t>(pi / wo), ow = static_cast<int64_t>(pi % wo);
+      for (uint32_t rs = 0; rs < positions; ++rs) {
+        const int64_t ih = oh * static_cast<int64_t>(g.strideH) + static_cast<int64_t>(rs / g.kw * g.dilationH) -
+                           static_cast<int64_t>(g.padTop);
+        const int64_t iw = ow * static_cast<int64_t>(g.strideW) + static_cast<int64_t>(rs % g.kw * g.dilationW) -
+                           static_cast<int64_t>(g.padLeft);
+        const int64_t inGrid = box.pixel(ih, iw);
+        if (inGrid < 0) continue;  // padding: an empty block
+        const uint64_t pixel = box.stagingOffset / pixelRowBytes + static_cast<uint64_t>(inGrid);
+        std::memcpy(dst.valueRow(r) + rs * valueBytes, src.valueRow(pixel), valueBytes);
+        tasd::copyBits(dst.metaRow(r), rs * metaBits, src.metaRow(pixel), 0, metaBits);
+      }
+    }
+    s.terms[t] = std::move(dst);
+  }
+}
+
 bool TasdUnits::decompose(const Op& op) {
   const LayerState& L = ctrl_port->layer();
   STile& s = ctrl_port->sSlot(static_cast<uint32_t>(op.instruction.field[isa::tasd_op::Slot]));
@@ -72,29 +161,19 @@ bool TasdUnits::decompose(const Op& op) {
     tasd::Series series;
     for (uint32_t t = 0; t < L.terms; ++t) series.terms.push_back(L.term[t].pattern);
     s.terms.resize(L.terms);
-    if (L.dtype == tasd::DType::I8) {
+    if (!s.box.empty()) {
+      decomposePixels(L, series, s);
+    } else if (L.dtype == tasd::DType::I8) {
       tasd::MatrixI8 tile(rows, ks, s.denseI8);
-      if (L.tau >= 0.0f) {
-        for (int8_t& v : tile.values()) {
-          if (v != 0 && std::abs(static_cast<float>(v)) <= L.tau) {
-            v = 0;
-            ++thresholded_;
-          }
-        }
-      }
-      auto d = tasd::decompose(tile, series);
+      thresholded_ += threshold(tile.values(), L.tau);
+      tasd::Decomposition<int8_t> d;
+      tasd::decompose(tile, series, d, false);
       for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(d.terms[t]);
     } else {
       tasd::MatrixF tile(rows, ks, s.denseF);
-      if (L.tau >= 0.0f) {
-        for (float& v : tile.values()) {
-          if (v != 0.0f && std::fabs(v) <= L.tau) {
-            v = 0.0f;
-            ++thresholded_;
-          }
-        }
-      }
-      auto d = tasd::decompose(tile, series, L.dtype);
+      thresholded_ += threshold(tile.values(), L.tau);
+      tasd::Decomposition<float> d;
+      tasd::decompose(tile, series, L.dtype, d, false);
       for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(d.terms[t]);
     }
   }

@@ -19,6 +19,7 @@
 #include <systemc>
 
 #include "hw/model/dataflow/Interfaces.h"
+#include "sw/tasd/Series.h"
 
 namespace tasdsim::hw {
 
@@ -36,6 +37,7 @@ class TasdUnits : public sc_core::sc_module {
  private:
   void run();
   bool decompose(const Op& op);
+  void decomposePixels(const LayerState& layer, const tasd::Series& series, STile& s);
 
   const AcceleratorParams params_;
   std::vector<Counter*> stalls_;
