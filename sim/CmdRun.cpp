@@ -25,6 +25,7 @@ struct RunOptions {
   bool timingOnly = false;
   bool overwrite = false;
   bool quiet = false;
+  std::string planFile;
   std::string series;
   std::string operand = "W";
   double tauQuantile = -1;
@@ -54,6 +55,11 @@ class Progress {
 int runExperiment(const RunOptions& o) {
   runtime::Experiment x = runtime::Experiment::load(o.experiment, o.overrides);
   if (o.timingOnly) x.timingOnly = true;
+  if (!o.planFile.empty()) {
+    if (!o.series.empty()) throw UserError("--plan and --series exclude each other");
+    x.plan = plan::Plan::load(o.planFile);
+    x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
+  }
   if (!o.series.empty()) {
     tasd::Series s = tasd::Series::parse(o.series);
     if (o.operand != "W" && o.operand != "A") throw UserError("--operand must be W or A");
@@ -110,6 +116,7 @@ void addRunCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--out,-o", o->out, "Output folder (default out/<experiment name>; must not exist)");
   cmd->add_flag("--overwrite", o->overwrite, "Replace the output folder if it exists");
   cmd->add_flag("--timing-only", o->timingOnly, "Timing and energy only: no values computed or checked");
+  cmd->add_option("--plan", o->planFile, "A plan file (e.g. from tasdsim search), replacing the experiment's plan");
   cmd->add_option("--series", o->series, "One series for every layer, e.g. 4:8+1:8 (replaces the plan)");
   cmd->add_option("--operand", o->operand, "With --series: W (weights) or A (activations)")->capture_default_str();
   cmd->add_option("--tau-quantile", o->tauQuantile, "With --series and --operand A: pseudo-density quantile");

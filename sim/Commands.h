@@ -8,5 +8,6 @@ namespace tasdsim::cli {
 void addDecomposeCommand(CLI::App& app);
 // Sets exitCode (1 when the simulation fails or a layer does not match its reference).
 void addRunCommand(CLI::App& app, int& exitCode);
+void addSearchCommand(CLI::App& app, int& exitCode);
 
 }  // namespace tasdsim::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tasdsim 0.1.0");
   tasdsim::cli::addDecomposeCommand(app);
   tasdsim::cli::addRunCommand(app, exitCode);
+  tasdsim::cli::addSearchCommand(app, exitCode);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,5 +1,7 @@
 #include "sw/runtime/Experiment.h"
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "sw/common/Error.h"
@@ -36,7 +38,34 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
   x.dtype = tasd::parseDType(e.choice("dtype", "fp32", {"fp32", "bf16", "int8"}));
   x.check = e.get<bool>("check", true);
   x.timingOnly = e.get<bool>("timing_only", false);
-  const config::Node p = e.at("plan");
+  if (auto sn = e.find("search")) {
+    x.hasSearch = true;
+    SearchSpec& sp = x.search;
+    sp.operands = sn->stringList("operands", sp.operands);
+    for (const std::string& op : sp.operands) {
+      if (op != "W" && op != "A") sn->at("operands").fail(fmt::format("operand '{}': expected W or A", op));
+    }
+    sp.cost = sn->choice("cost", sp.cost, {"macs", "cycles", "energy", "edp"});
+    const config::Node q = sn->section("quality");
+    sp.measure = q.choice("measure", sp.measure, {"rel_error", "accuracy"});
+    sp.scope = q.choice("scope", sp.measure == "accuracy" ? "accuracy" : "network",
+                        sp.measure == "accuracy" ? std::vector<std::string>{"accuracy"}
+                                                 : std::vector<std::string>{"network", "per_layer"});
+    sp.target = q.get<double>("target", sp.measure == "accuracy" ? 0.99 : 0.05, 0.0, 1.0);
+    q.finish();
+    sp.calibrationRows = sn->get<uint32_t>("calibration_rows", sp.calibrationRows, 1, 65536);
+    sp.tauQuantiles.clear();
+    for (const std::string& t : sn->stringList("tau_quantiles", {"0.25", "0.5"})) {
+      char* end = nullptr;
+      const double v = std::strtod(t.c_str(), &end);
+      if (end == t.c_str() || *end || v < 0 || v > 1) {
+        sn->at("tau_quantiles").fail(fmt::format("'{}' is not a quantile in [0, 1]", t));
+      }
+      sp.tauQuantiles.push_back(v);
+    }
+    sn->finish();
+  }
+  const config::Node p = x.hasSearch && !e.has("plan") ? e.section("plan") : e.at("plan");
   if (p.has("file")) {
     const std::string planPath = config::resolvePath(path, p.get<std::string>("file"));
     p.finish();

@@ -15,7 +15,7 @@
 #include "sw/runtime/Microcode.h"
 #include "sw/tasd/Decompose.h"
 #include "sw/tasd/PseudoDensity.h"
-#include "sw/workload/Synthetic.h"
+#include "sw/workload/HostOps.h"
 
 namespace tasdsim::runtime {
 
@@ -50,45 +50,9 @@ void validatePlan(const workload::WorkloadSpec& w, const plan::Plan& plan, const
 
 namespace {
 
-// Host tensor in NHWC order.
-struct Tensor {
-  workload::Shape shape;
-  std::vector<float> data;
-};
+using workload::Tensor;
 
 uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-
-// Lowered weights of one group: [cout_g x (kh*kw*cin_g)], channel innermost.
-std::vector<float> groupWeights(const std::vector<float>& all, const LayerSpec& l, uint32_t g) {
-  const size_t per = l.gemmN() * l.gemmK();
-  return std::vector<float>(all.begin() + static_cast<long>(g * per), all.begin() + static_cast<long>((g + 1) * per));
-}
-
-// Channel slice [c0, c0 + cn) of an NHWC tensor.
-std::vector<float> channelSlice(const Tensor& t, uint32_t c0, uint32_t cn) {
-  if (c0 == 0 && cn == t.shape.c) return t.data;
-  const uint64_t pixels = uint64_t{t.shape.n} * t.shape.h * t.shape.w;
-  std::vector<float> out(pixels * cn);
-  for (uint64_t p = 0; p < pixels; ++p) std::memcpy(&out[p * cn], &t.data[p * t.shape.c + c0], cn * sizeof(float));
-  return out;
-}
-
-tasd::ConvGeometry geometryOf(const LayerSpec& l) {
-  tasd::ConvGeometry g;
-  g.inH = l.in.h;
-  g.inW = l.in.w;
-  g.channels = l.in.c / l.groups;
-  g.kh = l.kh;
-  g.kw = l.kw;
-  g.strideH = l.strideH;
-  g.strideW = l.strideW;
-  g.padTop = l.padTop;
-  g.padLeft = l.padLeft;
-  g.padBottom = l.padBottom;
-  g.padRight = l.padRight;
-  g.dilationH = g.dilationW = l.dilation;
-  return g;
-}
 
 // Values of one operand as device bytes of the run's value type (int8: quantised with scale).
 std::vector<uint8_t> encodeValues(const std::vector<float>& v, tasd::DType t, float scale) {
@@ -135,13 +99,14 @@ struct NetworkRunner::Impl {
   RunOptions options;
   hw::Accelerator& accel;
   hw::StatsRegistry& stats;
+  workload::SyntheticValues values;
   std::map<std::string, Tensor> tensors;
   std::map<std::string, size_t> lastUse;
   DeviceMemory memory;
 
   Impl(const workload::WorkloadSpec& w_, const plan::Plan& p, const hw::AcceleratorParams& a, const hw::EnergyTable& e,
        const RunOptions& o, hw::Accelerator& acc, hw::StatsRegistry& s)
-      : w(w_), plan(p), params(a), energy(e), options(o), accel(acc), stats(s), memory(a.dram.sizeBytes) {
+      : w(w_), plan(p), params(a), energy(e), options(o), accel(acc), stats(s), values(w_), memory(a.dram.sizeBytes) {
     for (size_t i = 0; i < w.layers.size(); ++i) {
       lastUse[w.layers[i].input] = i;
       if (!w.layers[i].input2.empty()) lastUse[w.layers[i].input2] = i;
@@ -152,16 +117,8 @@ struct NetworkRunner::Impl {
 
   // The input tensor named src for layer l (network input and synthetic inputs generated).
   Tensor inputOf(const LayerSpec& l, const std::string& src, const workload::Shape& shape, bool second) {
-    if (src == "synthetic") {
-      Tensor t{shape, workload::syntheticInput(w.seed, l.name + (second ? "#2" : ""), shape.elements())};
-      // Row-wise activations (softmax) work per group of a grouped layer (per attention head).
-      workload::applyActivation(l.syntheticAct, t.data.data(), t.data.size(), shape.c / l.groups);
-      return t;
-    }
-    if (src == "input" && !tensors.count("input")) {
-      Tensor t{w.input, workload::syntheticInput(w.seed, "input", w.input.elements())};
-      tensors["input"] = t;
-    }
+    if (src == "synthetic") return values.syntheticInput(l, shape, second);
+    if (src == "input" && !tensors.count("input")) tensors["input"] = values.networkInput();
     return tensors.at(src);
   }
 
@@ -178,43 +135,9 @@ struct NetworkRunner::Impl {
 
   // ---- host-only layers -------------------------------------------------------------------
   Tensor hostLayer(const LayerSpec& l) {
-    Tensor in = inputOf(l, l.input, l.in, false);
-    Tensor out{l.out, {}};
-    if (l.op == LayerOp::Add) {
-      const Tensor other = inputOf(l, l.input2, l.in2, true);
-      out.data = in.data;
-      for (size_t i = 0; i < out.data.size(); ++i) out.data[i] += other.data[i];
-    } else if (l.op == LayerOp::GlobalAvgPool) {
-      out.data.assign(l.out.elements(), 0.0f);
-      const uint64_t hw = uint64_t{l.in.h} * l.in.w;
-      for (uint32_t b = 0; b < l.in.n; ++b)
-        for (uint64_t p = 0; p < hw; ++p)
-          for (uint32_t c = 0; c < l.in.c; ++c) out.data[uint64_t{b} * l.in.c + c] += in.data[(b * hw + p) * l.in.c + c];
-      for (float& v : out.data) v /= static_cast<float>(hw);
-    } else {  // max / average pooling
-      const bool isMax = l.op == LayerOp::MaxPool;
-      out.data.assign(l.out.elements(), 0.0f);
-      for (uint32_t b = 0; b < l.out.n; ++b)
-        for (uint32_t oh = 0; oh < l.out.h; ++oh)
-          for (uint32_t ow = 0; ow < l.out.w; ++ow)
-            for (uint32_t c = 0; c < l.out.c; ++c) {
-              float acc = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
-              uint32_t count = 0;
-              for (uint32_t r = 0; r < l.kh; ++r)
-                for (uint32_t s = 0; s < l.kw; ++s) {
-                  const int64_t ih = int64_t{oh} * l.strideH + r - l.padTop;
-                  const int64_t iw = int64_t{ow} * l.strideW + s - l.padLeft;
-                  if (ih < 0 || iw < 0 || ih >= l.in.h || iw >= l.in.w) continue;
-                  const float v = in.data[((uint64_t{b} * l.in.h + ih) * l.in.w + iw) * l.in.c + c];
-                  acc = isMax ? std::max(acc, v) : acc + v;
-                  ++count;
-                }
-              out.data[((uint64_t{b} * l.out.h + oh) * l.out.w + ow) * l.out.c + c] =
-                  isMax ? acc : (count ? acc / static_cast<float>(count) : 0.0f);
-            }
-    }
-    workload::applyActivation(l.act, out.data.data(), out.data.size(), l.out.c);
-    return out;
+    const Tensor in = inputOf(l, l.input, l.in, false);
+    const Tensor in2 = l.input2.empty() ? Tensor{} : inputOf(l, l.input2, l.in2, true);
+    return workload::hostLayer(l, in, l.input2.empty() ? nullptr : &in2);
   }
 
   // ---- accelerator layers -----------------------------------------------------------------
@@ -285,10 +208,7 @@ struct NetworkRunner::Impl {
     if (functional()) {
       in = inputOf(l, l.input, l.in, false);
       if (isMatMul) in2 = inputOf(l, l.input2, l.in2, true);
-      if (l.op != LayerOp::MatMul) {
-        const double sparsity = l.weightSparsity >= 0 ? l.weightSparsity : w.weightSparsity;
-        weights = workload::syntheticWeights(w.seed, l.name, l.weightCount(), K, sparsity);
-      }
+      if (l.op != LayerOp::MatMul) weights = values.weights(l);
       uint64_t nonzero = 0;
       for (float v : in.data) nonzero += v != 0.0f;
       r.inputDensity = in.data.empty() ? 1.0 : static_cast<double>(nonzero) / static_cast<double>(in.data.size());
@@ -311,39 +231,20 @@ struct NetworkRunner::Impl {
       job.name = G > 1 ? fmt::format("{}[{}]", l.name, g) : l.name;
       job.dtype = options.dtype;
       job.k = static_cast<uint32_t>(K);
-      // Activation operand of this group: rows = output positions (conv) or input rows.
+      // Activation operand of this group (rows = output positions for a conv, input rows
+      // otherwise) and the other operand (weights [N x K], or matmul's second input).
+      workload::GemmOperands ops;
+      if (functional()) ops = workload::gemmOperands(l, in, isMatMul ? &in2 : nullptr, weights, g);
       DenseOperand act;
-      std::vector<float> actValues;  // NHWC slice (conv) or rows x K matrix
-      uint64_t actElements = 0;
+      uint64_t actElements = M * K;
       if (l.op == LayerOp::Conv) {
         act.conv = true;
-        act.geometry = geometryOf(l);
+        act.geometry = workload::convGeometry(l);
         act.batch = l.in.n;
-        if (functional()) actValues = channelSlice(in, g * (l.in.c / G), l.in.c / G);
         actElements = uint64_t{l.in.n} * l.in.h * l.in.w * (l.in.c / G);
-      } else if (l.op == LayerOp::Gemm) {
-        if (functional()) actValues = in.data;
-        actElements = M * K;
-      } else {  // MatMul: first operand rows x (G*K), group slice
-        if (functional()) {
-          actValues.resize(M * K);
-          for (uint64_t i = 0; i < M; ++i) std::memcpy(&actValues[i * K], &in.data[i * G * K + g * K], K * sizeof(float));
-        }
-        actElements = M * K;
       }
-      // Second operand: weights [N x K] or, for MatMul, input2 as [N x K].
-      std::vector<float> wValues;
-      if (functional()) {
-        if (isMatMul) {
-          wValues.resize(N * K);
-          for (uint64_t j = 0; j < N; ++j)
-            for (uint64_t kk = 0; kk < K; ++kk) {
-              wValues[j * K + kk] = l.transposeB ? in2.data[j * G * K + g * K + kk] : in2.data[kk * G * N + g * N + j];
-            }
-        } else {
-          wValues = groupWeights(weights, l, g);
-        }
-      }
+      const std::vector<float>& actValues = l.op == LayerOp::Conv ? ops.actNhwc : ops.act;  // what memory holds
+      std::vector<float>& wValues = ops.w;
       const bool sActs = sIsActivations || (isMatMul && lp.operand == plan::Operand::A);
       gw.sIsWeights = !sActs;
       job.m = static_cast<uint32_t>(sActs ? M : N);
@@ -357,22 +258,7 @@ struct NetworkRunner::Impl {
       }
       r.tau = tau;
       // The dense-matrix form of the activations (reference, and TASD-A on matrices).
-      std::vector<float> actMatrix;
-      if (functional()) {
-        if (l.op == LayerOp::Conv) {
-          actMatrix = tasd::im2col(actValues.data(), act.geometry).values();
-          if (act.batch > 1) {  // im2col per image, stacked
-            actMatrix.clear();
-            const uint64_t per = uint64_t{l.in.h} * l.in.w * (l.in.c / G);
-            for (uint32_t b = 0; b < act.batch; ++b) {
-              const auto part = tasd::im2col(actValues.data() + b * per, act.geometry).values();
-              actMatrix.insert(actMatrix.end(), part.begin(), part.end());
-            }
-          }
-        } else {
-          actMatrix = actValues;
-        }
-      }
+      const std::vector<float>& actMatrix = ops.act;
       if (sActs || isMatMul) {
         // S is an activation (or, for MatMul with operand W, the second input), decomposed on
         // the fly; D is the other operand as a plain matrix.
@@ -482,7 +368,6 @@ struct NetworkRunner::Impl {
     Tensor out{l.out, {}};
     if (!functional()) return out;
     out.data.assign(l.out.elements(), 0.0f);
-    const uint64_t outC = l.out.c, perGroup = outC / G;
     for (uint32_t g = 0; g < G; ++g) {
       GroupWork& gw = groups[g];
       const GemmJob& job = gw.job;
@@ -498,11 +383,7 @@ struct NetworkRunner::Impl {
         std::memcpy(c.data(), raw.data(), raw.size());
         if (options.check) checkFloat(gw, c, r.check);
       }
-      for (uint64_t i = 0; i < job.m; ++i)
-        for (uint64_t j = 0; j < job.n; ++j) {
-          const uint64_t pos = gw.sIsWeights ? j : i, ch = gw.sIsWeights ? i : j;
-          out.data[pos * outC + g * perGroup + ch] = c[i * job.n + j];
-        }
+      workload::scatterGroup(l, g, c.data(), gw.sIsWeights, out);
     }
     workload::applyActivation(l.act, out.data.data(), out.data.size(), l.out.c);
     return out;

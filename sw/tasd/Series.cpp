@@ -1,7 +1,7 @@
 #include "sw/tasd/Series.h"
 
 #include <algorithm>
-#include <set>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -81,11 +81,25 @@ Series canonical(Series s) {
 }
 
 void extend(const std::vector<NMPattern>& supported, size_t maxTerms, Series& current,
-            std::set<std::string>& seen, std::vector<Series>& out) {
+            std::map<std::string, size_t>& seen, std::vector<Series>& out) {
   // A series costing as much as dense or more is never worth running: dense stands for it.
+  // Same-m series with the same total n keep the same entries at the same cost: the one with
+  // the fewest terms stands for all of them.
   if (!current.terms.empty() && current.computeFraction() < 1.0) {
     Series c = canonical(current);
-    if (seen.insert(c.str()).second) out.push_back(c);
+    std::string key = c.str();
+    if (c.sameBlockSize()) {
+      uint32_t sumN = 0;
+      for (const NMPattern& p : c.terms) sumN += p.n;
+      key = fmt::format("{}/{}", sumN, c.terms[0].m);
+    }
+    auto it = seen.find(key);
+    if (it == seen.end()) {
+      seen[key] = out.size();
+      out.push_back(c);
+    } else if (c.order() < out[it->second].order()) {
+      out[it->second] = c;
+    }
   }
   if (current.terms.size() == maxTerms) return;
   for (const NMPattern& p : supported) {
@@ -100,10 +114,10 @@ void extend(const std::vector<NMPattern>& supported, size_t maxTerms, Series& cu
 std::vector<Series> enumerateSeries(const std::vector<NMPattern>& supported, size_t maxTerms,
                                     bool includeDense) {
   std::vector<Series> out;
-  std::set<std::string> seen;
+  std::map<std::string, size_t> seen;
   Series current;
   extend(supported, maxTerms, current, seen, out);
-  if (includeDense && !seen.count("dense")) out.push_back(Series::dense());
+  if (includeDense) out.push_back(Series::dense());
   std::stable_sort(out.begin(), out.end(), [](const Series& a, const Series& b) {
     if (a.computeFraction() != b.computeFraction()) return a.computeFraction() < b.computeFraction();
     if (a.order() != b.order()) return a.order() < b.order();

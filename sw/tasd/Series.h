@@ -31,8 +31,9 @@ struct Series {
 };
 
 // Every series an engine can run: ordered lists of up to maxTerms patterns drawn (with
-// repetition) from supported whose compute fraction is below 1, plus dense. Series that differ only by the order of same-m terms
-// select the same entries, so only one of them (n non-increasing) is kept. Sorted by compute
+// repetition) from supported whose compute fraction is below 1, plus dense. Same-m series with the
+// same total n select the same entries (the top sum-n of each block) at the same cost, so only
+// the one with the fewest terms (n non-increasing) is kept. Sorted by compute
 // fraction, then by order, then by text.
 std::vector<Series> enumerateSeries(const std::vector<NMPattern>& supported, size_t maxTerms,
                                     bool includeDense = true);

@@ -178,6 +178,11 @@ LayerSpec parseLayer(const config::Node& n, const std::string& previous) {
     if (auto shape = syn->find("shape")) l.syntheticShape = parseShape(*shape);
     syn->finish();
   }
+  l.syntheticShape2 = l.syntheticShape;
+  if (auto syn2 = n.find("synthetic2")) {
+    if (auto shape = syn2->find("shape")) l.syntheticShape2 = parseShape(*shape);
+    syn2->finish();
+  }
   n.finish();
   return l;
 }
@@ -202,7 +207,7 @@ WorkloadSpec WorkloadSpec::fromYaml(const config::Node& root) {
     if (shapes.count(l.name) || l.name == "synthetic") fail("duplicate layer name");
     auto shapeOf = [&](const std::string& src, const Shape& synthetic) -> Shape {
       if (src == "synthetic") {
-        if (synthetic.elements() <= 1 && l.syntheticShape.elements() <= 1) fail("a synthetic input needs synthetic.shape");
+        if (synthetic.elements() <= 1) fail("a synthetic input needs synthetic.shape (synthetic2.shape for input2)");
         return synthetic;
       }
       auto it = shapes.find(src);
@@ -227,8 +232,7 @@ WorkloadSpec WorkloadSpec::fromYaml(const config::Node& root) {
       if (l.groups != 1) fail("gemm layers have groups = 1");
     } else if (l.op == LayerOp::MatMul) {
       if (l.input2.empty()) fail("matmul needs input2");
-      Shape synthetic2 = l.syntheticShape;
-      l.in2 = shapeOf(l.input2, synthetic2);
+      l.in2 = shapeOf(l.input2, l.syntheticShape2);
       const uint64_t kTotal = l.in.c;
       if (kTotal % l.groups) fail("groups must divide the input features");
       const uint64_t k = kTotal / l.groups;
@@ -242,7 +246,7 @@ WorkloadSpec WorkloadSpec::fromYaml(const config::Node& root) {
       l.out = Shape{l.in.n, l.in.h, l.in.w, l.outFeatures * l.groups};
     } else if (l.op == LayerOp::Add) {
       if (l.input2.empty()) fail("add needs input2");
-      l.in2 = shapeOf(l.input2, l.syntheticShape);
+      l.in2 = shapeOf(l.input2, l.syntheticShape2);
       if (!(l.in2 == l.in)) fail(fmt::format("add of different shapes ('{}' and '{}')", l.input, l.input2));
       l.out = l.in;
     }

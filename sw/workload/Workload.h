@@ -47,6 +47,7 @@ struct LayerSpec {
   double weightSparsity = -1;  // < 0: the workload's default
   Activation syntheticAct = Activation::Relu;  // statistics of a synthetic input
   Shape syntheticShape;                        // shape of a synthetic input
+  Shape syntheticShape2;                       // shape of a synthetic second input (synthetic2)
 
   // Filled by inference.
   Shape in, out;

@@ -1,0 +1,237 @@
+#include "sw/tasder/Scoring.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include "sw/common/Error.h"
+#include "sw/runtime/Isolated.h"
+#include "sw/runtime/Simulation.h"
+#include "sw/tasd/Decompose.h"
+#include "sw/tasd/PseudoDensity.h"
+#include "sw/workload/HostOps.h"
+
+namespace tasdsim::tasder {
+
+using workload::LayerOp;
+using workload::LayerSpec;
+
+EngineView engineView(const hw::AcceleratorParams& params) {
+  EngineView e;
+  e.series = tasd::enumerateSeries(params.pe.patterns, params.maxTerms);
+  e.structuredActivations = params.tasdExtension && params.tasd.count > 0;
+  return e;
+}
+
+namespace {
+
+// Up to 16 groups are sampled; rows are taken at a fixed stride.
+constexpr size_t kMaxSampledGroups = 16;
+
+std::vector<float> sampleRows(const std::vector<float>& a, size_t m, size_t k, size_t rows) {
+  std::vector<float> out;
+  out.reserve(rows * k);
+  for (size_t i = 0; i < rows; ++i) {
+    const size_t r = rows >= m ? i : i * m / rows;
+    out.insert(out.end(), a.begin() + static_cast<long>(r * k), a.begin() + static_cast<long>((r + 1) * k));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<LayerSample> calibrate(const workload::WorkloadSpec& w, const ScoringOptions& options) {
+  std::vector<LayerSample> samples;
+  std::map<std::string, size_t> index;
+  size_t computeLayers = 0, done = 0;
+  for (const LayerSpec& l : w.layers) computeLayers += l.isCompute();
+  workload::hostForward(w, [&](const LayerSpec& l, uint32_t g, workload::GemmOperands& ops) {
+    auto it = index.find(l.name);
+    if (it == index.end()) {
+      LayerSample s;
+      s.name = l.name;
+      s.macs = l.macs();
+      s.isMatMul = l.op == LayerOp::MatMul;
+      s.k = ops.k;
+      it = index.emplace(l.name, samples.size()).first;
+      samples.push_back(std::move(s));
+    }
+    LayerSample& s = samples[it->second];
+    const size_t step = std::max<size_t>(1, l.groups / kMaxSampledGroups);
+    if (g % step == 0 && s.groups.size() < kMaxSampledGroups) {
+      const size_t sampled = std::min<size_t>(l.groups, kMaxSampledGroups);
+      const size_t rows = std::min<size_t>(ops.m, std::max<size_t>(1, options.calibrationRows / sampled));
+      LayerSample::Group grp;
+      grp.a = sampleRows(ops.act, ops.m, ops.k, rows);
+      grp.rows = rows;
+      grp.w = ops.w;
+      grp.n = ops.n;
+      s.groups.push_back(std::move(grp));
+    }
+    // The input's zero fraction (of the first group's operand, all rows).
+    if (g == 0) {
+      size_t zeros = 0;
+      for (float v : ops.act) zeros += v == 0.0f;
+      s.inputZeroFraction = ops.act.empty() ? 0.0 : static_cast<double>(zeros) / static_cast<double>(ops.act.size());
+    }
+    if (g + 1 == l.groups && options.progress) options.progress("calibration", ++done, computeLayers);
+  });
+  return samples;
+}
+
+double candidateError(const LayerSample& s, plan::Operand operand, const tasd::Series& series, double tauQuantile) {
+  double err2 = 0, ref2 = 0;
+  float tau = -1.0f;
+  if (operand == plan::Operand::A && tauQuantile >= 0) {
+    std::vector<float> all;
+    for (const auto& g : s.groups) all.insert(all.end(), g.a.begin(), g.a.end());
+    tau = tasd::magnitudeQuantile(all.data(), all.size(), tauQuantile);
+  }
+  for (const auto& g : s.groups) {
+    const size_t m = g.rows, n = g.n, k = s.k;
+    std::vector<float> a = g.a, w = g.w;
+    if (operand == plan::Operand::A) {
+      if (tau >= 0) tasd::applyThreshold(a.data(), a.size(), tau);
+      tasd::approximateInPlace(a.data(), m, k, series);
+    } else {
+      tasd::approximateInPlace(w.data(), n, k, series);
+    }
+    std::vector<float> y(m * n), yh(m * n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0f, g.a.data(), int(k), g.w.data(),
+                int(k), 0.0f, y.data(), int(n));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0f, a.data(), int(k), w.data(),
+                int(k), 0.0f, yh.data(), int(n));
+    for (size_t i = 0; i < y.size(); ++i) {
+      const double d = static_cast<double>(y[i]) - yh[i];
+      err2 += d * d;
+      ref2 += static_cast<double>(y[i]) * y[i];
+    }
+  }
+  return ref2 > 0 ? std::sqrt(err2 / ref2) : (err2 > 0 ? 1.0 : 0.0);
+}
+
+std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples, const EngineView& engine,
+                                      const ScoringOptions& options) {
+  std::vector<LayerChoices> out;
+  size_t done = 0;
+  for (const LayerSample& s : samples) {
+    LayerChoices lc;
+    lc.name = s.name;
+    lc.macs = s.macs;
+    Candidate dense;
+    dense.series = tasd::Series::dense();
+    dense.cost = static_cast<double>(s.macs);
+    lc.candidates.push_back(dense);
+    for (plan::Operand op : options.operands) {
+      // Activations (and both operands of an activation x activation MatMul) need TASD units.
+      const bool onTheFly = op == plan::Operand::A || s.isMatMul;
+      if (onTheFly && !engine.structuredActivations) continue;
+      std::vector<double> taus{-1.0};
+      if (op == plan::Operand::A && s.inputZeroFraction < options.sparseInput) {
+        taus.insert(taus.end(), options.tauQuantiles.begin(), options.tauQuantiles.end());
+      }
+      for (const tasd::Series& series : engine.series) {
+        if (series.isDense()) continue;
+        for (double tau : taus) {
+          Candidate c;
+          c.operand = op;
+          c.series = series;
+          c.tauQuantile = tau;
+          c.cost = series.computeFraction() * static_cast<double>(s.macs);
+          c.error = candidateError(s, op, series, tau);
+          lc.candidates.push_back(c);
+        }
+      }
+    }
+    out.push_back(std::move(lc));
+    if (options.progress) options.progress("scoring", ++done, samples.size());
+  }
+  return out;
+}
+
+namespace {
+
+std::string shapeKey(const LayerSpec& l) {
+  auto shape = [](const workload::Shape& s) { return fmt::format("{}x{}x{}x{}", s.n, s.h, s.w, s.c); };
+  return fmt::format("{}|{}|{}|{}|{}x{}|{}x{}|{},{},{},{}|{}|{}|{}|{}", workload::layerOpName(l.op), shape(l.in),
+                     shape(l.in2), l.cout, l.kh, l.kw, l.strideH, l.strideW, l.padTop, l.padLeft, l.padBottom,
+                     l.padRight, l.dilation, l.groups, l.outFeatures, l.transposeB);
+}
+
+std::string candidateKey(const Candidate& c) {
+  return fmt::format("{}:{}", plan::operandName(c.operand), c.series.str());  // cost does not depend on tau
+}
+
+}  // namespace
+
+void simulatedCosts(std::vector<LayerChoices>& layers, const workload::WorkloadSpec& w,
+                    const hw::AcceleratorParams& params, const hw::EnergyTable& energy, const std::string& cost) {
+  if (cost != "cycles" && cost != "energy" && cost != "edp") {
+    throw UserError(fmt::format("search cost '{}': expected macs, cycles, energy or edp", cost));
+  }
+  // One layer per distinct (shape, operand, series), inputs synthetic, timing only.
+  workload::WorkloadSpec table;
+  table.name = w.name + "-cost-table";
+  table.seed = w.seed;
+  table.input = w.input;
+  plan::Plan tablePlan;
+  std::map<std::string, std::string> entryOf;  // shape key + candidate key -> table layer name
+  for (const LayerChoices& lc : layers) {
+    const LayerSpec* l = w.find(lc.name);
+    if (!l) continue;
+    const std::string sk = shapeKey(*l);
+    for (const Candidate& c : lc.candidates) {
+      const std::string key = sk + "#" + candidateKey(c);
+      if (entryOf.count(key)) continue;
+      LayerSpec copy = *l;
+      copy.name = fmt::format("t{}", entryOf.size());
+      copy.input = "synthetic";
+      copy.syntheticShape = l->in;
+      if (!copy.input2.empty()) {
+        copy.input2 = "synthetic";
+        copy.syntheticShape2 = l->in2;
+      }
+      table.layers.push_back(copy);
+      plan::LayerPlan lp;
+      lp.layer = copy.name;
+      lp.operand = c.operand;
+      lp.series = c.series;
+      tablePlan.layers.push_back(lp);
+      entryOf[key] = copy.name;
+    }
+  }
+  const std::string text = runtime::runIsolated([&] {
+    runtime::SimulationInputs in;
+    in.workload = table;
+    in.plan = tablePlan;
+    in.params = params;
+    in.energy = energy;
+    in.options.functional = false;
+    in.options.check = false;
+    const runtime::SimulationOutput out = runtime::simulate(in);
+    if (!out.run.failReason.empty()) throw UserError("cost table simulation: " + out.run.failReason);
+    std::ostringstream os;
+    os.precision(17);
+    for (const auto& r : out.run.layers) os << r.name << ' ' << r.cycles << ' ' << r.energy.total() << ' ' << r.edp << '\n';
+    return os.str();
+  });
+  std::map<std::string, std::array<double, 3>> measured;
+  std::istringstream is(text);
+  std::string name;
+  double cycles, pj, edp;
+  while (is >> name >> cycles >> pj >> edp) measured[name] = {cycles, pj, edp};
+  const size_t which = cost == "cycles" ? 0 : cost == "energy" ? 1 : 2;
+  for (LayerChoices& lc : layers) {
+    const LayerSpec* l = w.find(lc.name);
+    if (!l) continue;
+    for (Candidate& c : lc.candidates) {
+      c.cost = measured.at(entryOf.at(shapeKey(*l) + "#" + candidateKey(c)))[which];
+    }
+  }
+}
+
+}  // namespace tasdsim::tasder
