@@ -9,5 +9,7 @@ void addDecomposeCommand(CLI::App& app);
 // Sets exitCode (1 when the simulation fails or a layer does not match its reference).
 void addRunCommand(CLI::App& app, int& exitCode);
 void addSearchCommand(CLI::App& app, int& exitCode);
+void addImportCommand(CLI::App& app);
+void addAccuracyCommand(CLI::App& app);
 
 }  // namespace tasdsim::cli

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   tasdsim::cli::addDecomposeCommand(app);
   tasdsim::cli::addRunCommand(app, exitCode);
   tasdsim::cli::addSearchCommand(app, exitCode);
+  tasdsim::cli::addImportCommand(app);
+  tasdsim::cli::addAccuracyCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

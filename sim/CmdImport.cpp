@@ -1,0 +1,291 @@
+// tasdsim import: reads an ONNX or TFLite model, writes its Conv/Gemm/MatMul layers as a
+// workload YAML and prints, per layer, the cheapest series of each engine that approximates
+// the real weights within --max-error (relative Frobenius error).
+#include <cmath>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/Commands.h"
+#include "sw/common/Error.h"
+#include "sw/common/FileUtil.h"
+#include "sw/common/Table.h"
+#include "sw/executor/OnnxWorkload.h"
+#include "sw/model/Onnx.h"
+#include "sw/model/Tflite.h"
+#include "sw/model/Workload.h"
+#include "sw/tasd/Decompose.h"
+
+namespace tasdsim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ImportOptions {
+  std::string model;
+  std::string out;
+  double maxError = 0.01;
+  size_t maxTerms = 3;
+  std::string inputShape;
+  std::string compare;
+  std::string json;
+};
+
+struct Engine {
+  const char* name;
+  std::vector<const char*> patterns;
+};
+
+const std::vector<Engine>& engines() {
+  static const std::vector<Engine> all{{"STC", {"2:4"}},
+                                       {"VEGETA", {"1:4", "2:4", "4:4"}},
+                                       {"VEGETA-M8", {"1:8", "2:8", "4:8", "8:8"}}};
+  return all;
+}
+
+std::vector<int64_t> parseShape(const std::string& text) {
+  std::vector<int64_t> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(part, &used);
+      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
+      out.push_back(v);
+    } catch (const std::exception&) {
+      throw UserError(fmt::format("--input-shape '{}': expected positive integers separated by commas, e.g. 1,3,48,64", text));
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+bool isTflite(const fs::path& path, const std::vector<uint8_t>& bytes) {
+  if (bytes.size() >= 8 && std::string(bytes.begin() + 4, bytes.begin() + 8) == "TFL3") return true;
+  return path.extension() == ".tflite";
+}
+
+struct LayerWeights {
+  tasd::MatrixF matrix;           // N x K, all groups stacked
+  model::TfliteStorage storage;   // TFLite: how the file stores it
+  bool haveStorage = false;
+};
+
+struct BestSeries {
+  tasd::Series series;
+  double error = 0;
+};
+
+// The cheapest series (lowest compute fraction, then fewest terms) with error <= maxError.
+BestSeries cheapest(const tasd::MatrixF& w, const std::vector<tasd::Series>& candidates, double maxError) {
+  const tasd::TensorStats total = tasd::statsOf(w.data(), w.size());
+  std::vector<float> scratch(w.size());
+  for (const tasd::Series& s : candidates) {
+    if (s.isDense()) return {s, 0.0};
+    std::copy(w.values().begin(), w.values().end(), scratch.begin());
+    const tasd::TensorStats kept = tasd::approximateInPlace(scratch.data(), w.rows(), w.cols(), s);
+    const double error = total.l2sq > 0 ? std::sqrt(std::max(0.0, total.l2sq - kept.l2sq) / total.l2sq) : 0.0;
+    if (error <= maxError) return {s, error};
+  }
+  return {tasd::Series::dense(), 0.0};
+}
+
+std::string fixed(double v, int digits) { return fmt::format("{:.{}f}", v, digits); }
+
+void compareTwins(const model::TfliteModel& a, const model::Workload& wa, const std::string& twinPath,
+                  nlohmann::json& report) {
+  const model::TfliteModel b = model::loadTflite(twinPath);
+  const model::Workload wb = model::tfliteWorkload(b);
+  auto index = [](const model::TfliteModel& m, const std::string& name) -> int32_t {
+    for (size_t t = 0; t < m.tensors.size(); ++t) {
+      if (m.tensors[t].name == name) return static_cast<int32_t>(t);
+    }
+    return -1;
+  };
+  // Layers are matched by output tensor name; the weight tensors are then compared value by value.
+  TextTable table({"layer", "shape", "sparse_here", "max_abs_diff", "equal"});
+  size_t matched = 0, equal = 0, sparseMatched = 0, sparseEqual = 0;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const model::WorkloadLayer& la : wa.layers) {
+    const model::WorkloadLayer* lb = nullptr;
+    for (const model::WorkloadLayer& l : wb.layers) {
+      if (l.name == la.name) lb = &l;
+    }
+    if (!lb || lb->weightShape != la.weightShape) continue;
+    model::TfliteStorage sa;
+    const auto ta = a.constantValue(index(a, la.weightTensor), &sa);
+    const auto tb = b.constantValue(index(b, lb->weightTensor));
+    if (!ta || !tb) continue;
+    double maxDiff = 0;
+    for (size_t i = 0; i < ta->f.size(); ++i) maxDiff = std::max(maxDiff, static_cast<double>(std::fabs(ta->f[i] - tb->f[i])));
+    ++matched;
+    equal += maxDiff == 0;
+    if (sa.sparse) {
+      ++sparseMatched;
+      sparseEqual += maxDiff == 0;
+    }
+    table.add({la.name, model::shapeString(la.weightShape), sa.sparse ? "yes" : "no", fmt::format("{:.3g}", maxDiff),
+               maxDiff == 0 ? "yes" : "no"});
+    rows.push_back({{"layer", la.name}, {"sparse", sa.sparse}, {"max_abs_diff", maxDiff}});
+  }
+  std::cout << fmt::format("\ncompared with {} (layers matched by output name and weight shape):\n", twinPath);
+  table.print(std::cout);
+  std::cout << fmt::format("{} layers matched, {} with identical weights; of the {} sparse-stored ones, {} identical\n",
+                           matched, equal, sparseMatched, sparseEqual);
+  report["twin"] = {{"file", twinPath}, {"matched", matched}, {"identical", equal}, {"sparse_matched", sparseMatched},
+                    {"sparse_identical", sparseEqual}, {"layers", rows}};
+}
+
+void runImport(const ImportOptions& o) {
+  if (!(o.maxError >= 0)) throw UserError("--max-error must be >= 0");
+  if (o.maxTerms < 1 || o.maxTerms > 4) throw UserError("--max-terms must be in [1, 4]");
+  const fs::path path = o.model;
+  const std::vector<uint8_t> bytes = readFileBytes(path);
+  model::Workload workload;
+  std::vector<LayerWeights> weights;
+  std::unique_ptr<model::TfliteModel> tflite;
+  if (isTflite(path, bytes)) {
+    tflite = std::make_unique<model::TfliteModel>(
+        model::parseTflite(std::make_shared<const std::vector<uint8_t>>(bytes), path.string()));
+    workload = model::tfliteWorkload(*tflite);
+    for (const model::WorkloadLayer& l : workload.layers) {
+      int32_t t = -1;
+      for (size_t k = 0; k < tflite->tensors.size(); ++k) {
+        if (tflite->tensors[k].name == l.weightTensor) t = static_cast<int32_t>(k);
+      }
+      LayerWeights lw;
+      const auto value = tflite->constantValue(t, &lw.storage);
+      if (!value) throw UserError(fmt::format("{}: layer '{}': weights '{}' are not constant", path.string(), l.name, l.weightTensor));
+      lw.haveStorage = true;
+      lw.matrix = model::gemmWeights(l, *value);
+      weights.push_back(std::move(lw));
+    }
+  } else {
+    if (!o.compare.empty()) throw UserError("--compare works for TFLite models only");
+    auto graph = std::make_shared<const model::Graph>(model::parseOnnx(bytes, path.string()));
+    const std::vector<int64_t> shape = executor::resolveInputShape(
+        *graph, o.inputShape.empty() ? std::vector<int64_t>{} : parseShape(o.inputShape));
+    workload = executor::onnxWorkload(graph, shape);
+    for (const model::WorkloadLayer& l : workload.layers) {
+      LayerWeights lw;
+      if (l.constantWeights()) lw.matrix = model::gemmWeights(l, *graph->constant(l.weightTensor));
+      weights.push_back(std::move(lw));
+    }
+  }
+
+  std::vector<std::vector<tasd::Series>> candidates;
+  for (const Engine& e : engines()) {
+    std::vector<tasd::NMPattern> ps;
+    for (const char* p : e.patterns) ps.push_back(tasd::NMPattern::parse(p));
+    candidates.push_back(tasd::enumerateSeries(ps, o.maxTerms));
+  }
+  std::vector<std::string> header{"#", "layer", "op", "groups x MxNxK", "MACs", "w_density"};
+  if (tflite) header.push_back("stored");
+  for (const Engine& e : engines()) header.push_back(fmt::format("{} (frac, err)", e.name));
+  TextTable table(header);
+  std::vector<double> weightedFraction(engines().size(), 0.0);
+  uint64_t weightMacs = 0;
+  uint64_t storedValues = 0, storedDense = 0;
+  nlohmann::json layersJson = nlohmann::json::array();
+  for (size_t i = 0; i < workload.layers.size(); ++i) {
+    const model::WorkloadLayer& l = workload.layers[i];
+    const LayerWeights& lw = weights[i];
+    std::vector<std::string> row{std::to_string(i), l.name, l.op,
+                                 fmt::format("{} x {}x{}x{}", l.groups, l.m, l.n, l.k), std::to_string(l.macs)};
+    nlohmann::json lj{{"index", i}, {"name", l.name}, {"op", l.op}, {"macs", l.macs}, {"groups", l.groups},
+                      {"m", l.m}, {"n", l.n}, {"k", l.k}, {"activation", l.activation}};
+    if (!l.constantWeights()) {
+      row.push_back("-");
+      if (tflite) row.push_back("-");
+      for (size_t e = 0; e < engines().size(); ++e) row.push_back("(activations)");
+      table.add(row);
+      layersJson.push_back(lj);
+      continue;
+    }
+    const tasd::TensorStats st = tasd::statsOf(lw.matrix.data(), lw.matrix.size());
+    const double density = st.elements ? static_cast<double>(st.nonzeros) / static_cast<double>(st.elements) : 0.0;
+    row.push_back(fixed(density, 3));
+    lj["weight_density"] = density;
+    lj["weight_elements"] = st.elements;
+    lj["weight_nonzeros"] = st.nonzeros;
+    if (tflite) {
+      const double stored = lw.storage.denseElements
+                                ? static_cast<double>(lw.storage.storedValues) / static_cast<double>(lw.storage.denseElements)
+                                : 0.0;
+      row.push_back(lw.storage.sparse ? fmt::format("csr {:.3f}", stored) : model::tfliteTypeName(lw.storage.type));
+      lj["stored_sparse"] = lw.storage.sparse;
+      lj["stored_values"] = lw.storage.storedValues;
+      lj["stored_type"] = model::tfliteTypeName(lw.storage.type);
+      storedValues += lw.storage.storedValues;
+      storedDense += lw.storage.denseElements;
+    }
+    weightMacs += l.macs;
+    nlohmann::json best = nlohmann::json::object();
+    for (size_t e = 0; e < engines().size(); ++e) {
+      const BestSeries b = cheapest(lw.matrix, candidates[e], o.maxError);
+      const double fraction = b.series.computeFraction();
+      weightedFraction[e] += fraction * static_cast<double>(l.macs);
+      row.push_back(fmt::format("{} ({:.3f}, {:.4f})", b.series.str(), fraction, b.error));
+      best[engines()[e].name] = {{"series", b.series.str()}, {"compute_fraction", fraction}, {"rel_error", b.error}};
+    }
+    lj["best"] = best;
+    table.add(row);
+    layersJson.push_back(lj);
+  }
+  std::cout << fmt::format("{}: {} model, input {}, {} layers, {} MACs per inference\n", path.string(),
+                           workload.format, model::shapeString(workload.inputShape), workload.layers.size(),
+                           workload.totalMacs());
+  std::cout << fmt::format("cheapest series per engine with relative Frobenius error <= {} on the weights "
+                           "(up to {} terms; frac = compute fraction):\n",
+                           o.maxError, o.maxTerms);
+  table.print(std::cout);
+  nlohmann::json summary = nlohmann::json::object();
+  for (size_t e = 0; e < engines().size(); ++e) {
+    const double f = weightMacs ? weightedFraction[e] / static_cast<double>(weightMacs) : 1.0;
+    std::cout << fmt::format("{}: weight-operand compute fraction {:.4f} (MAC-weighted over {} layers with constant weights)\n",
+                             engines()[e].name, f, weightMacs ? "the" : "no");
+    summary[engines()[e].name] = f;
+  }
+  if (storedDense) {
+    std::cout << fmt::format("stored weights: {} values for {} dense entries (density {:.4f})\n", storedValues,
+                             storedDense, static_cast<double>(storedValues) / static_cast<double>(storedDense));
+  }
+  nlohmann::json report{{"model", path.string()},
+                        {"format", workload.format},
+                        {"input_shape", workload.inputShape},
+                        {"total_macs", workload.totalMacs()},
+                        {"max_error", o.maxError},
+                        {"max_terms", o.maxTerms},
+                        {"compute_fraction", summary},
+                        {"layers", layersJson}};
+  if (storedDense) report["stored"] = {{"values", storedValues}, {"dense_elements", storedDense}};
+  if (!o.compare.empty()) compareTwins(*tflite, workload, o.compare, report);
+  if (!o.out.empty()) {
+    model::writeWorkloadYaml(workload, o.out);
+    std::cout << "wrote " << o.out << "\n";
+  }
+  if (!o.json.empty()) writeFileAtomic(o.json, report.dump(2) + "\n");
+}
+
+}  // namespace
+
+void addImportCommand(CLI::App& app) {
+  auto o = std::make_shared<ImportOptions>();
+  CLI::App* cmd = app.add_subcommand("import", "Import an ONNX or TFLite model: workload YAML and per-layer TASD analysis");
+  cmd->add_option("model", o->model, "Model file (.onnx or .tflite)")->required();
+  cmd->add_option("--out,-o", o->out, "Write the workload YAML here");
+  cmd->add_option("--max-error", o->maxError, "Largest relative Frobenius error of an acceptable series")
+      ->capture_default_str();
+  cmd->add_option("--max-terms", o->maxTerms, "Longest series considered")->capture_default_str();
+  cmd->add_option("--input-shape", o->inputShape, "ONNX input shape, e.g. 1,3,48,64 (needed for dynamic dimensions)");
+  cmd->add_option("--compare", o->compare, "TFLite twin whose weights are compared layer by layer (e.g. the dense twin)");
+  cmd->add_option("--json", o->json, "Also write the analysis as JSON");
+  cmd->callback([o] { runImport(*o); });
+}
+
+}  // namespace tasdsim::cli

@@ -1,0 +1,76 @@
+#include "sw/executor/TasdHook.h"
+
+#include <cmath>
+
+#include "sw/tasd/Decompose.h"
+#include "sw/tasd/PseudoDensity.h"
+
+namespace tasdsim::executor {
+
+double WeightError::relFrobeniusError() const {
+  if (original.l2sq <= 0) return 0.0;
+  return std::sqrt(std::max(0.0, droppedL2sq) / original.l2sq);
+}
+
+const LayerTasd* TasdHook::setting(const GemmLayer& layer) const {
+  if (layer.index >= settings_.size() || settings_[layer.index].empty()) return nullptr;
+  return &settings_[layer.index];
+}
+
+void TasdHook::prepareWeights(const GemmLayer& layer, size_t group, float* w, size_t n, size_t k) {
+  const LayerTasd* s = setting(layer);
+  if (!s || s->weights.isDense() || !layer.constantWeights) return;
+  (void)group;
+  const tasd::TensorStats before = tasd::statsOf(w, n * k);
+  const tasd::TensorStats kept = tasd::approximateInPlace(w, n, k, s->weights);
+  WeightError& e = weightErrors_[layer.index];
+  e.original += before;
+  // Kept and dropped entries have disjoint supports: dropped energy = before - kept.
+  e.droppedL2sq += before.l2sq - kept.l2sq;
+}
+
+bool TasdHook::wantsOperands(const GemmLayer& layer) {
+  const LayerTasd* s = setting(layer);
+  return s && (!s->activations.isDense() || s->tau >= 0);
+}
+
+bool TasdHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
+  (void)group;
+  const LayerTasd* s = setting(layer);
+  if (!s) return false;
+  if (s->tau >= 0) tasd::applyThreshold(ops.a, ops.m * ops.k, s->tau);
+  if (!s->activations.isDense()) tasd::approximateInPlace(ops.a, ops.m, ops.k, s->activations);
+  return false;
+}
+
+bool CalibrationHook::wantsOperands(const GemmLayer& layer) {
+  return layers_.empty() || (layer.index < layers_.size() && layers_[layer.index]);
+}
+
+bool CalibrationHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
+  (void)group;
+  if (!wantsOperands(layer)) return false;
+  const size_t count = ops.m * ops.k;
+  if (count == 0) return false;
+  // Spread the per-call budget over the layer's groups.
+  const size_t budget = std::max<size_t>(1, kSamplesPerCall / std::max<size_t>(1, layer.groups));
+  const size_t stride = (count + budget - 1) / budget;
+  std::vector<float>& out = samples_[layer.index];
+  for (size_t i = 0; i < count; i += stride) out.push_back(std::fabs(ops.a[i]));
+  return false;
+}
+
+std::map<size_t, float> CalibrationHook::quantiles(double q) const {
+  std::map<size_t, float> out;
+  for (const auto& [index, values] : samples_) out[index] = tasd::magnitudeQuantile(values.data(), values.size(), q);
+  return out;
+}
+
+void CalibrationHook::merge(const CalibrationHook& other) {
+  for (const auto& [index, values] : other.samples_) {
+    std::vector<float>& mine = samples_[index];
+    mine.insert(mine.end(), values.begin(), values.end());
+  }
+}
+
+}  // namespace tasdsim::executor

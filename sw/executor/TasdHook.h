@@ -1,0 +1,70 @@
+#pragma once
+// GemmHooks that apply TASD inside the reference executor.
+//
+// TasdHook: per layer, TASD-W (the N x K weights replaced by their series approximation, once,
+// cached by the executor) or TASD-A (each A_g row-blocked along K: values with |x| <= tau are
+// zeroed first (pseudo-density), then the series approximation is kept). Layers without a
+// setting run unchanged. The hook records, per layer, the weight error it caused.
+//
+// CalibrationHook: collects |A| samples per layer (deterministically strided, at most
+// kSamplesPerCall per call) so that tau can be chosen as a quantile on calibration images.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sw/executor/GemmHook.h"
+#include "sw/tasd/Metrics.h"
+#include "sw/tasd/Series.h"
+
+namespace tasdsim::executor {
+
+struct LayerTasd {
+  tasd::Series weights;      // TASD-W series (dense: unchanged)
+  tasd::Series activations;  // TASD-A series (dense: unchanged)
+  float tau = -1.0f;         // pseudo-density threshold for TASD-A (< 0: none)
+  bool empty() const { return weights.isDense() && activations.isDense() && tau < 0; }
+};
+
+// Weight statistics accumulated over a layer's groups.
+struct WeightError {
+  tasd::TensorStats original;
+  double droppedL2sq = 0;
+  double relFrobeniusError() const;
+};
+
+class TasdHook : public GemmHook {
+ public:
+  // settings by layer index; layers beyond the vector (or with an empty setting) are untouched.
+  explicit TasdHook(std::vector<LayerTasd> settings) : settings_(std::move(settings)) {}
+
+  void prepareWeights(const GemmLayer& layer, size_t group, float* w, size_t n, size_t k) override;
+  bool wantsOperands(const GemmLayer& layer) override;
+  bool onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) override;
+
+  // Per layer index, the error of the weights that TASD-W changed (only constant weights).
+  const std::map<size_t, WeightError>& weightErrors() const { return weightErrors_; }
+
+ private:
+  const LayerTasd* setting(const GemmLayer& layer) const;
+  std::vector<LayerTasd> settings_;
+  std::map<size_t, WeightError> weightErrors_;
+};
+
+class CalibrationHook : public GemmHook {
+ public:
+  static constexpr size_t kSamplesPerCall = 4096;
+  // Only layers whose index is in `layers` are sampled (empty: all).
+  explicit CalibrationHook(std::vector<bool> layers = {}) : layers_(std::move(layers)) {}
+  bool wantsOperands(const GemmLayer& layer) override;
+  bool onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) override;
+  // The q-quantile of the sampled |A| of each layer (index -> tau); layers never seen are absent.
+  std::map<size_t, float> quantiles(double q) const;
+  // Merges another hook's samples (for per-thread calibration).
+  void merge(const CalibrationHook& other);
+
+ private:
+  std::vector<bool> layers_;
+  std::map<size_t, std::vector<float>> samples_;
+};
+
+}  // namespace tasdsim::executor
