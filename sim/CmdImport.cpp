@@ -97,48 +97,81 @@ BestSeries cheapest(const tasd::MatrixF& w, const std::vector<tasd::Series>& can
 
 std::string fixed(double v, int digits) { return fmt::format("{:.{}f}", v, digits); }
 
-void compareTwins(const model::TfliteModel& a, const model::Workload& wa, const std::string& twinPath,
-                  nlohmann::json& report) {
+// For every layer of the first model, the twin's weight tensors of the same shape are
+// candidates; the closest one (relative Frobenius difference) is reported. Names differ between
+// the files (TFLite merges op names), so values decide.
+void compareTwins(const model::Workload& wa, const std::vector<LayerWeights>& weightsA,
+                  const std::string& twinPath, nlohmann::json& report) {
   const model::TfliteModel b = model::loadTflite(twinPath);
   const model::Workload wb = model::tfliteWorkload(b);
-  auto index = [](const model::TfliteModel& m, const std::string& name) -> int32_t {
-    for (size_t t = 0; t < m.tensors.size(); ++t) {
-      if (m.tensors[t].name == name) return static_cast<int32_t>(t);
+  std::vector<tasd::MatrixF> weightsB;
+  for (const model::WorkloadLayer& l : wb.layers) {
+    int32_t t = -1;
+    for (size_t k = 0; k < b.tensors.size(); ++k) {
+      if (b.tensors[k].name == l.weightTensor) t = static_cast<int32_t>(k);
     }
-    return -1;
-  };
-  // Layers are matched by output tensor name; the weight tensors are then compared value by value.
-  TextTable table({"layer", "shape", "sparse_here", "max_abs_diff", "equal"});
-  size_t matched = 0, equal = 0, sparseMatched = 0, sparseEqual = 0;
-  nlohmann::json rows = nlohmann::json::array();
-  for (const model::WorkloadLayer& la : wa.layers) {
-    const model::WorkloadLayer* lb = nullptr;
-    for (const model::WorkloadLayer& l : wb.layers) {
-      if (l.name == la.name) lb = &l;
-    }
-    if (!lb || lb->weightShape != la.weightShape) continue;
-    model::TfliteStorage sa;
-    const auto ta = a.constantValue(index(a, la.weightTensor), &sa);
-    const auto tb = b.constantValue(index(b, lb->weightTensor));
-    if (!ta || !tb) continue;
-    double maxDiff = 0;
-    for (size_t i = 0; i < ta->f.size(); ++i) maxDiff = std::max(maxDiff, static_cast<double>(std::fabs(ta->f[i] - tb->f[i])));
-    ++matched;
-    equal += maxDiff == 0;
-    if (sa.sparse) {
-      ++sparseMatched;
-      sparseEqual += maxDiff == 0;
-    }
-    table.add({la.name, model::shapeString(la.weightShape), sa.sparse ? "yes" : "no", fmt::format("{:.3g}", maxDiff),
-               maxDiff == 0 ? "yes" : "no"});
-    rows.push_back({{"layer", la.name}, {"sparse", sa.sparse}, {"max_abs_diff", maxDiff}});
+    const auto v = b.constantValue(t);
+    weightsB.push_back(v ? model::gemmWeights(l, *v) : tasd::MatrixF());
   }
-  std::cout << fmt::format("\ncompared with {} (layers matched by output name and weight shape):\n", twinPath);
+  TextTable table({"#", "op", "weights", "stored", "same-shape twins", "closest twin", "rel_diff"});
+  size_t withCandidate = 0, identical = 0, sparseWithCandidate = 0, sparseIdentical = 0;
+  nlohmann::json rows = nlohmann::json::array();
+  for (size_t i = 0; i < wa.layers.size(); ++i) {
+    const model::WorkloadLayer& la = wa.layers[i];
+    const tasd::MatrixF& x = weightsA[i].matrix;
+    const double norm = std::sqrt(tasd::statsOf(x.data(), x.size()).l2sq);
+    size_t candidates = 0;
+    double best = INFINITY;
+    size_t bestIndex = 0;
+    for (size_t j = 0; j < wb.layers.size(); ++j) {
+      const tasd::MatrixF& y = weightsB[j];
+      if (wb.layers[j].weightShape != la.weightShape || y.size() != x.size()) continue;
+      ++candidates;
+      double d2 = 0;
+      for (size_t e = 0; e < x.size(); ++e) {
+        const double d = static_cast<double>(x.data()[e]) - y.data()[e];
+        d2 += d * d;
+      }
+      const double rel = norm > 0 ? std::sqrt(d2) / norm : std::sqrt(d2);
+      if (rel < best) {
+        best = rel;
+        bestIndex = j;
+      }
+    }
+    const bool sparse = weightsA[i].storage.sparse;
+    withCandidate += candidates > 0;
+    sparseWithCandidate += sparse && candidates > 0;
+    identical += candidates > 0 && best == 0;
+    sparseIdentical += sparse && candidates > 0 && best == 0;
+    table.add({std::to_string(i), la.op, model::shapeString(la.weightShape), sparse ? "csr" : "dense",
+               std::to_string(candidates), candidates ? std::to_string(bestIndex) : "-",
+               candidates ? fmt::format("{:.4f}", best) : "-"});
+    nlohmann::json r{{"index", i}, {"sparse", sparse}, {"same_shape_candidates", candidates}};
+    if (candidates) {
+      r["closest"] = bestIndex;
+      r["rel_diff"] = best;
+    }
+    rows.push_back(r);
+  }
+  std::cout << fmt::format("\nweights compared with {} ({} layers there):\n", twinPath, wb.layers.size());
   table.print(std::cout);
-  std::cout << fmt::format("{} layers matched, {} with identical weights; of the {} sparse-stored ones, {} identical\n",
-                           matched, equal, sparseMatched, sparseEqual);
-  report["twin"] = {{"file", twinPath}, {"matched", matched}, {"identical", equal}, {"sparse_matched", sparseMatched},
-                    {"sparse_identical", sparseEqual}, {"layers", rows}};
+  std::cout << fmt::format(
+      "{} of {} layers have a same-shape weight tensor in the twin, {} of them identical; of the sparse-stored "
+      "ones {} have a same-shape twin, {} identical\n",
+      withCandidate, wa.layers.size(), identical, sparseWithCandidate, sparseIdentical);
+  report["twin"] = {{"file", twinPath},
+                    {"twin_layers", wb.layers.size()},
+                    {"with_same_shape_twin", withCandidate},
+                    {"identical", identical},
+                    {"sparse_with_same_shape_twin", sparseWithCandidate},
+                    {"sparse_identical", sparseIdentical},
+                    {"layers", rows}};
+}
+
+// Long TFLite names (merged op names) are shortened for the table: their last 40 characters.
+std::string shortName(const std::string& name) {
+  constexpr size_t kMax = 40;
+  return name.size() <= kMax ? name : "..." + name.substr(name.size() - kMax);
 }
 
 void runImport(const ImportOptions& o) {
@@ -190,12 +223,12 @@ void runImport(const ImportOptions& o) {
   TextTable table(header);
   std::vector<double> weightedFraction(engines().size(), 0.0);
   uint64_t weightMacs = 0;
-  uint64_t storedValues = 0, storedDense = 0;
+  uint64_t storedValues = 0, storedDense = 0, sparseLayers = 0;
   nlohmann::json layersJson = nlohmann::json::array();
   for (size_t i = 0; i < workload.layers.size(); ++i) {
     const model::WorkloadLayer& l = workload.layers[i];
     const LayerWeights& lw = weights[i];
-    std::vector<std::string> row{std::to_string(i), l.name, l.op,
+    std::vector<std::string> row{std::to_string(i), shortName(l.name), l.op,
                                  fmt::format("{} x {}x{}x{}", l.groups, l.m, l.n, l.k), std::to_string(l.macs)};
     nlohmann::json lj{{"index", i}, {"name", l.name}, {"op", l.op}, {"macs", l.macs}, {"groups", l.groups},
                       {"m", l.m}, {"n", l.n}, {"k", l.k}, {"activation", l.activation}};
@@ -221,8 +254,11 @@ void runImport(const ImportOptions& o) {
       lj["stored_sparse"] = lw.storage.sparse;
       lj["stored_values"] = lw.storage.storedValues;
       lj["stored_type"] = model::tfliteTypeName(lw.storage.type);
-      storedValues += lw.storage.storedValues;
-      storedDense += lw.storage.denseElements;
+      if (lw.storage.sparse) {
+        storedValues += lw.storage.storedValues;
+        storedDense += lw.storage.denseElements;
+        ++sparseLayers;
+      }
     }
     weightMacs += l.macs;
     nlohmann::json best = nlohmann::json::object();
@@ -252,8 +288,9 @@ void runImport(const ImportOptions& o) {
     summary[engines()[e].name] = f;
   }
   if (storedDense) {
-    std::cout << fmt::format("stored weights: {} values for {} dense entries (density {:.4f})\n", storedValues,
-                             storedDense, static_cast<double>(storedValues) / static_cast<double>(storedDense));
+    std::cout << fmt::format("sparse-stored (CSR) weights: {} tensors, {} values stored for {} entries (density {:.4f})\n",
+                             sparseLayers, storedValues, storedDense,
+                             static_cast<double>(storedValues) / static_cast<double>(storedDense));
   }
   nlohmann::json report{{"model", path.string()},
                         {"format", workload.format},
@@ -263,8 +300,10 @@ void runImport(const ImportOptions& o) {
                         {"max_terms", o.maxTerms},
                         {"compute_fraction", summary},
                         {"layers", layersJson}};
-  if (storedDense) report["stored"] = {{"values", storedValues}, {"dense_elements", storedDense}};
-  if (!o.compare.empty()) compareTwins(*tflite, workload, o.compare, report);
+  if (storedDense) {
+    report["sparse_stored"] = {{"tensors", sparseLayers}, {"values", storedValues}, {"dense_elements", storedDense}};
+  }
+  if (!o.compare.empty()) compareTwins(workload, weights, o.compare, report);
   if (!o.out.empty()) {
     model::writeWorkloadYaml(workload, o.out);
     std::cout << "wrote " << o.out << "\n";

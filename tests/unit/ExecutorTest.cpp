@@ -1,0 +1,401 @@
+// The reference executor: operators against hand-computed values, and the GEMM hook contract
+// (operands as tasd::im2col / lowerConvWeights, weight caching, the hook computing C itself).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+
+#include "sw/common/Error.h"
+#include "sw/executor/DigitAccuracy.h"
+#include "sw/executor/Executor.h"
+#include "sw/executor/Ops.h"
+#include "sw/executor/TasdHook.h"
+#include "sw/tasd/Decompose.h"
+#include "sw/tasd/Lowering.h"
+
+namespace tasdsim::executor {
+namespace {
+
+using model::Attribute;
+using model::AttrType;
+using model::Node;
+
+Attribute ints(const std::string& name, std::vector<int64_t> v) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::Ints;
+  a.ints = std::move(v);
+  return a;
+}
+Attribute intAttr(const std::string& name, int64_t v) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::Int;
+  a.i = v;
+  return a;
+}
+Attribute floatAttr(const std::string& name, float v) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::Float;
+  a.f = v;
+  return a;
+}
+
+Node node(const std::string& op, std::vector<Attribute> attrs = {}) {
+  Node n;
+  n.name = "n_" + op;
+  n.opType = op;
+  n.attributes = std::move(attrs);
+  n.outputs = {"y"};
+  return n;
+}
+
+Tensor run1(const Node& n, int64_t opset, std::vector<Tensor> in) {
+  std::vector<const Tensor*> p;
+  for (const Tensor& t : in) p.push_back(&t);
+  return runOperator(n, opset, p);
+}
+
+TEST(Ops, AddBroadcastsLikeNumPy) {
+  const Tensor y = run1(node("Add"), 13, {Tensor::floats({2, 1}, {10, 20}), Tensor::floats({3}, {1, 2, 3})});
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(y.f, (std::vector<float>{11, 12, 13, 21, 22, 23}));
+  EXPECT_THROW(run1(node("Add"), 13, {Tensor::floats({2}, {1, 2}), Tensor::floats({3}, {1, 2, 3})}), UserError);
+}
+
+TEST(Ops, DivAndPowAndSqrt) {
+  const Tensor d = run1(node("Div"), 13, {Tensor::floats({2}, {1, 9}), Tensor::floats({}, {2})});
+  EXPECT_EQ(d.f, (std::vector<float>{0.5f, 4.5f}));
+  const Tensor p = run1(node("Pow"), 13, {Tensor::floats({2}, {-3, 2}), Tensor::floats({}, {2})});
+  EXPECT_EQ(p.f, (std::vector<float>{9, 4}));
+  const Tensor c = run1(node("Pow"), 13, {Tensor::floats({1}, {2}), Tensor::floats({}, {3})});
+  EXPECT_FLOAT_EQ(c.f[0], 8);
+  EXPECT_FLOAT_EQ(run1(node("Sqrt"), 13, {Tensor::floats({1}, {16})}).f[0], 4);
+}
+
+TEST(Ops, ClipAttributesBeforeOpset11InputsAfter) {
+  const Tensor x = Tensor::floats({3}, {-5, 1, 9});
+  EXPECT_EQ(run1(node("Clip", {floatAttr("min", 0), floatAttr("max", 6)}), 9, {x}).f, (std::vector<float>{0, 1, 6}));
+  EXPECT_EQ(run1(node("Clip"), 13, {x, Tensor::floats({}, {-1}), Tensor::floats({}, {2})}).f,
+            (std::vector<float>{-1, 1, 2}));
+}
+
+TEST(Ops, HardSigmoidSigmoidRelu) {
+  const Tensor x = Tensor::floats({3}, {-10, 0, 1});
+  EXPECT_EQ(run1(node("HardSigmoid", {floatAttr("alpha", 0.25f)}), 13, {x}).f, (std::vector<float>{0, 0.5f, 0.75f}));
+  const Tensor s = run1(node("Sigmoid"), 13, {x});
+  EXPECT_NEAR(s.f[0], 1 / (1 + std::exp(10.0)), 1e-9);
+  EXPECT_FLOAT_EQ(s.f[1], 0.5f);
+  EXPECT_EQ(run1(node("Relu"), 13, {x}).f, (std::vector<float>{0, 0, 1}));
+}
+
+TEST(Ops, CastTruncatesToIntegers) {
+  const Tensor y = run1(node("Cast", {intAttr("to", 6)}), 13, {Tensor::floats({3}, {-1.7f, 2.9f, 0})});
+  EXPECT_FALSE(y.isFloat());
+  EXPECT_EQ(y.i, (std::vector<int64_t>{-1, 2, 0}));
+  EXPECT_TRUE(run1(node("Cast", {intAttr("to", 1)}), 13, {y}).isFloat());
+}
+
+TEST(Ops, ReshapeCopiesZeroAndInfersMinusOne) {
+  const Tensor x = Tensor::floats({2, 3, 4}, std::vector<float>(24, 1));
+  const Tensor y = run1(node("Reshape"), 13, {x, Tensor::ints({2}, {0, -1})});
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{2, 12}));
+  EXPECT_THROW(run1(node("Reshape"), 13, {x, Tensor::ints({2}, {5, -1})}), UserError);
+}
+
+TEST(Ops, SliceWithNegativeStepAndClamping) {
+  const Tensor x = Tensor::floats({5}, {0, 1, 2, 3, 4});
+  EXPECT_EQ(run1(node("Slice"), 13, {x, Tensor::ints({1}, {-1}), Tensor::ints({1}, {-100}), Tensor::ints({1}, {0}),
+                                     Tensor::ints({1}, {-2})})
+                .f,
+            (std::vector<float>{4, 2, 0}));
+  EXPECT_EQ(run1(node("Slice", {ints("starts", {1}), ints("ends", {1000})}), 9, {x}).f,
+            (std::vector<float>{1, 2, 3, 4}));
+}
+
+TEST(Ops, TransposeAndConcat) {
+  const Tensor x = Tensor::floats({2, 3}, {1, 2, 3, 4, 5, 6});
+  EXPECT_EQ(run1(node("Transpose"), 13, {x}).f, (std::vector<float>{1, 4, 2, 5, 3, 6}));
+  Node c = node("Concat", {intAttr("axis", 1)});
+  const Tensor y = run1(c, 13, {x, Tensor::floats({2, 1}, {7, 8})});
+  EXPECT_EQ(y.f, (std::vector<float>{1, 2, 3, 7, 4, 5, 6, 8}));
+}
+
+TEST(Ops, SoftmaxCoercesTo2dBeforeOpset13) {
+  // [1, 2, 2]: opset 11 axis 1 normalises over all 4 values; opset 13 axis 1 over pairs.
+  const Tensor x = Tensor::floats({1, 2, 2}, {0, 0, 0, 0});
+  EXPECT_EQ(run1(node("Softmax", {intAttr("axis", 1)}), 11, {x}).f, (std::vector<float>(4, 0.25f)));
+  EXPECT_EQ(run1(node("Softmax", {intAttr("axis", 1)}), 13, {x}).f, (std::vector<float>(4, 0.5f)));
+}
+
+TEST(Ops, ReduceMeanAndSqueeze) {
+  const Tensor x = Tensor::floats({2, 2}, {1, 2, 3, 5});
+  const Tensor m = run1(node("ReduceMean", {ints("axes", {-1})}), 13, {x});
+  EXPECT_EQ(m.shape, (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(m.f, (std::vector<float>{1.5f, 4}));
+  const Tensor m0 = run1(node("ReduceMean", {ints("axes", {0}), intAttr("keepdims", 0)}), 13, {x});
+  EXPECT_EQ(m0.shape, (std::vector<int64_t>{2}));
+  EXPECT_EQ(m0.f, (std::vector<float>{2, 3.5f}));
+  EXPECT_EQ(run1(node("Squeeze", {ints("axes", {1})}), 11, {m}).shape, (std::vector<int64_t>{2}));
+  EXPECT_THROW(run1(node("Squeeze", {ints("axes", {0})}), 11, {m}), UserError);
+}
+
+TEST(Ops, AveragePoolCountsPaddingOnlyWhenAsked) {
+  // 1x1x2x2 [[1, 2], [3, 4]], kernel 2x2, pads 1 on top/left, stride 2: first window sees only 1.
+  const Tensor x = Tensor::floats({1, 1, 2, 2}, {1, 2, 3, 4});
+  Node p = node("AveragePool", {ints("kernel_shape", {2, 2}), ints("strides", {2, 2}), ints("pads", {1, 1, 0, 0})});
+  EXPECT_EQ(run1(p, 11, {x}).f, (std::vector<float>{1}));
+  p.attributes.push_back(intAttr("count_include_pad", 1));
+  EXPECT_EQ(run1(p, 11, {x}).f, (std::vector<float>{0.25f}));
+  EXPECT_EQ(run1(node("GlobalAveragePool"), 11, {x}).f, (std::vector<float>{2.5f}));
+}
+
+TEST(Ops, BatchNormalization) {
+  const Tensor x = Tensor::floats({1, 2, 1, 1}, {3, 3});
+  const Tensor y = run1(node("BatchNormalization", {floatAttr("epsilon", 0)}), 11,
+                        {x, Tensor::floats({2}, {2, 1}), Tensor::floats({2}, {1, 0}), Tensor::floats({2}, {1, 3}),
+                         Tensor::floats({2}, {4, 1})});
+  EXPECT_EQ(y.f, (std::vector<float>{3, 0}));  // (3-1)/2*2+1, (3-3)/1*1+0
+}
+
+TEST(Ops, UnsupportedOperatorNamesOperatorAndNode) {
+  try {
+    run1(node("Erf"), 13, {Tensor::floats({1}, {0})});
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_EQ(std::string(e.what()), "unsupported operator 'Erf' (node 'n_Erf')");
+  }
+}
+
+// A graph of one Conv (x: 1 x C x H x W, constant weights and bias) or one MatMul.
+std::shared_ptr<model::Graph> convGraph(size_t c, size_t h, size_t w, const Tensor& weights, int64_t group,
+                                        std::vector<int64_t> pads, std::vector<int64_t> strides) {
+  auto g = std::make_shared<model::Graph>();
+  g->source = "conv.onnx";
+  g->opset = 13;
+  g->inputs.push_back({"x", model::DataType::Float,
+                       {1, static_cast<int64_t>(c), static_cast<int64_t>(h), static_cast<int64_t>(w)}, {"", "", "", ""}});
+  g->outputs.push_back({"y", model::DataType::Float, {}, {}});
+  g->constants["w"] = std::make_shared<Tensor>(weights);
+  std::vector<float> bias(static_cast<size_t>(weights.shape[0]));
+  for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.5f * static_cast<float>(i);
+  g->constants["b"] = std::make_shared<Tensor>(Tensor::floats({weights.shape[0]}, bias));
+  Node n = node("Conv", {intAttr("group", group), ints("pads", std::move(pads)), ints("strides", std::move(strides))});
+  n.name = "conv0";
+  n.inputs = {"x", "w", "b"};
+  g->nodes.push_back(n);
+  return g;
+}
+
+Tensor ramp(std::vector<int64_t> shape, float scale) {
+  std::vector<float> v(model::shapeElements(shape));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = scale * static_cast<float>((i * 7) % 11) - 1.0f;
+  return Tensor::floats(std::move(shape), std::move(v));
+}
+
+TEST(Executor, ConvHandComputed) {
+  // 1 channel 3x3 [[1,2,3],[4,5,6],[7,8,9]], kernel 2x2 [[1,0],[0,1]], no pad, stride 1, bias 0:
+  // [[1+5, 2+6], [4+8, 5+9]].
+  auto g = convGraph(1, 3, 3, Tensor::floats({1, 1, 2, 2}, {1, 0, 0, 1}), 1, {0, 0, 0, 0}, {1, 1});
+  Executor ex(g);
+  const auto y = ex.run({Tensor::floats({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9})});
+  EXPECT_EQ(y[0].shape, (std::vector<int64_t>{1, 1, 2, 2}));
+  EXPECT_EQ(y[0].f, (std::vector<float>{6, 8, 12, 14}));
+}
+
+// Records what the hook sees; optionally computes C itself.
+struct RecordingHook : GemmHook {
+  std::vector<std::vector<float>> a, w;
+  size_t prepareCalls = 0;
+  bool computeC = false;
+  void prepareWeights(const GemmLayer&, size_t, float*, size_t, size_t) override { ++prepareCalls; }
+  bool onGemm(const GemmLayer&, size_t, GemmOperands& ops) override {
+    a.emplace_back(ops.a, ops.a + ops.m * ops.k);
+    w.emplace_back(ops.w, ops.w + ops.n * ops.k);
+    if (computeC) std::fill(ops.c, ops.c + ops.m * ops.n, 1.0f);
+    return computeC;
+  }
+};
+
+TEST(Executor, GroupedConvPresentsIm2colAndLoweredWeightsPerGroup) {
+  const size_t c = 4, h = 5, w = 6, groups = 2, cout = 6;
+  const Tensor weights = ramp({static_cast<int64_t>(cout), static_cast<int64_t>(c / groups), 3, 3}, 0.25f);
+  auto g = convGraph(c, h, w, weights, groups, {1, 0, 1, 1}, {2, 1});
+  const Tensor x = ramp({1, static_cast<int64_t>(c), static_cast<int64_t>(h), static_cast<int64_t>(w)}, 0.5f);
+  Executor plain(g);
+  const Tensor reference = plain.run({x})[0];
+
+  RecordingHook hook;
+  Executor ex(g);
+  ex.setHook(&hook);
+  const Tensor y = ex.run({x})[0];
+  EXPECT_EQ(y.f, reference.f);  // observing changes nothing
+  ASSERT_EQ(hook.a.size(), groups);
+  const GemmLayer& layer = ex.layers().at(0);
+  EXPECT_EQ(layer.name, "conv0");
+  EXPECT_EQ((std::vector<size_t>{layer.groups, layer.n, layer.k}), (std::vector<size_t>{2, 3, 18}));
+  const tasd::MatrixF lowered = tasd::lowerConvWeights(weights.f.data(), {cout, c / groups, 3, 3}, tasd::ConvLayout::OIHW);
+  for (size_t gi = 0; gi < groups; ++gi) {
+    // The group's image as NHWC, through the library's im2col.
+    std::vector<float> nhwc(h * w * (c / groups));
+    for (size_t ch = 0; ch < c / groups; ++ch) {
+      for (size_t p = 0; p < h * w; ++p) nhwc[p * (c / groups) + ch] = x.f[(gi * (c / groups) + ch) * h * w + p];
+    }
+    const tasd::MatrixF a = tasd::im2col(nhwc.data(), *layer.conv);
+    EXPECT_EQ(hook.a[gi], a.values()) << gi;
+    const std::vector<float> wg(lowered.row(gi * 3), lowered.row(gi * 3) + 3 * 18);
+    EXPECT_EQ(hook.w[gi], wg) << gi;
+  }
+  // Weights are prepared once per group and cached across runs.
+  ex.run({x});
+  EXPECT_EQ(hook.prepareCalls, groups);
+  ex.invalidatePreparedWeights();
+  ex.run({x});
+  EXPECT_EQ(hook.prepareCalls, 2 * groups);
+}
+
+TEST(Executor, HookMayComputeTheProduct) {
+  auto g = convGraph(2, 3, 3, ramp({3, 2, 1, 1}, 1.0f), 1, {0, 0, 0, 0}, {1, 1});
+  RecordingHook hook;
+  hook.computeC = true;
+  Executor ex(g);
+  ex.setHook(&hook);
+  const Tensor y = ex.run({ramp({1, 2, 3, 3}, 1.0f)})[0];
+  for (size_t co = 0; co < 3; ++co) {
+    for (size_t p = 0; p < 9; ++p) EXPECT_FLOAT_EQ(y.f[co * 9 + p], 1.0f + 0.5f * static_cast<float>(co));  // C + bias
+  }
+}
+
+std::shared_ptr<model::Graph> matmulGraph(const Tensor& w) {
+  auto g = std::make_shared<model::Graph>();
+  g->source = "mm.onnx";
+  g->opset = 13;
+  g->inputs.push_back({"x", model::DataType::Float, {-1, w.shape[0]}, {"n", ""}});
+  g->inputs.push_back({"q", model::DataType::Float, {}, {}});
+  g->outputs.push_back({"y", model::DataType::Float, {}, {}});
+  g->outputs.push_back({"z", model::DataType::Float, {}, {}});
+  g->constants["w"] = std::make_shared<Tensor>(w);
+  Node a = node("MatMul");
+  a.name = "proj";
+  a.inputs = {"x", "w"};
+  Node b = node("MatMul");
+  b.name = "attn";
+  b.inputs = {"q", "y"};
+  b.outputs = {"z"};
+  g->nodes = {a, b};
+  return g;
+}
+
+TEST(Executor, MatMulHookSeesTransposedWeightsAndFlagsActivations) {
+  const Tensor w = ramp({4, 3}, 0.5f);  // [K x N]
+  auto g = matmulGraph(w);
+  RecordingHook hook;
+  Executor ex(g);
+  ex.setHook(&hook);
+  const Tensor x = ramp({2, 4}, 1.0f);
+  const Tensor q = ramp({5, 2}, 1.0f);
+  const auto out = ex.run({x, q});
+  ASSERT_EQ(hook.w.size(), 2u);
+  for (size_t n = 0; n < 3; ++n) {
+    for (size_t k = 0; k < 4; ++k) EXPECT_EQ(hook.w[0][n * 4 + k], w.f[k * 3 + n]);
+  }
+  EXPECT_TRUE(ex.layers()[0].constantWeights);
+  EXPECT_FALSE(ex.layers()[1].constantWeights);
+  // y = x * w by hand; z = q * y.
+  for (size_t i = 0; i < 2; ++i) {
+    for (size_t j = 0; j < 3; ++j) {
+      float s = 0;
+      for (size_t k = 0; k < 4; ++k) s += x.f[i * 4 + k] * w.f[k * 3 + j];
+      EXPECT_NEAR(out[0].f[i * 3 + j], s, 1e-5);
+    }
+  }
+  EXPECT_EQ(out[1].shape, (std::vector<int64_t>{5, 3}));
+  // The second operand (y, 2 x 3) reaches the hook transposed (3 x 2).
+  for (size_t n = 0; n < 3; ++n) {
+    for (size_t k = 0; k < 2; ++k) EXPECT_EQ(hook.w[1][n * 2 + k], out[0].f[k * 3 + n]);
+  }
+}
+
+TEST(Executor, TasdHookApproximatesWeightsAndActivations) {
+  const Tensor w = ramp({16, 3}, 0.37f);
+  auto g = matmulGraph(w);
+  const Tensor x = ramp({2, 16}, 0.61f);
+  const Tensor q = ramp({1, 2}, 1.0f);
+  // Expected: x * approx(W) with W^T (N x K) approximated along K.
+  tasd::MatrixF wt(3, 16);
+  for (size_t n = 0; n < 3; ++n) {
+    for (size_t k = 0; k < 16; ++k) wt(n, k) = w.f[k * 3 + n];
+  }
+  const tasd::Series s = tasd::Series::parse("2:8");
+  tasd::approximateInPlace(wt.data(), 3, 16, s);
+  std::vector<LayerTasd> settings(2);
+  settings[0].weights = s;
+  TasdHook hook(settings);
+  Executor ex(g);
+  ex.setHook(&hook);
+  const auto out = ex.run({x, q});
+  for (size_t i = 0; i < 2; ++i) {
+    for (size_t n = 0; n < 3; ++n) {
+      float e = 0;
+      for (size_t k = 0; k < 16; ++k) e += x.f[i * 16 + k] * wt(n, k);
+      EXPECT_NEAR(out[0].f[i * 3 + n], e, 1e-5);
+    }
+  }
+  ASSERT_EQ(hook.weightErrors().count(0), 1u);
+  EXPECT_GT(hook.weightErrors().at(0).relFrobeniusError(), 0.1);
+  EXPECT_EQ(hook.weightErrors().count(1), 0u);  // activations x activations: not a weight
+
+  // TASD-A with a threshold: every |x| <= tau is zeroed before the series.
+  std::vector<LayerTasd> aSettings(2);
+  aSettings[0].activations = tasd::Series::parse("4:8");
+  aSettings[0].tau = 0.5f;
+  TasdHook aHook(aSettings);
+  Executor exA(g);
+  exA.setHook(&aHook);
+  const auto outA = exA.run({x, q});
+  std::vector<float> xa = x.f;
+  for (float& v : xa) if (std::fabs(v) <= 0.5f) v = 0;
+  tasd::approximateInPlace(xa.data(), 2, 16, aSettings[0].activations);
+  for (size_t i = 0; i < 2; ++i) {
+    for (size_t n = 0; n < 3; ++n) {
+      float e = 0;
+      for (size_t k = 0; k < 16; ++k) e += xa[i * 16 + k] * w.f[k * 3 + n];
+      EXPECT_NEAR(outA[0].f[i * 3 + n], e, 1e-5);
+    }
+  }
+}
+
+TEST(Executor, BadGraphsAreUserErrors) {
+  auto g = matmulGraph(ramp({4, 3}, 1.0f));
+  g->nodes[0].inputs = {"x", "missing"};
+  EXPECT_THROW(Executor ex(g), UserError);
+  auto g2 = matmulGraph(ramp({4, 3}, 1.0f));
+  Executor ex(g2);
+  EXPECT_THROW(ex.run({ramp({2, 5}, 1.0f), ramp({1, 2}, 1.0f)}), UserError);  // x has 5 columns, the model 4
+}
+
+TEST(DigitProtocol, CanvasAndScoring) {
+  std::vector<float> pixels(784, 0.0f);
+  pixels[0] = 1.0f;  // top-left pixel: canvas rows 4-5, columns 12-13 (floor(y * 28 / 40) == 0)
+  const Tensor t = ocrDigitInput(pixels);
+  EXPECT_EQ(t.shape, (std::vector<int64_t>{1, 3, 48, 64}));
+  for (size_t c = 0; c < 3; ++c) {
+    for (size_t y = 0; y < 48; ++y) {
+      for (size_t x = 0; x < 64; ++x) {
+        const bool ink = y >= 4 && y < 6 && x >= 12 && x < 14;
+        ASSERT_EQ(t.f[(c * 48 + y) * 64 + x], ink ? -1.0f : 1.0f) << y << "," << x;
+      }
+    }
+  }
+  std::array<size_t, kDigitClasses> index{};
+  for (size_t d = 0; d < kDigitClasses; ++d) index[d] = 1 + d;
+  std::vector<float> p(2 * 12, 0.0f);
+  p[0 * 12 + 1 + 7] = 0.6f;   // step 0: '7'
+  p[1 * 12 + 1 + 3] = 0.7f;   // step 1: '3' (highest max over steps)
+  p[1 * 12 + 0] = 0.9f;       // the blank never counts
+  EXPECT_EQ(predictDigit(Tensor::floats({1, 2, 12}, p), index), 3);
+}
+
+}  // namespace
+}  // namespace tasdsim::executor
