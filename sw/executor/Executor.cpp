@@ -83,10 +83,24 @@ void depthwisePlane(const float* x, const tasd::ConvGeometry& g, const float* w,
   }
 }
 
+// Below this many weights per group a direct loop beats the sgemm call overhead (depthwise
+// convolutions presented per channel: N = 1, K = kh * kw).
+constexpr size_t kDirectGemmMaxWeights = 64;
+
 void sgemmNT(size_t m, size_t n, size_t k, const float* a, const float* w, float* c) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     std::fill(c, c + m * n, 0.0f);
+    return;
+  }
+  if (n * k <= kDirectGemmMaxWeights) {
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t j = 0; j < n; ++j) {
+        float s = 0;
+        for (size_t q = 0; q < k; ++q) s += a[i * k + q] * w[j * k + q];
+        c[i * n + j] = s;
+      }
+    }
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),

@@ -66,6 +66,12 @@ std::map<size_t, float> CalibrationHook::quantiles(double q) const {
   return out;
 }
 
+float CalibrationHook::quantile(size_t layer, double q) const {
+  const auto it = samples_.find(layer);
+  if (it == samples_.end()) return -1.0f;
+  return tasd::magnitudeQuantile(it->second.data(), it->second.size(), q);
+}
+
 void CalibrationHook::merge(const CalibrationHook& other) {
   for (const auto& [index, values] : other.samples_) {
     std::vector<float>& mine = samples_[index];

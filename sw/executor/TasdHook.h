@@ -59,6 +59,8 @@ class CalibrationHook : public GemmHook {
   bool onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) override;
   // The q-quantile of the sampled |A| of each layer (index -> tau); layers never seen are absent.
   std::map<size_t, float> quantiles(double q) const;
+  // The q-quantile for one layer, or -1 if it was never sampled.
+  float quantile(size_t layer, double q) const;
   // Merges another hook's samples (for per-thread calibration).
   void merge(const CalibrationHook& other);
 

