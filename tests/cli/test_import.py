@@ -142,6 +142,7 @@ class ImportTest(unittest.TestCase):
         self.assertAlmostEqual(nnz / elements, 0.30, places=2)  # 70% unstructured sparsity
         for l in sparse:
             self.assertEqual((l["op"], l["groups"]), ("CONV_2D", 1))
+            self.assertEqual(l["weight_nonzeros"], l["stored_values"])  # densified = stored CSR entries
             self.assertLessEqual(l["best"]["VEGETA-M8"]["rel_error"], 0.01)
             self.assertLess(l["best"]["VEGETA-M8"]["compute_fraction"], 1.0)
         self.assertEqual(j["twin"]["twin_layers"], 89)
