@@ -334,6 +334,13 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   for (int64_t v : strides) if (v <= 0) fail(n, "strides must be positive");
   for (int64_t v : dil) if (v <= 0) fail(n, "dilations must be positive");
   for (int64_t v : pads) if (v < 0) fail(n, "pads must not be negative");
+  constexpr int64_t kMaxGeometry = int64_t{1} << 20;  // keeps the size arithmetic far from overflow
+  auto checkGeometry = [&](const std::vector<int64_t>& list) {
+    for (int64_t v : list) if (v > kMaxGeometry) fail(n, fmt::format("stride/dilation/pad {} is implausibly large", v));
+  };
+  checkGeometry(strides);
+  checkGeometry(dil);
+  checkGeometry(pads);
   geo.strideH = static_cast<size_t>(strides[0]);
   geo.strideW = static_cast<size_t>(strides[1]);
   geo.dilationH = static_cast<size_t>(dil[0]);
@@ -363,6 +370,11 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
     fail(n, fmt::format("kernel {}x{} larger than the padded input {}", geo.kh, geo.kw, shapeString(x.shape)));
   }
   const size_t ho = geo.outH(), wo = geo.outW(), hw = geo.inH * geo.inW, m = ho * wo, k = geo.k();
+  // Output and im2col sizes come from attributes: bound them before allocating.
+  model::checkedElementCount({static_cast<int64_t>(batch), static_cast<int64_t>(cout), static_cast<int64_t>(ho),
+                              static_cast<int64_t>(wo)},
+                             n.describe() + " output");
+  model::checkedElementCount({static_cast<int64_t>(m), static_cast<int64_t>(k)}, n.describe() + " im2col");
 
   layer.groups = groups;
   layer.m = m;
@@ -466,6 +478,7 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
     std::vector<int64_t> shape = aBatch;
     shape.push_back(static_cast<int64_t>(m));
     shape.push_back(static_cast<int64_t>(n2));
+    model::checkedElementCount(shape, n.describe() + " output");
     y = Tensor::floats(shape, std::vector<float>(rows * n2));
     float* aData = const_cast<float*>(a.f.data());
     if (operands) {  // the hook may change A: give it a copy
@@ -484,6 +497,7 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
     std::vector<int64_t> shape = batch;
     shape.push_back(static_cast<int64_t>(m));
     shape.push_back(static_cast<int64_t>(n2));
+    model::checkedElementCount(shape, n.describe() + " output");
     y = Tensor::floats(shape, std::vector<float>(groups * m * n2));
     // Offset of group g's matrix in an operand whose batch dims broadcast to `batch`.
     auto offsetOf = [&](size_t g, const std::vector<int64_t>& own, size_t matrix) {
@@ -554,6 +568,7 @@ Tensor Executor::runGemm(const Step& s, GemmLayer& layer) {
   scratchA_.resize(m * k);
   if (transA) transposeMatrix(a.f.data(), k, m, scratchA_.data());
   else std::copy(a.f.begin(), a.f.end(), scratchA_.begin());
+  model::checkedElementCount({static_cast<int64_t>(m), static_cast<int64_t>(nn)}, n.describe() + " output");
   Tensor y = Tensor::floats({static_cast<int64_t>(m), static_cast<int64_t>(nn)}, std::vector<float>(m * nn));
   gemmGroup(layer, 0, scratchA_.data(), w, y.f.data());
   if (alpha != 1.0f) {

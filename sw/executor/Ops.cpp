@@ -111,6 +111,7 @@ Tensor binary(const Node& n, const std::vector<const Tensor*>& x) {
   Tensor out;
   out.type = a.type;
   out.shape = broadcastShapes(a.shape, b.shape, n.describe());
+  model::checkedElementCount(out.shape, n.describe() + " output");
   const std::string& op = n.opType;
   if (a.isFloat()) {
     out.f.resize(shapeElements(out.shape));
@@ -650,6 +651,15 @@ Tensor averagePool(const Node& n, const std::vector<const Tensor*>& x) {
   const bool includePad = n.intAttr("count_include_pad", 0) != 0;
   const bool ceilMode = n.intAttr("ceil_mode", 0) != 0;
   if (strides.size() != 2 || pads.size() != 4) fail(n, "strides/pads must have 2/4 entries");
+  constexpr int64_t kMaxGeometry = int64_t{1} << 20;  // keeps the size arithmetic far from overflow
+  auto checkGeometry = [&](const std::vector<int64_t>& list) {
+    for (int64_t v : list) {
+      if (v < 0 || v > kMaxGeometry) fail(n, fmt::format("kernel/stride/pad {} out of range", v));
+    }
+  };
+  checkGeometry(kernel);
+  checkGeometry(strides);
+  checkGeometry(pads);
   if (kernel[0] <= 0 || kernel[1] <= 0 || strides[0] <= 0 || strides[1] <= 0) fail(n, "kernel and strides must be positive");
   const int64_t h = a.shape[2], w = a.shape[3];
   int64_t ho, wo;
@@ -677,6 +687,7 @@ Tensor averagePool(const Node& n, const std::vector<const Tensor*>& x) {
   Tensor out;
   out.type = a.type;
   out.shape = {a.shape[0], a.shape[1], ho, wo};
+  model::checkedElementCount(out.shape, n.describe() + " output");
   out.f.resize(nc * static_cast<size_t>(ho * wo));
   for (size_t k = 0; k < nc; ++k) {
     const float* src = a.f.data() + k * static_cast<size_t>(h * w);

@@ -27,7 +27,7 @@ DENSE = os.path.join(REALDATA, "face_detection/face_detection_full_range.tflite"
 
 
 def run(*args):
-    return subprocess.run([TASDSIM, *map(str, args)], capture_output=True, text=True, timeout=300)
+    return subprocess.run([TASDSIM, *map(str, args)], capture_output=True, text=True, errors="replace", timeout=300)
 
 
 def greedy(w, series):

@@ -64,6 +64,13 @@ TEST(Ops, AddBroadcastsLikeNumPy) {
   EXPECT_THROW(run1(node("Add"), 13, {Tensor::floats({2}, {1, 2}), Tensor::floats({3}, {1, 2, 3})}), UserError);
 }
 
+TEST(Ops, BroadcastOutputSizeIsBounded) {
+  const int64_t side = int64_t{1} << 15;  // 2^15 x 2^15 = 2^30 elements: above the limit
+  EXPECT_THROW(run1(node("Add"), 13, {Tensor::floats({side, 1}, std::vector<float>(side, 1.0f)),
+                                      Tensor::floats({1, side}, std::vector<float>(side, 1.0f))}),
+               UserError);
+}
+
 TEST(Ops, DivAndPowAndSqrt) {
   const Tensor d = run1(node("Div"), 13, {Tensor::floats({2}, {1, 9}), Tensor::floats({}, {2})});
   EXPECT_EQ(d.f, (std::vector<float>{0.5f, 4.5f}));
@@ -192,6 +199,15 @@ Tensor ramp(std::vector<int64_t> shape, float scale) {
   std::vector<float> v(model::shapeElements(shape));
   for (size_t i = 0; i < v.size(); ++i) v[i] = scale * static_cast<float>((i * 7) % 11) - 1.0f;
   return Tensor::floats(std::move(shape), std::move(v));
+}
+
+TEST(Executor, ImplausibleConvAttributesAreUserErrors) {
+  auto g = convGraph(1, 3, 3, Tensor::floats({1, 1, 2, 2}, {1, 0, 0, 1}), 1, {0, 0, int64_t{1} << 40, 0}, {1, 1});
+  Executor ex(g);
+  EXPECT_THROW(ex.run({Tensor::floats({1, 1, 3, 3}, std::vector<float>(9, 1.0f))}), UserError);
+  auto g2 = convGraph(1, 3, 3, Tensor::floats({1, 1, 2, 2}, {1, 0, 0, 1}), 1, {0, 0, 1 << 19, 1 << 19}, {1, 1});
+  Executor ex2(g2);  // within the attribute bound, but the output would exceed the element bound
+  EXPECT_THROW(ex2.run({Tensor::floats({1, 1, 3, 3}, std::vector<float>(9, 1.0f))}), UserError);
 }
 
 TEST(Executor, ConvHandComputed) {
