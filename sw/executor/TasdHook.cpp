@@ -1,5 +1,6 @@
 #include "sw/executor/TasdHook.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sw/tasd/Decompose.h"
@@ -10,6 +11,23 @@ namespace tasdsim::executor {
 double WeightError::relFrobeniusError() const {
   if (original.l2sq <= 0) return 0.0;
   return std::sqrt(std::max(0.0, droppedL2sq) / original.l2sq);
+}
+
+void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series, std::vector<float>& scratch) {
+  // Short rows (depthwise convolutions: K = 9 or 25) cost more in per-row overhead than in
+  // selection. Each row is zero-padded to a multiple of the largest block size and the rows are
+  // approximated as one long row: blocks never straddle two rows and padding zeros are never
+  // kept, so the result is the same as row by row.
+  const size_t m = series.maxBlockSize();
+  if (k >= kShortRow || m == 0 || rows < 2) {
+    tasd::approximateInPlace(a, rows, k, series);
+    return;
+  }
+  const size_t padded = (k + m - 1) / m * m;
+  scratch.assign(rows * padded, 0.0f);
+  for (size_t r = 0; r < rows; ++r) std::copy(a + r * k, a + (r + 1) * k, scratch.data() + r * padded);
+  tasd::approximateInPlace(scratch.data(), 1, rows * padded, series);
+  for (size_t r = 0; r < rows; ++r) std::copy(scratch.data() + r * padded, scratch.data() + r * padded + k, a + r * k);
 }
 
 const LayerTasd* TasdHook::setting(const GemmLayer& layer) const {
@@ -39,7 +57,7 @@ bool TasdHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
   const LayerTasd* s = setting(layer);
   if (!s) return false;
   if (s->tau >= 0) tasd::applyThreshold(ops.a, ops.m * ops.k, s->tau);
-  if (!s->activations.isDense()) tasd::approximateInPlace(ops.a, ops.m, ops.k, s->activations);
+  if (!s->activations.isDense()) approximateRows(ops.a, ops.m, ops.k, s->activations, scratch_);
   return false;
 }
 

@@ -32,6 +32,11 @@ struct WeightError {
   double relFrobeniusError() const;
 };
 
+// The series approximation of each row of a (rows x k, blocks along k), as
+// tasd::approximateInPlace row by row; short rows are processed together (scratch is reused).
+void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series, std::vector<float>& scratch);
+constexpr size_t kShortRow = 64;
+
 class TasdHook : public GemmHook {
  public:
   // settings by layer index; layers beyond the vector (or with an empty setting) are untouched.
@@ -48,6 +53,7 @@ class TasdHook : public GemmHook {
   const LayerTasd* setting(const GemmLayer& layer) const;
   std::vector<LayerTasd> settings_;
   std::map<size_t, WeightError> weightErrors_;
+  std::vector<float> scratch_;
 };
 
 class CalibrationHook : public GemmHook {

@@ -382,6 +382,19 @@ TEST(Executor, TasdHookApproximatesWeightsAndActivations) {
   }
 }
 
+TEST(TasdHook, ShortRowsTogetherEqualRowByRow) {
+  for (const char* text : {"2:8", "4:8+1:8", "2:4+1:8", "1:4"}) {
+    const tasd::Series s = tasd::Series::parse(text);
+    for (size_t k : {3, 9, 25, 40}) {
+      const Tensor a = ramp({37, static_cast<int64_t>(k)}, 0.173f);
+      std::vector<float> together = a.f, byRow = a.f, scratch;
+      approximateRows(together.data(), 37, k, s, scratch);
+      for (size_t r = 0; r < 37; ++r) tasd::approximateInPlace(byRow.data() + r * k, 1, k, s);
+      EXPECT_EQ(together, byRow) << text << " k=" << k;
+    }
+  }
+}
+
 TEST(Executor, BadGraphsAreUserErrors) {
   auto g = matmulGraph(ramp({4, 3}, 1.0f));
   g->nodes[0].inputs = {"x", "missing"};
