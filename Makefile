@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 DEMO_OUT ?= out/demo
 
-.PHONY: all deps realdata build demo test bench clean format
+.PHONY: all deps realdata build demo test regress bench clean format
 
 all: build
 
@@ -32,6 +32,12 @@ demo: build
 
 test: build realdata
 	cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --no-tests=error $(CTEST_FLAGS)
+
+# The golden-stats regression (ctest label regression): every shipped model arch x small
+# workloads x fp32/int8; JUnit XML in $(BUILD_DIR)/regression/junit.xml. Intended changes:
+# scripts/regress --regenerate (docs/REGRESSION.md).
+regress: build
+	cd $(BUILD_DIR) && ctest -L regression -j $(JOBS) --output-on-failure --no-tests=error
 
 bench: build
 	/usr/bin/python3 scripts/bench.py --build $(BUILD_DIR)
