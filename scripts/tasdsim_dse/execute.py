@@ -54,6 +54,7 @@ def run_point(spec, hooks=None):
     staged = os.path.join(points_dir, f".{pid}.run-{uuid.uuid4().hex[:8]}")
     cmd = [spec["tasdsim"], "run", spec["base"], "--out", staged, "-q", *spec["args"]]
     env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+    started_at = time.time()
     t0 = time.perf_counter()
     timed_out = False
     try:
@@ -100,6 +101,7 @@ def run_point(spec, hooks=None):
         "status": status,
         "exit_code": rc,
         "error": "",
+        "started_at": round(started_at, 6),
         "wall_s": round(wall, 6),
         "worker": f"{socket.gethostname()}:{os.getpid()}",
         "metrics": {},

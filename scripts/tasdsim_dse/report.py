@@ -140,6 +140,9 @@ def _sweep(sweep_dir, report_dir, plots_dir, top):
             ["table", "results.csv"]]
     lines += [_table(["", ""], info), ""]
 
+    if not ok:
+        lines += ["No point finished ok: nothing to compare or plot.", ""]
+        return "\n".join(lines + _failures(rows, columns)).rstrip() + "\n"
     metric_cols = ["cycles", "energy_pj", "edp_js", "compute_fraction", "utilization", "area_proxy", "error_proxy"]
     has_err = any(r.get("error_proxy") is not None for r in ok)
     if not has_err:
@@ -167,7 +170,7 @@ def _sweep(sweep_dir, report_dir, plots_dir, top):
         front = sorted((r for r in ok if r.get("pareto_edp_error")), key=lambda r: r["error_proxy"])
         lines += [f"EDP vs error: {len(front)} Pareto points: " + ", ".join(str(r["point"]) for r in front), ""]
     else:
-        lines += ["No error proxy: the points ran timing-only (no values, so no approximation quality).", ""]
+        lines += ["No error proxy: no point computed values (timing-only runs have no approximation quality).", ""]
 
     lines += ["## Energy and cycles by component", "",
               "Pareto points and the best points by EDP, sorted by EDP.", ""]
@@ -189,10 +192,15 @@ def _sweep(sweep_dir, report_dir, plots_dir, top):
                                                               title), "cycles per layer"))
             lines.append(_img(report_dir, plots.layers_energy(s, os.path.join(plots_dir, "best_layers_energy.png"),
                                                               title), "energy per layer"))
-    failed = [r for r in rows if r["status"] != "ok"]
-    if failed:
-        lines += [f"## Points that did not finish ok ({len(failed)})", ""]
-        lines += [_table(["point", "id"] + columns + ["status", "exit code", "error"],
-                         [[r["point"], r["id"]] + [r.get(c) for c in columns] +
-                          [r["status"], r.get("exit_code"), r.get("error")] for r in failed]), ""]
+    lines += _failures(rows, columns)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _failures(rows, columns):
+    failed = [r for r in rows if r["status"] != "ok"]
+    if not failed:
+        return []
+    return [f"## Points that did not finish ok ({len(failed)})", "",
+            _table(["point", "id"] + columns + ["status", "exit code", "error"],
+                   [[r["point"], r["id"]] + [r.get(c) for c in columns] +
+                    [r["status"], r.get("exit_code"), r.get("error")] for r in failed]), ""]

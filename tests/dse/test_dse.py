@@ -216,6 +216,9 @@ class RunTest(Tmp):
         self.assertLess(int(by[("16x16", "4", "4:8")]["cycles"]), int(by[("16x16", "2", "4:8")]["cycles"]))
         self.assertGreater(int(by[("16x16", "2", "4:8+1:8")]["mac_ops"]), int(by[("16x16", "2", "4:8")]["mac_ops"]))
         self.assertTrue(all(p["status"] == "ok" and p["exit_code"] == 0 for p in starts))
+        # Two jobs: some tasdsim processes ran at the same time.
+        spans = sorted((p["started_at"], p["started_at"] + p["wall_s"]) for p in starts)
+        self.assertTrue(any(b[0] < a[1] for a, b in zip(spans, spans[1:])), spans)
 
         # A point equals a direct tasdsim run with the same overrides.
         p = starts[7]
@@ -286,6 +289,12 @@ class RunTest(Tmp):
         self.assertIn("2:4", rows[("16", "2:4")]["error"])
         self.assertTrue(os.path.isfile(os.path.join(out, bad["dir"], "point.json")))
         self.assertIn("bad_input 3", r.stdout)
+        rep = subprocess.run([sys.executable, REPORT, out], capture_output=True, text=True)
+        self.assertEqual(rep.returncode, 0, rep.stderr)
+        with open(os.path.join(out, "report.md")) as f:
+            text = f.read()
+        self.assertIn("## Points that did not finish ok (3)", text)
+        self.assertIn(f"| {bad['point']} | {bad['id']} | 0 | 4:8 | bad_input | 2 |", text)
         self.assertEqual(dse(path, "--out", out, "--no-report", "--strict").returncode, 1)
         r = dse(path, "--out", out, "--no-report")
         self.assertIn("ran 0, reused 4", r.stdout)  # a bad input is final ...
