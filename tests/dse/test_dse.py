@@ -301,6 +301,21 @@ class RunTest(Tmp):
         r = dse(path, "--out", out, "--no-report", "--retry-failed")
         self.assertIn("ran 3, reused 1", r.stdout)  # ... unless asked
 
+    def test_timeout_is_recorded_and_retried(self):
+        path = self.sweep_file("""  timing_only: true
+  timeout_s: 0.001
+  parameters:
+    arch.pe_array.lanes: [2, 4]
+""", base=os.path.join(ROOT, "configs", "experiments", "resnet50_ttc_vegeta_m8.yaml"))
+        out = os.path.join(self.dir, "out")
+        r = dse(path, "--out", out, "--no-report")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = read_rows(os.path.join(out, "results.csv"))
+        self.assertEqual([x["status"] for x in rows], ["timeout", "timeout"])
+        self.assertIn("killed after the point timeout of 0.001 s", rows[0]["error"])
+        self.assertEqual(sorted(n for n in os.listdir(os.path.join(out, "points")) if n.startswith(".")), [])
+        self.assertIn("ran 2, reused 0", dse(path, "--out", out, "--no-report").stdout)  # not final: retried
+
     def test_interrupted_sweep_leaves_only_complete_points(self):
         path = self.sweep_file("""  timing_only: true
   parameters:
