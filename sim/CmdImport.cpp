@@ -50,14 +50,17 @@ std::vector<int64_t> parseShape(const std::string& text) {
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = text.find(',', start);
-    const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string part =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     try {
       size_t used = 0;
       const long long v = std::stoll(part, &used);
       if (used != part.size() || v <= 0) throw std::invalid_argument(part);
       out.push_back(v);
     } catch (const std::exception&) {
-      throw UserError(fmt::format("--input-shape '{}': expected positive integers separated by commas, e.g. 1,3,48,64", text));
+      throw UserError(fmt::format(
+          "--input-shape '{}': expected positive integers separated by commas, e.g. 1,3,48,64",
+          text));
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -71,8 +74,8 @@ bool isTflite(const fs::path& path, const std::vector<uint8_t>& bytes) {
 }
 
 struct LayerWeights {
-  tasd::MatrixF matrix;           // N x K, all groups stacked
-  model::TfliteStorage storage;   // TFLite: how the file stores it
+  tasd::MatrixF matrix;          // N x K, all groups stacked
+  model::TfliteStorage storage;  // TFLite: how the file stores it
   bool haveStorage = false;
 };
 
@@ -82,20 +85,24 @@ struct BestSeries {
 };
 
 // The cheapest series (lowest compute fraction, then fewest terms) with error <= maxError.
-BestSeries cheapest(const tasd::MatrixF& w, const std::vector<tasd::Series>& candidates, double maxError) {
+BestSeries cheapest(const tasd::MatrixF& w, const std::vector<tasd::Series>& candidates,
+                    double maxError) {
   const tasd::TensorStats total = tasd::statsOf(w.data(), w.size());
   std::vector<float> scratch(w.size());
   for (const tasd::Series& s : candidates) {
     if (s.isDense()) return {s, 0.0};
     std::copy(w.values().begin(), w.values().end(), scratch.begin());
     const tasd::TensorStats kept = tasd::approximateInPlace(scratch.data(), w.rows(), w.cols(), s);
-    const double error = total.l2sq > 0 ? std::sqrt(std::max(0.0, total.l2sq - kept.l2sq) / total.l2sq) : 0.0;
+    const double error =
+        total.l2sq > 0 ? std::sqrt(std::max(0.0, total.l2sq - kept.l2sq) / total.l2sq) : 0.0;
     if (error <= maxError) return {s, error};
   }
   return {tasd::Series::dense(), 0.0};
 }
 
-std::string fixed(double v, int digits) { return fmt::format("{:.{}f}", v, digits); }
+std::string fixed(double v, int digits) {
+  return fmt::format("{:.{}f}", v, digits);
+}
 
 // For every layer of the first model, the twin's weight tensors of the same shape are
 // candidates; the closest one (relative Frobenius difference) is reported. Names differ between
@@ -143,8 +150,9 @@ void compareTwins(const model::Workload& wa, const std::vector<LayerWeights>& we
     sparseWithCandidate += sparse && candidates > 0;
     identical += candidates > 0 && best == 0;
     sparseIdentical += sparse && candidates > 0 && best == 0;
-    table.add({std::to_string(i), la.op, model::shapeString(la.weightShape), sparse ? "csr" : "dense",
-               std::to_string(candidates), candidates ? std::to_string(bestIndex) : "-",
+    table.add({std::to_string(i), la.op, model::shapeString(la.weightShape),
+               sparse ? "csr" : "dense", std::to_string(candidates),
+               candidates ? std::to_string(bestIndex) : "-",
                candidates ? fmt::format("{:.4f}", best) : "-"});
     nlohmann::json r{{"index", i}, {"sparse", sparse}, {"same_shape_candidates", candidates}};
     if (candidates) {
@@ -153,10 +161,12 @@ void compareTwins(const model::Workload& wa, const std::vector<LayerWeights>& we
     }
     rows.push_back(r);
   }
-  std::cout << fmt::format("\nweights compared with {} ({} layers there):\n", twinPath, wb.layers.size());
+  std::cout << fmt::format("\nweights compared with {} ({} layers there):\n", twinPath,
+                           wb.layers.size());
   table.print(std::cout);
   std::cout << fmt::format(
-      "{} of {} layers have a same-shape weight tensor in the twin, {} of them identical; of the sparse-stored "
+      "{} of {} layers have a same-shape weight tensor in the twin, {} of them identical; of the "
+      "sparse-stored "
       "ones {} have a same-shape twin, {} identical\n",
       withCandidate, wa.layers.size(), identical, sparseWithCandidate, sparseIdentical);
   report["twin"] = {{"file", twinPath},
@@ -193,7 +203,9 @@ void runImport(const ImportOptions& o) {
       }
       LayerWeights lw;
       const auto value = tflite->constantValue(t, &lw.storage);
-      if (!value) throw UserError(fmt::format("{}: layer '{}': weights '{}' are not constant", path.string(), l.name, l.weightTensor));
+      if (!value)
+        throw UserError(fmt::format("{}: layer '{}': weights '{}' are not constant", path.string(),
+                                    l.name, l.weightTensor));
       lw.haveStorage = true;
       lw.matrix = model::gemmWeights(l, *value);
       weights.push_back(std::move(lw));
@@ -214,12 +226,14 @@ void runImport(const ImportOptions& o) {
   std::vector<std::vector<tasd::Series>> candidates;
   for (const Engine& e : engines()) {
     std::vector<tasd::NMPattern> ps;
-    for (const char* p : e.patterns) ps.push_back(tasd::NMPattern::parse(p));
+    for (const char* p : e.patterns)
+      ps.push_back(tasd::NMPattern::parse(p));
     candidates.push_back(tasd::enumerateSeries(ps, o.maxTerms));
   }
   std::vector<std::string> header{"#", "layer", "op", "groups x MxNxK", "MACs", "w_density"};
   if (tflite) header.push_back("stored");
-  for (const Engine& e : engines()) header.push_back(fmt::format("{} (frac, err)", e.name));
+  for (const Engine& e : engines())
+    header.push_back(fmt::format("{} (frac, err)", e.name));
   TextTable table(header);
   std::vector<double> weightedFraction(engines().size(), 0.0);
   uint64_t weightMacs = 0;
@@ -229,28 +243,34 @@ void runImport(const ImportOptions& o) {
     const model::WorkloadLayer& l = workload.layers[i];
     const LayerWeights& lw = weights[i];
     std::vector<std::string> row{std::to_string(i), shortName(l.name), l.op,
-                                 fmt::format("{} x {}x{}x{}", l.groups, l.m, l.n, l.k), std::to_string(l.macs)};
-    nlohmann::json lj{{"index", i}, {"name", l.name}, {"op", l.op}, {"macs", l.macs}, {"groups", l.groups},
-                      {"m", l.m}, {"n", l.n}, {"k", l.k}, {"activation", l.activation}};
+                                 fmt::format("{} x {}x{}x{}", l.groups, l.m, l.n, l.k),
+                                 std::to_string(l.macs)};
+    nlohmann::json lj{{"index", i},     {"name", l.name},     {"op", l.op},
+                      {"macs", l.macs}, {"groups", l.groups}, {"m", l.m},
+                      {"n", l.n},       {"k", l.k},           {"activation", l.activation}};
     if (!l.constantWeights()) {
       row.push_back("-");
       if (tflite) row.push_back("-");
-      for (size_t e = 0; e < engines().size(); ++e) row.push_back("(activations)");
+      for (size_t e = 0; e < engines().size(); ++e)
+        row.push_back("(activations)");
       table.add(row);
       layersJson.push_back(lj);
       continue;
     }
     const tasd::TensorStats st = tasd::statsOf(lw.matrix.data(), lw.matrix.size());
-    const double density = st.elements ? static_cast<double>(st.nonzeros) / static_cast<double>(st.elements) : 0.0;
+    const double density =
+        st.elements ? static_cast<double>(st.nonzeros) / static_cast<double>(st.elements) : 0.0;
     row.push_back(fixed(density, 3));
     lj["weight_density"] = density;
     lj["weight_elements"] = st.elements;
     lj["weight_nonzeros"] = st.nonzeros;
     if (tflite) {
       const double stored = lw.storage.denseElements
-                                ? static_cast<double>(lw.storage.storedValues) / static_cast<double>(lw.storage.denseElements)
+                                ? static_cast<double>(lw.storage.storedValues) /
+                                      static_cast<double>(lw.storage.denseElements)
                                 : 0.0;
-      row.push_back(lw.storage.sparse ? fmt::format("csr {:.3f}", stored) : model::tfliteTypeName(lw.storage.type));
+      row.push_back(lw.storage.sparse ? fmt::format("csr {:.3f}", stored)
+                                      : model::tfliteTypeName(lw.storage.type));
       lj["stored_sparse"] = lw.storage.sparse;
       lj["stored_values"] = lw.storage.storedValues;
       lj["stored_type"] = model::tfliteTypeName(lw.storage.type);
@@ -267,30 +287,36 @@ void runImport(const ImportOptions& o) {
       const double fraction = b.series.computeFraction();
       weightedFraction[e] += fraction * static_cast<double>(l.macs);
       row.push_back(fmt::format("{} ({:.3f}, {:.4f})", b.series.str(), fraction, b.error));
-      best[engines()[e].name] = {{"series", b.series.str()}, {"compute_fraction", fraction}, {"rel_error", b.error}};
+      best[engines()[e].name] = {
+          {"series", b.series.str()}, {"compute_fraction", fraction}, {"rel_error", b.error}};
     }
     lj["best"] = best;
     table.add(row);
     layersJson.push_back(lj);
   }
-  std::cout << fmt::format("{}: {} model, input {}, {} layers, {} MACs per inference\n", path.string(),
-                           workload.format, model::shapeString(workload.inputShape), workload.layers.size(),
-                           workload.totalMacs());
-  std::cout << fmt::format("cheapest series per engine with relative Frobenius error <= {} on the weights "
-                           "(up to {} terms; frac = compute fraction):\n",
-                           o.maxError, o.maxTerms);
+  std::cout << fmt::format("{}: {} model, input {}, {} layers, {} MACs per inference\n",
+                           path.string(), workload.format, model::shapeString(workload.inputShape),
+                           workload.layers.size(), workload.totalMacs());
+  std::cout << fmt::format(
+      "cheapest series per engine with relative Frobenius error <= {} on the weights "
+      "(up to {} terms; frac = compute fraction):\n",
+      o.maxError, o.maxTerms);
   table.print(std::cout);
   nlohmann::json summary = nlohmann::json::object();
   for (size_t e = 0; e < engines().size(); ++e) {
     const double f = weightMacs ? weightedFraction[e] / static_cast<double>(weightMacs) : 1.0;
-    std::cout << fmt::format("{}: weight-operand compute fraction {:.4f} (MAC-weighted over {} layers with constant weights)\n",
-                             engines()[e].name, f, weightMacs ? "the" : "no");
+    std::cout << fmt::format(
+        "{}: weight-operand compute fraction {:.4f} (MAC-weighted over {} layers with constant "
+        "weights)\n",
+        engines()[e].name, f, weightMacs ? "the" : "no");
     summary[engines()[e].name] = f;
   }
   if (storedDense) {
-    std::cout << fmt::format("sparse-stored (CSR) weights: {} tensors, {} values stored for {} entries (density {:.4f})\n",
-                             sparseLayers, storedValues, storedDense,
-                             static_cast<double>(storedValues) / static_cast<double>(storedDense));
+    std::cout << fmt::format(
+        "sparse-stored (CSR) weights: {} tensors, {} values stored for {} entries (density "
+        "{:.4f})\n",
+        sparseLayers, storedValues, storedDense,
+        static_cast<double>(storedValues) / static_cast<double>(storedDense));
   }
   nlohmann::json report{{"model", path.string()},
                         {"format", workload.format},
@@ -301,7 +327,8 @@ void runImport(const ImportOptions& o) {
                         {"compute_fraction", summary},
                         {"layers", layersJson}};
   if (storedDense) {
-    report["sparse_stored"] = {{"tensors", sparseLayers}, {"values", storedValues}, {"dense_elements", storedDense}};
+    report["sparse_stored"] = {
+        {"tensors", sparseLayers}, {"values", storedValues}, {"dense_elements", storedDense}};
   }
   if (!o.compare.empty()) compareTwins(workload, weights, o.compare, report);
   if (!o.out.empty()) {
@@ -315,14 +342,18 @@ void runImport(const ImportOptions& o) {
 
 void addImportCommand(CLI::App& app) {
   auto o = std::make_shared<ImportOptions>();
-  CLI::App* cmd = app.add_subcommand("import", "Import an ONNX or TFLite model: workload YAML and per-layer TASD analysis");
+  CLI::App* cmd = app.add_subcommand(
+      "import", "Import an ONNX or TFLite model: workload YAML and per-layer TASD analysis");
   cmd->add_option("model", o->model, "Model file (.onnx or .tflite)")->required();
   cmd->add_option("--out,-o", o->out, "Write the workload YAML here");
-  cmd->add_option("--max-error", o->maxError, "Largest relative Frobenius error of an acceptable series")
+  cmd->add_option("--max-error", o->maxError,
+                  "Largest relative Frobenius error of an acceptable series")
       ->capture_default_str();
   cmd->add_option("--max-terms", o->maxTerms, "Longest series considered")->capture_default_str();
-  cmd->add_option("--input-shape", o->inputShape, "ONNX input shape, e.g. 1,3,48,64 (needed for dynamic dimensions)");
-  cmd->add_option("--compare", o->compare, "TFLite twin whose weights are compared layer by layer (e.g. the dense twin)");
+  cmd->add_option("--input-shape", o->inputShape,
+                  "ONNX input shape, e.g. 1,3,48,64 (needed for dynamic dimensions)");
+  cmd->add_option("--compare", o->compare,
+                  "TFLite twin whose weights are compared layer by layer (e.g. the dense twin)");
   cmd->add_option("--json", o->json, "Also write the analysis as JSON");
   cmd->callback([o] { runImport(*o); });
 }

@@ -15,7 +15,9 @@ constexpr size_t kPasteX = 12, kPasteY = 4;  // top-left corner in the canvas
 }  // namespace
 
 model::Tensor ocrDigitInput(const std::vector<float>& pixels) {
-  if (pixels.size() != io::kMnistPixels) throw UserError(fmt::format("digit has {} pixels, expected {}", pixels.size(), io::kMnistPixels));
+  if (pixels.size() != io::kMnistPixels)
+    throw UserError(
+        fmt::format("digit has {} pixels, expected {}", pixels.size(), io::kMnistPixels));
   const size_t h = static_cast<size_t>(kOcrHeight), w = static_cast<size_t>(kOcrWidth);
   std::vector<float> plane(h * w, 1.0f);  // white canvas
   for (size_t y = 0; y < kScaled; ++y) {
@@ -27,7 +29,8 @@ model::Tensor ocrDigitInput(const std::vector<float>& pixels) {
   }
   std::vector<float> data(3 * h * w);
   for (size_t c = 0; c < 3; ++c) {
-    for (size_t i = 0; i < h * w; ++i) data[c * h * w + i] = (plane[i] - 0.5f) / 0.5f;
+    for (size_t i = 0; i < h * w; ++i)
+      data[c * h * w + i] = (plane[i] - 0.5f) / 0.5f;
   }
   return model::Tensor::floats({1, 3, kOcrHeight, kOcrWidth}, std::move(data));
 }
@@ -52,22 +55,28 @@ std::array<size_t, kDigitClasses> digitClassIndices(const std::filesystem::path&
     start = end + 1;
   }
   for (size_t d = 0; d < kDigitClasses; ++d) {
-    if (!found[d]) throw UserError(fmt::format("{}: the digit '{}' is not a line of the keys file", keysFile.string(), d));
+    if (!found[d])
+      throw UserError(
+          fmt::format("{}: the digit '{}' is not a line of the keys file", keysFile.string(), d));
   }
   return index;
 }
 
 int predictDigit(const model::Tensor& p, const std::array<size_t, kDigitClasses>& classIndex) {
   if (!p.isFloat() || p.shape.size() != 3) {
-    throw UserError(fmt::format("model output {} is not [1, T, classes]", model::shapeString(p.shape)));
+    throw UserError(
+        fmt::format("model output {} is not [1, T, classes]", model::shapeString(p.shape)));
   }
   const size_t steps = static_cast<size_t>(p.shape[1]), classes = static_cast<size_t>(p.shape[2]);
   int best = 0;
   float bestScore = -1.0f;
   for (size_t d = 0; d < kDigitClasses; ++d) {
-    if (classIndex[d] >= classes) throw UserError(fmt::format("digit class index {} beyond the model's {} classes", classIndex[d], classes));
+    if (classIndex[d] >= classes)
+      throw UserError(fmt::format("digit class index {} beyond the model's {} classes",
+                                  classIndex[d], classes));
     float score = 0.0f;
-    for (size_t t = 0; t < steps; ++t) score = std::max(score, p.f[t * classes + classIndex[d]]);
+    for (size_t t = 0; t < steps; ++t)
+      score = std::max(score, p.f[t * classes + classIndex[d]]);
     if (score > bestScore) {  // strict: ties go to the lower digit
       bestScore = score;
       best = static_cast<int>(d);
@@ -76,15 +85,18 @@ int predictDigit(const model::Tensor& p, const std::array<size_t, kDigitClasses>
   return best;
 }
 
-std::vector<LabelledDigit> loadDigits(const std::filesystem::path& digitsDir, size_t first, size_t count) {
+std::vector<LabelledDigit> loadDigits(const std::filesystem::path& digitsDir, size_t first,
+                                      size_t count) {
   std::vector<LabelledDigit> out;
   for (int label = 0; label < static_cast<int>(kDigitClasses); ++label) {
     const std::filesystem::path file = digitsDir / fmt::format("{}.json", label);
     std::vector<std::vector<float>> images = io::readMnistDigits(file, first + count);
     if (images.size() < first + count) {
-      throw UserError(fmt::format("{}: has {} images, {} needed", file.string(), images.size(), first + count));
+      throw UserError(
+          fmt::format("{}: has {} images, {} needed", file.string(), images.size(), first + count));
     }
-    for (size_t k = first; k < first + count; ++k) out.push_back({label, std::move(images[k])});
+    for (size_t k = first; k < first + count; ++k)
+      out.push_back({label, std::move(images[k])});
   }
   return out;
 }

@@ -23,7 +23,8 @@ model::Tensor ocrDigitInput(const std::vector<float>& pixels);
 std::array<size_t, kDigitClasses> digitClassIndices(const std::filesystem::path& keysFile);
 
 // The predicted digit for one output [1, T, classes].
-int predictDigit(const model::Tensor& probabilities, const std::array<size_t, kDigitClasses>& classIndex);
+int predictDigit(const model::Tensor& probabilities,
+                 const std::array<size_t, kDigitClasses>& classIndex);
 
 // The first `count` images of each digit class 0..9 starting at image `first` of each class,
 // as (label, pixels) pairs in class order. digitsDir holds 0.json .. 9.json.
@@ -31,6 +32,7 @@ struct LabelledDigit {
   int label = 0;
   std::vector<float> pixels;
 };
-std::vector<LabelledDigit> loadDigits(const std::filesystem::path& digitsDir, size_t first, size_t count);
+std::vector<LabelledDigit> loadDigits(const std::filesystem::path& digitsDir, size_t first,
+                                      size_t count);
 
 }  // namespace tasdsim::executor

@@ -25,7 +25,9 @@ using model::shapeString;
   throw UserError(fmt::format("{}: {}", n.describe(), what));
 }
 
-bool isGemmOp(const std::string& op) { return op == "Conv" || op == "Gemm" || op == "MatMul"; }
+bool isGemmOp(const std::string& op) {
+  return op == "Conv" || op == "Gemm" || op == "MatMul";
+}
 
 // Transposes rows x cols (row-major) into cols x rows.
 void transposeMatrix(const float* src, size_t rows, size_t cols, float* dst) {
@@ -34,7 +36,8 @@ void transposeMatrix(const float* src, size_t rows, size_t cols, float* dst) {
     for (size_t c0 = 0; c0 < cols; c0 += kTile) {
       const size_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
       for (size_t r = r0; r < r1; ++r) {
-        for (size_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
+        for (size_t c = c0; c < c1; ++c)
+          dst[c * rows + r] = src[r * cols + c];
       }
     }
   }
@@ -47,15 +50,19 @@ void im2colInto(const float* hwc, const tasd::ConvGeometry& g, float* out) {
     for (size_t ow = 0; ow < wo; ++ow) {
       float* dst = out + (oh * wo + ow) * k;
       for (size_t r = 0; r < g.kh; ++r) {
-        const int64_t ih = static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
+        const int64_t ih =
+            static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
         for (size_t s = 0; s < g.kw; ++s) {
-          const int64_t iw = static_cast<int64_t>(ow * g.strideW + s * g.dilationW) - static_cast<int64_t>(g.padLeft);
+          const int64_t iw = static_cast<int64_t>(ow * g.strideW + s * g.dilationW) -
+                             static_cast<int64_t>(g.padLeft);
           float* run = dst + (r * g.kw + s) * g.channels;
-          if (ih < 0 || iw < 0 || ih >= static_cast<int64_t>(g.inH) || iw >= static_cast<int64_t>(g.inW)) {
+          if (ih < 0 || iw < 0 || ih >= static_cast<int64_t>(g.inH) ||
+              iw >= static_cast<int64_t>(g.inW)) {
             std::memset(run, 0, g.channels * sizeof(float));
           } else {
-            std::memcpy(run, hwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * g.channels,
-                        g.channels * sizeof(float));
+            std::memcpy(
+                run, hwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * g.channels,
+                g.channels * sizeof(float));
           }
         }
       }
@@ -70,10 +77,12 @@ void depthwisePlane(const float* x, const tasd::ConvGeometry& g, const float* w,
     for (size_t ow = 0; ow < wo; ++ow) {
       float s = 0;
       for (size_t r = 0; r < g.kh; ++r) {
-        const int64_t ih = static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
+        const int64_t ih =
+            static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
         if (ih < 0 || ih >= static_cast<int64_t>(g.inH)) continue;
         for (size_t q = 0; q < g.kw; ++q) {
-          const int64_t iw = static_cast<int64_t>(ow * g.strideW + q * g.dilationW) - static_cast<int64_t>(g.padLeft);
+          const int64_t iw = static_cast<int64_t>(ow * g.strideW + q * g.dilationW) -
+                             static_cast<int64_t>(g.padLeft);
           if (iw < 0 || iw >= static_cast<int64_t>(g.inW)) continue;
           s += x[static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)] * w[r * g.kw + q];
         }
@@ -97,14 +106,16 @@ void sgemmNT(size_t m, size_t n, size_t k, const float* a, const float* w, float
     for (size_t i = 0; i < m; ++i) {
       for (size_t j = 0; j < n; ++j) {
         float s = 0;
-        for (size_t q = 0; q < k; ++q) s += a[i * k + q] * w[j * k + q];
+        for (size_t q = 0; q < k; ++q)
+          s += a[i * k + q] * w[j * k + q];
         c[i * n + j] = s;
       }
     }
     return;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-              1.0f, a, static_cast<int>(k), w, static_cast<int>(k), 0.0f, c, static_cast<int>(n));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
+              static_cast<int>(k), 1.0f, a, static_cast<int>(k), w, static_cast<int>(k), 0.0f, c,
+              static_cast<int>(n));
 }
 
 }  // namespace
@@ -116,22 +127,28 @@ void setBlasThreads(int threads) {
 Executor::Executor(std::shared_ptr<const model::Graph> graph) : graph_(std::move(graph)) {
   const model::Graph& g = *graph_;
   opset_ = g.opset;
-  for (const auto& [name, tensor] : g.constants) constants_[static_cast<size_t>(valueId(name))] = tensor;
-  for (const model::ValueInfo& v : g.inputs) inputIds_.push_back(valueId(v.name));
+  for (const auto& [name, tensor] : g.constants)
+    constants_[static_cast<size_t>(valueId(name))] = tensor;
+  for (const model::ValueInfo& v : g.inputs)
+    inputIds_.push_back(valueId(v.name));
   std::vector<bool> defined(ids_.size(), false);
   auto markDefined = [&](int id) {
-    if (static_cast<size_t>(id) >= defined.size()) defined.resize(static_cast<size_t>(id) + 1, false);
+    if (static_cast<size_t>(id) >= defined.size())
+      defined.resize(static_cast<size_t>(id) + 1, false);
     defined[static_cast<size_t>(id)] = true;
   };
   for (size_t id = 0; id < constants_.size(); ++id) {
     if (constants_[id]) markDefined(static_cast<int>(id));
   }
-  for (int id : inputIds_) markDefined(id);
+  for (int id : inputIds_)
+    markDefined(id);
 
   for (const Node& n : g.nodes) {
-    if (n.opType == "Constant" && (n.domain.empty() || n.domain == "ai.onnx")) continue;  // in constants already
+    if (n.opType == "Constant" && (n.domain.empty() || n.domain == "ai.onnx"))
+      continue;  // in constants already
     if (!isGemmOp(n.opType) && !isSupportedOperator(n.opType)) {
-      throw UserError(fmt::format("{}: unsupported operator '{}' (node '{}')", g.source, n.opType, n.name));
+      throw UserError(
+          fmt::format("{}: unsupported operator '{}' (node '{}')", g.source, n.opType, n.name));
     }
     Step s;
     s.node = &n;
@@ -142,9 +159,11 @@ Executor::Executor(std::shared_ptr<const model::Graph> graph) : graph_(std::move
         continue;
       }
       const auto it = ids_.find(in);
-      if (it == ids_.end() || static_cast<size_t>(it->second) >= defined.size() || !defined[static_cast<size_t>(it->second)]) {
-        throw UserError(fmt::format("{}: {} reads '{}', which no earlier node, input or constant defines", g.source,
-                                    n.describe(), in));
+      if (it == ids_.end() || static_cast<size_t>(it->second) >= defined.size() ||
+          !defined[static_cast<size_t>(it->second)]) {
+        throw UserError(
+            fmt::format("{}: {} reads '{}', which no earlier node, input or constant defines",
+                        g.source, n.describe(), in));
       }
       s.inputs.push_back(it->second);
       allConstant = allConstant && constants_[static_cast<size_t>(it->second)] != nullptr;
@@ -161,23 +180,27 @@ Executor::Executor(std::shared_ptr<const model::Graph> graph) : graph_(std::move
       layer.opType = n.opType;
       if (n.inputs.size() < 2) fail(n, "needs two inputs");
       layer.weightName = n.inputs[1];
-      layer.constantWeights = s.inputs[1] >= 0 && constants_[static_cast<size_t>(s.inputs[1])] != nullptr;
+      layer.constantWeights =
+          s.inputs[1] >= 0 && constants_[static_cast<size_t>(s.inputs[1])] != nullptr;
       s.layer = static_cast<int>(layers_.size());
       layers_.push_back(std::move(layer));
     } else if (allConstant && !n.inputs.empty()) {
       // Constant folding: evaluate once now.
       std::vector<const Tensor*> inputs;
-      for (int id : s.inputs) inputs.push_back(id < 0 ? nullptr : constants_[static_cast<size_t>(id)].get());
+      for (int id : s.inputs)
+        inputs.push_back(id < 0 ? nullptr : constants_[static_cast<size_t>(id)].get());
       Tensor out = runOperator(n, opset_, inputs);
       if (s.outputs.empty() || s.outputs[0] < 0) continue;
-      constants_[static_cast<size_t>(s.outputs[0])] = std::make_shared<const Tensor>(std::move(out));
+      constants_[static_cast<size_t>(s.outputs[0])] =
+          std::make_shared<const Tensor>(std::move(out));
       continue;
     }
     steps_.push_back(std::move(s));
   }
   for (const model::ValueInfo& v : g.outputs) {
     const auto it = ids_.find(v.name);
-    if (it == ids_.end()) throw UserError(fmt::format("{}: graph output '{}' is never produced", g.source, v.name));
+    if (it == ids_.end())
+      throw UserError(fmt::format("{}: graph output '{}' is never produced", g.source, v.name));
     outputIds_.push_back(it->second);
   }
   lastUse_.assign(ids_.size(), 0);
@@ -186,7 +209,8 @@ Executor::Executor(std::shared_ptr<const model::Graph> graph) : graph_(std::move
       if (id >= 0) lastUse_[static_cast<size_t>(id)] = k;
     }
   }
-  for (int id : outputIds_) lastUse_[static_cast<size_t>(id)] = steps_.size();
+  for (int id : outputIds_)
+    lastUse_[static_cast<size_t>(id)] = steps_.size();
   values_.resize(ids_.size());
   prepared_.resize(layers_.size());
 }
@@ -211,37 +235,44 @@ void Executor::setHook(GemmHook* hook) {
 }
 
 void Executor::invalidatePreparedWeights() {
-  for (auto& p : prepared_) p.reset();
+  for (auto& p : prepared_)
+    p.reset();
 }
 
 std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
   const model::Graph& g = *graph_;
   if (inputs.size() != g.inputs.size()) {
-    throw UserError(fmt::format("{}: the model takes {} inputs, {} given", g.source, g.inputs.size(), inputs.size()));
+    throw UserError(fmt::format("{}: the model takes {} inputs, {} given", g.source,
+                                g.inputs.size(), inputs.size()));
   }
   for (size_t k = 0; k < inputs.size(); ++k) {
     const model::ValueInfo& v = g.inputs[k];
     const Tensor& t = inputs[k];
     bool ok = v.dims.empty() || v.dims.size() == t.shape.size();
-    for (size_t d = 0; ok && d < v.dims.size(); ++d) ok = v.dims[d] < 0 || v.dims[d] == t.shape[d];
+    for (size_t d = 0; ok && d < v.dims.size(); ++d)
+      ok = v.dims[d] < 0 || v.dims[d] == t.shape[d];
     if (!ok) {
-      throw UserError(fmt::format("{}: input '{}' has shape {}, the model expects {} (-1: any)", g.source, v.name,
-                                  shapeString(t.shape), shapeString(v.dims)));
+      throw UserError(fmt::format("{}: input '{}' has shape {}, the model expects {} (-1: any)",
+                                  g.source, v.name, shapeString(t.shape), shapeString(v.dims)));
     }
-    if (t.elements() != shapeElements(t.shape)) throw UserError(fmt::format("input '{}': data does not match its shape", v.name));
+    if (t.elements() != shapeElements(t.shape))
+      throw UserError(fmt::format("input '{}': data does not match its shape", v.name));
     values_[static_cast<size_t>(inputIds_[k])] = t;
   }
   for (size_t k = 0; k < steps_.size(); ++k) {
     runStep(steps_[k]);
     for (int id : steps_[k].inputs) {
-      if (id >= 0 && lastUse_[static_cast<size_t>(id)] == k && !constants_[static_cast<size_t>(id)]) {
+      if (id >= 0 && lastUse_[static_cast<size_t>(id)] == k &&
+          !constants_[static_cast<size_t>(id)]) {
         values_[static_cast<size_t>(id)] = Tensor();
       }
     }
   }
   std::vector<Tensor> out;
-  for (int id : outputIds_) out.push_back(value(id));
-  for (Tensor& t : values_) t = Tensor();
+  for (int id : outputIds_)
+    out.push_back(value(id));
+  for (Tensor& t : values_)
+    t = Tensor();
   return out;
 }
 
@@ -250,43 +281,52 @@ void Executor::runStep(const Step& s) {
   Tensor out;
   if (s.layer >= 0) {
     GemmLayer& layer = layers_[static_cast<size_t>(s.layer)];
-    if (n.opType == "Conv") out = runConv(s, layer);
-    else if (n.opType == "MatMul") out = runMatMul(s, layer);
-    else out = runGemm(s, layer);
+    if (n.opType == "Conv")
+      out = runConv(s, layer);
+    else if (n.opType == "MatMul")
+      out = runMatMul(s, layer);
+    else
+      out = runGemm(s, layer);
     layer.outputShape = out.shape;
   } else {
     std::vector<const Tensor*> inputs;
     inputs.reserve(s.inputs.size());
-    for (int id : s.inputs) inputs.push_back(id < 0 ? nullptr : &value(id));
+    for (int id : s.inputs)
+      inputs.push_back(id < 0 ? nullptr : &value(id));
     out = runOperator(n, opset_, inputs);
   }
   for (size_t k = 1; k < s.outputs.size(); ++k) {
     if (s.outputs[k] >= 0 && lastUse_[static_cast<size_t>(s.outputs[k])] > 0) {
-      fail(n, fmt::format("output {} ('{}') is used but only the first output is computed", k, n.outputs[k]));
+      fail(n, fmt::format("output {} ('{}') is used but only the first output is computed", k,
+                          n.outputs[k]));
     }
   }
-  if (!s.outputs.empty() && s.outputs[0] >= 0) values_[static_cast<size_t>(s.outputs[0])] = std::move(out);
+  if (!s.outputs.empty() && s.outputs[0] >= 0)
+    values_[static_cast<size_t>(s.outputs[0])] = std::move(out);
 }
 
-const tasd::MatrixF& Executor::preparedWeights(GemmLayer& layer, const Tensor& stored, bool storedAsNK) {
+const tasd::MatrixF& Executor::preparedWeights(GemmLayer& layer, const Tensor& stored,
+                                               bool storedAsNK) {
   std::unique_ptr<tasd::MatrixF>& slot = prepared_[layer.index];
   if (slot) return *slot;
   tasd::MatrixF w;
   const auto& s = stored.shape;
   if (layer.opType == "Conv") {
     w = tasd::lowerConvWeights(stored.f.data(),
-                               {static_cast<size_t>(s[0]), static_cast<size_t>(s[1]), static_cast<size_t>(s[2]),
-                                static_cast<size_t>(s[3])},
+                               {static_cast<size_t>(s[0]), static_cast<size_t>(s[1]),
+                                static_cast<size_t>(s[2]), static_cast<size_t>(s[3])},
                                tasd::ConvLayout::OIHW);
   } else if (storedAsNK) {
-    w = tasd::MatrixF(static_cast<size_t>(s[0]), static_cast<size_t>(s[1]), stored.f);  // Gemm transB = 1
+    w = tasd::MatrixF(static_cast<size_t>(s[0]), static_cast<size_t>(s[1]),
+                      stored.f);  // Gemm transB = 1
   } else {
     const size_t k = static_cast<size_t>(s[0]), n = static_cast<size_t>(s[1]);  // [K x N]
     w = tasd::MatrixF(n, k);
     transposeMatrix(stored.f.data(), k, n, w.data());
   }
   if (hook_) {
-    for (size_t g = 0; g < layer.groups; ++g) hook_->prepareWeights(layer, g, w.row(g * layer.n), layer.n, layer.k);
+    for (size_t g = 0; g < layer.groups; ++g)
+      hook_->prepareWeights(layer, g, w.row(g * layer.n), layer.n, layer.k);
   }
   slot = std::make_unique<tasd::MatrixF>(std::move(w));
   return *slot;
@@ -306,19 +346,24 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   const Tensor& wt = value(s.inputs[1]);
   const Tensor* bias = s.inputs.size() > 2 && s.inputs[2] >= 0 ? &value(s.inputs[2]) : nullptr;
   if (!x.isFloat() || !wt.isFloat()) fail(n, "inputs must be floating point");
-  if (x.shape.size() != 4 || wt.shape.size() != 4) fail(n, "only 2-D convolutions (4-D input and weights) are supported");
+  if (x.shape.size() != 4 || wt.shape.size() != 4)
+    fail(n, "only 2-D convolutions (4-D input and weights) are supported");
   const size_t batch = static_cast<size_t>(x.shape[0]), cin = static_cast<size_t>(x.shape[1]);
   const size_t cout = static_cast<size_t>(wt.shape[0]);
   const int64_t groupsAttr = n.intAttr("group", 1);
-  if (groupsAttr <= 0 || cin % static_cast<size_t>(groupsAttr) || cout % static_cast<size_t>(groupsAttr)) {
-    fail(n, fmt::format("group {} does not divide {} input and {} output channels", groupsAttr, cin, cout));
+  if (groupsAttr <= 0 || cin % static_cast<size_t>(groupsAttr) ||
+      cout % static_cast<size_t>(groupsAttr)) {
+    fail(n, fmt::format("group {} does not divide {} input and {} output channels", groupsAttr, cin,
+                        cout));
   }
   const size_t groups = static_cast<size_t>(groupsAttr);
   const size_t cg = cin / groups, ng = cout / groups;
   if (static_cast<size_t>(wt.shape[1]) != cg) {
-    fail(n, fmt::format("weights {} expect {} channels per group, the input has {}", shapeString(wt.shape), wt.shape[1], cg));
+    fail(n, fmt::format("weights {} expect {} channels per group, the input has {}",
+                        shapeString(wt.shape), wt.shape[1], cg));
   }
-  if (bias && bias->f.size() != cout) fail(n, fmt::format("bias has {} values for {} output channels", bias->f.size(), cout));
+  if (bias && bias->f.size() != cout)
+    fail(n, fmt::format("bias has {} values for {} output channels", bias->f.size(), cout));
   tasd::ConvGeometry geo;
   geo.inH = static_cast<size_t>(x.shape[2]);
   geo.inW = static_cast<size_t>(x.shape[3]);
@@ -326,17 +371,23 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   geo.kh = static_cast<size_t>(wt.shape[2]);
   geo.kw = static_cast<size_t>(wt.shape[3]);
   const std::vector<int64_t> kernel = n.intsAttr("kernel_shape", {wt.shape[2], wt.shape[3]});
-  if (kernel.size() != 2 || kernel[0] != wt.shape[2] || kernel[1] != wt.shape[3]) fail(n, "kernel_shape does not match the weights");
+  if (kernel.size() != 2 || kernel[0] != wt.shape[2] || kernel[1] != wt.shape[3])
+    fail(n, "kernel_shape does not match the weights");
   const std::vector<int64_t> strides = n.intsAttr("strides", {1, 1});
   const std::vector<int64_t> dil = n.intsAttr("dilations", {1, 1});
   std::vector<int64_t> pads = n.intsAttr("pads", {0, 0, 0, 0});
-  if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4) fail(n, "strides/dilations/pads must have 2/2/4 entries");
-  for (int64_t v : strides) if (v <= 0) fail(n, "strides must be positive");
-  for (int64_t v : dil) if (v <= 0) fail(n, "dilations must be positive");
-  for (int64_t v : pads) if (v < 0) fail(n, "pads must not be negative");
+  if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4)
+    fail(n, "strides/dilations/pads must have 2/2/4 entries");
+  for (int64_t v : strides)
+    if (v <= 0) fail(n, "strides must be positive");
+  for (int64_t v : dil)
+    if (v <= 0) fail(n, "dilations must be positive");
+  for (int64_t v : pads)
+    if (v < 0) fail(n, "pads must not be negative");
   constexpr int64_t kMaxGeometry = int64_t{1} << 20;  // keeps the size arithmetic far from overflow
   auto checkGeometry = [&](const std::vector<int64_t>& list) {
-    for (int64_t v : list) if (v > kMaxGeometry) fail(n, fmt::format("stride/dilation/pad {} is implausibly large", v));
+    for (int64_t v : list)
+      if (v > kMaxGeometry) fail(n, fmt::format("stride/dilation/pad {} is implausibly large", v));
   };
   checkGeometry(strides);
   checkGeometry(dil);
@@ -348,13 +399,13 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   const std::string autoPad = n.stringAttr("auto_pad", "NOTSET");
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     const bool upper = autoPad == "SAME_UPPER";
-    const size_t extent[2] = {geo.inH, geo.inW}, k[2] = {geo.kh, geo.kw}, st[2] = {geo.strideH, geo.strideW},
-                 dl[2] = {geo.dilationH, geo.dilationW};
+    const size_t extent[2] = {geo.inH, geo.inW}, k[2] = {geo.kh, geo.kw},
+                 st[2] = {geo.strideH, geo.strideW}, dl[2] = {geo.dilationH, geo.dilationW};
     for (int d = 0; d < 2; ++d) {
       const int64_t out = static_cast<int64_t>((extent[d] + st[d] - 1) / st[d]);
       const int64_t total = std::max<int64_t>(0, (out - 1) * static_cast<int64_t>(st[d]) +
-                                                      static_cast<int64_t>(dl[d] * (k[d] - 1) + 1) -
-                                                      static_cast<int64_t>(extent[d]));
+                                                     static_cast<int64_t>(dl[d] * (k[d] - 1) + 1) -
+                                                     static_cast<int64_t>(extent[d]));
       pads[static_cast<size_t>(d)] = upper ? total / 2 : total - total / 2;
       pads[static_cast<size_t>(d) + 2] = total - pads[static_cast<size_t>(d)];
     }
@@ -367,14 +418,16 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   geo.padRight = static_cast<size_t>(pads[3]);
   if (geo.inH + geo.padTop + geo.padBottom < geo.dilationH * (geo.kh - 1) + 1 ||
       geo.inW + geo.padLeft + geo.padRight < geo.dilationW * (geo.kw - 1) + 1) {
-    fail(n, fmt::format("kernel {}x{} larger than the padded input {}", geo.kh, geo.kw, shapeString(x.shape)));
+    fail(n, fmt::format("kernel {}x{} larger than the padded input {}", geo.kh, geo.kw,
+                        shapeString(x.shape)));
   }
   const size_t ho = geo.outH(), wo = geo.outW(), hw = geo.inH * geo.inW, m = ho * wo, k = geo.k();
   // Output and im2col sizes come from attributes: bound them before allocating.
-  model::checkedElementCount({static_cast<int64_t>(batch), static_cast<int64_t>(cout), static_cast<int64_t>(ho),
-                              static_cast<int64_t>(wo)},
+  model::checkedElementCount({static_cast<int64_t>(batch), static_cast<int64_t>(cout),
+                              static_cast<int64_t>(ho), static_cast<int64_t>(wo)},
                              n.describe() + " output");
-  model::checkedElementCount({static_cast<int64_t>(m), static_cast<int64_t>(k)}, n.describe() + " im2col");
+  model::checkedElementCount({static_cast<int64_t>(m), static_cast<int64_t>(k)},
+                             n.describe() + " im2col");
 
   layer.groups = groups;
   layer.m = m;
@@ -390,29 +443,32 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   if (layer.constantWeights) {
     w = &preparedWeights(layer, wt, false);
   } else {
-    temporary = std::make_unique<tasd::MatrixF>(tasd::lowerConvWeights(
-        wt.f.data(), {cout, cg, geo.kh, geo.kw}, tasd::ConvLayout::OIHW));
+    temporary = std::make_unique<tasd::MatrixF>(
+        tasd::lowerConvWeights(wt.f.data(), {cout, cg, geo.kh, geo.kw}, tasd::ConvLayout::OIHW));
     if (hook_) {
-      for (size_t g = 0; g < groups; ++g) hook_->prepareWeights(layer, g, temporary->row(g * ng), ng, k);
+      for (size_t g = 0; g < groups; ++g)
+        hook_->prepareWeights(layer, g, temporary->row(g * ng), ng, k);
     }
     w = temporary.get();
   }
 
-  Tensor y = Tensor::floats({static_cast<int64_t>(batch), static_cast<int64_t>(cout), static_cast<int64_t>(ho),
-                             static_cast<int64_t>(wo)},
+  Tensor y = Tensor::floats({static_cast<int64_t>(batch), static_cast<int64_t>(cout),
+                             static_cast<int64_t>(ho), static_cast<int64_t>(wo)},
                             std::vector<float>(batch * cout * m));
   const bool operands = hook_ && hook_->wantsOperands(layer);
-  const bool pointwise = geo.kh == 1 && geo.kw == 1 && geo.strideH == 1 && geo.strideW == 1 && pads == std::vector<int64_t>{0, 0, 0, 0};
+  const bool pointwise = geo.kh == 1 && geo.kw == 1 && geo.strideH == 1 && geo.strideW == 1 &&
+                         pads == std::vector<int64_t>{0, 0, 0, 0};
   for (size_t b = 0; b < batch; ++b) {
     const float* xb = x.f.data() + b * cin * hw;
     float* yb = y.f.data() + b * cout * m;
     if (!operands && cg == 1 && ng == 1) {
-      for (size_t c = 0; c < cout; ++c) depthwisePlane(xb + c * hw, geo, w->row(c), yb + c * m);
+      for (size_t c = 0; c < cout; ++c)
+        depthwisePlane(xb + c * hw, geo, w->row(c), yb + c * m);
     } else if (!operands && pointwise && groups == 1) {
       // Y (Cout x HW) = W (Cout x C) * X (C x HW): no transposes.
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(cout), static_cast<int>(m),
-                  static_cast<int>(cin), 1.0f, w->data(), static_cast<int>(cin), xb, static_cast<int>(m), 0.0f, yb,
-                  static_cast<int>(m));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(cout),
+                  static_cast<int>(m), static_cast<int>(cin), 1.0f, w->data(),
+                  static_cast<int>(cin), xb, static_cast<int>(m), 0.0f, yb, static_cast<int>(m));
     } else {
       scratchX_.resize(hw * cg);
       scratchA_.resize(m * k);
@@ -428,7 +484,8 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
       for (size_t c = 0; c < cout; ++c) {
         float* plane = yb + c * m;
         const float bv = bias->f[c];
-        for (size_t p = 0; p < m; ++p) plane[p] += bv;
+        for (size_t p = 0; p < m; ++p)
+          plane[p] += bv;
       }
     }
   }
@@ -449,7 +506,8 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
   const size_t m = static_cast<size_t>(as[as.size() - 2]), k = static_cast<size_t>(as.back());
   const size_t n2 = static_cast<size_t>(bs.back());
   if (static_cast<size_t>(bs[bs.size() - 2]) != k) {
-    fail(n, fmt::format("shapes {} and {} do not multiply", shapeString(a.shape), shapeString(b.shape)));
+    fail(n, fmt::format("shapes {} and {} do not multiply", shapeString(a.shape),
+                        shapeString(b.shape)));
   }
   const std::vector<int64_t> aBatch(as.begin(), as.end() - 2), bBatch(bs.begin(), bs.end() - 2);
   layer.inputShape = a.shape;
@@ -459,7 +517,8 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
   if (bBatch.empty()) {
     // x * W with one 2-D W: all leading dimensions of x become rows.
     size_t rows = m;
-    for (int64_t d : aBatch) rows *= static_cast<size_t>(d);
+    for (int64_t d : aBatch)
+      rows *= static_cast<size_t>(d);
     layer.groups = 1;
     layer.m = rows;
     layer.n = n2;
@@ -546,7 +605,9 @@ Tensor Executor::runGemm(const Step& s, GemmLayer& layer) {
   const size_t k = static_cast<size_t>(transA ? a.shape[0] : a.shape[1]);
   const size_t kb = static_cast<size_t>(transB ? b.shape[1] : b.shape[0]);
   const size_t nn = static_cast<size_t>(transB ? b.shape[0] : b.shape[1]);
-  if (k != kb) fail(n, fmt::format("shapes {} and {} do not multiply", shapeString(a.shape), shapeString(b.shape)));
+  if (k != kb)
+    fail(n, fmt::format("shapes {} and {} do not multiply", shapeString(a.shape),
+                        shapeString(b.shape)));
   layer.groups = 1;
   layer.m = m;
   layer.n = nn;
@@ -560,29 +621,39 @@ Tensor Executor::runGemm(const Step& s, GemmLayer& layer) {
     w = preparedWeights(layer, b, transB).data();
   } else {
     temporary = std::make_unique<tasd::MatrixF>(nn, k);
-    if (transB) std::copy(b.f.begin(), b.f.end(), temporary->data());
-    else transposeMatrix(b.f.data(), k, nn, temporary->data());
+    if (transB)
+      std::copy(b.f.begin(), b.f.end(), temporary->data());
+    else
+      transposeMatrix(b.f.data(), k, nn, temporary->data());
     if (hook_) hook_->prepareWeights(layer, 0, temporary->data(), nn, k);
     w = temporary->data();
   }
   scratchA_.resize(m * k);
-  if (transA) transposeMatrix(a.f.data(), k, m, scratchA_.data());
-  else std::copy(a.f.begin(), a.f.end(), scratchA_.begin());
-  model::checkedElementCount({static_cast<int64_t>(m), static_cast<int64_t>(nn)}, n.describe() + " output");
-  Tensor y = Tensor::floats({static_cast<int64_t>(m), static_cast<int64_t>(nn)}, std::vector<float>(m * nn));
+  if (transA)
+    transposeMatrix(a.f.data(), k, m, scratchA_.data());
+  else
+    std::copy(a.f.begin(), a.f.end(), scratchA_.begin());
+  model::checkedElementCount({static_cast<int64_t>(m), static_cast<int64_t>(nn)},
+                             n.describe() + " output");
+  Tensor y = Tensor::floats({static_cast<int64_t>(m), static_cast<int64_t>(nn)},
+                            std::vector<float>(m * nn));
   gemmGroup(layer, 0, scratchA_.data(), w, y.f.data());
   if (alpha != 1.0f) {
-    for (float& v : y.f) v *= alpha;
+    for (float& v : y.f)
+      v *= alpha;
   }
   if (c && beta != 0.0f) {
     if (!c->isFloat()) fail(n, "C must be floating point");
     const std::vector<int64_t> shape = broadcastShapes(c->shape, y.shape, n.describe());
-    if (shape != y.shape) fail(n, fmt::format("C {} does not broadcast to {}", shapeString(c->shape), shapeString(y.shape)));
+    if (shape != y.shape)
+      fail(n, fmt::format("C {} does not broadcast to {}", shapeString(c->shape),
+                          shapeString(y.shape)));
     // Broadcast C over [M x N] by index arithmetic.
     const size_t cr = c->shape.size() == 2 ? static_cast<size_t>(c->shape[0]) : 1;
     const size_t cc = c->shape.empty() ? 1 : static_cast<size_t>(c->shape.back());
     for (size_t i = 0; i < m; ++i) {
-      for (size_t j = 0; j < nn; ++j) y.f[i * nn + j] += beta * c->f[(cr == 1 ? 0 : i) * cc + (cc == 1 ? 0 : j)];
+      for (size_t j = 0; j < nn; ++j)
+        y.f[i * nn + j] += beta * c->f[(cr == 1 ? 0 : i) * cc + (cc == 1 ? 0 : j)];
     }
   }
   return y;

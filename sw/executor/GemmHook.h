@@ -30,14 +30,14 @@ namespace tasdsim::executor {
 // A Conv/Gemm/MatMul layer as the hook sees it. Static fields are set when the executor is
 // built; shapes are those of the current run.
 struct GemmLayer {
-  size_t index = 0;        // 0.. in graph order over Conv/Gemm/MatMul nodes
-  std::string name;        // the ONNX node name (the first output's name when the node has none)
-  std::string opType;      // Conv, Gemm or MatMul
+  size_t index = 0;    // 0.. in graph order over Conv/Gemm/MatMul nodes
+  std::string name;    // the ONNX node name (the first output's name when the node has none)
+  std::string opType;  // Conv, Gemm or MatMul
   bool constantWeights = false;
   std::string weightName;  // the weight value's name in the model
   // Current run:
-  size_t groups = 1, m = 0, n = 0, k = 0;   // per group
-  std::optional<tasd::ConvGeometry> conv;   // convolutions only
+  size_t groups = 1, m = 0, n = 0, k = 0;  // per group
+  std::optional<tasd::ConvGeometry> conv;  // convolutions only
   std::vector<int64_t> inputShape, weightShape, outputShape;
   uint64_t macs() const { return static_cast<uint64_t>(groups) * m * n * k; }
 };

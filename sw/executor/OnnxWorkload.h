@@ -10,11 +10,13 @@
 
 namespace tasdsim::executor {
 
-model::Workload onnxWorkload(std::shared_ptr<const model::Graph> graph, const std::vector<int64_t>& inputShape);
+model::Workload onnxWorkload(std::shared_ptr<const model::Graph> graph,
+                             const std::vector<int64_t>& inputShape);
 
 // The graph's first input shape with symbolic dimensions replaced: the batch (first) by 1,
 // any other by the matching entry of `overrides` when given. Throws UserError naming the
 // dimension when one stays unknown.
-std::vector<int64_t> resolveInputShape(const model::Graph& graph, const std::vector<int64_t>& overrides);
+std::vector<int64_t> resolveInputShape(const model::Graph& graph,
+                                       const std::vector<int64_t>& overrides);
 
 }  // namespace tasdsim::executor

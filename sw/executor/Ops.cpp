@@ -31,36 +31,42 @@ const Tensor& in(const Node& n, const std::vector<const Tensor*>& x, size_t i) {
   return *x[i];
 }
 
-const Tensor* optionalIn(const std::vector<const Tensor*>& x, size_t i) { return i < x.size() ? x[i] : nullptr; }
+const Tensor* optionalIn(const std::vector<const Tensor*>& x, size_t i) {
+  return i < x.size() ? x[i] : nullptr;
+}
 
 const Tensor& floatIn(const Node& n, const std::vector<const Tensor*>& x, size_t i) {
   const Tensor& t = in(n, x, i);
-  if (!t.isFloat()) fail(n, fmt::format("input {} must be floating point, is {}", i, model::dataTypeName(t.type)));
+  if (!t.isFloat())
+    fail(n, fmt::format("input {} must be floating point, is {}", i, model::dataTypeName(t.type)));
   return t;
 }
 
 // Normalises a possibly negative axis against rank r.
 size_t normAxis(const Node& n, int64_t axis, size_t r) {
   const int64_t rank = static_cast<int64_t>(r);
-  if (axis < -rank || axis >= rank) fail(n, fmt::format("axis {} out of range for rank {}", axis, rank));
+  if (axis < -rank || axis >= rank)
+    fail(n, fmt::format("axis {} out of range for rank {}", axis, rank));
   return static_cast<size_t>(axis < 0 ? axis + rank : axis);
 }
 
 std::vector<size_t> stridesOf(const std::vector<int64_t>& shape) {
   std::vector<size_t> s(shape.size(), 1);
-  for (size_t d = shape.size(); d-- > 1;) s[d - 1] = s[d] * static_cast<size_t>(shape[d]);
+  for (size_t d = shape.size(); d-- > 1;)
+    s[d - 1] = s[d] * static_cast<size_t>(shape[d]);
   return s;
 }
 
 // ---- elementwise binary with broadcasting ----
 
 template <typename T, typename F>
-void broadcastApply(const T* a, const std::vector<int64_t>& as, const T* b, const std::vector<int64_t>& bs, T* out,
-                    const std::vector<int64_t>& os, F f) {
+void broadcastApply(const T* a, const std::vector<int64_t>& as, const T* b,
+                    const std::vector<int64_t>& bs, T* out, const std::vector<int64_t>& os, F f) {
   const size_t total = shapeElements(os);
   if (total == 0) return;
   if (as == bs) {
-    for (size_t i = 0; i < total; ++i) out[i] = f(a[i], b[i]);
+    for (size_t i = 0; i < total; ++i)
+      out[i] = f(a[i], b[i]);
     return;
   }
   const size_t r = os.size();
@@ -81,15 +87,19 @@ void broadcastApply(const T* a, const std::vector<int64_t>& as, const T* b, cons
   size_t offA = 0, offB = 0;
   for (size_t o = 0; o < total; o += inner) {
     if (ia == 1 && ib == 1) {
-      for (size_t j = 0; j < inner; ++j) out[o + j] = f(a[offA + j], b[offB + j]);
+      for (size_t j = 0; j < inner; ++j)
+        out[o + j] = f(a[offA + j], b[offB + j]);
     } else if (ia == 1) {
       const T bv = b[offB];
-      for (size_t j = 0; j < inner; ++j) out[o + j] = f(a[offA + j], bv);
+      for (size_t j = 0; j < inner; ++j)
+        out[o + j] = f(a[offA + j], bv);
     } else if (ib == 1) {
       const T av = a[offA];
-      for (size_t j = 0; j < inner; ++j) out[o + j] = f(av, b[offB + j]);
+      for (size_t j = 0; j < inner; ++j)
+        out[o + j] = f(av, b[offB + j]);
     } else {
-      for (size_t j = 0; j < inner; ++j) out[o + j] = f(a[offA + j * ia], b[offB + j * ib]);
+      for (size_t j = 0; j < inner; ++j)
+        out[o + j] = f(a[offA + j * ia], b[offB + j * ib]);
     }
     // Advance the outer index (dimensions 0..r-2).
     for (size_t d = r - 1; d-- > 0;) {
@@ -115,26 +125,41 @@ Tensor binary(const Node& n, const std::vector<const Tensor*>& x) {
   const std::string& op = n.opType;
   if (a.isFloat()) {
     out.f.resize(shapeElements(out.shape));
-    auto run = [&](auto f) { broadcastApply(a.f.data(), a.shape, b.f.data(), b.shape, out.f.data(), out.shape, f); };
-    if (op == "Add") run([](float p, float q) { return p + q; });
-    else if (op == "Sub") run([](float p, float q) { return p - q; });
-    else if (op == "Mul") run([](float p, float q) { return p * q; });
-    else if (op == "Div") run([](float p, float q) { return p / q; });
-    else if (b.f.size() == 1 && b.f[0] == 2.0f) run([](float p, float) { return p * p; });  // Pow by 2 (LayerNorm)
-    else run([](float p, float q) { return std::pow(p, q); });
+    auto run = [&](auto f) {
+      broadcastApply(a.f.data(), a.shape, b.f.data(), b.shape, out.f.data(), out.shape, f);
+    };
+    if (op == "Add")
+      run([](float p, float q) { return p + q; });
+    else if (op == "Sub")
+      run([](float p, float q) { return p - q; });
+    else if (op == "Mul")
+      run([](float p, float q) { return p * q; });
+    else if (op == "Div")
+      run([](float p, float q) { return p / q; });
+    else if (b.f.size() == 1 && b.f[0] == 2.0f)
+      run([](float p, float) { return p * p; });  // Pow by 2 (LayerNorm)
+    else
+      run([](float p, float q) { return std::pow(p, q); });
   } else {
     out.i.resize(shapeElements(out.shape));
-    auto run = [&](auto f) { broadcastApply(a.i.data(), a.shape, b.i.data(), b.shape, out.i.data(), out.shape, f); };
-    if (op == "Add") run([](int64_t p, int64_t q) { return p + q; });
-    else if (op == "Sub") run([](int64_t p, int64_t q) { return p - q; });
-    else if (op == "Mul") run([](int64_t p, int64_t q) { return p * q; });
+    auto run = [&](auto f) {
+      broadcastApply(a.i.data(), a.shape, b.i.data(), b.shape, out.i.data(), out.shape, f);
+    };
+    if (op == "Add")
+      run([](int64_t p, int64_t q) { return p + q; });
+    else if (op == "Sub")
+      run([](int64_t p, int64_t q) { return p - q; });
+    else if (op == "Mul")
+      run([](int64_t p, int64_t q) { return p * q; });
     else if (op == "Div") {
       for (int64_t v : b.i) {
         if (v == 0) fail(n, "integer division by zero");
       }
       run([](int64_t p, int64_t q) { return p / q; });
     } else {
-      run([](int64_t p, int64_t q) { return static_cast<int64_t>(std::pow(static_cast<double>(p), static_cast<double>(q))); });
+      run([](int64_t p, int64_t q) {
+        return static_cast<int64_t>(std::pow(static_cast<double>(p), static_cast<double>(q)));
+      });
     }
   }
   return out;
@@ -149,7 +174,8 @@ Tensor mapFloat(const Node& n, const std::vector<const Tensor*>& x, F f) {
   out.type = a.type;
   out.shape = a.shape;
   out.f.resize(a.f.size());
-  for (size_t i = 0; i < a.f.size(); ++i) out.f[i] = f(a.f[i]);
+  for (size_t i = 0; i < a.f.size(); ++i)
+    out.f[i] = f(a.f[i]);
   return out;
 }
 
@@ -162,7 +188,8 @@ float sigmoid(float v) {
 
 Tensor clip(const Node& n, int64_t opset, const std::vector<const Tensor*>& x) {
   const Tensor& a = in(n, x, 0);
-  double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+  double lo = -std::numeric_limits<double>::infinity(),
+         hi = std::numeric_limits<double>::infinity();
   if (opset < 11) {
     lo = n.floatAttr("min", -std::numeric_limits<float>::max());
     hi = n.floatAttr("max", std::numeric_limits<float>::max());
@@ -179,9 +206,11 @@ Tensor clip(const Node& n, int64_t opset, const std::vector<const Tensor*>& x) {
   Tensor out = a;
   if (a.isFloat()) {
     const float l = static_cast<float>(lo), h = static_cast<float>(hi);
-    for (float& v : out.f) v = std::min(std::max(v, l), h);
+    for (float& v : out.f)
+      v = std::min(std::max(v, l), h);
   } else {
-    for (int64_t& v : out.i) v = static_cast<int64_t>(std::min(std::max(static_cast<double>(v), lo), hi));
+    for (int64_t& v : out.i)
+      v = static_cast<int64_t>(std::min(std::max(static_cast<double>(v), lo), hi));
   }
   return out;
 }
@@ -189,7 +218,8 @@ Tensor clip(const Node& n, int64_t opset, const std::vector<const Tensor*>& x) {
 Tensor cast(const Node& n, const std::vector<const Tensor*>& x) {
   const Tensor& a = in(n, x, 0);
   const int64_t to = n.intAttr("to", -1);
-  if (!model::isKnownDataType(static_cast<int32_t>(to))) fail(n, fmt::format("cast to unsupported type {}", to));
+  if (!model::isKnownDataType(static_cast<int32_t>(to)))
+    fail(n, fmt::format("cast to unsupported type {}", to));
   const auto type = static_cast<DataType>(to);
   Tensor out;
   out.type = type;
@@ -197,17 +227,21 @@ Tensor cast(const Node& n, const std::vector<const Tensor*>& x) {
   if (model::isFloatType(type)) {
     out.f = a.asFloats();
     if (type == DataType::Float16) {
-      for (float& v : out.f) v = halfToFloat(floatToHalf(v));
+      for (float& v : out.f)
+        v = halfToFloat(floatToHalf(v));
     } else if (type == DataType::BFloat16) {
-      for (float& v : out.f) v = roundToBf16(v);
+      for (float& v : out.f)
+        v = roundToBf16(v);
     }
   } else if (type == DataType::Bool) {
     out.i.resize(a.elements());
-    for (size_t k = 0; k < out.i.size(); ++k) out.i[k] = a.isFloat() ? a.f[k] != 0.0f : a.i[k] != 0;
+    for (size_t k = 0; k < out.i.size(); ++k)
+      out.i[k] = a.isFloat() ? a.f[k] != 0.0f : a.i[k] != 0;
   } else {
     out.i = a.asInts();
     if (type == DataType::Int32) {
-      for (int64_t& v : out.i) v = static_cast<int32_t>(v);
+      for (int64_t& v : out.i)
+        v = static_cast<int32_t>(v);
     }
   }
   return out;
@@ -221,8 +255,8 @@ Tensor withShape(const Tensor& a, std::vector<int64_t> shape) {
   return out;
 }
 
-std::vector<int64_t> axesFrom(const Node& n, int64_t opset, int64_t inputFromOpset, const std::vector<const Tensor*>& x,
-                              bool* present) {
+std::vector<int64_t> axesFrom(const Node& n, int64_t opset, int64_t inputFromOpset,
+                              const std::vector<const Tensor*>& x, bool* present) {
   *present = true;
   if (opset >= inputFromOpset) {
     if (const Tensor* t = optionalIn(x, 1)) return t->asInts();
@@ -244,7 +278,9 @@ Tensor reshape(const Node& n, const std::vector<const Tensor*>& x) {
   for (size_t d = 0; d < spec.size(); ++d) {
     int64_t v = spec[d];
     if (v == 0 && !allowZero) {
-      if (d >= a.shape.size()) fail(n, fmt::format("shape {} copies dimension {} of a rank-{} input", shapeString(spec), d, a.shape.size()));
+      if (d >= a.shape.size())
+        fail(n, fmt::format("shape {} copies dimension {} of a rank-{} input", shapeString(spec), d,
+                            a.shape.size()));
       v = a.shape[d];
     }
     if (v == -1) {
@@ -259,10 +295,12 @@ Tensor reshape(const Node& n, const std::vector<const Tensor*>& x) {
   }
   const int64_t total = static_cast<int64_t>(a.elements());
   if (inferred >= 0) {
-    if (known == 0 || total % known) fail(n, fmt::format("cannot reshape {} to {}", shapeString(a.shape), shapeString(spec)));
+    if (known == 0 || total % known)
+      fail(n, fmt::format("cannot reshape {} to {}", shapeString(a.shape), shapeString(spec)));
     shape[static_cast<size_t>(inferred)] = total / known;
   } else if (known != total) {
-    fail(n, fmt::format("cannot reshape {} ({} elements) to {}", shapeString(a.shape), total, shapeString(spec)));
+    fail(n, fmt::format("cannot reshape {} ({} elements) to {}", shapeString(a.shape), total,
+                        shapeString(spec)));
   }
   return withShape(a, shape);
 }
@@ -274,7 +312,8 @@ Tensor shapeOp(const Node& n, const std::vector<const Tensor*>& x) {
   const int64_t start = clampIndex(n.intAttr("start", 0));
   const int64_t end = clampIndex(n.intAttr("end", r));
   std::vector<int64_t> dims;
-  for (int64_t d = start; d < end; ++d) dims.push_back(a.shape[static_cast<size_t>(d)]);
+  for (int64_t d = start; d < end; ++d)
+    dims.push_back(a.shape[static_cast<size_t>(d)]);
   return Tensor::ints({static_cast<int64_t>(dims.size())}, dims);
 }
 
@@ -286,7 +325,8 @@ Tensor squeeze(const Node& n, int64_t opset, const std::vector<const Tensor*>& x
   if (present) {
     for (int64_t ax : axes) {
       const size_t d = normAxis(n, ax, a.shape.size());
-      if (a.shape[d] != 1) fail(n, fmt::format("cannot squeeze axis {} of size {}", ax, a.shape[d]));
+      if (a.shape[d] != 1)
+        fail(n, fmt::format("cannot squeeze axis {} of size {}", ax, a.shape[d]));
       drop.insert(d);
     }
   } else {
@@ -313,7 +353,8 @@ Tensor unsqueeze(const Node& n, int64_t opset, const std::vector<const Tensor*>&
   }
   std::vector<int64_t> shape;
   size_t src = 0;
-  for (size_t d = 0; d < rank; ++d) shape.push_back(add.count(d) ? 1 : a.shape[src++]);
+  for (size_t d = 0; d < rank; ++d)
+    shape.push_back(add.count(d) ? 1 : a.shape[src++]);
   return withShape(a, shape);
 }
 
@@ -324,12 +365,14 @@ Tensor flatten(const Node& n, const std::vector<const Tensor*>& x) {
   if (axis < -r || axis > r) fail(n, fmt::format("axis {} out of range for rank {}", axis, r));
   if (axis < 0) axis += r;
   int64_t outer = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= a.shape[static_cast<size_t>(d)];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= a.shape[static_cast<size_t>(d)];
   return withShape(a, {outer, outer ? static_cast<int64_t>(a.elements()) / outer : 0});
 }
 
 template <typename T>
-void transposeInto(const T* src, const std::vector<int64_t>& shape, const std::vector<size_t>& perm, T* dst) {
+void transposeInto(const T* src, const std::vector<int64_t>& shape, const std::vector<size_t>& perm,
+                   T* dst) {
   const size_t r = shape.size();
   const size_t total = shapeElements(shape);
   if (total == 0) return;
@@ -345,7 +388,8 @@ void transposeInto(const T* src, const std::vector<int64_t>& shape, const std::v
   const size_t inner = r ? static_cast<size_t>(outShape[r - 1]) : 1;
   const size_t innerStride = r ? srcStride[r - 1] : 0;
   for (size_t o = 0; o < total; o += inner) {
-    for (size_t j = 0; j < inner; ++j) dst[o + j] = src[off + j * innerStride];
+    for (size_t j = 0; j < inner; ++j)
+      dst[o + j] = src[off + j * innerStride];
     for (size_t d = r - 1; d-- > 0;) {
       ++idx[d];
       off += srcStride[d];
@@ -361,9 +405,11 @@ Tensor transpose(const Node& n, const std::vector<const Tensor*>& x) {
   const size_t r = a.shape.size();
   std::vector<int64_t> permSpec = n.intsAttr("perm", {});
   if (permSpec.empty()) {
-    for (size_t d = r; d-- > 0;) permSpec.push_back(static_cast<int64_t>(d));
+    for (size_t d = r; d-- > 0;)
+      permSpec.push_back(static_cast<int64_t>(d));
   }
-  if (permSpec.size() != r) fail(n, fmt::format("perm has {} entries for a rank-{} input", permSpec.size(), r));
+  if (permSpec.size() != r)
+    fail(n, fmt::format("perm has {} entries for a rank-{} input", permSpec.size(), r));
   std::vector<size_t> perm;
   std::vector<bool> seen(r, false);
   for (int64_t p : permSpec) {
@@ -374,7 +420,8 @@ Tensor transpose(const Node& n, const std::vector<const Tensor*>& x) {
   }
   Tensor out;
   out.type = a.type;
-  for (size_t d = 0; d < r; ++d) out.shape.push_back(a.shape[perm[d]]);
+  for (size_t d = 0; d < r; ++d)
+    out.shape.push_back(a.shape[perm[d]]);
   if (a.isFloat()) {
     out.f.resize(a.f.size());
     transposeInto(a.f.data(), a.shape, perm, out.f.data());
@@ -401,10 +448,12 @@ Tensor slice(const Node& n, int64_t opset, const std::vector<const Tensor*>& x) 
   }
   if (starts.size() != ends.size()) fail(n, "starts and ends differ in length");
   if (axes.empty()) {
-    for (size_t d = 0; d < starts.size(); ++d) axes.push_back(static_cast<int64_t>(d));
+    for (size_t d = 0; d < starts.size(); ++d)
+      axes.push_back(static_cast<int64_t>(d));
   }
   if (steps.empty()) steps.assign(starts.size(), 1);
-  if (axes.size() != starts.size() || steps.size() != starts.size()) fail(n, "axes/steps differ in length from starts");
+  if (axes.size() != starts.size() || steps.size() != starts.size())
+    fail(n, "axes/steps differ in length from starts");
   std::vector<int64_t> first(r, 0), step(r, 1), count(a.shape);
   std::vector<bool> seen(r, false);
   for (size_t k = 0; k < starts.size(); ++k) {
@@ -439,7 +488,8 @@ Tensor slice(const Node& n, int64_t opset, const std::vector<const Tensor*>& x) 
     dst.resize(total);
     for (size_t o = 0; o < total; ++o) {
       int64_t off = 0;
-      for (size_t d = 0; d < r; ++d) off += (first[d] + idx[d] * step[d]) * static_cast<int64_t>(st[d]);
+      for (size_t d = 0; d < r; ++d)
+        off += (first[d] + idx[d] * step[d]) * static_cast<int64_t>(st[d]);
       dst[o] = src[static_cast<size_t>(off)];
       for (size_t d = r; d-- > 0;) {
         if (++idx[d] < count[d]) break;
@@ -447,8 +497,10 @@ Tensor slice(const Node& n, int64_t opset, const std::vector<const Tensor*>& x) 
       }
     }
   };
-  if (a.isFloat()) copy(out.f, a.f);
-  else copy(out.i, a.i);
+  if (a.isFloat())
+    copy(out.f, a.f);
+  else
+    copy(out.i, a.i);
   return out;
 }
 
@@ -463,16 +515,19 @@ Tensor concat(const Node& n, const std::vector<const Tensor*>& x) {
   out.shape[axis] = 0;
   for (size_t k = 0; k < x.size(); ++k) {
     const Tensor& t = in(n, x, k);
-    if (t.shape.size() != r || t.isFloat() != a0.isFloat()) fail(n, "inputs differ in rank or type");
+    if (t.shape.size() != r || t.isFloat() != a0.isFloat())
+      fail(n, "inputs differ in rank or type");
     for (size_t d = 0; d < r; ++d) {
       if (d != axis && t.shape[d] != a0.shape[d]) {
-        fail(n, fmt::format("input shapes {} and {} differ outside axis {}", shapeString(a0.shape), shapeString(t.shape), axis));
+        fail(n, fmt::format("input shapes {} and {} differ outside axis {}", shapeString(a0.shape),
+                            shapeString(t.shape), axis));
       }
     }
     out.shape[axis] += t.shape[axis];
   }
   size_t outer = 1;
-  for (size_t d = 0; d < axis; ++d) outer *= static_cast<size_t>(a0.shape[d]);
+  for (size_t d = 0; d < axis; ++d)
+    outer *= static_cast<size_t>(a0.shape[d]);
   const size_t total = shapeElements(out.shape);
   auto run = [&](auto& dst, auto member) {
     dst.resize(total);
@@ -481,14 +536,17 @@ Tensor concat(const Node& n, const std::vector<const Tensor*>& x) {
       for (size_t k = 0; k < x.size(); ++k) {
         const auto& src = (*x[k]).*member;
         const size_t block = outer ? src.size() / outer : 0;
-        std::copy(src.begin() + static_cast<long>(o * block), src.begin() + static_cast<long>((o + 1) * block),
+        std::copy(src.begin() + static_cast<long>(o * block),
+                  src.begin() + static_cast<long>((o + 1) * block),
                   dst.begin() + static_cast<long>(pos));
         pos += block;
       }
     }
   };
-  if (a0.isFloat()) run(out.f, &Tensor::f);
-  else run(out.i, &Tensor::i);
+  if (a0.isFloat())
+    run(out.f, &Tensor::f);
+  else
+    run(out.i, &Tensor::i);
   return out;
 }
 
@@ -503,12 +561,15 @@ Tensor reduceMean(const Node& n, int64_t opset, const std::vector<const Tensor*>
   if (!present || axes.empty()) {
     if (n.intAttr("noop_with_empty_axes", 0)) return a;
     axes.clear();
-    for (size_t d = 0; d < r; ++d) axes.push_back(static_cast<int64_t>(d));
+    for (size_t d = 0; d < r; ++d)
+      axes.push_back(static_cast<int64_t>(d));
   }
   std::vector<bool> reduced(r, false);
-  for (int64_t ax : axes) reduced[normAxis(n, ax, r)] = true;
+  for (int64_t ax : axes)
+    reduced[normAxis(n, ax, r)] = true;
   std::vector<int64_t> keptShape(r);
-  for (size_t d = 0; d < r; ++d) keptShape[d] = reduced[d] ? 1 : a.shape[d];
+  for (size_t d = 0; d < r; ++d)
+    keptShape[d] = reduced[d] ? 1 : a.shape[d];
   const size_t outCount = shapeElements(keptShape);
   std::vector<double> sum(outCount, 0.0);
   const auto outStride = stridesOf(keptShape);
@@ -516,12 +577,14 @@ Tensor reduceMean(const Node& n, int64_t opset, const std::vector<const Tensor*>
   for (size_t d = 0; d < r; ++d) {
     if (reduced[d]) reduceCount *= static_cast<size_t>(a.shape[d]);
   }
-  if (r > 0 && reduced[r - 1] && std::all_of(reduced.begin(), reduced.end() - 1, [](bool b) { return !b; })) {
+  if (r > 0 && reduced[r - 1] &&
+      std::all_of(reduced.begin(), reduced.end() - 1, [](bool b) { return !b; })) {
     // Last axis only (LayerNorm): contiguous rows.
     const size_t len = static_cast<size_t>(a.shape[r - 1]);
     for (size_t o = 0; o < outCount; ++o) {
       double s = 0;
-      for (size_t j = 0; j < len; ++j) s += a.f[o * len + j];
+      for (size_t j = 0; j < len; ++j)
+        s += a.f[o * len + j];
       sum[o] = s;
     }
   } else {
@@ -548,7 +611,8 @@ Tensor reduceMean(const Node& n, int64_t opset, const std::vector<const Tensor*>
     }
   }
   out.f.resize(outCount);
-  for (size_t o = 0; o < outCount; ++o) out.f[o] = static_cast<float>(sum[o] / static_cast<double>(reduceCount));
+  for (size_t o = 0; o < outCount; ++o)
+    out.f[o] = static_cast<float>(sum[o] / static_cast<double>(reduceCount));
   return out;
 }
 
@@ -558,7 +622,8 @@ void softmaxRows(float* data, size_t rows, size_t len, size_t stride, size_t inn
     for (size_t c = 0; c < inner; ++c) {
       float* v = data + r * len * inner + c;
       float mx = -std::numeric_limits<float>::infinity();
-      for (size_t j = 0; j < len; ++j) mx = std::max(mx, v[j * stride]);
+      for (size_t j = 0; j < len; ++j)
+        mx = std::max(mx, v[j * stride]);
       double s = 0;
       for (size_t j = 0; j < len; ++j) {
         const float e = std::exp(v[j * stride] - mx);
@@ -566,7 +631,8 @@ void softmaxRows(float* data, size_t rows, size_t len, size_t stride, size_t inn
         s += e;
       }
       const float inv = static_cast<float>(1.0 / s);
-      for (size_t j = 0; j < len; ++j) v[j * stride] *= inv;
+      for (size_t j = 0; j < len; ++j)
+        v[j * stride] *= inv;
     }
   }
 }
@@ -583,14 +649,17 @@ Tensor softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& x
     // Coerced to 2-D [prod(dims < axis), prod(dims >= axis)]; softmax over each row.
     const size_t axis = normAxis(n, n.intAttr("axis", 1), r);
     size_t rows = 1;
-    for (size_t d = 0; d < axis; ++d) rows *= static_cast<size_t>(a.shape[d]);
+    for (size_t d = 0; d < axis; ++d)
+      rows *= static_cast<size_t>(a.shape[d]);
     const size_t len = rows ? a.f.size() / rows : 0;
     softmaxRows(out.f.data(), rows, len, 1, 1);
   } else {
     const size_t axis = normAxis(n, n.intAttr("axis", -1), r);
     size_t outer = 1, inner = 1;
-    for (size_t d = 0; d < axis; ++d) outer *= static_cast<size_t>(a.shape[d]);
-    for (size_t d = axis + 1; d < r; ++d) inner *= static_cast<size_t>(a.shape[d]);
+    for (size_t d = 0; d < axis; ++d)
+      outer *= static_cast<size_t>(a.shape[d]);
+    for (size_t d = axis + 1; d < r; ++d)
+      inner *= static_cast<size_t>(a.shape[d]);
     softmaxRows(out.f.data(), outer, static_cast<size_t>(a.shape[axis]), inner, inner);
   }
   return out;
@@ -603,7 +672,8 @@ Tensor batchNorm(const Node& n, const std::vector<const Tensor*>& x) {
   const Tensor* p[4];
   for (size_t k = 0; k < 4; ++k) {
     p[k] = &floatIn(n, x, k + 1);
-    if (p[k]->f.size() != c) fail(n, fmt::format("parameter {} has {} values for {} channels", k + 1, p[k]->f.size(), c));
+    if (p[k]->f.size() != c)
+      fail(n, fmt::format("parameter {} has {} values for {} channels", k + 1, p[k]->f.size(), c));
   }
   const float eps = n.floatAttr("epsilon", 1e-5f);
   const size_t batch = static_cast<size_t>(a.shape[0]);
@@ -614,7 +684,8 @@ Tensor batchNorm(const Node& n, const std::vector<const Tensor*>& x) {
     const float shift = p[1]->f[ch] - p[2]->f[ch] * scale;
     for (size_t b = 0; b < batch; ++b) {
       float* v = out.f.data() + (b * c + ch) * spatial;
-      for (size_t s = 0; s < spatial; ++s) v[s] = v[s] * scale + shift;
+      for (size_t s = 0; s < spatial; ++s)
+        v[s] = v[s] * scale + shift;
     }
   }
   return out;
@@ -630,11 +701,13 @@ Tensor globalAveragePool(const Node& n, const std::vector<const Tensor*>& x) {
   Tensor out;
   out.type = a.type;
   out.shape = {a.shape[0], a.shape[1]};
-  for (size_t d = 2; d < a.shape.size(); ++d) out.shape.push_back(1);
+  for (size_t d = 2; d < a.shape.size(); ++d)
+    out.shape.push_back(1);
   out.f.resize(nc);
   for (size_t k = 0; k < nc; ++k) {
     double s = 0;
-    for (size_t j = 0; j < spatial; ++j) s += a.f[k * spatial + j];
+    for (size_t j = 0; j < spatial; ++j)
+      s += a.f[k * spatial + j];
     out.f[k] = static_cast<float>(s / static_cast<double>(spatial));
   }
   return out;
@@ -660,7 +733,8 @@ Tensor averagePool(const Node& n, const std::vector<const Tensor*>& x) {
   checkGeometry(kernel);
   checkGeometry(strides);
   checkGeometry(pads);
-  if (kernel[0] <= 0 || kernel[1] <= 0 || strides[0] <= 0 || strides[1] <= 0) fail(n, "kernel and strides must be positive");
+  if (kernel[0] <= 0 || kernel[1] <= 0 || strides[0] <= 0 || strides[1] <= 0)
+    fail(n, "kernel and strides must be positive");
   const int64_t h = a.shape[2], w = a.shape[3];
   int64_t ho, wo;
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
@@ -669,13 +743,14 @@ Tensor averagePool(const Node& n, const std::vector<const Tensor*>& x) {
     const int64_t ph = std::max<int64_t>(0, (ho - 1) * strides[0] + kernel[0] - h);
     const int64_t pw = std::max<int64_t>(0, (wo - 1) * strides[1] + kernel[1] - w);
     const bool upper = autoPad == "SAME_UPPER";
-    pads = {upper ? ph / 2 : ph - ph / 2, upper ? pw / 2 : pw - pw / 2, upper ? ph - ph / 2 : ph / 2,
-            upper ? pw - pw / 2 : pw / 2};
+    pads = {upper ? ph / 2 : ph - ph / 2, upper ? pw / 2 : pw - pw / 2,
+            upper ? ph - ph / 2 : ph / 2, upper ? pw - pw / 2 : pw / 2};
   } else if (autoPad == "VALID") {
     pads = {0, 0, 0, 0};
   }
   {
-    const int64_t spanH = h + pads[0] + pads[2] - kernel[0], spanW = w + pads[1] + pads[3] - kernel[1];
+    const int64_t spanH = h + pads[0] + pads[2] - kernel[0],
+                  spanW = w + pads[1] + pads[3] - kernel[1];
     if (spanH < 0 || spanW < 0) fail(n, "kernel larger than the padded input");
     ho = (ceilMode ? (spanH + strides[0] - 1) / strides[0] : spanH / strides[0]) + 1;
     wo = (ceilMode ? (spanW + strides[1] - 1) / strides[1] : spanW / strides[1]) + 1;
@@ -695,7 +770,8 @@ Tensor averagePool(const Node& n, const std::vector<const Tensor*>& x) {
     for (int64_t oh = 0; oh < ho; ++oh) {
       for (int64_t ow = 0; ow < wo; ++ow) {
         const int64_t h0 = oh * strides[0] - pads[0], w0 = ow * strides[1] - pads[1];
-        const int64_t h1 = std::min(h0 + kernel[0], h + pads[2]), w1 = std::min(w0 + kernel[1], w + pads[3]);
+        const int64_t h1 = std::min(h0 + kernel[0], h + pads[2]),
+                      w1 = std::min(w0 + kernel[1], w + pads[3]);
         const int64_t padCount = (h1 - h0) * (w1 - w0);
         double s = 0;
         int64_t count = 0;
@@ -714,16 +790,27 @@ Tensor averagePool(const Node& n, const std::vector<const Tensor*>& x) {
 }
 
 const std::set<std::string>& supported() {
-  static const std::set<std::string> ops{
-      "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Relu", "Sigmoid", "HardSigmoid", "Tanh", "Clip", "Cast",
-      "Identity", "Reshape", "Shape", "Squeeze", "Unsqueeze", "Flatten", "Transpose", "Slice", "Concat",
-      "ReduceMean", "Softmax", "BatchNormalization", "AveragePool", "GlobalAveragePool", "Constant"};
+  static const std::set<std::string> ops{"Add",         "Sub",
+                                         "Mul",         "Div",
+                                         "Pow",         "Sqrt",
+                                         "Relu",        "Sigmoid",
+                                         "HardSigmoid", "Tanh",
+                                         "Clip",        "Cast",
+                                         "Identity",    "Reshape",
+                                         "Shape",       "Squeeze",
+                                         "Unsqueeze",   "Flatten",
+                                         "Transpose",   "Slice",
+                                         "Concat",      "ReduceMean",
+                                         "Softmax",     "BatchNormalization",
+                                         "AveragePool", "GlobalAveragePool",
+                                         "Constant"};
   return ops;
 }
 
 }  // namespace
 
-std::vector<int64_t> broadcastShapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b, const std::string& what) {
+std::vector<int64_t> broadcastShapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
+                                     const std::string& what) {
   const size_t r = std::max(a.size(), b.size());
   if (r > kMaxRank) throw UserError(fmt::format("{}: rank {} above {}", what, r, kMaxRank));
   std::vector<int64_t> out(r);
@@ -731,14 +818,17 @@ std::vector<int64_t> broadcastShapes(const std::vector<int64_t>& a, const std::v
     const int64_t da = d + a.size() >= r ? a[d + a.size() - r] : 1;
     const int64_t db = d + b.size() >= r ? b[d + b.size() - r] : 1;
     if (da != db && da != 1 && db != 1) {
-      throw UserError(fmt::format("{}: shapes {} and {} do not broadcast", what, shapeString(a), shapeString(b)));
+      throw UserError(fmt::format("{}: shapes {} and {} do not broadcast", what, shapeString(a),
+                                  shapeString(b)));
     }
     out[d] = da == 1 ? db : da;
   }
   return out;
 }
 
-bool isSupportedOperator(const std::string& opType) { return supported().count(opType) != 0; }
+bool isSupportedOperator(const std::string& opType) {
+  return supported().count(opType) != 0;
+}
 
 Tensor runOperator(const Node& n, int64_t opset, const std::vector<const Tensor*>& x) {
   if (!n.domain.empty() && n.domain != "ai.onnx") {
@@ -751,7 +841,8 @@ Tensor runOperator(const Node& n, int64_t opset, const std::vector<const Tensor*
     const Tensor& a = in(n, x, 0);
     if (!a.isFloat()) {
       Tensor out = a;
-      for (int64_t& v : out.i) v = std::max<int64_t>(v, 0);
+      for (int64_t& v : out.i)
+        v = std::max<int64_t>(v, 0);
       return out;
     }
     return mapFloat(n, x, [](float v) { return v > 0.0f ? v : 0.0f; });
@@ -760,7 +851,8 @@ Tensor runOperator(const Node& n, int64_t opset, const std::vector<const Tensor*
   if (op == "Tanh") return mapFloat(n, x, [](float v) { return std::tanh(v); });
   if (op == "HardSigmoid") {
     const float alpha = n.floatAttr("alpha", 0.2f), beta = n.floatAttr("beta", 0.5f);
-    return mapFloat(n, x, [=](float v) { return std::max(0.0f, std::min(1.0f, alpha * v + beta)); });
+    return mapFloat(n, x,
+                    [=](float v) { return std::max(0.0f, std::min(1.0f, alpha * v + beta)); });
   }
   if (op == "Clip") return clip(n, opset, x);
   if (op == "Cast") return cast(n, x);

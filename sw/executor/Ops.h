@@ -24,9 +24,11 @@ bool isSupportedOperator(const std::string& opType);
 
 // Runs one node; inputs[i] is null for an omitted optional input. Throws UserError naming the
 // operator and node for unsupported operators, attributes or shapes.
-Tensor runOperator(const model::Node& node, int64_t opset, const std::vector<const Tensor*>& inputs);
+Tensor runOperator(const model::Node& node, int64_t opset,
+                   const std::vector<const Tensor*>& inputs);
 
 // NumPy broadcast of two shapes; throws UserError (naming what) if they do not broadcast.
-std::vector<int64_t> broadcastShapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b, const std::string& what);
+std::vector<int64_t> broadcastShapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
+                                     const std::string& what);
 
 }  // namespace tasdsim::executor

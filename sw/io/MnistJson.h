@@ -15,6 +15,7 @@ constexpr size_t kMnistPixels = kMnistSide * kMnistSide;
 // All images of one file (each kMnistPixels values), or the first maxImages of them.
 std::vector<std::vector<float>> parseMnistDigits(const std::string& text, const std::string& source,
                                                  size_t maxImages = SIZE_MAX);
-std::vector<std::vector<float>> readMnistDigits(const std::filesystem::path& path, size_t maxImages = SIZE_MAX);
+std::vector<std::vector<float>> readMnistDigits(const std::filesystem::path& path,
+                                                size_t maxImages = SIZE_MAX);
 
 }  // namespace tasdsim::io

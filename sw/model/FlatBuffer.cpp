@@ -12,18 +12,21 @@ void FbBuffer::fail(size_t at, const std::string& what) const {
 
 void FbBuffer::check(size_t at, size_t n, const char* what) const {
   if (at > size_ || n > size_ - at) {
-    fail(at, fmt::format("{} of {} bytes runs past the end of the {}-byte file (truncated?)", what, n, size_));
+    fail(at, fmt::format("{} of {} bytes runs past the end of the {}-byte file (truncated?)", what,
+                         n, size_));
   }
 }
 
 FbTable::FbTable(const FbBuffer& buf, size_t pos) : buf_(&buf), pos_(pos) {
   const int32_t soffset = buf.read<int32_t>(pos);
   const int64_t vt = static_cast<int64_t>(pos) - soffset;
-  if (vt < 0 || static_cast<uint64_t>(vt) + 4 > buf.size()) buf.fail(pos, "vtable offset points outside the file");
+  if (vt < 0 || static_cast<uint64_t>(vt) + 4 > buf.size())
+    buf.fail(pos, "vtable offset points outside the file");
   vtable_ = static_cast<size_t>(vt);
   vtableBytes_ = buf.read<uint16_t>(vtable_);
   const uint16_t tableBytes = buf.read<uint16_t>(vtable_ + 2);
-  if (vtableBytes_ < 4 || (vtableBytes_ & 1)) buf.fail(vtable_, fmt::format("vtable size {} is invalid", vtableBytes_));
+  if (vtableBytes_ < 4 || (vtableBytes_ & 1))
+    buf.fail(vtable_, fmt::format("vtable size {} is invalid", vtableBytes_));
   buf.check(vtable_, vtableBytes_, "vtable");
   buf.check(pos_, tableBytes < 4 ? 4 : tableBytes, "table");
 }
@@ -45,7 +48,8 @@ uint16_t FbTable::fieldOffset(int field) const {
 size_t FbTable::indirect(int field) const {
   const size_t at = pos_ + fieldOffset(field);
   const uint64_t target = static_cast<uint64_t>(at) + buf_->read<uint32_t>(at);
-  if (target >= buf_->size()) buf_->fail(at, fmt::format("offset of field {} points outside the file", field));
+  if (target >= buf_->size())
+    buf_->fail(at, fmt::format("offset of field {} points outside the file", field));
   return static_cast<size_t>(target);
 }
 

@@ -14,7 +14,8 @@ namespace tasdsim::model {
 
 class FbBuffer {
  public:
-  FbBuffer(const uint8_t* data, size_t size, const std::string& source) : data_(data), size_(size), source_(&source) {}
+  FbBuffer(const uint8_t* data, size_t size, const std::string& source)
+      : data_(data), size_(size), source_(&source) {}
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& source() const { return *source_; }
@@ -80,7 +81,8 @@ class FbVector {
   std::string stringAt(uint32_t i) const;
   // The raw bytes of a vector of bytes.
   std::string_view bytes() const {
-    return std::string_view(reinterpret_cast<const char*>(buf_->data() + start_), length_ * elementBytes_);
+    return std::string_view(reinterpret_cast<const char*>(buf_->data() + start_),
+                            length_ * elementBytes_);
   }
 
  private:

@@ -8,17 +8,28 @@ namespace tasdsim::model {
 
 const char* attrTypeName(AttrType t) {
   switch (t) {
-    case AttrType::Undefined: return "undefined";
-    case AttrType::Float: return "float";
-    case AttrType::Int: return "int";
-    case AttrType::String: return "string";
-    case AttrType::Tensor: return "tensor";
-    case AttrType::Graph: return "graph";
-    case AttrType::Floats: return "floats";
-    case AttrType::Ints: return "ints";
-    case AttrType::Strings: return "strings";
-    case AttrType::Tensors: return "tensors";
-    case AttrType::Graphs: return "graphs";
+    case AttrType::Undefined:
+      return "undefined";
+    case AttrType::Float:
+      return "float";
+    case AttrType::Int:
+      return "int";
+    case AttrType::String:
+      return "string";
+    case AttrType::Tensor:
+      return "tensor";
+    case AttrType::Graph:
+      return "graph";
+    case AttrType::Floats:
+      return "floats";
+    case AttrType::Ints:
+      return "ints";
+    case AttrType::Strings:
+      return "strings";
+    case AttrType::Tensors:
+      return "tensors";
+    case AttrType::Graphs:
+      return "graphs";
   }
   return "unknown";
 }
@@ -30,11 +41,14 @@ const Attribute* Node::attribute(const std::string& attrName) const {
   return nullptr;
 }
 
-std::string Node::describe() const { return fmt::format("{} '{}'", opType, name); }
+std::string Node::describe() const {
+  return fmt::format("{} '{}'", opType, name);
+}
 
 namespace {
 [[noreturn]] void wrongType(const Node& n, const Attribute& a, const char* expected) {
-  throw UserError(fmt::format("{}: attribute '{}' is {}, expected {}", n.describe(), a.name, attrTypeName(a.type), expected));
+  throw UserError(fmt::format("{}: attribute '{}' is {}, expected {}", n.describe(), a.name,
+                              attrTypeName(a.type), expected));
 }
 }  // namespace
 
@@ -60,7 +74,8 @@ std::string Node::stringAttr(const std::string& attrName, const std::string& fal
   return a->s;
 }
 
-std::vector<int64_t> Node::intsAttr(const std::string& attrName, const std::vector<int64_t>& fallback) const {
+std::vector<int64_t> Node::intsAttr(const std::string& attrName,
+                                    const std::vector<int64_t>& fallback) const {
   const std::optional<std::vector<int64_t>> v = optionalInts(attrName);
   return v ? *v : fallback;
 }

@@ -56,7 +56,8 @@ struct Node {
   int64_t intAttr(const std::string& attrName, int64_t fallback) const;
   float floatAttr(const std::string& attrName, float fallback) const;
   std::string stringAttr(const std::string& attrName, const std::string& fallback) const;
-  std::vector<int64_t> intsAttr(const std::string& attrName, const std::vector<int64_t>& fallback) const;
+  std::vector<int64_t> intsAttr(const std::string& attrName,
+                                const std::vector<int64_t>& fallback) const;
   std::optional<std::vector<int64_t>> optionalInts(const std::string& attrName) const;
   // "OpType 'name'" for error messages.
   std::string describe() const;

@@ -13,11 +13,14 @@ constexpr uint32_t kMaxFieldNumber = (1u << 29) - 1;
 }  // namespace
 
 void ProtoReader::fail(const std::string& what) const {
-  throw UserError(fmt::format("{}: malformed protobuf at byte {}: {}", *source_, base_ + pos_, what));
+  throw UserError(
+      fmt::format("{}: malformed protobuf at byte {}: {}", *source_, base_ + pos_, what));
 }
 
 void ProtoReader::need(size_t bytes) const {
-  if (bytes > data_.size() - pos_) fail(fmt::format("needs {} more bytes, only {} left (truncated file?)", bytes, data_.size() - pos_));
+  if (bytes > data_.size() - pos_)
+    fail(fmt::format("needs {} more bytes, only {} left (truncated file?)", bytes,
+                     data_.size() - pos_));
 }
 
 uint64_t ProtoReader::readVarint() {
@@ -38,7 +41,8 @@ bool ProtoReader::next() {
   const uint64_t field = key >> 3;
   const uint32_t wire = static_cast<uint32_t>(key & 7);
   if (field == 0 || field > kMaxFieldNumber) fail(fmt::format("invalid field number {}", field));
-  if (wire != 0 && wire != 1 && wire != 2 && wire != 5) fail(fmt::format("unsupported wire type {}", wire));
+  if (wire != 0 && wire != 1 && wire != 2 && wire != 5)
+    fail(fmt::format("unsupported wire type {}", wire));
   field_ = static_cast<uint32_t>(field);
   wire_ = static_cast<WireType>(wire);
   consumed_ = false;
@@ -75,7 +79,8 @@ std::string_view ProtoReader::bytes() {
   if (wire_ != WireType::Bytes) fail(fmt::format("field {} should be length-delimited", field_));
   const uint64_t len = readVarint();
   if (len > data_.size() - pos_) {
-    fail(fmt::format("field {} claims {} bytes, only {} left (truncated file?)", field_, len, data_.size() - pos_));
+    fail(fmt::format("field {} claims {} bytes, only {} left (truncated file?)", field_, len,
+                     data_.size() - pos_));
   }
   const std::string_view out = data_.substr(pos_, static_cast<size_t>(len));
   pos_ += static_cast<size_t>(len);
@@ -96,7 +101,8 @@ void ProtoReader::appendInts(std::vector<int64_t>& out) {
   }
   const std::string_view packed = bytes();
   ProtoReader inner(packed, *source_, base_ + pos_ - packed.size());
-  while (inner.pos_ < packed.size()) out.push_back(static_cast<int64_t>(inner.readVarint()));
+  while (inner.pos_ < packed.size())
+    out.push_back(static_cast<int64_t>(inner.readVarint()));
 }
 
 void ProtoReader::appendFloats(std::vector<float>& out) {
@@ -105,7 +111,9 @@ void ProtoReader::appendFloats(std::vector<float>& out) {
     return;
   }
   const std::string_view packed = bytes();
-  if (packed.size() % 4) fail(fmt::format("packed float field {} has {} bytes, not a multiple of 4", field_, packed.size()));
+  if (packed.size() % 4)
+    fail(fmt::format("packed float field {} has {} bytes, not a multiple of 4", field_,
+                     packed.size()));
   const size_t n = packed.size() / 4;
   const size_t at = out.size();
   out.resize(at + n);
@@ -118,7 +126,9 @@ void ProtoReader::appendDoubles(std::vector<double>& out) {
     return;
   }
   const std::string_view packed = bytes();
-  if (packed.size() % 8) fail(fmt::format("packed double field {} has {} bytes, not a multiple of 8", field_, packed.size()));
+  if (packed.size() % 8)
+    fail(fmt::format("packed double field {} has {} bytes, not a multiple of 8", field_,
+                     packed.size()));
   const size_t n = packed.size() / 8;
   const size_t at = out.size();
   out.resize(at + n);
@@ -128,10 +138,20 @@ void ProtoReader::appendDoubles(std::vector<double>& out) {
 void ProtoReader::skip() {
   if (consumed_) return;
   switch (wire_) {
-    case WireType::Varint: readVarint(); break;
-    case WireType::Fixed64: need(8); pos_ += 8; break;
-    case WireType::Fixed32: need(4); pos_ += 4; break;
-    case WireType::Bytes: bytes(); break;
+    case WireType::Varint:
+      readVarint();
+      break;
+    case WireType::Fixed64:
+      need(8);
+      pos_ += 8;
+      break;
+    case WireType::Fixed32:
+      need(4);
+      pos_ += 4;
+      break;
+    case WireType::Bytes:
+      bytes();
+      break;
   }
   consumed_ = true;
 }

@@ -46,7 +46,8 @@ struct Tensor {
 
   Tensor() = default;
   static Tensor floats(std::vector<int64_t> shape, std::vector<float> values);
-  static Tensor ints(std::vector<int64_t> shape, std::vector<int64_t> values, DataType type = DataType::Int64);
+  static Tensor ints(std::vector<int64_t> shape, std::vector<int64_t> values,
+                     DataType type = DataType::Int64);
 
   bool isFloat() const { return isFloatType(type); }
   size_t elements() const { return isFloat() ? f.size() : i.size(); }

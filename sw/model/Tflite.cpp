@@ -12,16 +12,18 @@ namespace {
 
 // Field ids of TensorFlow Lite's schema.fbs (schema version 3).
 namespace f {
-constexpr int kModelVersion = 0, kModelOperatorCodes = 1, kModelSubgraphs = 2, kModelDescription = 3,
-              kModelBuffers = 4;
+constexpr int kModelVersion = 0, kModelOperatorCodes = 1, kModelSubgraphs = 2,
+              kModelDescription = 3, kModelBuffers = 4;
 constexpr int kCodeDeprecatedBuiltin = 0, kCodeCustom = 1, kCodeBuiltin = 3;
-constexpr int kSubgraphTensors = 0, kSubgraphInputs = 1, kSubgraphOutputs = 2, kSubgraphOperators = 3;
-constexpr int kTensorShape = 0, kTensorType = 1, kTensorBuffer = 2, kTensorName = 3, kTensorSparsity = 6;
+constexpr int kSubgraphTensors = 0, kSubgraphInputs = 1, kSubgraphOutputs = 2,
+              kSubgraphOperators = 3;
+constexpr int kTensorShape = 0, kTensorType = 1, kTensorBuffer = 2, kTensorName = 3,
+              kTensorSparsity = 6;
 constexpr int kBufferData = 0, kBufferOffset = 1, kBufferSize = 2;
 constexpr int kOpOpcodeIndex = 0, kOpInputs = 1, kOpOutputs = 2, kOpOptionsType = 3, kOpOptions = 4;
 constexpr int kSparsityTraversal = 0, kSparsityBlockMap = 1, kSparsityDims = 2;
-constexpr int kDimFormat = 0, kDimDenseSize = 1, kDimSegmentsType = 2, kDimSegments = 3, kDimIndicesType = 4,
-              kDimIndices = 5;
+constexpr int kDimFormat = 0, kDimDenseSize = 1, kDimSegmentsType = 2, kDimSegments = 3,
+              kDimIndicesType = 4, kDimIndices = 5;
 constexpr int kIndexVectorValues = 0;
 // Conv2DOptions / DepthwiseConv2DOptions / FullyConnectedOptions.
 constexpr int kConvPadding = 0, kConvStrideW = 1, kConvStrideH = 2, kConvActivation = 3;
@@ -39,22 +41,30 @@ std::vector<int32_t> int32s(const FbTable& t, int field) {
   std::vector<int32_t> out;
   if (const auto v = t.vector(field, 4)) {
     out.reserve(v->size());
-    for (uint32_t k = 0; k < v->size(); ++k) out.push_back(v->at<int32_t>(k));
+    for (uint32_t k = 0; k < v->size(); ++k)
+      out.push_back(v->at<int32_t>(k));
   }
   return out;
 }
 
-std::vector<int32_t> indexVector(const FbTable& dim, int typeField, int valueField, const std::string& what) {
+std::vector<int32_t> indexVector(const FbTable& dim, int typeField, int valueField,
+                                 const std::string& what) {
   const uint8_t type = dim.scalar<uint8_t>(typeField, 0);
   const std::optional<FbTable> holder = dim.table(valueField);
   if (type == 0 || !holder) return {};
   std::vector<int32_t> out;
-  const size_t width = type == kInt32Vector ? 4 : type == kUint16Vector ? 2 : type == kUint8Vector ? 1 : 0;
-  if (width == 0) throw UserError(fmt::format("{}: unknown sparse index vector type {}", what, type));
+  const size_t width = type == kInt32Vector    ? 4
+                       : type == kUint16Vector ? 2
+                       : type == kUint8Vector  ? 1
+                                               : 0;
+  if (width == 0)
+    throw UserError(fmt::format("{}: unknown sparse index vector type {}", what, type));
   if (const auto v = holder->vector(f::kIndexVectorValues, width)) {
     out.reserve(v->size());
     for (uint32_t k = 0; k < v->size(); ++k) {
-      out.push_back(width == 4 ? v->at<int32_t>(k) : width == 2 ? v->at<uint16_t>(k) : v->at<uint8_t>(k));
+      out.push_back(width == 4   ? v->at<int32_t>(k)
+                    : width == 2 ? v->at<uint16_t>(k)
+                                 : v->at<uint8_t>(k));
     }
   }
   return out;
@@ -101,18 +111,26 @@ void parseOptions(const FbTable& op, TfliteOperator& o) {
 void checkTensorIndices(const std::vector<int32_t>& ids, size_t tensors, const std::string& what) {
   for (int32_t id : ids) {
     if (id < -1 || id >= static_cast<int32_t>(tensors)) {
-      throw UserError(fmt::format("{}: tensor index {} out of range (the subgraph has {} tensors)", what, id, tensors));
+      throw UserError(fmt::format("{}: tensor index {} out of range (the subgraph has {} tensors)",
+                                  what, id, tensors));
     }
   }
 }
 
 size_t typeBytes(int8_t type) {
   switch (type) {
-    case 0: case 2: return 4;  // float32, int32
-    case 1: return 2;          // float16
-    case 3: case 9: return 1;  // uint8, int8
-    case 4: return 8;          // int64
-    default: return 0;
+    case 0:
+    case 2:
+      return 4;  // float32, int32
+    case 1:
+      return 2;  // float16
+    case 3:
+    case 9:
+      return 1;  // uint8, int8
+    case 4:
+      return 8;  // int64
+    default:
+      return 0;
   }
 }
 
@@ -120,43 +138,70 @@ size_t typeBytes(int8_t type) {
 
 const char* tfliteTypeName(int8_t type) {
   switch (type) {
-    case 0: return "float32";
-    case 1: return "float16";
-    case 2: return "int32";
-    case 3: return "uint8";
-    case 4: return "int64";
-    case 9: return "int8";
-    default: return "other";
+    case 0:
+      return "float32";
+    case 1:
+      return "float16";
+    case 2:
+      return "int32";
+    case 3:
+      return "uint8";
+    case 4:
+      return "int64";
+    case 9:
+      return "int8";
+    default:
+      return "other";
   }
 }
 
 const char* tfliteOpName(int32_t builtin) {
   switch (builtin) {
-    case tflite_op::kAdd: return "ADD";
-    case tflite_op::kAveragePool2d: return "AVERAGE_POOL_2D";
-    case tflite_op::kConcatenation: return "CONCATENATION";
-    case tflite_op::kConv2d: return "CONV_2D";
-    case tflite_op::kDepthwiseConv2d: return "DEPTHWISE_CONV_2D";
-    case tflite_op::kDequantize: return "DEQUANTIZE";
-    case tflite_op::kFullyConnected: return "FULLY_CONNECTED";
-    case tflite_op::kMaxPool2d: return "MAX_POOL_2D";
-    case tflite_op::kMul: return "MUL";
-    case tflite_op::kRelu: return "RELU";
-    case tflite_op::kReshape: return "RESHAPE";
-    case tflite_op::kPad: return "PAD";
-    case tflite_op::kDensify: return "DENSIFY";
-    default: return "OTHER";
+    case tflite_op::kAdd:
+      return "ADD";
+    case tflite_op::kAveragePool2d:
+      return "AVERAGE_POOL_2D";
+    case tflite_op::kConcatenation:
+      return "CONCATENATION";
+    case tflite_op::kConv2d:
+      return "CONV_2D";
+    case tflite_op::kDepthwiseConv2d:
+      return "DEPTHWISE_CONV_2D";
+    case tflite_op::kDequantize:
+      return "DEQUANTIZE";
+    case tflite_op::kFullyConnected:
+      return "FULLY_CONNECTED";
+    case tflite_op::kMaxPool2d:
+      return "MAX_POOL_2D";
+    case tflite_op::kMul:
+      return "MUL";
+    case tflite_op::kRelu:
+      return "RELU";
+    case tflite_op::kReshape:
+      return "RESHAPE";
+    case tflite_op::kPad:
+      return "PAD";
+    case tflite_op::kDensify:
+      return "DENSIFY";
+    default:
+      return "OTHER";
   }
 }
 
 const char* tfliteActivationName(int8_t fused) {
   switch (fused) {
-    case 0: return "none";
-    case 1: return "relu";
-    case 2: return "relu_n1_to_1";
-    case 3: return "relu6";
-    case 4: return "tanh";
-    default: return "other";
+    case 0:
+      return "none";
+    case 1:
+      return "relu";
+    case 2:
+      return "relu_n1_to_1";
+    case 3:
+      return "relu6";
+    case 4:
+      return "tanh";
+    default:
+      return "other";
   }
 }
 
@@ -170,35 +215,40 @@ int32_t TfliteModel::producer(int32_t t) const {
 }
 
 std::string TfliteModel::tensorName(int32_t t) const {
-  return t >= 0 && static_cast<size_t>(t) < tensors.size() ? tensors[static_cast<size_t>(t)].name : "?";
+  return t >= 0 && static_cast<size_t>(t) < tensors.size() ? tensors[static_cast<size_t>(t)].name
+                                                           : "?";
 }
 
-std::vector<float> densify(const TfliteSparsity& s, const std::vector<int64_t>& shape, const std::vector<float>& values,
-                           const std::string& what) {
+std::vector<float> densify(const TfliteSparsity& s, const std::vector<int64_t>& shape,
+                           const std::vector<float>& values, const std::string& what) {
   const size_t rank = shape.size();
-  if (!s.blockMap.empty()) throw UserError(what + ": sparse tensors with a block map are not supported");
+  if (!s.blockMap.empty())
+    throw UserError(what + ": sparse tensors with a block map are not supported");
   if (s.traversalOrder.size() != rank || s.dims.size() != rank) {
-    throw UserError(fmt::format("{}: sparsity describes {} dimensions ({} metadata), the tensor has {}", what,
-                                s.traversalOrder.size(), s.dims.size(), rank));
+    throw UserError(
+        fmt::format("{}: sparsity describes {} dimensions ({} metadata), the tensor has {}", what,
+                    s.traversalOrder.size(), s.dims.size(), rank));
   }
   std::vector<bool> seen(rank, false);
   for (int32_t d : s.traversalOrder) {
     if (d < 0 || static_cast<size_t>(d) >= rank || seen[static_cast<size_t>(d)]) {
-      throw UserError(fmt::format("{}: traversal order is not a permutation of 0..{}", what, rank - 1));
+      throw UserError(
+          fmt::format("{}: traversal order is not a permutation of 0..{}", what, rank - 1));
     }
     seen[static_cast<size_t>(d)] = true;
   }
   for (size_t l = 0; l < rank; ++l) {
     const TfliteDimMetadata& m = s.dims[l];
     if (!m.sparse && m.denseSize != shape[static_cast<size_t>(s.traversalOrder[l])]) {
-      throw UserError(fmt::format("{}: dense dimension {} has size {}, the shape says {}", what, l, m.denseSize,
-                                  shape[static_cast<size_t>(s.traversalOrder[l])]));
+      throw UserError(fmt::format("{}: dense dimension {} has size {}, the shape says {}", what, l,
+                                  m.denseSize, shape[static_cast<size_t>(s.traversalOrder[l])]));
     }
   }
   const uint64_t total = checkedElementCount(shape, what);
   std::vector<float> dense(static_cast<size_t>(total), 0.0f);
   std::vector<size_t> stride(rank, 1);
-  for (size_t d = rank; d-- > 1;) stride[d - 1] = stride[d] * static_cast<size_t>(shape[d]);
+  for (size_t d = rank; d-- > 1;)
+    stride[d - 1] = stride[d] * static_cast<size_t>(shape[d]);
   // Depth-first walk over the dimensions in traversal order (recursion depth = rank <= 8). pos
   // is the position within the current level: for a dense level child = pos * size + i, for a
   // CSR level the segment [segments[pos], segments[pos + 1]) lists the children; at the last
@@ -214,13 +264,14 @@ std::vector<float> densify(const TfliteSparsity& s, const std::vector<int64_t>& 
     void visit(size_t level, size_t child, int64_t coordinate, size_t offset) {
       const size_t d = static_cast<size_t>(s.traversalOrder[level]);
       if (coordinate < 0 || coordinate >= shape[d]) {
-        throw UserError(fmt::format("{}: sparse index {} out of range for dimension {} of size {}", what, coordinate, d,
-                                    shape[d]));
+        throw UserError(fmt::format("{}: sparse index {} out of range for dimension {} of size {}",
+                                    what, coordinate, d, shape[d]));
       }
       offset += static_cast<size_t>(coordinate) * stride[d];
       if (level + 1 == shape.size()) {
         if (child >= values.size()) {
-          throw UserError(fmt::format("{}: needs value {} but only {} are stored", what, child, values.size()));
+          throw UserError(
+              fmt::format("{}: needs value {} but only {} are stored", what, child, values.size()));
         }
         dense[offset] = values[child];
       } else {
@@ -232,17 +283,21 @@ std::vector<float> densify(const TfliteSparsity& s, const std::vector<int64_t>& 
       const TfliteDimMetadata& m = s.dims[level];
       if (!m.sparse) {
         const size_t size = static_cast<size_t>(m.denseSize);
-        for (size_t i = 0; i < size; ++i) visit(level, pos * size + i, static_cast<int64_t>(i), offset);
+        for (size_t i = 0; i < size; ++i)
+          visit(level, pos * size + i, static_cast<int64_t>(i), offset);
         return;
       }
       if (pos + 1 >= m.segments.size()) {
-        throw UserError(fmt::format("{}: CSR segments of level {} too short ({} entries)", what, level, m.segments.size()));
+        throw UserError(fmt::format("{}: CSR segments of level {} too short ({} entries)", what,
+                                    level, m.segments.size()));
       }
       const int64_t begin = m.segments[pos], end = m.segments[pos + 1];
       if (begin < 0 || end < begin || static_cast<size_t>(end) > m.indices.size()) {
-        throw UserError(fmt::format("{}: CSR segment [{}, {}) invalid for {} indices", what, begin, end, m.indices.size()));
+        throw UserError(fmt::format("{}: CSR segment [{}, {}) invalid for {} indices", what, begin,
+                                    end, m.indices.size()));
       }
-      for (int64_t j = begin; j < end; ++j) visit(level, static_cast<size_t>(j), m.indices[static_cast<size_t>(j)], offset);
+      for (int64_t j = begin; j < end; ++j)
+        visit(level, static_cast<size_t>(j), m.indices[static_cast<size_t>(j)], offset);
     }
   };
   if (rank == 0) {
@@ -255,19 +310,24 @@ std::vector<float> densify(const TfliteSparsity& s, const std::vector<int64_t>& 
 }
 
 std::optional<Tensor> TfliteModel::constantValue(int32_t t, TfliteStorage* storage) const {
-  constexpr int kMaxChain = 8;  // DENSIFY -> DEQUANTIZE -> consumer at most; anything longer is not a weight chain
+  constexpr int kMaxChain =
+      8;  // DENSIFY -> DEQUANTIZE -> consumer at most; anything longer is not a weight chain
   for (int step = 0; step < kMaxChain; ++step) {
     if (t < 0 || static_cast<size_t>(t) >= tensors.size()) return std::nullopt;
     const TfliteTensor& tensor = tensors[static_cast<size_t>(t)];
-    const auto [offset, size] = tensor.buffer < buffers.size() ? buffers[tensor.buffer] : std::pair<size_t, size_t>{0, 0};
+    const auto [offset, size] =
+        tensor.buffer < buffers.size() ? buffers[tensor.buffer] : std::pair<size_t, size_t>{0, 0};
     if (size > 0) {
       const std::string what = fmt::format("{}: tensor {} '{}'", source, t, tensor.name);
       const size_t width = typeBytes(tensor.type);
       if (tensor.type != 0 && tensor.type != 1) {
-        throw UserError(fmt::format("{}: weights of type {} are not supported (float32 or float16 only)", what,
-                                    tfliteTypeName(tensor.type)));
+        throw UserError(
+            fmt::format("{}: weights of type {} are not supported (float32 or float16 only)", what,
+                        tfliteTypeName(tensor.type)));
       }
-      if (size % width) throw UserError(fmt::format("{}: buffer of {} bytes is not a whole number of values", what, size));
+      if (size % width)
+        throw UserError(
+            fmt::format("{}: buffer of {} bytes is not a whole number of values", what, size));
       const size_t count = size / width;
       std::vector<float> values(count);
       const uint8_t* p = file->data() + offset;
@@ -297,7 +357,8 @@ std::optional<Tensor> TfliteModel::constantValue(int32_t t, TfliteStorage* stora
     const int32_t p = producer(t);
     if (p < 0) return std::nullopt;
     const TfliteOperator& op = operators[static_cast<size_t>(p)];
-    if ((op.builtin != tflite_op::kDequantize && op.builtin != tflite_op::kDensify) || op.inputs.empty()) {
+    if ((op.builtin != tflite_op::kDequantize && op.builtin != tflite_op::kDensify) ||
+        op.inputs.empty()) {
       return std::nullopt;
     }
     t = op.inputs.front();
@@ -305,7 +366,8 @@ std::optional<Tensor> TfliteModel::constantValue(int32_t t, TfliteStorage* stora
   return std::nullopt;
 }
 
-TfliteModel parseTflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& source) {
+TfliteModel parseTflite(std::shared_ptr<const std::vector<uint8_t>> bytes,
+                        const std::string& source) {
   TfliteModel m;
   m.source = source;
   m.file = bytes;
@@ -331,11 +393,13 @@ TfliteModel parseTflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const
       const uint64_t offset = b.scalar<uint64_t>(f::kBufferOffset, 0);
       if (offset > 1) {  // data stored after the flatbuffer (models over 2 GB)
         const uint64_t size = b.scalar<uint64_t>(f::kBufferSize, 0);
-        if (offset > buf.size() || size > buf.size() - offset) buf.fail(b.position(), "buffer offset/size outside the file");
+        if (offset > buf.size() || size > buf.size() - offset)
+          buf.fail(b.position(), "buffer offset/size outside the file");
         m.buffers.emplace_back(static_cast<size_t>(offset), static_cast<size_t>(size));
       } else if (const auto data = b.vector(f::kBufferData, 1)) {
-        m.buffers.emplace_back(static_cast<size_t>(data->bytes().data() - reinterpret_cast<const char*>(buf.data())),
-                               data->size());
+        m.buffers.emplace_back(
+            static_cast<size_t>(data->bytes().data() - reinterpret_cast<const char*>(buf.data())),
+            data->size());
       } else {
         m.buffers.emplace_back(0, 0);
       }
@@ -349,14 +413,19 @@ TfliteModel parseTflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const
       const FbTable t = ts->tableAt(k);
       TfliteTensor tensor;
       tensor.name = t.string(f::kTensorName);
-      for (int32_t d : int32s(t, f::kTensorShape)) tensor.shape.push_back(d);
-      if (tensor.shape.size() > kMaxRank) throw UserError(fmt::format("{}: tensor '{}' has rank {} > {}", source, tensor.name, tensor.shape.size(), kMaxRank));
+      for (int32_t d : int32s(t, f::kTensorShape))
+        tensor.shape.push_back(d);
+      if (tensor.shape.size() > kMaxRank)
+        throw UserError(fmt::format("{}: tensor '{}' has rank {} > {}", source, tensor.name,
+                                    tensor.shape.size(), kMaxRank));
       tensor.type = t.scalar<int8_t>(f::kTensorType, 0);
       tensor.buffer = t.scalar<uint32_t>(f::kTensorBuffer, 0);
       if (tensor.buffer >= m.buffers.size() && tensor.buffer != 0) {
-        throw UserError(fmt::format("{}: tensor '{}' refers to buffer {} of {}", source, tensor.name, tensor.buffer, m.buffers.size()));
+        throw UserError(fmt::format("{}: tensor '{}' refers to buffer {} of {}", source,
+                                    tensor.name, tensor.buffer, m.buffers.size()));
       }
-      if (const auto sp = t.table(f::kTensorSparsity)) tensor.sparsity = parseSparsity(*sp, source + ": tensor '" + tensor.name + "'");
+      if (const auto sp = t.table(f::kTensorSparsity))
+        tensor.sparsity = parseSparsity(*sp, source + ": tensor '" + tensor.name + "'");
       m.tensors.push_back(std::move(tensor));
     }
   }
@@ -370,7 +439,8 @@ TfliteModel parseTflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const
       TfliteOperator o;
       const uint32_t code = op.scalar<uint32_t>(f::kOpOpcodeIndex, 0);
       if (code >= opcodes.size()) {
-        throw UserError(fmt::format("{}: operator {} uses opcode {} of {}", source, k, code, opcodes.size()));
+        throw UserError(
+            fmt::format("{}: operator {} uses opcode {} of {}", source, k, code, opcodes.size()));
       }
       o.builtin = opcodes[code];
       o.customCode = customCodes[code];

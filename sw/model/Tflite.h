@@ -20,14 +20,21 @@
 namespace tasdsim::model {
 
 // TFLite TensorType codes used here.
-enum class TfliteType : int8_t { Float32 = 0, Float16 = 1, Int32 = 2, UInt8 = 3, Int64 = 4, Int8 = 9 };
+enum class TfliteType : int8_t {
+  Float32 = 0,
+  Float16 = 1,
+  Int32 = 2,
+  UInt8 = 3,
+  Int64 = 4,
+  Int8 = 9
+};
 const char* tfliteTypeName(int8_t type);
 
 // BuiltinOperator codes used by the importer.
 namespace tflite_op {
-constexpr int32_t kAdd = 0, kAveragePool2d = 1, kConcatenation = 2, kConv2d = 3, kDepthwiseConv2d = 4,
-                  kDequantize = 6, kFullyConnected = 9, kMaxPool2d = 17, kMul = 18, kRelu = 19, kReshape = 22,
-                  kPad = 34, kDensify = 124;
+constexpr int32_t kAdd = 0, kAveragePool2d = 1, kConcatenation = 2, kConv2d = 3,
+                  kDepthwiseConv2d = 4, kDequantize = 6, kFullyConnected = 9, kMaxPool2d = 17,
+                  kMul = 18, kRelu = 19, kReshape = 22, kPad = 34, kDensify = 124;
 }
 const char* tfliteOpName(int32_t builtin);
 
@@ -92,11 +99,12 @@ struct TfliteModel {
   std::string tensorName(int32_t t) const;
 };
 
-TfliteModel parseTflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& source);
+TfliteModel parseTflite(std::shared_ptr<const std::vector<uint8_t>> bytes,
+                        const std::string& source);
 TfliteModel loadTflite(const std::filesystem::path& path);
 
 // Expands a sparse tensor's stored values (in traversal order) to its dense form.
-std::vector<float> densify(const TfliteSparsity& s, const std::vector<int64_t>& shape, const std::vector<float>& values,
-                           const std::string& what);
+std::vector<float> densify(const TfliteSparsity& s, const std::vector<int64_t>& shape,
+                           const std::vector<float>& values, const std::string& what);
 
 }  // namespace tasdsim::model

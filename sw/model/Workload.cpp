@@ -15,13 +15,15 @@ namespace tasdsim::model {
 
 uint64_t Workload::totalMacs() const {
   uint64_t total = 0;
-  for (const WorkloadLayer& l : layers) total += l.macs;
+  for (const WorkloadLayer& l : layers)
+    total += l.macs;
   return total;
 }
 
 namespace {
 
-const Node* producerOf(const Graph& g, const std::map<std::string, const Node*>& producers, const std::string& v) {
+const Node* producerOf(const Graph& g, const std::map<std::string, const Node*>& producers,
+                       const std::string& v) {
   (void)g;
   const auto it = producers.find(v);
   return it == producers.end() ? nullptr : it->second;
@@ -37,7 +39,8 @@ std::string dataInput(const Graph& g, const Node& n) {
 
 bool isAffineByConstant(const Graph& g, const Node& n) {
   if (n.opType == "BatchNormalization") return true;
-  if (n.opType != "Mul" && n.opType != "Add" && n.opType != "Sub" && n.opType != "Div") return false;
+  if (n.opType != "Mul" && n.opType != "Add" && n.opType != "Sub" && n.opType != "Div")
+    return false;
   return n.inputs.size() == 2 && (g.isConstant(n.inputs[0]) || g.isConstant(n.inputs[1]));
 }
 
@@ -47,8 +50,10 @@ std::string onnxFollowingActivation(const Graph& g, const std::string& output) {
   std::map<std::string, std::vector<const Node*>> consumers;
   std::map<std::string, const Node*> producers;
   for (const Node& n : g.nodes) {
-    for (const std::string& in : n.inputs) consumers[in].push_back(&n);
-    for (const std::string& out : n.outputs) producers[out] = &n;
+    for (const std::string& in : n.inputs)
+      consumers[in].push_back(&n);
+    for (const std::string& out : n.outputs)
+      producers[out] = &n;
   }
   std::string v = output;
   // Look through per-channel affine ops that have a single consumer chain.
@@ -106,7 +111,8 @@ Workload tfliteWorkload(const TfliteModel& m) {
     const bool depthwise = op.builtin == tflite_op::kDepthwiseConv2d;
     const bool fc = op.builtin == tflite_op::kFullyConnected;
     if (!conv && !depthwise && !fc) continue;
-    const std::string what = fmt::format("{}: operator {} ({})", m.source, k, tfliteOpName(op.builtin));
+    const std::string what =
+        fmt::format("{}: operator {} ({})", m.source, k, tfliteOpName(op.builtin));
     if (op.inputs.size() < 2 || op.outputs.empty() || op.inputs[0] < 0 || op.inputs[1] < 0) {
       throw UserError(what + ": missing input, weight or output tensor");
     }
@@ -127,8 +133,8 @@ Workload tfliteWorkload(const TfliteModel& m) {
       const int32_t p = m.producer(wt);
       if (p < 0) break;
       const TfliteOperator& po = m.operators[static_cast<size_t>(p)];
-      if ((po.builtin != tflite_op::kDequantize && po.builtin != tflite_op::kDensify) || po.inputs.empty() ||
-          po.inputs[0] < 0) {
+      if ((po.builtin != tflite_op::kDequantize && po.builtin != tflite_op::kDensify) ||
+          po.inputs.empty() || po.inputs[0] < 0) {
         break;
       }
       wt = po.inputs[0];
@@ -138,11 +144,13 @@ Workload tfliteWorkload(const TfliteModel& m) {
     l.weightShape = weight.shape;
     const auto& ws = weight.shape;
     if (conv || depthwise) {
-      if (ws.size() != 4 || out.shape.size() != 4 || in.shape.size() != 4) throw UserError(what + ": expects 4-D NHWC tensors and weights");
+      if (ws.size() != 4 || out.shape.size() != 4 || in.shape.size() != 4)
+        throw UserError(what + ": expects 4-D NHWC tensors and weights");
       const uint64_t positions = static_cast<uint64_t>(out.shape[0] * out.shape[1] * out.shape[2]);
       if (conv) {
         l.weightLayout = "OHWI";
-        l.groups = ws[3] > 0 && in.shape[3] % ws[3] == 0 ? static_cast<size_t>(in.shape[3] / ws[3]) : 1;
+        l.groups =
+            ws[3] > 0 && in.shape[3] % ws[3] == 0 ? static_cast<size_t>(in.shape[3] / ws[3]) : 1;
         l.n = static_cast<size_t>(ws[0]) / l.groups;
         l.k = static_cast<size_t>(ws[1] * ws[2] * ws[3]);
       } else {
@@ -169,20 +177,25 @@ Workload tfliteWorkload(const TfliteModel& m) {
 tasd::MatrixF gemmWeights(const WorkloadLayer& l, const Tensor& stored) {
   const auto& s = stored.shape;
   const std::vector<float>& v = stored.f;
-  const std::string what = fmt::format("layer '{}': weights {} {}", l.name, l.weightTensor, shapeString(s));
+  const std::string what =
+      fmt::format("layer '{}': weights {} {}", l.name, l.weightTensor, shapeString(s));
   if (!stored.isFloat()) throw UserError(what + ": not floating point");
   auto dims4 = [&]() -> std::array<size_t, 4> {
     if (s.size() != 4) throw UserError(what + ": expected 4 dimensions");
-    return {static_cast<size_t>(s[0]), static_cast<size_t>(s[1]), static_cast<size_t>(s[2]), static_cast<size_t>(s[3])};
+    return {static_cast<size_t>(s[0]), static_cast<size_t>(s[1]), static_cast<size_t>(s[2]),
+            static_cast<size_t>(s[3])};
   };
-  if (l.weightLayout == "OIHW") return tasd::lowerConvWeights(v.data(), dims4(), tasd::ConvLayout::OIHW);
-  if (l.weightLayout == "OHWI") return tasd::lowerConvWeights(v.data(), dims4(), tasd::ConvLayout::OHWI);
+  if (l.weightLayout == "OIHW")
+    return tasd::lowerConvWeights(v.data(), dims4(), tasd::ConvLayout::OIHW);
+  if (l.weightLayout == "OHWI")
+    return tasd::lowerConvWeights(v.data(), dims4(), tasd::ConvLayout::OHWI);
   if (l.weightLayout == "1HWC") {
     const auto d = dims4();
     const size_t c = d[3], taps = d[1] * d[2];
     tasd::MatrixF out(c, taps);
     for (size_t ch = 0; ch < c; ++ch) {
-      for (size_t t = 0; t < taps; ++t) out(ch, t) = v[t * c + ch];
+      for (size_t t = 0; t < taps; ++t)
+        out(ch, t) = v[t * c + ch];
     }
     return out;
   }
@@ -192,7 +205,8 @@ tasd::MatrixF gemmWeights(const WorkloadLayer& l, const Tensor& stored) {
   if (l.weightLayout == "KN") {
     tasd::MatrixF out(c, r);
     for (size_t i = 0; i < r; ++i) {
-      for (size_t j = 0; j < c; ++j) out(j, i) = v[i * c + j];
+      for (size_t j = 0; j < c; ++j)
+        out(j, i) = v[i * c + j];
     }
     return out;
   }
@@ -203,7 +217,8 @@ void writeWorkloadYaml(const Workload& w, const std::filesystem::path& path) {
   YAML::Emitter y;
   auto shape = [&](const std::vector<int64_t>& s) {
     y << YAML::Flow << YAML::BeginSeq;
-    for (int64_t d : s) y << d;
+    for (int64_t d : s)
+      y << d;
     y << YAML::EndSeq;
   };
   y << YAML::BeginMap << YAML::Key << "workload" << YAML::Value << YAML::BeginMap;
@@ -222,15 +237,15 @@ void writeWorkloadYaml(const Workload& w, const std::filesystem::path& path) {
     shape(l.inputShape);
     y << YAML::Key << "output_shape" << YAML::Value;
     shape(l.outputShape);
-    y << YAML::Key << "gemm" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "groups" << YAML::Value
-      << l.groups << YAML::Key << "m" << YAML::Value << l.m << YAML::Key << "n" << YAML::Value << l.n << YAML::Key
-      << "k" << YAML::Value << l.k << YAML::EndMap;
+    y << YAML::Key << "gemm" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "groups"
+      << YAML::Value << l.groups << YAML::Key << "m" << YAML::Value << l.m << YAML::Key << "n"
+      << YAML::Value << l.n << YAML::Key << "k" << YAML::Value << l.k << YAML::EndMap;
     y << YAML::Key << "macs" << YAML::Value << l.macs;
     y << YAML::Key << "activation" << YAML::Value << l.activation;
     y << YAML::Key << "weights" << YAML::Value;
     if (l.constantWeights()) {
-      y << YAML::BeginMap << YAML::Key << "model" << YAML::Value << w.model << YAML::Key << "tensor" << YAML::Value
-        << l.weightTensor << YAML::Key << "shape" << YAML::Value;
+      y << YAML::BeginMap << YAML::Key << "model" << YAML::Value << w.model << YAML::Key << "tensor"
+        << YAML::Value << l.weightTensor << YAML::Key << "shape" << YAML::Value;
       shape(l.weightShape);
       y << YAML::Key << "layout" << YAML::Value << l.weightLayout << YAML::EndMap;
     } else {

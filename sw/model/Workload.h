@@ -27,10 +27,11 @@ struct WorkloadLayer {
   // Memory order of the stored weights: OIHW (ONNX conv), OHWI (TFLite conv), 1HWC (TFLite
   // depthwise), KN (MatMul x*W), NK (Gemm transB=1, TFLite FC), or "" for activations.
   std::string weightLayout;
-  size_t groups = 1;     // convolution groups, or the batch of a batched MatMul
+  size_t groups = 1;           // convolution groups, or the batch of a batched MatMul
   size_t m = 0, n = 0, k = 0;  // per group
-  uint64_t macs = 0;     // groups * m * n * k
-  std::string activation;  // function applied to the output: relu, relu6, hardswish, swish, sigmoid, ..., none
+  uint64_t macs = 0;           // groups * m * n * k
+  std::string activation;      // function applied to the output: relu, relu6, hardswish, swish,
+                               // sigmoid, ..., none
   bool constantWeights() const { return !weightTensor.empty(); }
 };
 

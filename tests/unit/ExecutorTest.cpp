@@ -53,21 +53,25 @@ Node node(const std::string& op, std::vector<Attribute> attrs = {}) {
 
 Tensor run1(const Node& n, int64_t opset, std::vector<Tensor> in) {
   std::vector<const Tensor*> p;
-  for (const Tensor& t : in) p.push_back(&t);
+  for (const Tensor& t : in)
+    p.push_back(&t);
   return runOperator(n, opset, p);
 }
 
 TEST(Ops, AddBroadcastsLikeNumPy) {
-  const Tensor y = run1(node("Add"), 13, {Tensor::floats({2, 1}, {10, 20}), Tensor::floats({3}, {1, 2, 3})});
+  const Tensor y =
+      run1(node("Add"), 13, {Tensor::floats({2, 1}, {10, 20}), Tensor::floats({3}, {1, 2, 3})});
   EXPECT_EQ(y.shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(y.f, (std::vector<float>{11, 12, 13, 21, 22, 23}));
-  EXPECT_THROW(run1(node("Add"), 13, {Tensor::floats({2}, {1, 2}), Tensor::floats({3}, {1, 2, 3})}), UserError);
+  EXPECT_THROW(run1(node("Add"), 13, {Tensor::floats({2}, {1, 2}), Tensor::floats({3}, {1, 2, 3})}),
+               UserError);
 }
 
 TEST(Ops, BroadcastOutputSizeIsBounded) {
   const int64_t side = int64_t{1} << 15;  // 2^15 x 2^15 = 2^30 elements: above the limit
-  EXPECT_THROW(run1(node("Add"), 13, {Tensor::floats({side, 1}, std::vector<float>(side, 1.0f)),
-                                      Tensor::floats({1, side}, std::vector<float>(side, 1.0f))}),
+  EXPECT_THROW(run1(node("Add"), 13,
+                    {Tensor::floats({side, 1}, std::vector<float>(side, 1.0f)),
+                     Tensor::floats({1, side}, std::vector<float>(side, 1.0f))}),
                UserError);
 }
 
@@ -83,14 +87,16 @@ TEST(Ops, DivAndPowAndSqrt) {
 
 TEST(Ops, ClipAttributesBeforeOpset11InputsAfter) {
   const Tensor x = Tensor::floats({3}, {-5, 1, 9});
-  EXPECT_EQ(run1(node("Clip", {floatAttr("min", 0), floatAttr("max", 6)}), 9, {x}).f, (std::vector<float>{0, 1, 6}));
+  EXPECT_EQ(run1(node("Clip", {floatAttr("min", 0), floatAttr("max", 6)}), 9, {x}).f,
+            (std::vector<float>{0, 1, 6}));
   EXPECT_EQ(run1(node("Clip"), 13, {x, Tensor::floats({}, {-1}), Tensor::floats({}, {2})}).f,
             (std::vector<float>{-1, 1, 2}));
 }
 
 TEST(Ops, HardSigmoidSigmoidRelu) {
   const Tensor x = Tensor::floats({3}, {-10, 0, 1});
-  EXPECT_EQ(run1(node("HardSigmoid", {floatAttr("alpha", 0.25f)}), 13, {x}).f, (std::vector<float>{0, 0.5f, 0.75f}));
+  EXPECT_EQ(run1(node("HardSigmoid", {floatAttr("alpha", 0.25f)}), 13, {x}).f,
+            (std::vector<float>{0, 0.5f, 0.75f}));
   const Tensor s = run1(node("Sigmoid"), 13, {x});
   EXPECT_NEAR(s.f[0], 1 / (1 + std::exp(10.0)), 1e-9);
   EXPECT_FLOAT_EQ(s.f[1], 0.5f);
@@ -98,7 +104,8 @@ TEST(Ops, HardSigmoidSigmoidRelu) {
 }
 
 TEST(Ops, CastTruncatesToIntegers) {
-  const Tensor y = run1(node("Cast", {intAttr("to", 6)}), 13, {Tensor::floats({3}, {-1.7f, 2.9f, 0})});
+  const Tensor y =
+      run1(node("Cast", {intAttr("to", 6)}), 13, {Tensor::floats({3}, {-1.7f, 2.9f, 0})});
   EXPECT_FALSE(y.isFloat());
   EXPECT_EQ(y.i, (std::vector<int64_t>{-1, 2, 0}));
   EXPECT_TRUE(run1(node("Cast", {intAttr("to", 1)}), 13, {y}).isFloat());
@@ -113,8 +120,9 @@ TEST(Ops, ReshapeCopiesZeroAndInfersMinusOne) {
 
 TEST(Ops, SliceWithNegativeStepAndClamping) {
   const Tensor x = Tensor::floats({5}, {0, 1, 2, 3, 4});
-  EXPECT_EQ(run1(node("Slice"), 13, {x, Tensor::ints({1}, {-1}), Tensor::ints({1}, {-100}), Tensor::ints({1}, {0}),
-                                     Tensor::ints({1}, {-2})})
+  EXPECT_EQ(run1(node("Slice"), 13,
+                 {x, Tensor::ints({1}, {-1}), Tensor::ints({1}, {-100}), Tensor::ints({1}, {0}),
+                  Tensor::ints({1}, {-2})})
                 .f,
             (std::vector<float>{4, 2, 0}));
   EXPECT_EQ(run1(node("Slice", {ints("starts", {1}), ints("ends", {1000})}), 9, {x}).f,
@@ -151,7 +159,8 @@ TEST(Ops, ReduceMeanAndSqueeze) {
 TEST(Ops, AveragePoolCountsPaddingOnlyWhenAsked) {
   // 1x1x2x2 [[1, 2], [3, 4]], kernel 2x2, pads 1 on top/left, stride 2: first window sees only 1.
   const Tensor x = Tensor::floats({1, 1, 2, 2}, {1, 2, 3, 4});
-  Node p = node("AveragePool", {ints("kernel_shape", {2, 2}), ints("strides", {2, 2}), ints("pads", {1, 1, 0, 0})});
+  Node p = node("AveragePool", {ints("kernel_shape", {2, 2}), ints("strides", {2, 2}),
+                                ints("pads", {1, 1, 0, 0})});
   EXPECT_EQ(run1(p, 11, {x}).f, (std::vector<float>{1}));
   p.attributes.push_back(intAttr("count_include_pad", 1));
   EXPECT_EQ(run1(p, 11, {x}).f, (std::vector<float>{0.25f}));
@@ -161,8 +170,8 @@ TEST(Ops, AveragePoolCountsPaddingOnlyWhenAsked) {
 TEST(Ops, BatchNormalization) {
   const Tensor x = Tensor::floats({1, 2, 1, 1}, {3, 3});
   const Tensor y = run1(node("BatchNormalization", {floatAttr("epsilon", 0)}), 11,
-                        {x, Tensor::floats({2}, {2, 1}), Tensor::floats({2}, {1, 0}), Tensor::floats({2}, {1, 3}),
-                         Tensor::floats({2}, {4, 1})});
+                        {x, Tensor::floats({2}, {2, 1}), Tensor::floats({2}, {1, 0}),
+                         Tensor::floats({2}, {1, 3}), Tensor::floats({2}, {4, 1})});
   EXPECT_EQ(y.f, (std::vector<float>{3, 0}));  // (3-1)/2*2+1, (3-3)/1*1+0
 }
 
@@ -176,19 +185,25 @@ TEST(Ops, UnsupportedOperatorNamesOperatorAndNode) {
 }
 
 // A graph of one Conv (x: 1 x C x H x W, constant weights and bias) or one MatMul.
-std::shared_ptr<model::Graph> convGraph(size_t c, size_t h, size_t w, const Tensor& weights, int64_t group,
-                                        std::vector<int64_t> pads, std::vector<int64_t> strides) {
+std::shared_ptr<model::Graph> convGraph(size_t c, size_t h, size_t w, const Tensor& weights,
+                                        int64_t group, std::vector<int64_t> pads,
+                                        std::vector<int64_t> strides) {
   auto g = std::make_shared<model::Graph>();
   g->source = "conv.onnx";
   g->opset = 13;
-  g->inputs.push_back({"x", model::DataType::Float,
-                       {1, static_cast<int64_t>(c), static_cast<int64_t>(h), static_cast<int64_t>(w)}, {"", "", "", ""}});
+  g->inputs.push_back(
+      {"x",
+       model::DataType::Float,
+       {1, static_cast<int64_t>(c), static_cast<int64_t>(h), static_cast<int64_t>(w)},
+       {"", "", "", ""}});
   g->outputs.push_back({"y", model::DataType::Float, {}, {}});
   g->constants["w"] = std::make_shared<Tensor>(weights);
   std::vector<float> bias(static_cast<size_t>(weights.shape[0]));
-  for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.5f * static_cast<float>(i);
+  for (size_t i = 0; i < bias.size(); ++i)
+    bias[i] = 0.5f * static_cast<float>(i);
   g->constants["b"] = std::make_shared<Tensor>(Tensor::floats({weights.shape[0]}, bias));
-  Node n = node("Conv", {intAttr("group", group), ints("pads", std::move(pads)), ints("strides", std::move(strides))});
+  Node n = node("Conv", {intAttr("group", group), ints("pads", std::move(pads)),
+                         ints("strides", std::move(strides))});
   n.name = "conv0";
   n.inputs = {"x", "w", "b"};
   g->nodes.push_back(n);
@@ -197,15 +212,18 @@ std::shared_ptr<model::Graph> convGraph(size_t c, size_t h, size_t w, const Tens
 
 Tensor ramp(std::vector<int64_t> shape, float scale) {
   std::vector<float> v(model::shapeElements(shape));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = scale * static_cast<float>((i * 7) % 11) - 1.0f;
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = scale * static_cast<float>((i * 7) % 11) - 1.0f;
   return Tensor::floats(std::move(shape), std::move(v));
 }
 
 TEST(Executor, ImplausibleConvAttributesAreUserErrors) {
-  auto g = convGraph(1, 3, 3, Tensor::floats({1, 1, 2, 2}, {1, 0, 0, 1}), 1, {0, 0, int64_t{1} << 40, 0}, {1, 1});
+  auto g = convGraph(1, 3, 3, Tensor::floats({1, 1, 2, 2}, {1, 0, 0, 1}), 1,
+                     {0, 0, int64_t{1} << 40, 0}, {1, 1});
   Executor ex(g);
   EXPECT_THROW(ex.run({Tensor::floats({1, 1, 3, 3}, std::vector<float>(9, 1.0f))}), UserError);
-  auto g2 = convGraph(1, 3, 3, Tensor::floats({1, 1, 2, 2}, {1, 0, 0, 1}), 1, {0, 0, 1 << 19, 1 << 19}, {1, 1});
+  auto g2 = convGraph(1, 3, 3, Tensor::floats({1, 1, 2, 2}, {1, 0, 0, 1}), 1,
+                      {0, 0, 1 << 19, 1 << 19}, {1, 1});
   Executor ex2(g2);  // within the attribute bound, but the output would exceed the element bound
   EXPECT_THROW(ex2.run({Tensor::floats({1, 1, 3, 3}, std::vector<float>(9, 1.0f))}), UserError);
 }
@@ -236,9 +254,11 @@ struct RecordingHook : GemmHook {
 
 TEST(Executor, GroupedConvPresentsIm2colAndLoweredWeightsPerGroup) {
   const size_t c = 4, h = 5, w = 6, groups = 2, cout = 6;
-  const Tensor weights = ramp({static_cast<int64_t>(cout), static_cast<int64_t>(c / groups), 3, 3}, 0.25f);
+  const Tensor weights =
+      ramp({static_cast<int64_t>(cout), static_cast<int64_t>(c / groups), 3, 3}, 0.25f);
   auto g = convGraph(c, h, w, weights, groups, {1, 0, 1, 1}, {2, 1});
-  const Tensor x = ramp({1, static_cast<int64_t>(c), static_cast<int64_t>(h), static_cast<int64_t>(w)}, 0.5f);
+  const Tensor x =
+      ramp({1, static_cast<int64_t>(c), static_cast<int64_t>(h), static_cast<int64_t>(w)}, 0.5f);
   Executor plain(g);
   const Tensor reference = plain.run({x})[0];
 
@@ -251,12 +271,14 @@ TEST(Executor, GroupedConvPresentsIm2colAndLoweredWeightsPerGroup) {
   const GemmLayer& layer = ex.layers().at(0);
   EXPECT_EQ(layer.name, "conv0");
   EXPECT_EQ((std::vector<size_t>{layer.groups, layer.n, layer.k}), (std::vector<size_t>{2, 3, 18}));
-  const tasd::MatrixF lowered = tasd::lowerConvWeights(weights.f.data(), {cout, c / groups, 3, 3}, tasd::ConvLayout::OIHW);
+  const tasd::MatrixF lowered =
+      tasd::lowerConvWeights(weights.f.data(), {cout, c / groups, 3, 3}, tasd::ConvLayout::OIHW);
   for (size_t gi = 0; gi < groups; ++gi) {
     // The group's image as NHWC, through the library's im2col.
     std::vector<float> nhwc(h * w * (c / groups));
     for (size_t ch = 0; ch < c / groups; ++ch) {
-      for (size_t p = 0; p < h * w; ++p) nhwc[p * (c / groups) + ch] = x.f[(gi * (c / groups) + ch) * h * w + p];
+      for (size_t p = 0; p < h * w; ++p)
+        nhwc[p * (c / groups) + ch] = x.f[(gi * (c / groups) + ch) * h * w + p];
     }
     const tasd::MatrixF a = tasd::im2col(nhwc.data(), *layer.conv);
     EXPECT_EQ(hook.a[gi], a.values()) << gi;
@@ -279,7 +301,8 @@ TEST(Executor, HookMayComputeTheProduct) {
   ex.setHook(&hook);
   const Tensor y = ex.run({ramp({1, 2, 3, 3}, 1.0f)})[0];
   for (size_t co = 0; co < 3; ++co) {
-    for (size_t p = 0; p < 9; ++p) EXPECT_FLOAT_EQ(y.f[co * 9 + p], 1.0f + 0.5f * static_cast<float>(co));  // C + bias
+    for (size_t p = 0; p < 9; ++p)
+      EXPECT_FLOAT_EQ(y.f[co * 9 + p], 1.0f + 0.5f * static_cast<float>(co));  // C + bias
   }
 }
 
@@ -314,7 +337,8 @@ TEST(Executor, MatMulHookSeesTransposedWeightsAndFlagsActivations) {
   const auto out = ex.run({x, q});
   ASSERT_EQ(hook.w.size(), 2u);
   for (size_t n = 0; n < 3; ++n) {
-    for (size_t k = 0; k < 4; ++k) EXPECT_EQ(hook.w[0][n * 4 + k], w.f[k * 3 + n]);
+    for (size_t k = 0; k < 4; ++k)
+      EXPECT_EQ(hook.w[0][n * 4 + k], w.f[k * 3 + n]);
   }
   EXPECT_TRUE(ex.layers()[0].constantWeights);
   EXPECT_FALSE(ex.layers()[1].constantWeights);
@@ -322,14 +346,16 @@ TEST(Executor, MatMulHookSeesTransposedWeightsAndFlagsActivations) {
   for (size_t i = 0; i < 2; ++i) {
     for (size_t j = 0; j < 3; ++j) {
       float s = 0;
-      for (size_t k = 0; k < 4; ++k) s += x.f[i * 4 + k] * w.f[k * 3 + j];
+      for (size_t k = 0; k < 4; ++k)
+        s += x.f[i * 4 + k] * w.f[k * 3 + j];
       EXPECT_NEAR(out[0].f[i * 3 + j], s, 1e-5);
     }
   }
   EXPECT_EQ(out[1].shape, (std::vector<int64_t>{5, 3}));
   // The second operand (y, 2 x 3) reaches the hook transposed (3 x 2).
   for (size_t n = 0; n < 3; ++n) {
-    for (size_t k = 0; k < 2; ++k) EXPECT_EQ(hook.w[1][n * 2 + k], out[0].f[k * 3 + n]);
+    for (size_t k = 0; k < 2; ++k)
+      EXPECT_EQ(hook.w[1][n * 2 + k], out[0].f[k * 3 + n]);
   }
 }
 
@@ -341,7 +367,8 @@ TEST(Executor, TasdHookApproximatesWeightsAndActivations) {
   // Expected: x * approx(W) with W^T (N x K) approximated along K.
   tasd::MatrixF wt(3, 16);
   for (size_t n = 0; n < 3; ++n) {
-    for (size_t k = 0; k < 16; ++k) wt(n, k) = w.f[k * 3 + n];
+    for (size_t k = 0; k < 16; ++k)
+      wt(n, k) = w.f[k * 3 + n];
   }
   const tasd::Series s = tasd::Series::parse("2:8");
   tasd::approximateInPlace(wt.data(), 3, 16, s);
@@ -354,7 +381,8 @@ TEST(Executor, TasdHookApproximatesWeightsAndActivations) {
   for (size_t i = 0; i < 2; ++i) {
     for (size_t n = 0; n < 3; ++n) {
       float e = 0;
-      for (size_t k = 0; k < 16; ++k) e += x.f[i * 16 + k] * wt(n, k);
+      for (size_t k = 0; k < 16; ++k)
+        e += x.f[i * 16 + k] * wt(n, k);
       EXPECT_NEAR(out[0].f[i * 3 + n], e, 1e-5);
     }
   }
@@ -371,12 +399,14 @@ TEST(Executor, TasdHookApproximatesWeightsAndActivations) {
   exA.setHook(&aHook);
   const auto outA = exA.run({x, q});
   std::vector<float> xa = x.f;
-  for (float& v : xa) if (std::fabs(v) <= 0.5f) v = 0;
+  for (float& v : xa)
+    if (std::fabs(v) <= 0.5f) v = 0;
   tasd::approximateInPlace(xa.data(), 2, 16, aSettings[0].activations);
   for (size_t i = 0; i < 2; ++i) {
     for (size_t n = 0; n < 3; ++n) {
       float e = 0;
-      for (size_t k = 0; k < 16; ++k) e += xa[i * 16 + k] * w.f[k * 3 + n];
+      for (size_t k = 0; k < 16; ++k)
+        e += xa[i * 16 + k] * w.f[k * 3 + n];
       EXPECT_NEAR(outA[0].f[i * 3 + n], e, 1e-5);
     }
   }
@@ -389,7 +419,8 @@ TEST(TasdHook, ShortRowsTogetherEqualRowByRow) {
       const Tensor a = ramp({37, static_cast<int64_t>(k)}, 0.173f);
       std::vector<float> together = a.f, byRow = a.f, scratch;
       approximateRows(together.data(), 37, k, s, scratch);
-      for (size_t r = 0; r < 37; ++r) tasd::approximateInPlace(byRow.data() + r * k, 1, k, s);
+      for (size_t r = 0; r < 37; ++r)
+        tasd::approximateInPlace(byRow.data() + r * k, 1, k, s);
       EXPECT_EQ(together, byRow) << text << " k=" << k;
     }
   }
@@ -401,7 +432,8 @@ TEST(Executor, BadGraphsAreUserErrors) {
   EXPECT_THROW(Executor ex(g), UserError);
   auto g2 = matmulGraph(ramp({4, 3}, 1.0f));
   Executor ex(g2);
-  EXPECT_THROW(ex.run({ramp({2, 5}, 1.0f), ramp({1, 2}, 1.0f)}), UserError);  // x has 5 columns, the model 4
+  EXPECT_THROW(ex.run({ramp({2, 5}, 1.0f), ramp({1, 2}, 1.0f)}),
+               UserError);  // x has 5 columns, the model 4
 }
 
 TEST(DigitProtocol, CanvasAndScoring) {
@@ -418,11 +450,12 @@ TEST(DigitProtocol, CanvasAndScoring) {
     }
   }
   std::array<size_t, kDigitClasses> index{};
-  for (size_t d = 0; d < kDigitClasses; ++d) index[d] = 1 + d;
+  for (size_t d = 0; d < kDigitClasses; ++d)
+    index[d] = 1 + d;
   std::vector<float> p(2 * 12, 0.0f);
-  p[0 * 12 + 1 + 7] = 0.6f;   // step 0: '7'
-  p[1 * 12 + 1 + 3] = 0.7f;   // step 1: '3' (highest max over steps)
-  p[1 * 12 + 0] = 0.9f;       // the blank never counts
+  p[0 * 12 + 1 + 7] = 0.6f;  // step 0: '7'
+  p[1 * 12 + 1 + 3] = 0.7f;  // step 1: '3' (highest max over steps)
+  p[1 * 12 + 0] = 0.9f;      // the blank never counts
   EXPECT_EQ(predictDigit(Tensor::floats({1, 2, 12}, p), index), 3);
 }
 

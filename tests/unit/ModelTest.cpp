@@ -17,7 +17,9 @@ const std::string kSource = "test.pb";
 TEST(ProtoReader, ReadsVarintsStringsAndPackedInts) {
   // field 1 varint 300 (0xAC 0x02); field 2 string "ab"; field 3 packed [1, 150, -1 as 10 bytes]
   std::string data = "\x08\xAC\x02";
-  data += "\x12\x02" "ab";
+  data +=
+      "\x12\x02"
+      "ab";
   std::string packed = "\x01\x96\x01";
   packed += std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x01", 10);
   data += "\x1A" + std::string(1, static_cast<char>(packed.size())) + packed;
@@ -35,7 +37,8 @@ TEST(ProtoReader, ReadsVarintsStringsAndPackedInts) {
 }
 
 TEST(ProtoReader, SkipsUnreadFields) {
-  const std::string data("\x08\x05\x15\x00\x00\x80\x3F\x18\x07", 9);  // 1: varint, 2: fixed32, 3: varint
+  const std::string data("\x08\x05\x15\x00\x00\x80\x3F\x18\x07",
+                         9);  // 1: varint, 2: fixed32, 3: varint
   ProtoReader r(data, kSource);
   ASSERT_TRUE(r.next());
   ASSERT_TRUE(r.next());
@@ -46,12 +49,15 @@ TEST(ProtoReader, SkipsUnreadFields) {
 }
 
 TEST(ProtoReader, TruncatedAndMalformedInputIsAUserError) {
-  for (const std::string& bad : {std::string("\x12\x05" "ab"), std::string("\x08\x80"), std::string("\x0B"),
+  for (const std::string& bad : {std::string("\x12\x05"
+                                             "ab"),
+                                 std::string("\x08\x80"), std::string("\x0B"),
                                  std::string("\x00\x01", 2), std::string(11, '\x80')}) {
     ProtoReader r(bad, kSource);
     EXPECT_THROW(
         {
-          while (r.next()) r.skip();
+          while (r.next())
+            r.skip();
         },
         UserError)
         << bad.size();
@@ -63,7 +69,9 @@ TEST(ProtoReader, TruncatedAndMalformedInputIsAUserError) {
 }
 
 TEST(ProtoReader, ErrorNamesTheFile) {
-  ProtoReader r(std::string("\x12\x09" "ab"), kSource);
+  ProtoReader r(std::string("\x12\x09"
+                            "ab"),
+                kSource);
   try {
     r.next();
     r.bytes();
@@ -79,16 +87,19 @@ TEST(Onnx, RejectsNonModels) {
 }
 
 TEST(Tflite, RejectsWrongIdentifierAndTruncation) {
-  auto bytes = std::make_shared<const std::vector<uint8_t>>(std::vector<uint8_t>{12, 0, 0, 0, 'X', 'X', 'X', 'X'});
+  auto bytes = std::make_shared<const std::vector<uint8_t>>(
+      std::vector<uint8_t>{12, 0, 0, 0, 'X', 'X', 'X', 'X'});
   EXPECT_THROW(parseTflite(bytes, "x.tflite"), UserError);
   auto shortBytes = std::make_shared<const std::vector<uint8_t>>(std::vector<uint8_t>{1, 2, 3});
   EXPECT_THROW(parseTflite(shortBytes, "x.tflite"), UserError);
   // Root offset beyond the file.
-  auto far = std::make_shared<const std::vector<uint8_t>>(std::vector<uint8_t>{200, 0, 0, 0, 'T', 'F', 'L', '3'});
+  auto far = std::make_shared<const std::vector<uint8_t>>(
+      std::vector<uint8_t>{200, 0, 0, 0, 'T', 'F', 'L', '3'});
   EXPECT_THROW(parseTflite(far, "x.tflite"), UserError);
 }
 
-TfliteSparsity csr(std::vector<int32_t> order, int32_t denseSize, std::vector<int32_t> segments, std::vector<int32_t> indices) {
+TfliteSparsity csr(std::vector<int32_t> order, int32_t denseSize, std::vector<int32_t> segments,
+                   std::vector<int32_t> indices) {
   TfliteSparsity s;
   s.traversalOrder = std::move(order);
   TfliteDimMetadata d0;
@@ -115,12 +126,18 @@ TEST(Densify, ColumnMajorTraversal) {
 }
 
 TEST(Densify, MalformedMetadataIsAUserError) {
-  EXPECT_THROW(densify(csr({0, 1}, 3, {0, 2, 2, 4}, {1, 9, 0, 2}), {3, 4}, {5, 6, 7, 8}, "t"), UserError);  // index
-  EXPECT_THROW(densify(csr({0, 1}, 3, {0, 2, 2}, {1, 3}), {3, 4}, {5, 6}, "t"), UserError);  // segments too short
-  EXPECT_THROW(densify(csr({0, 1}, 3, {0, 2, 1, 4}, {1, 3, 0, 2}), {3, 4}, {5, 6, 7, 8}, "t"), UserError);  // decreasing
-  EXPECT_THROW(densify(csr({0, 1}, 3, {0, 2, 2, 4}, {1, 3, 0, 2}), {3, 4}, {5, 6, 7}, "t"), UserError);  // values
-  EXPECT_THROW(densify(csr({0, 0}, 3, {0, 2, 2, 4}, {1, 3, 0, 2}), {3, 4}, {5, 6, 7, 8}, "t"), UserError);  // order
-  EXPECT_THROW(densify(csr({0, 1}, 2, {0, 2, 2, 4}, {1, 3, 0, 2}), {3, 4}, {5, 6, 7, 8}, "t"), UserError);  // size
+  EXPECT_THROW(densify(csr({0, 1}, 3, {0, 2, 2, 4}, {1, 9, 0, 2}), {3, 4}, {5, 6, 7, 8}, "t"),
+               UserError);  // index
+  EXPECT_THROW(densify(csr({0, 1}, 3, {0, 2, 2}, {1, 3}), {3, 4}, {5, 6}, "t"),
+               UserError);  // segments too short
+  EXPECT_THROW(densify(csr({0, 1}, 3, {0, 2, 1, 4}, {1, 3, 0, 2}), {3, 4}, {5, 6, 7, 8}, "t"),
+               UserError);  // decreasing
+  EXPECT_THROW(densify(csr({0, 1}, 3, {0, 2, 2, 4}, {1, 3, 0, 2}), {3, 4}, {5, 6, 7}, "t"),
+               UserError);  // values
+  EXPECT_THROW(densify(csr({0, 0}, 3, {0, 2, 2, 4}, {1, 3, 0, 2}), {3, 4}, {5, 6, 7, 8}, "t"),
+               UserError);  // order
+  EXPECT_THROW(densify(csr({0, 1}, 2, {0, 2, 2, 4}, {1, 3, 0, 2}), {3, 4}, {5, 6, 7, 8}, "t"),
+               UserError);  // size
   TfliteSparsity blocked = csr({0, 1}, 3, {0, 2, 2, 4}, {1, 3, 0, 2});
   blocked.blockMap = {0};
   EXPECT_THROW(densify(blocked, {3, 4}, {5, 6, 7, 8}, "t"), UserError);
@@ -135,15 +152,20 @@ TEST(Workload, GemmWeightsOfEveryLayout) {
             (std::vector<float>{1, 4, 2, 5, 3, 6}));
   // MatMul x * W, W [K=2, N=3]: transposed to N x K.
   l.weightLayout = "KN";
-  EXPECT_EQ(gemmWeights(l, Tensor::floats({2, 3}, {1, 2, 3, 4, 5, 6})).values(), (std::vector<float>{1, 4, 2, 5, 3, 6}));
+  EXPECT_EQ(gemmWeights(l, Tensor::floats({2, 3}, {1, 2, 3, 4, 5, 6})).values(),
+            (std::vector<float>{1, 4, 2, 5, 3, 6}));
   // TFLite FC [out, in] is already N x K.
   l.weightLayout = "NK";
-  EXPECT_EQ(gemmWeights(l, Tensor::floats({2, 3}, {1, 2, 3, 4, 5, 6})).values(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
-  // TFLite conv OHWI [1, 1, 2, 2] and ONNX OIHW [1, 2, 1, 2]: both channel-innermost K = (r*S+s)*C+c.
+  EXPECT_EQ(gemmWeights(l, Tensor::floats({2, 3}, {1, 2, 3, 4, 5, 6})).values(),
+            (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  // TFLite conv OHWI [1, 1, 2, 2] and ONNX OIHW [1, 2, 1, 2]: both channel-innermost K =
+  // (r*S+s)*C+c.
   l.weightLayout = "OHWI";
-  EXPECT_EQ(gemmWeights(l, Tensor::floats({1, 1, 2, 2}, {1, 2, 3, 4})).values(), (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(gemmWeights(l, Tensor::floats({1, 1, 2, 2}, {1, 2, 3, 4})).values(),
+            (std::vector<float>{1, 2, 3, 4}));
   l.weightLayout = "OIHW";
-  EXPECT_EQ(gemmWeights(l, Tensor::floats({1, 2, 1, 2}, {1, 3, 2, 4})).values(), (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(gemmWeights(l, Tensor::floats({1, 2, 1, 2}, {1, 3, 2, 4})).values(),
+            (std::vector<float>{1, 2, 3, 4}));
   EXPECT_THROW(gemmWeights(l, Tensor::floats({2, 2}, {1, 2, 3, 4})), UserError);
 }
 
@@ -156,7 +178,8 @@ TEST(Tensor, ElementCountIsBounded) {
 
 TEST(MnistJson, ParsesImagesAndRejectsBadText) {
   std::string text = "{ \"data\": [";
-  for (size_t i = 0; i < 2 * io::kMnistPixels; ++i) text += (i ? "," : "") + std::to_string(i % 7 == 0 ? 0.5 : 0);
+  for (size_t i = 0; i < 2 * io::kMnistPixels; ++i)
+    text += (i ? "," : "") + std::to_string(i % 7 == 0 ? 0.5 : 0);
   text += "]}";
   const auto images = io::parseMnistDigits(text, "d.json");
   ASSERT_EQ(images.size(), 2u);
@@ -164,9 +187,10 @@ TEST(MnistJson, ParsesImagesAndRejectsBadText) {
   EXPECT_FLOAT_EQ(images[0][1], 0.0f);
   EXPECT_FLOAT_EQ(images[1][7 - io::kMnistPixels % 7], 0.5f);
   EXPECT_EQ(io::parseMnistDigits(text, "d.json", 1).size(), 1u);
-  EXPECT_THROW(io::parseMnistDigits("{\"data\": [1, 2]}", "d.json"), UserError);   // not whole images
-  EXPECT_THROW(io::parseMnistDigits("{\"data\": [1, x]}", "d.json"), UserError);   // not a number
-  EXPECT_THROW(io::parseMnistDigits("{\"data\": [1, 2", "d.json"), UserError);     // truncated
+  EXPECT_THROW(io::parseMnistDigits("{\"data\": [1, 2]}", "d.json"),
+               UserError);  // not whole images
+  EXPECT_THROW(io::parseMnistDigits("{\"data\": [1, x]}", "d.json"), UserError);  // not a number
+  EXPECT_THROW(io::parseMnistDigits("{\"data\": [1, 2", "d.json"), UserError);    // truncated
   EXPECT_THROW(io::parseMnistDigits("{\"other\": []}", "d.json"), UserError);
 }
 
