@@ -713,7 +713,8 @@ Tensor globalAveragePool(const Node& n, const std::vector<const Tensor*>& x) {
   return out;
 }
 
-Tensor averagePool(const Node& n, const std::vector<const Tensor*>& x) {
+// AveragePool and MaxPool (2-D): max ignores padding (ONNX pads MaxPool with -inf).
+Tensor pool2d(const Node& n, const std::vector<const Tensor*>& x, bool isMax) {
   const Tensor& a = floatIn(n, x, 0);
   if (a.shape.size() != 4) fail(n, "only 2-D pooling (N x C x H x W) is supported");
   const std::vector<int64_t> kernel = n.intsAttr("kernel_shape", {});
@@ -724,6 +725,9 @@ Tensor averagePool(const Node& n, const std::vector<const Tensor*>& x) {
   const bool includePad = n.intAttr("count_include_pad", 0) != 0;
   const bool ceilMode = n.intAttr("ceil_mode", 0) != 0;
   if (strides.size() != 2 || pads.size() != 4) fail(n, "strides/pads must have 2/4 entries");
+  for (int64_t d : n.intsAttr("dilations", {1, 1})) {
+    if (d != 1) fail(n, "dilated pooling is not supported");
+  }
   constexpr int64_t kMaxGeometry = int64_t{1} << 20;  // keeps the size arithmetic far from overflow
   auto checkGeometry = [&](const std::vector<int64_t>& list) {
     for (int64_t v : list) {
@@ -774,12 +778,18 @@ Tensor averagePool(const Node& n, const std::vector<const Tensor*>& x) {
                       w1 = std::min(w0 + kernel[1], w + pads[3]);
         const int64_t padCount = (h1 - h0) * (w1 - w0);
         double s = 0;
+        float mx = -std::numeric_limits<float>::infinity();
         int64_t count = 0;
         for (int64_t ih = std::max<int64_t>(h0, 0); ih < std::min(h1, h); ++ih) {
           for (int64_t iw = std::max<int64_t>(w0, 0); iw < std::min(w1, w); ++iw) {
             s += src[ih * w + iw];
+            mx = std::max(mx, src[ih * w + iw]);
             ++count;
           }
+        }
+        if (isMax) {
+          dst[oh * wo + ow] = mx;
+          continue;
         }
         const int64_t divisor = includePad ? padCount : count;
         dst[oh * wo + ow] = divisor ? static_cast<float>(s / static_cast<double>(divisor)) : 0.0f;
@@ -802,7 +812,7 @@ const std::set<std::string>& supported() {
                                          "Transpose",   "Slice",
                                          "Concat",      "ReduceMean",
                                          "Softmax",     "BatchNormalization",
-                                         "AveragePool", "GlobalAveragePool",
+                                         "AveragePool", "MaxPool", "GlobalAveragePool",
                                          "Constant"};
   return ops;
 }
@@ -869,7 +879,8 @@ Tensor runOperator(const Node& n, int64_t opset, const std::vector<const Tensor*
   if (op == "Softmax") return softmax(n, opset, x);
   if (op == "BatchNormalization") return batchNorm(n, x);
   if (op == "GlobalAveragePool") return globalAveragePool(n, x);
-  if (op == "AveragePool") return averagePool(n, x);
+  if (op == "AveragePool") return pool2d(n, x, false);
+  if (op == "MaxPool") return pool2d(n, x, true);
   throw UserError(fmt::format("unsupported operator '{}' (node '{}')", op, n.name));
 }
 

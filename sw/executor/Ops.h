@@ -4,7 +4,7 @@
 //   unary: Sqrt Relu Sigmoid HardSigmoid Tanh Clip Cast Identity
 //   shape: Reshape Shape Squeeze Unsqueeze Flatten Transpose Slice Concat
 //   reductions and normalisation: ReduceMean Softmax BatchNormalization
-//   pooling: AveragePool GlobalAveragePool
+//   pooling: AveragePool MaxPool (2-D, no dilation, no Indices output) GlobalAveragePool
 // Opset differences honoured: Slice (attributes before 10, inputs from 10), Clip (attributes
 // before 11, inputs from 11), Squeeze/Unsqueeze (axes attribute before 13, input from 13),
 // ReduceMean (axes attribute before 18, input from 18), Softmax (2-D coercion at `axis`

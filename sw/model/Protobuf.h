@@ -20,6 +20,9 @@ class ProtoReader {
   // offset of data within that file (for messages nested in it).
   ProtoReader(std::string_view data, const std::string& source, size_t base = 0)
       : data_(data), source_(&source), base_(base) {}
+  // The reader keeps a view of data and a pointer to source: temporaries would dangle.
+  ProtoReader(std::string&& data, const std::string& source, size_t base = 0) = delete;
+  ProtoReader(std::string_view data, std::string&& source, size_t base = 0) = delete;
 
   // Advances to the next field; false at the end of the message.
   bool next();

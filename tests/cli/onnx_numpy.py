@@ -175,7 +175,7 @@ def _conv(x, w, b, a):
     return out.astype(np.float32)
 
 
-def _avgpool(x, a):
+def _avgpool(x, a, is_max=False):
     kh, kw = a["kernel_shape"]
     sh, sw = a.get("strides", [1, 1])
     pads = a.get("pads", [0, 0, 0, 0])
@@ -193,7 +193,7 @@ def _avgpool(x, a):
             h1, w1 = h0 + kh, w0 + kw
             win = x[:, :, max(h0, 0):min(h1, h), max(w0, 0):min(w1, w)]
             count = kh * kw if include else win.shape[2] * win.shape[3]
-            out[:, :, i, j] = win.sum(axis=(2, 3)) / count
+            out[:, :, i, j] = win.max(axis=(2, 3)) if is_max else win.sum(axis=(2, 3)) / count
     return out
 
 
@@ -303,6 +303,8 @@ def run(model, feeds):
             y = x[0].mean(axis=(2, 3), keepdims=True, dtype=np.float64).astype(np.float32)
         elif op == "AveragePool":
             y = _avgpool(x[0], a)
+        elif op == "MaxPool":
+            y = _avgpool(x[0], a, is_max=True)
         elif op == "Identity":
             y = x[0]
         elif op == "Flatten":

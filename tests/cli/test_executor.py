@@ -141,10 +141,11 @@ class ExecutorTest(unittest.TestCase):
             ob.node("AveragePool", ["x8"], ["ap2"], kernel_shape=[3, 2], strides=[3, 2], pads=[1, 1, 1, 1],
                     count_include_pad=1),
             ob.node("BatchNormalization", ["x", "bs", "bb", "bm", "bv"], ["bn"], epsilon=1e-3),
+            ob.node("MaxPool", ["x8"], ["mp"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
         ]
         inits = {"minus1": np.array([-1], np.int64), "bs": self.randn(6), "bb": self.randn(6), "bm": self.randn(6),
                  "bv": np.abs(self.randn(6)) + 0.1}
-        outs = [(n, []) for n in ["d", "rm2", "sm", "sl", "sq", "cat", "gap", "ap", "ap2", "bn"]]
+        outs = [(n, []) for n in ["d", "rm2", "sm", "sl", "sq", "cat", "gap", "ap", "ap2", "bn", "mp"]]
         self.check(ob.model(nodes, [("x", [2, 6, 4, 3]), ("sq_in", [2, 3, 1, 4]), ("x8", [1, 2, 8, 9])], outs, inits,
                             opset=9), [x, self.randn(2, 3, 1, 4), self.randn(1, 2, 8, 9)])
 

@@ -175,6 +175,19 @@ class ImportTest(unittest.TestCase):
                     self.assertTrue(r.stderr.startswith("tasdsim: error: "), r.stderr)
                     self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
 
+    def test_other_paddle_models(self):
+        cls = os.path.join(REALDATA, "ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx")
+        r = run("import", cls, "--input-shape", "1,3,48,192", "--json", self.path("c.json"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.path("c.json")) as f:
+            j = json.load(f)
+        self.assertEqual(j["layers"][-1]["op"], "MatMul")
+        self.assertEqual(j["layers"][-1]["n"], 2)  # 0 or 180 degrees
+        det = os.path.join(REALDATA, "ocr-models/assets/ch_PP-OCRv4_det_infer.onnx")
+        r = run("import", det, "--input-shape", "1,3,64,64")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unsupported operator", r.stderr)  # the detector needs Resize/ConvTranspose
+
     def test_dynamic_input_needs_a_shape(self):
         r = run("import", REC)
         self.assertEqual(r.returncode, 2)

@@ -167,6 +167,13 @@ TEST(Ops, AveragePoolCountsPaddingOnlyWhenAsked) {
   EXPECT_EQ(run1(node("GlobalAveragePool"), 11, {x}).f, (std::vector<float>{2.5f}));
 }
 
+TEST(Ops, MaxPoolIgnoresPadding) {
+  const Tensor x = Tensor::floats({1, 1, 2, 2}, {-1, -2, -3, -4});
+  const Node p = node("MaxPool", {ints("kernel_shape", {2, 2}), ints("pads", {1, 1, 1, 1}), ints("strides", {2, 2})});
+  // Windows: {-1}, {-2}, {-3}, {-4}: padding never wins even though every value is negative.
+  EXPECT_EQ(run1(p, 11, {x}).f, (std::vector<float>{-1, -2, -3, -4}));
+}
+
 TEST(Ops, BatchNormalization) {
   const Tensor x = Tensor::floats({1, 2, 1, 1}, {3, 3});
   const Tensor y = run1(node("BatchNormalization", {floatAttr("epsilon", 0)}), 11,

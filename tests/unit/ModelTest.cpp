@@ -63,15 +63,17 @@ TEST(ProtoReader, TruncatedAndMalformedInputIsAUserError) {
         << bad.size();
   }
   // Wrong wire type for the requested value.
-  ProtoReader r(std::string("\x08\x01"), kSource);
+  const std::string varintField("\x08\x01");  // the reader keeps a view: the bytes must outlive it
+  ProtoReader r(varintField, kSource);
   ASSERT_TRUE(r.next());
   EXPECT_THROW(r.bytes(), UserError);
 }
 
 TEST(ProtoReader, ErrorNamesTheFile) {
-  ProtoReader r(std::string("\x12\x09"
-                            "ab"),
-                kSource);
+  const std::string claimsNine(
+      "\x12\x09"
+      "ab");
+  ProtoReader r(claimsNine, kSource);
   try {
     r.next();
     r.bytes();
