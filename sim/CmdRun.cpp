@@ -1,5 +1,6 @@
 // tasdsim run: simulates a network on an accelerator (an experiment file) and writes
-// stats.json, layers.csv, the resolved config and a summary into the output folder.
+// stats.json, layers.csv, the resolved config and a summary into the output folder (and, with
+// --trace, a VCD of every RTL block).
 #include <unistd.h>
 
 #include <iostream>
@@ -7,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "hw/rtl/cosim/RtlSupport.h"
 #include "sim/Commands.h"
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
@@ -25,6 +27,7 @@ struct RunOptions {
   bool timingOnly = false;
   bool overwrite = false;
   bool quiet = false;
+  bool trace = false;
   std::string planFile;
   std::string series;
   std::string operand = "W";
@@ -67,6 +70,7 @@ int runExperiment(const RunOptions& o) {
     x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
   }
   runtime::validatePlan(x.workload, x.plan, x.arch.params);
+  rtl::checkRun(x.arch.params, x.dtype, !x.timingOnly, o.trace);
   const std::string outDir = o.out.empty() ? "out/" + x.name : o.out;
   StagingDir dir(outDir, o.overwrite);  // fails now if the folder exists
 
@@ -78,6 +82,7 @@ int runExperiment(const RunOptions& o) {
   in.options.dtype = x.dtype;
   in.options.functional = !x.timingOnly;
   in.options.check = x.check && !x.timingOnly;
+  if (o.trace) in.vcdDir = dir.path().string();  // written before the folder is committed
   Progress progress(o.quiet);
   in.options.progress = [&progress](size_t done, size_t total, const std::string& layer) {
     progress.update(done, total, layer);
@@ -121,6 +126,8 @@ void addRunCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--operand", o->operand, "With --series: W (weights) or A (activations)")->capture_default_str();
   cmd->add_option("--tau-quantile", o->tauQuantile, "With --series and --operand A: pseudo-density quantile");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress output");
+  cmd->add_flag("--trace", o->trace,
+                "Write a VCD of every RTL block (impl: rtl) into the output folder (<block>.vcd)");
   cmd->callback([o, &exitCode] { exitCode = runExperiment(*o); });
 }
 

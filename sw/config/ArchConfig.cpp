@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "hw/isa/Isa.h"
+#include "hw/rtl/cosim/RtlSupport.h"
 #include "sw/common/Error.h"
 
 namespace tasdsim::config {
@@ -104,6 +105,7 @@ ArchConfig parseArch(const Node& root, const std::string& file, const std::vecto
   p.pe.pipelineLatencyCycles = pe.get<uint32_t>("pipeline_latency_cycles", p.pe.rows + p.pe.cols, 0, 4096);
   p.pe.impl = pe.choice("impl", "model", {"model", "rtl"});
   pe.finish();
+  if (const auto problems = rtl::peArrayProblems(p.pe); !problems.empty()) pe.fail(problems.front());
   const Node b = a.section("buffers");
   p.buffers.s = parseSram(b.section("s"), defaults.buffers.s);
   p.buffers.d = parseSram(b.section("d"), defaults.buffers.d);
@@ -115,6 +117,7 @@ ArchConfig parseArch(const Node& root, const std::string& file, const std::vecto
   p.tasd.cyclesPerElement = t.get<uint32_t>("cycles_per_element", defaults.tasd.cyclesPerElement, 1, 64);
   p.tasd.impl = t.choice("impl", "model", {"model", "rtl"});
   t.finish();
+  if (const auto problems = rtl::tasdUnitProblems(p.tasd); !problems.empty()) t.fail(problems.front());
   const Node d = a.section("decoder");
   p.decoder.fetchBytes = d.get<uint32_t>("fetch_bytes", defaults.decoder.fetchBytes, 16, 65536);
   p.decoder.queueDepth = d.get<uint32_t>("queue_depth", defaults.decoder.queueDepth, 1, 1024);
@@ -122,6 +125,7 @@ ArchConfig parseArch(const Node& root, const std::string& file, const std::vecto
       d.get<uint32_t>("cycles_per_instruction", defaults.decoder.cyclesPerInstruction, 1, 1000);
   p.decoder.impl = d.choice("impl", "model", {"model", "rtl"});
   d.finish();
+  if (const auto problems = rtl::decoderProblems(p.decoder); !problems.empty()) d.fail(problems.front());
   const Node m = a.section("dram");
   p.dram.sizeBytes = m.get<uint64_t>("size_mib", defaults.dram.sizeBytes >> 20, 1, 1u << 20) << 20;
   p.dram.latencyNs = m.get<double>("latency_ns", defaults.dram.latencyNs, 0.0, 1e6);

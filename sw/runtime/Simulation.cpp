@@ -10,6 +10,7 @@
 #include <systemc>
 
 #include "hw/model/top/Accelerator.h"
+#include "hw/rtl/cosim/RtlSupport.h"
 #include "sw/runtime/Host.h"
 
 namespace tasdsim::runtime {
@@ -18,6 +19,7 @@ SimulationOutput simulate(const SimulationInputs& in) {
   if (sc_core::sc_get_status() != sc_core::SC_ELABORATION || sc_core::sc_time_stamp() != sc_core::SC_ZERO_TIME) {
     throw std::logic_error("simulate: the SystemC kernel was already used in this process");
   }
+  rtl::checkRun(in.params, in.options.dtype, in.options.functional, !in.vcdDir.empty());
   const auto t0 = std::chrono::steady_clock::now();
   // The simulation is one thread (SystemC); idle OpenBLAS workers would only spin against it.
   openblas_set_num_threads(1);
@@ -29,7 +31,9 @@ SimulationOutput simulate(const SimulationInputs& in) {
   hw::AcceleratorParams params = in.params;
   params.functional = in.options.functional;
   hw::StatsRegistry stats;
-  auto accel = std::make_unique<hw::Accelerator>("accel", params, stats);
+  rtl::CosimOptions cosim;
+  cosim.vcdDir = in.vcdDir;
+  auto accel = std::make_unique<hw::Accelerator>("accel", params, stats, cosim);
   NetworkRunner runner(in.workload, in.plan, params, in.energy, in.options, *accel, stats);
   auto host = std::make_unique<Host>("host", [&runner](Host& h) { runner.run(h); });
   host->bus_socket.bind(accel->hostSocket());

@@ -16,6 +16,7 @@ struct SimulationInputs {
   hw::AcceleratorParams params;
   hw::EnergyTable energy;
   RunOptions options;
+  std::string vcdDir;  // non-empty: the blocks with impl: rtl write <vcdDir>/<block>.vcd
 };
 
 struct SimulationOutput {
@@ -25,7 +26,8 @@ struct SimulationOutput {
   double wallSeconds = 0;
 };
 
-// Throws std::logic_error if SystemC was already used in this process.
+// Throws std::logic_error if SystemC was already used in this process, and UserError (before
+// elaborating anything) for a run the RTL blocks selected by impl: rtl do not cover.
 SimulationOutput simulate(const SimulationInputs& inputs);
 
 }  // namespace tasdsim::runtime

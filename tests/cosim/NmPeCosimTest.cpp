@@ -1,5 +1,6 @@
-// The Verilated N:M PE (M = 8, N = 2) against the C++ reference: random dense blocks and
-// structured operands produced by the TASD library, accumulated dot products compared exactly.
+// The Verilated N:M PE (M = 8, 4 lanes) against a plain C++ reference: passes of random slot
+// groups whose stored values and indices come from the TASD library's 2:8 and 1:8 terms (each
+// lane with its own dense block), with idle cycles between groups, one-group passes and extremes.
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -14,58 +15,103 @@
 namespace tasdsim::rtl {
 namespace {
 
-// Structured operands from the TASD library: 2:8 terms of random int8 rows.
-std::vector<NmPeStimulus> makeStimuli(uint32_t seed, size_t count) {
+int8_t randomInt8(std::mt19937& rng) {
+  return static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+}
+
+// Passes of 1..6 slot groups; lane l of group g takes slot 4g + l of a row of a 2:8 (or 1:8)
+// term, with the dense block that slot belongs to.
+std::vector<NmPeStimulus> makeStimuli(uint32_t seed, size_t passes) {
   std::mt19937 rng(seed);
-  tasd::MatrixI8 a(count, kNmPeM);
-  for (int8_t& v : a.values()) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
-  // Some rows with ties, zeros and extremes.
-  for (size_t e = 0; e < static_cast<size_t>(kNmPeM); ++e) {
-    a(0, e) = 0;
-    a(1, e) = -128;
-    a(2, e) = static_cast<int8_t>(e % 2 ? 3 : -3);
-  }
-  const auto d = tasd::decompose(a, tasd::Series::parse("2:8"));
-  std::vector<NmPeStimulus> out(count);
-  for (size_t i = 0; i < count; ++i) {
-    for (int e = 0; e < kNmPeM; ++e) out[i].dense[e] = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
-    if (i == 1) out[i].dense.fill(-128);
-    for (int s = 0; s < kNmPeN; ++s) {
-      out[i].values[s] = d.terms[0].valueAsInt8(i, s);
-      out[i].index[s] = static_cast<uint8_t>(d.terms[0].index(i, s));
+  std::vector<NmPeStimulus> out;
+  for (size_t p = 0; p < passes; ++p) {
+    const size_t groups = 1 + rng() % 6;
+    const tasd::Series series = tasd::Series::parse(p % 2 ? "1:8" : "2:8");
+    const uint32_t n = series.terms[0].n;
+    const size_t k = groups * kNmPeLanes / n * kNmPeM;  // K that fills the groups' slots
+    tasd::MatrixI8 s(1, k), d(1, k);
+    for (size_t e = 0; e < k; ++e) {
+      s(0, e) = rng() % 5 == 0 ? 0 : randomInt8(rng);  // some blocks with fewer nonzeros
+      d(0, e) = randomInt8(rng);
     }
-    out[i].clear = i % 5 == 0;
+    if (p == 1) {  // extremes: every product is (-128) * (-128)
+      for (size_t e = 0; e < k; ++e)
+        s(0, e) = d(0, e) = -128;
+    }
+    if (p == 2) {  // ties: the lower index wins
+      for (size_t e = 0; e < k; ++e)
+        s(0, e) = static_cast<int8_t>(e % 2 ? 3 : -3);
+    }
+    const auto dec = tasd::decompose(s, series);
+    for (size_t g = 0; g < groups; ++g) {
+      if (rng() % 4 == 0) out.push_back(NmPeStimulus{false});  // an idle cycle inside the pass
+      NmPeStimulus st;
+      st.first = g == 0;
+      st.last = g + 1 == groups;
+      for (int l = 0; l < kNmPeLanes; ++l) {
+        const size_t slot = g * kNmPeLanes + l, block = slot / n;
+        st.values[l] = dec.terms[0].valueAsInt8(0, slot);
+        st.index[l] = static_cast<uint8_t>(dec.terms[0].index(0, slot));
+        for (int e = 0; e < kNmPeM; ++e)
+          st.dense[l][e] = d(0, block * kNmPeM + e);
+      }
+      out.push_back(st);
+    }
   }
   return out;
 }
 
-std::vector<int32_t> reference(const std::vector<NmPeStimulus>& stimuli) {
-  std::vector<int32_t> out;
+// The pass sums and the stimulus each one ends at.
+std::vector<NmPeResult> reference(const std::vector<NmPeStimulus>& stimuli) {
+  std::vector<NmPeResult> out;
   int32_t acc = 0;
-  for (const NmPeStimulus& s : stimuli) {
+  for (size_t i = 0; i < stimuli.size(); ++i) {
+    const NmPeStimulus& s = stimuli[i];
+    if (!s.valid) continue;
     int32_t dot = 0;
-    for (int k = 0; k < kNmPeN; ++k) dot += int32_t{s.values[k]} * s.dense[s.index[k]];
-    acc = s.clear ? dot : acc + dot;
-    out.push_back(acc);
+    for (int l = 0; l < kNmPeLanes; ++l)
+      dot += int32_t{s.values[l]} * s.dense[l][s.index[l]];
+    acc = (s.first ? 0 : acc) + dot;
+    if (s.last) out.push_back({i, acc});
   }
   return out;
 }
 
-TEST(NmPeCosim, RandomBlocksMatchReference) {
-  const auto stimuli = makeStimuli(42, 500);
-  const auto got = test::runInChildVector<int32_t>([&] { return runNmPe(stimuli); });
-  ASSERT_EQ(got.size(), stimuli.size());
-  EXPECT_EQ(got, reference(stimuli));
-  // Extremes: -128 * -128 * 2 slots on the all -128 row.
-  EXPECT_EQ(got[1] - got[0], 2 * 128 * 128);
+std::vector<NmPeResult> run(const std::vector<NmPeStimulus>& stimuli, const std::string& vcd = "") {
+  return test::runInChildVector<NmPeResult>([&] { return runNmPe(stimuli, vcd); });
+}
+
+TEST(NmPeCosim, PassesMatchTheReferenceValueAndCycle) {
+  const auto stimuli = makeStimuli(42, 300);
+  const auto got = run(stimuli);
+  const auto want = reference(stimuli);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(got[i].acc, want[i].acc);
+    EXPECT_EQ(got[i].cycle, want[i].cycle);  // registered by the edge that takes the last group
+  }
+}
+
+TEST(NmPeCosim, ExtremeProductsAccumulateWithoutOverflow) {
+  const auto stimuli = makeStimuli(5, 3);
+  const auto got = run(stimuli);
+  const auto want = reference(stimuli);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].acc, want[1].acc);
+  // Pass 1 is all -128 x -128: 128 * 128 per lane and slot group.
+  size_t groups = 0;
+  for (size_t i = want[0].cycle + 1; i <= want[1].cycle; ++i)
+    groups += stimuli[i].valid;
+  EXPECT_EQ(got[1].acc, static_cast<int32_t>(groups * kNmPeLanes * 128 * 128));
 }
 
 TEST(NmPeCosim, WritesVcdWhenAsked) {
   const std::string path = "nm_pe_test.vcd";
   std::filesystem::remove(path);
-  const auto stimuli = makeStimuli(7, 8);
-  const auto got = test::runInChildVector<int32_t>([&] { return runNmPe(stimuli, path); });
-  EXPECT_EQ(got, reference(stimuli));
+  const auto stimuli = makeStimuli(7, 4);
+  const auto got = run(stimuli, path);
+  ASSERT_EQ(got.size(), reference(stimuli).size());
   std::ifstream in(path);
   ASSERT_TRUE(in.good());
   std::stringstream text;

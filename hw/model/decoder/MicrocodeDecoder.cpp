@@ -11,7 +11,7 @@
 namespace tasdsim::hw {
 
 MicrocodeDecoder::MicrocodeDecoder(sc_core::sc_module_name name, const AcceleratorParams& params,
-                                   StatsRegistry& stats)
+                                   StatsRegistry& stats, const rtl::CosimOptions& cosim)
     : sc_module(name),
       command_port("command_port"),
       dispatch_port("dispatch_port"),
@@ -22,6 +22,7 @@ MicrocodeDecoder::MicrocodeDecoder(sc_core::sc_module_name name, const Accelerat
       fetches_(stats.add(std::string(this->name()) + ".fetches", "requests", "microcode fetch bursts")),
       programs_(stats.add(std::string(this->name()) + ".programs", "programs", "programs run")),
       errors_(stats.add(std::string(this->name()) + ".errors", "programs", "programs ended by an error")) {
+  if (params.decoder.impl == "rtl") rtl_ = rtl::makeDecoderRtl("rtl", params, cosim);
   SC_HAS_PROCESS(MicrocodeDecoder);
   SC_THREAD(run);
 }
@@ -56,8 +57,13 @@ void MicrocodeDecoder::execute(const ProgramInfo& program) {
       ++fetches_;
       fetchBytes_ += burst.size();
     }
-    const isa::Decoded d = isa::decode(isa::load(burst.data() + (pc - burstFirst) * isa::kInstructionBytes));
-    sc_core::wait(decodeTime);
+    isa::Decoded d;
+    if (rtl_) {  // one RTL cycle
+      d = rtl_->decode(isa::load(burst.data() + (pc - burstFirst) * isa::kInstructionBytes));
+    } else {
+      d = isa::decode(isa::load(burst.data() + (pc - burstFirst) * isa::kInstructionBytes));
+      sc_core::wait(decodeTime);
+    }
     ++instructions_;
     ++executed;
     if (d.error != isa::DecodeError::None) {

@@ -9,10 +9,15 @@
 // (missing_end) or a failed fetch (bus_error) stops the program with an error status; nothing
 // crashes.
 // Stats: decoder.{instructions, fetch_bytes, fetches, programs, errors}.
+// With impl: rtl each instruction word is decoded by the Verilated decoder (hw/rtl/decoder), one
+// cycle per instruction.
+#include <memory>
+
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "hw/model/dataflow/Interfaces.h"
+#include "hw/rtl/cosim/Cosim.h"
 
 namespace tasdsim::hw {
 
@@ -22,7 +27,8 @@ class MicrocodeDecoder : public sc_core::sc_module {
   sc_core::sc_port<DispatchIf> dispatch_port;
   tlm_utils::simple_initiator_socket<MicrocodeDecoder> fetch_socket;
 
-  MicrocodeDecoder(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+  MicrocodeDecoder(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
+                   const rtl::CosimOptions& cosim = {});
 
  private:
   void run();
@@ -34,6 +40,7 @@ class MicrocodeDecoder : public sc_core::sc_module {
   Counter& fetches_;
   Counter& programs_;
   Counter& errors_;
+  std::unique_ptr<rtl::DecoderRtl> rtl_;  // impl: rtl
 };
 
 }  // namespace tasdsim::hw

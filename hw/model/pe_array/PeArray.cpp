@@ -1,12 +1,15 @@
 #include "hw/model/pe_array/PeArray.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "hw/model/pe_array/StreamMath.h"
 
 namespace tasdsim::hw {
 
-PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats)
+PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
+                 const rtl::CosimOptions& cosim)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       params_(params),
@@ -27,6 +30,7 @@ PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, 
     termCycles_[t] = &stats.add(fmt::format("{}.term{}.cycles", base, t), "cycles", "pass cycles spent on term t");
     termMacOps_[t] = &stats.add(fmt::format("{}.term{}.mac_ops", base, t), "MACs", "MAC slots issued for term t");
   }
+  if (params.pe.impl == "rtl") rtl_ = rtl::makePeArrayRtl("rtl", params, cosim);
   SC_HAS_PROCESS(PeArray);
   SC_THREAD(run);
 }
@@ -79,10 +83,23 @@ bool PeArray::stream(const Op& op) {
                             params_.buffers.acc.slotBytes()));
   }
   const StreamCost cost = streamCost(params_, L, shape);
-  if (params_.functional) streamCompute(L, s, d, acc, shape);
-  sc_core::wait(sc_core::sc_time(static_cast<double>(cost.cycles) * params_.clockPeriodNs(), sc_core::SC_NS));
-  busyCycles_ += cost.cycles;
-  *stalls_[static_cast<size_t>(StallReason::BufferBandwidth)] += cost.cycles - cost.computeCycles;
+  uint64_t cycles = cost.cycles, computeCycles = cost.computeCycles;
+  if (rtl_) {
+    if (L.dtype != tasd::DType::I8) return fail("the RTL PE array computes int8 values only");
+    // The RTL takes its own cycles (SystemC time advances with its clock); a buffer-port limit
+    // of the model still stretches the stream.
+    computeCycles = rtl_->stream(L, s, d, acc, shape);
+    cycles = std::max(computeCycles, cost.cycles > cost.computeCycles ? cost.cycles : 0);
+    if (cycles > computeCycles) {
+      sc_core::wait(sc_core::sc_time(static_cast<double>(cycles - computeCycles) * params_.clockPeriodNs(),
+                                     sc_core::SC_NS));
+    }
+  } else {
+    if (params_.functional) streamCompute(L, s, d, acc, shape);
+    sc_core::wait(sc_core::sc_time(static_cast<double>(cost.cycles) * params_.clockPeriodNs(), sc_core::SC_NS));
+  }
+  busyCycles_ += cycles;
+  *stalls_[static_cast<size_t>(StallReason::BufferBandwidth)] += cycles - computeCycles;
   ++streams_;
   passes_ += cost.passes;
   macOps_ += cost.macOps;

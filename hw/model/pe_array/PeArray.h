@@ -7,12 +7,16 @@
 // accumulator slot (int8 x int8 -> int32 exactly; fp32/bf16 values with fp32 accumulation).
 // Stats: pe_array.{busy_cycles, streams, passes, mac_ops, dense_macs, dense_cycles},
 // pe_array.term<t>.{cycles, mac_ops}, pe_array.stall.<reason>, buffer reads/writes.
+// With impl: rtl the Verilated array (hw/rtl/pe_array) computes the values and its cycles are the
+// stream's compute cycles; the buffer ports' limit applies on top as in the model.
 #include <array>
+#include <memory>
 #include <vector>
 
 #include <systemc>
 
 #include "hw/model/dataflow/Interfaces.h"
+#include "hw/rtl/cosim/Cosim.h"
 
 namespace tasdsim::hw {
 
@@ -20,7 +24,8 @@ class PeArray : public sc_core::sc_module {
  public:
   sc_core::sc_port<UnitIf> ctrl_port;
 
-  PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+  PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
+          const rtl::CosimOptions& cosim = {});
 
  private:
   void run();
@@ -36,6 +41,7 @@ class PeArray : public sc_core::sc_module {
   Counter& denseCycles_;
   std::array<Counter*, isa::kMaxTerms> termCycles_{};
   std::array<Counter*, isa::kMaxTerms> termMacOps_{};
+  std::unique_ptr<rtl::PeArrayRtl> rtl_;  // impl: rtl
 };
 
 }  // namespace tasdsim::hw

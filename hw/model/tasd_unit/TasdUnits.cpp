@@ -28,7 +28,8 @@ uint64_t tasdTileCycles(const AcceleratorParams& params, const LayerState& L, ui
   return cycles;
 }
 
-TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats)
+TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
+                     const rtl::CosimOptions& cosim)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       params_(params),
@@ -41,6 +42,7 @@ TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& para
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
   stalls_[static_cast<size_t>(StallReason::WaitOperands)] = &stats.add(
       std::string(this->name()) + ".stall.wait_operands", "cycles", "waiting for the dense activation tile");
+  if (params.tasd.impl == "rtl" && params.tasd.count > 0) rtl_ = rtl::makeTasdUnitsRtl("rtl", params, cosim);
   SC_HAS_PROCESS(TasdUnits);
   SC_THREAD(run);
 }
@@ -102,11 +104,35 @@ std::vector<tasd::CompressedTerm> decomposeBox(const STile& s, tasd::DType dtype
 // and the tile's terms (one row per output position, the kernel positions one after another)
 // are formed from the pixels' compressed blocks; positions in the padding stay empty. This
 // equals decomposing every im2col row, since no block spans two pixels.
+// The box through the RTL units: the same pixels x channels matrix decomposeBox builds.
+std::vector<tasd::CompressedTerm> TasdUnits::rtlDecomposeBox(const LayerState& L, const tasd::Series& series,
+                                                             const STile& s) {
+  const size_t eb = tasd::dtypeBytes(L.dtype);
+  const size_t pixels = s.box.size() / (s.boxChannels * eb);
+  std::vector<float> values;
+  if (L.dtype != tasd::DType::I8) {
+    values.resize(pixels * s.boxChannels);
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (L.dtype == tasd::DType::F32) {
+        std::memcpy(&values[i], s.box.data() + 4 * i, 4);
+      } else {
+        values[i] = bf16ToFloat(static_cast<uint16_t>(s.box[2 * i] | (s.box[2 * i + 1] << 8)));
+      }
+    }
+  }
+  rtl::TasdRtlResult r = rtl_->decompose(L.dtype, pixels, s.boxChannels, reinterpret_cast<const int8_t*>(s.box.data()),
+                                         values.data(), series, L.tau);
+  thresholded_ += r.zeroed;
+  rtlCycles_ += r.cycles;
+  return std::move(r.terms);
+}
+
 void TasdUnits::decomposePixels(const LayerState& L, const tasd::Series& series, STile& s) {
   uint64_t zeroed = 0;
   const std::vector<tasd::CompressedTerm> pixelTerms =
-      L.dtype == tasd::DType::I8 ? decomposeBox<int8_t>(s, L.dtype, series, L.tau, zeroed)
-                                 : decomposeBox<float>(s, L.dtype, series, L.tau, zeroed);
+      rtl_ ? rtlDecomposeBox(L, series, s)
+           : L.dtype == tasd::DType::I8 ? decomposeBox<int8_t>(s, L.dtype, series, L.tau, zeroed)
+                                        : decomposeBox<float>(s, L.dtype, series, L.tau, zeroed);
   thresholded_ += zeroed;
   const tasd::ConvGeometry& g = L.s.geometry;
   const uint64_t ho = g.outH(), wo = g.outW(), perImage = ho * wo;
@@ -156,13 +182,23 @@ bool TasdUnits::decompose(const Op& op) {
   }
   const uint32_t rows = s.rows.length, ks = s.ks.length;
   uint64_t blocks = 0, compares = 0;
-  const uint64_t cycles = tasdTileCycles(params_, L, s.sourceElements, rows, ks, s.pixelBlocks, &blocks, &compares);
+  uint64_t cycles = tasdTileCycles(params_, L, s.sourceElements, rows, ks, s.pixelBlocks, &blocks, &compares);
+  if (rtl_ && !params_.functional) {
+    ctrl_port->raise(ErrorCode::IllegalForConfig, op.pc, "TASD: the RTL units need values (not a timing-only run)");
+    return false;
+  }
+  rtlCycles_ = 0;
   if (params_.functional) {
     tasd::Series series;
     for (uint32_t t = 0; t < L.terms; ++t) series.terms.push_back(L.term[t].pattern);
     s.terms.resize(L.terms);
     if (!s.box.empty()) {
       decomposePixels(L, series, s);
+    } else if (rtl_) {
+      rtl::TasdRtlResult r = rtl_->decompose(L.dtype, rows, ks, s.denseI8.data(), s.denseF.data(), series, L.tau);
+      thresholded_ += r.zeroed;
+      rtlCycles_ += r.cycles;
+      for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(r.terms[t]);
     } else if (L.dtype == tasd::DType::I8) {
       tasd::MatrixI8 tile(rows, ks, s.denseI8);
       thresholded_ += threshold(tile.values(), L.tau);
@@ -184,7 +220,11 @@ bool TasdUnits::decompose(const Op& op) {
     termBytes += uint64_t{rows} * (slots * L.elementBytes() + (slots * p.indexBits() + 7) / 8);
     s.termLoaded[t] = true;
   }
-  sc_core::wait(sc_core::sc_time(static_cast<double>(cycles) * params_.clockPeriodNs(), sc_core::SC_NS));
+  if (rtl_) {
+    cycles = rtlCycles_;  // the RTL's clock has advanced the time already
+  } else {
+    sc_core::wait(sc_core::sc_time(static_cast<double>(cycles) * params_.clockPeriodNs(), sc_core::SC_NS));
+  }
   *ctrl_port->buffers().sRead += uint64_t{rows} * ks * L.elementBytes();
   *ctrl_port->buffers().sWrite += termBytes;
   busyCycles_ += cycles;

@@ -14,11 +14,15 @@
 // The units run ahead of the PE array on the other S slot; whatever the array still waits for
 // is its wait_tasd_units stall (the exposed latency).
 // Stats: tasd_units.{busy_cycles, tiles, blocks, compare_ops, thresholded}.
+// With impl: rtl the Verilated units (hw/rtl/tasd_unit) threshold and decompose the tile; their
+// cycles are the tile's time (blocks and compare_ops still count the model's m per block).
+#include <memory>
 #include <vector>
 
 #include <systemc>
 
 #include "hw/model/dataflow/Interfaces.h"
+#include "hw/rtl/cosim/Cosim.h"
 #include "sw/tasd/Series.h"
 
 namespace tasdsim::hw {
@@ -32,12 +36,15 @@ class TasdUnits : public sc_core::sc_module {
  public:
   sc_core::sc_port<UnitIf> ctrl_port;
 
-  TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+  TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
+            const rtl::CosimOptions& cosim = {});
 
  private:
   void run();
   bool decompose(const Op& op);
   void decomposePixels(const LayerState& layer, const tasd::Series& series, STile& s);
+  std::vector<tasd::CompressedTerm> rtlDecomposeBox(const LayerState& layer, const tasd::Series& series,
+                                                    const STile& s);
 
   const AcceleratorParams params_;
   std::vector<Counter*> stalls_;
@@ -46,6 +53,8 @@ class TasdUnits : public sc_core::sc_module {
   Counter& blocks_;
   Counter& compares_;
   Counter& thresholded_;
+  std::unique_ptr<rtl::TasdUnitsRtl> rtl_;  // impl: rtl
+  uint64_t rtlCycles_ = 0;                  // RTL cycles of the tile being decomposed
 };
 
 }  // namespace tasdsim::hw

@@ -2,17 +2,18 @@
 
 namespace tasdsim::hw {
 
-Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats)
+Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
+                         const rtl::CosimOptions& cosim)
     : sc_module(name),
       params_(params),
       bus("bus", params.dram.sizeBytes),
       dram("dram", params.dram, stats),
       host_if("host_if", params.clockPeriodNs()),
-      decoder("decoder", params, stats),
+      decoder("decoder", params, stats, cosim),
       dataflow("dataflow", params, stats),
       load("load", params, stats),
-      tasd_units("tasd_units", params, stats),
-      pe_array("pe_array", params, stats),
+      tasd_units("tasd_units", params, stats, cosim),
+      pe_array("pe_array", params, stats, cosim),
       store("store", params, stats) {
   // Memory map: bus target port 0 is DRAM, port 1 the registers.
   bus.init_socket.bind(dram.target_socket);

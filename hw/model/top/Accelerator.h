@@ -29,7 +29,9 @@ namespace tasdsim::hw {
 
 class Accelerator : public sc_core::sc_module {
  public:
-  Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+  // cosim: options of the blocks built with impl: rtl (waveforms).
+  Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
+              const rtl::CosimOptions& cosim = {});
 
   // Bind a host's initiator socket here.
   tlm_utils::multi_passthrough_target_socket<Bus>& hostSocket() { return bus.target_socket; }

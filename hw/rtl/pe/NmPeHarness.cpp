@@ -5,6 +5,8 @@
 #include <systemc>
 
 #include "Vnm_pe.h"
+#include "hw/rtl/cosim/GatedClock.h"
+#include "hw/rtl/cosim/PortBits.h"
 #if VM_TRACE
 #include <verilated_vcd_sc.h>
 #endif
@@ -15,30 +17,36 @@ namespace {
 using namespace sc_core;
 
 constexpr double kClockPeriodNs = 1.0;
+constexpr uint32_t kIndexBits = 3;
+constexpr int kIdleCycles = 2;
+static_assert((1 << kIndexBits) == kNmPeM, "index width of the Verilated PE");
 
 struct NmPeTop : sc_module {
-  sc_clock clk{"clk", sc_time(kClockPeriodNs, SC_NS)};
-  sc_signal<bool> rst_n{"rst_n", false};
+  sc_signal<bool> clk{"clk", false};
+  sc_signal<bool> rst_n{"rst_n", true};
   sc_signal<bool> in_valid{"in_valid", false};
-  sc_signal<bool> in_clear{"in_clear", false};
-  sc_signal<uint64_t> in_dense{"in_dense"};
-  sc_signal<uint32_t> in_values{"in_values"};
-  sc_signal<uint32_t> in_index{"in_index"};
+  sc_signal<bool> in_first{"in_first", false};
+  sc_signal<bool> in_last{"in_last", false};
+  sc_signal<PortValue<decltype(Vnm_pe::in_values)>> in_values{"in_values"};
+  sc_signal<PortValue<decltype(Vnm_pe::in_index)>> in_index{"in_index"};
+  sc_signal<PortValue<decltype(Vnm_pe::in_dense)>> in_dense{"in_dense"};
   sc_signal<bool> out_valid{"out_valid"};
   sc_signal<uint32_t> out_acc{"out_acc"};
   Vnm_pe dut{"dut"};
+  GatedClock clock{clk, kClockPeriodNs};
 
   const std::vector<NmPeStimulus>& stimuli;
-  std::vector<int32_t> results;
+  std::vector<NmPeResult> results;
 
   NmPeTop(sc_module_name name, const std::vector<NmPeStimulus>& s) : sc_module(name), stimuli(s) {
     dut.clk(clk);
     dut.rst_n(rst_n);
     dut.in_valid(in_valid);
-    dut.in_clear(in_clear);
-    dut.in_dense(in_dense);
+    dut.in_first(in_first);
+    dut.in_last(in_last);
     dut.in_values(in_values);
     dut.in_index(in_index);
+    dut.in_dense(in_dense);
     dut.out_valid(out_valid);
     dut.out_acc(out_acc);
     SC_HAS_PROCESS(NmPeTop);
@@ -46,32 +54,47 @@ struct NmPeTop : sc_module {
   }
 
   void run() {
-    wait(clk.negedge_event());
-    rst_n.write(true);
-    for (const NmPeStimulus& s : stimuli) {
-      uint64_t dense = 0;
-      for (int e = 0; e < kNmPeM; ++e) dense |= uint64_t{static_cast<uint8_t>(s.dense[e])} << (8 * e);
-      uint32_t values = 0, index = 0;
-      for (int k = 0; k < kNmPeN; ++k) {
-        values |= uint32_t{static_cast<uint8_t>(s.values[k])} << (8 * k);
-        index |= uint32_t{s.index[k] & 7u} << (3 * k);
-      }
-      in_dense.write(dense);
-      in_values.write(values);
-      in_index.write(index);
-      in_clear.write(s.clear);
-      in_valid.write(true);
-      wait(clk.negedge_event());  // the PE registers on the rising edge in between
-      results.push_back(static_cast<int32_t>(out_acc.read()));
+    GatedClock::resetInDeltaCycles(clk, rst_n);
+    clock.begin();
+    for (size_t i = 0; i < stimuli.size() + kIdleCycles; ++i) {
+      if (i < stimuli.size())
+        apply(stimuli[i]);
+      else
+        in_valid.write(false);
+      clock.tick();
+      if (out_valid.read())
+        results.push_back({clock.cycles() - 1, static_cast<int32_t>(out_acc.read())});
     }
-    in_valid.write(false);
     sc_stop();
+  }
+
+  void apply(const NmPeStimulus& s) {
+    Bits values(8 * kNmPeLanes), index(kIndexBits * kNmPeLanes), dense(8 * kNmPeM * kNmPeLanes);
+    for (int l = 0; l < kNmPeLanes; ++l) {
+      values.bytes()[l] = static_cast<uint8_t>(s.values[l]);
+      index.put(kIndexBits * l, kIndexBits, s.index[l]);
+      for (int e = 0; e < kNmPeM; ++e)
+        dense.bytes()[kNmPeM * l + e] = static_cast<uint8_t>(s.dense[l][e]);
+    }
+    PortValue<decltype(Vnm_pe::in_values)> v;
+    toPort(values, v);
+    in_values.write(v);
+    PortValue<decltype(Vnm_pe::in_index)> ix;
+    toPort(index, ix);
+    in_index.write(ix);
+    PortValue<decltype(Vnm_pe::in_dense)> dn;
+    toPort(dense, dn);
+    in_dense.write(dn);
+    in_valid.write(s.valid);
+    in_first.write(s.first);
+    in_last.write(s.last);
   }
 };
 
 }  // namespace
 
-std::vector<int32_t> runNmPe(const std::vector<NmPeStimulus>& stimuli, const std::string& vcdPath) {
+std::vector<NmPeResult> runNmPe(const std::vector<NmPeStimulus>& stimuli,
+                                const std::string& vcdPath) {
   sc_report_handler::set_actions("/OSCI/SystemC", SC_INFO, SC_DO_NOTHING);
 #if VM_TRACE
   if (!vcdPath.empty()) Verilated::traceEverOn(true);

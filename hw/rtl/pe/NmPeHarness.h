@@ -1,25 +1,38 @@
 #pragma once
-// Drives the Verilated nm_pe (M = 8, N = 2) from SystemC: one stimulus per clock, results
-// sampled on the falling edge. Free of SystemC and Verilator headers for its users.
-// Elaborates SystemC: call once per process.
+// Drives the Verilated nm_pe (M = kPeMaxBlock, LANES = kPeLanes) from SystemC: one stimulus per
+// clock cycle, outputs sampled after each rising edge. Free of SystemC and Verilator headers for
+// its users. Elaborates SystemC: call once per process.
 #include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "hw/rtl/cosim/RtlParams.h"
+
 namespace tasdsim::rtl {
 
-constexpr int kNmPeM = 8;
-constexpr int kNmPeN = 2;
+constexpr int kNmPeM = static_cast<int>(kPeMaxBlock);
+constexpr int kNmPeLanes = static_cast<int>(kPeLanes);
 
 struct NmPeStimulus {
-  std::array<int8_t, kNmPeM> dense{};
-  std::array<int8_t, kNmPeN> values{};
-  std::array<uint8_t, kNmPeN> index{};
-  bool clear = false;
+  bool valid = true;
+  bool first = false;                                          // first slot group of a pass
+  bool last = false;                                           // last slot group of a pass
+  std::array<std::array<int8_t, kNmPeM>, kNmPeLanes> dense{};  // each lane's dense block
+  std::array<int8_t, kNmPeLanes> values{};
+  std::array<uint8_t, kNmPeLanes> index{};
 };
 
-// Returns out_acc after each stimulus. vcdPath empty: no waveform.
-std::vector<int32_t> runNmPe(const std::vector<NmPeStimulus>& stimuli, const std::string& vcdPath = "");
+// A pass result: out_acc when out_valid was high, and the cycle (0 = the first stimulus's edge)
+// whose edge registered it.
+struct NmPeResult {
+  uint64_t cycle = 0;
+  int32_t acc = 0;
+};
+
+// Runs the stimuli (then two idle cycles) and returns every pass result. vcdPath empty: no
+// waveform.
+std::vector<NmPeResult> runNmPe(const std::vector<NmPeStimulus>& stimuli,
+                                const std::string& vcdPath = "");
 
 }  // namespace tasdsim::rtl

@@ -1,54 +1,71 @@
-// nm_pe: one VEGETA-style N:M processing element (int8 x int8 -> int32).
+// nm_pe: one VEGETA-style N:M processing element with LANES MAC lanes (int8 x int8 -> int32).
 //
-// Function: the PE holds N stored values of a structured operand and their in-block indices
-// (log2(M) bits each). The dense operand's M-element block is broadcast to it; each index
-// drives a mux that picks the dense element to multiply with its stored value. The N products
-// are summed and accumulated into a 32-bit accumulator.
+// Function: each lane holds one stored value of the structured operand and its in-block index
+// (log2(M) bits). The lane's M-element block of the dense operand is presented beside it; the
+// index drives a mux that picks the dense element to multiply with the stored value. The lanes'
+// products are summed and accumulated into an AW-bit accumulator (two's complement, wraps).
+// A pass (one output element) is a run of slot groups from in_first to in_last; the terms of a
+// series simply follow one another inside a pass, so the accumulator is never drained between
+// them. Empty slots hold value 0 and contribute nothing.
 //
 // Ports:
-//   clk, rst_n       clock, synchronous active-low reset
-//   in_valid         a block is presented this cycle
-//   in_clear         with in_valid: start a new accumulation (acc = this block's dot product)
-//   in_dense         M x int8 dense block, element e at [8*e +: 8]
-//   in_values        N x int8 stored values, slot s at [8*s +: 8] (empty slots hold 0)
-//   in_index         N x log2(M)-bit in-block positions, slot s at [IW*s +: IW]
-//   out_valid        acc holds the result of the block presented one cycle earlier
-//   out_acc          signed 32-bit accumulator
+//   clk, rst_n     clock, synchronous active-low reset
+//   in_valid       a slot group is presented this cycle
+//   in_first       with in_valid: first group of a pass (the accumulator restarts from 0)
+//   in_last        with in_valid: last group of a pass (the result goes to out_acc)
+//   in_values      LANES x int8 stored values, lane l at [8*l +: 8]
+//   in_index       LANES x log2(M)-bit in-block positions, lane l at [IW*l +: IW]
+//   in_dense       LANES x M x int8 dense blocks, element e of lane l at [8*(M*l + e) +: 8]
+//   out_valid      one cycle: out_acc holds the result of a pass that ended the cycle before
+//   out_acc        signed AW-bit result of the last finished pass (held until the next one)
 //
-// Timing: one block per cycle, latency 1 cycle (the accumulator register).
-// Parameters: M (block size, power of two, 2..32), N (slots, 1..M).
+// Timing: one slot group per cycle, no bubbles; a pass's result is registered on the clock
+// edge that takes its last group (latency 1). A new pass may start in the cycle after in_last.
+// Parameters: M (dense block size of the index mux, power of two, 2..32), LANES (MAC lanes,
+// 1..64), AW (accumulator bits, >= 17 + log2(LANES) so that one group never overflows).
 `default_nettype none
 module nm_pe #(
     parameter int M = 8,
-    parameter int N = 2,
+    parameter int LANES = 4,
+    parameter int AW = 32,
     localparam int IW = $clog2(M)
 ) (
-    input  wire                   clk,
-    input  wire                   rst_n,
-    input  wire                   in_valid,
-    input  wire                   in_clear,
-    input  wire [8*M-1:0]         in_dense,
-    input  wire [8*N-1:0]         in_values,
-    input  wire [IW*N-1:0]        in_index,
-    output reg                    out_valid,
-    output reg  signed [31:0]     out_acc
+    input  wire                    clk,
+    input  wire                    rst_n,
+    input  wire                    in_valid,
+    input  wire                    in_first,
+    input  wire                    in_last,
+    input  wire [8*LANES-1:0]      in_values,
+    input  wire [IW*LANES-1:0]     in_index,
+    input  wire [8*M*LANES-1:0]    in_dense,
+    output logic                   out_valid,
+    output logic signed [AW-1:0]   out_acc
 );
-    // Sum of the N products; |product| <= 2^14, so 16 + log2(N) bits never overflow.
-    logic signed [31:0] dot;
+    // Sum of the lanes' products: |product| <= 2^14, so the sum fits in AW bits.
+    logic signed [AW-1:0] dot;
+    logic signed [AW-1:0] acc;
+    logic signed [AW-1:0] acc_next;
+
     always_comb begin
-        dot = 32'sd0;
-        for (int s = 0; s < N; s++) begin
-            dot = dot + 32'(signed'(in_values[8*s +: 8]) * signed'(in_dense[8*in_index[IW*s +: IW] +: 8]));
+        dot = '0;
+        for (int l = 0; l < LANES; l++) begin
+            dot = dot + AW'($signed(in_values[8*l +: 8])) *
+                        AW'($signed(in_dense[8*(M*l + int'(in_index[IW*l +: IW])) +: 8]));
         end
+        acc_next = (in_first ? '0 : acc) + dot;
     end
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin
+            acc       <= '0;
             out_valid <= 1'b0;
-            out_acc   <= 32'sd0;
+            out_acc   <= '0;
         end else begin
-            out_valid <= in_valid;
-            if (in_valid) out_acc <= in_clear ? dot : out_acc + dot;
+            out_valid <= in_valid && in_last;
+            if (in_valid) begin
+                acc <= acc_next;
+                if (in_last) out_acc <= acc_next;
+            end
         end
     end
 endmodule
