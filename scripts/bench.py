@@ -20,6 +20,8 @@ PROGRAMS = {
     "bench/bench_simulator": {"baseline": (r"^BM_(SimulateLayer|RunLayer)/([^/]+)/.*$", r"BM_Sgemm1T/\2/real_time"),
                               "mode": "time", "repetitions": 1},
     "bench/bench_executor": {"baseline": "BM_DenseGemmsOfModel/real_time", "mode": "time", "repetitions": 3},
+    "bench/bench_rtl": {"baseline": (r"^BM_RtlPeArrayRate/([^/]+)/.*$", r"BM_ModelPeArrayRate/\1/real_time"),
+                        "mode": "time", "repetitions": 1},
 }
 
 
@@ -83,7 +85,8 @@ def main():
             else:
                 ratio = f"{ms(b) / ms(base):.2f}x baseline"
             counters = ", ".join(f"{k}={v:.4g}" for k, v in b.items()
-                                 if k in ("ratio_total", "ratio_worst_layer", "sgemm_ms", "MACs"))
+                                 if k in ("ratio_total", "ratio_worst_layer", "sgemm_ms", "MACs",
+                                          "rtl_cycles_per_s", "model_cycles_per_s", "model_ms", "slowdown"))
             print(f"| {name} | {ms(b):.2f} | {rate} | {base_name if base is not None and base is not b else ''} | "
                   f"{ratio} | {counters} |")
     return status

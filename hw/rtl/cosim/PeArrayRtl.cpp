@@ -9,6 +9,8 @@
 // per PE and pass; the adapter adds it to the accumulator tile (the accumulator buffer's
 // read-modify-write). Slots past a row's end, rows and columns past the tile and dense elements
 // past K are fed as zeros.
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -95,6 +97,14 @@ class PeArrayRtlImpl final : public sc_core::sc_module, public PeArrayRtl {
     }
     const bool withValues = params_.functional;
     const std::vector<TermFeed> feeds = termFeeds(layer, s, shape, withValues);
+    if (withValues) {
+      denseRows_.resize(uint64_t{shape.cols} * shape.ks);
+      for (uint64_t k = 0; k < shape.ks; ++k) {
+        for (uint64_t j = 0; j < shape.cols; ++j) {
+          denseRows_[j * shape.ks + k] = static_cast<int8_t>(d.kMajorI[k * shape.cols + j]);
+        }
+      }
+    }
     const uint32_t rows = shape.rows, cols = shape.cols;
     if (withValues && shape.clear) acc.i.assign(uint64_t{rows} * cols, 0);
     const uint64_t rowGroups = ceilDiv(rows, kRows), colGroups = ceilDiv(cols, kCols);
@@ -110,7 +120,7 @@ class PeArrayRtlImpl final : public sc_core::sc_module, public PeArrayRtl {
     clock_.begin();
     while (collected < expected) {
       if (clock_.cycles() < inputCycles) {
-        drive(feeds, s, d, shape, withValues, pass / colGroups, pass % colGroups, term, step);
+        drive(feeds, shape, withValues, pass / colGroups, pass % colGroups, term, step);
         if (++step == feeds[term].steps) {
           step = 0;
           if (++term == feeds.size()) {
@@ -187,9 +197,8 @@ class PeArrayRtlImpl final : public sc_core::sc_module, public PeArrayRtl {
   }
 
   // Inputs of one cycle: slot group `step` of term `term` in pass (rowGroup, colGroup).
-  void drive(const std::vector<TermFeed>& feeds, const hw::STile&, const hw::DTile& d,
-             const hw::StreamShape& shape, bool withValues, uint64_t rowGroup, uint64_t colGroup,
-             uint64_t term, uint64_t step) {
+  void drive(const std::vector<TermFeed>& feeds, const hw::StreamShape& shape, bool withValues,
+             uint64_t rowGroup, uint64_t colGroup, uint64_t term, uint64_t step) {
     const TermFeed& f = feeds[term];
     if (withValues) {
       values_.clear();
@@ -215,20 +224,18 @@ class PeArrayRtlImpl final : public sc_core::sc_module, public PeArrayRtl {
         for (uint32_t l = 0; l < lanes; ++l) {
           const uint64_t blockStart = (firstSlot + l) / f.n * f.m;
           uint8_t* block = denseBytes + kPeMaxBlock * (kPeLanes * cc + l);
-          for (uint32_t e = 0; e < f.m && blockStart + e < shape.ks; ++e) {
-            block[e] = static_cast<uint8_t>(d.kMajorI[(blockStart + e) * shape.cols + j]);
+          if (blockStart < shape.ks) {
+            std::memcpy(block, denseRows_.data() + j * shape.ks + blockStart,
+                        std::min<uint64_t>(f.m, shape.ks - blockStart));
           }
         }
       }
-      PortValue<decltype(V::in_values)> v;
-      toPort(values_, v);
-      inValues_.write(v);
-      PortValue<decltype(V::in_index)> ix;
-      toPort(index_, ix);
-      inIndex_.write(ix);
-      PortValue<decltype(V::in_dense)> dn;
-      toPort(dense_, dn);
-      inDense_.write(dn);
+      toPort(values_, valuesPort_);
+      inValues_.write(valuesPort_);
+      toPort(index_, indexPort_);
+      inIndex_.write(indexPort_);
+      toPort(dense_, densePort_);
+      inDense_.write(densePort_);
     }
     inValid_.write(true);
     inFirst_.write(term == 0 && step == 0);
@@ -284,6 +291,11 @@ class PeArrayRtlImpl final : public sc_core::sc_module, public PeArrayRtl {
   std::unique_ptr<VerilatedVcdSc> vcd_;
   bool reset_ = false;
   Bits values_, index_, dense_;
+  // Port values kept across cycles (an sc_bv allocates when constructed).
+  PortValue<decltype(V::in_values)> valuesPort_{};
+  PortValue<decltype(V::in_index)> indexPort_{};
+  PortValue<decltype(V::in_dense)> densePort_{};
+  std::vector<int8_t> denseRows_;  // the D tile row by row (cols x ks): blocks are contiguous
 };
 
 }  // namespace

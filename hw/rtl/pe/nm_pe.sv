@@ -46,11 +46,15 @@ module nm_pe #(
     logic signed [AW-1:0] acc;
     logic signed [AW-1:0] acc_next;
 
+    // The index mux of lane l: element in_index of the lane's own M-element block.
+    logic [8*M-1:0] block;
+    logic [7:0]     picked;
     always_comb begin
         dot = '0;
         for (int l = 0; l < LANES; l++) begin
-            dot = dot + AW'($signed(in_values[8*l +: 8])) *
-                        AW'($signed(in_dense[8*(M*l + int'(in_index[IW*l +: IW])) +: 8]));
+            block = in_dense[8*M*l +: 8*M];
+            picked = block[8*in_index[IW*l +: IW] +: 8];
+            dot = dot + AW'($signed(in_values[8*l +: 8])) * AW'($signed(picked));
         end
         acc_next = (in_first ? '0 : acc) + dot;
     end
