@@ -1,6 +1,6 @@
 // The TASD units with impl: rtl (Verilated tasd_unit instances behind TasdUnits' SystemC
 // interface) against the same module with impl: model (the TASD library): a bench controller
-// issues TASD ops over identical dense activation tiles; the compressed terms must be equal byte
+// feeds TASD ops over identical dense activation tiles; the compressed terms must be equal byte
 // for byte and the thresholded counts equal, for every value type, every n of every block size,
 // multi-term and mixed-block series, ties, zeros, all-zero rows, ragged last blocks, IEEE
 // specials, thresholds, 1 to 16 units and random back-pressure on both handshakes. Cycles: the
