@@ -33,7 +33,7 @@ fail() {
 
 mkdir -p "$DEST"
 tmp=""
-cleanup() { [[ -n "$tmp" ]] && rm -rf "$tmp"; }
+cleanup() { if [[ -n "$tmp" ]]; then rm -rf "$tmp"; fi; }
 trap cleanup EXIT
 
 for entry in "${PACKAGES[@]}"; do
