@@ -6,7 +6,11 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+// GCC 12 reports false maybe-uninitialized errors inside <regex> in sanitizer builds.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
+#pragma GCC diagnostic pop
 #include <thread>
 
 #include <fmt/format.h>
