@@ -49,6 +49,13 @@ class RtlRunTest(unittest.TestCase):
         self.assertEqual(rtl["counters"], model["counters"])
         self.assertEqual(rtl["experiment"]["dtype"], "int8")
 
+    def test_clock_period_that_is_not_whole_picoseconds_keeps_the_model_cycles(self):
+        # 0.7 GHz: a period of 1428.57 ps; the RTL clock's edges are computed from the call's start.
+        for impl, extra in (("rtl", []), ("model", ALL_MODEL)):
+            r = run(RTL_EXP, "--out", self.out(impl), "--set", "arch.clock_ghz=0.7", *extra)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.stats("rtl")["counters"], self.stats("model")["counters"])
+
     def test_tasd_a_with_rtl_units_matches_reference(self):
         r = run(RTL_EXP, "--out", self.out("a"), "--series", "4:8+1:8", "--operand", "A", "--tau-quantile", "0.25")
         self.assertEqual(r.returncode, 0, r.stderr)

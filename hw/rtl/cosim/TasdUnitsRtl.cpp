@@ -6,6 +6,8 @@
 // compressed terms and the residual. Consecutive terms of one block size form a pass; a later
 // pass decomposes the residual of the pass before it (the threshold applies in the first pass
 // only, as in the C++ model, which thresholds before decomposing).
+#include <algorithm>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <random>
