@@ -91,10 +91,17 @@ Node Node::section(const std::string& key) const {
   return c;
 }
 
+std::string Node::keyName(const YAML::Node& key) const {
+  if (key.IsScalar()) return key.Scalar();
+  const YAML::Mark m = key.Mark();
+  throw UserError(fmt::format("{}:{}:{}: {}: a key must be a plain name, got {}", *file_, m.line + 1, m.column + 1,
+                              path_.empty() ? "(top level)" : path_, typeName(key)));
+}
+
 std::vector<std::string> Node::keys() const {
   std::vector<std::string> out;
   if (!node_.IsMap()) return out;
-  for (const auto& kv : node_) out.push_back(kv.first.as<std::string>());
+  for (const auto& kv : node_) out.push_back(keyName(kv.first));
   return out;
 }
 
@@ -227,7 +234,7 @@ std::vector<Node> Node::items() const {
 void Node::finish() const {
   if (!node_.IsMap()) return;
   for (const auto& kv : node_) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = keyName(kv.first);
     if (known_->count(key)) continue;
     std::string allowed;
     for (const std::string& k : *known_) allowed += (allowed.empty() ? "" : ", ") + k;

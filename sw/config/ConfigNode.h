@@ -66,6 +66,7 @@ class Node {
  private:
   Node child(const std::string& key, const YAML::Node& node) const;
   std::string keyPath(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string keyName(const YAML::Node& key) const;  // UserError unless a scalar
 
   YAML::Node node_;
   std::shared_ptr<const std::string> file_;

@@ -291,7 +291,8 @@ Tensor reshape(const Node& n, const std::vector<const Tensor*>& x) {
     }
     if (v < 0) fail(n, fmt::format("invalid target shape {}", shapeString(spec)));
     shape[d] = v;
-    known *= v;
+    if (__builtin_mul_overflow(known, v, &known))
+      fail(n, fmt::format("target shape {} has too many elements", shapeString(spec)));
   }
   const int64_t total = static_cast<int64_t>(a.elements());
   if (inferred >= 0) {

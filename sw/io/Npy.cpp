@@ -165,7 +165,7 @@ std::vector<float> NpyArray::toFloat() const {
   std::vector<float> out(n);
   switch (type) {
     case NpyType::F32:
-      std::memcpy(out.data(), data.data(), n * 4);
+      if (n > 0) std::memcpy(out.data(), data.data(), n * 4);
       break;
     case NpyType::F16:
       for (size_t i = 0; i < n; ++i) out[i] = halfToFloat(static_cast<uint16_t>(data[2 * i] | (data[2 * i + 1] << 8)));

@@ -46,6 +46,7 @@ CompressedTerm::CompressedTerm(NMPattern pattern, DType dtype, size_t rows, size
 
 size_t CompressedTerm::nonzeros() const {
   size_t count = 0;
+  if (slotsPerRow() == 0) return 0;  // no columns: rows alone may be huge
   for (size_t r = 0; r < rows_; ++r) {
     for (size_t s = 0; s < slotsPerRow(); ++s) {
       if (dtype_ == DType::I8 ? valueAsInt8(r, s) != 0 : valueAsFloat(r, s) != 0.0f) ++count;
@@ -102,6 +103,7 @@ void CompressedTerm::setValue(size_t row, size_t slot, int8_t v) {
 MatrixF CompressedTerm::toDenseF() const {
   MatrixF out(rows_, cols_);
   const uint32_t n = pattern_.n;
+  if (blocksPerRow_ == 0) return out;
   for (size_t r = 0; r < rows_; ++r) {
     for (size_t b = 0; b < blocksPerRow_; ++b) {
       for (uint32_t s = 0; s < n; ++s) {
@@ -117,6 +119,7 @@ MatrixF CompressedTerm::toDenseF() const {
 MatrixI8 CompressedTerm::toDenseI8() const {
   MatrixI8 out(rows_, cols_);
   const uint32_t n = pattern_.n;
+  if (blocksPerRow_ == 0) return out;
   for (size_t r = 0; r < rows_; ++r) {
     for (size_t b = 0; b < blocksPerRow_; ++b) {
       for (uint32_t s = 0; s < n; ++s) {
@@ -179,11 +182,11 @@ CompressedTerm CompressedTerm::deserialize(const std::vector<uint8_t>& bytes, co
   }
   CompressedTerm t(pattern, static_cast<DType>(dt), rows, cols);
   const uint8_t* p = bytes.data() + kHeaderBytes;
-  std::memcpy(t.values_.data(), p, t.values_.size());
-  std::memcpy(t.meta_.data(), p + t.values_.size(), t.meta_.size());
+  if (!t.values_.empty()) std::memcpy(t.values_.data(), p, t.values_.size());
+  if (!t.meta_.empty()) std::memcpy(t.meta_.data(), p + t.values_.size(), t.meta_.size());
   // A stored value must sit inside the row (not in the zero padding) and no two stored values
   // of one block may claim the same position.
-  for (size_t r = 0; r < rows; ++r) {
+  for (size_t r = 0; blocks > 0 && r < rows; ++r) {
     for (uint64_t b = 0; b < blocks; ++b) {
       uint32_t used = 0;
       for (uint32_t s = 0; s < pattern.n; ++s) {

@@ -268,7 +268,7 @@ void termRow(const T* src, T* resid, size_t cols, NMPattern p, TermRowOut* out, 
   }
 #endif
   const size_t doneCols = std::min(cols, done * p.m);
-  if (src != resid) std::memcpy(resid + doneCols, src + doneCols, (cols - doneCols) * sizeof(T));
+  if (src != resid && cols > doneCols) std::memcpy(resid + doneCols, src + doneCols, (cols - doneCols) * sizeof(T));
   termRowScalar(resid, cols, p, done, out, masks);
 }
 
@@ -308,6 +308,7 @@ void decomposeInto(const Matrix<T>& a, const Series& series, DType storage, Deco
     }
   }
   d.termStats.assign(order, TensorStats{});
+  if (cols == 0) return;  // no elements (rows alone may be huge)
   for (size_t r = 0; r < rows; ++r) {
     T* resid = d.residual.row(r);
     const T* src = a.row(r);  // the first term reads A, later terms the residual
@@ -417,6 +418,7 @@ MatrixI8 reconstructI8(const std::vector<CompressedTerm>& terms, size_t rows, si
 TensorStats approximateInPlace(float* data, size_t rows, size_t cols, const Series& series) {
   TensorStats kept;
   if (series.isDense()) return statsOf(data, rows * cols);
+  if (cols == 0) return kept;  // no elements (rows alone may be huge)
   std::vector<float> scratch(cols);
   for (size_t r = 0; r < rows; ++r) {
     float* row = data + r * cols;

@@ -108,6 +108,49 @@ TEST(Decompose, AllZeroMatrixIsExact) {
   EXPECT_EQ(d.terms[0].nonzeros(), 0u);
 }
 
+TEST(Decompose, OneHugeRowIsExactAndRespectsEveryBlock) {
+  // K = 2^20 + 3: a single row of a million columns, the last block padded.
+  const size_t k = (size_t{1} << 20) + 3;
+  std::vector<float> v(k);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist;
+  for (float& x : v) x = dist(rng);
+  const MatrixF a(1, k, v);
+  const auto d = decompose(a, Series::parse("2:8+1:8"));
+  ASSERT_EQ(d.terms.size(), 2u);
+  EXPECT_EQ(d.terms[0].blocksPerRow(), (k + 7) / 8);
+  const MatrixF t0 = d.terms[0].toDenseF(), t1 = d.terms[1].toDenseF();
+  size_t worst0 = 0, worst1 = 0;
+  for (size_t b = 0; b < k; b += 8) {
+    size_t n0 = 0, n1 = 0;
+    for (size_t j = b; j < std::min(k, b + 8); ++j) {
+      n0 += t0(0, j) != 0;
+      n1 += t1(0, j) != 0;
+      ASSERT_EQ(t0(0, j) + t1(0, j) + d.residual(0, j), a(0, j)) << "column " << j;
+    }
+    worst0 = std::max(worst0, n0);
+    worst1 = std::max(worst1, n1);
+  }
+  EXPECT_EQ(worst0, 2u);
+  EXPECT_EQ(worst1, 1u);
+  EXPECT_EQ(d.original.elements, k);
+}
+
+TEST(Decompose, EmptyShapesAreInstantAndExact) {
+  // Many rows of zero columns (and the transpose) must neither hang nor allocate per row.
+  // (2^40 rows: a per-row loop would run for minutes and hit the test's timeout.)
+  const auto tall = decompose(MatrixF(size_t{1} << 40, 0), Series::parse("1:8"));
+  EXPECT_EQ(tall.terms[0].nonzeros(), 0u);
+  EXPECT_EQ(tall.terms[0].toDenseF().size(), 0u);
+  EXPECT_EQ(tall.original.elements, 0u);
+  EXPECT_EQ(reconstructF(tall.terms, size_t{1} << 40, 0).size(), 0u);
+  std::vector<float> none;
+  EXPECT_EQ(approximateInPlace(none.data(), size_t{1} << 40, 0, Series::parse("2:4")).elements, 0u);
+  const auto wide = decompose(MatrixF(0, 1024), Series::parse("2:4+1:4"));
+  EXPECT_EQ(wide.terms.size(), 2u);
+  EXPECT_DOUBLE_EQ(wide.quality().relFrobeniusError, 0.0);
+}
+
 TEST(Decompose, NaNRanksAboveInf) {
   const float nan = std::nanf("");
   const auto d = decompose(rowMatrix({1, INFINITY, nan, 2}), Series::parse("1:4+1:4"));

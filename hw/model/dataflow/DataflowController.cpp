@@ -61,8 +61,15 @@ DataflowController::DataflowController(sc_core::sc_module_name name, const Accel
 
 void DataflowController::beginProgram() {
   status_ = CompletionInfo{};
+  invalidateSlots();
+}
+
+void DataflowController::invalidateSlots() {
   for (auto& s : s_) s.clear();
-  for (auto& d : d_) d.loaded = false;
+  for (auto& d : d_) {
+    d.loaded = false;
+    d.bytes = 0;
+  }
   for (auto& a : acc_) a.valid = false;
 }
 
@@ -80,6 +87,9 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
     raise(code, pc, fmt::format("{}: {}", isa::disassemble(in), why));
     return false;
   };
+  // Tiles are valid only under the configuration they were loaded with (dtype, shapes, conv
+  // geometry, addresses): any configuration instruction empties the buffer slots.
+  invalidateSlots();
   switch (in.opcode) {
     case Opcode::CfgLayer: {
       namespace c = isa::cfg_layer;

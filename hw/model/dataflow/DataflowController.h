@@ -50,6 +50,7 @@ class DataflowController : public sc_core::sc_module, public DispatchIf, public 
  private:
   // Applies a CFG_* instruction; false (after raise) if it is not acceptable.
   bool configure(const isa::Instruction& in, uint64_t pc);
+  void invalidateSlots();
   // Checks what can be checked before execution; false (after raise) if illegal.
   bool admissible(const isa::Instruction& in, uint64_t pc);
   Op makeOp(const isa::Instruction& in, uint64_t pc) const;

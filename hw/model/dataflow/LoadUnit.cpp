@@ -223,8 +223,9 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     const uint32_t m = L.term[t].pattern.m;
     s.pixelBlocks = s.pixelBlocks && L.convChannels % m == 0 && k0 % m == 0 && klen % m == 0;
   }
-  if (functional && s.pixelBlocks && L.source == isa::SSource::OnTheFly) {
-    // The TASD units decompose the box per pixel and form the tile's terms from it.
+  if (functional && s.pixelBlocks && L.source == isa::SSource::OnTheFly && !staging_.empty()) {
+    // The TASD units decompose the box per pixel and form the tile's terms from it (a box
+    // entirely in the padding reads nothing and takes the plain path: a zero tile).
     s.box.swap(staging_);
     s.boxPlan = plan;
     s.boxChannels = klen;
