@@ -172,7 +172,7 @@ LayerSpec parseLayer(const config::Node& n, const std::string& previous) {
     l.outFeatures = n.get<uint32_t>("n", 0, 1, 1u << 24);
     l.transposeB = n.get<bool>("transpose_b", true);
   }
-  l.weightSparsity = n.get<double>("weight_sparsity", -1.0, -1.0, 0.999);
+  l.weightSparsity = n.get<double>("weight_sparsity", -1.0, -1.0, 1.0);  // 1: all-zero weights
   if (auto syn = n.find("synthetic")) {
     l.syntheticAct = activationOf(*syn, "act", "relu");
     if (auto shape = syn->find("shape")) l.syntheticShape = parseShape(*shape);
@@ -197,7 +197,7 @@ WorkloadSpec WorkloadSpec::fromYaml(const config::Node& root) {
   spec.description = w.get<std::string>("description", "");
   spec.seed = w.get<uint64_t>("seed", 1);
   spec.input = parseShape(w.at("input"));
-  spec.weightSparsity = w.get<double>("weight_sparsity", 0.0, 0.0, 0.999);
+  spec.weightSparsity = w.get<double>("weight_sparsity", 0.0, 0.0, 1.0);
   const config::Node layers = w.at("layers");
   std::map<std::string, Shape> shapes{{"input", spec.input}};
   std::string previous;

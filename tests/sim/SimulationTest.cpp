@@ -2,11 +2,13 @@
 // sums, TASD-unit throughput limits, bytes moved, and values matching the reference for every
 // layer of small networks on every shipped arch config.
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "sw/config/ArchConfig.h"
+#include "sw/common/FileUtil.h"
 #include "sw/config/ConfigNode.h"
 #include "sw/runtime/Report.h"
 #include "sw/runtime/Simulation.h"
@@ -204,6 +206,39 @@ TEST(Simulation, BaseEngineRunsASeriesTermByTermThroughMemory) {
   EXPECT_EQ(jt["layers"][0]["bytes"]["dram_read_c"].get<uint64_t>(), 0u);
   EXPECT_GT(jb["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>(), jt["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>());
   EXPECT_GT(jb["layers"][0]["cycles"].get<uint64_t>(), jt["layers"][0]["cycles"].get<uint64_t>());
+}
+
+// Shape and value edge cases (tests/sim/workloads/edge_cases.yaml, docs/ROBUSTNESS.md):
+// batch 3, K = 3 below every block size, all-zero weights and activations, a depthwise conv
+// and K = 2^18. Every layer matches its reference on a TASD engine, a base engine and the
+// dense engine, for W and A series and both value types.
+TEST(Simulation, EdgeCasesMatchTheirReferences) {
+  const std::string edge = readFileText(kRoot + "/tests/sim/workloads/edge_cases.yaml");
+  for (const char* arch : {"ttc_vegeta_m8.yaml", "vegeta.yaml", "dense_tc.yaml"}) {
+    for (tasd::DType dtype : {tasd::DType::I8, tasd::DType::F32}) {
+      for (plan::Operand operand : {plan::Operand::W, plan::Operand::A}) {
+        if (operand == plan::Operand::A && std::string(arch) != "ttc_vegeta_m8.yaml") continue;
+        SCOPED_TRACE(std::string(arch) + " " + tasd::dtypeName(dtype) + " " + plan::operandName(operand));
+        const nlohmann::json j = simulateInChild(SimRun{arch, {}, edge, planFor(arch, operand), dtype});
+        ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+        EXPECT_TRUE(j["status"]["checks_passed"].get<bool>());
+        std::map<std::string, nlohmann::json> layers;
+        for (const auto& l : j["layers"]) layers[l["name"].get<std::string>()] = l;
+        EXPECT_EQ(layers["k3"]["gemm"]["k"], 3);
+        EXPECT_EQ(layers["k3"]["gemm"]["m"], 3 * 5 * 5);  // the batch is in the rows
+        EXPECT_EQ(layers["huge_k"]["gemm"]["k"], 1 << 18);
+        EXPECT_EQ(layers["dw"]["gemm"]["k"], 9);
+        for (const char* name : {"k3", "zero_w", "zero_a", "dw", "fc", "huge_k"}) {
+          EXPECT_TRUE(layers[name]["check"]["passed"].get<bool>()) << name;
+          EXPECT_GT(layers[name]["cycles"].get<uint64_t>(), 0u) << name;
+        }
+        // All-zero weights: nothing to approximate, the output is exactly zero.
+        if (operand == plan::Operand::W) {
+          EXPECT_EQ(layers["zero_w"]["quality"]["rel_frobenius_error"], 0.0);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
