@@ -8,6 +8,7 @@
 
 #include "sim/Commands.h"
 #include "sw/common/Error.h"
+#include "sw/common/Interrupt.h"
 
 namespace {
 constexpr int kExitUserError = 2;
@@ -20,6 +21,8 @@ extern "C" int sc_main(int, char**) { return kExitInternalError; }
 
 int main(int argc, char** argv) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  // SIGINT/SIGTERM: unfinished outputs are removed and the program ends with 128 + signal.
+  tasdsim::installInterruptHandlers();
   int exitCode = 0;
   CLI::App app{"TASDsim: TASD decomposition and structured-sparse accelerator simulation", "tasdsim"};
   app.require_subcommand(1);
@@ -40,6 +43,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "tasdsim: error: " << e.what() << " (see tasdsim --help)\n";
     return kExitUserError;
+  } catch (const tasdsim::Interrupted& e) {
+    std::cerr << "tasdsim: " << e.what() << '\n';
+    return 128 + e.signal();
   } catch (const tasdsim::UserError& e) {
     std::cerr << "tasdsim: error: " << e.what() << '\n';
     return kExitUserError;

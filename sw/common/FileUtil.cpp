@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "sw/common/Error.h"
+#include "sw/common/Interrupt.h"
 
 namespace tasdsim {
 namespace fs = std::filesystem;
@@ -18,8 +19,13 @@ std::vector<uint8_t> readFileBytes(const fs::path& path) {
   if (fs::is_directory(path, ec)) throw UserError(fmt::format("{}: is a directory, not a file", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError(fmt::format("{}: cannot open file for reading", path.string()));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw UserError(fmt::format("{}: read error", path.string()));
+  // Only regular files: a device or pipe (/dev/zero, a FIFO) could be endless.
+  if (!fs::is_regular_file(path, ec)) throw UserError(fmt::format("{}: not a regular file", path.string()));
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec) throw UserError(fmt::format("{}: cannot read its size: {}", path.string(), ec.message()));
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+  if (in.gcount() != static_cast<std::streamsize>(size)) throw UserError(fmt::format("{}: read error", path.string()));
   return bytes;
 }
 
@@ -30,6 +36,7 @@ std::string readFileText(const fs::path& path) {
 
 void writeFileAtomic(const fs::path& path, std::string_view data) {
   const fs::path tmp = path.string() + fmt::format(".tmp-{}", ::getpid());
+  PendingOutput pending(tmp);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw UserError(fmt::format("{}: cannot open file for writing", path.string()));
@@ -42,7 +49,12 @@ void writeFileAtomic(const fs::path& path, std::string_view data) {
     }
   }
   std::error_code ec;
-  fs::rename(tmp, path, ec);
+  try {
+    pending.commit([&] { fs::rename(tmp, path, ec); });
+  } catch (const Interrupted&) {
+    fs::remove(tmp, ec);
+    throw;
+  }
   if (ec) {
     fs::remove(tmp, ec);
     throw UserError(fmt::format("{}: cannot move file into place: {}", path.string(), ec.message()));
@@ -66,6 +78,7 @@ StagingDir::StagingDir(fs::path target, bool overwrite)
     throw UserError(fmt::format("{}: parent folder '{}' does not exist", target_.string(), parent.string()));
   }
   staging_ = parent / fmt::format(".{}.partial-{}", target_.filename().string(), ::getpid());
+  pending_ = std::make_unique<PendingOutput>(staging_);
   fs::remove_all(staging_, ec);
   if (!fs::create_directory(staging_, ec) || ec) {
     throw UserError(fmt::format("{}: cannot create output folder: {}", target_.string(), ec.message()));
@@ -80,22 +93,32 @@ StagingDir::~StagingDir() {
 }
 
 void StagingDir::commit() {
-  std::error_code ec;
-  if (overwrite_ && fs::exists(target_, ec)) {
-    // Move the old result aside first so that a failed rename never loses both.
-    const fs::path old = staging_.string() + ".old";
-    fs::rename(target_, old, ec);
-    if (ec) throw UserError(fmt::format("{}: cannot replace existing folder: {}", target_.string(), ec.message()));
-    fs::rename(staging_, target_, ec);
-    if (ec) {
-      fs::rename(old, target_, ec);
-      throw UserError(fmt::format("{}: cannot move results into place", target_.string()));
+  // Under the interrupt lock: a signal either comes first (nothing moves, the staging folder
+  // goes) or after the results are in place.
+  std::string problem;
+  pending_->commit([&] {
+    std::error_code ec;
+    if (overwrite_ && fs::exists(target_, ec)) {
+      // Move the old result aside first so that a failed rename never loses both.
+      const fs::path old = staging_.string() + ".old";
+      fs::rename(target_, old, ec);
+      if (ec) {
+        problem = fmt::format("{}: cannot replace existing folder: {}", target_.string(), ec.message());
+        return;
+      }
+      fs::rename(staging_, target_, ec);
+      if (ec) {
+        fs::rename(old, target_, ec);
+        problem = fmt::format("{}: cannot move results into place", target_.string());
+        return;
+      }
+      fs::remove_all(old, ec);
+    } else {
+      fs::rename(staging_, target_, ec);
+      if (ec) problem = fmt::format("{}: cannot move results into place: {}", target_.string(), ec.message());
     }
-    fs::remove_all(old, ec);
-  } else {
-    fs::rename(staging_, target_, ec);
-    if (ec) throw UserError(fmt::format("{}: cannot move results into place: {}", target_.string(), ec.message()));
-  }
+  });
+  if (!problem.empty()) throw UserError(problem);
   committed_ = true;
 }
 

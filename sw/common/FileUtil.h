@@ -4,11 +4,14 @@
 // interrupted or failed run therefore never leaves a half-written file or folder behind.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace tasdsim {
+
+class PendingOutput;
 
 // Reads a whole file; throws UserError naming the path if it cannot be opened or read.
 std::vector<uint8_t> readFileBytes(const std::filesystem::path& path);
@@ -19,7 +22,8 @@ void writeFileAtomic(const std::filesystem::path& path, std::string_view data);
 void writeFileAtomic(const std::filesystem::path& path, const std::vector<uint8_t>& data);
 
 // An output directory that appears only when commit() is called. Until then files go to a
-// hidden sibling staging folder, which the destructor removes if commit() was not reached.
+// hidden sibling staging folder, which the destructor removes if commit() was not reached (and
+// the interrupt watchdog removes on SIGINT/SIGTERM, sw/common/Interrupt.h).
 class StagingDir {
  public:
   // Throws UserError if target already exists (and overwrite is false) or cannot be created.
@@ -37,6 +41,7 @@ class StagingDir {
  private:
   std::filesystem::path target_;
   std::filesystem::path staging_;
+  std::unique_ptr<PendingOutput> pending_;  // removed by the interrupt watchdog until commit()
   bool overwrite_;
   bool committed_ = false;
 };

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "sw/common/Error.h"
+#include "sw/common/Interrupt.h"
 
 namespace tasdsim::runtime {
 namespace {
@@ -31,6 +32,7 @@ std::string runIsolated(const std::function<std::string()>& fn) {
   const pid_t pid = fork();
   if (pid < 0) throw UserError("cannot fork a child simulation");
   if (pid == 0) {
+    resetInterruptHandlersInChild();
     close(fds[0]);
     std::string out;
     char status = 'o';
