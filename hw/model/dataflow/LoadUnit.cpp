@@ -38,7 +38,7 @@ bool LoadUnit::fail(const Op& op, ErrorCode code, const std::string& why) {
 }
 
 void LoadUnit::run() {
-  Op op;
+  Op& op = op_;
   while (true) {
     if (!ctrl_port->next(UnitKind::Load, op, stalls_)) {
       ctrl_port->done(op);

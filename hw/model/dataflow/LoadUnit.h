@@ -28,6 +28,9 @@ class LoadUnit : public sc_core::sc_module {
   LoadUnit(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
 
  private:
+  // The operation in flight: a member, not a local of the thread, so that what it holds stays
+  // reachable (and is freed) when a simulation ends while the thread waits.
+  Op op_;
   void run();
   // Each returns false after raising an error.
   bool loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes);

@@ -25,7 +25,7 @@ StoreUnit::StoreUnit(sc_core::sc_module_name name, const AcceleratorParams& para
 }
 
 void StoreUnit::run() {
-  Op op;
+  Op& op = op_;
   while (true) {
     if (ctrl_port->next(UnitKind::Store, op, stalls_)) store(op);
     ctrl_port->done(op);

@@ -21,6 +21,9 @@ class StoreUnit : public sc_core::sc_module {
   StoreUnit(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
 
  private:
+  // The operation in flight: a member, not a local of the thread, so that what it holds stays
+  // reachable (and is freed) when a simulation ends while the thread waits.
+  Op op_;
   void run();
   bool store(const Op& op);
 

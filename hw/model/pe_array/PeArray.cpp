@@ -36,7 +36,7 @@ PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, 
 }
 
 void PeArray::run() {
-  Op op;
+  Op& op = op_;
   while (true) {
     if (ctrl_port->next(UnitKind::Compute, op, stalls_)) stream(op);
     ctrl_port->done(op);

@@ -28,6 +28,9 @@ class PeArray : public sc_core::sc_module {
           const rtl::CosimOptions& cosim = {});
 
  private:
+  // The operation in flight: a member, not a local of the thread, so that what it holds stays
+  // reachable (and is freed) when a simulation ends while the thread waits.
+  Op op_;
   void run();
   bool stream(const Op& op);
 

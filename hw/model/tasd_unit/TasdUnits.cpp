@@ -48,7 +48,7 @@ TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& para
 }
 
 void TasdUnits::run() {
-  Op op;
+  Op& op = op_;
   while (true) {
     if (ctrl_port->next(UnitKind::Tasd, op, stalls_)) decompose(op);
     ctrl_port->done(op);
