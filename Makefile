@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 DEMO_OUT ?= out/demo
 
-.PHONY: all deps realdata build demo test regress bench clean format
+.PHONY: all deps realdata build demo test test-asan fuzz regress bench clean format
 
 all: build
 
@@ -32,6 +32,22 @@ demo: build
 
 test: build realdata
 	cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure --no-tests=error $(CTEST_FLAGS)
+
+# The unit and bench tiers under AddressSanitizer + UndefinedBehaviorSanitizer (GCC), in their
+# own build folder; any report fails the run (docs/ROBUSTNESS.md).
+ASAN_BUILD_DIR ?= build-asan
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OPENBLAS_NUM_THREADS=1
+test-asan: deps realdata
+	@[ -f $(ASAN_BUILD_DIR)/build.ninja ] || cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DTASDSIM_SANITIZE=ON -DTASDSIM_BENCH=OFF
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS) --target tests_unit_bench
+	cd $(ASAN_BUILD_DIR) && $(ASAN_ENV) ctest -L '^(unit|bench)$$' -j $(JOBS) --output-on-failure --no-tests=error $(CTEST_FLAGS)
+
+# Every loader under libFuzzer (clang, ASan + UBSan) for FUZZ_SECONDS each; findings fail the
+# run and land in build-fuzz/fuzz/findings/ (tests/fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz: deps realdata
+	scripts/fuzz --seconds $(FUZZ_SECONDS) --jobs $(JOBS)
 
 # The golden-stats regression (ctest label regression): every shipped model arch x small
 # workloads x fp32/int8; JUnit XML in $(BUILD_DIR)/regression/junit.xml. Intended changes:

@@ -1,0 +1,279 @@
+#include "tests/fuzz/FuzzTargets.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "sw/common/Error.h"
+#include "sw/common/FileUtil.h"
+#include "sw/config/ArchConfig.h"
+#include "sw/config/ConfigNode.h"
+#include "sw/io/Npy.h"
+#include "sw/executor/OnnxWorkload.h"
+#include "sw/model/Onnx.h"
+#include "sw/model/Tflite.h"
+#include "sw/model/Workload.h"
+#include "sw/plan/Plan.h"
+#include "sw/runtime/Experiment.h"
+#include "sw/tasd/CompressedTerm.h"
+#include "sw/tasd/Decompose.h"
+#include "sw/workload/Workload.h"
+#include "tests/fuzz/MicrocodeRun.h"
+
+namespace tasdsim::fuzz {
+namespace {
+
+std::vector<uint8_t> bytesOf(const uint8_t* d, size_t n) { return std::vector<uint8_t>(d, d + n); }
+std::string textOf(const uint8_t* d, size_t n) { return std::string(reinterpret_cast<const char*>(d), n); }
+
+namespace fs = std::filesystem;
+
+// A scratch folder that looks like configs/: experiments/ for the input, the other folders
+// linked to the shipped ones. Removed at exit.
+struct ExperimentDir {
+  fs::path root;
+  ExperimentDir() {
+    const char* src = std::getenv("TASDSIM_SOURCE_DIR");
+    const fs::path configs = fs::path(src ? src : TASDSIM_SOURCE_DIR) / "configs";
+    std::string tmpl = (fs::temp_directory_path() / "tasdsim-fuzz-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) std::abort();
+    root = tmpl;
+    fs::create_directory(root / "experiments");
+    for (const char* sub : {"arch", "energy", "workloads", "plans"}) fs::create_directory_symlink(configs / sub, root / sub);
+  }
+  ~ExperimentDir() {
+    std::error_code ec;
+    fs::remove_all(root, ec);
+  }
+};
+
+bool rejected(const UserError& e) {
+  if (std::getenv("TASDSIM_FUZZ_VERBOSE")) std::fprintf(stderr, "rejected: %s\n", e.what());
+  return false;
+}
+
+}  // namespace
+
+bool npy(const uint8_t* d, size_t n) {
+  try {
+    const io::NpyArray a = io::parseNpy(bytesOf(d, n), "fuzz.npy");
+    // Small float arrays are also decomposed, as tasdsim decompose would.
+    if (a.shape.size() == 2 && a.elements() <= 4096 && a.type != io::NpyType::I8) {
+      const tasd::MatrixF m(a.shape[0], a.shape[1], a.toFloat());
+      (void)tasd::decompose(m, tasd::Series::parse("2:8+1:8"));
+    }
+  } catch (const UserError& e) {
+    return rejected(e);
+  }
+  return true;
+}
+
+bool tasdTerm(const uint8_t* d, size_t n) {
+  try {
+    const tasd::CompressedTerm t = tasd::CompressedTerm::deserialize(bytesOf(d, n), "fuzz.tasd");
+    if (t.rows() * t.cols() <= (1u << 16)) (void)t.toDenseF();
+  } catch (const UserError& e) {
+    return rejected(e);
+  }
+  return true;
+}
+
+bool config(const uint8_t* d, size_t n) {
+  if (n == 0) return false;
+  const std::string text = textOf(d + 1, n - 1);
+  // Named as if beside the shipped configs, so that relative paths (an arch's energy table)
+  // resolve.
+  static const ExperimentDir dir;
+  const std::string arch = (dir.root / "arch" / "fuzz.yaml").string();
+  try {
+    switch (d[0] % 5) {
+      case 0:
+        (void)config::parseArch(config::loadString(text, arch), arch);
+        break;
+      case 1:
+        (void)config::parseEnergy(config::loadString(text, "fuzz-energy.yaml"));
+        break;
+      case 2:
+        (void)workload::WorkloadSpec::fromYaml(config::loadString(text, "fuzz-workload.yaml"));
+        break;
+      case 3:
+        (void)plan::Plan::fromYaml(config::loadString(text, "fuzz-plan.yaml"));
+        break;
+      default: {
+        // --set overrides: the text is one assignment applied to an empty tree.
+        YAML::Node root(YAML::NodeType::Map);
+        config::applyOverride(root, text, "--set");
+        break;
+      }
+    }
+  } catch (const UserError& e) {
+    return rejected(e);
+  }
+  return true;
+}
+
+bool experiment(const uint8_t* d, size_t n) {
+  static const ExperimentDir dir;
+  const fs::path file = dir.root / "experiments" / "fuzz.yaml";
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(d), static_cast<std::streamsize>(n));
+  }
+  try {
+    (void)runtime::Experiment::load(file.string(), {});
+  } catch (const UserError& e) {
+    return rejected(e);
+  }
+  return true;
+}
+
+// As tasdsim import does: parse, find the layers (one executor run on a zero input), lower the
+// weights.
+bool onnx(const uint8_t* d, size_t n) {
+  try {
+    auto graph = std::make_shared<const model::Graph>(model::parseOnnx(bytesOf(d, n), "fuzz.onnx"));
+    // Dynamic dimensions as a user would fix them with --input-shape: batch 1, others 64.
+    std::vector<int64_t> fixed;
+    if (!graph->inputs.empty()) {
+      const std::vector<int64_t>& dims = graph->inputs.front().dims;
+      bool dynamic = false;
+      for (size_t i = 1; i < dims.size(); ++i) dynamic = dynamic || dims[i] < 0;
+      if (dynamic) {
+        for (size_t i = 0; i < dims.size(); ++i) fixed.push_back(dims[i] >= 0 ? dims[i] : (i == 0 ? 1 : 64));
+      }
+    }
+    const std::vector<int64_t> shape = executor::resolveInputShape(*graph, fixed);
+    const model::Workload w = executor::onnxWorkload(graph, shape);
+    for (const model::WorkloadLayer& l : w.layers) {
+      if (l.constantWeights()) (void)model::gemmWeights(l, *graph->constant(l.weightTensor));
+    }
+  } catch (const UserError& e) {
+    return rejected(e);
+  }
+  return true;
+}
+
+bool tflite(const uint8_t* d, size_t n) {
+  try {
+    const model::TfliteModel m =
+        model::parseTflite(std::make_shared<const std::vector<uint8_t>>(bytesOf(d, n)), "fuzz.tflite");
+    const model::Workload w = model::tfliteWorkload(m);
+    for (const model::WorkloadLayer& l : w.layers) {
+      for (size_t t = 0; t < m.tensors.size(); ++t) {
+        if (m.tensors[t].name != l.weightTensor) continue;
+        if (const auto value = m.constantValue(static_cast<int32_t>(t))) (void)model::gemmWeights(l, *value);
+      }
+    }
+  } catch (const UserError& e) {
+    return rejected(e);
+  }
+  return true;
+}
+
+bool series(const uint8_t* d, size_t n) {
+  try {
+    (void)tasd::Series::parse(textOf(d, n));
+  } catch (const UserError& e) {
+    return rejected(e);
+  }
+  return true;
+}
+
+Target targetByName(const std::string& name) {
+  if (name == "npy") return npy;
+  if (name == "tasd_term") return tasdTerm;
+  if (name == "config") return config;
+  if (name == "experiment") return experiment;
+  if (name == "onnx") return onnx;
+  if (name == "tflite") return tflite;
+  if (name == "series") return series;
+  return nullptr;
+}
+
+std::vector<std::string> targetNames() { return {"npy", "tasd_term", "config", "experiment", "onnx", "tflite", "series"}; }
+
+namespace {
+
+void addFiles(std::vector<Input>& out, const fs::path& dir, const std::string& ext, uint8_t selector = 0,
+              bool withSelector = false) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().extension() == ext) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    Input in{f.filename().string(), readFileBytes(f)};
+    if (withSelector) in.bytes.insert(in.bytes.begin(), selector);
+    out.push_back(std::move(in));
+  }
+}
+
+fs::path realdataDir(const fs::path& source) {
+  const char* env = std::getenv("TASDSIM_REALDATA");
+  return env ? fs::path(env) : source / "realdata";
+}
+
+}  // namespace
+
+std::vector<Input> seeds(const std::string& target, const std::string& sourceDir) {
+  const fs::path src(sourceDir);
+  std::vector<Input> out;
+  if (target == "npy") {
+    addFiles(out, src / "examples" / "tensors", ".npy");
+    const float values[] = {0.5f, -1.0f, 0.0f, 2.0f, -0.25f, 3.0f, 0.0f, 1.0f};
+    out.push_back({"small_f32.npy", io::encodeNpy({2, 4}, values)});
+    const int8_t i8[] = {1, -2, 3, 0, 5, -6, 0, 8};
+    out.push_back({"small_i8.npy", io::encodeNpy({1, 8}, i8)});
+  } else if (target == "tasd_term") {
+    tasd::MatrixF m(6, 20);
+    for (size_t i = 0; i < m.rows() * m.cols(); ++i) m.data()[i] = static_cast<float>((i * 37) % 11) - 5.0f;
+    const auto f = tasd::decompose(m, tasd::Series::parse("2:8+1:4"));
+    for (size_t t = 0; t < f.terms.size(); ++t) out.push_back({"f32_term" + std::to_string(t) + ".tasd", f.terms[t].serialize()});
+    const auto b = tasd::decompose(m, tasd::Series::parse("4:8"), tasd::DType::BF16);
+    out.push_back({"bf16_term.tasd", b.terms[0].serialize()});
+    tasd::MatrixI8 q(3, 16);
+    for (size_t i = 0; i < q.rows() * q.cols(); ++i) q.data()[i] = static_cast<int8_t>((i * 29) % 15) - 7;
+    out.push_back({"i8_term.tasd", tasd::decompose(q, tasd::Series::parse("1:16")).terms[0].serialize()});
+  } else if (target == "config") {
+    addFiles(out, src / "configs" / "arch", ".yaml", 0, true);
+    addFiles(out, src / "configs" / "energy", ".yaml", 1, true);
+    addFiles(out, src / "configs" / "workloads", ".yaml", 2, true);
+    addFiles(out, src / "configs" / "plans", ".yaml", 3, true);
+    for (const char* o : {"arch.pe.rows=8", "workload.layers[0].k=64", "energy.dram_read_pj_per_byte=10.5"}) {
+      Input in{"override", std::vector<uint8_t>(o, o + std::string(o).size())};
+      in.bytes.insert(in.bytes.begin(), uint8_t{4});
+      out.push_back(std::move(in));
+    }
+  } else if (target == "experiment") {
+    addFiles(out, src / "configs" / "experiments", ".yaml");
+  } else if (target == "onnx") {
+    addFiles(out, src / "tests" / "fuzz" / "seeds" / "onnx", ".onnx");
+    const fs::path cls = realdataDir(src) / "ocr-models" / "assets" / "ch_ppocr_mobile_v2.0_cls_infer.onnx";
+    std::error_code ec;
+    if (fs::is_regular_file(cls, ec)) out.push_back({cls.filename().string(), readFileBytes(cls)});
+  } else if (target == "tflite") {
+    const fs::path fd = realdataDir(src) / "face_detection";
+    for (const char* f : {"face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"}) {
+      std::error_code ec;
+      if (fs::is_regular_file(fd / f, ec)) out.push_back({f, readFileBytes(fd / f)});
+    }
+  } else if (target == "series") {
+    for (const char* s : {"2:8+1:8", "dense", "4:8+2:8+1:8", "1:32", "2:4+1:4", "8:8"}) {
+      out.push_back({s, std::vector<uint8_t>(s, s + std::string(s).size())});
+    }
+  } else if (target == "microcode") {
+    int i = 0;
+    for (std::vector<uint8_t>& b : microcodeSeeds()) out.push_back({"program" + std::to_string(i++) + ".bin", std::move(b)});
+  } else {
+    throw UserError("unknown fuzz target '" + target + "'");
+  }
+  return out;
+}
+
+}  // namespace tasdsim::fuzz

@@ -1,0 +1,41 @@
+#pragma once
+// One function per input format that users can hand to tasdsim: it parses (and, where cheap,
+// uses) the bytes as tasdsim would, and returns true when they were accepted, false when they
+// were rejected with a UserError (TASDSIM_FUZZ_VERBOSE=1 prints its message). Anything else
+// (a crash, another exception, a sanitizer report) is a finding. libFuzzer drives these
+// (tests/fuzz/Fuzz*.cpp, `make fuzz`); the replay test runs every saved input through them in
+// the normal build.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tasdsim::fuzz {
+
+bool npy(const uint8_t* data, size_t size);
+bool tasdTerm(const uint8_t* data, size_t size);
+// The first byte selects the config kind (arch, energy, workload, plan, --set override).
+bool config(const uint8_t* data, size_t size);
+// An experiment file beside the shipped configs (so that its relative paths resolve).
+bool experiment(const uint8_t* data, size_t size);
+bool onnx(const uint8_t* data, size_t size);
+bool tflite(const uint8_t* data, size_t size);
+bool series(const uint8_t* data, size_t size);
+
+// Microcode runs on a simulated accelerator and needs the SystemC kernel: MicrocodeRun.h.
+
+// Seed inputs of a target, from the shipped files (configs, example tensors, the real models
+// when fetched) and from the library's own writers (.tasd terms, microcode programs). Paths are
+// relative to sourceDir.
+struct Input {
+  std::string name;
+  std::vector<uint8_t> bytes;
+};
+std::vector<Input> seeds(const std::string& target, const std::string& sourceDir);
+
+// Names of the targets and their functions (for drivers that pick by name).
+using Target = bool (*)(const uint8_t*, size_t);
+Target targetByName(const std::string& name);
+std::vector<std::string> targetNames();  // without microcode (it needs the kernel)
+
+}  // namespace tasdsim::fuzz
