@@ -62,6 +62,16 @@ def dse_main(argv):
     out = a.out or os.path.join("out", "dse", sw.name)
     from . import runner
     log = (lambda *x: None) if a.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    # SIGTERM (a batch system ending the job) stops the sweep as SIGINT does: running points are
+    # stopped, finished ones kept.
+    import signal
+    received = []
+
+    def on_term(signum, _frame):
+        received.append(signum)
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         rows, summary = runner.run(sw, out, a.tasdsim, jobs=a.jobs, scheduler=a.scheduler,
                                    force_timing_only=a.timing_only, retry_failed=a.retry_failed, limit=a.limit,
@@ -71,7 +81,7 @@ def dse_main(argv):
         return _err("dse", str(e))
     except runner.SweepInterrupted:
         print(f"dse: interrupted; finished points are kept in {out}/points, rerun to continue", file=sys.stderr)
-        return 130
+        return 128 + (received[0] if received else signal.SIGINT)
     except RuntimeError as e:
         return _err("dse", str(e))
     except OSError as e:

@@ -317,6 +317,12 @@ class RunTest(Tmp):
         self.assertIn("ran 2, reused 0", dse(path, "--out", out, "--no-report").stdout)  # not final: retried
 
     def test_interrupted_sweep_leaves_only_complete_points(self):
+        self.interrupt_sweep(signal.SIGINT)
+
+    def test_terminated_sweep_leaves_only_complete_points(self):
+        self.interrupt_sweep(signal.SIGTERM)
+
+    def interrupt_sweep(self, sig):
         path = self.sweep_file("""  timing_only: true
   parameters:
     arch.pe_array.lanes: [1, 2, 4, 8]
@@ -330,11 +336,11 @@ class RunTest(Tmp):
         while time.time() < deadline and (not os.path.isdir(points) or
                                           len([d for d in os.listdir(points) if not d.startswith(".")]) < 2):
             time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
         if proc.returncode == 0:
             self.skipTest("the sweep finished before the interrupt")
-        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(proc.returncode, 128 + sig, err)
         names = os.listdir(points)
         self.assertEqual([n for n in names if n.startswith(".")], [])  # no staging folder left
         for n in names:
