@@ -22,6 +22,7 @@
 #include "sw/common/Table.h"
 #include "sw/executor/DigitAccuracy.h"
 #include "sw/executor/Executor.h"
+#include "sw/executor/Parallel.h"
 #include "sw/executor/TasdHook.h"
 #include "sw/model/Onnx.h"
 #include "sw/plan/Plan.h"
@@ -61,44 +62,6 @@ fs::path requireData(const std::string& given, const std::string& realdata, cons
                     p.string()));
   }
   return p;
-}
-
-// Runs fn(executor, hook, image index) over images in `threads` threads, each with its own
-// executor and hook (made by makeHook).
-template <typename Hook, typename MakeHook, typename Fn>
-std::vector<std::unique_ptr<Hook>> parallelRun(std::shared_ptr<const model::Graph> graph,
-                                               size_t images, size_t threads, MakeHook makeHook,
-                                               Fn fn) {
-  threads = std::max<size_t>(1, std::min(threads, images));
-  std::vector<std::unique_ptr<Hook>> hooks;
-  std::vector<std::unique_ptr<Executor>> executors;
-  for (size_t t = 0; t < threads; ++t) {
-    hooks.push_back(makeHook());
-    executors.push_back(std::make_unique<Executor>(graph));
-    executors.back()->setHook(hooks.back().get());
-  }
-  std::atomic<size_t> next{0};
-  std::vector<std::exception_ptr> errors(threads);
-  auto work = [&](size_t t) {
-    try {
-      for (size_t i = next++; i < images; i = next++)
-        fn(*executors[t], i);
-    } catch (...) {
-      errors[t] = std::current_exception();
-      next = images;
-    }
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t)
-    pool.emplace_back(work, t);
-  work(0);
-  for (std::thread& th : pool)
-    th.join();
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-  // Each hook saw its own executor's layers; executor 0's layer list is the reference.
-  return hooks;
 }
 
 struct Selection {
@@ -193,7 +156,7 @@ void runAccuracy(const AccuracyOptions& o) {
   if (anyCalibration) {
     const std::vector<executor::LabelledDigit> calib =
         executor::loadDigits(digitsPath, o.first + o.perClass, o.calibrationPerClass);
-    auto hooks = parallelRun<executor::CalibrationHook>(
+    auto hooks = executor::parallelRun<executor::CalibrationHook>(
         graph, calib.size(), threads,
         [&] { return std::make_unique<executor::CalibrationHook>(calibrate); },
         [&](Executor& ex, size_t i) { ex.run({executor::ocrDigitInput(calib[i].pixels)}); });
@@ -223,7 +186,7 @@ void runAccuracy(const AccuracyOptions& o) {
   }
 
   std::vector<int> predictions(eval.size(), -1);
-  auto hooks = parallelRun<executor::TasdHook>(
+  auto hooks = executor::parallelRun<executor::TasdHook>(
       graph, eval.size(), threads, [&] { return std::make_unique<executor::TasdHook>(settings); },
       [&](Executor& ex, size_t i) {
         const std::vector<model::Tensor> out = ex.run({executor::ocrDigitInput(eval[i].pixels)});

@@ -13,6 +13,7 @@
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
 #include "sw/common/Table.h"
+#include "sw/executor/Executor.h"
 #include "sw/runtime/Experiment.h"
 #include "sw/tasder/Scoring.h"
 
@@ -67,6 +68,9 @@ int runSearch(const SearchOptionsCli& o) {
   StagingDir dir(outDir, o.overwrite);
   const auto t0 = std::chrono::steady_clock::now();
   StageProgress progress(o.quiet);
+  // Scoring multiplies many small matrices: BLAS threads only wait on each other (and, on a
+  // loaded machine, on other programs).
+  executor::setBlasThreads(1);
 
   tasder::ScoringOptions so;
   so.operands.clear();
@@ -81,7 +85,7 @@ int runSearch(const SearchOptionsCli& o) {
   const double tScore = seconds(t0) - tCalibrate;
   if (sp.cost != "macs") {
     progress("cost table", 0, 1);
-    tasder::simulatedCosts(layers, x.workload, x.arch.params, x.arch.energy, sp.cost);
+    tasder::simulatedCosts(layers, x.workload, x.arch.params, x.arch.energy, sp.cost, x.dtype);
     progress("cost table", 1, 1);
   }
   const double tCost = seconds(t0) - tCalibrate - tScore;
@@ -121,6 +125,7 @@ int runSearch(const SearchOptionsCli& o) {
       {"workload", x.workload.name},
       {"quality", {{"measure", sp.measure}, {"scope", sp.scope}, {"target", sp.target}}},
       {"cost_unit", sp.cost},
+      {"dtype", tasd::dtypeName(x.dtype)},
       {"cost", r.cost},
       {"dense_cost", r.denseCost},
       {"cost_reduction", r.denseCost > 0 ? 1.0 - r.cost / r.denseCost : 0.0},

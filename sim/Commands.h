@@ -11,5 +11,6 @@ void addRunCommand(CLI::App& app, int& exitCode);
 void addSearchCommand(CLI::App& app, int& exitCode);
 void addImportCommand(CLI::App& app);
 void addAccuracyCommand(CLI::App& app);
+void addSearchModelCommand(CLI::App& app, int& exitCode);
 
 }  // namespace tasdsim::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   tasdsim::cli::addSearchCommand(app, exitCode);
   tasdsim::cli::addImportCommand(app);
   tasdsim::cli::addAccuracyCommand(app);
+  tasdsim::cli::addSearchModelCommand(app, exitCode);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

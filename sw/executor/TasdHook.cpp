@@ -33,6 +33,21 @@ void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series
     std::copy(scratch.data() + r * padded, scratch.data() + r * padded + k, a + r * k);
 }
 
+tasd::TensorStats pruneToDensity(float* w, size_t count, double density) {
+  const size_t keep = static_cast<size_t>(std::llround(std::clamp(density, 0.0, 1.0) * static_cast<double>(count)));
+  if (keep < count) {
+    std::vector<size_t> order(count);
+    for (size_t i = 0; i < count; ++i) order[i] = i;
+    std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
+                     [w](size_t a, size_t b) {
+                       const float fa = std::fabs(w[a]), fb = std::fabs(w[b]);
+                       return fa > fb || (fa == fb && a < b);
+                     });
+    for (size_t i = keep; i < count; ++i) w[order[i]] = 0.0f;
+  }
+  return tasd::statsOf(w, count);
+}
+
 const LayerTasd* TasdHook::setting(const GemmLayer& layer) const {
   if (layer.index >= settings_.size() || settings_[layer.index].empty()) return nullptr;
   return &settings_[layer.index];
@@ -40,10 +55,15 @@ const LayerTasd* TasdHook::setting(const GemmLayer& layer) const {
 
 void TasdHook::prepareWeights(const GemmLayer& layer, size_t group, float* w, size_t n, size_t k) {
   const LayerTasd* s = setting(layer);
-  if (!s || s->weights.isDense() || !layer.constantWeights) return;
+  if (!s || (s->weights.isDense() && s->pruneDensity >= 1.0) || !layer.constantWeights) return;
   (void)group;
   const tasd::TensorStats before = tasd::statsOf(w, n * k);
-  const tasd::TensorStats kept = tasd::approximateInPlace(w, n, k, s->weights);
+  tasd::TensorStats kept;
+  if (s->pruneDensity < 1.0) {
+    kept = pruneToDensity(w, n * k, s->pruneDensity);
+  } else {
+    kept = tasd::approximateInPlace(w, n, k, s->weights);
+  }
   WeightError& e = weightErrors_[layer.index];
   e.original += before;
   // Kept and dropped entries have disjoint supports: dropped energy = before - kept.

@@ -1,7 +1,7 @@
 #pragma once
 // GemmHooks that apply TASD inside the reference executor.
 //
-// TasdHook: per layer, TASD-W (the N x K weights replaced by their series approximation, once,
+// TasdHook: per layer, magnitude pruning (a baseline), TASD-W (the N x K weights replaced by their series approximation, once,
 // cached by the executor) or TASD-A (each A_g row-blocked along K: values with |x| <= tau are
 // zeroed first (pseudo-density), then the series approximation is kept). Layers without a
 // setting run unchanged. The hook records, per layer, the weight error it caused.
@@ -22,7 +22,10 @@ struct LayerTasd {
   tasd::Series weights;      // TASD-W series (dense: unchanged)
   tasd::Series activations;  // TASD-A series (dense: unchanged)
   float tau = -1.0f;         // pseudo-density threshold for TASD-A (< 0: none)
-  bool empty() const { return weights.isDense() && activations.isDense() && tau < 0; }
+  // Baseline, not TASD: unstructured magnitude pruning of the weights to this density (the
+  // largest |w| of each group kept; ties to the lower index); >= 1: none.
+  double pruneDensity = 1.0;
+  bool empty() const { return weights.isDense() && activations.isDense() && tau < 0 && pruneDensity >= 1.0; }
 };
 
 // Weight statistics accumulated over a layer's groups.
@@ -37,6 +40,10 @@ struct WeightError {
 void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series,
                      std::vector<float>& scratch);
 constexpr size_t kShortRow = 64;
+
+// Zeroes all but the round(density x count) entries of largest magnitude; returns the kept
+// statistics.
+tasd::TensorStats pruneToDensity(float* w, size_t count, double density);
 
 class TasdHook : public GemmHook {
  public:

@@ -32,17 +32,40 @@ namespace {
 // Up to 16 groups are sampled; rows are taken at a fixed stride.
 constexpr size_t kMaxSampledGroups = 16;
 
-std::vector<float> sampleRows(const std::vector<float>& a, size_t m, size_t k, size_t rows) {
+std::vector<float> sampleRows(const float* a, size_t m, size_t k, size_t rows) {
   std::vector<float> out;
   out.reserve(rows * k);
   for (size_t i = 0; i < rows; ++i) {
     const size_t r = rows >= m ? i : i * m / rows;
-    out.insert(out.end(), a.begin() + static_cast<long>(r * k), a.begin() + static_cast<long>((r + 1) * k));
+    out.insert(out.end(), a + r * k, a + (r + 1) * k);
   }
   return out;
 }
 
 }  // namespace
+
+void addSample(LayerSample& s, size_t groups, size_t g, const float* act, size_t m, size_t k, const float* w,
+               size_t n, const ScoringOptions& options) {
+  const size_t step = std::max<size_t>(1, groups / kMaxSampledGroups);
+  if (g % step == 0 && s.groups.size() < kMaxSampledGroups * std::max<size_t>(1, options.calibrationImages)) {
+    const size_t sampled = std::min<size_t>(groups, kMaxSampledGroups);
+    const size_t rows = std::min<size_t>(m, std::max<size_t>(1, options.calibrationRows / sampled));
+    LayerSample::Group grp;
+    grp.a = sampleRows(act, m, k, rows);
+    grp.rows = rows;
+    grp.w.assign(w, w + n * k);
+    grp.n = n;
+    s.groups.push_back(std::move(grp));
+  }
+  // The input's zero fraction (of the first group's operand, all rows, over every call).
+  if (g == 0) {
+    size_t zeros = 0;
+    for (size_t i = 0; i < m * k; ++i) zeros += act[i] == 0.0f;
+    s.zeroCount += zeros;
+    s.elementCount += m * k;
+    s.inputZeroFraction = s.elementCount ? static_cast<double>(s.zeroCount) / static_cast<double>(s.elementCount) : 0.0;
+  }
+}
 
 std::vector<LayerSample> calibrate(const workload::WorkloadSpec& w, const ScoringOptions& options) {
   std::vector<LayerSample> samples;
@@ -60,24 +83,7 @@ std::vector<LayerSample> calibrate(const workload::WorkloadSpec& w, const Scorin
       it = index.emplace(l.name, samples.size()).first;
       samples.push_back(std::move(s));
     }
-    LayerSample& s = samples[it->second];
-    const size_t step = std::max<size_t>(1, l.groups / kMaxSampledGroups);
-    if (g % step == 0 && s.groups.size() < kMaxSampledGroups) {
-      const size_t sampled = std::min<size_t>(l.groups, kMaxSampledGroups);
-      const size_t rows = std::min<size_t>(ops.m, std::max<size_t>(1, options.calibrationRows / sampled));
-      LayerSample::Group grp;
-      grp.a = sampleRows(ops.act, ops.m, ops.k, rows);
-      grp.rows = rows;
-      grp.w = ops.w;
-      grp.n = ops.n;
-      s.groups.push_back(std::move(grp));
-    }
-    // The input's zero fraction (of the first group's operand, all rows).
-    if (g == 0) {
-      size_t zeros = 0;
-      for (float v : ops.act) zeros += v == 0.0f;
-      s.inputZeroFraction = ops.act.empty() ? 0.0 : static_cast<double>(zeros) / static_cast<double>(ops.act.size());
-    }
+    addSample(samples[it->second], l.groups, g, ops.act.data(), ops.m, ops.k, ops.w.data(), ops.n, options);
     if (g + 1 == l.groups && options.progress) options.progress("calibration", ++done, computeLayers);
   });
   return samples;
@@ -168,11 +174,10 @@ std::string candidateKey(const Candidate& c) {
 
 }  // namespace
 
-void simulatedCosts(std::vector<LayerChoices>& layers, const workload::WorkloadSpec& w,
-                    const hw::AcceleratorParams& params, const hw::EnergyTable& energy, const std::string& cost) {
-  if (cost != "cycles" && cost != "energy" && cost != "edp") {
-    throw UserError(fmt::format("search cost '{}': expected macs, cycles, energy or edp", cost));
-  }
+std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerChoices>& layers,
+                                                      const workload::WorkloadSpec& w,
+                                                      const hw::AcceleratorParams& params,
+                                                      const hw::EnergyTable& energy, tasd::DType dtype) {
   // One layer per distinct (shape, operand, series), inputs synthetic, timing only.
   workload::WorkloadSpec table;
   table.name = w.name + "-cost-table";
@@ -182,7 +187,7 @@ void simulatedCosts(std::vector<LayerChoices>& layers, const workload::WorkloadS
   std::map<std::string, std::string> entryOf;  // shape key + candidate key -> table layer name
   for (const LayerChoices& lc : layers) {
     const LayerSpec* l = w.find(lc.name);
-    if (!l) continue;
+    if (!l) throw std::logic_error("candidateCosts: layer '" + lc.name + "' is not in the workload");
     const std::string sk = shapeKey(*l);
     for (const Candidate& c : lc.candidates) {
       const std::string key = sk + "#" + candidateKey(c);
@@ -212,6 +217,7 @@ void simulatedCosts(std::vector<LayerChoices>& layers, const workload::WorkloadS
     in.energy = energy;
     in.options.functional = false;
     in.options.check = false;
+    in.options.dtype = dtype;
     const runtime::SimulationOutput out = runtime::simulate(in);
     if (!out.run.failReason.empty()) throw UserError("cost table simulation: " + out.run.failReason);
     std::ostringstream os;
@@ -219,17 +225,31 @@ void simulatedCosts(std::vector<LayerChoices>& layers, const workload::WorkloadS
     for (const auto& r : out.run.layers) os << r.name << ' ' << r.cycles << ' ' << r.energy.total() << ' ' << r.edp << '\n';
     return os.str();
   });
-  std::map<std::string, std::array<double, 3>> measured;
+  std::map<std::string, CandidateCost> measured;
   std::istringstream is(text);
   std::string name;
-  double cycles, pj, edp;
-  while (is >> name >> cycles >> pj >> edp) measured[name] = {cycles, pj, edp};
-  const size_t which = cost == "cycles" ? 0 : cost == "energy" ? 1 : 2;
-  for (LayerChoices& lc : layers) {
+  CandidateCost c;
+  while (is >> name >> c.cycles >> c.energyPj >> c.edp) measured[name] = c;
+  std::vector<std::vector<CandidateCost>> out;
+  for (const LayerChoices& lc : layers) {
     const LayerSpec* l = w.find(lc.name);
-    if (!l) continue;
-    for (Candidate& c : lc.candidates) {
-      c.cost = measured.at(entryOf.at(shapeKey(*l) + "#" + candidateKey(c)))[which];
+    std::vector<CandidateCost>& row = out.emplace_back();
+    for (const Candidate& cand : lc.candidates) row.push_back(measured.at(entryOf.at(shapeKey(*l) + "#" + candidateKey(cand))));
+  }
+  return out;
+}
+
+void simulatedCosts(std::vector<LayerChoices>& layers, const workload::WorkloadSpec& w,
+                    const hw::AcceleratorParams& params, const hw::EnergyTable& energy, const std::string& cost,
+                    tasd::DType dtype) {
+  if (cost != "cycles" && cost != "energy" && cost != "edp") {
+    throw UserError(fmt::format("search cost '{}': expected macs, cycles, energy or edp", cost));
+  }
+  const auto costs = candidateCosts(layers, w, params, energy, dtype);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    for (size_t i = 0; i < layers[l].candidates.size(); ++i) {
+      const CandidateCost& c = costs[l][i];
+      layers[l].candidates[i].cost = cost == "cycles" ? c.cycles : cost == "energy" ? c.energyPj : c.edp;
     }
   }
 }

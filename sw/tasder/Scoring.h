@@ -18,6 +18,7 @@ struct ScoringOptions {
   size_t calibrationRows = 64;                // sampled GEMM rows per layer
   std::vector<double> tauQuantiles{0.25, 0.5};  // tried for A when the input is not sparse
   double sparseInput = 0.3;                   // inputs with at least this fraction of zeros get no tau
+  size_t calibrationImages = 1;               // inputs whose samples add up (real models)
   std::function<void(const std::string& stage, size_t done, size_t total)> progress;
 };
 
@@ -34,6 +35,7 @@ struct LayerSample {
   uint64_t macs = 0;
   bool isMatMul = false;
   double inputZeroFraction = 0;
+  uint64_t zeroCount = 0, elementCount = 0;  // behind inputZeroFraction
   size_t k = 0;
   struct Group {
     std::vector<float> a;  // rows x k
@@ -42,6 +44,12 @@ struct LayerSample {
   };
   std::vector<Group> groups;
 };
+
+// Adds one call's operands of group g (of `groups`) to a layer's samples: rows of act (m x k) at
+// a fixed stride, the weights w (n x k), the input's zero fraction. Up to 16 groups per call
+// are kept, and calibrationImages calls' worth.
+void addSample(LayerSample& s, size_t groups, size_t g, const float* act, size_t m, size_t k, const float* w,
+               size_t n, const ScoringOptions& options);
 
 // Runs the workload on the host (dense, fp32, synthetic values) and samples every compute layer.
 std::vector<LayerSample> calibrate(const workload::WorkloadSpec& w, const ScoringOptions& options);
@@ -54,10 +62,21 @@ double candidateError(const LayerSample& sample, plan::Operand operand, const ta
 std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples, const EngineView& engine,
                                       const ScoringOptions& options);
 
-// Replaces every candidate's cost by the simulator's estimate of it ("cycles", "energy" in pJ
-// or "edp" in J*s), from one timing-only simulation (in a child process) that runs every
-// distinct layer shape with every candidate.
+// The simulator's cost of every candidate of every layer (per layer, per candidate): one
+// timing-only simulation (in a child process) runs every distinct layer shape with every
+// candidate in the given value type. Every layer must be in the workload.
+struct CandidateCost {
+  double cycles = 0, energyPj = 0, edp = 0;  // edp in J*s
+};
+std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerChoices>& layers,
+                                                      const workload::WorkloadSpec& w,
+                                                      const hw::AcceleratorParams& params,
+                                                      const hw::EnergyTable& energy, tasd::DType dtype);
+
+// Replaces every candidate's cost by its "cycles", "energy" (pJ) or "edp" (J*s) from
+// candidateCosts.
 void simulatedCosts(std::vector<LayerChoices>& layers, const workload::WorkloadSpec& w,
-                    const hw::AcceleratorParams& params, const hw::EnergyTable& energy, const std::string& cost);
+                    const hw::AcceleratorParams& params, const hw::EnergyTable& energy, const std::string& cost,
+                    tasd::DType dtype);
 
 }  // namespace tasdsim::tasder

@@ -84,7 +84,7 @@ SearchResult search(const std::vector<LayerChoices>& layers, const SearchOptions
   const double weightSum = totalMacs ? static_cast<double>(totalMacs) : 1.0;
   std::vector<std::vector<size_t>> hulls;
   for (const LayerChoices& l : layers) hulls.push_back(lowerHull(l.candidates));
-  auto weight = [&](size_t l) { return static_cast<double>(layers[l].macs) / weightSum; };
+  auto weight = [&](size_t l) { return options.macWeighted ? static_cast<double>(layers[l].macs) / weightSum : 1.0; };
   auto evaluate = [&](const std::vector<size_t>& chosen) {
     double cost = 0, err = 0;
     for (size_t l = 0; l < layers.size(); ++l) {

@@ -43,6 +43,9 @@ struct SearchOptions {
   double target = 0.05;  // error (per-layer or network) or accuracy fraction (0.99)
   std::string costName = "macs";
   std::string qualityMeasure = "rel_error";
+  // How layer errors add up to the network's: weighted by the layers' MACs (errors of each
+  // layer's own output), or plainly summed (errors already measured at the network's output).
+  bool macWeighted = true;
 };
 
 struct Evaluation {

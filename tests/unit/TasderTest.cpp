@@ -63,6 +63,24 @@ TEST(Tasder, NetworkScopeSpendsTheBudgetWhereItBuysTheMost) {
   EXPECT_EQ(r.pathLength, 5u);  // every hull step of both layers
 }
 
+TEST(Tasder, OutputErrorsAddUpWithoutMacWeights) {
+  // Errors measured at the network's output: a's .2 is not discounted by its small MAC share.
+  SearchOptions o;
+  o.scope = Scope::Network;
+  o.macWeighted = false;
+  o.target = 0.05;
+  SearchResult r = search(twoLayers(), o);
+  // Start .21; a to 4:8 (.18 removed for 25) first, then .03 <= .05.
+  EXPECT_EQ(r.plan.forLayer("a").series.str(), "4:8");
+  EXPECT_EQ(r.plan.forLayer("b").series.str(), "2:8");
+  EXPECT_NEAR(r.networkError, 0.02 + 0.01, 1e-12);
+  o.target = 0.015;  // next a to dense (.02 for 50) before b to 4:8 (.009 for 75)
+  r = search(twoLayers(), o);
+  EXPECT_TRUE(r.plan.forLayer("a").series.isDense());
+  EXPECT_EQ(r.plan.forLayer("b").series.str(), "2:8");
+  EXPECT_NEAR(r.networkError, 0.01, 1e-12);
+}
+
 TEST(Tasder, AccuracyScopeBinarySearchesThePath) {
   SearchOptions o;
   o.scope = Scope::Accuracy;
