@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -148,28 +149,47 @@ std::vector<uint32_t> lengthCandidates(uint32_t extent, uint32_t arrayDim, uint3
   return out;
 }
 
-// Memory traffic of a tiling: without K tiling one operand can stay in its slot while the
-// other streams past it (the cheaper choice is taken); otherwise D is read once per row tile and
-// S once per column tile. Results are written once.
+// TASD-unit cycles per byte of S loaded on the fly: the units spread the blocks of a tile over
+// themselves, m elements per block for each block size of the series (as the TASD units time
+// it; for a conv S the tile is its input box, which is what the load reads). Zero when S is not
+// decomposed on the fly.
+double tasdCyclesPerByte(const hw::AcceleratorParams& params, const GemmJob& job) {
+  if (job.sKind != SKind::OnTheFly) return 0;
+  std::set<uint32_t> blockSizes;
+  for (const tasd::NMPattern& p : job.series.terms) blockSizes.insert(p.m);
+  const double units = params.tasd.count ? params.tasd.count : 1;
+  return static_cast<double>(blockSizes.size()) * params.tasd.cyclesPerElement / units /
+         static_cast<double>(tasd::dtypeBytes(job.dtype));
+}
+
+// Memory traffic and the cycles it (or the TASD units) bound a tiling to. Without K tiling one
+// operand can stay in its slot while the other streams past it; otherwise D is read once per
+// row tile and S once per column tile. Results are written once. An on-the-fly S tile is
+// decomposed each time it is loaded, so S stationary also saves TASD-unit work; the order with
+// the fewer bound cycles is taken (the fewer bytes on a tie).
 struct Traffic {
   double bytes = 0;
+  double cycles = 0;  // max(bytes at the DRAM bandwidth, TASD-unit cycles)
   bool dStationary = false;
   bool sStationary = false;
 };
 
-Traffic traffic(TilePlanner& plan, const GemmJob& job, const Tiling& t) {
+Traffic traffic(TilePlanner& plan, const GemmJob& job, const Tiling& t, double bytesPerCycle, double tasdPerByte) {
   const double iTiles = static_cast<double>(ceilDiv(job.m, t.mt)), jTiles = static_cast<double>(ceilDiv(job.n, t.nt));
   const double s = static_cast<double>(plan.sPass(t.mt, t.kt)), d = static_cast<double>(plan.dPass(t.nt, t.kt));
   const double out = static_cast<double>(job.m) * job.n * 4;
-  Traffic tr;
-  tr.bytes = iTiles * d + jTiles * s + out;
+  auto make = [&](double bytes, double sPasses, bool dStay, bool sStay) {
+    return Traffic{bytes, std::max(bytes / bytesPerCycle, sPasses * s * tasdPerByte), dStay, sStay};
+  };
+  auto better = [](const Traffic& a, const Traffic& b) {
+    return a.cycles < b.cycles || (a.cycles == b.cycles && a.bytes < b.bytes);
+  };
+  Traffic tr = make(iTiles * d + jTiles * s + out, jTiles, false, false);
   if (ceilDiv(plan.kExtent(), t.kt) == 1) {
-    const double dStay = d + jTiles * s + out, sStay = s + iTiles * d + out;
-    if (dStay <= sStay && dStay < tr.bytes) {
-      tr = Traffic{dStay, true, false};
-    } else if (sStay < tr.bytes) {
-      tr = Traffic{sStay, false, true};
-    }
+    const Traffic dStay = make(d + jTiles * s + out, jTiles, true, false);
+    const Traffic sStay = make(s + iTiles * d + out, 1, false, true);
+    const Traffic& stay = better(sStay, dStay) ? sStay : dStay;
+    if (better(stay, tr)) tr = stay;
   }
   return tr;
 }
@@ -198,6 +218,7 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
   const uint64_t accSlot = params.buffers.acc.slotBytes();
   const double bytesPerCycle = params.dram.bandwidthGBps / params.clockGHz;
   const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction();
+  const double tasdPerByte = tasdCyclesPerByte(params, job);
   const std::vector<uint32_t> ms = lengthCandidates(job.m, params.pe.rows, std::min(kMaxTileRows, kMaxTileLength));
   const std::vector<uint32_t> ns = lengthCandidates(job.n, params.pe.cols, std::min(kMaxTileRows, kMaxTileLength));
   // Estimated cycles: compute (with partial row/column groups), stream fill/drain, and memory
@@ -216,7 +237,7 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
                               static_cast<double>(jTiles * ceilDiv(nt, params.pe.cols));
         const double compute = passes * static_cast<double>(ceilDiv(job.k, params.pe.lanes)) * fraction;
         const double overhead = static_cast<double>(iTiles * jTiles * kTiles) * params.pe.pipelineLatencyCycles;
-        const double cost = std::max(compute, traffic(plan, job, t).bytes / bytesPerCycle) + overhead;
+        const double cost = std::max(compute, traffic(plan, job, t, bytesPerCycle, tasdPerByte).cycles) + overhead;
         if (best.mt == 0 || cost < bestCost) {
           best = t;
           bestCost = cost;
@@ -268,7 +289,9 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
   // Term-serial execution (no TASD extension): one pass over all tiles per term, partial sums
   // through memory. Otherwise one STREAM carries every term of a tile.
   const bool serial = !params.tasdExtension && terms > 1;
-  const Traffic order = serial ? Traffic{} : traffic(plan, job, t);
+  const Traffic order = serial ? Traffic{}
+                               : traffic(plan, job, t, params.dram.bandwidthGBps / params.clockGHz,
+                                         tasdCyclesPerByte(params, job));
   uint32_t sSlot = 0, dSlot = 0, accSlot = 0;
 
   auto loadS = [&](uint32_t i0, uint32_t il, uint32_t k0, uint32_t kl, uint32_t first, uint32_t count) {
