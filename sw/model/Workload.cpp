@@ -146,6 +146,11 @@ Workload tfliteWorkload(const TfliteModel& m) {
     if (conv || depthwise) {
       if (ws.size() != 4 || out.shape.size() != 4 || in.shape.size() != 4)
         throw UserError(what + ": expects 4-D NHWC tensors and weights");
+      for (const auto* shape : {&ws, &out.shape, &in.shape}) {
+        for (int64_t d : *shape) {
+          if (d <= 0) throw UserError(what + ": tensor and weight dimensions must be positive");
+        }
+      }
       const uint64_t positions = static_cast<uint64_t>(out.shape[0] * out.shape[1] * out.shape[2]);
       if (conv) {
         l.weightLayout = "OHWI";
