@@ -49,6 +49,7 @@ struct SearchModelOptions {
   size_t perClass = 100, first = 0, holdoutFirst = 100, calibrationFirst = 200, calibrationPerClass = 10;
   size_t calibrationRows = 64;
   size_t probePerClass = 1;
+  size_t rounds = 4;
   size_t threads = 0;
   std::string out;
   bool overwrite = false;
@@ -93,13 +94,15 @@ class DigitBench {
     return digits.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(digits.size());
   }
 
-  // The model's output for every digit (probabilities, concatenated).
-  std::vector<std::vector<float>> outputs(const std::vector<executor::LabelledDigit>& digits,
-                                          const std::vector<LayerTasd>& settings) const {
-    std::vector<std::vector<float>> out(digits.size());
+  // The ten digit scores the prediction is made from, for every digit image.
+  std::vector<std::array<float, executor::kDigitClasses>> scores(const std::vector<executor::LabelledDigit>& digits,
+                                                                 const std::vector<LayerTasd>& settings) const {
+    std::vector<std::array<float, executor::kDigitClasses>> out(digits.size());
     executor::parallelRun<executor::TasdHook>(
         graph_, digits.size(), threads_, [&] { return std::make_unique<executor::TasdHook>(settings); },
-        [&](Executor& ex, size_t i) { out[i] = ex.run({executor::ocrDigitInput(digits[i].pixels)}).front().f; });
+        [&](Executor& ex, size_t i) {
+          out[i] = executor::digitScores(ex.run({executor::ocrDigitInput(digits[i].pixels)}).front(), classIndex_);
+        });
     return out;
   }
 
@@ -145,6 +148,7 @@ NetworkCost simulate(const std::vector<tasder::LayerChoices>& layers, const std:
 int runSearchModel(const SearchModelOptions& o) {
   if (!(o.target > 0 && o.target <= 1)) throw UserError(fmt::format("--target {}: must be in (0, 1]", o.target));
   if (o.perClass == 0) throw UserError("--per-class must be at least 1");
+  if (o.rounds == 0) throw UserError("--rounds must be at least 1");
   if (o.probePerClass == 0 || o.probePerClass > o.calibrationPerClass)
     throw UserError(fmt::format("--probe {}: must be in [1, --calibration {}]", o.probePerClass, o.calibrationPerClass));
   const tasd::DType dtype = tasd::parseDType(o.dtype);
@@ -211,13 +215,15 @@ int runSearchModel(const SearchModelOptions& o) {
   const tasder::EngineView engine = tasder::engineView(arch.params);
   std::vector<tasder::LayerChoices> layers = tasder::scoreLayers(samples, engine, so);
   // Each candidate's error at the network's output: the model run on a few digits with only
-  // that layer changed, relative to the original output. Layers differ in how much of their
-  // own error reaches the output (the first convolution and the classifier far more than
-  // their MACs suggest), so this ranks candidates far better than the layer's own error.
+  // that layer changed; the relative change of the ten digit scores the prediction is made
+  // from. Layers differ in how much of their own error reaches the output (the first
+  // convolution and the classifier far more than their MACs suggest), so this ranks candidates
+  // far better than the layer's own error; and the digit scores, unlike all 6625 class
+  // probabilities (mostly the blank class), move when a prediction is at risk.
   std::vector<executor::LabelledDigit> probeDigits;
   for (size_t i = 0; i < calibDigits.size(); i += std::max<size_t>(1, o.calibrationPerClass / o.probePerClass))
     probeDigits.push_back(calibDigits[i]);
-  const std::vector<std::vector<float>> reference = bench.outputs(probeDigits, std::vector<LayerTasd>(gemms.size()));
+  const auto reference = bench.scores(probeDigits, std::vector<LayerTasd>(gemms.size()));
   double ref2 = 0;
   for (const auto& y : reference)
     for (float v : y) ref2 += static_cast<double>(v) * v;
@@ -233,7 +239,7 @@ int runSearchModel(const SearchModelOptions& o) {
       plan::LayerPlan lp{layers[l].name, c.operand, c.series, -1, c.operand == plan::Operand::A ? c.tauQuantile : -1,
                          std::nullopt, std::nullopt};
       one.layers.push_back(lp);
-      const auto y = bench.outputs(probeDigits, tasder::settingsOf(gemms, selected, one, &calibration));
+      const auto y = bench.scores(probeDigits, tasder::settingsOf(gemms, selected, one, &calibration));
       double d2 = 0;
       for (size_t i = 0; i < y.size(); ++i)
         for (size_t j = 0; j < y[i].size(); ++j) {
@@ -271,6 +277,7 @@ int runSearchModel(const SearchModelOptions& o) {
   opts.costName = o.cost;
   opts.qualityMeasure = "accuracy";
   opts.macWeighted = false;
+  opts.accuracyRounds = o.rounds;
   const tasder::SearchResult r = tasder::search(layers, opts, accuracyOf);
   const double searchSeconds = seconds(t0);
 
@@ -353,8 +360,19 @@ int runSearchModel(const SearchModelOptions& o) {
     return nlohmann::json{{"cycles", c.cycles}, {"energy_pj", c.energyPj}, {"edp_js", c.edp()}};
   };
   nlohmann::json evals = nlohmann::json::array();
-  for (const tasder::Evaluation& e : r.evaluations)
-    evals.push_back({{"path_index", e.pathIndex}, {"accuracy", e.accuracy}, {"cost", e.cost}});
+  for (const tasder::Evaluation& e : r.evaluations) {
+    // The layers this state leaves structured, and how.
+    nlohmann::json structured = nlohmann::json::object();
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const tasder::Candidate& c = layers[l].candidates[e.chosen[l]];
+      if (!c.series.isDense()) structured[layers[l].name] = fmt::format("{} {}", plan::operandName(c.operand), c.series.str());
+    }
+    evals.push_back({{"round", e.round},
+                     {"path_index", e.pathIndex},
+                     {"accuracy", e.accuracy},
+                     {"cost", e.cost},
+                     {"structured", structured}});
+  }
   const double macReduction = 1.0 - planFraction;
   const nlohmann::json summary{
       {"model", modelPath.filename().string()},
@@ -398,8 +416,8 @@ int runSearchModel(const SearchModelOptions& o) {
   os << fmt::format("simulated EDP: {:.3f} x this engine dense, {:.3f} x {}\n",
                     baseCost.edp() > 0 ? planCost.edp() / baseCost.edp() : 0.0,
                     denseCost.edp() > 0 ? planCost.edp() / denseCost.edp() : 0.0, dense.params.name);
-  os << fmt::format("search {:.1f} s: {} accuracy checks ({:.1f} s) over a path of {} plans\n", searchSeconds, checks,
-                    checkSeconds, r.pathLength);
+  os << fmt::format("search {:.1f} s: {} accuracy checks ({:.1f} s) in up to {} rounds over paths of up to {} plans\n",
+                    searchSeconds, checks, checkSeconds, opts.accuracyRounds, r.pathLength);
   writeFileAtomic(dir.file("summary.txt"), os.str());
   dir.commit();
   std::cout << os.str() << "wrote " << outDir << "/ (simulate it: tasdsim run " << outDir << "/experiment.yaml)\n";
@@ -426,6 +444,8 @@ void addSearchModelCommand(CLI::App& app, int& exitCode) {
       ->capture_default_str();
   cmd->add_option("--calibration", o->calibrationPerClass, "Calibration digits per class")->capture_default_str();
   cmd->add_option("--probe", o->probePerClass, "Calibration digits per class that score each candidate at the output")
+      ->capture_default_str();
+  cmd->add_option("--rounds", o->rounds, "Binary-search rounds (each holds the layer that broke the last one)")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
   cmd->add_option("--out,-o", o->out, "Output folder (default out/ocr-search-<engine>; must not exist)");

@@ -62,14 +62,14 @@ std::array<size_t, kDigitClasses> digitClassIndices(const std::filesystem::path&
   return index;
 }
 
-int predictDigit(const model::Tensor& p, const std::array<size_t, kDigitClasses>& classIndex) {
+std::array<float, kDigitClasses> digitScores(const model::Tensor& p,
+                                             const std::array<size_t, kDigitClasses>& classIndex) {
   if (!p.isFloat() || p.shape.size() != 3) {
     throw UserError(
         fmt::format("model output {} is not [1, T, classes]", model::shapeString(p.shape)));
   }
   const size_t steps = static_cast<size_t>(p.shape[1]), classes = static_cast<size_t>(p.shape[2]);
-  int best = 0;
-  float bestScore = -1.0f;
+  std::array<float, kDigitClasses> scores{};
   for (size_t d = 0; d < kDigitClasses; ++d) {
     if (classIndex[d] >= classes)
       throw UserError(fmt::format("digit class index {} beyond the model's {} classes",
@@ -77,8 +77,18 @@ int predictDigit(const model::Tensor& p, const std::array<size_t, kDigitClasses>
     float score = 0.0f;
     for (size_t t = 0; t < steps; ++t)
       score = std::max(score, p.f[t * classes + classIndex[d]]);
-    if (score > bestScore) {  // strict: ties go to the lower digit
-      bestScore = score;
+    scores[d] = score;
+  }
+  return scores;
+}
+
+int predictDigit(const model::Tensor& p, const std::array<size_t, kDigitClasses>& classIndex) {
+  const std::array<float, kDigitClasses> scores = digitScores(p, classIndex);
+  int best = 0;
+  float bestScore = -1.0f;
+  for (size_t d = 0; d < kDigitClasses; ++d) {
+    if (scores[d] > bestScore) {  // strict: ties go to the lower digit
+      bestScore = scores[d];
       best = static_cast<int>(d);
     }
   }

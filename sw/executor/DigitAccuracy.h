@@ -22,7 +22,11 @@ model::Tensor ocrDigitInput(const std::vector<float>& pixels);
 // (index 0 is the CTC blank). Throws UserError if a digit is missing from the file.
 std::array<size_t, kDigitClasses> digitClassIndices(const std::filesystem::path& keysFile);
 
-// The predicted digit for one output [1, T, classes].
+// Each digit's score in one output [1, T, classes]: its class's largest probability over T.
+std::array<float, kDigitClasses> digitScores(const model::Tensor& probabilities,
+                                             const std::array<size_t, kDigitClasses>& classIndex);
+
+// The predicted digit for one output [1, T, classes]: the highest score (ties: lower digit).
 int predictDigit(const model::Tensor& probabilities,
                  const std::array<size_t, kDigitClasses>& classIndex);
 

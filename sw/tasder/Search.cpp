@@ -114,34 +114,40 @@ SearchResult search(const std::vector<LayerChoices>& layers, const SearchOptions
       r.chosen[l] = best;
     }
   } else {
-    // Greedy path along the hulls, from every layer's cheapest point to every layer's last.
-    std::vector<size_t> pos(layers.size(), 0);
-    std::vector<std::vector<size_t>> path;
-    auto chosenOf = [&](const std::vector<size_t>& p) {
-      std::vector<size_t> c(layers.size());
-      for (size_t l = 0; l < layers.size(); ++l) c[l] = hulls[l][p[l]];
-      return c;
-    };
-    path.push_back(chosenOf(pos));
-    while (true) {
-      size_t bestLayer = SIZE_MAX;
-      double bestGain = -1;
-      for (size_t l = 0; l < layers.size(); ++l) {
-        if (pos[l] + 1 >= hulls[l].size()) continue;
-        const Candidate& now = layers[l].candidates[hulls[l][pos[l]]];
-        const Candidate& next = layers[l].candidates[hulls[l][pos[l] + 1]];
-        const double dErr = weight(l) * (now.error - next.error);
-        const double dCost = std::max(next.cost - now.cost, 1e-12);
-        const double gain = dErr / dCost;
-        if (gain > bestGain) {
-          bestGain = gain;
-          bestLayer = l;
-        }
-      }
-      if (bestLayer == SIZE_MAX) break;
-      ++pos[bestLayer];
+    // Greedy path along the hulls, from every layer's floor (its cheapest allowed point) to
+    // every layer's last.
+    auto greedyPath = [&](const std::vector<size_t>& floor) {
+      std::vector<size_t> pos = floor;
+      std::vector<std::vector<size_t>> path;
+      auto chosenOf = [&](const std::vector<size_t>& p) {
+        std::vector<size_t> c(layers.size());
+        for (size_t l = 0; l < layers.size(); ++l) c[l] = hulls[l][p[l]];
+        return c;
+      };
       path.push_back(chosenOf(pos));
-    }
+      while (true) {
+        size_t bestLayer = SIZE_MAX;
+        double bestGain = -1;
+        for (size_t l = 0; l < layers.size(); ++l) {
+          if (pos[l] + 1 >= hulls[l].size()) continue;
+          const Candidate& now = layers[l].candidates[hulls[l][pos[l]]];
+          const Candidate& next = layers[l].candidates[hulls[l][pos[l] + 1]];
+          const double dErr = weight(l) * (now.error - next.error);
+          const double dCost = std::max(next.cost - now.cost, 1e-12);
+          const double gain = dErr / dCost;
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestLayer = l;
+          }
+        }
+        if (bestLayer == SIZE_MAX) break;
+        ++pos[bestLayer];
+        path.push_back(chosenOf(pos));
+      }
+      return path;
+    };
+    std::vector<size_t> floor(layers.size(), 0);
+    std::vector<std::vector<size_t>> path = greedyPath(floor);
     r.pathLength = path.size();
     if (options.scope == Scope::Network) {
       size_t i = 0;
@@ -158,18 +164,19 @@ SearchResult search(const std::vector<LayerChoices>& layers, const SearchOptions
       }
       r.baselineAccuracy = accuracy(planOf(layers, dense, options));
       const double needed = options.target * r.baselineAccuracy;
-      auto measure = [&](size_t index) {
-        const double acc = accuracy(planOf(layers, path[index], options));
-        r.evaluations.push_back({index, acc, evaluate(path[index]).first});
-        return acc;
-      };
-      size_t lo = 0, hi = path.size() - 1;
-      double accHi = measure(hi);
-      if (accHi < needed) {  // even the most accurate path state misses: run dense
-        r.chosen = dense;
-        r.accuracy = r.baselineAccuracy;
-      } else {
-        while (lo < hi) {  // invariant: path[hi] meets the target
+      r.chosen = dense;
+      r.accuracy = r.baselineAccuracy;
+      double bestCost = evaluate(dense).first;
+      for (size_t round = 0; round < std::max<size_t>(1, options.accuracyRounds); ++round) {
+        auto measure = [&](size_t index) {
+          const double acc = accuracy(planOf(layers, path[index], options));
+          r.evaluations.push_back({round, index, acc, evaluate(path[index]).first, path[index]});
+          return acc;
+        };
+        size_t lo = 0, hi = path.size() - 1;
+        double accHi = measure(hi);
+        if (accHi < needed) break;  // even the most accurate state of this path misses
+        while (lo < hi) {           // invariant: path[hi] meets the target
           const size_t mid = lo + (hi - lo) / 2;
           const double acc = measure(mid);
           if (acc >= needed) {
@@ -179,8 +186,23 @@ SearchResult search(const std::vector<LayerChoices>& layers, const SearchOptions
             lo = mid + 1;
           }
         }
-        r.chosen = path[hi];
-        r.accuracy = accHi;
+        const double cost = evaluate(path[hi]).first;
+        if (cost < bestCost) {
+          bestCost = cost;
+          r.chosen = path[hi];
+          r.accuracy = accHi;
+        }
+        if (hi == 0) break;  // the cheapest state allowed meets the target
+        // The state just cheaper (measured: the binary search ends next to a miss) misses: the
+        // layer that step moves breaks the accuracy there. Keep it at least where it is in
+        // path[hi] and search a new path with that floor.
+        size_t culprit = SIZE_MAX;
+        for (size_t l = 0; l < layers.size(); ++l)
+          if (path[hi][l] != path[hi - 1][l]) culprit = l;
+        if (culprit == SIZE_MAX) break;
+        const auto& h = hulls[culprit];
+        floor[culprit] = static_cast<size_t>(std::find(h.begin(), h.end(), path[hi][culprit]) - h.begin());
+        path = greedyPath(floor);
       }
     }
   }

@@ -11,7 +11,9 @@
 //    per unit of added cost, until the network's MAC-weighted mean error is within target;
 //  - accuracy (models with labelled data): the same greedy order gives a path of plans from
 //    cheapest to dense; a binary search over that path finds the cheapest plan whose measured
-//    accuracy is at least target x the original accuracy, with O(log path) evaluations.
+//    accuracy is at least target x the original accuracy, with O(log path) evaluations. The
+//    layer whose step crosses the target is then held at its accurate point and the search
+//    repeats on the new path (accuracyRounds); the cheapest plan found wins.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -46,12 +48,17 @@ struct SearchOptions {
   // How layer errors add up to the network's: weighted by the layers' MACs (errors of each
   // layer's own output), or plainly summed (errors already measured at the network's output).
   bool macWeighted = true;
+  // Accuracy: rounds of binary search. After each, the layer whose step crosses the target is
+  // held where it meets it, and a new path is searched (see docs/tasder.md).
+  size_t accuracyRounds = 4;
 };
 
 struct Evaluation {
+  size_t round = 0;
   size_t pathIndex = 0;
   double accuracy = 0;
   double cost = 0;
+  std::vector<size_t> chosen;  // candidate per layer
 };
 
 struct SearchResult {

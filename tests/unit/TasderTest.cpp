@@ -85,6 +85,7 @@ TEST(Tasder, AccuracyScopeBinarySearchesThePath) {
   SearchOptions o;
   o.scope = Scope::Accuracy;
   o.target = 0.99;
+  o.accuracyRounds = 1;
   size_t calls = 0;
   // Accuracy falls with the plan's weighted error: 0.9 * (1 - 2 x error).
   auto accuracy = [&](const plan::Plan& p) {
@@ -100,6 +101,34 @@ TEST(Tasder, AccuracyScopeBinarySearchesThePath) {
   EXPECT_LE(r.networkError, 0.005 + 1e-12);
   EXPECT_LE(calls, 2 + 3u);  // baseline, most accurate state, log2(5) steps
   EXPECT_THROW(search(twoLayers(), o), UserError);
+}
+
+TEST(Tasder, AccuracyRoundsHoldTheLayerThatBreaksTheTarget) {
+  // Layer c looks harmless to the proxy (tiny error) and is expensive, so the greedy path moves
+  // it last; but any structure on c ruins the accuracy. One round can only return dense (the
+  // state before the last step is the first to miss); the second round holds c dense and
+  // finds a and b cheap.
+  std::vector<LayerChoices> layers = twoLayers();
+  layers.push_back({"c", 1000, {cand("dense", 1000, 0), cand("2:8", 250, 0.001)}});
+  SearchOptions o;
+  o.scope = Scope::Accuracy;
+  o.target = 0.99;
+  o.macWeighted = false;
+  auto accuracy = [&](const plan::Plan& p) {
+    if (!p.forLayer("c").series.isDense()) return 0.1;
+    return 0.9 * (1 - *p.forLayer("a").measuredQuality - *p.forLayer("b").measuredQuality);
+  };
+  o.accuracyRounds = 1;
+  SearchResult r = search(layers, o, accuracy);
+  EXPECT_TRUE(r.plan.forLayer("c").series.isDense());
+  EXPECT_DOUBLE_EQ(r.cost, 1400);  // a b c all dense
+  o.accuracyRounds = 3;
+  r = search(layers, o, accuracy);
+  EXPECT_TRUE(r.plan.forLayer("c").series.isDense());
+  EXPECT_LT(r.cost, 1400);
+  EXPECT_GE(r.accuracy, 0.99 * 0.9);
+  EXPECT_LE(r.evaluations.back().round, 2u);
+  for (const Evaluation& e : r.evaluations) EXPECT_EQ(e.chosen.size(), 3u);
 }
 
 TEST(Tasder, ScoringAWorkloadRanksSeriesByError) {
