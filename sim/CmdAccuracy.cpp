@@ -49,20 +49,6 @@ struct AccuracyOptions {
   bool verbose = false;
 };
 
-constexpr const char* kRecModel = "ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
-constexpr const char* kKeys = "ocr-models/assets/ppocr_keys_v1.txt";
-constexpr const char* kDigits = "mnist/src/digits";
-
-fs::path requireData(const std::string& given, const std::string& realdata, const char* relative) {
-  const fs::path p = given.empty() ? fs::path(realdata) / relative : fs::path(given);
-  if (!fs::exists(p)) {
-    throw UserError(
-        fmt::format("{}: not found; fetch the real model data with scripts/fetch_realdata.sh (or "
-                    "give the path)",
-                    p.string()));
-  }
-  return p;
-}
 
 struct Selection {
   std::vector<bool> selected;  // by layer index
@@ -89,9 +75,9 @@ Selection selectLayers(const std::vector<GemmLayer>& layers, const std::string& 
 }
 
 void runAccuracy(const AccuracyOptions& o) {
-  const fs::path modelPath = requireData(o.model, o.realdata, kRecModel);
-  const fs::path keysPath = requireData(o.keys, o.realdata, kKeys);
-  const fs::path digitsPath = requireData(o.digits, o.realdata, kDigits);
+  const fs::path modelPath = executor::realdataPath(o.model, o.realdata, executor::kRecModelFile);
+  const fs::path keysPath = executor::realdataPath(o.keys, o.realdata, executor::kKeysFile);
+  const fs::path digitsPath = executor::realdataPath(o.digits, o.realdata, executor::kDigitsDir);
   if (o.perClass == 0) throw UserError("--per-class must be at least 1");
   const bool uniformW = !o.wSeries.empty();
   const bool uniformA = !o.aSeries.empty() || o.aQuantile >= 0;

@@ -56,19 +56,6 @@ struct SearchModelOptions {
   bool quiet = false;
 };
 
-constexpr const char* kRecModel = "ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
-constexpr const char* kKeys = "ocr-models/assets/ppocr_keys_v1.txt";
-constexpr const char* kDigits = "mnist/src/digits";
-
-fs::path realdataFile(const std::string& realdata, const char* relative) {
-  const fs::path p = fs::path(realdata) / relative;
-  if (!fs::exists(p)) {
-    throw UserError(fmt::format("{}: not found; fetch the real model data with scripts/fetch_realdata.sh (or give "
-                                "--realdata)",
-                                p.string()));
-  }
-  return p;
-}
 
 double seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
@@ -177,9 +164,9 @@ int runSearchModel(const SearchModelOptions& o) {
   if (o.cost != "macs" && o.cost != "cycles" && o.cost != "energy" && o.cost != "edp") {
     throw UserError(fmt::format("--cost '{}': expected macs, cycles, energy or edp", o.cost));
   }
-  const fs::path modelPath = realdataFile(o.realdata, kRecModel);
-  const fs::path keysPath = realdataFile(o.realdata, kKeys);
-  const fs::path digitsPath = realdataFile(o.realdata, kDigits);
+  const fs::path modelPath = executor::realdataPath({}, o.realdata, executor::kRecModelFile);
+  const fs::path keysPath = executor::realdataPath({}, o.realdata, executor::kKeysFile);
+  const fs::path digitsPath = executor::realdataPath({}, o.realdata, executor::kDigitsDir);
   const std::string outDir = o.out.empty() ? "out/ocr-search-" + arch.params.name : o.out;
   StagingDir dir(outDir, o.overwrite);
   const auto t0 = std::chrono::steady_clock::now();

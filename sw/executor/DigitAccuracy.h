@@ -6,6 +6,7 @@
 // over the T time steps; the prediction is the argmax over the ten digits.
 #include <array>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "sw/model/Tensor.h"
@@ -25,6 +26,15 @@ std::array<size_t, kDigitClasses> digitClassIndices(const std::filesystem::path&
 // Each digit's score in one output [1, T, classes]: its class's largest probability over T.
 std::array<float, kDigitClasses> digitScores(const model::Tensor& probabilities,
                                              const std::array<size_t, kDigitClasses>& classIndex);
+
+// Where scripts/fetch_realdata.sh puts the digit protocol's files, relative to its folder.
+constexpr const char* kRecModelFile = "ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
+constexpr const char* kKeysFile = "ocr-models/assets/ppocr_keys_v1.txt";
+constexpr const char* kDigitsDir = "mnist/src/digits";
+
+// `given` when not empty, else realdata/relative; a UserError naming the path (and how to fetch
+// the data) when it does not exist.
+std::filesystem::path realdataPath(const std::string& given, const std::string& realdata, const char* relative);
 
 // The predicted digit for one output [1, T, classes]: the highest score (ties: lower digit).
 int predictDigit(const model::Tensor& probabilities,
