@@ -22,6 +22,20 @@ class BenchController : public sc_core::sc_module, public hw::UnitIf {
 
   hw::LayerState layerState;
   std::vector<hw::Op> ops;  // the source
+
+  // A configured layer of m x n x k in the given value type running the series (terms
+  // precomputed unless the source is changed afterwards).
+  hw::LayerState& configure(uint32_t m, uint32_t n, uint32_t k, tasd::DType dtype, const tasd::Series& series) {
+    hw::LayerState& L = layerState;
+    L.configured = true;
+    L.m = m;
+    L.n = n;
+    L.k = k;
+    L.dtype = dtype;
+    L.terms = static_cast<uint32_t>(series.order());
+    for (uint32_t t = 0; t < L.terms; ++t) L.term[t] = hw::TermConfig{true, series.terms[t], 0, 0};
+    return L;
+  }
   std::vector<std::pair<uint64_t, double>> completions;  // pc, time in ns
   std::string error;
   sc_core::sc_event ev_done;

@@ -29,14 +29,7 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
   PeArray pe("pe_array", params, stats);
   pe.ctrl_port.bind(ctrl);
   const tasd::Series series = tasd::Series::parse(c.series);
-  LayerState& L = ctrl.layerState;
-  L.configured = true;
-  L.m = c.rows;
-  L.n = c.cols;
-  L.k = c.ks;
-  L.dtype = c.dtype;
-  L.terms = static_cast<uint32_t>(series.order());
-  for (uint32_t t = 0; t < L.terms; ++t) L.term[t] = TermConfig{true, series.terms[t], 0, 0};
+  LayerState& L = ctrl.configure(c.rows, c.cols, c.ks, c.dtype, series);
   std::mt19937 rng(seed);
   auto value = [&]() { return static_cast<int>(rng() % 255) - 127; };
   // S (rows x ks) with ties and zeros, D (cols x ks).

@@ -23,14 +23,9 @@ nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau,
   TasdUnits tu("tasd_units", params, stats);
   tu.ctrl_port.bind(ctrl);
   const tasd::Series series = tasd::Series::parse(seriesText);
-  LayerState& L = ctrl.layerState;
-  L.configured = true;
-  L.m = rows;
-  L.k = ks;
+  LayerState& L = ctrl.configure(rows, 0, ks, LayerState{}.dtype, series);
   L.source = isa::SSource::OnTheFly;
-  L.terms = static_cast<uint32_t>(series.order());
   L.tau = tau;
-  for (uint32_t t = 0; t < L.terms; ++t) L.term[t] = TermConfig{true, series.terms[t], 0, 0};
   std::mt19937 rng(11);
   std::normal_distribution<float> nd;
   STile& s = ctrl.sSlot(1);

@@ -50,15 +50,7 @@ nlohmann::json runCase(AcceleratorParams params, const Case& c, uint32_t seed) {
   PeArray pe("pe_array", params, stats);
   pe.ctrl_port.bind(ctrl);
   const tasd::Series series = tasd::Series::parse(c.series);
-  LayerState& L = ctrl.layerState;
-  L.configured = true;
-  L.m = c.rows;
-  L.n = c.cols;
-  L.k = c.ks;
-  L.dtype = tasd::DType::I8;
-  L.terms = static_cast<uint32_t>(series.order());
-  for (uint32_t t = 0; t < L.terms; ++t)
-    L.term[t] = TermConfig{true, series.terms[t], 0, 0};
+  LayerState& L = ctrl.configure(c.rows, c.cols, c.ks, tasd::DType::I8, series);
   std::mt19937 rng(seed);
   auto value = [&]() { return static_cast<int8_t>(static_cast<int>(rng() % 256) - 128); };
   // S with zeros and ties (small magnitudes repeat), D over the whole int8 range.

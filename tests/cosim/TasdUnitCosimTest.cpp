@@ -91,16 +91,9 @@ nlohmann::json runCase(const std::string& impl, const Case& c, uint32_t seed) {
   TasdUnits tu("tasd_units", params, stats, cosim);
   tu.ctrl_port.bind(ctrl);
   const tasd::Series series = tasd::Series::parse(c.series);
-  LayerState& L = ctrl.layerState;
-  L.configured = true;
-  L.m = c.rows;
-  L.k = c.ks;
-  L.dtype = c.dtype;
+  LayerState& L = ctrl.configure(c.rows, 0, c.ks, c.dtype, series);
   L.source = isa::SSource::OnTheFly;
-  L.terms = static_cast<uint32_t>(series.order());
   L.tau = c.tau;
-  for (uint32_t t = 0; t < L.terms; ++t)
-    L.term[t] = TermConfig{true, series.terms[t], 0, 0};
   STile& s = ctrl.sSlot(1);
   s.rows = {0, c.rows};
   s.ks = {0, c.ks};
