@@ -45,34 +45,6 @@ void transposeMatrix(const float* src, size_t rows, size_t cols, float* dst) {
   }
 }
 
-// im2col of one HWC image into out (M x K), k = (r*kw + s)*C + c, as tasd::im2col. Pixels are
-// pixelStride floats apart (a group's channel slice of a wider NHWC image).
-void im2colInto(const float* hwc, size_t pixelStride, const tasd::ConvGeometry& g, float* out) {
-  const size_t ho = g.outH(), wo = g.outW(), k = g.k();
-  for (size_t oh = 0; oh < ho; ++oh) {
-    for (size_t ow = 0; ow < wo; ++ow) {
-      float* dst = out + (oh * wo + ow) * k;
-      for (size_t r = 0; r < g.kh; ++r) {
-        const int64_t ih =
-            static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
-        for (size_t s = 0; s < g.kw; ++s) {
-          const int64_t iw = static_cast<int64_t>(ow * g.strideW + s * g.dilationW) -
-                             static_cast<int64_t>(g.padLeft);
-          float* run = dst + (r * g.kw + s) * g.channels;
-          if (ih < 0 || iw < 0 || ih >= static_cast<int64_t>(g.inH) ||
-              iw >= static_cast<int64_t>(g.inW)) {
-            std::memset(run, 0, g.channels * sizeof(float));
-          } else {
-            std::memcpy(
-                run, hwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * pixelStride,
-                g.channels * sizeof(float));
-          }
-        }
-      }
-    }
-  }
-}
-
 // Copies a channel range [c0, c0 + cn) of rows x channels (row-major) into rows x cn.
 void copyColumns(const float* src, size_t rows, size_t channels, size_t c0, size_t cn, float* dst) {
   for (size_t r = 0; r < rows; ++r)
@@ -553,10 +525,10 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
         if (!nhwc || groups > 1) scratchC_.resize(m * ng);
         for (size_t g = 0; g < groups; ++g) {
           if (nhwc) {
-            im2colInto(xb + g * cg, cin, geo, scratchA_.data());
+            tasd::im2colInto(xb + g * cg, cin, geo, scratchA_.data());
           } else {
             transposeMatrix(xb + g * cg * hw, cg, hw, scratchX_.data());  // CHW -> HWC
-            im2colInto(scratchX_.data(), cg, geo, scratchA_.data());
+            tasd::im2colInto(scratchX_.data(), cg, geo, scratchA_.data());
           }
           if (nhwc && groups == 1) {
             gemmGroup(layer, g, scratchA_.data(), w->row(0), yb);

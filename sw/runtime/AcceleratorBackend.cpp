@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include <cblas.h>
 #include <fmt/format.h>
@@ -97,6 +98,26 @@ struct AcceleratorBackend::Impl {
     tasd::TensorStats original;
   };
 
+  // TASD-W terms of a layer with constant weights, the same for every input set: kept between
+  // sets (when there are several) and lent to the layer's groups while it runs.
+  struct WeightTerms {
+    std::vector<tasd::CompressedTerm> terms;
+    std::vector<float> sApprox;
+    tasd::Quality quality;
+    tasd::TensorStats original;
+  };
+  struct CachedWeights {
+    float scale = 1;  // int8
+    std::vector<WeightTerms> groups;
+  };
+  std::map<size_t, CachedWeights> weightCache;
+  struct CachedProgram {
+    std::vector<uint8_t> code;
+    std::string tiling;
+  };
+  std::map<size_t, CachedProgram> programCache;
+  bool cacheWeights() const { return options.inputs.size() > 1; }
+
   struct LayerWork {
     const GemmLayer* layer = nullptr;
     const plan::LayerPlan* lp = nullptr;
@@ -104,6 +125,7 @@ struct AcceleratorBackend::Impl {
     bool onTheFly = false;           // S decomposed by the TASD units
     bool terms = false;              // S as precomputed TASD-W terms
     float scaleAct = 1, scaleW = 1;  // int8
+    CachedWeights* cached = nullptr;  // the layer's TASD-W terms from an earlier set
     std::vector<Group> groups;
     Program program;
     uint64_t codeAddress = 0, codeBytes = 0;
@@ -132,6 +154,10 @@ struct AcceleratorBackend::Impl {
     work.sIsActivations = lp.operand == plan::Operand::A;
     work.onTheFly = !lp.series.isDense() && (work.sIsActivations || !layer.constantWeights);
     work.terms = !lp.series.isDense() && !work.onTheFly;
+    if (work.terms && layer.constantWeights) {
+      const auto it = weightCache.find(layer.index);
+      if (it != weightCache.end()) work.cached = &it->second;
+    }
     LayerResult& r = work.r;
     r.name = layer.name;
     r.onAccelerator = true;
@@ -224,7 +250,7 @@ struct AcceleratorBackend::Impl {
     work.r.inputDensity = total ? static_cast<double>(nonzero) / static_cast<double>(total) : 1.0;
     if (options.dtype == tasd::DType::I8) {
       work.scaleAct = int8Scale(actMax);
-      work.scaleW = int8Scale(wMax);
+      work.scaleW = work.cached ? work.cached->scale : int8Scale(wMax);
     }
     for (Group& grp : work.groups) {
       toValueType(grp.act, options.dtype, work.scaleAct);
@@ -236,13 +262,10 @@ struct AcceleratorBackend::Impl {
   std::vector<float> activationMatrix(const GemmLayer& layer, const std::vector<float>& act) const {
     if (!layer.conv) return act;
     const tasd::ConvGeometry& geo = *layer.conv;
-    const uint64_t perImage = uint64_t{geo.inH} * geo.inW * geo.channels;
-    std::vector<float> rows;
-    rows.reserve(layer.rowsPerGroup() * layer.k);
-    for (size_t b = 0; b < layer.batch; ++b) {
-      const auto part = tasd::im2col(act.data() + b * perImage, geo).values();
-      rows.insert(rows.end(), part.begin(), part.end());
-    }
+    const uint64_t perImage = uint64_t{geo.inH} * geo.inW * geo.channels, rowsPerImage = geo.outH() * geo.outW();
+    std::vector<float> rows(layer.rowsPerGroup() * layer.k);
+    for (size_t b = 0; b < layer.batch; ++b)
+      tasd::im2colInto(act.data() + b * perImage, geo.channels, geo, rows.data() + b * rowsPerImage * layer.k);
     return rows;
   }
 
@@ -295,6 +318,12 @@ struct AcceleratorBackend::Impl {
     const GemmLayer& layer = *work.layer;
     const uint64_t K = layer.k;
     memory.reset();
+    // With several input sets, a layer's program is the same every time (the same jobs at the
+    // same addresses) unless a threshold comes from each input (tau_quantile without calibration).
+    const bool dynamicTau = work.onTheFly && work.lp->tauQuantile >= 0 && !options.taus.count(layer.name);
+    const bool reuseProgram = cacheWeights() && !dynamicTau;
+    const auto cached = reuseProgram ? programCache.find(layer.index) : programCache.end();
+    const CachedProgram* cachedProgram = cached == programCache.end() ? nullptr : &cached->second;
     if (ops) gatherValues(work, *ops);
     for (size_t g = 0; g < layer.groups; ++g) {
       Group& grp = work.groups[g];
@@ -319,7 +348,15 @@ struct AcceleratorBackend::Impl {
         job.d = act;
         placeDense(job.d, values ? &grp.act : nullptr, K, actElements);
         if (work.terms) {
-          if (values) decomposeWeights(grp);
+          if (values && work.cached) {
+            WeightTerms& t = work.cached->groups[g];
+            grp.terms = std::move(t.terms);
+            grp.sApprox = std::move(t.sApprox);
+            grp.quality = t.quality;
+            grp.original = t.original;
+          } else if (values) {
+            decomposeWeights(grp);
+          }
           placeTerms(job, values ? &grp.terms : nullptr);
         } else {
           placeDense(job.s, values ? &grp.w : nullptr, K, uint64_t{job.m} * K);
@@ -335,12 +372,21 @@ struct AcceleratorBackend::Impl {
       if (work.onTheFly) work.r.tau = job.tau;
       job.cAddress = memory.allocate(uint64_t{job.m} * job.n * 4);
       job.cRowStride = uint64_t{job.n} * 4;
-      emitGemm(params, job, work.program);
+      if (!cachedProgram) emitGemm(params, job, work.program);
+    }
+    if (cachedProgram) {
+      writeProgram(work, cachedProgram->code, cachedProgram->tiling);
+      return;
     }
     emitEnd(work.program);
-    work.r.tiling = fmt::format("{}x{}x{}", work.program.tiling.mt, work.program.tiling.nt,
-                                work.program.tiling.kt);
-    const std::vector<uint8_t> code = work.program.bytes();
+    CachedProgram program{work.program.bytes(), fmt::format("{}x{}x{}", work.program.tiling.mt,
+                                                             work.program.tiling.nt, work.program.tiling.kt)};
+    writeProgram(work, program.code, program.tiling);
+    if (reuseProgram) programCache[layer.index] = std::move(program);
+  }
+
+  void writeProgram(LayerWork& work, const std::vector<uint8_t>& code, const std::string& tiling) {
+    work.r.tiling = tiling;
     work.codeBytes = code.size();
     work.codeAddress = memory.allocate(code.size());
     host.writeMemory(work.codeAddress, code.data(), code.size());
@@ -365,6 +411,18 @@ struct AcceleratorBackend::Impl {
     r.seconds = static_cast<double>(r.cycles) / (params.clockGHz * 1e9);
     r.energy = hw::computeEnergy(energy, params, r.stats, accel.name(), options.dtype, r.seconds);
     r.edp = r.energy.total() * 1e-12 * r.seconds;
+  }
+
+  // Keeps (or returns) the layer's TASD-W terms for the next input set.
+  void keepWeights(LayerWork& work) {
+    if (!work.terms || !work.layer->constantWeights || !cacheWeights()) return;
+    CachedWeights& c = weightCache[work.layer->index];
+    c.scale = work.scaleW;
+    c.groups.resize(work.groups.size());
+    for (size_t g = 0; g < work.groups.size(); ++g) {
+      Group& grp = work.groups[g];
+      c.groups[g] = WeightTerms{std::move(grp.terms), std::move(grp.sApprox), grp.quality, grp.original};
+    }
   }
 
   // ---- stage 4: results back, checked, to the executor --------------------------------------
@@ -476,6 +534,7 @@ void AcceleratorBackend::runLayer(const GemmLayer& layer, std::vector<GemmOperan
   impl_->placeOperands(work, &groups);
   impl_->runOnDevice(work);
   impl_->collect(work, groups);
+  impl_->keepWeights(work);
   impl_->results.push_back(std::move(work.r));
 }
 

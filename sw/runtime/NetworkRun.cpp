@@ -68,19 +68,31 @@ NetworkRun::NetworkRun(const workload::Workload& workload, const plan::Plan& pla
 NetworkRun::~NetworkRun() = default;
 
 void NetworkRun::run(Host& host) {
+  // One backend and one executor for every input set: the executor's constant folding and
+  // lowered weights, and the backend's TASD-W terms, are made once.
+  AcceleratorBackend backend(host, params_, energy_, plan_, options_, accelerator_, stats_);
   if (!options_.functional) {
-    result_ = runOnce(host, nullptr);
+    result_ = runOnce(backend, nullptr, nullptr);
     return;
   }
+  std::unique_ptr<executor::Executor> ex;
+  try {
+    ex = std::make_unique<executor::Executor>(workload_.graph());
+  } catch (const std::exception& e) {
+    result_.failReason = e.what();
+    return;
+  }
+  ex->setBackend(&backend);
   const size_t sets = std::max<size_t>(1, options_.inputs.size());
   for (size_t i = 0; i < sets; ++i) {
-    result_ = runOnce(host, options_.inputs.empty() ? &workload_.inputs : &options_.inputs[i]);
+    result_ = runOnce(backend, ex.get(), options_.inputs.empty() ? &workload_.inputs : &options_.inputs[i]);
     if (options_.onRun) options_.onRun(i, outputs_, result_);
     if (!result_.failReason.empty()) return;
   }
 }
 
-RunResult NetworkRun::runOnce(Host& host, const std::vector<model::Tensor>* inputs) {
+RunResult NetworkRun::runOnce(AcceleratorBackend& backend, executor::Executor* ex,
+                              const std::vector<model::Tensor>* inputs) {
   RunResult run;
   const size_t total = workload_.layers.size();
   std::map<std::string, size_t> layerIndex;
@@ -92,7 +104,6 @@ RunResult NetworkRun::runOnce(Host& host, const std::vector<model::Tensor>* inpu
     layerIndex[l.name] = i;
     run.layers.push_back(std::move(r));
   }
-  AcceleratorBackend backend(host, params_, energy_, plan_, options_, accelerator_, stats_);
   auto progress = [&](size_t done, const std::string& layer) {
     if (options_.progress) options_.progress(done, total, layer);
   };
@@ -116,10 +127,8 @@ RunResult NetworkRun::runOnce(Host& host, const std::vector<model::Tensor>* inpu
         merge(backend.takeResults());
       }
     } else {
-      executor::Executor ex(workload_.graph());
-      ex.setBackend(&backend);
       progress(0, total ? workload_.layers.front().name : "");
-      ex.setStepObserver([&](const model::Node& node, int gemm, double seconds) {
+      ex->setStepObserver([&](const model::Node& node, int gemm, double seconds) {
         const std::string& name = node.layer.empty() ? node.name : node.layer;
         const auto it = layerIndex.find(name);
         if (it == layerIndex.end()) return;
@@ -130,7 +139,7 @@ RunResult NetworkRun::runOnce(Host& host, const std::vector<model::Tensor>* inpu
         if (gemm < 0) run.layers[it->second].hostWallSeconds += seconds;
         merge(backend.takeResults());
       });
-      outputs_ = ex.run(*inputs);
+      outputs_ = ex->run(*inputs);
     }
   } catch (const std::exception& e) {
     merge(backend.takeResults());

@@ -18,7 +18,13 @@ class Accelerator;
 class StatsRegistry;
 }  // namespace tasdsim::hw
 
+namespace tasdsim::executor {
+class Executor;
+}  // namespace tasdsim::executor
+
 namespace tasdsim::runtime {
+
+class AcceleratorBackend;
 
 // Throws UserError (naming layer, series and arch) when the plan asks for what the engine
 // cannot run: a layer the workload does not have or that is not a GEMM, an unsupported pattern,
@@ -40,7 +46,8 @@ class NetworkRun {
   std::vector<model::Tensor>& outputs() { return outputs_; }
 
  private:
-  RunResult runOnce(Host& host, const std::vector<model::Tensor>* inputs);
+  // One input set (timing only: inputs and ex are null).
+  RunResult runOnce(AcceleratorBackend& backend, executor::Executor* ex, const std::vector<model::Tensor>* inputs);
 
   const workload::Workload& workload_;
   const plan::Plan& plan_;
