@@ -216,7 +216,7 @@ def load(path):
     params = s["parameters"]
     if not isinstance(params, dict) or not params:
         raise SweepError(f"{where('parameters')}: a non-empty mapping expected")
-    from . import table  # the table's own columns and the area proxy's defaults live there
+    from . import table  # the table's own columns live there
     parameters = []
     used = set(fixed)
     for pname, spec in params.items():
