@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -169,9 +170,9 @@ struct TasdTop : sc_module {
   void run() {
     GatedClock::resetInDeltaCycles(clk, rst_n);
     clock.begin();
-    cfg_m.write(4);
-    cfg_terms.write(1);
-    cfg_n.write(breakN ? 0 : 2);
+    cfg_m.write(4u);
+    cfg_terms.write(1u);
+    cfg_n.write(breakN ? 0u : 2u);
     Bits block(static_cast<uint32_t>(PortValue<decltype(Vtasd_unit::in_block)>().length()));
     for (uint32_t e = 0; e < 4; ++e)
       block.words()[e] = e + 1;  // 32-bit elements 1, 2, 3, 4
