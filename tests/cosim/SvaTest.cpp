@@ -97,6 +97,9 @@ struct PassTop : sc_module {
   void run() {
     GatedClock::resetInDeltaCycles(clk, rst_n);
     clock.begin();
+    // One idle cycle first: concurrent assertions take the values sampled before the time step,
+    // and a run's first edge comes at the time its inputs are written.
+    clock.tick();
     for (int g = 0; g < 2; ++g) {
       in_valid.write(true);
       in_first.write(g == 0 && !breakFirst);
@@ -170,6 +173,9 @@ struct TasdTop : sc_module {
   void run() {
     GatedClock::resetInDeltaCycles(clk, rst_n);
     clock.begin();
+    // One idle cycle first: concurrent assertions take the values sampled before the time step,
+    // and a run's first edge comes at the time its inputs are written.
+    clock.tick();
     cfg_m.write(4u);
     cfg_terms.write(1u);
     cfg_n.write(breakN ? 0u : 2u);
