@@ -97,9 +97,8 @@ struct PassTop : sc_module {
   void run() {
     GatedClock::resetInDeltaCycles(clk, rst_n);
     clock.begin();
-    // One idle cycle first: concurrent assertions take the values sampled before the time step,
-    // and a run's first edge comes at the time its inputs are written.
-    clock.tick();
+    // The break comes in the run's very first cycle, whose edge has the same time stamp as the
+    // writes: the input checks are immediate assertions and see it.
     for (int g = 0; g < 2; ++g) {
       in_valid.write(true);
       in_first.write(g == 0 && !breakFirst);
@@ -173,9 +172,8 @@ struct TasdTop : sc_module {
   void run() {
     GatedClock::resetInDeltaCycles(clk, rst_n);
     clock.begin();
-    // One idle cycle first: concurrent assertions take the values sampled before the time step,
-    // and a run's first edge comes at the time its inputs are written.
-    clock.tick();
+    // The break comes in the run's very first cycle, whose edge has the same time stamp as the
+    // writes: the input checks are immediate assertions and see it.
     cfg_m.write(4u);
     cfg_terms.write(1u);
     cfg_n.write(breakN ? 0u : 2u);

@@ -194,7 +194,7 @@ module ucode_decoder #(
         end
     end
 `ifndef SYNTHESIS
-`ifndef __ICARUS__  // Icarus Verilog has no concurrent assertions
+`ifndef __ICARUS__  // Icarus Verilog 11 compiles no assertions of this form
     // Protocol invariants, checked in co-simulation (Verilator --assert; a failure stops the
     // simulation with the assertion's name).
     // valid/ready: a decoded instruction on offer stays, unchanged, until it is taken.

@@ -74,23 +74,31 @@ module nm_pe #(
         end
     end
 `ifndef SYNTHESIS
-`ifndef __ICARUS__  // Icarus Verilog has no concurrent assertions
+`ifndef __ICARUS__  // Icarus Verilog 11 compiles no assertions of this form
     // Protocol invariants, checked in co-simulation (Verilator --assert; a failure stops the
-    // simulation with the assertion's name). A group that does not start a pass (in_first)
-    // continues an open one: a pass is open from its in_first group to its in_last group.
+    // simulation with the assertion's name). These are input requirements, so they are immediate
+    // assertions at the clock edge: they see the values the registers take (a concurrent
+    // assertion samples the values from before the time step and would miss a run's first cycle).
+    // A group that does not start a pass (in_first) continues an open one: a pass is open from
+    // its in_first group to its in_last group.
     logic sva_pass_open;
     always_ff @(posedge clk) begin
-        if (!rst_n) sva_pass_open <= 1'b0;
-        else if (in_valid) sva_pass_open <= !in_last;
+        if (!rst_n) begin
+            sva_pass_open <= 1'b0;
+        end else begin
+            a_pass_started: assert (!in_valid || in_first || sva_pass_open)
+                else $error("a_pass_started (%m): a slot group continues a pass that no in_first group started");
+            if (in_valid) sva_pass_open <= !in_last;
+        end
     end
-    a_pass_started: assert property (@(posedge clk) disable iff (!rst_n)
-        in_valid && !in_first |-> sva_pass_open)
-        else $error("a_pass_started (%m): a slot group continues a pass that no in_first group started");
     // Index range: a dense PE (M = 1) has one position per block.
     if (M == 1) begin : g_sva_dense
-        a_index_range: assert property (@(posedge clk) disable iff (!rst_n)
-            in_valid |-> in_index == '0)
-            else $error("a_index_range (%m): in-block index out of range for M = 1");
+        always_ff @(posedge clk) begin
+            if (rst_n) begin
+                a_index_range: assert (!in_valid || in_index == '0)
+                    else $error("a_index_range (%m): in-block index out of range for M = 1");
+            end
+        end
     end
 `endif
 `endif

@@ -223,7 +223,7 @@ module tasd_unit #(
         end
     end
 `ifndef SYNTHESIS
-`ifndef __ICARUS__  // Icarus Verilog has no concurrent assertions
+`ifndef __ICARUS__  // Icarus Verilog 11 compiles no assertions of this form
     // Protocol invariants, checked in co-simulation (Verilator --assert; a failure stops the
     // simulation with the assertion's name).
     // A block is accepted only with a configuration in range: 2 <= m <= M, 1 <= terms <= TERMS,
@@ -238,9 +238,14 @@ module tasd_unit #(
             if (TW'(t) < cfg_terms && (cfg_n[CW*t +: CW] == '0 || cfg_n[CW*t +: CW] > cfg_m)) sva_cfg_ok = 1'b0;
         end
     end
-    a_cfg_range: assert property (@(posedge clk) disable iff (!rst_n)
-        in_valid && in_ready |-> sva_cfg_ok)
-        else $error("a_cfg_range (%m): block accepted with a configuration out of range (m, terms or n)");
+    // An input requirement: an immediate assertion at the edge, on the values the unit takes
+    // (a concurrent assertion samples the values from before the time step).
+    always_ff @(posedge clk) begin
+        if (rst_n && in_valid && in_ready) begin
+            a_cfg_range: assert (sva_cfg_ok)
+                else $error("a_cfg_range (%m): block accepted with a configuration out of range (m, terms or n)");
+        end
+    end
     // valid/ready: a beat on offer stays on offer, unchanged, until it is taken.
     a_out_hold: assert property (@(posedge clk) disable iff (!rst_n)
         out_valid && !out_ready |=> out_valid && $stable({out_term, out_last, out_values, out_index,
