@@ -35,7 +35,7 @@ class RunTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("every layer matches its reference", r.stdout)
         files = sorted(os.listdir(self.out()))
-        self.assertEqual(files, ["layers.csv", "resolved_config.yaml", "stats.json", "summary.txt"])
+        self.assertEqual(files, ["layers.csv", "resolved_config.yaml", "stats.json", "summary.txt", "wall_clock.json"])
         with open(os.path.join(self.out(), "stats.json")) as f:
             s = json.load(f)
         self.assertEqual(s["schema"], "tasdsim-stats/1")

@@ -188,7 +188,7 @@ class RunTest(Tmp):
         for row in rows:
             folder = os.path.join(out, row["dir"])
             self.assertEqual(sorted(os.listdir(folder)),
-                             ["layers.csv", "point.json", "resolved_config.yaml", "stats.json", "summary.txt"])
+                             ["layers.csv", "point.json", "resolved_config.yaml", "stats.json", "summary.txt", "wall_clock.json"])
             with open(os.path.join(folder, "stats.json")) as f:
                 s = json.load(f)
             net = s["network"]
