@@ -84,6 +84,26 @@ bool TasdHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
   return false;
 }
 
+bool RangeHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
+  (void)group;
+  float& mx = ranges_[layer.name].input;
+  for (size_t i = 0; i < ops.m * ops.k; ++i) mx = std::max(mx, std::fabs(ops.a[i]));
+  return false;
+}
+
+void RangeHook::onOutput(const GemmLayer& layer, const model::Tensor& output) {
+  float& mx = ranges_[layer.name].output;
+  for (float v : output.f) mx = std::max(mx, std::fabs(v));
+}
+
+void RangeHook::merge(const RangeHook& other) {
+  for (const auto& [name, r] : other.ranges_) {
+    ActivationRange& mine = ranges_[name];
+    mine.input = std::max(mine.input, r.input);
+    mine.output = std::max(mine.output, r.output);
+  }
+}
+
 bool CalibrationHook::wantsOperands(const GemmLayer& layer) {
   return layers_.empty() || (layer.index < layers_.size() && layers_[layer.index]);
 }

@@ -64,6 +64,26 @@ class TasdHook : public GemmHook {
   std::vector<float> scratch_;
 };
 
+// RangeHook: the largest |x| of every layer's input activations (A_g) and of its output (bias
+// included), over the runs it sees: the calibration of static int8 quantisation.
+struct ActivationRange {
+  float input = 0;
+  float output = 0;
+};
+
+class RangeHook : public GemmHook {
+ public:
+  bool wantsOperands(const GemmLayer&) override { return true; }
+  bool onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) override;
+  void onOutput(const GemmLayer& layer, const model::Tensor& output) override;
+  void merge(const RangeHook& other);
+  // By layer name.
+  const std::map<std::string, ActivationRange>& ranges() const { return ranges_; }
+
+ private:
+  std::map<std::string, ActivationRange> ranges_;
+};
+
 class CalibrationHook : public GemmHook {
  public:
   static constexpr size_t kSamplesPerCall = 4096;

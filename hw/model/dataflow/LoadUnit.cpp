@@ -301,7 +301,8 @@ bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const LayerState& L = ctrl_port->layer();
   const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
   const TileRange cols{static_cast<uint32_t>(in[f::J0]), static_cast<uint32_t>(in[f::JLen])};
-  if (!L.c.configured) return fail(op, ErrorCode::OperandError, "C operand address not configured");
+  const OperandConfig& src = L.partialSums();
+  if (!src.configured) return fail(op, ErrorCode::OperandError, "partial sums address (P or C) not configured");
   if (rows.length == 0 || cols.length == 0 || uint64_t{rows.begin} + rows.length > L.m ||
       uint64_t{cols.begin} + cols.length > L.n) {
     return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
@@ -330,7 +331,7 @@ bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
       dst = isInt ? reinterpret_cast<uint8_t*>(a.i.data() + uint64_t{r} * cols.length)
                   : reinterpret_cast<uint8_t*>(a.f.data() + uint64_t{r} * cols.length);
     }
-    const uint64_t addr = L.c.base + (uint64_t{rows.begin} + r) * L.c.rowStride + uint64_t{cols.begin} * L.accBytes();
+    const uint64_t addr = src.base + (uint64_t{rows.begin} + r) * src.rowStride + uint64_t{cols.begin} * L.accBytes();
     if (!dma.read(addr, dst, uint64_t{cols.length} * L.accBytes())) {
       return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
     }
