@@ -274,18 +274,25 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     }
   }
   if (functional) {
-    std::vector<uint8_t> tile(tileBytes);
-    assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(), tile.data());
+    // A plain matrix tile is the staging buffer itself; a conv tile is assembled from it.
+    const uint8_t* tile = staging_.data();
+    if (L.d.conv) {
+      tile_.resize(tileBytes);
+      assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(), tile_.data());
+      tile = tile_.data();
+    }
     // Stored K-major (klen x cols) so that the PE array reads a contiguous row per K index.
     const size_t nc = cols.length, nk = ks.length;
     if (L.dtype == tasd::DType::I8) {
       d.kMajorI.resize(nc * nk);
-      transpose(reinterpret_cast<const int8_t*>(tile.data()), nc, nk, d.kMajorI.data());
-    } else {
-      std::vector<float> rowMajor;
-      toFloat(tile.data(), nc * nk, L.dtype, rowMajor);
+      transpose(reinterpret_cast<const int8_t*>(tile), nc, nk, d.kMajorI.data());
+    } else if (L.dtype == tasd::DType::F32) {
       d.kMajorF.resize(nc * nk);
-      transpose(rowMajor.data(), nc, nk, d.kMajorF.data());
+      transpose(reinterpret_cast<const float*>(tile), nc, nk, d.kMajorF.data());
+    } else {
+      toFloat(tile, nc * nk, L.dtype, rowMajor_);
+      d.kMajorF.resize(nc * nk);
+      transpose(rowMajor_.data(), nc, nk, d.kMajorF.data());
     }
   }
   d.loaded = true;
