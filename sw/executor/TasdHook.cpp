@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "sw/tasd/Decompose.h"
 #include "sw/tasd/PseudoDensity.h"
@@ -55,8 +56,12 @@ const LayerTasd* TasdHook::setting(const GemmLayer& layer) const {
 
 void TasdHook::prepareWeights(const GemmLayer& layer, size_t group, float* w, size_t n, size_t k) {
   const LayerTasd* s = setting(layer);
-  if (!s || (s->weights.isDense() && s->pruneDensity >= 1.0) || !layer.constantWeights) return;
+  if (!s || (s->weights.isDense() && s->pruneDensity >= 1.0)) return;
   (void)group;
+  if (!layer.constantWeights) {  // a MatMul's second activation, decomposed as it comes
+    tasd::approximateInPlace(w, n, k, s->weights);
+    return;
+  }
   const tasd::TensorStats before = tasd::statsOf(w, n * k);
   tasd::TensorStats kept;
   if (s->pruneDensity < 1.0) {
@@ -140,6 +145,26 @@ void CalibrationHook::merge(const CalibrationHook& other) {
     std::vector<float>& mine = samples_[index];
     mine.insert(mine.end(), values.begin(), values.end());
   }
+}
+
+std::vector<LayerTasd> settingsOf(const std::vector<GemmLayer>& layers, const std::vector<bool>& selected,
+                                  const plan::Plan& plan, const CalibrationHook* calibration) {
+  std::vector<LayerTasd> settings(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!selected.empty() && (i >= selected.size() || !selected[i])) continue;
+    const plan::LayerPlan& lp = plan.forLayer(layers[i].name);
+    if (lp.operand == plan::Operand::W) {
+      settings[i].weights = lp.series;
+      continue;
+    }
+    settings[i].activations = lp.series;
+    if (lp.tau >= 0) settings[i].tau = static_cast<float>(lp.tau);
+    if (lp.tauQuantile >= 0) {
+      if (!calibration) throw std::logic_error("settingsOf: a tau quantile without calibration");
+      settings[i].tau = calibration->quantile(i, lp.tauQuantile);
+    }
+  }
+  return settings;
 }
 
 }  // namespace tasdsim::executor

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sw/executor/GemmHook.h"
+#include "sw/plan/Plan.h"
 #include "sw/tasd/Metrics.h"
 #include "sw/tasd/Series.h"
 
@@ -102,5 +103,12 @@ class CalibrationHook : public GemmHook {
   std::vector<bool> layers_;
   std::map<size_t, std::vector<float>> samples_;
 };
+
+// The executor settings of a plan over a model's layers (by name; unselected layers and layers
+// the plan leaves dense are unchanged; an empty `selected` selects every layer): the same
+// approximations the simulated accelerator makes. tau_quantile entries take their threshold
+// from calibration, which must then be given.
+std::vector<LayerTasd> settingsOf(const std::vector<GemmLayer>& layers, const std::vector<bool>& selected,
+                                  const plan::Plan& plan, const CalibrationHook* calibration);
 
 }  // namespace tasdsim::executor
