@@ -93,6 +93,14 @@ class OneStackTest(unittest.TestCase):
         self.assertEqual(len(wall["layers"]), 51)
         self.assertGreater(wall["host_operators_seconds"], 0)
 
+    def test_shipped_real_model_experiment(self):
+        out = os.path.join(self.dir, "shipped")
+        self.run_ok(os.path.join(ROOT, "configs", "experiments", "ocr_rec_ttc_vegeta_m8.yaml"), "--out", out,
+                    "--compare-executor")
+        s = self.stats(out)
+        self.assertEqual(sum(l["series"] != "dense" for l in s["layers"]), 32)  # as docs/ACCURACY.md
+        self.assertLess(s["executor_agreement"][0]["relative_difference"], OUTPUT_BOUND)
+
     def test_sparse_face_detector_tflite(self):
         exp = self.experiment(SPARSE, '{series: "4:8+1:8", operand: W}')
         out = os.path.join(self.dir, "face")
