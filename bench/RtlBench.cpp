@@ -9,10 +9,10 @@
 // - BM_LayerRtlVsModel/<case>: one whole simulate() of the same run with impl: rtl and with
 //   impl: model (configs/arch/rtl/ttc_vegeta_m8_8x8.yaml); the iteration time is the RTL run,
 //   counter `slowdown` = RTL wall / model wall.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <random>
@@ -27,6 +27,7 @@
 #include "sw/common/FileUtil.h"
 #include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
+#include "sw/runtime/Isolated.h"
 #include "sw/runtime/Simulation.h"
 #include "sw/workload/SyntheticNetwork.h"
 #include "sw/tasd/Decompose.h"
@@ -40,28 +41,21 @@ struct Measurement {
   double cycles = 0;
 };
 
-// Runs fn in a child; returns what it reports (seconds < 0 on failure).
+// Runs fn in a child (the runtime's child runner); returns what it reports (seconds < 0 on
+// failure).
 Measurement inChild(const std::function<Measurement()>& fn) {
-  int fds[2];
-  if (pipe(fds) != 0) return {};
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  try {
+    const std::string bytes = tasdsim::runtime::runIsolated([&] {
+      setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+      const Measurement m = fn();
+      return std::string(reinterpret_cast<const char*>(&m), sizeof m);
+    });
     Measurement m;
-    try {
-      m = fn();
-    } catch (...) {
-    }
-    if (write(fds[1], &m, sizeof m) != sizeof m) _exit(1);
-    _exit(0);
+    if (bytes.size() == sizeof m) std::memcpy(&m, bytes.data(), sizeof m);
+    return m;
+  } catch (const std::exception&) {
+    return {};
   }
-  close(fds[1]);
-  Measurement m;
-  if (read(fds[0], &m, sizeof m) != sizeof m) m.seconds = -1;
-  close(fds[0]);
-  waitpid(pid, nullptr, 0);
-  return m;
 }
 
 // One 64 x 64 x 512 int8 tile decomposed into 4:8+1:8, as a STREAM sees it.

@@ -2,10 +2,9 @@
 // checked) beside OpenBLAS sgemm of the same GEMM in the same run, and whole-network runs on
 // TTC-VEGETA-M8 with values and timing-only. SystemC elaborates once per process, so every
 // simulation runs in a forked child that reports the wall time of simulate() (manual timing).
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <sstream>
@@ -17,6 +16,7 @@
 
 #include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
+#include "sw/runtime/Isolated.h"
 #include "sw/runtime/Simulation.h"
 #include "sw/workload/SyntheticNetwork.h"
 
@@ -46,29 +46,20 @@ std::string layerWorkload(const LayerShape& s) {
          ", pad: " + std::to_string(s.pad) + "}\n";
 }
 
-// Runs fn in a child; returns the seconds it reports (negative on failure).
+// Runs fn in a child (the runtime's child runner); returns the seconds it reports (negative on
+// failure).
 template <typename Fn>
 double timedInChild(Fn&& fn) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    double seconds = -1;
-    try {
-      seconds = fn();
-    } catch (...) {
-    }
-    if (write(fds[1], &seconds, sizeof seconds) != sizeof seconds) _exit(1);
-    _exit(0);
+  try {
+    const std::string text = tasdsim::runtime::runIsolated([&] {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.17g", fn());
+      return std::string(buffer);
+    });
+    return std::stod(text);
+  } catch (const std::exception&) {
+    return -1;
   }
-  close(fds[1]);
-  double seconds = -1;
-  if (read(fds[0], &seconds, sizeof seconds) != sizeof seconds) seconds = -1;
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return seconds;
 }
 
 // Seconds of the whole simulate() call, or (modelOnly) of the accelerator model's execution of
@@ -104,44 +95,28 @@ double simulateSeconds(const std::string& workloadText, const std::string& workl
 void BM_NetworkLayersVsSgemm(benchmark::State& state, int sgemmThreads) {
   const tasdsim::plan::Plan plan = tasdsim::plan::Plan::load(kRoot + "/configs/plans/resnet50_tasd_a_m8.yaml");
   for (auto _ : state) {
-    int fds[2];
-    if (pipe(fds) != 0) {
-      state.SkipWithError("pipe");
-      break;
-    }
-    const pid_t pid = fork();
-    if (pid == 0) {
-      close(fds[0]);
-      setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
-      tasdsim::runtime::SimulationInputs in;
-      const auto arch = tasdsim::config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml");
-      in.params = arch.params;
-      in.energy = arch.energy;
-      in.workload = tasdsim::workload::load(kRoot + "/configs/workloads/resnet50.yaml");
-      in.plan = plan;
-      const auto out = tasdsim::runtime::simulate(in);
-      std::string text;
-      for (const auto& l : out.run.layers) {
-        if (!l.onAccelerator) continue;
-        text += std::to_string(l.m) + " " + std::to_string(l.n) + " " + std::to_string(l.k) + " " +
-                std::to_string(l.groups) + " " + std::to_string(l.modelWallSeconds) + "\n";
-      }
-      if (!out.run.failReason.empty() || !out.run.checksPassed) text = "failed";
-      size_t done = 0;
-      while (done < text.size()) {
-        const ssize_t w = write(fds[1], text.data() + done, text.size() - done);
-        if (w <= 0) break;
-        done += static_cast<size_t>(w);
-      }
-      _exit(0);
-    }
-    close(fds[1]);
     std::string text;
-    char buf[4096];
-    ssize_t r;
-    while ((r = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(r));
-    close(fds[0]);
-    waitpid(pid, nullptr, 0);
+    try {
+      text = tasdsim::runtime::runIsolated([&] {
+        setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+        tasdsim::runtime::SimulationInputs in;
+        const auto arch = tasdsim::config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml");
+        in.params = arch.params;
+        in.energy = arch.energy;
+        in.workload = tasdsim::workload::load(kRoot + "/configs/workloads/resnet50.yaml");
+        in.plan = plan;
+        const auto out = tasdsim::runtime::simulate(in);
+        std::string lines;
+        for (const auto& l : out.run.layers) {
+          if (!l.onAccelerator) continue;
+          lines += std::to_string(l.m) + " " + std::to_string(l.n) + " " + std::to_string(l.k) + " " +
+                   std::to_string(l.groups) + " " + std::to_string(l.modelWallSeconds) + "\n";
+        }
+        return !out.run.failReason.empty() || !out.run.checksPassed ? std::string("failed") : lines;
+      });
+    } catch (const std::exception&) {
+      text.clear();
+    }
     if (text.empty() || text == "failed") {
       state.SkipWithError("simulation failed");
       break;

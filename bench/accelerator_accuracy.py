@@ -6,11 +6,15 @@ ratio is what we track), and of `make demo` (ResNet-50 with values and timing on
   /usr/bin/python3 bench/accelerator_accuracy.py [--build build] [--per-class 100] [--processes 2]
       [--arch configs/arch/ttc_vegeta_m8.yaml] [--w-series 4:8+2:8+1:8] [--repeat 1]
 
+CPU time (user + system of the command and all its processes) is reported beside wall time:
+it is what the runs cost regardless of other load on the machine; the fastest repeat counts.
+
 Prints a Markdown table; docs/PERFORMANCE.md quotes it. Needs scripts/fetch_realdata.sh.
 """
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -18,18 +22,26 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def children_cpu():
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
 def timed(args):
+    """(wall seconds, CPU seconds of the command and all its processes, stdout)."""
+    c0 = children_cpu()
     t0 = time.perf_counter()
     r = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - t0
+    cpu = children_cpu() - c0
     if r.returncode != 0:
         sys.exit(f"accelerator_accuracy: {' '.join(args)} failed:\n{r.stderr}")
-    return seconds, r.stdout
+    return seconds, cpu, r.stdout
 
 
 def best(args, repeat):
     runs = [timed(args) for _ in range(repeat)]
-    return min(runs, key=lambda r: r[0])
+    return min(runs, key=lambda r: r[1])
 
 
 def main():
@@ -43,24 +55,27 @@ def main():
     a = ap.parse_args()
     tasdsim = os.path.join(a.build, "sim", "tasdsim")
     common = ["accuracy", "--per-class", str(a.per_class), "--w-series", a.w_series, "--threads", str(a.processes)]
-    host, host_out = best([tasdsim, *common], a.repeat)
-    device, device_out = best([tasdsim, *common, "--arch", a.arch], a.repeat)
+    host, host_cpu, _ = best([tasdsim, *common], a.repeat)
+    device, device_cpu, device_out = best([tasdsim, *common, "--arch", a.arch], a.repeat)
     acc = re.search(r"accuracy ([0-9.]+) \((\d+)/(\d+)", device_out)
     images = int(acc.group(3)) if acc else 10 * a.per_class
     demo = os.path.join(ROOT, "configs", "experiments", "resnet50_ttc_vegeta_m8.yaml")
     out = os.path.join(ROOT, "out", "bench-demo")
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    values, _ = best([tasdsim, "run", demo, "--out", out, "--overwrite", "-q"], a.repeat)
-    timing, _ = best([tasdsim, "run", demo, "--out", out, "--overwrite", "-q", "--timing-only"], a.repeat)
+    values, values_cpu, _ = best([tasdsim, "run", demo, "--out", out, "--overwrite", "-q"], a.repeat)
+    timing, timing_cpu, _ = best([tasdsim, "run", demo, "--out", out, "--overwrite", "-q", "--timing-only"],
+                                 a.repeat)
     print(f"\n### digits on the simulated accelerator ({images} digits, {a.processes} processes, "
           f"TASD-W {a.w_series}, {os.path.basename(a.arch)})\n")
-    print("| measure | seconds | per image (ms) | ratio |")
-    print("|---|---:|---:|---:|")
-    print(f"| host executor, same plan (baseline) | {host:.2f} | {1e3 * host / images:.1f} | 1.00 |")
-    print(f"| simulated accelerator, values and reference checks | {device:.2f} | {1e3 * device / images:.1f} | "
-          f"{device / host:.2f} |")
-    print(f"| `make demo` ResNet-50 with values (whole run) | {values:.2f} | | |")
-    print(f"| ResNet-50 timing only (whole run) | {timing:.2f} | | |")
+    print("| measure | wall (s) | CPU (s) | CPU per image (ms) | CPU ratio |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| host executor, same plan (baseline) | {host:.2f} | {host_cpu:.2f} | {1e3 * host_cpu / images:.1f} | 1.00 |")
+    print(f"| simulated accelerator, values and reference checks | {device:.2f} | {device_cpu:.2f} | "
+          f"{1e3 * device_cpu / images:.1f} | {device_cpu / host_cpu:.2f} |")
+    print(f"| `make demo` ResNet-50 with values (whole run) | {values:.2f} | {values_cpu:.2f} | | |")
+    print(f"| ResNet-50 timing only (whole run) | {timing:.2f} | {timing_cpu:.2f} | | |")
+    print(f"\nload average while measuring: {os.getloadavg()[0]:.2f} (CPU times do not depend on it much; "
+          f"wall times do)")
     return 0
 
 
