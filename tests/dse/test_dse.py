@@ -187,7 +187,8 @@ class RunTest(Tmp):
         for row in rows:
             folder = os.path.join(out, row["dir"])
             self.assertEqual(sorted(os.listdir(folder)),
-                             ["layers.csv", "point.json", "resolved_config.yaml", "stats.json", "summary.txt"])
+                             ["layers.csv", "point.json", "resolved_config.yaml", "stats.json", "summary.txt",
+                              "tasdsim-manifest.json"])
             with open(os.path.join(folder, "stats.json")) as f:
                 s = json.load(f)
             net = s["network"]
