@@ -218,7 +218,7 @@ tasd::MatrixF gemmWeights(const WorkloadLayer& l, const Tensor& stored) {
   throw UserError(what + ": unknown weight layout '" + l.weightLayout + "'");
 }
 
-void writeWorkloadYaml(const Workload& w, const std::filesystem::path& path) {
+std::string workloadYaml(const Workload& w) {
   YAML::Emitter y;
   auto shape = [&](const std::vector<int64_t>& s) {
     y << YAML::Flow << YAML::BeginSeq;
@@ -259,7 +259,11 @@ void writeWorkloadYaml(const Workload& w, const std::filesystem::path& path) {
     y << YAML::EndMap;
   }
   y << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
-  writeFileAtomic(path, std::string(y.c_str()) + "\n");
+  return std::string(y.c_str()) + "\n";
+}
+
+void writeWorkloadYaml(const Workload& w, const std::filesystem::path& path) {
+  writeFileAtomic(path, workloadYaml(w));
 }
 
 }  // namespace tasdsim::model

@@ -57,7 +57,8 @@ Workload tfliteWorkload(const TfliteModel& m);
 // fit the layer.
 tasd::MatrixF gemmWeights(const WorkloadLayer& layer, const Tensor& stored);
 
-// Writes the workload YAML (atomically).
+// The workload YAML, and the same written to a file (atomically).
+std::string workloadYaml(const Workload& w);
 void writeWorkloadYaml(const Workload& w, const std::filesystem::path& path);
 
 }  // namespace tasdsim::model

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "sw/common/Checked.h"
 #include "sw/common/Error.h"
 
 namespace tasdsim::workload {
@@ -146,6 +148,19 @@ uint32_t outExtent(uint32_t in, uint32_t k, uint32_t stride, uint32_t padA, uint
   return static_cast<uint32_t>((padded - span) / stride + 1);
 }
 
+// Every element and MAC count of the layer fits 64 bits (the runtime then checks what fits the
+// machine, sw/runtime/Preflight.h).
+template <typename Fail>
+void checkSizes(const LayerSpec& l, Fail fail) {
+  for (const Shape* shape : {&l.in, &l.in2, &l.out}) {
+    if (!checkedProduct({shape->n, shape->h, shape->w, shape->c}))
+      fail("a tensor's element count overflows 64 bits");
+  }
+  if (l.isCompute() && !checkedProduct({l.gemmM(), l.gemmN(), l.gemmK(), l.groups})) {
+    fail("the layer's MAC count overflows 64 bits");
+  }
+}
+
 LayerSpec parseLayer(const config::Node& n, const std::string& previous) {
   LayerSpec l;
   l.name = n.get<std::string>("name");
@@ -201,6 +216,7 @@ WorkloadSpec WorkloadSpec::fromYaml(const config::Node& root) {
   const config::Node layers = w.at("layers");
   std::map<std::string, Shape> shapes{{"input", spec.input}};
   std::string previous;
+  std::optional<uint64_t> totalMacs = 0;
   for (const config::Node& n : layers.items()) {
     LayerSpec l = parseLayer(n, previous);
     auto fail = [&](const std::string& why) { n.fail(fmt::format("layer '{}': {}", l.name, why)); };
@@ -220,6 +236,13 @@ WorkloadSpec WorkloadSpec::fromYaml(const config::Node& root) {
       l.out.h = outExtent(l.in.h, l.kh, l.strideH, l.padTop, l.padBottom, l.dilation);
       l.out.w = outExtent(l.in.w, l.kw, l.strideW, l.padLeft, l.padRight, l.dilation);
       if (l.out.h == 0 || l.out.w == 0) fail("kernel larger than the padded input");
+      if (l.op != LayerOp::Conv &&
+          (l.padTop >= l.kh || l.padBottom >= l.kh || l.padLeft >= l.kw || l.padRight >= l.kw)) {
+        fail(
+            fmt::format("pooling padding (top {}, bottom {}, left {}, right {}) must be smaller "
+                        "than the kernel ({}x{}): a window would cover only padding",
+                        l.padTop, l.padBottom, l.padLeft, l.padRight, l.kh, l.kw));
+      }
       l.out.c = l.op == LayerOp::Conv ? l.cout : l.in.c;
       if (l.op == LayerOp::Conv && (l.in.c % l.groups || l.cout % l.groups)) {
         fail(fmt::format("groups = {} must divide input channels {} and cout {}", l.groups, l.in.c, l.cout));
@@ -239,17 +262,25 @@ WorkloadSpec WorkloadSpec::fromYaml(const config::Node& root) {
       // input2 holds, per group, an [n x k] matrix (transpose_b) or a [k x n] one, as rows x features.
       const uint64_t rows2 = uint64_t{l.in2.n} * l.in2.h * l.in2.w;
       const uint64_t expect = l.transposeB ? l.outFeatures : k;
-      if (rows2 != expect || l.in2.c != (l.transposeB ? k : l.outFeatures) * l.groups) {
+      const uint64_t features2 = (l.transposeB ? k : uint64_t{l.outFeatures}) * l.groups;
+      if (rows2 != expect || l.in2.c != features2) {
         fail(fmt::format("input2 shape does not match: need {} rows of {} features", expect,
-                         (l.transposeB ? k : l.outFeatures) * l.groups));
+                         features2));
       }
-      l.out = Shape{l.in.n, l.in.h, l.in.w, l.outFeatures * l.groups};
+      const uint64_t outFeatures = uint64_t{l.outFeatures} * l.groups;
+      if (outFeatures > UINT32_MAX) {
+        fail(fmt::format("n x groups = {} output features; at most {}", outFeatures, UINT32_MAX));
+      }
+      l.out = Shape{l.in.n, l.in.h, l.in.w, static_cast<uint32_t>(outFeatures)};
     } else if (l.op == LayerOp::Add) {
       if (l.input2.empty()) fail("add needs input2");
       l.in2 = shapeOf(l.input2, l.syntheticShape2);
       if (!(l.in2 == l.in)) fail(fmt::format("add of different shapes ('{}' and '{}')", l.input, l.input2));
       l.out = l.in;
     }
+    checkSizes(l, fail);
+    if (!(totalMacs = checkedAdd(*totalMacs, l.macs())))
+      fail("the workload's MAC count overflows 64 bits");
     shapes[l.name] = l.out;
     previous = l.name;
     spec.layers.push_back(std::move(l));
