@@ -94,10 +94,15 @@ Node Node::child(const std::string& key, const YAML::Node& node) const {
 bool Node::has(const std::string& key) const {
   known_->insert(key);
   if (!node_.IsMap() || !node_[key]) return false;
-  // "key:" with nothing after it would silently mean the default: say so instead.
-  if (node_[key].IsNull())
-    child(key, node_[key]).fail("empty value (give a value, or leave the key out for the default)");
-  return true;
+  if (!node_[key].IsNull()) return true;
+  // "key:" with nothing after it would silently mean the default: say so instead, at the key.
+  YAML::Mark m = node_.Mark();
+  for (const auto& kv : node_) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) m = kv.first.Mark();
+  }
+  throw UserError(fmt::format("{}:{}:{}: {}: empty value (give a value, or leave the key out for "
+                              "the default)",
+                              *file_, m.line + 1, m.column + 1, keyPath(key)));
 }
 
 Node Node::at(const std::string& key) const {
