@@ -31,6 +31,8 @@ constexpr const char* kManifestSchema = "tasdsim-manifest/1";
 constexpr uint64_t kManifestMaxBytes = 16 << 20;
 constexpr size_t kSignatureHeadBytes = 256;
 constexpr int kClaimAttempts = 8;
+// What a lock file holds: this text and the pid of the process that holds it.
+constexpr char kLockText[] = "tasdsim lock, pid ";
 
 std::string reason(int error) {
   return std::generic_category().message(error);
@@ -406,19 +408,31 @@ OutputClaim::OutputClaim(const fs::path& target)
       throw UserError(fmt::format("{}: the lock file {} is {}, not a regular file", target.string(),
                                   lockPath_.string(), describeFileType(lockPath_)));
     }
+    // What the file holds: empty (just made, or its maker has not written yet) or tasdsim's
+    // lock text. A file of that name that tasdsim did not make is neither used nor removed.
+    char text[64] = {};
+    const ssize_t got = ::pread(fd, text, sizeof text - 1, 0);
+    const std::string_view head(text, got > 0 ? static_cast<size_t>(got) : 0);
+    const std::string_view lockText(kLockText);
+    if (head.substr(0, lockText.size()) != lockText.substr(0, head.size())) {
+      ::close(fd);
+      throw UserError(
+          fmt::format("{}: {} exists and is not a tasdsim lock file; remove it or "
+                      "choose another path",
+                      target.string(), lockPath_.string()));
+    }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int error = errno;
-      char owner[32] = {};
-      const ssize_t n = ::pread(fd, owner, sizeof owner - 1, 0);
       ::close(fd);
-      std::string pid = n > 0 ? std::string(owner, static_cast<size_t>(n)) : "";
+      std::string pid =
+          head.size() > lockText.size() ? std::string(head.substr(lockText.size())) : "";
       while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' '))
         pid.pop_back();
       if (error == EWOULDBLOCK) {
-        throw UserError(fmt::format(
-            "{}: another tasdsim process{} is writing this output; wait for it to finish or "
-            "choose another path",
-            target.string(), pid.empty() ? "" : " (pid " + pid + ")"));
+        throw UserError(
+            fmt::format("{}: another tasdsim process{} is writing this output; wait for "
+                        "it to finish or choose another path",
+                        target.string(), pid.empty() ? "" : " (pid " + pid + ")"));
       }
       throw UserError(fmt::format("{}: cannot lock {}: {}", target.string(), lockPath_.string(),
                                   reason(error)));
@@ -427,8 +441,8 @@ OutputClaim::OutputClaim(const fs::path& target)
     // open and our lock: then we hold a lock on a file nobody else sees; try again.
     const std::optional<struct stat> now = lstatOf(lockPath_);
     if (now && now->st_dev == held.st_dev && now->st_ino == held.st_ino) {
-      const std::string pid = std::to_string(::getpid()) + "\n";
-      if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      const std::string owner = std::string(kLockText) + std::to_string(::getpid()) + "\n";
+      if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, owner.data(), owner.size(), 0) < 0) {
         // The pid only improves another process's message; the lock itself holds.
       }
       fd_ = fd;

@@ -120,7 +120,7 @@ HELD_LOCKS = []
 def held_lock(d, name):
     """The claim of another tasdsim process on DIR/name: its lock file, locked (by this test)."""
     f = open(os.path.join(d, f".{name}.lock"), "w")
-    f.write("4242\n")
+    f.write("tasdsim lock, pid 4242\n")
     f.flush()
     fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     HELD_LOCKS.append(f)
@@ -172,6 +172,7 @@ CASES = [
     ("output", "--overwrite of a symbolic link to a result", lambda d: ["run", experiment(d), "--out", symlink(d, tasdsim_folder(d), "link"), "--overwrite"], "symbolic link"),
     ("output", "--overwrite of a result the user added a file to", lambda d: ["run", experiment(d), "--out", os.path.dirname(write(tasdsim_folder(d), "notes.txt", "mine\n")), "--overwrite"], "notes.txt"),
     ("output", "--overwrite of a result whose file changed", lambda d: ["run", experiment(d), "--out", os.path.dirname(write(tasdsim_folder(d), "metrics.json", "{}\n")), "--overwrite"], "changed"),
+    ("output", "a file named like the lock that is not tasdsim's", lambda d: ["run", experiment(d), "--out", os.path.join(d, "out")] if write(d, ".out.lock", "my notes\n") else [], "not a tasdsim lock file"),
     ("output", "another tasdsim process writes the same --out", lambda d: ["run", experiment(d), "--out", held_lock(d, "out")], "another tasdsim process"),
     ("output", "experiment name '../../victim' (default out/<name>)", lambda d: ["run", experiment(d, body=f"experiment:\n  name: ../../victim\n  arch: {ARCH}\n  workload: {WORKLOAD}\n  plan: {{series: dense}}\n")], "path separator"),
     ("output", "--json over a symbolic link", lambda d: ["import", FACE, "--json", symlink(d, write(d, "notes.txt", "notes\n"), "link.json"), "--overwrite"], "symbolic link"),

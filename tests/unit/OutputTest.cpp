@@ -213,6 +213,17 @@ TEST_F(Scratch, AnOutputPathHasOneWriterAtATime) {
   EXPECT_EQ(entries(dir_), std::vector<std::string>{"out"});
 }
 
+TEST_F(Scratch, AFileNamedLikeALockThatTasdsimDidNotMakeIsLeftAlone) {
+  writeText(dir_ / ".out.lock", "my notes");
+  EXPECT_NE(errorOf([&] { StagingDir(dir_ / "out"); }).find("is not a tasdsim lock file"),
+            std::string::npos);
+  EXPECT_EQ(readText(dir_ / ".out.lock"), "my notes");
+  // An empty one (its maker died before writing) or a stale tasdsim lock is used and removed.
+  writeText(dir_ / ".out.lock", "tasdsim lock, pid 1\n");
+  writeResult(dir_ / "out");
+  EXPECT_EQ(entries(dir_), std::vector<std::string>{"out"});
+}
+
 TEST_F(Scratch, OutputFilesReplaceOnlyFilesTasdsimWrote) {
   const fs::path report = dir_ / "report.json";
   {
