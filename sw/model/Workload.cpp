@@ -2,11 +2,13 @@
 
 #include <array>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "sw/common/Checked.h"
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
 #include "sw/tasd/Lowering.h"
@@ -14,10 +16,11 @@
 namespace tasdsim::model {
 
 uint64_t Workload::totalMacs() const {
-  uint64_t total = 0;
+  std::optional<uint64_t> total = 0;
   for (const WorkloadLayer& l : layers)
-    total += l.macs;
-  return total;
+    if (!(total = checkedAdd(*total, l.macs)))
+      throw UserError(model + ": the model's MAC count overflows 64 bits");
+  return *total;
 }
 
 namespace {
@@ -150,6 +153,7 @@ Workload tfliteWorkload(const TfliteModel& m) {
         for (int64_t d : *shape) {
           if (d <= 0) throw UserError(what + ": tensor and weight dimensions must be positive");
         }
+        (void)checkedElementCount(*shape, what);  // bounds the products below
       }
       const uint64_t positions = static_cast<uint64_t>(out.shape[0] * out.shape[1] * out.shape[2]);
       if (conv) {
@@ -167,13 +171,17 @@ Workload tfliteWorkload(const TfliteModel& m) {
       l.m = static_cast<size_t>(positions);
     } else {
       if (ws.size() != 2) throw UserError(what + ": expects 2-D [out, in] weights");
+      (void)checkedElementCount(ws, what);
+      (void)checkedElementCount(out.shape, what);
       l.weightLayout = "NK";
       l.n = static_cast<size_t>(ws[0]);
       l.k = static_cast<size_t>(ws[1]);
       const size_t outElements = shapeElements(out.shape);
       l.m = l.n ? outElements / l.n : 0;
     }
-    l.macs = static_cast<uint64_t>(l.groups) * l.m * l.n * l.k;
+    const std::optional<uint64_t> macs = checkedProduct({l.groups, l.m, l.n, l.k});
+    if (!macs) throw UserError(what + ": the layer's MAC count overflows 64 bits");
+    l.macs = *macs;
     w.layers.push_back(std::move(l));
   }
   return w;

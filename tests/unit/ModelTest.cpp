@@ -171,6 +171,39 @@ TEST(Workload, GemmWeightsOfEveryLayout) {
   EXPECT_THROW(gemmWeights(l, Tensor::floats({2, 2}, {1, 2, 3, 4})), UserError);
 }
 
+// A TFLite model whose convolution has huge (but each positive) dimensions: the products of its
+// dimensions overflowed 64 bits (signed) when the layer's GEMM was derived.
+TEST(Workload, TfliteLayerSizesAreCheckedArithmetic) {
+  TfliteModel m;
+  m.source = "huge.tflite";
+  m.buffers = {{0, 0}};
+  auto tensors = [&](int64_t side) {
+    m.tensors.assign(3, TfliteTensor{});
+    m.tensors[0].shape = {1, side, side, 8};
+    m.tensors[1].shape = {8, 3, 3, 8};
+    m.tensors[2].shape = {1, side, side, 8};
+  };
+  tensors(int64_t{1} << 31);
+  TfliteOperator conv;
+  conv.builtin = tflite_op::kConv2d;
+  conv.inputs = {0, 1};
+  conv.outputs = {2};
+  m.operators = {conv};
+  std::string e;
+  try {
+    tfliteWorkload(m);
+  } catch (const UserError& err) {
+    e = err.what();
+  }
+  EXPECT_NE(e.find("huge.tflite: operator 0 (CONV_2D)"), std::string::npos) << e;
+  EXPECT_NE(e.find("has more than"), std::string::npos) << e;
+  tensors(4);
+  const Workload w = tfliteWorkload(m);
+  ASSERT_EQ(w.layers.size(), 1u);
+  EXPECT_EQ(w.layers[0].macs, 16u * 8 * 72);
+  EXPECT_EQ(w.totalMacs(), 16u * 8 * 72);
+}
+
 TEST(Tensor, ElementCountIsBounded) {
   EXPECT_EQ(checkedElementCount({2, 3, 4}, "t"), 24u);
   EXPECT_THROW(checkedElementCount({-1, 3}, "t"), UserError);
