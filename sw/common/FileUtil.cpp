@@ -257,11 +257,13 @@ StagingDir::~StagingDir() {
 }
 
 void StagingDir::commit() {
+  // The manifest first, then the marker goes: a staging folder always holds one of the two, so
+  // that what a killed process leaves stays provably tasdsim's (removeDeadLeftovers).
+  writeFileAtomic(file(kManifestFile), manifestText(staging_));
   if (::unlink((staging_ / kStagingMarkerFile).c_str()) != 0) {
     throw UserError(
         fmt::format("{}: the staging folder lost its marker: {}", target_.string(), reason(errno)));
   }
-  writeFileAtomic(file(kManifestFile), manifestText(staging_));
   // Under the interrupt lock: a signal either comes first (nothing moves, the staging folder
   // goes) or after the results are in place.
   std::string problem;

@@ -308,7 +308,7 @@ std::string manifestText(const fs::path& folder) {
   std::error_code ec;
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name == kManifestFile) continue;
+    if (name == kManifestFile || name == kStagingMarkerFile) continue;
     const std::optional<struct stat> st = lstatOf(it->path());
     if (!st || !S_ISREG(st->st_mode)) {
       throw UserError(fmt::format("{}: '{}' is {}; an output folder holds regular files only",

@@ -59,7 +59,8 @@ std::string whyNotOurFolder(const std::filesystem::path& folder);
 // Empty when file is a regular file that carries tasdsim's signature; otherwise why not.
 std::string whyNotOurFile(const std::filesystem::path& file);
 
-// The manifest of the files now in folder (every entry must be a regular file).
+// The manifest of the files now in folder (every entry must be a regular file; a staging
+// marker is not listed).
 std::string manifestText(const std::filesystem::path& folder);
 
 // Removes an output folder tasdsim wrote: the files its manifest names, the manifest, the
