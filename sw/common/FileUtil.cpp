@@ -241,7 +241,9 @@ StagingDir::StagingDir(fs::path target, bool overwrite)
                                 staging_.filename().string(), reason(error)));
   }
   try {
-    writeFileAtomic(staging_ / kStagingMarkerFile, stagingMarkerText());
+    // Written in place (one small write), so that a process killed now leaves at most an empty
+    // folder or an empty marker, which removeDeadLeftovers may remove.
+    writeNewFile(staging_ / kStagingMarkerFile, target_, stagingMarkerText());
   } catch (...) {
     std::error_code ec;
     fs::remove_all(staging_, ec);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -187,10 +188,26 @@ void removeDeadStaging(const fs::path& entry, int64_t pid) {
     if (owner && owner->pid == pid && processGone(*owner)) fs::remove_all(entry, ec);
     return;
   }
+  if (!pidGone(pid)) return;
+  // Killed between making the folder and writing its marker: an empty folder, or one holding an
+  // empty marker, holds nothing that could be anyone's.
+  std::vector<fs::path> inside;
+  for (fs::directory_iterator it(entry, ec), end; !ec && it != end && inside.size() < 2;
+       it.increment(ec))
+    inside.push_back(it->path());
+  const auto isEmptyMarker = [](const fs::path& p) {
+    const std::optional<struct stat> s = lstatOf(p);
+    return p.filename() == kStagingMarkerFile && s && S_ISREG(s->st_mode) && s->st_size == 0;
+  };
+  if (!ec && (inside.empty() || (inside.size() == 1 && isEmptyMarker(inside.front())))) {
+    if (!inside.empty()) ::unlink(inside.front().c_str());
+    ::rmdir(entry.c_str());
+    return;
+  }
   // A complete result whose process died while moving it into place (or the earlier result it
   // was replacing): provably tasdsim's through its manifest.
   const std::optional<nlohmann::json> manifest = readSignedJson(entry / kManifestFile);
-  if (!manifest || !pidGone(pid)) return;
+  if (!manifest) return;
   const std::optional<ProcessIdentity> writer =
       identityFrom(manifest->value("process", nlohmann::json::object()));
   if (writer && writer->host == self().host && whyNotOurFolder(entry).empty())

@@ -79,8 +79,9 @@ bool hasSignature(std::string_view head);
 std::string stagingMarkerText();
 
 // Removes what dead tasdsim processes left beside target: staging folders .NAME.partial-PID
-// (and .NAME.partial-PID.old) holding a staging marker or a manifest, and temporary files
-// NAME.tmp-PID carrying the signature, when their process is gone. Anything else stays.
+// (and .NAME.partial-PID.old) holding a staging marker or a manifest (or nothing at all, or only
+// an empty marker: killed while making it), and temporary files NAME.tmp-PID carrying the
+// signature, when their process is gone. Anything else stays.
 void removeDeadLeftovers(const std::filesystem::path& target);
 
 // The claim on an output path: an exclusive lock on .NAME.lock beside it, held until

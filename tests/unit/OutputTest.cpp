@@ -287,6 +287,16 @@ TEST_F(Scratch, LeftoversOfDeadProcessesAreRemovedWhenTheyProveToBeTasdsims) {
   const fs::path live = dir_ / (".out.partial-" + std::to_string(getpid()));  // this process
   fs::create_directory(live);
   writeText(live / kStagingMarkerFile, stagingMarkerText());
+  // Killed before (or while) writing its marker: empty, or only an empty marker.
+  const fs::path empty = dir_ / (".t.partial-" + std::to_string(dead));
+  fs::create_directory(empty);
+  const fs::path emptyMarker = dir_ / (".u.partial-" + std::to_string(dead));
+  fs::create_directory(emptyMarker);
+  writeText(emptyMarker / kStagingMarkerFile, "");
+  removeDeadLeftovers(dir_ / "t");
+  removeDeadLeftovers(dir_ / "u");
+  EXPECT_FALSE(fs::exists(empty));
+  EXPECT_FALSE(fs::exists(emptyMarker));
   const fs::path tmp = dir_ / ("report.json.tmp-" + std::to_string(dead));
   writeText(tmp, signedJson({{"v", 1}}, "test"));
   removeDeadLeftovers(dir_ / "out");
