@@ -28,6 +28,7 @@
 #include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
 #include "sw/runtime/Simulation.h"
+#include "sw/workload/SyntheticNetwork.h"
 #include "sw/tasd/Decompose.h"
 
 namespace {
@@ -192,8 +193,7 @@ double simulateSeconds(const LayerCase& c, bool rtl) {
            tasdsim::runtime::SimulationInputs in;
            in.params = arch.params;
            in.energy = arch.energy;
-           in.workload = tasdsim::workload::WorkloadSpec::fromYaml(
-               tasdsim::config::loadString(c.workload, "bench"));
+           in.workload = tasdsim::workload::syntheticWorkload(tasdsim::config::loadString(c.workload, "bench"));
            in.plan = tasdsim::plan::Plan::uniform(tasdsim::tasd::Series::parse(c.series),
                                                   std::string(c.operand) == "A"
                                                       ? tasdsim::plan::Operand::A

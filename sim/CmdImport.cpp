@@ -14,11 +14,10 @@
 #include "sw/common/FileUtil.h"
 #include "sw/common/Output.h"
 #include "sw/common/Table.h"
-#include "sw/executor/OnnxWorkload.h"
-#include "sw/model/Onnx.h"
 #include "sw/model/Tflite.h"
-#include "sw/model/Workload.h"
 #include "sw/tasd/Decompose.h"
+#include "sw/workload/ImportYaml.h"
+#include "sw/workload/Workload.h"
 
 namespace tasdsim::cli {
 namespace {
@@ -71,11 +70,6 @@ std::vector<int64_t> parseShape(const std::string& text) {
   return out;
 }
 
-bool isTflite(const fs::path& path, const std::vector<uint8_t>& bytes) {
-  if (bytes.size() >= 8 && std::string(bytes.begin() + 4, bytes.begin() + 8) == "TFL3") return true;
-  return path.extension() == ".tflite";
-}
-
 struct LayerWeights {
   tasd::MatrixF matrix;          // N x K, all groups stacked
   model::TfliteStorage storage;  // TFLite: how the file stores it
@@ -110,32 +104,24 @@ std::string fixed(double v, int digits) {
 // For every layer of the first model, the twin's weight tensors of the same shape are
 // candidates; the closest one (relative Frobenius difference) is reported. Names differ between
 // the files (TFLite merges op names), so values decide.
-void compareTwins(const model::Workload& wa, const std::vector<LayerWeights>& weightsA,
+void compareTwins(const workload::Workload& wa, const std::vector<LayerWeights>& weightsA,
                   const std::string& twinPath, nlohmann::json& report) {
-  const model::TfliteModel b = model::loadTflite(twinPath);
-  const model::Workload wb = model::tfliteWorkload(b);
-  std::vector<tasd::MatrixF> weightsB;
-  for (const model::WorkloadLayer& l : wb.layers) {
-    int32_t t = -1;
-    for (size_t k = 0; k < b.tensors.size(); ++k) {
-      if (b.tensors[k].name == l.weightTensor) t = static_cast<int32_t>(k);
-    }
-    const auto v = b.constantValue(t);
-    weightsB.push_back(v ? model::gemmWeights(l, *v) : tasd::MatrixF());
-  }
+  const workload::Workload wb = workload::load(twinPath);
+  if (wb.format != "tflite") throw UserError("--compare: " + twinPath + " is not a TFLite model");
+  const std::vector<tasd::MatrixF> weightsB = workload::layerWeights(wb);
   TextTable table({"#", "op", "weights", "stored", "same-shape twins", "closest twin", "rel_diff"});
   size_t withCandidate = 0, identical = 0, sparseWithCandidate = 0, sparseIdentical = 0;
   nlohmann::json rows = nlohmann::json::array();
-  for (size_t i = 0; i < wa.layers.size(); ++i) {
-    const model::WorkloadLayer& la = wa.layers[i];
+  for (size_t i = 0; i < wa.gemms.size(); ++i) {
+    const executor::GemmLayer& la = wa.gemms[i];
     const tasd::MatrixF& x = weightsA[i].matrix;
     const double norm = std::sqrt(tasd::statsOf(x.data(), x.size()).l2sq);
     size_t candidates = 0;
     double best = INFINITY;
     size_t bestIndex = 0;
-    for (size_t j = 0; j < wb.layers.size(); ++j) {
+    for (size_t j = 0; j < wb.gemms.size(); ++j) {
       const tasd::MatrixF& y = weightsB[j];
-      if (wb.layers[j].weightShape != la.weightShape || y.size() != x.size()) continue;
+      if (wb.gemms[j].weightShape != la.weightShape || y.size() != x.size()) continue;
       ++candidates;
       double d2 = 0;
       for (size_t e = 0; e < x.size(); ++e) {
@@ -153,7 +139,7 @@ void compareTwins(const model::Workload& wa, const std::vector<LayerWeights>& we
     sparseWithCandidate += sparse && candidates > 0;
     identical += candidates > 0 && best == 0;
     sparseIdentical += sparse && candidates > 0 && best == 0;
-    table.add({std::to_string(i), la.op, model::shapeString(la.weightShape),
+    table.add({std::to_string(i), la.opType, model::shapeString(la.weightShape),
                sparse ? "csr" : "dense", std::to_string(candidates),
                candidates ? std::to_string(bestIndex) : "-",
                candidates ? fmt::format("{:.4f}", best) : "-"});
@@ -165,15 +151,15 @@ void compareTwins(const model::Workload& wa, const std::vector<LayerWeights>& we
     rows.push_back(r);
   }
   std::cout << fmt::format("\nweights compared with {} ({} layers there):\n", twinPath,
-                           wb.layers.size());
+                           wb.gemms.size());
   table.print(std::cout);
   std::cout << fmt::format(
       "{} of {} layers have a same-shape weight tensor in the twin, {} of them identical; of the "
       "sparse-stored "
       "ones {} have a same-shape twin, {} identical\n",
-      withCandidate, wa.layers.size(), identical, sparseWithCandidate, sparseIdentical);
+      withCandidate, wa.gemms.size(), identical, sparseWithCandidate, sparseIdentical);
   report["twin"] = {{"file", twinPath},
-                    {"twin_layers", wb.layers.size()},
+                    {"twin_layers", wb.gemms.size()},
                     {"with_same_shape_twin", withCandidate},
                     {"identical", identical},
                     {"sparse_with_same_shape_twin", sparseWithCandidate},
@@ -199,41 +185,34 @@ void runImport(const ImportOptions& o) {
     jsonOut =
         std::make_unique<OutputFile>(outputPathArgument(o.json, "--json"), o.overwrite, "--json");
   const fs::path path = o.model;
-  const std::vector<uint8_t> bytes = readFileBytes(path);
-  model::Workload workload;
+  workload::LoadOptions lo;
+  if (!o.inputShape.empty()) lo.inputShape = parseShape(o.inputShape);
+  const workload::Workload workload = workload::load(path.string(), lo);
+  if (workload.format == "synthetic") throw UserError(path.string() + ": not a model file (.onnx or .tflite)");
+  if (!o.compare.empty() && workload.format != "tflite") throw UserError("--compare works for TFLite models only");
   std::vector<LayerWeights> weights;
   std::unique_ptr<model::TfliteModel> tflite;
-  if (isTflite(path, bytes)) {
-    if (!o.inputShape.empty())
-      throw UserError("--input-shape works for ONNX models only (TFLite files fix their shapes)");
-    tflite = std::make_unique<model::TfliteModel>(
-        model::parseTflite(std::make_shared<const std::vector<uint8_t>>(bytes), path.string()));
-    workload = model::tfliteWorkload(*tflite);
-    for (const model::WorkloadLayer& l : workload.layers) {
-      int32_t t = -1;
+  if (workload.format == "tflite") tflite = std::make_unique<model::TfliteModel>(model::loadTflite(path));
+  std::vector<tasd::MatrixF> matrices = workload::layerWeights(workload);
+  for (size_t i = 0; i < workload.gemms.size(); ++i) {
+    LayerWeights lw;
+    lw.matrix = std::move(matrices[i]);
+    const executor::GemmLayer& l = workload.gemms[i];
+    if (tflite && l.constantWeights) {
+      // How the file stores the tensor behind the graph constant (a depthwise convolution's
+      // weights are reordered as <name>.ohwi).
+      std::string name = l.weightName;
+      const std::string suffix = ".ohwi";
+      if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        name.resize(name.size() - suffix.size());
       for (size_t k = 0; k < tflite->tensors.size(); ++k) {
-        if (tflite->tensors[k].name == l.weightTensor) t = static_cast<int32_t>(k);
+        if (tflite->tensors[k].name == name || fmt::format("tensor{}", k) == name) {
+          lw.haveStorage = tflite->constantValue(static_cast<int32_t>(k), &lw.storage).has_value();
+          break;
+        }
       }
-      LayerWeights lw;
-      const auto value = tflite->constantValue(t, &lw.storage);
-      if (!value)
-        throw UserError(fmt::format("{}: layer '{}': weights '{}' are not constant", path.string(),
-                                    l.name, l.weightTensor));
-      lw.haveStorage = true;
-      lw.matrix = model::gemmWeights(l, *value);
-      weights.push_back(std::move(lw));
     }
-  } else {
-    if (!o.compare.empty()) throw UserError("--compare works for TFLite models only");
-    auto graph = std::make_shared<const model::Graph>(model::parseOnnx(bytes, path.string()));
-    const std::vector<int64_t> shape = executor::resolveInputShape(
-        *graph, o.inputShape.empty() ? std::vector<int64_t>{} : parseShape(o.inputShape));
-    workload = executor::onnxWorkload(graph, shape);
-    for (const model::WorkloadLayer& l : workload.layers) {
-      LayerWeights lw;
-      if (l.constantWeights()) lw.matrix = model::gemmWeights(l, *graph->constant(l.weightTensor));
-      weights.push_back(std::move(lw));
-    }
+    weights.push_back(std::move(lw));
   }
 
   std::vector<std::vector<tasd::Series>> candidates;
@@ -252,16 +231,20 @@ void runImport(const ImportOptions& o) {
   uint64_t weightMacs = 0;
   uint64_t storedValues = 0, storedDense = 0, sparseLayers = 0;
   nlohmann::json layersJson = nlohmann::json::array();
-  for (size_t i = 0; i < workload.layers.size(); ++i) {
-    const model::WorkloadLayer& l = workload.layers[i];
+  for (size_t i = 0; i < workload.gemms.size(); ++i) {
+    const executor::GemmLayer& l = workload.gemms[i];
     const LayerWeights& lw = weights[i];
-    std::vector<std::string> row{std::to_string(i), shortName(l.name), l.op,
-                                 fmt::format("{} x {}x{}x{}", l.groups, l.m, l.n, l.k),
-                                 std::to_string(l.macs)};
-    nlohmann::json lj{{"index", i},     {"name", l.name},     {"op", l.op},
-                      {"macs", l.macs}, {"groups", l.groups}, {"m", l.m},
-                      {"n", l.n},       {"k", l.k},           {"activation", l.activation}};
-    if (!l.constantWeights()) {
+    const model::Node* node = nullptr;
+    for (const model::Node& n : workload.graph()->nodes)
+      if (n.name == l.name && !n.outputs.empty()) node = &n;
+    const std::string activation = node ? workload::followingActivation(*workload.graph(), node->outputs.front()) : "none";
+    std::vector<std::string> row{std::to_string(i), shortName(l.name), l.opType,
+                                 fmt::format("{} x {}x{}x{}", l.groups, l.rowsPerGroup(), l.n, l.k),
+                                 std::to_string(l.macs())};
+    nlohmann::json lj{{"index", i},       {"name", l.name},     {"op", l.opType},
+                      {"macs", l.macs()}, {"groups", l.groups}, {"m", l.rowsPerGroup()},
+                      {"n", l.n},         {"k", l.k},           {"activation", activation}};
+    if (!l.constantWeights) {
       row.push_back("-");
       if (tflite) row.push_back("-");
       for (size_t e = 0; e < engines().size(); ++e)
@@ -293,12 +276,12 @@ void runImport(const ImportOptions& o) {
         ++sparseLayers;
       }
     }
-    weightMacs += l.macs;
+    weightMacs += l.macs();
     nlohmann::json best = nlohmann::json::object();
     for (size_t e = 0; e < engines().size(); ++e) {
       const BestSeries b = cheapest(lw.matrix, candidates[e], o.maxError);
       const double fraction = b.series.computeFraction();
-      weightedFraction[e] += fraction * static_cast<double>(l.macs);
+      weightedFraction[e] += fraction * static_cast<double>(l.macs());
       row.push_back(fmt::format("{} ({:.3f}, {:.4f})", b.series.str(), fraction, b.error));
       best[engines()[e].name] = {
           {"series", b.series.str()}, {"compute_fraction", fraction}, {"rel_error", b.error}};
@@ -308,8 +291,8 @@ void runImport(const ImportOptions& o) {
     layersJson.push_back(lj);
   }
   std::cout << fmt::format("{}: {} model, input {}, {} layers, {} MACs per inference\n",
-                           path.string(), workload.format, model::shapeString(workload.inputShape),
-                           workload.layers.size(), workload.totalMacs());
+                           path.string(), workload.format, model::shapeString(workload.inputs.front().shape),
+                           workload.gemms.size(), workload.totalMacs());
   std::cout << fmt::format(
       "cheapest series per engine with relative Frobenius error <= {} on the weights "
       "(up to {} terms; frac = compute fraction):\n",
@@ -333,7 +316,7 @@ void runImport(const ImportOptions& o) {
   }
   nlohmann::json report{{"model", path.string()},
                         {"format", workload.format},
-                        {"input_shape", workload.inputShape},
+                        {"input_shape", workload.inputs.front().shape},
                         {"total_macs", workload.totalMacs()},
                         {"max_error", o.maxError},
                         {"max_terms", o.maxTerms},
@@ -345,7 +328,7 @@ void runImport(const ImportOptions& o) {
   }
   if (!o.compare.empty()) compareTwins(workload, weights, o.compare, report);
   if (yamlOut) {
-    yamlOut->write(signedYaml(model::workloadYaml(workload), "import"));
+    yamlOut->write(signedYaml(workload::importYamlText(workload, yamlOut->path()), "import"));
     std::cout << "wrote " << yamlOut->path().string() << "\n";
   }
   if (jsonOut) jsonOut->write(signedJson(report, "import"));

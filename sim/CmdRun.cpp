@@ -1,6 +1,7 @@
-// tasdsim run: simulates a network on an accelerator (an experiment file) and writes
-// stats.json, layers.csv, the resolved config and a summary into the output folder (and, with
-// --trace, a VCD of every RTL block).
+// tasdsim run: simulates a network (a synthetic workload or a real model) on an accelerator (an
+// experiment file) and writes stats.json, layers.csv, wall_clock.json, the resolved config and
+// a summary into the output folder (and, with --trace, a VCD of every RTL block; with
+// --save-outputs, the network's outputs as .npy).
 #include <unistd.h>
 
 #include <iostream>
@@ -15,6 +16,8 @@
 #include "sw/common/FileUtil.h"
 #include "sw/common/Output.h"
 #include "sw/config/ConfigNode.h"
+#include "sw/io/Npy.h"
+#include "sw/runtime/NetworkRun.h"
 #include "sw/runtime/Experiment.h"
 #include "sw/runtime/Preflight.h"
 #include "sw/runtime/Report.h"
@@ -26,6 +29,9 @@ namespace {
 struct RunOptions {
   std::string experiment;
   std::vector<std::string> overrides;
+  std::string workload;
+  std::string input;
+  bool saveOutputs = false;
   std::string out;
   bool timingOnly = false;
   bool overwrite = false;
@@ -59,8 +65,14 @@ class Progress {
 };
 
 int runExperiment(const RunOptions& o) {
-  runtime::Experiment x = runtime::Experiment::load(o.experiment, o.overrides);
+  runtime::Experiment x = runtime::Experiment::load(o.experiment, o.overrides, o.workload);
   if (o.timingOnly) x.timingOnly = true;
+  if (!o.input.empty()) {
+    x.input = runtime::InputSpec{};
+    x.input.npy = o.input;
+  }
+  if (o.saveOutputs) x.saveOutputs = true;
+  if (x.timingOnly && x.saveOutputs) throw UserError("--save-outputs needs values: it excludes --timing-only");
   if (!o.planFile.empty()) {
     if (!o.series.empty()) throw UserError("--plan and --series exclude each other");
     x.plan = plan::Plan::load(o.planFile);
@@ -92,6 +104,7 @@ int runExperiment(const RunOptions& o) {
   in.options.dtype = x.dtype;
   in.options.functional = !x.timingOnly;
   in.options.check = x.check && !x.timingOnly;
+  if (!x.timingOnly) in.options.inputs.push_back(x.input.load(x.workload));
   if (o.trace) in.vcdDir = dir.path().string();  // written before the folder is committed
   Progress progress(o.quiet);
   in.options.progress = [&progress](size_t done, size_t total, const std::string& layer) {
@@ -99,11 +112,30 @@ int runExperiment(const RunOptions& o) {
   };
   const runtime::SimulationOutput out = runtime::simulate(in);
 
-  runtime::ExperimentInfo info{x.name, x.arch.params.name, x.workload.name, x.plan.name, tasd::dtypeName(x.dtype),
-                               x.timingOnly, x.workload.seed};
+  runtime::ExperimentInfo info{x.name,
+                               x.arch.params.name,
+                               x.workload.name,
+                               x.plan.name,
+                               tasd::dtypeName(x.dtype),
+                               x.timingOnly ? std::string("none (timing only)") : x.input.describe(x.workload),
+                               x.timingOnly,
+                               x.workload.seed};
   writeFileAtomic(dir.file("stats.json"), runtime::statsJson(info, out).dump(1) + "\n");
   writeFileAtomic(dir.file("layers.csv"), runtime::layersCsv(out.run));
+  writeFileAtomic(dir.file("wall_clock.json"), runtime::wallClockJson(out).dump(1) + "\n");
   writeFileAtomic(dir.file("resolved_config.yaml"), config::dump(x.resolved));
+  if (x.saveOutputs && out.run.failReason.empty()) {
+    const std::filesystem::path folder = dir.file("outputs");
+    std::filesystem::create_directories(folder);
+    for (size_t i = 0; i < out.outputs.size(); ++i) {
+      const model::Tensor& t = out.outputs[i];
+      if (!t.isFloat()) continue;
+      std::string name = x.workload.graph()->outputs[i].name;
+      for (char& c : name)
+        if (c == '/' || c == '\\' || c == ':') c = '_';
+      io::writeNpy(folder / (name + ".npy"), std::vector<size_t>(t.shape.begin(), t.shape.end()), t.f.data());
+    }
+  }
   std::ostringstream summary;
   runtime::printSummary(summary, info, out);
   writeFileAtomic(dir.file("summary.txt"), summary.str());
@@ -128,6 +160,10 @@ void addRunCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("experiment", o->experiment, "Experiment YAML (configs/experiments/...)")->required();
   cmd->add_option("--set", o->overrides, "Override a config value: key.path=value (experiment., arch., energy., "
                                          "workload., plan.); repeatable");
+  cmd->add_option("--workload", o->workload,
+                  "A workload replacing the experiment's: synthetic YAML, .onnx, .tflite or the YAML of tasdsim import");
+  cmd->add_option("--input", o->input, "The model input as a .npy file (replaces experiment.input)");
+  cmd->add_flag("--save-outputs", o->saveOutputs, "Write the network's outputs as <out>/outputs/<name>.npy");
   cmd->add_option("--out,-o", o->out, "Output folder (default out/<experiment name>; must not exist)");
   cmd->add_flag("--overwrite", o->overwrite,
                 "Replace the output folder if it is one tasdsim wrote");

@@ -16,6 +16,7 @@
 #include "sw/common/Table.h"
 #include "sw/executor/Executor.h"
 #include "sw/runtime/Experiment.h"
+#include "sw/runtime/NetworkRun.h"
 #include "sw/runtime/Preflight.h"
 #include "sw/tasder/Scoring.h"
 

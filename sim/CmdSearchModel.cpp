@@ -28,10 +28,12 @@
 #include "sw/executor/Parallel.h"
 #include "sw/executor/TasdHook.h"
 #include "sw/model/Onnx.h"
-#include "sw/runtime/NetworkRunner.h"
+#include "sw/runtime/NetworkRun.h"
 #include "sw/runtime/Preflight.h"
+#include "sw/runtime/Report.h"
 #include "sw/tasder/ModelSearch.h"
 #include "sw/tasder/Scoring.h"
+#include "sw/workload/Workload.h"
 
 namespace tasdsim::cli {
 namespace {
@@ -112,27 +114,23 @@ class DigitBench {
 
 // Network cycles and energy of one candidate per layer on an engine (timing-only simulation).
 struct NetworkCost {
-  double cycles = 0, energyPj = 0, seconds = 0;
-  double edp() const { return energyPj * 1e-12 * seconds; }
+  double cycles = 0, energyPj = 0, seconds = 0, edp = 0;
 };
 
-NetworkCost simulate(const std::vector<tasder::LayerChoices>& layers, const std::vector<size_t>& chosen,
-                     const workload::WorkloadSpec& w, const config::ArchConfig& arch, tasd::DType dtype) {
-  std::vector<tasder::LayerChoices> one;
-  for (size_t l = 0; l < layers.size(); ++l) {
-    tasder::LayerChoices lc;
-    lc.name = layers[l].name;
-    lc.macs = layers[l].macs;
-    lc.candidates = {layers[l].candidates[chosen[l]]};
-    one.push_back(lc);
-  }
-  NetworkCost c;
-  for (const auto& row : tasder::candidateCosts(one, w, arch.params, arch.energy, dtype)) {
-    c.cycles += row[0].cycles;
-    c.energyPj += row[0].energyPj;
-  }
-  c.seconds = c.cycles * arch.params.clockPeriodNs() * 1e-9;
-  return c;
+// The whole network (every GEMM layer; the plan's, and the others dense) simulated timing-only,
+// as `tasdsim run --timing-only` computes it.
+NetworkCost simulate(const workload::Workload& w, const plan::Plan& p, const config::ArchConfig& arch,
+                     tasd::DType dtype) {
+  runtime::SimulationInputs in;
+  in.workload = w;
+  in.plan = p;
+  in.params = arch.params;
+  in.energy = arch.energy;
+  in.options.functional = false;
+  in.options.check = false;
+  in.options.dtype = dtype;
+  const runtime::NetworkTotals t = runtime::simulateTotalsIsolated(in);
+  return NetworkCost{static_cast<double>(t.cycles), t.energyPj, t.seconds, t.edp};
 }
 
 int runSearchModel(const SearchModelOptions& o) {
@@ -182,15 +180,19 @@ int runSearchModel(const SearchModelOptions& o) {
 
   const size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   if (threads > 1) executor::setBlasThreads(1);
-  auto graph = std::make_shared<const model::Graph>(model::loadOnnx(modelPath));
+  workload::LoadOptions lo;
+  lo.inputShape = {1, 3, executor::kOcrHeight, executor::kOcrWidth};
+  const workload::Workload w = workload::load(modelPath.string(), lo);
+  // Simulated costs run every layer on both engines: each must fit (timing only).
+  for (const config::ArchConfig* engine : {&arch, &dense})
+    runtime::checkRunFits(w, plan::Plan{}, engine->params, dtype, false);
+  const std::shared_ptr<const model::Graph> graph = w.graph();
   const DigitBench bench(graph, executor::digitClassIndices(keysPath), threads);
   const auto searchDigits = executor::loadDigits(digitsPath, o.first, o.perClass);
   const auto holdoutDigits = executor::loadDigits(digitsPath, o.holdoutFirst, o.perClass);
   const auto calibDigits = executor::loadDigits(digitsPath, o.calibrationFirst, o.calibrationPerClass);
 
-  Executor probe(graph);
-  probe.run({executor::ocrDigitInput(searchDigits.front().pixels)});
-  const std::vector<GemmLayer> gemms = probe.layers();
+  const std::vector<GemmLayer>& gemms = w.gemms;
   std::vector<bool> selected;
   for (const GemmLayer& l : gemms) selected.push_back(l.constantWeights);
 
@@ -246,12 +248,6 @@ int runSearchModel(const SearchModelOptions& o) {
   if (!o.quiet && isatty(STDERR_FILENO)) std::cerr << "\r";
   say(fmt::format("scored {} candidates of {} layers at the output ({} digits each)", candidates, layers.size(),
                   probeDigits.size()));
-  const std::string workloadText = tasder::workloadYaml("ppocrv4_rec", gemms, selected);
-  const workload::WorkloadSpec w = workload::WorkloadSpec::fromYaml(config::loadString(workloadText, "ppocrv4_rec"));
-  for (const config::ArchConfig* engine : {&arch, &dense}) {
-    runtime::checkRunFits(w, plan::Plan{}, engine->params, dtype,
-                          false);  // every layer must fit both engines
-  }
   if (o.cost != "macs") {
     tasder::simulatedCosts(layers, w, arch.params, arch.energy, o.cost, dtype);
     say(fmt::format("cost table: {} on {}", o.cost, arch.params.name));
@@ -324,20 +320,21 @@ int runSearchModel(const SearchModelOptions& o) {
                   uniHold, pruneSearch, pruneHold));
 
   // Simulated cycles, energy and EDP: the plan and dense on this engine, dense on the dense engine.
-  std::vector<size_t> denseChoice(layers.size(), 0);  // candidate 0 is dense
-  const NetworkCost planCost = simulate(layers, r.chosen, w, arch, dtype);
-  const NetworkCost baseCost = simulate(layers, denseChoice, w, arch, dtype);
-  const NetworkCost denseCost = simulate(layers, denseChoice, w, dense, dtype);
-  say(fmt::format("simulated EDP: plan {:.4g}, this engine dense {:.4g}, {} {:.4g} J*s", planCost.edp(), baseCost.edp(),
-                  dense.params.name, denseCost.edp()));
+  const plan::Plan densePlan;
+  const NetworkCost planCost = simulate(w, p, arch, dtype);
+  const NetworkCost baseCost = simulate(w, densePlan, arch, dtype);
+  const NetworkCost denseCost = simulate(w, densePlan, dense, dtype);
+  say(fmt::format("simulated EDP: plan {:.4g}, this engine dense {:.4g}, {} {:.4g} J*s", planCost.edp, baseCost.edp,
+                  dense.params.name, denseCost.edp));
 
   // Outputs.
   writeFileAtomic(dir.file("plan.yaml"), p.toYaml());
-  writeFileAtomic(dir.file("workload.yaml"), workloadText);
   writeFileAtomic(dir.file("experiment.yaml"),
-                  fmt::format("experiment:\n  name: ppocrv4_rec_{}\n  arch: {}\n  workload: workload.yaml\n  plan: "
-                              "{{file: plan.yaml}}\n  dtype: {}\n  timing_only: true\n",
-                              arch.params.name, fs::absolute(o.arch).lexically_normal().string(), tasd::dtypeName(dtype)));
+                  fmt::format("experiment:\n  name: ppocrv4_rec_{}\n  arch: {}\n  workload: {}\n  input_shape: [1, 3, {}, {}]\n"
+                              "  plan: {{file: plan.yaml}}\n  dtype: {}\n  timing_only: true\n",
+                              arch.params.name, fs::absolute(o.arch).lexically_normal().string(),
+                              fs::absolute(modelPath).lexically_normal().string(), executor::kOcrHeight,
+                              executor::kOcrWidth, tasd::dtypeName(dtype)));
   TextTable table({"layer", "MACs", "operand", "series", "tau_q", "cost", "error"});
   nlohmann::json jl = nlohmann::json::array();
   for (size_t l = 0; l < layers.size(); ++l) {
@@ -354,7 +351,7 @@ int runSearchModel(const SearchModelOptions& o) {
                   {"output_error", c.error}});
   }
   auto costJson = [](const NetworkCost& c) {
-    return nlohmann::json{{"cycles", c.cycles}, {"energy_pj", c.energyPj}, {"edp_js", c.edp()}};
+    return nlohmann::json{{"cycles", c.cycles}, {"energy_pj", c.energyPj}, {"edp_js", c.edp}};
   };
   nlohmann::json evals = nlohmann::json::array();
   for (const tasder::Evaluation& e : r.evaluations) {
@@ -394,8 +391,8 @@ int runSearchModel(const SearchModelOptions& o) {
         {"engine_dense", costJson(baseCost)},
         {"dense_engine", costJson(denseCost)},
         {"dense_engine_name", dense.params.name},
-        {"edp_vs_engine_dense", baseCost.edp() > 0 ? planCost.edp() / baseCost.edp() : 0.0},
-        {"edp_vs_dense_engine", denseCost.edp() > 0 ? planCost.edp() / denseCost.edp() : 0.0}}},
+        {"edp_vs_engine_dense", baseCost.edp > 0 ? planCost.edp / baseCost.edp : 0.0},
+        {"edp_vs_dense_engine", denseCost.edp > 0 ? planCost.edp / denseCost.edp : 0.0}}},
       {"search", {{"path_length", r.pathLength}, {"accuracy_checks", checks}, {"evaluations", evals},
                   {"seconds", searchSeconds}, {"accuracy_check_seconds", checkSeconds}}},
       {"layers", jl}};
@@ -411,8 +408,8 @@ int runSearchModel(const SearchModelOptions& o) {
                     "{:.3f})\n",
                     uniform.str(), uniSearch, uniHold, pruneSearch, pruneHold);
   os << fmt::format("simulated EDP: {:.3f} x this engine dense, {:.3f} x {}\n",
-                    baseCost.edp() > 0 ? planCost.edp() / baseCost.edp() : 0.0,
-                    denseCost.edp() > 0 ? planCost.edp() / denseCost.edp() : 0.0, dense.params.name);
+                    baseCost.edp > 0 ? planCost.edp / baseCost.edp : 0.0,
+                    denseCost.edp > 0 ? planCost.edp / denseCost.edp : 0.0, dense.params.name);
   os << fmt::format("search {:.1f} s: {} accuracy checks ({:.1f} s) in up to {} rounds over paths of up to {} plans\n",
                     searchSeconds, checks, checkSeconds, opts.accuracyRounds, r.pathLength);
   writeFileAtomic(dir.file("summary.txt"), os.str());

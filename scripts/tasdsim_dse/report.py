@@ -143,7 +143,7 @@ def _sweep(sweep_dir, report_dir, plots_dir, top):
     if not ok:
         lines += ["No point finished ok: nothing to compare or plot.", ""]
         return "\n".join(lines + _failures(rows, columns)).rstrip() + "\n"
-    metric_cols = ["cycles", "energy_pj", "edp_js", "compute_fraction", "utilization", "area_proxy", "error_proxy"]
+    metric_cols = ["cycles", "energy_pj", "edp_js", "compute_fraction", "utilization", "area_mm2", "error_proxy"]
     has_err = any(r.get("error_proxy") is not None for r in ok)
     if not has_err:
         metric_cols.remove("error_proxy")
@@ -153,15 +153,14 @@ def _sweep(sweep_dir, report_dir, plots_dir, top):
                      [[r["point"]] + [r.get(c) for c in columns] + [r.get(m) for m in metric_cols] +
                       [f"[{r['id']}]({os.path.relpath(os.path.join(sweep_dir, r['dir']), report_dir)})"]
                       for r in best]), ""]
-    lines += ["Energy in pJ, EDP in J*s. The area proxy is in MAC-lane units: "
-              + ", ".join(f"{k} {v:g}" for k, v in meta.get("area_weights", table.AREA_WEIGHTS).items())
-              + " (docs/DSE.md).", ""]
+    lines += ["Energy in pJ, EDP in J*s. Area in mm^2 at 45 nm: the PE array, decoder and TASD units from "
+              "their synthesised RTL (fitted per block), SRAM from a bit-cell model (docs/AREA.md).", ""]
 
     lines += ["## Pareto fronts", ""]
-    p = plots.pareto(rows, "area_proxy", "area proxy [MAC lanes]", "pareto_edp_area",
-                     os.path.join(plots_dir, "pareto_edp_area.png"), f"{name}: EDP vs area proxy")
-    lines.append(_img(report_dir, p, "EDP vs area proxy"))
-    front = sorted((r for r in ok if r.get("pareto_edp_area")), key=lambda r: r["area_proxy"])
+    p = plots.pareto(rows, "area_mm2", "area [mm^2, 45 nm, from synthesis]", "pareto_edp_area",
+                     os.path.join(plots_dir, "pareto_edp_area.png"), f"{name}: EDP vs area")
+    lines.append(_img(report_dir, p, "EDP vs area"))
+    front = sorted((r for r in ok if r.get("pareto_edp_area")), key=lambda r: r["area_mm2"])
     lines += [f"EDP vs area: {len(front)} Pareto points: " + ", ".join(str(r["point"]) for r in front), ""]
     if has_err:
         p = plots.pareto(rows, "error_proxy", "error proxy (MAC-weighted rel. Frobenius error)", "pareto_edp_error",

@@ -219,7 +219,7 @@ def run(sweep, out_dir, tasdsim, jobs=None, scheduler=None, force_timing_only=Fa
 
         def write_outputs(final):
             rows = table.build_rows([(by_id[i].index, _with_columns(r, by_id[i])) for i, r in records.items()],
-                                    sweep.columns, sweep.area_weights, points_dir)
+                                    sweep.columns, points_dir)
             table.write_csv(os.path.join(out_dir, "results.csv"), rows, sweep.columns)
             if final:
                 table.write_parquet(os.path.join(out_dir, "results.parquet"), rows, sweep.columns)
@@ -239,7 +239,7 @@ def run(sweep, out_dir, tasdsim, jobs=None, scheduler=None, force_timing_only=Fa
         summary = {"schema": SWEEP_SCHEMA, "name": sweep.name, "sweep_file": sweep.path, "base": sweep.base,
                    "method": sweep.method, "samples": sweep.samples, "seed": sweep.seed, "columns": sweep.columns,
                    "parameters": [p.name for p in sweep.parameters],
-                   "area_weights": sweep.area_weights, "tasdsim": binary, "points": len(points),
+                   "area_model": "docs/AREA.md", "tasdsim": binary, "points": len(points),
                    "executor": scheduler or f"local, {jobs} jobs"}
         if not quiet:
             log(f"sweep {sweep.name}: {len(points)} points, {reused} with valid results, {len(specs)} to run "

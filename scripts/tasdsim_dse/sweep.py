@@ -19,8 +19,7 @@ from .execute import YamlLoader
 # Keys that map to tasdsim run options instead of --set.
 RUN_OPTIONS = {"series": "--series", "operand": "--operand", "tau_quantile": "--tau-quantile"}
 FILE_PREFIXES = ("experiment.", "arch.", "energy.", "workload.", "plan.")
-SWEEP_KEYS = {"name", "description", "base", "timing_only", "sampling", "fixed", "parameters", "area_weights",
-              "timeout_s"}
+SWEEP_KEYS = {"name", "description", "base", "timing_only", "sampling", "fixed", "parameters", "timeout_s"}
 SAMPLING_KEYS = {"method", "samples", "seed"}
 CONTINUOUS = ("uniform", "loguniform")
 DISCRETE = ("choice", "int", "pow2")
@@ -65,8 +64,8 @@ class Point:
 
 
 class Sweep:
-    def __init__(self, path, name, base, timing_only, method, samples, seed, fixed, parameters, area_weights,
-                 timeout_s, description=""):
+    def __init__(self, path, name, base, timing_only, method, samples, seed, fixed, parameters, timeout_s,
+                 description=""):
         self.path = path
         self.name = name
         self.description = description
@@ -77,7 +76,6 @@ class Sweep:
         self.seed = seed
         self.fixed = fixed
         self.parameters = parameters
-        self.area_weights = area_weights
         self.timeout_s = timeout_s
 
     @property
@@ -190,6 +188,9 @@ def load(path):
         raise SweepError(f"{path}: expected one top-level mapping 'sweep'")
     s = doc["sweep"]
     for key in s:
+        if key == "area_weights":
+            raise SweepError(f"{where(key)}: no longer a sweep key: the area comes from the synthesised RTL "
+                             "(docs/AREA.md)")
         if key not in SWEEP_KEYS:
             raise SweepError(f"{where(key)}: unknown key (allowed: {', '.join(sorted(SWEEP_KEYS))})")
     for key in ("name", "base", "parameters"):
@@ -215,7 +216,7 @@ def load(path):
     params = s["parameters"]
     if not isinstance(params, dict) or not params:
         raise SweepError(f"{where('parameters')}: a non-empty mapping expected")
-    from . import table  # the table's own columns and the area proxy's defaults live there
+    from . import table  # the table's own columns live there
     parameters = []
     used = set(fixed)
     for pname, spec in params.items():
@@ -230,17 +231,11 @@ def load(path):
             used.add(k)
         parameters.append(param)
 
-    area = s.get("area_weights") or {}
-    if not isinstance(area, dict) or any(k not in table.AREA_WEIGHTS for k in area):
-        raise SweepError(f"{where('area_weights')}: keys allowed: {', '.join(table.AREA_WEIGHTS)}")
-    for k, v in area.items():
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-            raise SweepError(f"{where('area_weights')}.{k}: a number >= 0 expected, got {v!r}")
     timeout_s = s.get("timeout_s", 3600)
     if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or timeout_s <= 0:
         raise SweepError(f"{where('timeout_s')}: a positive number of seconds expected, got {timeout_s!r}")
     return Sweep(os.path.abspath(path), name, base, timing_only, method, samples, seed, fixed, parameters,
-                 {**table.AREA_WEIGHTS, **area}, float(timeout_s), str(s.get("description", "")))
+                 float(timeout_s), str(s.get("description", "")))
 
 
 def _sampling(spec, where):

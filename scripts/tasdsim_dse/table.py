@@ -1,26 +1,16 @@
-"""The sweep table: one row per point (swept parameters, status, metrics), the area proxy and the
-Pareto fronts, written atomically as CSV (and Parquet when pyarrow is installed)."""
+"""The sweep table: one row per point (swept parameters, status, metrics), the area from synthesis
+and the Pareto fronts, written atomically as CSV (and Parquet when pyarrow is installed)."""
 import csv
 import io
 import json
 import math
 import os
 
-from . import fsutil
-
-# Area proxy, in units of one MAC lane (a fp32-class multiplier-accumulator with its operand
-# registers). Relative weights, not a layout: they rank designs of the same technology.
-#   mac            per MAC lane (rows x cols x lanes)
-#   sram_kib       per KiB of S, D and accumulator buffer
-#   tasd_unit      per TASD unit; 2.0 makes 16 units add about 2% to a 1024-MAC engine, the
-#                  area overhead the TASD paper reports for its TTC extension
-#   index_mux_bit  per MAC lane and metadata bit (log2 of the largest block size m the engine
-#                  supports): the VEGETA-style index mux; 0 for a dense engine
-AREA_WEIGHTS = {"mac": 1.0, "sram_kib": 0.25, "tasd_unit": 2.0, "index_mux_bit": 0.05}
+from . import area, fsutil
 
 HEAD = ["point", "id", "status", "exit_code", "error"]
 METRICS = ["cycles", "seconds", "energy_pj", "edp_js", "macs_dense", "mac_ops", "mac_skipped", "compute_fraction",
-           "utilization", "error_proxy", "kept_energy_proxy", "checks_passed", "area_proxy", "pareto_edp_area",
+           "utilization", "error_proxy", "kept_energy_proxy", "checks_passed", "area_mm2", "pareto_edp_area",
            "pareto_edp_error", "arch_name", "workload_name", "plan_name", "dtype", "timing_only", "mac_units", "pe_rows", "pe_cols",
            "pe_lanes", "max_block_m", "sram_kib", "tasd_units", "clock_ghz", "dram_bandwidth_gbps", "dram_read_bytes",
            "dram_write_bytes", "pe_busy_cycles", "tasd_exposed_cycles"]
@@ -32,15 +22,6 @@ def reserved(name):
     """Column names of the table itself, which a swept parameter cannot take."""
     return name in HEAD or name in METRICS or name in TAIL or name == "fail_reason" or \
         name.startswith(("energy_", "stall_"))
-
-
-def area_proxy(m, weights=AREA_WEIGHTS):
-    if not m.get("mac_units"):
-        return None
-    mux_bits = math.log2(m.get("max_block_m") or 1)
-    return (weights["mac"] * m["mac_units"] + weights["sram_kib"] * (m.get("sram_kib") or 0)
-            + weights["tasd_unit"] * (m.get("tasd_units") or 0)
-            + weights["index_mux_bit"] * m["mac_units"] * mux_bits)
 
 
 def pareto_front(points):
@@ -58,7 +39,7 @@ def _num(v):
     return v is not None and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def build_rows(records, sweep_columns, weights, points_dir):
+def build_rows(records, sweep_columns, points_dir):
     """records: [(index, point.json dict)] -> table rows (dicts) in point order."""
     rows = []
     for index, rec in sorted(records, key=lambda r: r[0]):
@@ -68,13 +49,14 @@ def build_rows(records, sweep_columns, weights, points_dir):
         cols = rec.get("columns", {})
         for c in sweep_columns:
             row[c] = cols.get(c)
-        m["area_proxy"] = area_proxy(m, weights) if rec["status"] == "ok" else None
+        # Engine area in mm^2 (45 nm) from the synthesised RTL and the SRAM model (area.py).
+        m["area_mm2"] = area.area_mm2(m) if rec["status"] == "ok" else None
         row.update(m)
         row["wall_s"] = rec.get("wall_s")
         row["worker"] = rec.get("worker")
         row["dir"] = os.path.join(os.path.basename(points_dir), rec["id"])
         rows.append(row)
-    _mark_pareto(rows, "area_proxy", "pareto_edp_area")
+    _mark_pareto(rows, "area_mm2", "pareto_edp_area")
     _mark_pareto(rows, "error_proxy", "pareto_edp_error")
     return rows
 

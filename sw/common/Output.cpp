@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <system_error>
@@ -155,18 +157,40 @@ std::optional<nlohmann::json> readSignedJson(const fs::path& path) {
   }
 }
 
-// The files a manifest lists with their sizes, if folder/kManifestFile is a manifest.
-std::optional<std::map<std::string, uint64_t>> manifestFiles(const fs::path& folder) {
+// What a manifest lists: every file (path relative to the folder, '/'-separated) with its size,
+// and every subfolder.
+struct Manifest {
+  std::map<std::string, uint64_t> files;
+  std::set<std::string> folders;
+};
+
+std::optional<Manifest> readManifest(const fs::path& folder) {
   const std::optional<nlohmann::json> j = readSignedJson(folder / kManifestFile);
   if (!j || j->value("schema", "") != kManifestSchema) return std::nullopt;
-  std::map<std::string, uint64_t> files;
+  Manifest m;
   try {
     for (const auto& [name, size] : j->at("files").items())
-      files[name] = size.get<uint64_t>();
+      m.files[name] = size.get<uint64_t>();
+    if (j->contains("folders"))
+      for (const auto& name : j->at("folders"))
+        m.folders.insert(name.get<std::string>());
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
-  return files;
+  return m;
+}
+
+// Every entry below folder (links not followed) with its path relative to folder, except the
+// manifest and the staging marker at the top.
+template <typename Fn>
+std::error_code forEachEntry(const fs::path& folder, Fn fn) {
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string rel = it->path().lexically_relative(folder).generic_string();
+    if (rel == kManifestFile || rel == kStagingMarkerFile) continue;
+    if (!fn(rel, it->path())) break;
+  }
+  return ec;
 }
 
 std::optional<int64_t> pidSuffix(const std::string& text) {
@@ -278,24 +302,25 @@ std::string whyNotOurFolder(const fs::path& folder) {
   if (!lstatOf(folder / kManifestFile)) {
     return fmt::format("is not a tasdsim output folder (it has no {})", kManifestFile);
   }
-  const auto files = manifestFiles(folder);
-  if (!files) return fmt::format("its {} was not written by tasdsim", kManifestFile);
-  std::error_code ec;
-  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name == kManifestFile) continue;
-    const auto listed = files->find(name);
-    if (listed == files->end()) return fmt::format("holds '{}', which tasdsim did not write", name);
-    const std::optional<struct stat> f = lstatOf(it->path());
-    if (!f || !S_ISREG(f->st_mode)) {
-      return fmt::format("'{}' is {}, not the file tasdsim wrote", name,
-                         f ? typeName(f->st_mode) : "gone");
+  const std::optional<Manifest> m = readManifest(folder);
+  if (!m) return fmt::format("its {} was not written by tasdsim", kManifestFile);
+  std::string why;
+  const std::error_code ec = forEachEntry(folder, [&](const std::string& rel, const fs::path& p) {
+    const std::optional<struct stat> f = lstatOf(p);
+    if (f && S_ISDIR(f->st_mode) && m->folders.count(rel)) return true;
+    const auto listed = m->files.find(rel);
+    if (listed == m->files.end()) {
+      why = fmt::format("holds '{}', which tasdsim did not write", rel);
+    } else if (!f || !S_ISREG(f->st_mode)) {
+      why = fmt::format("'{}' is {}, not the file tasdsim wrote", rel,
+                        f ? typeName(f->st_mode) : "gone");
+    } else if (static_cast<uint64_t>(f->st_size) != listed->second) {
+      why = fmt::format("'{}' changed after tasdsim wrote it ({} bytes, written with {})", rel,
+                        f->st_size, listed->second);
     }
-    if (static_cast<uint64_t>(f->st_size) != listed->second) {
-      return fmt::format("'{}' changed after tasdsim wrote it ({} bytes, written with {})", name,
-                         f->st_size, listed->second);
-    }
-  }
+    return why.empty();
+  });
+  if (!why.empty()) return why;
   if (ec) return fmt::format("cannot be listed: {}", ec.message());
   return "";
 }
@@ -321,34 +346,45 @@ std::string whyNotOurFile(const fs::path& file) {
 }
 
 std::string manifestText(const fs::path& folder) {
-  nlohmann::json files = nlohmann::json::object();
-  std::error_code ec;
-  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name == kManifestFile || name == kStagingMarkerFile) continue;
-    const std::optional<struct stat> st = lstatOf(it->path());
-    if (!st || !S_ISREG(st->st_mode)) {
-      throw UserError(fmt::format("{}: '{}' is {}; an output folder holds regular files only",
-                                  folder.string(), name, st ? typeName(st->st_mode) : "gone"));
+  nlohmann::json files = nlohmann::json::object(), folders = nlohmann::json::array();
+  std::string problem;
+  const std::error_code ec = forEachEntry(folder, [&](const std::string& rel, const fs::path& p) {
+    const std::optional<struct stat> st = lstatOf(p);
+    if (st && S_ISDIR(st->st_mode)) {
+      folders.push_back(rel);
+    } else if (st && S_ISREG(st->st_mode)) {
+      files[rel] = static_cast<uint64_t>(st->st_size);
+    } else {
+      problem = fmt::format("{}: '{}' is {}; an output folder holds regular files and folders only",
+                            folder.string(), rel, st ? typeName(st->st_mode) : "gone");
     }
-    files[name] = static_cast<uint64_t>(st->st_size);
-  }
+    return problem.empty();
+  });
+  if (!problem.empty()) throw UserError(problem);
   if (ec)
     throw UserError(
         fmt::format("{}: cannot list the output folder: {}", folder.string(), ec.message()));
-  const nlohmann::json manifest{
+  nlohmann::json manifest{
       {"schema", kManifestSchema}, {"files", files}, {"process", identityJson(self())}};
+  if (!folders.empty()) manifest["folders"] = folders;
   return signedJson(manifest, "output folder");
 }
 
 bool removeOurFolder(const fs::path& folder) {
-  const auto files = manifestFiles(folder);
-  if (!files) return false;
-  for (const auto& [name, size] : *files) {
+  const std::optional<Manifest> m = readManifest(folder);
+  if (!m) return false;
+  for (const auto& [name, size] : m->files) {
     const fs::path p = folder / name;
     const std::optional<struct stat> st = lstatOf(p);
     if (st && S_ISREG(st->st_mode)) ::unlink(p.c_str());
   }
+  // Subfolders deepest first; one that holds something else stays (rmdir fails).
+  std::vector<std::string> folders(m->folders.begin(), m->folders.end());
+  std::sort(folders.begin(), folders.end(), [](const std::string& a, const std::string& b) {
+    return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
+  });
+  for (const std::string& f : folders)
+    ::rmdir((folder / f).c_str());
   ::unlink((folder / kStagingMarkerFile).c_str());
   ::unlink((folder / kManifestFile).c_str());
   return ::rmdir(folder.c_str()) == 0;

@@ -2,9 +2,9 @@
 // What tasdsim may replace and where it may write (docs/ROBUSTNESS.md, "Outputs").
 //
 // - An output folder is tasdsim's when it holds tasdsim-manifest.json, written last by the run
-//   that made the folder: the tool's identity and every file of the folder with its size. A
-//   folder with anything else in it (a file the manifest does not name, a file whose size
-//   changed, a subfolder, a link) is not tasdsim's.
+//   that made the folder: the tool's identity, every file of the folder (subfolders included)
+//   with its size, and every subfolder. A folder with anything else in it (a file or folder the
+//   manifest does not name, a file whose size changed, a link) is not tasdsim's.
 // - A single output file (--json, import --out) is tasdsim's when it is a regular file that
 //   starts with tasdsim's signature (a "written_by" first key in JSON, a "# written by" first
 //   line in YAML).
@@ -59,13 +59,13 @@ std::string whyNotOurFolder(const std::filesystem::path& folder);
 // Empty when file is a regular file that carries tasdsim's signature; otherwise why not.
 std::string whyNotOurFile(const std::filesystem::path& file);
 
-// The manifest of the files now in folder (every entry must be a regular file; a staging
-// marker is not listed).
+// The manifest of the files and subfolders now in folder (every other entry is an error; a
+// staging marker is not listed).
 std::string manifestText(const std::filesystem::path& folder);
 
-// Removes an output folder tasdsim wrote: the files its manifest names, the manifest, the
-// folder. Anything else found there stays (and so does the folder). Returns false when the
-// folder could not be removed completely.
+// Removes an output folder tasdsim wrote: the files and subfolders its manifest names, the
+// manifest, the folder. Anything else found there stays (and so do the folders holding it).
+// Returns false when the folder could not be removed completely.
 bool removeOurFolder(const std::filesystem::path& folder);
 
 // Output texts with tasdsim's signature: a JSON object whose first key is "written_by", and

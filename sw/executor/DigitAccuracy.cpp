@@ -92,7 +92,10 @@ std::array<float, kDigitClasses> digitScores(const model::Tensor& p,
 }
 
 int predictDigit(const model::Tensor& p, const std::array<size_t, kDigitClasses>& classIndex) {
-  const std::array<float, kDigitClasses> scores = digitScores(p, classIndex);
+  return bestDigit(digitScores(p, classIndex));
+}
+
+int bestDigit(const std::array<float, kDigitClasses>& scores) {
   int best = 0;
   float bestScore = -1.0f;
   for (size_t d = 0; d < kDigitClasses; ++d) {

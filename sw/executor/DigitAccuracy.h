@@ -39,6 +39,8 @@ std::filesystem::path realdataPath(const std::string& given, const std::string& 
 // The predicted digit for one output [1, T, classes]: the highest score (ties: lower digit).
 int predictDigit(const model::Tensor& probabilities,
                  const std::array<size_t, kDigitClasses>& classIndex);
+// The digit with the highest score (ties: lower digit).
+int bestDigit(const std::array<float, kDigitClasses>& scores);
 
 // The first `count` images of each digit class 0..9 starting at image `first` of each class,
 // as (label, pixels) pairs in class order. digitsDir holds 0.json .. 9.json.

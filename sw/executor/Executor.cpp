@@ -3,7 +3,9 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -43,31 +45,10 @@ void transposeMatrix(const float* src, size_t rows, size_t cols, float* dst) {
   }
 }
 
-// im2col of one HWC image into out (M x K), k = (r*kw + s)*C + c, as tasd::im2col.
-void im2colInto(const float* hwc, const tasd::ConvGeometry& g, float* out) {
-  const size_t ho = g.outH(), wo = g.outW(), k = g.k();
-  for (size_t oh = 0; oh < ho; ++oh) {
-    for (size_t ow = 0; ow < wo; ++ow) {
-      float* dst = out + (oh * wo + ow) * k;
-      for (size_t r = 0; r < g.kh; ++r) {
-        const int64_t ih =
-            static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
-        for (size_t s = 0; s < g.kw; ++s) {
-          const int64_t iw = static_cast<int64_t>(ow * g.strideW + s * g.dilationW) -
-                             static_cast<int64_t>(g.padLeft);
-          float* run = dst + (r * g.kw + s) * g.channels;
-          if (ih < 0 || iw < 0 || ih >= static_cast<int64_t>(g.inH) ||
-              iw >= static_cast<int64_t>(g.inW)) {
-            std::memset(run, 0, g.channels * sizeof(float));
-          } else {
-            std::memcpy(
-                run, hwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * g.channels,
-                g.channels * sizeof(float));
-          }
-        }
-      }
-    }
-  }
+// Copies a channel range [c0, c0 + cn) of rows x channels (row-major) into rows x cn.
+void copyColumns(const float* src, size_t rows, size_t channels, size_t c0, size_t cn, float* dst) {
+  for (size_t r = 0; r < rows; ++r)
+    std::memcpy(dst + r * cn, src + r * channels + c0, cn * sizeof(float));
 }
 
 // Direct depthwise convolution of one channel plane (CHW), weights kh*kw taps in r*kw+s order.
@@ -88,6 +69,33 @@ void depthwisePlane(const float* x, const tasd::ConvGeometry& g, const float* w,
         }
       }
       y[oh * wo + ow] = s;
+    }
+  }
+}
+
+// Direct depthwise convolution of one NHWC image (one input and one output channel per group).
+void depthwiseNhwc(const float* x, const tasd::ConvGeometry& g, size_t channels, const float* w,
+                   float* y) {
+  const size_t ho = g.outH(), wo = g.outW(), taps = g.kh * g.kw;
+  for (size_t oh = 0; oh < ho; ++oh) {
+    for (size_t ow = 0; ow < wo; ++ow) {
+      float* out = y + (oh * wo + ow) * channels;
+      for (size_t c = 0; c < channels; ++c) {
+        float s = 0;
+        for (size_t r = 0; r < g.kh; ++r) {
+          const int64_t ih = static_cast<int64_t>(oh * g.strideH + r * g.dilationH) -
+                             static_cast<int64_t>(g.padTop);
+          if (ih < 0 || ih >= static_cast<int64_t>(g.inH)) continue;
+          for (size_t q = 0; q < g.kw; ++q) {
+            const int64_t iw = static_cast<int64_t>(ow * g.strideW + q * g.dilationW) -
+                               static_cast<int64_t>(g.padLeft);
+            if (iw < 0 || iw >= static_cast<int64_t>(g.inW)) continue;
+            s += x[(static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * channels + c] *
+                 w[c * taps + r * g.kw + q];
+          }
+        }
+        out[c] = s;
+      }
     }
   }
 }
@@ -230,8 +238,14 @@ const Tensor& Executor::value(int id) const {
 }
 
 void Executor::setHook(GemmHook* hook) {
+  if (hook && backend_) throw std::logic_error("Executor: a hook and a backend exclude each other");
   hook_ = hook;
   invalidatePreparedWeights();
+}
+
+void Executor::setBackend(GemmBackend* backend) {
+  if (backend && hook_) throw std::logic_error("Executor: a hook and a backend exclude each other");
+  backend_ = backend;
 }
 
 void Executor::invalidatePreparedWeights() {
@@ -260,7 +274,14 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
     values_[static_cast<size_t>(inputIds_[k])] = t;
   }
   for (size_t k = 0; k < steps_.size(); ++k) {
-    runStep(steps_[k]);
+    if (observer_) {
+      const auto t0 = std::chrono::steady_clock::now();
+      runStep(steps_[k]);
+      observer_(*steps_[k].node, steps_[k].layer,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    } else {
+      runStep(steps_[k]);
+    }
     for (int id : steps_[k].inputs) {
       if (id >= 0 && lastUse_[static_cast<size_t>(id)] == k &&
           !constants_[static_cast<size_t>(id)]) {
@@ -306,7 +327,7 @@ void Executor::runStep(const Step& s) {
 }
 
 const tasd::MatrixF& Executor::preparedWeights(GemmLayer& layer, const Tensor& stored,
-                                               bool storedAsNK) {
+                                               bool storedAsNK, tasd::ConvLayout convLayout) {
   std::unique_ptr<tasd::MatrixF>& slot = prepared_[layer.index];
   if (slot) return *slot;
   tasd::MatrixF w;
@@ -315,7 +336,7 @@ const tasd::MatrixF& Executor::preparedWeights(GemmLayer& layer, const Tensor& s
     w = tasd::lowerConvWeights(stored.f.data(),
                                {static_cast<size_t>(s[0]), static_cast<size_t>(s[1]),
                                 static_cast<size_t>(s[2]), static_cast<size_t>(s[3])},
-                               tasd::ConvLayout::OIHW);
+                               convLayout);
   } else if (storedAsNK) {
     w = tasd::MatrixF(static_cast<size_t>(s[0]), static_cast<size_t>(s[1]),
                       stored.f);  // Gemm transB = 1
@@ -334,7 +355,7 @@ const tasd::MatrixF& Executor::preparedWeights(GemmLayer& layer, const Tensor& s
 
 void Executor::gemmGroup(GemmLayer& layer, size_t group, float* a, const float* w, float* c) {
   if (hook_) {
-    GemmOperands ops{a, w, c, layer.m, layer.n, layer.k};
+    GemmOperands ops{a, nullptr, w, c, layer.m, layer.n, layer.k};
     if (hook_->onGemm(layer, group, ops)) return;
   }
   sgemmNT(layer.m, layer.n, layer.k, a, w, c);
@@ -348,8 +369,17 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   if (!x.isFloat() || !wt.isFloat()) fail(n, "inputs must be floating point");
   if (x.shape.size() != 4 || wt.shape.size() != 4)
     fail(n, "only 2-D convolutions (4-D input and weights) are supported");
-  const size_t batch = static_cast<size_t>(x.shape[0]), cin = static_cast<size_t>(x.shape[1]);
+  const std::string layout = n.stringAttr("data_layout", "NCHW");
+  if (layout != "NCHW" && layout != "NHWC")
+    fail(n, fmt::format("data_layout '{}': expected NCHW or NHWC", layout));
+  const bool nhwc = layout == "NHWC";
+  // Input N x C x H x W (NCHW) or N x H x W x C; weights O x I x kh x kw (OIHW) or O x kh x kw x I.
+  const size_t batch = static_cast<size_t>(x.shape[0]);
+  const size_t cin = static_cast<size_t>(nhwc ? x.shape[3] : x.shape[1]);
   const size_t cout = static_cast<size_t>(wt.shape[0]);
+  const size_t wtIn = static_cast<size_t>(nhwc ? wt.shape[3] : wt.shape[1]);
+  const size_t wtKh = static_cast<size_t>(nhwc ? wt.shape[1] : wt.shape[2]);
+  const size_t wtKw = static_cast<size_t>(nhwc ? wt.shape[2] : wt.shape[3]);
   const int64_t groupsAttr = n.intAttr("group", 1);
   if (groupsAttr <= 0 || cin % static_cast<size_t>(groupsAttr) ||
       cout % static_cast<size_t>(groupsAttr)) {
@@ -358,20 +388,22 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   }
   const size_t groups = static_cast<size_t>(groupsAttr);
   const size_t cg = cin / groups, ng = cout / groups;
-  if (static_cast<size_t>(wt.shape[1]) != cg) {
+  if (wtIn != cg) {
     fail(n, fmt::format("weights {} expect {} channels per group, the input has {}",
-                        shapeString(wt.shape), wt.shape[1], cg));
+                        shapeString(wt.shape), wtIn, cg));
   }
   if (bias && bias->f.size() != cout)
     fail(n, fmt::format("bias has {} values for {} output channels", bias->f.size(), cout));
   tasd::ConvGeometry geo;
-  geo.inH = static_cast<size_t>(x.shape[2]);
-  geo.inW = static_cast<size_t>(x.shape[3]);
+  geo.inH = static_cast<size_t>(nhwc ? x.shape[1] : x.shape[2]);
+  geo.inW = static_cast<size_t>(nhwc ? x.shape[2] : x.shape[3]);
   geo.channels = cg;
-  geo.kh = static_cast<size_t>(wt.shape[2]);
-  geo.kw = static_cast<size_t>(wt.shape[3]);
-  const std::vector<int64_t> kernel = n.intsAttr("kernel_shape", {wt.shape[2], wt.shape[3]});
-  if (kernel.size() != 2 || kernel[0] != wt.shape[2] || kernel[1] != wt.shape[3])
+  geo.kh = wtKh;
+  geo.kw = wtKw;
+  const std::vector<int64_t> kernel =
+      n.intsAttr("kernel_shape", {static_cast<int64_t>(wtKh), static_cast<int64_t>(wtKw)});
+  if (kernel.size() != 2 || kernel[0] != static_cast<int64_t>(wtKh) ||
+      kernel[1] != static_cast<int64_t>(wtKw))
     fail(n, "kernel_shape does not match the weights");
   const std::vector<int64_t> strides = n.intsAttr("strides", {1, 1});
   const std::vector<int64_t> dil = n.intsAttr("dilations", {1, 1});
@@ -433,18 +465,22 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   layer.m = m;
   layer.n = ng;
   layer.k = k;
+  layer.batch = batch;
   layer.conv = geo;
   layer.inputShape = x.shape;
   layer.weightShape = wt.shape;
-  // Batches > 1 run as batch x groups GEMM calls; the layer's M stays per image.
 
+  const tasd::ConvLayout weightLayout = nhwc ? tasd::ConvLayout::OHWI : tasd::ConvLayout::OIHW;
   std::unique_ptr<tasd::MatrixF> temporary;
   const tasd::MatrixF* w;
   if (layer.constantWeights) {
-    w = &preparedWeights(layer, wt, false);
+    w = &preparedWeights(layer, wt, false, weightLayout);
   } else {
-    temporary = std::make_unique<tasd::MatrixF>(
-        tasd::lowerConvWeights(wt.f.data(), {cout, cg, geo.kh, geo.kw}, tasd::ConvLayout::OIHW));
+    temporary = std::make_unique<tasd::MatrixF>(tasd::lowerConvWeights(
+        wt.f.data(),
+        {static_cast<size_t>(wt.shape[0]), static_cast<size_t>(wt.shape[1]),
+         static_cast<size_t>(wt.shape[2]), static_cast<size_t>(wt.shape[3])},
+        weightLayout));
     if (hook_) {
       for (size_t g = 0; g < groups; ++g)
         hook_->prepareWeights(layer, g, temporary->row(g * ng), ng, k);
@@ -452,44 +488,129 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
     w = temporary.get();
   }
 
-  Tensor y = Tensor::floats({static_cast<int64_t>(batch), static_cast<int64_t>(cout),
-                             static_cast<int64_t>(ho), static_cast<int64_t>(wo)},
-                            std::vector<float>(batch * cout * m));
-  const bool operands = hook_ && hook_->wantsOperands(layer);
-  const bool pointwise = geo.kh == 1 && geo.kw == 1 && geo.strideH == 1 && geo.strideW == 1 &&
-                         pads == std::vector<int64_t>{0, 0, 0, 0};
-  for (size_t b = 0; b < batch; ++b) {
-    const float* xb = x.f.data() + b * cin * hw;
-    float* yb = y.f.data() + b * cout * m;
-    if (!operands && cg == 1 && ng == 1) {
-      for (size_t c = 0; c < cout; ++c)
-        depthwisePlane(xb + c * hw, geo, w->row(c), yb + c * m);
-    } else if (!operands && pointwise && groups == 1) {
-      // Y (Cout x HW) = W (Cout x C) * X (C x HW): no transposes.
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(cout),
-                  static_cast<int>(m), static_cast<int>(cin), 1.0f, w->data(),
-                  static_cast<int>(cin), xb, static_cast<int>(m), 0.0f, yb, static_cast<int>(m));
-    } else {
-      scratchX_.resize(hw * cg);
-      scratchA_.resize(m * k);
-      scratchC_.resize(m * ng);
-      for (size_t g = 0; g < groups; ++g) {
-        transposeMatrix(xb + g * cg * hw, cg, hw, scratchX_.data());  // CHW -> HWC
-        im2colInto(scratchX_.data(), geo, scratchA_.data());
-        gemmGroup(layer, g, scratchA_.data(), w->row(g * ng), scratchC_.data());
-        transposeMatrix(scratchC_.data(), m, ng, yb + g * ng * m);  // (HW x N) -> (N x HW)
+  const std::vector<int64_t> outShape =
+      nhwc ? std::vector<int64_t>{static_cast<int64_t>(batch), static_cast<int64_t>(ho),
+                                  static_cast<int64_t>(wo), static_cast<int64_t>(cout)}
+           : std::vector<int64_t>{static_cast<int64_t>(batch), static_cast<int64_t>(cout),
+                                  static_cast<int64_t>(ho), static_cast<int64_t>(wo)};
+  Tensor y = Tensor::floats(outShape, std::vector<float>(batch * cout * m));
+  if (backend_) {
+    backendConv(layer, x, nhwc, *w, y);
+  } else {
+    const bool operands = hook_ && hook_->wantsOperands(layer);
+    const bool pointwise = geo.kh == 1 && geo.kw == 1 && geo.strideH == 1 && geo.strideW == 1 &&
+                           pads == std::vector<int64_t>{0, 0, 0, 0};
+    for (size_t b = 0; b < batch; ++b) {
+      const float* xb = x.f.data() + b * cin * hw;
+      float* yb = y.f.data() + b * cout * m;
+      if (!operands && cg == 1 && ng == 1) {
+        if (nhwc) {
+          depthwiseNhwc(xb, geo, cout, w->data(), yb);
+        } else {
+          for (size_t c = 0; c < cout; ++c)
+            depthwisePlane(xb + c * hw, geo, w->row(c), yb + c * m);
+        }
+      } else if (!operands && pointwise && groups == 1) {
+        if (nhwc) {  // Y (HW x Cout) = X (HW x C) * W^T
+          sgemmNT(m, cout, cin, xb, w->data(), yb);
+        } else {  // Y (Cout x HW) = W (Cout x C) * X (C x HW): no transposes.
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(cout),
+                      static_cast<int>(m), static_cast<int>(cin), 1.0f, w->data(),
+                      static_cast<int>(cin), xb, static_cast<int>(m), 0.0f, yb,
+                      static_cast<int>(m));
+        }
+      } else {
+        scratchA_.resize(m * k);
+        if (!nhwc) scratchX_.resize(hw * cg);
+        if (!nhwc || groups > 1) scratchC_.resize(m * ng);
+        for (size_t g = 0; g < groups; ++g) {
+          if (nhwc) {
+            tasd::im2colInto(xb + g * cg, cin, geo, scratchA_.data());
+          } else {
+            transposeMatrix(xb + g * cg * hw, cg, hw, scratchX_.data());  // CHW -> HWC
+            tasd::im2colInto(scratchX_.data(), cg, geo, scratchA_.data());
+          }
+          if (nhwc && groups == 1) {
+            gemmGroup(layer, g, scratchA_.data(), w->row(0), yb);
+          } else {
+            gemmGroup(layer, g, scratchA_.data(), w->row(g * ng), scratchC_.data());
+            if (nhwc) {
+              for (size_t p = 0; p < m; ++p)
+                std::memcpy(yb + p * cout + g * ng, scratchC_.data() + p * ng, ng * sizeof(float));
+            } else {
+              transposeMatrix(scratchC_.data(), m, ng, yb + g * ng * m);  // (HW x N) -> (N x HW)
+            }
+          }
+        }
       }
     }
-    if (bias) {
-      for (size_t c = 0; c < cout; ++c) {
-        float* plane = yb + c * m;
-        const float bv = bias->f[c];
-        for (size_t p = 0; p < m; ++p)
-          plane[p] += bv;
+  }
+  if (bias) {
+    for (size_t b = 0; b < batch; ++b) {
+      float* yb = y.f.data() + b * cout * m;
+      if (nhwc) {
+        for (size_t p = 0; p < m; ++p) {
+          for (size_t c = 0; c < cout; ++c)
+            yb[p * cout + c] += bias->f[c];
+        }
+      } else {
+        for (size_t c = 0; c < cout; ++c) {
+          float* plane = yb + c * m;
+          const float bv = bias->f[c];
+          for (size_t p = 0; p < m; ++p)
+            plane[p] += bv;
+        }
       }
     }
   }
   return y;
+}
+
+void Executor::backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const tasd::MatrixF& w,
+                           Tensor& y) {
+  const tasd::ConvGeometry& geo = *layer.conv;
+  const size_t groups = layer.groups, batch = layer.batch, cg = geo.channels, ng = layer.n;
+  const size_t hw = geo.inH * geo.inW, m = layer.m, cin = cg * groups, cout = ng * groups;
+  // Inputs per group as NHWC images; a single-group NHWC input is used as it is.
+  const bool direct = nhwc && groups == 1;
+  if (!direct) scratchX_.resize(batch * hw * cin);
+  for (size_t g = 0; !direct && g < groups; ++g) {
+    float* dst = scratchX_.data() + g * batch * hw * cg;
+    for (size_t b = 0; b < batch; ++b) {
+      const float* xb = x.f.data() + b * cin * hw;
+      if (nhwc) {
+        copyColumns(xb, hw, cin, g * cg, cg, dst + b * hw * cg);
+      } else {
+        transposeMatrix(xb + g * cg * hw, cg, hw, dst + b * hw * cg);  // CHW -> HWC
+      }
+    }
+  }
+  if (!direct) scratchC_.resize(batch * m * cout);
+  std::vector<GemmOperands> ops(groups);
+  for (size_t g = 0; g < groups; ++g) {
+    GemmOperands& o = ops[g];
+    o.image = direct ? x.f.data() : scratchX_.data() + g * batch * hw * cg;
+    o.w = w.row(g * ng);
+    o.c = direct ? y.f.data() : scratchC_.data() + g * batch * m * ng;
+    o.m = batch * m;
+    o.n = ng;
+    o.k = layer.k;
+  }
+  backend_->runLayer(layer, ops);
+  if (direct) return;
+  for (size_t g = 0; g < groups; ++g) {
+    const float* c = ops[g].c;
+    for (size_t b = 0; b < batch; ++b) {
+      float* yb = y.f.data() + b * cout * m;
+      const float* cb = c + b * m * ng;
+      if (nhwc) {
+        for (size_t p = 0; p < m; ++p)
+          std::memcpy(yb + p * cout + g * ng, cb + p * ng, ng * sizeof(float));
+      } else {
+        transposeMatrix(cb, m, ng, yb + g * ng * m);  // (HW x N) -> (N x HW)
+      }
+    }
+  }
 }
 
 Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
@@ -524,6 +645,7 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
     layer.n = n2;
     layer.k = k;
     layer.conv.reset();
+    layer.batch = 1;
     std::unique_ptr<tasd::MatrixF> temporary;
     const float* w;
     if (layer.constantWeights) {
@@ -544,7 +666,12 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
       scratchA_.assign(a.f.begin(), a.f.end());
       aData = scratchA_.data();
     }
-    gemmGroup(layer, 0, aData, w, y.f.data());
+    if (backend_) {
+      std::vector<GemmOperands> ops{GemmOperands{aData, nullptr, w, y.f.data(), rows, n2, k}};
+      backend_->runLayer(layer, ops);
+    } else {
+      gemmGroup(layer, 0, aData, w, y.f.data());
+    }
   } else {
     const std::vector<int64_t> batch = broadcastShapes(aBatch, bBatch, n.describe());
     const size_t groups = shapeElements(batch);
@@ -553,6 +680,7 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
     layer.n = n2;
     layer.k = k;
     layer.conv.reset();
+    layer.batch = 1;
     std::vector<int64_t> shape = batch;
     shape.push_back(static_cast<int64_t>(m));
     shape.push_back(static_cast<int64_t>(n2));
@@ -574,17 +702,29 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
       }
       return off;
     };
-    std::vector<float> wt(n2 * k);
-    for (size_t g = 0; g < groups; ++g) {
-      transposeMatrix(b.f.data() + offsetOf(g, bBatch, k * n2), k, n2, wt.data());
-      if (hook_) hook_->prepareWeights(layer, g, wt.data(), n2, k);
-      const float* ag = a.f.data() + offsetOf(g, aBatch, m * k);
-      float* aData = const_cast<float*>(ag);
-      if (operands) {
-        scratchA_.assign(ag, ag + m * k);
-        aData = scratchA_.data();
+    if (backend_) {
+      // Every group at once: the transposed second operands side by side.
+      std::vector<float> wt(groups * n2 * k);
+      std::vector<GemmOperands> ops(groups);
+      for (size_t g = 0; g < groups; ++g) {
+        transposeMatrix(b.f.data() + offsetOf(g, bBatch, k * n2), k, n2, wt.data() + g * n2 * k);
+        ops[g] = GemmOperands{const_cast<float*>(a.f.data() + offsetOf(g, aBatch, m * k)), nullptr,
+                              wt.data() + g * n2 * k, y.f.data() + g * m * n2, m, n2, k};
       }
-      gemmGroup(layer, g, aData, wt.data(), y.f.data() + g * m * n2);
+      backend_->runLayer(layer, ops);
+    } else {
+      std::vector<float> wt(n2 * k);
+      for (size_t g = 0; g < groups; ++g) {
+        transposeMatrix(b.f.data() + offsetOf(g, bBatch, k * n2), k, n2, wt.data());
+        if (hook_) hook_->prepareWeights(layer, g, wt.data(), n2, k);
+        const float* ag = a.f.data() + offsetOf(g, aBatch, m * k);
+        float* aData = const_cast<float*>(ag);
+        if (operands) {
+          scratchA_.assign(ag, ag + m * k);
+          aData = scratchA_.data();
+        }
+        gemmGroup(layer, g, aData, wt.data(), y.f.data() + g * m * n2);
+      }
     }
   }
   if (aVector) y.shape.erase(y.shape.end() - 2);
@@ -613,6 +753,7 @@ Tensor Executor::runGemm(const Step& s, GemmLayer& layer) {
   layer.n = nn;
   layer.k = k;
   layer.conv.reset();
+  layer.batch = 1;
   layer.inputShape = a.shape;
   layer.weightShape = b.shape;
   std::unique_ptr<tasd::MatrixF> temporary;
@@ -637,7 +778,12 @@ Tensor Executor::runGemm(const Step& s, GemmLayer& layer) {
                              n.describe() + " output");
   Tensor y = Tensor::floats({static_cast<int64_t>(m), static_cast<int64_t>(nn)},
                             std::vector<float>(m * nn));
-  gemmGroup(layer, 0, scratchA_.data(), w, y.f.data());
+  if (backend_) {
+    std::vector<GemmOperands> ops{GemmOperands{scratchA_.data(), nullptr, w, y.f.data(), m, nn, k}};
+    backend_->runLayer(layer, ops);
+  } else {
+    gemmGroup(layer, 0, scratchA_.data(), w, y.f.data());
+  }
   if (alpha != 1.0f) {
     for (float& v : y.f)
       v *= alpha;

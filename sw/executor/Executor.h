@@ -1,8 +1,12 @@
 #pragma once
-// Reference executor: runs an imported ONNX graph on the CPU in fp32 (NCHW), one node after the
-// other in graph order. Conv, Gemm and MatMul go through OpenBLAS sgemm (convolutions via a
-// channel-innermost im2col; grouped and depthwise convolutions per group) and are presented to
-// an optional GemmHook as GEMM operands (see GemmHook.h); the other operators are in Ops.h.
+// The graph executor: runs a model graph (ONNX, TFLite or a synthetic workload's) on the CPU in
+// fp32, one node after the other in graph order. Conv, Gemm and MatMul go through OpenBLAS
+// sgemm (convolutions via a channel-innermost im2col; grouped and depthwise convolutions per
+// group) and are presented to an optional GemmHook as GEMM operands, or computed by a
+// GemmBackend (a simulated accelerator) instead (see GemmHook.h); the other operators are in
+// Ops.h. Tensors are NCHW as in ONNX, except for Conv and pooling nodes whose `data_layout`
+// attribute is "NHWC" (TFLite graphs and synthetic workloads): their inputs and outputs are
+// NHWC and their weights OHWI.
 //
 // Preparation (constructor): values get dense ids, nodes whose inputs are all constants are
 // evaluated once (constant folding: Paddle2ONNX's shape arithmetic on constants and weight-side
@@ -10,6 +14,7 @@
 // layer, so repeated runs do not lower them again. Values are freed after their last use.
 //
 // One Executor is not thread-safe; use one per thread (the Graph may be shared).
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +38,13 @@ class Executor {
 
   // The hook is not owned; null removes it. Changing the hook drops the prepared weights.
   void setHook(GemmHook* hook);
+  // The backend is not owned; null returns the layers to the host. A backend and a hook exclude
+  // each other (the backend applies its own plan).
+  void setBackend(GemmBackend* backend);
+  // Called after every node with the wall-clock seconds it took (GEMM nodes include their
+  // backend's time).
+  using StepObserver = std::function<void(const model::Node& node, int layer, double seconds)>;
+  void setStepObserver(StepObserver observer) { observer_ = std::move(observer); }
   // Drops the cached (lowered and hook-prepared) weights; the next run prepares them again.
   void invalidatePreparedWeights();
 
@@ -58,9 +70,12 @@ class Executor {
   Tensor runMatMul(const Step& s, GemmLayer& layer);
   Tensor runGemm(const Step& s, GemmLayer& layer);
   // Lowered (and hook-prepared) N x K weights of a constant-weight layer, all groups stacked.
-  const tasd::MatrixF& preparedWeights(GemmLayer& layer, const Tensor& stored, bool storedAsNK);
+  const tasd::MatrixF& preparedWeights(GemmLayer& layer, const Tensor& stored, bool storedAsNK,
+                                       tasd::ConvLayout convLayout = tasd::ConvLayout::OIHW);
   // C_g = A_g * W_g^T for every group, through the hook.
   void gemmGroup(GemmLayer& layer, size_t group, float* a, const float* w, float* c);
+  // A convolution on the backend: every group's images in NHWC, results scattered into y.
+  void backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const tasd::MatrixF& w, Tensor& y);
 
   std::shared_ptr<const model::Graph> graph_;
   int64_t opset_ = 0;
@@ -74,6 +89,8 @@ class Executor {
   std::vector<GemmLayer> layers_;
   std::vector<std::unique_ptr<tasd::MatrixF>> prepared_;  // by layer index
   GemmHook* hook_ = nullptr;
+  GemmBackend* backend_ = nullptr;
+  StepObserver observer_;
   std::vector<float> scratchA_, scratchC_, scratchX_;
 };
 

@@ -692,23 +692,234 @@ Tensor batchNorm(const Node& n, const std::vector<const Tensor*>& x) {
   return out;
 }
 
+// LayerNormalization (opset 17): normalises over the dimensions from `axis` to the last, then
+// scales and shifts (Scale, optional B broadcast over those dimensions). Only output 0.
+Tensor layerNorm(const Node& n, const std::vector<const Tensor*>& x) {
+  const Tensor& a = floatIn(n, x, 0);
+  const Tensor& scale = floatIn(n, x, 1);
+  const Tensor* bias = optionalIn(x, 2);
+  if (bias && !bias->isFloat()) fail(n, "B must be floating point");
+  const size_t r = a.shape.size();
+  if (r == 0) fail(n, "input must have rank >= 1");
+  const size_t axis = normAxis(n, n.intAttr("axis", -1), r);
+  size_t len = 1;
+  for (size_t d = axis; d < r; ++d)
+    len *= static_cast<size_t>(a.shape[d]);
+  if (scale.f.size() != len || (bias && bias->f.size() != len))
+    fail(n, fmt::format("Scale/B must hold the {} values of the normalised dimensions", len));
+  const float eps = n.floatAttr("epsilon", 1e-5f);
+  const size_t rows = len ? a.f.size() / len : 0;
+  Tensor out = a;
+  for (size_t row = 0; row < rows; ++row) {
+    float* v = out.f.data() + row * len;
+    double mean = 0, var = 0;
+    for (size_t j = 0; j < len; ++j)
+      mean += v[j];
+    mean /= static_cast<double>(len);
+    for (size_t j = 0; j < len; ++j)
+      var += (v[j] - mean) * (v[j] - mean);
+    var /= static_cast<double>(len);
+    const double inv = 1.0 / std::sqrt(var + static_cast<double>(eps));
+    for (size_t j = 0; j < len; ++j) {
+      const float normed = static_cast<float>((v[j] - mean) * inv);
+      v[j] = normed * scale.f[j] + (bias ? bias->f[j] : 0.0f);
+    }
+  }
+  return out;
+}
+
+// Gelu (opset 20): x * Phi(x) with the exact erf form, or the tanh approximation.
+Tensor gelu(const Node& n, const std::vector<const Tensor*>& x) {
+  const std::string approximate = n.stringAttr("approximate", "none");
+  if (approximate == "tanh") {
+    return mapFloat(n, x, [](float v) {
+      const float inner = 0.7978845608f * (v + 0.044715f * v * v * v);
+      return 0.5f * v * (1.0f + std::tanh(inner));
+    });
+  }
+  if (approximate != "none") fail(n, fmt::format("approximate '{}': expected none or tanh", approximate));
+  return mapFloat(n, x, [](float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678f)); });
+}
+
 // ---- pooling ----
+
+// Whether a pooling node's data is NHWC (data_layout attribute; ONNX's own layout is NCHW).
+bool nhwcLayout(const Node& n) {
+  const std::string layout = n.stringAttr("data_layout", "NCHW");
+  if (layout != "NCHW" && layout != "NHWC")
+    fail(n, fmt::format("data_layout '{}': expected NCHW or NHWC", layout));
+  return layout == "NHWC";
+}
+
+// Pad (opset 11+: pads as input 1, [begin..., end...]; constant mode with input 2's value).
+Tensor pad(const Node& n, const std::vector<const Tensor*>& x) {
+  const Tensor& a = floatIn(n, x, 0);
+  const std::vector<int64_t> p = in(n, x, 1).asInts();
+  const Tensor* value = optionalIn(x, 2);
+  const std::string mode = n.stringAttr("mode", "constant");
+  if (mode != "constant") fail(n, fmt::format("mode '{}' is not supported (constant only)", mode));
+  const size_t r = a.shape.size();
+  if (p.size() != 2 * r) fail(n, fmt::format("pads has {} values for rank {}", p.size(), r));
+  std::vector<int64_t> shape(r);
+  for (size_t d = 0; d < r; ++d) {
+    if (p[d] < 0 || p[r + d] < 0) fail(n, "negative pads (cropping) are not supported");
+    shape[d] = a.shape[d] + p[d] + p[r + d];
+  }
+  model::checkedElementCount(shape, n.describe() + " output");
+  const float fill = value && value->elements() ? value->asFloats().front() : 0.0f;
+  Tensor out = Tensor::floats(shape, std::vector<float>(shapeElements(shape), fill));
+  out.type = a.type;
+  if (a.f.empty()) return out;
+  // Copy the input row by row (the innermost dimension is contiguous in both).
+  const std::vector<size_t> inStride = stridesOf(a.shape), outStride = stridesOf(shape);
+  const size_t inner = static_cast<size_t>(a.shape[r - 1]);
+  std::vector<int64_t> idx(r, 0);
+  for (size_t row = 0; row < a.f.size() / inner; ++row) {
+    size_t src = 0, dst = 0;
+    for (size_t d = 0; d < r; ++d) {
+      src += static_cast<size_t>(idx[d]) * inStride[d];
+      dst += static_cast<size_t>(idx[d] + p[d]) * outStride[d];
+    }
+    std::memcpy(out.f.data() + dst, a.f.data() + src, inner * sizeof(float));
+    for (size_t d = r - 1; d-- > 0;) {
+      if (++idx[d] < a.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+// Resize of a 4-D tensor's two spatial axes (NCHW, or NHWC with data_layout), to `sizes` or by
+// `scales`: modes linear (bilinear) and nearest; coordinate modes half_pixel, asymmetric,
+// align_corners and pytorch_half_pixel.
+Tensor resize(const Node& n, const std::vector<const Tensor*>& x) {
+  const Tensor& a = floatIn(n, x, 0);
+  if (a.shape.size() != 4) fail(n, "only 4-D inputs are supported");
+  const bool nhwc = nhwcLayout(n);
+  const size_t hAxis = nhwc ? 1 : 2, wAxis = nhwc ? 2 : 3, cAxis = nhwc ? 3 : 1;
+  std::vector<int64_t> shape;
+  if (const Tensor* sizes = optionalIn(x, 3); sizes && sizes->elements()) {
+    shape = sizes->asInts();
+  } else if (const Tensor* scales = optionalIn(x, 2); scales && scales->elements()) {
+    const std::vector<float> sc = scales->asFloats();
+    if (sc.size() != 4) fail(n, "scales must have 4 values");
+    for (size_t d = 0; d < 4; ++d) shape.push_back(static_cast<int64_t>(std::floor(a.shape[d] * sc[d])));
+  } else {
+    fail(n, "needs scales or sizes");
+  }
+  if (shape.size() != 4 || shape[0] != a.shape[0] || shape[cAxis] != a.shape[cAxis])
+    fail(n, fmt::format("only the spatial axes can be resized ({} to {})", shapeString(a.shape), shapeString(shape)));
+  for (int64_t d : shape)
+    if (d <= 0) fail(n, "output sizes must be positive");
+  model::checkedElementCount(shape, n.describe() + " output");
+  const std::string mode = n.stringAttr("mode", "nearest");
+  const std::string coord = n.stringAttr("coordinate_transformation_mode", "half_pixel");
+  if (mode != "linear" && mode != "nearest") fail(n, fmt::format("mode '{}' is not supported", mode));
+  if (coord != "half_pixel" && coord != "asymmetric" && coord != "align_corners" && coord != "pytorch_half_pixel")
+    fail(n, fmt::format("coordinate_transformation_mode '{}' is not supported", coord));
+  const int64_t inH = a.shape[hAxis], inW = a.shape[wAxis], outH = shape[hAxis], outW = shape[wAxis];
+  // Source coordinate of output index o along an axis of in -> out elements.
+  auto source = [&](int64_t o, int64_t inLen, int64_t outLen) {
+    const double scale = static_cast<double>(outLen) / static_cast<double>(inLen);
+    if (coord == "asymmetric") return o / scale;
+    if (coord == "align_corners") return outLen > 1 ? o * static_cast<double>(inLen - 1) / (outLen - 1) : 0.0;
+    if (coord == "pytorch_half_pixel" && outLen == 1) return 0.0;
+    return (o + 0.5) / scale - 0.5;
+  };
+  struct Tap {
+    int64_t i0 = 0, i1 = 0;
+    float frac = 0;
+  };
+  auto taps = [&](int64_t inLen, int64_t outLen) {
+    std::vector<Tap> t(static_cast<size_t>(outLen));
+    for (int64_t o = 0; o < outLen; ++o) {
+      double s = source(o, inLen, outLen);
+      if (mode == "nearest") {
+        const int64_t i = std::clamp<int64_t>(static_cast<int64_t>(std::floor(s + 0.5 - 1e-9)), 0, inLen - 1);
+        t[static_cast<size_t>(o)] = Tap{i, i, 0.0f};
+        continue;
+      }
+      s = std::clamp(s, 0.0, static_cast<double>(inLen - 1));
+      const int64_t i0 = static_cast<int64_t>(std::floor(s));
+      t[static_cast<size_t>(o)] = Tap{i0, std::min(i0 + 1, inLen - 1), static_cast<float>(s - static_cast<double>(i0))};
+    }
+    return t;
+  };
+  const std::vector<Tap> th = taps(inH, outH), tw = taps(inW, outW);
+  const int64_t batch = a.shape[0], channels = a.shape[cAxis];
+  Tensor out = Tensor::floats(shape, std::vector<float>(shapeElements(shape)));
+  out.type = a.type;
+  // Element (b, c, h, w) of a tensor of the given spatial size.
+  auto at = [&](int64_t b, int64_t c, int64_t h, int64_t w, int64_t H, int64_t W) {
+    return static_cast<size_t>(nhwc ? ((b * H + h) * W + w) * channels + c : ((b * channels + c) * H + h) * W + w);
+  };
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t oh = 0; oh < outH; ++oh) {
+        const Tap& y = th[static_cast<size_t>(oh)];
+        for (int64_t ow = 0; ow < outW; ++ow) {
+          const Tap& z = tw[static_cast<size_t>(ow)];
+          const float v00 = a.f[at(b, c, y.i0, z.i0, inH, inW)], v01 = a.f[at(b, c, y.i0, z.i1, inH, inW)];
+          const float v10 = a.f[at(b, c, y.i1, z.i0, inH, inW)], v11 = a.f[at(b, c, y.i1, z.i1, inH, inW)];
+          const float top = v00 + (v01 - v00) * z.frac, bottom = v10 + (v11 - v10) * z.frac;
+          out.f[at(b, c, oh, ow, outH, outW)] = top + (bottom - top) * y.frac;
+        }
+      }
+  return out;
+}
+
+// DepthToSpace (NCHW, or NHWC with data_layout): DCR or CRD channel order.
+Tensor depthToSpace(const Node& n, const std::vector<const Tensor*>& x) {
+  const Tensor& a = floatIn(n, x, 0);
+  if (a.shape.size() != 4) fail(n, "only 4-D inputs are supported");
+  const bool nhwc = nhwcLayout(n);
+  const int64_t bs = n.intAttr("blocksize", 0);
+  const std::string mode = n.stringAttr("mode", "DCR");
+  if (mode != "DCR" && mode != "CRD") fail(n, fmt::format("mode '{}': expected DCR or CRD", mode));
+  const int64_t B = a.shape[0], C = a.shape[nhwc ? 3 : 1], H = a.shape[nhwc ? 1 : 2], W = a.shape[nhwc ? 2 : 3];
+  if (bs <= 0 || C % (bs * bs)) fail(n, fmt::format("blocksize {} does not divide {} channels", bs, C));
+  const int64_t oc = C / (bs * bs), oh = H * bs, ow = W * bs;
+  const std::vector<int64_t> shape = nhwc ? std::vector<int64_t>{B, oh, ow, oc} : std::vector<int64_t>{B, oc, oh, ow};
+  Tensor out = Tensor::floats(shape, std::vector<float>(a.f.size()));
+  out.type = a.type;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < oh; ++h)
+      for (int64_t w = 0; w < ow; ++w)
+        for (int64_t c = 0; c < oc; ++c) {
+          const int64_t i = h % bs, j = w % bs;
+          const int64_t src = mode == "DCR" ? (i * bs + j) * oc + c : c * bs * bs + i * bs + j;
+          const int64_t sh = h / bs, sw = w / bs;
+          const size_t from = static_cast<size_t>(nhwc ? ((b * H + sh) * W + sw) * C + src : ((b * C + src) * H + sh) * W + sw);
+          const size_t to = static_cast<size_t>(nhwc ? ((b * oh + h) * ow + w) * oc + c : ((b * oc + c) * oh + h) * ow + w);
+          out.f[to] = a.f[from];
+        }
+  return out;
+}
 
 Tensor globalAveragePool(const Node& n, const std::vector<const Tensor*>& x) {
   const Tensor& a = floatIn(n, x, 0);
   if (a.shape.size() < 3) fail(n, "input must be N x C x spatial");
-  const size_t nc = static_cast<size_t>(a.shape[0] * a.shape[1]);
+  const bool nhwc = nhwcLayout(n);
+  const size_t r = a.shape.size();
+  const size_t batch = static_cast<size_t>(a.shape[0]);
+  const size_t c = static_cast<size_t>(nhwc ? a.shape[r - 1] : a.shape[1]);
+  const size_t nc = batch * c;
   const size_t spatial = nc ? a.f.size() / nc : 0;
   Tensor out;
   out.type = a.type;
-  out.shape = {a.shape[0], a.shape[1]};
-  for (size_t d = 2; d < a.shape.size(); ++d)
-    out.shape.push_back(1);
+  out.shape = a.shape;
+  for (size_t d = 1; d < r; ++d) {
+    if (d != (nhwc ? r - 1 : 1)) out.shape[d] = 1;
+  }
   out.f.resize(nc);
+  // Plane k = (b, ch): NCHW keeps a plane contiguous; NHWC interleaves the channels.
   for (size_t k = 0; k < nc; ++k) {
+    const size_t b = k / c, ch = k % c;
+    const float* src = nhwc ? a.f.data() + b * spatial * c + ch : a.f.data() + k * spatial;
+    const size_t step = nhwc ? c : 1;
     double s = 0;
     for (size_t j = 0; j < spatial; ++j)
-      s += a.f[k * spatial + j];
+      s += src[j * step];
     out.f[k] = static_cast<float>(s / static_cast<double>(spatial));
   }
   return out;
@@ -740,7 +951,9 @@ Tensor pool2d(const Node& n, const std::vector<const Tensor*>& x, bool isMax) {
   checkGeometry(pads);
   if (kernel[0] <= 0 || kernel[1] <= 0 || strides[0] <= 0 || strides[1] <= 0)
     fail(n, "kernel and strides must be positive");
-  const int64_t h = a.shape[2], w = a.shape[3];
+  const bool nhwc = nhwcLayout(n);
+  const int64_t h = a.shape[nhwc ? 1 : 2], w = a.shape[nhwc ? 2 : 3];
+  const int64_t channels = a.shape[nhwc ? 3 : 1];
   int64_t ho, wo;
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     ho = (h + strides[0] - 1) / strides[0];
@@ -763,15 +976,21 @@ Tensor pool2d(const Node& n, const std::vector<const Tensor*>& x, bool isMax) {
     if (ceilMode && (ho - 1) * strides[0] >= h + pads[0]) --ho;
     if (ceilMode && (wo - 1) * strides[1] >= w + pads[1]) --wo;
   }
-  const size_t nc = static_cast<size_t>(a.shape[0] * a.shape[1]);
+  const size_t nc = static_cast<size_t>(a.shape[0] * channels);
   Tensor out;
   out.type = a.type;
-  out.shape = {a.shape[0], a.shape[1], ho, wo};
+  out.shape = nhwc ? std::vector<int64_t>{a.shape[0], ho, wo, channels}
+                   : std::vector<int64_t>{a.shape[0], channels, ho, wo};
   model::checkedElementCount(out.shape, n.describe() + " output");
   out.f.resize(nc * static_cast<size_t>(ho * wo));
+  // Plane k = (b, channel); pixels are `step` floats apart (1 in NCHW, the channel count in NHWC).
+  const size_t step = nhwc ? static_cast<size_t>(channels) : 1;
   for (size_t k = 0; k < nc; ++k) {
-    const float* src = a.f.data() + k * static_cast<size_t>(h * w);
-    float* dst = out.f.data() + k * static_cast<size_t>(ho * wo);
+    const size_t b = k / static_cast<size_t>(channels), ch = k % static_cast<size_t>(channels);
+    const float* src = nhwc ? a.f.data() + b * static_cast<size_t>(h * w * channels) + ch
+                            : a.f.data() + k * static_cast<size_t>(h * w);
+    float* dst = nhwc ? out.f.data() + b * static_cast<size_t>(ho * wo * channels) + ch
+                      : out.f.data() + k * static_cast<size_t>(ho * wo);
     for (int64_t oh = 0; oh < ho; ++oh) {
       for (int64_t ow = 0; ow < wo; ++ow) {
         const int64_t h0 = oh * strides[0] - pads[0], w0 = ow * strides[1] - pads[1];
@@ -783,17 +1002,19 @@ Tensor pool2d(const Node& n, const std::vector<const Tensor*>& x, bool isMax) {
         int64_t count = 0;
         for (int64_t ih = std::max<int64_t>(h0, 0); ih < std::min(h1, h); ++ih) {
           for (int64_t iw = std::max<int64_t>(w0, 0); iw < std::min(w1, w); ++iw) {
-            s += src[ih * w + iw];
-            mx = std::max(mx, src[ih * w + iw]);
+            const float v = src[static_cast<size_t>(ih * w + iw) * step];
+            s += v;
+            mx = std::max(mx, v);
             ++count;
           }
         }
+        float& result = dst[static_cast<size_t>(oh * wo + ow) * step];
         if (isMax) {
-          dst[oh * wo + ow] = mx;
+          result = mx;
           continue;
         }
         const int64_t divisor = includePad ? padCount : count;
-        dst[oh * wo + ow] = divisor ? static_cast<float>(s / static_cast<double>(divisor)) : 0.0f;
+        result = divisor ? static_cast<float>(s / static_cast<double>(divisor)) : 0.0f;
       }
     }
   }
@@ -814,6 +1035,8 @@ const std::set<std::string>& supported() {
                                          "Concat",      "ReduceMean",
                                          "Softmax",     "BatchNormalization",
                                          "AveragePool", "MaxPool", "GlobalAveragePool",
+                                         "LayerNormalization", "Gelu", "HardSwish", "Erf",
+                                         "Pad", "Resize", "DepthToSpace",
                                          "Constant"};
   return ops;
 }
@@ -879,6 +1102,14 @@ Tensor runOperator(const Node& n, int64_t opset, const std::vector<const Tensor*
   if (op == "ReduceMean") return reduceMean(n, opset, x);
   if (op == "Softmax") return softmax(n, opset, x);
   if (op == "BatchNormalization") return batchNorm(n, x);
+  if (op == "LayerNormalization") return layerNorm(n, x);
+  if (op == "Pad") return pad(n, x);
+  if (op == "Resize") return resize(n, x);
+  if (op == "DepthToSpace") return depthToSpace(n, x);
+  if (op == "Gelu") return gelu(n, x);
+  if (op == "HardSwish")
+    return mapFloat(n, x, [](float v) { return v * std::max(0.0f, std::min(1.0f, v / 6.0f + 0.5f)); });
+  if (op == "Erf") return mapFloat(n, x, [](float v) { return std::erf(v); });
   if (op == "GlobalAveragePool") return globalAveragePool(n, x);
   if (op == "AveragePool") return pool2d(n, x, false);
   if (op == "MaxPool") return pool2d(n, x, true);

@@ -1,10 +1,12 @@
 #pragma once
 // The reference executor's non-GEMM operators (ONNX semantics, NCHW, float32 and int64):
 //   elementwise with NumPy broadcasting: Add Sub Mul Div Pow
-//   unary: Sqrt Relu Sigmoid HardSigmoid Tanh Clip Cast Identity
+//   unary: Sqrt Relu Sigmoid HardSigmoid HardSwish Tanh Erf Gelu Clip Cast Identity
 //   shape: Reshape Shape Squeeze Unsqueeze Flatten Transpose Slice Concat
-//   reductions and normalisation: ReduceMean Softmax BatchNormalization
-//   pooling: AveragePool MaxPool (2-D, no dilation, no Indices output) GlobalAveragePool
+//   shape: also Pad (constant) DepthToSpace Resize (linear, nearest; 4-D)
+//   reductions and normalisation: ReduceMean Softmax BatchNormalization LayerNormalization
+//   pooling: AveragePool MaxPool (2-D, no dilation, no Indices output) GlobalAveragePool; with
+//     the attribute data_layout = "NHWC" they read and write NHWC tensors
 // Opset differences honoured: Slice (attributes before 10, inputs from 10), Clip (attributes
 // before 11, inputs from 11), Squeeze/Unsqueeze (axes attribute before 13, input from 13),
 // ReduceMean (axes attribute before 18, input from 18), Softmax (2-D coercion at `axis`

@@ -1,5 +1,7 @@
 #include "sw/model/Graph.h"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include "sw/common/Error.h"
@@ -96,6 +98,77 @@ const std::string& Node::input(size_t i) const {
 const Tensor* Graph::constant(const std::string& name) const {
   const auto it = constants.find(name);
   return it == constants.end() ? nullptr : it->second.get();
+}
+
+GraphBuilder::GraphBuilder(std::string source, std::string format, int64_t opset) {
+  graph_.source = std::move(source);
+  graph_.format = std::move(format);
+  graph_.opset = opset;
+}
+
+const std::string& GraphBuilder::constant(const std::string& name, Tensor value) {
+  const auto [it, added] = graph_.constants.emplace(name, std::make_shared<const Tensor>(std::move(value)));
+  if (!added) throw std::logic_error("GraphBuilder: constant '" + name + "' defined twice");
+  return it->first;
+}
+
+void GraphBuilder::input(const std::string& name, const std::vector<int64_t>& dims, DataType type) {
+  ValueInfo v;
+  v.name = name;
+  v.type = type;
+  v.dims = dims;
+  v.dimParams.assign(dims.size(), "");
+  graph_.inputs.push_back(std::move(v));
+}
+
+void GraphBuilder::output(const std::string& name) {
+  ValueInfo v;
+  v.name = name;
+  graph_.outputs.push_back(std::move(v));
+}
+
+Node& GraphBuilder::node(const std::string& opType, const std::string& name, std::vector<std::string> inputs,
+                         std::vector<std::string> outputs, const std::string& layer) {
+  Node n;
+  n.name = name;
+  n.opType = opType;
+  n.inputs = std::move(inputs);
+  n.outputs = std::move(outputs);
+  n.layer = layer;
+  graph_.nodes.push_back(std::move(n));
+  return graph_.nodes.back();
+}
+
+Attribute GraphBuilder::intAttr(const std::string& name, int64_t value) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::Int;
+  a.i = value;
+  return a;
+}
+
+Attribute GraphBuilder::floatAttr(const std::string& name, float value) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::Float;
+  a.f = value;
+  return a;
+}
+
+Attribute GraphBuilder::stringAttr(const std::string& name, const std::string& value) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::String;
+  a.s = value;
+  return a;
+}
+
+Attribute GraphBuilder::intsAttr(const std::string& name, std::vector<int64_t> values) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::Ints;
+  a.ints = std::move(values);
+  return a;
 }
 
 }  // namespace tasdsim::model

@@ -49,6 +49,9 @@ struct Node {
   std::vector<std::string> inputs;  // "" marks an omitted optional input
   std::vector<std::string> outputs;
   std::vector<Attribute> attributes;
+  // The layer of the workload's layer table this node belongs to (reports group nodes into
+  // layers by it); empty: the node is a layer of its own.
+  std::string layer;
 
   const Attribute* attribute(const std::string& attrName) const;
   // Typed getters: the default when absent; UserError naming node and attribute when the type
@@ -84,6 +87,29 @@ struct Graph {
 
   const Tensor* constant(const std::string& name) const;
   bool isConstant(const std::string& name) const { return constants.count(name) != 0; }
+};
+
+// Builds a graph node by node (front ends that make graphs: synthetic workloads, TFLite).
+class GraphBuilder {
+ public:
+  GraphBuilder(std::string source, std::string format, int64_t opset);
+  // Adds a constant and returns its name.
+  const std::string& constant(const std::string& name, Tensor value);
+  void input(const std::string& name, const std::vector<int64_t>& dims, DataType type = DataType::Float);
+  void output(const std::string& name);
+  // Adds a node (named `name`, in `layer` of the layer table) and returns it for attributes.
+  Node& node(const std::string& opType, const std::string& name, std::vector<std::string> inputs,
+             std::vector<std::string> outputs, const std::string& layer);
+  const Graph& graph() const { return graph_; }
+  Graph take() { return std::move(graph_); }
+
+  static Attribute intAttr(const std::string& name, int64_t value);
+  static Attribute floatAttr(const std::string& name, float value);
+  static Attribute stringAttr(const std::string& name, const std::string& value);
+  static Attribute intsAttr(const std::string& name, std::vector<int64_t> values);
+
+ private:
+  Graph graph_;
 };
 
 }  // namespace tasdsim::model

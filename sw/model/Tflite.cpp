@@ -20,19 +20,27 @@ constexpr int kSubgraphTensors = 0, kSubgraphInputs = 1, kSubgraphOutputs = 2,
 constexpr int kTensorShape = 0, kTensorType = 1, kTensorBuffer = 2, kTensorName = 3,
               kTensorSparsity = 6;
 constexpr int kBufferData = 0, kBufferOffset = 1, kBufferSize = 2;
-constexpr int kOpOpcodeIndex = 0, kOpInputs = 1, kOpOutputs = 2, kOpOptionsType = 3, kOpOptions = 4;
+constexpr int kOpOpcodeIndex = 0, kOpInputs = 1, kOpOutputs = 2, kOpOptions = 4;
 constexpr int kSparsityTraversal = 0, kSparsityBlockMap = 1, kSparsityDims = 2;
 constexpr int kDimFormat = 0, kDimDenseSize = 1, kDimSegmentsType = 2, kDimSegments = 3,
               kDimIndicesType = 4, kDimIndices = 5;
 constexpr int kIndexVectorValues = 0;
 // Conv2DOptions / DepthwiseConv2DOptions / FullyConnectedOptions.
-constexpr int kConvPadding = 0, kConvStrideW = 1, kConvStrideH = 2, kConvActivation = 3;
-constexpr int kDwPadding = 0, kDwStrideW = 1, kDwStrideH = 2, kDwMultiplier = 3, kDwActivation = 4;
+constexpr int kConvPadding = 0, kConvStrideW = 1, kConvStrideH = 2, kConvActivation = 3, kConvDilationW = 4,
+              kConvDilationH = 5;
+constexpr int kDwPadding = 0, kDwStrideW = 1, kDwStrideH = 2, kDwMultiplier = 3, kDwActivation = 4,
+              kDwDilationW = 5, kDwDilationH = 6;
 constexpr int kFcActivation = 0;
+constexpr int kPoolPadding = 0, kPoolStrideW = 1, kPoolStrideH = 2, kPoolFilterW = 3, kPoolFilterH = 4,
+              kPoolActivation = 5;
+constexpr int kAddMulActivation = 0;
+constexpr int kConcatAxis = 0, kConcatActivation = 1;
+constexpr int kReshapeNewShape = 0;
+constexpr int kResizeAlignCorners = 2, kResizeHalfPixel = 3;
+constexpr int kDepthToSpaceBlock = 0;
+constexpr int kSoftmaxBeta = 0;
 }  // namespace f
 
-// BuiltinOptions union member codes.
-constexpr uint8_t kOptionsConv2d = 1, kOptionsDepthwiseConv2d = 2, kOptionsFullyConnected = 8;
 // SparseIndexVector union member codes.
 constexpr uint8_t kInt32Vector = 1, kUint16Vector = 2, kUint8Vector = 3;
 constexpr size_t kMaxRank = 8;
@@ -89,22 +97,62 @@ TfliteSparsity parseSparsity(const FbTable& s, const std::string& what) {
 }
 
 void parseOptions(const FbTable& op, TfliteOperator& o) {
-  const uint8_t type = op.scalar<uint8_t>(f::kOpOptionsType, 0);
+  // Each builtin operator has its own options table; its fields are read by the operator code.
   const std::optional<FbTable> opt = op.table(f::kOpOptions);
   if (!opt) return;
-  if (type == kOptionsConv2d) {
-    o.padding = opt->scalar<int8_t>(f::kConvPadding, 0);
-    o.strideW = opt->scalar<int32_t>(f::kConvStrideW, 1);
-    o.strideH = opt->scalar<int32_t>(f::kConvStrideH, 1);
-    o.fusedActivation = opt->scalar<int8_t>(f::kConvActivation, 0);
-  } else if (type == kOptionsDepthwiseConv2d) {
-    o.padding = opt->scalar<int8_t>(f::kDwPadding, 0);
-    o.strideW = opt->scalar<int32_t>(f::kDwStrideW, 1);
-    o.strideH = opt->scalar<int32_t>(f::kDwStrideH, 1);
-    o.depthMultiplier = opt->scalar<int32_t>(f::kDwMultiplier, 1);
-    o.fusedActivation = opt->scalar<int8_t>(f::kDwActivation, 0);
-  } else if (type == kOptionsFullyConnected) {
-    o.fusedActivation = opt->scalar<int8_t>(f::kFcActivation, 0);
+  switch (o.builtin) {
+    case tflite_op::kConv2d:
+      o.padding = opt->scalar<int8_t>(f::kConvPadding, 0);
+      o.strideW = opt->scalar<int32_t>(f::kConvStrideW, 1);
+      o.strideH = opt->scalar<int32_t>(f::kConvStrideH, 1);
+      o.fusedActivation = opt->scalar<int8_t>(f::kConvActivation, 0);
+      o.dilationW = opt->scalar<int32_t>(f::kConvDilationW, 1);
+      o.dilationH = opt->scalar<int32_t>(f::kConvDilationH, 1);
+      break;
+    case tflite_op::kDepthwiseConv2d:
+      o.padding = opt->scalar<int8_t>(f::kDwPadding, 0);
+      o.strideW = opt->scalar<int32_t>(f::kDwStrideW, 1);
+      o.strideH = opt->scalar<int32_t>(f::kDwStrideH, 1);
+      o.depthMultiplier = opt->scalar<int32_t>(f::kDwMultiplier, 1);
+      o.fusedActivation = opt->scalar<int8_t>(f::kDwActivation, 0);
+      o.dilationW = opt->scalar<int32_t>(f::kDwDilationW, 1);
+      o.dilationH = opt->scalar<int32_t>(f::kDwDilationH, 1);
+      break;
+    case tflite_op::kFullyConnected:
+      o.fusedActivation = opt->scalar<int8_t>(f::kFcActivation, 0);
+      break;
+    case tflite_op::kMaxPool2d:
+    case tflite_op::kAveragePool2d:
+      o.padding = opt->scalar<int8_t>(f::kPoolPadding, 0);
+      o.strideW = opt->scalar<int32_t>(f::kPoolStrideW, 1);
+      o.strideH = opt->scalar<int32_t>(f::kPoolStrideH, 1);
+      o.filterW = opt->scalar<int32_t>(f::kPoolFilterW, 0);
+      o.filterH = opt->scalar<int32_t>(f::kPoolFilterH, 0);
+      o.fusedActivation = opt->scalar<int8_t>(f::kPoolActivation, 0);
+      break;
+    case tflite_op::kAdd:
+    case tflite_op::kMul:
+      o.fusedActivation = opt->scalar<int8_t>(f::kAddMulActivation, 0);
+      break;
+    case tflite_op::kConcatenation:
+      o.axis = opt->scalar<int32_t>(f::kConcatAxis, 0);
+      o.fusedActivation = opt->scalar<int8_t>(f::kConcatActivation, 0);
+      break;
+    case tflite_op::kReshape:
+      o.newShape = int32s(*opt, f::kReshapeNewShape);
+      break;
+    case tflite_op::kResizeBilinear:
+      o.alignCorners = opt->scalar<uint8_t>(f::kResizeAlignCorners, 0) != 0;
+      o.halfPixelCenters = opt->scalar<uint8_t>(f::kResizeHalfPixel, 0) != 0;
+      break;
+    case tflite_op::kDepthToSpace:
+      o.blockSize = opt->scalar<int32_t>(f::kDepthToSpaceBlock, 0);
+      break;
+    case tflite_op::kSoftmax:
+      o.beta = opt->scalar<float>(f::kSoftmaxBeta, 1.0f);
+      break;
+    default:
+      break;
   }
 }
 
@@ -179,6 +227,18 @@ const char* tfliteOpName(int32_t builtin) {
       return "RELU";
     case tflite_op::kReshape:
       return "RESHAPE";
+    case tflite_op::kDepthToSpace:
+      return "DEPTH_TO_SPACE";
+    case tflite_op::kLogistic:
+      return "LOGISTIC";
+    case tflite_op::kRelu6:
+      return "RELU6";
+    case tflite_op::kResizeBilinear:
+      return "RESIZE_BILINEAR";
+    case tflite_op::kSoftmax:
+      return "SOFTMAX";
+    case tflite_op::kTanh:
+      return "TANH";
     case tflite_op::kPad:
       return "PAD";
     case tflite_op::kDensify:

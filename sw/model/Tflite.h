@@ -33,8 +33,9 @@ const char* tfliteTypeName(int8_t type);
 // BuiltinOperator codes used by the importer.
 namespace tflite_op {
 constexpr int32_t kAdd = 0, kAveragePool2d = 1, kConcatenation = 2, kConv2d = 3,
-                  kDepthwiseConv2d = 4, kDequantize = 6, kFullyConnected = 9, kMaxPool2d = 17,
-                  kMul = 18, kRelu = 19, kReshape = 22, kPad = 34, kDensify = 124;
+                  kDepthwiseConv2d = 4, kDepthToSpace = 5, kDequantize = 6, kFullyConnected = 9,
+                  kLogistic = 14, kMaxPool2d = 17, kMul = 18, kRelu = 19, kRelu6 = 21, kReshape = 22,
+                  kResizeBilinear = 23, kSoftmax = 25, kTanh = 28, kPad = 34, kDensify = 124;
 }
 const char* tfliteOpName(int32_t builtin);
 
@@ -64,11 +65,19 @@ struct TfliteOperator {
   std::string customCode;
   std::vector<int32_t> inputs;  // -1 marks an omitted optional input
   std::vector<int32_t> outputs;
-  // From Conv2DOptions / DepthwiseConv2DOptions / FullyConnectedOptions where present.
+  // From the operator's options table where present (Conv2D, DepthwiseConv2D, FullyConnected,
+  // Pool2D, Add, Mul, Concatenation, Reshape, ResizeBilinear, DepthToSpace, Softmax).
   int8_t fusedActivation = 0;  // 0 NONE, 1 RELU, 2 RELU_N1_TO_1, 3 RELU6, 4 TANH
   int32_t strideH = 1, strideW = 1;
+  int32_t dilationH = 1, dilationW = 1;
   int8_t padding = 0;  // 0 SAME, 1 VALID
   int32_t depthMultiplier = 1;
+  int32_t filterH = 0, filterW = 0;  // pooling window
+  int32_t axis = 0;                  // concatenation
+  std::vector<int32_t> newShape;     // reshape (when not given as an input)
+  bool alignCorners = false, halfPixelCenters = false;  // bilinear resize
+  int32_t blockSize = 0;             // depth to space
+  float beta = 1.0f;                 // softmax
 };
 const char* tfliteActivationName(int8_t fused);
 

@@ -7,10 +7,46 @@
 #include "sw/common/Error.h"
 #include "sw/common/Output.h"
 #include "sw/config/ConfigNode.h"
+#include "sw/executor/DigitAccuracy.h"
+#include "sw/io/Npy.h"
 
 namespace tasdsim::runtime {
 
-Experiment Experiment::load(const std::string& path, const std::vector<std::string>& overrides) {
+std::vector<model::Tensor> InputSpec::load(const workload::Workload& w) const {
+  if (!npy.empty()) {
+    if (w.graph()->inputs.size() != 1) {
+      throw UserError(fmt::format("{}: workload '{}' has {} inputs; a .npy file gives one", npy, w.name,
+                                  w.graph()->inputs.size()));
+    }
+    const io::NpyArray a = io::readNpy(npy);
+    std::vector<int64_t> shape(a.shape.begin(), a.shape.end());
+    const std::vector<int64_t>& expected = w.inputs.front().shape;
+    if (shape != expected) {
+      throw UserError(fmt::format("{}: shape {} does not match the input of workload '{}', {}", npy,
+                                  model::shapeString(shape), w.name, model::shapeString(expected)));
+    }
+    return {model::Tensor::floats(shape, a.toFloat())};
+  }
+  if (digit >= 0) {
+    const auto digits = executor::loadDigits(executor::realdataPath({}, realdata, executor::kDigitsDir), index, 1);
+    const model::Tensor t = executor::ocrDigitInput(digits.at(static_cast<size_t>(digit)).pixels);
+    if (w.graph()->inputs.size() != 1 || t.shape != w.inputs.front().shape) {
+      throw UserError(fmt::format("experiment.input: the digit protocol's input {} does not fit workload '{}' ({})",
+                                  model::shapeString(t.shape), w.name, model::shapeString(w.inputs.front().shape)));
+    }
+    return {t};
+  }
+  return w.inputs;
+}
+
+std::string InputSpec::describe(const workload::Workload& w) const {
+  if (!npy.empty()) return npy;
+  if (digit >= 0) return fmt::format("digit {} #{} (digit protocol)", digit, index);
+  return w.inputSource;
+}
+
+Experiment Experiment::load(const std::string& path, const std::vector<std::string>& overrides,
+                            const std::string& workloadOverride) {
   std::vector<std::string> mine, arch, workloadOv, planOv;
   for (const std::string& o : overrides) {
     const std::string head = o.substr(0, o.find('.'));
@@ -42,7 +78,30 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
                     x.name, problem));
   }
   const std::string archPath = config::resolvePath(path, e.get<std::string>("arch"));
-  const std::string workloadPath = config::resolvePath(path, e.get<std::string>("workload"));
+  const std::string workloadKey = e.get<std::string>("workload");
+  const std::string workloadPath = workloadOverride.empty() ? config::resolvePath(path, workloadKey) : workloadOverride;
+  workload::LoadOptions lo;
+  lo.overrides = workloadOv;
+  lo.seed = e.get<uint64_t>("seed", 1);
+  if (auto shape = e.find("input_shape")) {
+    for (const config::Node& d : shape->items()) {
+      const int64_t v = d.as<int64_t>();
+      if (v <= 0) d.fail(fmt::format("{}: dimensions must be positive", v));
+      lo.inputShape.push_back(v);
+    }
+  }
+  if (auto in = e.find("input")) {
+    if (in->isScalar()) {
+      x.input.npy = config::resolvePath(path, in->as<std::string>());
+    } else {
+      x.input.digit = static_cast<int>(in->get<uint32_t>("digit", 0, 0, 9));
+      x.input.index = in->get<uint32_t>("index", 0, 0, 1u << 20);
+      // realdata/ of the working directory, as the commands' --realdata, unless the file says.
+      x.input.realdata = in->has("realdata") ? config::resolvePath(path, in->get<std::string>("realdata")) : "realdata";
+      in->finish();
+    }
+  }
+  x.saveOutputs = e.get<bool>("save_outputs", false);
   x.dtype = tasd::parseDType(e.choice("dtype", "fp32", {"fp32", "bf16", "int8"}));
   x.check = e.get<bool>("check", true);
   x.timingOnly = e.get<bool>("timing_only", false);
@@ -94,11 +153,11 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
   }
   e.finish();
   x.arch = config::loadArch(archPath, arch);
-  const config::Node wroot = config::loadFile(workloadPath, workloadOv);
-  x.workload = workload::WorkloadSpec::fromYaml(wroot);
+  x.workload = workload::load(workloadPath, lo);
   x.resolved["experiment"] = e.resolved();
+  if (!workloadOverride.empty()) x.resolved["experiment"]["workload"] = workloadOverride;
   x.resolved["arch"] = x.arch.resolved;
-  x.resolved["workload"] = wroot.resolved()["workload"];
+  x.resolved["workload"] = x.workload.resolved;
   x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
   return x;
 }

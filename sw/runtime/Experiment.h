@@ -1,8 +1,10 @@
 #pragma once
 // An experiment file (configs/experiments/*.yaml): which arch, workload and plan, the value
-// type and what to check. Paths are relative to the experiment file. Overrides ("--set
-// key.path=value") go to the file their first key names: arch.* to the arch file, energy.* to
-// its energy table, workload.* to the workload, plan.* to a plan file, experiment.* here.
+// type, the inputs and what to check. Paths are relative to the experiment file. The workload
+// is a synthetic workload YAML, a model file (.onnx, .tflite) or the YAML `tasdsim import`
+// writes. Overrides ("--set key.path=value") go to the file their first key names: arch.* to
+// the arch file, energy.* to its energy table, workload.* to a workload YAML, plan.* to a plan
+// file, experiment.* here.
 #include <string>
 #include <vector>
 
@@ -10,7 +12,7 @@
 
 #include "sw/config/ArchConfig.h"
 #include "sw/plan/Plan.h"
-#include "sw/runtime/NetworkRunner.h"
+#include "sw/model/Tensor.h"
 #include "sw/workload/Workload.h"
 
 namespace tasdsim::runtime {
@@ -26,11 +28,25 @@ struct SearchSpec {
   std::vector<double> tauQuantiles{0.25, 0.5};
 };
 
+// Where a run's input values come from (experiment.input): the workload's own default, a .npy
+// file, or one image of the digit protocol (sw/executor/DigitAccuracy.h).
+struct InputSpec {
+  std::string npy;       // a .npy file holding the (single) model input
+  int digit = -1;        // the digit protocol: class 0..9 ...
+  size_t index = 0;      // ... and its index within the class
+  std::string realdata;  // where scripts/fetch_realdata.sh put the digits
+  // The input set, or the workload's default when nothing is given.
+  std::vector<model::Tensor> load(const workload::Workload& w) const;
+  std::string describe(const workload::Workload& w) const;
+};
+
 struct Experiment {
   std::string file;
   std::string name;
   config::ArchConfig arch;
-  workload::WorkloadSpec workload;
+  workload::Workload workload;
+  InputSpec input;
+  bool saveOutputs = false;  // the network's outputs as <out>/outputs/<name>.npy
   plan::Plan plan;
   tasd::DType dtype = tasd::DType::F32;
   bool check = true;
@@ -39,7 +55,9 @@ struct Experiment {
   SearchSpec search;
   YAML::Node resolved;  // experiment, arch, energy, workload and plan with defaults filled in
 
-  static Experiment load(const std::string& path, const std::vector<std::string>& overrides);
+  // workloadOverride: a workload file replacing experiment.workload (the command line's).
+  static Experiment load(const std::string& path, const std::vector<std::string>& overrides,
+                         const std::string& workloadOverride = "");
 };
 
 }  // namespace tasdsim::runtime

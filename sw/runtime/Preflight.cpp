@@ -10,13 +10,11 @@
 #include "sw/common/Error.h"
 #include "sw/common/HostMemory.h"
 #include "sw/runtime/Microcode.h"
-#include "sw/workload/HostOps.h"
 
 namespace tasdsim::runtime {
 namespace {
 
-using workload::LayerOp;
-using workload::LayerSpec;
+using executor::GemmLayer;
 
 constexpr uint64_t kDeviceAlignBytes = 256;  // DeviceMemory's alignment (Host.h)
 constexpr uint64_t kFloatBytes = 4;          // host values are fp32
@@ -33,8 +31,8 @@ uint64_t fieldMax(isa::Opcode op, uint8_t field) {
 // Names and reports a layer that cannot run.
 class LayerCheck {
  public:
-  LayerCheck(const workload::WorkloadSpec& w, const LayerSpec& l, size_t index)
-      : w_(w), l_(l), index_(index) {}
+  LayerCheck(const workload::Workload& w, const GemmLayer& l, size_t tableIndex)
+      : w_(w), l_(l), index_(tableIndex) {}
 
   [[noreturn]] void fail(const std::string& problem) const {
     throw UserError(fmt::format("workload '{}', workload.layers[{}] ('{}'): {}", w_.name, index_,
@@ -58,8 +56,8 @@ class LayerCheck {
   }
 
  private:
-  const workload::WorkloadSpec& w_;
-  const LayerSpec& l_;
+  const workload::Workload& w_;
+  const GemmLayer& l_;
   size_t index_;
 };
 
@@ -79,96 +77,87 @@ class DeviceLayout {
   uint64_t used_ = 0;
 };
 
-// The GEMM of one group as the network runner sets it up (NetworkRunner::computeLayer).
+// One group's GEMM as the accelerator backend sets it up (AcceleratorBackend::planLayer and
+// placeOperands): S = W_g (the device computes C^T) unless the plan's operand is A.
 struct GroupGemm {
   GemmJob job;
   bool sIsActivations = false;
-  bool actIsConv = false;
+  uint64_t rows = 0;         // rows of A_g over every image (64-bit: job.m/n are 32-bit)
   uint64_t actElements = 0;  // what memory holds of the activation operand
 };
 
-GroupGemm groupGemm(const LayerSpec& l, const plan::LayerPlan& lp, tasd::DType dtype) {
+GroupGemm groupGemm(const GemmLayer& l, const plan::LayerPlan& lp, tasd::DType dtype) {
   GroupGemm g;
-  const bool isMatMul = l.op == LayerOp::MatMul;
-  const bool onTheFly = !lp.series.isDense() && (lp.operand == plan::Operand::A || isMatMul);
   g.sIsActivations = lp.operand == plan::Operand::A;
-  const uint64_t M = l.gemmM(), N = l.gemmN(), K = l.gemmK();
+  const bool onTheFly = !lp.series.isDense() && (g.sIsActivations || !l.constantWeights);
+  const bool terms = !lp.series.isDense() && !onTheFly;
+  g.rows = l.rowsPerGroup();
   GemmJob& job = g.job;
   job.name = l.name;
   job.dtype = dtype;
-  job.m = static_cast<uint32_t>(g.sIsActivations ? M : N);
-  job.n = static_cast<uint32_t>(g.sIsActivations ? N : M);
-  job.k = static_cast<uint32_t>(K);
+  job.k = static_cast<uint32_t>(l.k);
   job.series = lp.series;
+  job.m = static_cast<uint32_t>(g.sIsActivations ? g.rows : l.n);
+  job.n = static_cast<uint32_t>(g.sIsActivations ? l.n : g.rows);
+  job.sKind = onTheFly ? SKind::OnTheFly : terms ? SKind::Terms : SKind::Dense;
   DenseOperand act;
-  if (l.op == LayerOp::Conv) {
+  if (l.conv) {
     act.conv = true;
-    act.geometry = workload::convGeometry(l);
-    act.batch = l.in.n;
-    g.actIsConv = true;
-  }
-  g.actElements =
-      l.op == LayerOp::Conv ? uint64_t{l.in.n} * l.in.h * l.in.w * (l.in.c / l.groups) : M * K;
-  if (g.sIsActivations || isMatMul) {
-    job.sKind = onTheFly ? SKind::OnTheFly : SKind::Dense;
-    if (g.sIsActivations)
-      job.s = act;  // else S is the weights (or input2), D the activations as a matrix
+    act.geometry = *l.conv;
+    act.batch = static_cast<uint32_t>(l.batch);
+    g.actElements = uint64_t{l.batch} * l.conv->inH * l.conv->inW * l.conv->channels;
   } else {
-    job.sKind = lp.series.isDense() ? SKind::Dense : SKind::Terms;
-    job.d = act;
+    g.actElements = g.rows * l.k;
   }
+  (g.sIsActivations ? job.s : job.d) = act;
   return g;
 }
 
-void checkFields(const LayerCheck& check, const LayerSpec& l, const GroupGemm& g) {
-  const char* mWhat = g.sIsActivations ? "GEMM rows M (batch x output height x width)"
-                                       : "output channels per group N";
-  const char* nWhat = g.sIsActivations ? "output channels per group N"
-                                       : "GEMM rows M (batch x output height x width)";
-  // The 64-bit sizes: job.m and job.n are 32-bit.
-  check.field(g.sIsActivations ? l.gemmM() : l.gemmN(), isa::Opcode::CfgLayer, isa::cfg_layer::M,
-              mWhat);
-  check.field(g.sIsActivations ? l.gemmN() : l.gemmM(), isa::Opcode::CfgLayer, isa::cfg_layer::N,
-              nWhat);
-  check.field(l.gemmK(), isa::Opcode::CfgLayer, isa::cfg_layer::K,
+void checkFields(const LayerCheck& check, const GemmLayer& l, const GroupGemm& g) {
+  const char* rows = "GEMM rows M (batch x output positions)";
+  const char* cols = "output channels per group N";
+  check.field(g.sIsActivations ? g.rows : l.n, isa::Opcode::CfgLayer, isa::cfg_layer::M,
+              g.sIsActivations ? rows : cols);
+  check.field(g.sIsActivations ? l.n : g.rows, isa::Opcode::CfgLayer, isa::cfg_layer::N,
+              g.sIsActivations ? cols : rows);
+  check.field(l.k, isa::Opcode::CfgLayer, isa::cfg_layer::K,
               "GEMM depth K (kernel x input channels per group)");
-  if (!g.actIsConv) return;
+  if (!l.conv) return;
   using namespace isa::cfg_conv;
   const isa::Opcode op = isa::Opcode::CfgConv;
-  check.field(l.in.n, op, Batch, "the input batch n");
-  check.field(l.in.h, op, InH, "the input height h");
-  check.field(l.in.w, op, InW, "the input width w");
-  check.field(l.in.c / l.groups, op, Channels, "input channels per group (c / groups)");
-  check.field(l.kh, op, Kh, "kernel_h");
-  check.field(l.kw, op, Kw, "kernel_w");
-  check.field(l.strideH, op, StrideH, "stride_h");
-  check.field(l.strideW, op, StrideW, "stride_w");
-  check.field(l.padTop, op, PadTop, "pad_top");
-  check.field(l.padLeft, op, PadLeft, "pad_left");
-  check.field(l.padBottom, op, PadBottom, "pad_bottom");
-  check.field(l.padRight, op, PadRight, "pad_right");
-  check.field(l.dilation, op, DilationH, "dilation");
+  const tasd::ConvGeometry& c = *l.conv;
+  check.field(l.batch, op, Batch, "the input batch n");
+  check.field(c.inH, op, InH, "the input height h");
+  check.field(c.inW, op, InW, "the input width w");
+  check.field(c.channels, op, Channels, "input channels per group (c / groups)");
+  check.field(c.kh, op, Kh, "kernel_h");
+  check.field(c.kw, op, Kw, "kernel_w");
+  check.field(c.strideH, op, StrideH, "stride_h");
+  check.field(c.strideW, op, StrideW, "stride_w");
+  check.field(c.padTop, op, PadTop, "pad_top");
+  check.field(c.padLeft, op, PadLeft, "pad_left");
+  check.field(c.padBottom, op, PadBottom, "pad_bottom");
+  check.field(c.padRight, op, PadRight, "pad_right");
+  check.field(c.dilationH, op, DilationH, "dilation");
+  check.field(c.dilationW, op, DilationW, "dilation");
 }
 
-// Device bytes of one group's operands and results (NetworkRunner's placement).
-void placeGroup(DeviceLayout& memory, const GroupGemm& g, bool isMatMul, uint64_t elementBytes) {
+// Device bytes of one group's operands and results (AcceleratorBackend::placeOperands).
+void placeGroup(DeviceLayout& memory, const GroupGemm& g, uint64_t elementBytes) {
   const GemmJob& job = g.job;
   const uint64_t K = job.k;
   const std::optional<uint64_t> act = checkedMul(g.actElements, elementBytes);
-  if (g.sIsActivations) {  // S: the activations as memory holds them; D: the weights
+  if (g.sIsActivations) {  // S = A (as memory holds it), D = W
     memory.allocate(act);
     memory.allocate(checkedProduct({job.n, K, elementBytes}));
-  } else if (isMatMul) {  // S: the second input; D: the activations as a matrix
-    memory.allocate(checkedProduct({job.m, K, elementBytes}));
-    memory.allocate(checkedProduct({job.n, K, elementBytes}));
-  } else if (job.sKind == SKind::Terms) {  // D: the activations; S: compressed terms
+  } else if (job.sKind == SKind::Terms) {  // D = A, S = W as compressed terms
     memory.allocate(act);
     for (const tasd::NMPattern& p : job.series.terms) {
       const uint64_t slots = (K + p.m - 1) / p.m * p.n;
       memory.allocate(checkedProduct({job.m, slots, elementBytes}));
       memory.allocate(checkedMul(job.m, (slots * p.indexBits() + 7) / 8));
     }
-  } else {  // D: the activations; S: dense weights
+  } else {  // D = A, S = W (dense, or decomposed on the fly)
     memory.allocate(act);
     memory.allocate(checkedProduct({job.m, K, elementBytes}));
   }
@@ -186,7 +175,8 @@ std::optional<uint64_t> programBytes(const hw::AcceleratorParams& params, const 
   const DenseOperand* conv =
       job.d.conv ? &job.d : (job.sKind != SKind::Terms && job.s.conv ? &job.s : nullptr);
   const uint64_t kExtent = conv ? conv->geometry.channels : job.k;
-  const uint64_t outputTiles = uint64_t{(job.m + t.mt - 1) / t.mt} * ((job.n + t.nt - 1) / t.nt);
+  const uint64_t outputTiles =
+      uint64_t{(job.m + t.mt - 1) / t.mt} * ((uint64_t{job.n} + t.nt - 1) / t.nt);
   const uint64_t passes = !params.tasdExtension && terms > 1 ? terms : 1;
   const std::optional<uint64_t> tiles =
       checkedProduct({outputTiles, (kExtent + t.kt - 1) / t.kt, passes});
@@ -199,68 +189,75 @@ std::optional<uint64_t> programBytes(const hw::AcceleratorParams& params, const 
   return count ? checkedMul(*count, isa::kInstructionBytes) : std::nullopt;
 }
 
-// Host bytes the network runner holds while the layer runs (a lower estimate): its input(s),
-// weights and output, every group's approximated S and dense D (kept for the reference
-// check), one group's operands and results, and the device memory written with values.
-std::optional<uint64_t> hostBytes(const LayerSpec& l, const GroupGemm& g, uint64_t deviceBytes) {
+uint64_t elementsOf(const std::vector<int64_t>& shape) {
+  uint64_t n = 1;
+  for (int64_t d : shape)
+    n = checkedMul(n, static_cast<uint64_t>(std::max<int64_t>(d, 0))).value_or(UINT64_MAX);
+  return n;
+}
+
+// Host bytes while the layer runs (a lower estimate): its input, weights and output in the
+// executor, every group's copies of both operands, approximated S and dense D (kept for the
+// reference check), one group's results, and the device memory written with values.
+std::optional<uint64_t> hostBytes(const GemmLayer& l, const GroupGemm& g, uint64_t deviceBytes) {
   const GemmJob& job = g.job;
-  const uint64_t G = l.groups, K = job.k;
-  const std::optional<uint64_t> perGroup = checkedMul(uint64_t{job.m} + job.n, K);
+  const uint64_t K = job.k;
+  const std::optional<uint64_t> operands = checkedAdd(g.actElements, uint64_t{l.n} * K);
+  const std::optional<uint64_t> kept = checkedMul(uint64_t{job.m} + job.n, K);
+  const std::optional<uint64_t> perGroup =
+      operands && kept ? checkedAdd(*operands, *kept) : std::nullopt;
+  const std::optional<uint64_t> groups = perGroup ? checkedMul(*perGroup, l.groups) : std::nullopt;
   const std::optional<uint64_t> results = checkedProduct({job.m, job.n, 3});
-  const std::optional<uint64_t> kept = perGroup ? checkedMul(*perGroup, G) : std::nullopt;
-  if (!perGroup || !results || !kept) return std::nullopt;
-  uint64_t floats = 0;
-  for (std::optional<uint64_t> part :
-       {std::optional<uint64_t>(l.in.elements()),
-        std::optional<uint64_t>(l.op == LayerOp::MatMul ? l.in2.elements() : 0),
-        std::optional<uint64_t>(l.weightCount()), std::optional<uint64_t>(l.out.elements()), kept,
-        perGroup, results}) {
-    const std::optional<uint64_t> sum = checkedAdd(floats, *part);
-    if (!sum) return std::nullopt;
-    floats = *sum;
+  if (!groups || !results) return std::nullopt;
+  std::optional<uint64_t> floats = 0;
+  for (uint64_t part : {elementsOf(l.inputShape), elementsOf(l.weightShape),
+                        elementsOf(l.outputShape), *groups, *results}) {
+    floats = checkedAdd(*floats, part);
+    if (!floats) return std::nullopt;
   }
-  const std::optional<uint64_t> bytes = checkedMul(floats, kFloatBytes);
+  const std::optional<uint64_t> bytes = checkedMul(*floats, kFloatBytes);
   return bytes ? checkedAdd(*bytes, deviceBytes) : std::nullopt;
 }
 
 }  // namespace
 
-LayerFootprint checkRunFits(const workload::WorkloadSpec& w, const plan::Plan& plan,
+LayerFootprint checkRunFits(const workload::Workload& w, const plan::Plan& plan,
                             const hw::AcceleratorParams& params, tasd::DType dtype,
                             bool functional) {
   return checkRunFits(w, plan, params, dtype, functional, hostMemoryLimitBytes());
 }
 
-LayerFootprint checkRunFits(const workload::WorkloadSpec& w, const plan::Plan& plan,
+LayerFootprint checkRunFits(const workload::Workload& w, const plan::Plan& plan,
                             const hw::AcceleratorParams& params, tasd::DType dtype, bool functional,
                             uint64_t hostLimitBytes) {
   LayerFootprint largest;
   const uint64_t elementBytes = tasd::dtypeBytes(dtype);
   for (size_t i = 0; i < w.layers.size(); ++i) {
-    const LayerSpec& l = w.layers[i];
-    if (!l.isCompute()) continue;
+    if (w.layers[i].gemm < 0) continue;
+    const GemmLayer& l = w.gemms[static_cast<size_t>(w.layers[i].gemm)];
     const LayerCheck check(w, l, i);
-    GroupGemm g = groupGemm(l, plan.forLayer(l.name), dtype);
+    const GroupGemm g = groupGemm(l, plan.forLayer(l.name), dtype);
     checkFields(check, l, g);
 
     DeviceLayout memory(check);
-    for (uint32_t group = 0; group < l.groups; ++group)
-      placeGroup(memory, g, l.op == LayerOp::MatMul, elementBytes);
+    for (size_t group = 0; group < l.groups; ++group)
+      placeGroup(memory, g, elementBytes);
     const uint64_t dataBytes = memory.used();
     if (dataBytes > params.dram.sizeBytes) {
       check.fail(fmt::format(
-          "its operands and results need {} of device memory, more than the {} of "
-          "arch.dram.size_mib = {}",
+          "its operands and results need {} of device memory, more than the {} "
+          "of arch.dram.size_mib = {}",
           formatBytes(dataBytes), formatBytes(params.dram.sizeBytes), params.dram.sizeBytes >> 20));
     }
     uint64_t host = 0;
     if (functional) {
       host = check.need(hostBytes(l, g, dataBytes), "host memory estimate");
       if (host > hostLimitBytes) {
-        check.fail(fmt::format(
-            "computing its values needs about {} of host memory, more than the {} this process may "
-            "use (run with --timing-only, or make the layer smaller)",
-            formatBytes(host), formatBytes(hostLimitBytes)));
+        check.fail(
+            fmt::format("computing its values needs about {} of host memory, more than the "
+                        "{} this process may use (run with --timing-only, or make the layer "
+                        "smaller)",
+                        formatBytes(host), formatBytes(hostLimitBytes)));
       }
     }
     // One tile must fit the buffers (chooseTiling names the buffers and their keys otherwise).
@@ -276,11 +273,11 @@ LayerFootprint checkRunFits(const workload::WorkloadSpec& w, const plan::Plan& p
     const std::optional<uint64_t> perGroupCode = programBytes(params, g, tiling);
     memory.allocate(perGroupCode ? checkedMul(*perGroupCode, l.groups) : std::nullopt);
     if (memory.used() > params.dram.sizeBytes) {
-      check.fail(fmt::format(
-          "its operands, results and microcode need {} of device memory, more than the {} of "
-          "arch.dram.size_mib = {}",
-          formatBytes(memory.used()), formatBytes(params.dram.sizeBytes),
-          params.dram.sizeBytes >> 20));
+      check.fail(
+          fmt::format("its operands, results and microcode need {} of device memory, more "
+                      "than the {} of arch.dram.size_mib = {}",
+                      formatBytes(memory.used()), formatBytes(params.dram.sizeBytes),
+                      params.dram.sizeBytes >> 20));
     }
     largest.deviceBytes = std::max(largest.deviceBytes, memory.used());
     largest.hostBytes = std::max(largest.hostBytes, host);

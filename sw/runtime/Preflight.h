@@ -1,7 +1,7 @@
 #pragma once
 // Whether a run can fit, decided before anything is allocated or simulated. For every layer
 // the accelerator runs it checks, in checked 64-bit arithmetic, what the network runner
-// (NetworkRunner.h) will ask for: GEMM and convolution sizes against the microcode's field
+// (AcceleratorBackend.h) will ask for: GEMM and convolution sizes against the microcode's field
 // widths (hw/isa/Isa.h), one tile against the buffers (Microcode.h, chooseTiling), the layer's
 // operands, results and microcode against the device memory, and, for runs that compute
 // values, an estimate of the host memory against what this process may use
@@ -22,11 +22,11 @@ struct LayerFootprint {
 };
 
 // Throws UserError when a layer cannot run; returns the largest footprints otherwise.
-LayerFootprint checkRunFits(const workload::WorkloadSpec& workload, const plan::Plan& plan,
+LayerFootprint checkRunFits(const workload::Workload& workload, const plan::Plan& plan,
                             const hw::AcceleratorParams& params, tasd::DType dtype,
                             bool functional);
 // The same with an explicit host memory limit (tests).
-LayerFootprint checkRunFits(const workload::WorkloadSpec& workload, const plan::Plan& plan,
+LayerFootprint checkRunFits(const workload::Workload& workload, const plan::Plan& plan,
                             const hw::AcceleratorParams& params, tasd::DType dtype, bool functional,
                             uint64_t hostLimitBytes);
 

@@ -1,13 +1,17 @@
 #include "sw/runtime/Report.h"
 
 #include <algorithm>
+#include <cstring>
 #include <sstream>
+#include <type_traits>
 
 #include <fmt/format.h>
 
 #include "hw/isa/Isa.h"
 #include "hw/model/common/Stats.h"
+#include "sw/common/Error.h"
 #include "sw/common/Table.h"
+#include "sw/runtime/Isolated.h"
 
 namespace tasdsim::runtime {
 namespace {
@@ -105,6 +109,20 @@ NetworkTotals networkTotals(const RunResult& run) {
   return t;
 }
 
+NetworkTotals simulateTotalsIsolated(const SimulationInputs& inputs) {
+  static_assert(std::is_trivially_copyable_v<NetworkTotals>, "sent through a pipe as bytes");
+  const std::string bytes = runIsolated([&] {
+    const SimulationOutput out = simulate(inputs);
+    if (!out.run.failReason.empty()) throw UserError("simulation: " + out.run.failReason);
+    const NetworkTotals t = networkTotals(out.run);
+    return std::string(reinterpret_cast<const char*>(&t), sizeof t);
+  });
+  if (bytes.size() != sizeof(NetworkTotals)) throw std::logic_error("simulateTotalsIsolated: wrong result size");
+  NetworkTotals t;
+  std::memcpy(&t, bytes.data(), sizeof t);
+  return t;
+}
+
 nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out) {
   const RunResult& run = out.run;
   const NetworkTotals t = networkTotals(run);
@@ -153,7 +171,7 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
       {"schema", "tasdsim-stats/1"},
       {"experiment",
        {{"name", info.name}, {"arch", info.arch}, {"workload", info.workload}, {"plan", info.plan},
-        {"dtype", info.dtype}, {"timing_only", info.timingOnly}, {"seed", info.seed}}},
+        {"dtype", info.dtype}, {"input", info.input}, {"timing_only", info.timingOnly}, {"seed", info.seed}}},
       {"status", {{"ok", run.failReason.empty()}, {"fail_reason", run.failReason}, {"checks_passed", run.checksPassed}}},
       {"network",
        {{"cycles", t.cycles},
@@ -189,6 +207,22 @@ std::string layersCsv(const RunResult& run) {
        << (l.check.performed ? (l.check.passed ? "true" : "false") : "") << '\n';
   }
   return os.str();
+}
+
+nlohmann::json wallClockJson(const SimulationOutput& out) {
+  nlohmann::json layers = nlohmann::json::array();
+  double host = 0, model = 0;
+  for (const LayerResult& l : out.run.layers) {
+    host += l.hostWallSeconds;
+    model += l.modelWallSeconds;
+    layers.push_back({{"name", l.name}, {"host_seconds", l.hostWallSeconds}, {"model_seconds", l.modelWallSeconds}});
+  }
+  return nlohmann::json{{"schema", "tasdsim-wall-clock/1"},
+                        {"note", "host wall-clock seconds of this run: not deterministic, never compared"},
+                        {"simulation_seconds", out.wallSeconds},
+                        {"host_operators_seconds", host},
+                        {"accelerator_model_seconds", model},
+                        {"layers", layers}};
 }
 
 void printSummary(std::ostream& os, const ExperimentInfo& info, const SimulationOutput& out) {
@@ -227,6 +261,17 @@ void printSummary(std::ostream& os, const ExperimentInfo& info, const Simulation
     os << "FAILED: " << run.failReason << '\n';
   } else if (!info.timingOnly) {
     os << (run.checksPassed ? "every layer matches its reference\n" : "SOME LAYERS DO NOT MATCH THEIR REFERENCE\n");
+  }
+  double host = 0;
+  size_t hostLayers = 0;
+  for (const LayerResult& l : run.layers) {
+    host += l.hostWallSeconds;
+    hostLayers += !l.onAccelerator;
+  }
+  if (!info.timingOnly) {
+    os << fmt::format("host: {} layers and the other operators of the accelerator layers ran on the host in {:.1f} ms "
+                      "wall (not in the accelerator's cycles)\n",
+                      hostLayers, host * 1e3);
   }
   os << fmt::format("simulated in {:.2f} s wall\n", out.wallSeconds);
 }

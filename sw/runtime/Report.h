@@ -1,6 +1,7 @@
 #pragma once
 // Result files of a run: stats.json (stable keys, schema "tasdsim-stats/1", docs/outputs.md),
-// layers.csv (one row per layer) and the terminal summary.
+// layers.csv (one row per layer), wall_clock.json (the host's wall-clock times: the only output
+// that is not deterministic) and the terminal summary.
 #include <ostream>
 #include <string>
 
@@ -16,6 +17,7 @@ struct ExperimentInfo {
   std::string workload;
   std::string plan;
   std::string dtype;
+  std::string input;  // where the input values came from
   bool timingOnly = false;
   uint64_t seed = 0;
 };
@@ -31,9 +33,13 @@ struct NetworkTotals {
   hw::EnergyBreakdown energy;
 };
 NetworkTotals networkTotals(const RunResult& run);
+// The network totals of a simulation run in a child process (one SystemC elaboration per
+// process, Isolated.h); UserError with the failure when the simulation fails.
+NetworkTotals simulateTotalsIsolated(const SimulationInputs& inputs);
 
 nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out);
 std::string layersCsv(const RunResult& run);
+nlohmann::json wallClockJson(const SimulationOutput& out);
 void printSummary(std::ostream& os, const ExperimentInfo& info, const SimulationOutput& out);
 
 }  // namespace tasdsim::runtime

@@ -12,6 +12,7 @@
 #include "hw/model/top/Accelerator.h"
 #include "hw/rtl/cosim/RtlSupport.h"
 #include "sw/runtime/Host.h"
+#include "sw/runtime/NetworkRun.h"
 
 namespace tasdsim::runtime {
 
@@ -34,13 +35,14 @@ SimulationOutput simulate(const SimulationInputs& in) {
   rtl::CosimOptions cosim;
   cosim.vcdDir = in.vcdDir;
   auto accel = std::make_unique<hw::Accelerator>("accel", params, stats, cosim);
-  NetworkRunner runner(in.workload, in.plan, params, in.energy, in.options, *accel, stats);
+  NetworkRun runner(in.workload, in.plan, params, in.energy, in.options, *accel, stats);
   auto host = std::make_unique<Host>("host", [&runner](Host& h) { runner.run(h); });
   host->bus_socket.bind(accel->hostSocket());
   host->irq_in.bind(accel->irq);
   sc_core::sc_start();
   SimulationOutput out;
   out.run = runner.result();
+  out.outputs = std::move(runner.outputs());
   if (!host->failure.empty() && out.run.failReason.empty()) out.run.failReason = host->failure;
   out.counters = stats.snapshot();
   for (const auto& c : stats.counters()) out.counterUnits[c->name] = c->unit;

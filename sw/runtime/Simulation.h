@@ -1,17 +1,21 @@
 #pragma once
-// One simulation: elaborates the accelerator and the host, runs the network, returns results.
+// One simulation: elaborates the accelerator and the host, runs the workload, returns results.
 // SystemC elaborates once per process, so simulate() may be called only once per process
-// (tests run it in a forked child).
+// (tests and tools that need several run it in a child, Isolated.h).
+#include <map>
+#include <string>
+#include <vector>
+
 #include "hw/model/energy/EnergyModel.h"
 #include "hw/model/top/AcceleratorParams.h"
 #include "sw/plan/Plan.h"
-#include "sw/runtime/NetworkRunner.h"
+#include "sw/runtime/Results.h"
 #include "sw/workload/Workload.h"
 
 namespace tasdsim::runtime {
 
 struct SimulationInputs {
-  workload::WorkloadSpec workload;
+  workload::Workload workload;
   plan::Plan plan;
   hw::AcceleratorParams params;
   hw::EnergyTable energy;
@@ -20,7 +24,8 @@ struct SimulationInputs {
 };
 
 struct SimulationOutput {
-  RunResult run;
+  RunResult run;                        // the last input set's
+  std::vector<model::Tensor> outputs;   // the last input set's network outputs (functional runs)
   std::map<std::string, uint64_t> counters;  // final values of every statistic
   std::map<std::string, std::string> counterUnits;
   double wallSeconds = 0;

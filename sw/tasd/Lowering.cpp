@@ -58,12 +58,11 @@ Matrix<T> lowerConvWeights(const T* data, const std::array<size_t, 4>& dims, Con
 }
 
 template <typename T>
-Matrix<T> im2col(const T* nhwc, const ConvGeometry& g) {
-  const size_t ho = g.outH(), wo = g.outW();
-  Matrix<T> out(ho * wo, g.k());
+void im2colInto(const T* nhwc, size_t pixelStride, const ConvGeometry& g, T* out) {
+  const size_t ho = g.outH(), wo = g.outW(), k = g.k();
   for (size_t oh = 0; oh < ho; ++oh) {
     for (size_t ow = 0; ow < wo; ++ow) {
-      T* dst = out.row(oh * wo + ow);
+      T* dst = out + (oh * wo + ow) * k;
       for (size_t r = 0; r < g.kh; ++r) {
         const int64_t ih = static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
         for (size_t q = 0; q < g.kw; ++q) {
@@ -72,13 +71,19 @@ Matrix<T> im2col(const T* nhwc, const ConvGeometry& g) {
           if (ih < 0 || iw < 0 || ih >= static_cast<int64_t>(g.inH) || iw >= static_cast<int64_t>(g.inW)) {
             std::memset(run, 0, g.channels * sizeof(T));
           } else {
-            std::memcpy(run, nhwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * g.channels,
+            std::memcpy(run, nhwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * pixelStride,
                         g.channels * sizeof(T));
           }
         }
       }
     }
   }
+}
+
+template <typename T>
+Matrix<T> im2col(const T* nhwc, const ConvGeometry& g) {
+  Matrix<T> out(g.outH() * g.outW(), g.k());
+  im2colInto(nhwc, g.channels, g, out.data());
   return out;
 }
 
@@ -86,5 +91,7 @@ template Matrix<float> lowerConvWeights(const float*, const std::array<size_t, 4
 template Matrix<int8_t> lowerConvWeights(const int8_t*, const std::array<size_t, 4>&, ConvLayout);
 template Matrix<float> im2col(const float*, const ConvGeometry&);
 template Matrix<int8_t> im2col(const int8_t*, const ConvGeometry&);
+template void im2colInto(const float*, size_t, const ConvGeometry&, float*);
+template void im2colInto(const int8_t*, size_t, const ConvGeometry&, int8_t*);
 
 }  // namespace tasdsim::tasd

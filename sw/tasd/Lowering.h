@@ -39,5 +39,9 @@ struct ConvGeometry {
 // im2col of one NHWC image: row p = oh*Wo + ow, column k = (r*kw + s)*C + c; padding reads 0.
 template <typename T>
 Matrix<T> im2col(const T* nhwc, const ConvGeometry& g);
+// The same into out (Ho*Wo x K), the image's pixels pixelStride values apart (pixelStride >
+// channels: a group's channel slice of a wider NHWC image).
+template <typename T>
+void im2colInto(const T* nhwc, size_t pixelStride, const ConvGeometry& g, T* out);
 
 }  // namespace tasdsim::tasd

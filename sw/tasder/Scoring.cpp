@@ -2,23 +2,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
-#include <sstream>
 
 #include <cblas.h>
 #include <fmt/format.h>
 
 #include "sw/common/Error.h"
+#include "sw/executor/Executor.h"
 #include "sw/runtime/Isolated.h"
 #include "sw/runtime/Simulation.h"
 #include "sw/tasd/Decompose.h"
 #include "sw/tasd/PseudoDensity.h"
-#include "sw/workload/HostOps.h"
 
 namespace tasdsim::tasder {
-
-using workload::LayerOp;
-using workload::LayerSpec;
 
 EngineView engineView(const hw::AcceleratorParams& params) {
   EngineView e;
@@ -67,26 +64,54 @@ void addSample(LayerSample& s, size_t groups, size_t g, const float* act, size_t
   }
 }
 
-std::vector<LayerSample> calibrate(const workload::WorkloadSpec& w, const ScoringOptions& options) {
-  std::vector<LayerSample> samples;
-  std::map<std::string, size_t> index;
-  size_t computeLayers = 0, done = 0;
-  for (const LayerSpec& l : w.layers) computeLayers += l.isCompute();
-  workload::hostForward(w, [&](const LayerSpec& l, uint32_t g, workload::GemmOperands& ops) {
-    auto it = index.find(l.name);
-    if (it == index.end()) {
-      LayerSample s;
-      s.name = l.name;
-      s.macs = l.macs();
-      s.isMatMul = l.op == LayerOp::MatMul;
-      s.k = ops.k;
-      it = index.emplace(l.name, samples.size()).first;
-      samples.push_back(std::move(s));
+bool SampleHook::wantsOperands(const executor::GemmLayer& layer) {
+  return layer.index < selected_.size() && selected_[layer.index];
+}
+
+bool SampleHook::onGemm(const executor::GemmLayer& layer, size_t group, executor::GemmOperands& ops) {
+  if (!wantsOperands(layer)) return false;
+  LayerSample& s = samples_[layer.index];
+  if (s.name.empty()) {
+    s.name = layer.name;
+    s.macs = layer.macs();
+    s.isMatMul = !layer.constantWeights;
+    s.k = ops.k;
+  }
+  addSample(s, layer.groups, group, ops.a, ops.m, ops.k, ops.w, ops.n, options_);
+  return false;
+}
+
+void SampleHook::merge(const SampleHook& other) {
+  for (const auto& [index, theirs] : other.samples_) {
+    LayerSample& mine = samples_[index];
+    if (mine.name.empty()) {
+      mine = theirs;
+      continue;
     }
-    addSample(samples[it->second], l.groups, g, ops.act.data(), ops.m, ops.k, ops.w.data(), ops.n, options);
-    if (g + 1 == l.groups && options.progress) options.progress("calibration", ++done, computeLayers);
+    mine.groups.insert(mine.groups.end(), theirs.groups.begin(), theirs.groups.end());
+    mine.zeroCount += theirs.zeroCount;
+    mine.elementCount += theirs.elementCount;
+    mine.inputZeroFraction =
+        mine.elementCount ? static_cast<double>(mine.zeroCount) / static_cast<double>(mine.elementCount) : 0.0;
+  }
+}
+
+std::vector<LayerSample> SampleHook::samples() const {
+  std::vector<LayerSample> out;
+  for (const auto& [index, s] : samples_) out.push_back(s);
+  return out;
+}
+
+std::vector<LayerSample> calibrate(const workload::Workload& w, const ScoringOptions& options) {
+  SampleHook hook(std::vector<bool>(w.gemms.size(), true), options);
+  executor::Executor ex(w.graph());
+  ex.setHook(&hook);
+  size_t done = 0;
+  ex.setStepObserver([&](const model::Node&, int gemm, double) {
+    if (gemm >= 0 && options.progress) options.progress("calibration", ++done, w.gemms.size());
   });
-  return samples;
+  ex.run(w.inputs);
+  return hook.samples();
 }
 
 double candidateError(const LayerSample& s, plan::Operand operand, const tasd::Series& series, double tauQuantile) {
@@ -161,11 +186,16 @@ std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples, c
 
 namespace {
 
-std::string shapeKey(const LayerSpec& l) {
-  auto shape = [](const workload::Shape& s) { return fmt::format("{}x{}x{}x{}", s.n, s.h, s.w, s.c); };
-  return fmt::format("{}|{}|{}|{}|{}x{}|{}x{}|{},{},{},{}|{}|{}|{}|{}", workload::layerOpName(l.op), shape(l.in),
-                     shape(l.in2), l.cout, l.kh, l.kw, l.strideH, l.strideW, l.padTop, l.padLeft, l.padBottom,
-                     l.padRight, l.dilation, l.groups, l.outFeatures, l.transposeB);
+// Layers of one shape cost the same: the GEMM shape, convolution geometry and operand kinds.
+std::string shapeKey(const executor::GemmLayer& l) {
+  std::string key = fmt::format("{}|{}|{}x{}x{}x{}|b{}|{}", l.opType, l.constantWeights, l.groups, l.m, l.n, l.k,
+                                l.batch, l.conv.has_value());
+  if (l.conv) {
+    const tasd::ConvGeometry& g = *l.conv;
+    key += fmt::format("|{}x{}x{}|{}x{}|{}x{}|{},{},{},{}|{}x{}", g.inH, g.inW, g.channels, g.kh, g.kw, g.strideH,
+                       g.strideW, g.padTop, g.padLeft, g.padBottom, g.padRight, g.dilationH, g.dilationW);
+  }
+  return key;
 }
 
 std::string candidateKey(const Candidate& c) {
@@ -175,41 +205,37 @@ std::string candidateKey(const Candidate& c) {
 }  // namespace
 
 std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerChoices>& layers,
-                                                      const workload::WorkloadSpec& w,
+                                                      const workload::Workload& w,
                                                       const hw::AcceleratorParams& params,
                                                       const hw::EnergyTable& energy, tasd::DType dtype) {
-  // One layer per distinct (shape, operand, series), inputs synthetic, timing only.
-  workload::WorkloadSpec table;
+  // One GEMM layer per distinct (shape, operand, series), run timing-only.
+  workload::Workload table;
   table.name = w.name + "-cost-table";
   table.seed = w.seed;
-  table.input = w.input;
   plan::Plan tablePlan;
-  std::map<std::string, std::string> entryOf;  // shape key + candidate key -> table layer name
+  std::map<std::string, size_t> entryOf;  // shape key + candidate key -> table layer
   for (const LayerChoices& lc : layers) {
-    const LayerSpec* l = w.find(lc.name);
-    if (!l) throw std::logic_error("candidateCosts: layer '" + lc.name + "' is not in the workload");
+    const executor::GemmLayer* l = w.findGemm(lc.name);
+    if (!l) throw std::logic_error("candidateCosts: layer '" + lc.name + "' is not a GEMM layer of the workload");
     const std::string sk = shapeKey(*l);
     for (const Candidate& c : lc.candidates) {
       const std::string key = sk + "#" + candidateKey(c);
       if (entryOf.count(key)) continue;
-      LayerSpec copy = *l;
-      copy.name = fmt::format("t{}", entryOf.size());
-      copy.input = "synthetic";
-      copy.syntheticShape = l->in;
-      if (!copy.input2.empty()) {
-        copy.input2 = "synthetic";
-        copy.syntheticShape2 = l->in2;
-      }
-      table.layers.push_back(copy);
+      executor::GemmLayer copy = *l;
+      copy.index = table.gemms.size();
+      copy.name = fmt::format("t{}", copy.index);
+      table.layers.push_back(workload::Layer{copy.name, copy.opType, static_cast<int>(copy.index)});
       plan::LayerPlan lp;
       lp.layer = copy.name;
       lp.operand = c.operand;
       lp.series = c.series;
       tablePlan.layers.push_back(lp);
-      entryOf[key] = copy.name;
+      entryOf[key] = copy.index;
+      table.gemms.push_back(std::move(copy));
     }
   }
-  const std::string text = runtime::runIsolated([&] {
+  // The child returns three doubles per table layer (cycles, energy in pJ, EDP in J*s).
+  const std::string bytes = runtime::runIsolated([&] {
     runtime::SimulationInputs in;
     in.workload = table;
     in.plan = tablePlan;
@@ -220,26 +246,32 @@ std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerCh
     in.options.dtype = dtype;
     const runtime::SimulationOutput out = runtime::simulate(in);
     if (!out.run.failReason.empty()) throw UserError("cost table simulation: " + out.run.failReason);
-    std::ostringstream os;
-    os.precision(17);
-    for (const auto& r : out.run.layers) os << r.name << ' ' << r.cycles << ' ' << r.energy.total() << ' ' << r.edp << '\n';
-    return os.str();
+    std::vector<double> values;
+    for (const auto& r : out.run.layers) {
+      values.push_back(static_cast<double>(r.cycles));
+      values.push_back(r.energy.total());
+      values.push_back(r.edp);
+    }
+    return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(double));
   });
-  std::map<std::string, CandidateCost> measured;
-  std::istringstream is(text);
-  std::string name;
-  CandidateCost c;
-  while (is >> name >> c.cycles >> c.energyPj >> c.edp) measured[name] = c;
+  if (bytes.size() != table.gemms.size() * 3 * sizeof(double)) {
+    throw std::logic_error("candidateCosts: the cost table simulation returned the wrong number of values");
+  }
+  std::vector<double> values(table.gemms.size() * 3);
+  std::memcpy(values.data(), bytes.data(), bytes.size());
   std::vector<std::vector<CandidateCost>> out;
   for (const LayerChoices& lc : layers) {
-    const LayerSpec* l = w.find(lc.name);
+    const std::string sk = shapeKey(*w.findGemm(lc.name));
     std::vector<CandidateCost>& row = out.emplace_back();
-    for (const Candidate& cand : lc.candidates) row.push_back(measured.at(entryOf.at(shapeKey(*l) + "#" + candidateKey(cand))));
+    for (const Candidate& cand : lc.candidates) {
+      const size_t e = entryOf.at(sk + "#" + candidateKey(cand));
+      row.push_back(CandidateCost{values[3 * e], values[3 * e + 1], values[3 * e + 2]});
+    }
   }
   return out;
 }
 
-void simulatedCosts(std::vector<LayerChoices>& layers, const workload::WorkloadSpec& w,
+void simulatedCosts(std::vector<LayerChoices>& layers, const workload::Workload& w,
                     const hw::AcceleratorParams& params, const hw::EnergyTable& energy, const std::string& cost,
                     tasd::DType dtype) {
   if (cost != "cycles" && cost != "energy" && cost != "edp") {

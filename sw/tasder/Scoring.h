@@ -6,8 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <map>
+
 #include "hw/model/energy/EnergyModel.h"
 #include "hw/model/top/AcceleratorParams.h"
+#include "sw/executor/GemmHook.h"
 #include "sw/tasder/Search.h"
 #include "sw/workload/Workload.h"
 
@@ -51,8 +54,27 @@ struct LayerSample {
 void addSample(LayerSample& s, size_t groups, size_t g, const float* act, size_t m, size_t k, const float* w,
                size_t n, const ScoringOptions& options);
 
-// Runs the workload on the host (dense, fp32, synthetic values) and samples every compute layer.
-std::vector<LayerSample> calibrate(const workload::WorkloadSpec& w, const ScoringOptions& options);
+// Collects LayerSamples (rows of A and the weights) of the selected layers over the runs it
+// sees; merge() joins the hooks of several threads.
+class SampleHook : public executor::GemmHook {
+ public:
+  SampleHook(std::vector<bool> selected, ScoringOptions options)
+      : selected_(std::move(selected)), options_(std::move(options)) {}
+  bool wantsOperands(const executor::GemmLayer& layer) override;
+  bool onGemm(const executor::GemmLayer& layer, size_t group, executor::GemmOperands& ops) override;
+  void merge(const SampleHook& other);
+  // In layer order.
+  std::vector<LayerSample> samples() const;
+
+ private:
+  std::vector<bool> selected_;
+  ScoringOptions options_;
+  std::map<size_t, LayerSample> samples_;
+};
+
+// Runs the workload on its default inputs in the graph executor (dense, fp32, on the host) and
+// samples every GEMM layer.
+std::vector<LayerSample> calibrate(const workload::Workload& w, const ScoringOptions& options);
 
 // The relative output error of a candidate on the layer's samples.
 double candidateError(const LayerSample& sample, plan::Operand operand, const tasd::Series& series,
@@ -63,19 +85,20 @@ std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples, c
                                       const ScoringOptions& options);
 
 // The simulator's cost of every candidate of every layer (per layer, per candidate): one
-// timing-only simulation (in a child process) runs every distinct layer shape with every
-// candidate in the given value type. Every layer must be in the workload.
+// timing-only simulation (in a child process) runs every distinct GEMM layer shape of the
+// workload with every candidate in the given value type. Every layer must be a GEMM layer of
+// the workload.
 struct CandidateCost {
   double cycles = 0, energyPj = 0, edp = 0;  // edp in J*s
 };
 std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerChoices>& layers,
-                                                      const workload::WorkloadSpec& w,
+                                                      const workload::Workload& w,
                                                       const hw::AcceleratorParams& params,
                                                       const hw::EnergyTable& energy, tasd::DType dtype);
 
 // Replaces every candidate's cost by its "cycles", "energy" (pJ) or "edp" (J*s) from
 // candidateCosts.
-void simulatedCosts(std::vector<LayerChoices>& layers, const workload::WorkloadSpec& w,
+void simulatedCosts(std::vector<LayerChoices>& layers, const workload::Workload& w,
                     const hw::AcceleratorParams& params, const hw::EnergyTable& energy, const std::string& cost,
                     tasd::DType dtype);
 

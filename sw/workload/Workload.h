@@ -1,78 +1,95 @@
 #pragma once
-// A workload: a network's layers with exact shapes, how they connect, and where their values
-// come from. Standard networks are described layer by layer in configs/workloads/ with seeded
-// synthetic values (dense or unstructured-pruned weights; inputs drawn from a distribution);
-// the values are synthetic, not trained. Shapes are inferred from the input through the layers.
-//
-// Tensors are NHWC (batch, height, width, channels); a 2-D tensor [rows, features] is stored
-// as N x 1 x 1 x C... except that a "tokens" input keeps rows = batch * tokens.
+// A workload: a network to run, as a model graph (sw/model) with the values of its constants,
+// the inputs it runs on by default, and its layer table. Front ends (load()):
+//  - synthetic YAML (configs/workloads/*.yaml, SyntheticNetwork.h): standard networks described
+//    by their layer shapes, with seeded synthetic weights and inputs;
+//  - a model file: ONNX (.onnx), TFLite (.tflite), or the YAML that `tasdsim import` writes
+//    (ImportYaml.h), which names its model file.
+// The layer table groups the graph's nodes by model::Node::layer in graph order. A layer that
+// holds a Conv, Gemm or MatMul node runs it on the accelerator; the rest of its nodes, and
+// every layer without one, run on the host.
 #include <cstdint>
-#include <map>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "sw/config/ConfigNode.h"
+#include <yaml-cpp/yaml.h>
+
+#include "sw/executor/GemmHook.h"
+#include "sw/model/Graph.h"
+#include "sw/model/Tensor.h"
+#include "sw/tasd/Matrix.h"
 
 namespace tasdsim::workload {
 
-enum class LayerOp { Conv, Gemm, MatMul, MaxPool, AvgPool, GlobalAvgPool, Add };
-enum class Activation { None, Relu, Relu6, Gelu, Swish, HardSwish, Sigmoid, Tanh, Softmax };
-
-const char* layerOpName(LayerOp op);
-const char* activationName(Activation a);
-Activation parseActivation(const std::string& text);  // UserError on unknown
-// Applies a to every value.
-void applyActivation(Activation a, float* data, size_t count, size_t rowLength = 0);
-
-struct Shape {
-  uint32_t n = 1, h = 1, w = 1, c = 1;
-  uint64_t elements() const { return uint64_t{n} * h * w * c; }
-  bool operator==(const Shape& o) const { return n == o.n && h == o.h && w == o.w && c == o.c; }
-};
-
-struct LayerSpec {
+struct Layer {
   std::string name;
-  LayerOp op = LayerOp::Conv;
-  std::string input;     // producing layer, "input" for the network input, or "synthetic"
-  std::string input2;    // MatMul: second operand (a layer); Add: the other summand
-  std::string residual;  // added to the result before the activation
-  Activation act = Activation::None;
-  // Conv / pools.
-  uint32_t cout = 0, kh = 1, kw = 1, strideH = 1, strideW = 1, groups = 1, dilation = 1;
-  uint32_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
-  // Gemm: output features; MatMul: whether input2 is transposed ([N x K] rather than [K x N]).
-  uint32_t outFeatures = 0;
-  bool transposeB = false;
-  // Values.
-  double weightSparsity = -1;  // < 0: the workload's default
-  Activation syntheticAct = Activation::Relu;  // statistics of a synthetic input
-  Shape syntheticShape;                        // shape of a synthetic input
-  Shape syntheticShape2;                       // shape of a synthetic second input (synthetic2)
-
-  // Filled by inference.
-  Shape in, out;
-  Shape in2;
-  bool isCompute() const { return op == LayerOp::Conv || op == LayerOp::Gemm || op == LayerOp::MatMul; }
-  // GEMM view of a compute layer: out[m x n] = act[m x k] * W[n x k]^T (per group for convs).
-  uint64_t gemmM() const;
-  uint64_t gemmN() const;  // per group
-  uint64_t gemmK() const;  // per group
-  uint64_t macs() const;
-  uint64_t weightCount() const;
+  // Synthetic workloads: conv, gemm, matmul, add, maxpool, avgpool, global_avgpool, layernorm;
+  // model files: the operator type of the layer's GEMM node, else of its first node.
+  std::string op;
+  int gemm = -1;  // index into Workload::gemms (its GemmLayer::index); -1: a host-only layer
 };
 
-struct WorkloadSpec {
+struct Workload {
   std::string name;
   std::string description;
-  uint64_t seed = 1;
-  Shape input;
-  double weightSparsity = 0.0;  // unstructured (magnitude) pruning of every weight tensor
-  std::vector<LayerSpec> layers;
+  std::string file;                        // where it was loaded from
+  std::string format;                      // synthetic, onnx or tflite
+  uint64_t seed = 1;                       // synthetic values and inputs
+  std::vector<model::Tensor> inputs;       // the default input set, one tensor per graph input
+  std::string inputSource;                 // where the default inputs come from, for reports
+  std::vector<executor::GemmLayer> gemms;  // the GEMM layers with their shapes for `inputs`
+  std::vector<Layer> layers;
+  // The workload as configured, defaults filled in (written next to results).
+  YAML::Node resolved;
 
-  // Parsed strictly from YAML; shapes inferred; UserError with file/line on any inconsistency.
-  static WorkloadSpec fromYaml(const config::Node& root);
-  const LayerSpec* find(const std::string& name) const;
+  // The graph with its constant values. A synthetic workload makes it (and draws its weights)
+  // on first use, so that a timing-only run, which needs only the layer table, never does.
+  // Not thread-safe on first use.
+  std::shared_ptr<const model::Graph> graph() const;
+  void setGraph(std::shared_ptr<const model::Graph> graph);
+  void setGraphBuilder(std::function<std::shared_ptr<const model::Graph>()> build);
+
+  const Layer* findLayer(const std::string& name) const;
+  const executor::GemmLayer* findGemm(const std::string& layer) const;
   uint64_t totalMacs() const;
+
+ private:
+  mutable std::shared_ptr<const model::Graph> graph_;
+  std::function<std::shared_ptr<const model::Graph>()> build_;
 };
+
+struct LoadOptions {
+  std::vector<std::string> overrides;  // "workload.key=value" (synthetic YAML only)
+  // Model files: the input shape where the model leaves dimensions symbolic (empty: batch 1,
+  // every other dimension must be fixed).
+  std::vector<int64_t> inputShape;
+  uint64_t seed = 1;  // model files: the seed of their synthetic default input
+};
+
+// Loads any workload file by its content (ONNX, TFLite) or YAML form; UserError naming the file
+// on any problem.
+Workload load(const std::string& path, const LoadOptions& options = {});
+
+// The workload of a model graph: the layer table from the nodes (a GEMM node opens a layer
+// named after it; the host nodes that follow belong to it), the default input a seeded standard
+// normal tensor of `inputShape`, and the GEMM shapes from one executor run on a zero input.
+Workload modelWorkload(std::shared_ptr<model::Graph> graph, const std::vector<int64_t>& inputShape,
+                       uint64_t seed);
+
+// The layer table of a graph whose nodes carry Node::layer (empty: own layer), with `op` taken
+// from the GEMM node of each layer (or the first node).
+std::vector<Layer> layerTable(const model::Graph& graph,
+                              const std::vector<executor::GemmLayer>& gemms);
+
+// The lowered weights of every GEMM layer with constant weights, N x K with the groups stacked
+// (rows g*N.. of group g), K channel-innermost for convolutions, as the executor presents them;
+// an empty matrix for layers whose weights are activations. One executor run on the inputs.
+std::vector<tasd::MatrixF> layerWeights(const Workload& w);
+
+// The GEMM layers of a graph with their shapes for one input set (one executor run).
+std::vector<executor::GemmLayer> gemmShapes(std::shared_ptr<const model::Graph> graph,
+                                            const std::vector<model::Tensor>& inputs);
 
 }  // namespace tasdsim::workload

@@ -141,7 +141,7 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(elements, 462592)
         self.assertAlmostEqual(nnz / elements, 0.30, places=2)  # 70% unstructured sparsity
         for l in sparse:
-            self.assertEqual((l["op"], l["groups"]), ("CONV_2D", 1))
+            self.assertEqual((l["op"], l["groups"]), ("Conv", 1))  # a 1x1 convolution in the graph
             self.assertEqual(l["weight_nonzeros"], l["stored_values"])  # densified = stored CSR entries
             self.assertLessEqual(l["best"]["VEGETA-M8"]["rel_error"], 0.01)
             self.assertLess(l["best"]["VEGETA-M8"]["compute_fraction"], 1.0)

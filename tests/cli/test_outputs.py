@@ -67,10 +67,32 @@ class OutputsTest(unittest.TestCase):
             self.assertEqual(json.load(f)["experiment"]["plan"], "uniform W 2:8")
         with open(os.path.join(out, "tasdsim-manifest.json")) as f:
             manifest = json.load(f)
-        self.assertEqual(sorted(manifest["files"]), ["layers.csv", "resolved_config.yaml", "stats.json", "summary.txt"])
+        self.assertEqual(sorted(manifest["files"]),
+                         ["layers.csv", "resolved_config.yaml", "stats.json", "summary.txt", "wall_clock.json"])
         self.assertEqual(sorted(os.listdir(self.dir)), ["notes.txt", "out"])  # no staging, .old or lock left
         with open(self.path("notes.txt")) as f:
             self.assertEqual(f.read(), "mine\n")
+
+    def test_a_result_with_a_subfolder_is_replaced_whole(self):
+        out = self.path("out")
+        r = run("run", SHORT, "--out", out, "-q", "--save-outputs")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "tasdsim-manifest.json")) as f:
+            manifest = json.load(f)
+        saved = sorted(os.listdir(os.path.join(out, "outputs")))
+        self.assertEqual(manifest["folders"], ["outputs"])
+        self.assertEqual(sorted(n for n in manifest["files"] if n.startswith("outputs/")), ["outputs/" + n for n in saved])
+        # A file of the user's in the subfolder makes the result the user's too.
+        with open(os.path.join(out, "outputs", "mine.txt"), "w") as f:
+            f.write("mine\n")
+        r = run("run", SHORT, "--out", out, "-q", "--overwrite")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("holds 'outputs/mine.txt', which tasdsim did not write", r.stderr)
+        os.unlink(os.path.join(out, "outputs", "mine.txt"))
+        r = run("run", SHORT, "--out", out, "-q", "--overwrite", "--timing-only")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "outputs")))
+        self.assertEqual(sorted(os.listdir(self.dir)), ["out"])
 
     def test_a_trailing_separator_names_the_folder(self):
         r = run("decompose", TENSOR, "-s", "2:8", "--out", self.path("result") + "/")

@@ -215,7 +215,6 @@ CASES = [
     ("strict", "pooling padding larger than the kernel", lambda d: ["run", experiment(d, workload=workload_file(d, ("{name: pool, op: maxpool, kernel: 2, stride: 2}", "{name: pool, op: maxpool, kernel: 2, stride: 2, pad: 2}"))), "--out", out(d)], "padding"),
     ("strict", ".npy header with text after the dictionary", lambda d: ["decompose", write(d, "x.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 8), } extra", f32(16))), "-s", "2:8"], "after the header"),
     ("strict", "decompose --patterns without --sweep", lambda d: ["decompose", NPY_2x8(d), "-s", "2:8", "--patterns", "1:8"], "--sweep"),
-    ("strict", "import --input-shape of a TFLite model", lambda d: ["import", FACE, "--input-shape", "1,128,128,3"], "ONNX models only"),
     ("strict", "import --max-error nan", lambda d: ["import", FACE, "--max-error", "nan"], "'nan'"),
     ("strict", "accuracy --a-quantile nan", lambda d: ["accuracy", "--a-quantile", "nan", "--realdata", REAL], "'nan'"),
     ("strict", "accuracy --exclude without a series or plan", lambda d: ["accuracy", "--exclude", "conv", "--realdata", REAL], "--exclude"),

@@ -42,7 +42,7 @@ class SearchModelTest(unittest.TestCase):
 
     def test_outputs_and_progress(self):
         s = self.summary()
-        for name in ("plan.yaml", "search.json", "summary.txt", "workload.yaml", "experiment.yaml"):
+        for name in ("plan.yaml", "search.json", "summary.txt", "experiment.yaml"):
             self.assertTrue(os.path.isfile(os.path.join(self.out, name)), name)
         self.assertIn("accuracy check 1:", self.result.stderr)
         self.assertIn("held-out digits", self.result.stderr)
@@ -82,14 +82,22 @@ class SearchModelTest(unittest.TestCase):
         self.assertAlmostEqual(s["baselines"]["magnitude_pruning"]["mac_fraction"], chosen / macs, places=9)
         self.assertGreaterEqual(s["baselines"]["uniform_w"]["mac_fraction"], chosen / macs - 1e-9)
 
-    def test_plan_runs_on_the_simulator(self):
-        self.summary()
+    def test_plan_runs_on_the_simulator_with_the_edp_it_reported(self):
+        s = self.summary()
         out = os.path.join(self.tmp.name, "run")
         r = run("run", os.path.join(self.out, "experiment.yaml"), "--out", out, "-q")
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(out, "stats.json")) as f:
             stats = json.load(f)
-        self.assertEqual(len(stats["layers"]), 47)
+        # The real model: every Conv/Gemm/MatMul layer (47 with weights, 4 of two activations).
+        self.assertEqual(len(stats["layers"]), 51)
+        self.assertEqual(stats["experiment"]["workload"], "ch_PP-OCRv4_rec_infer")
+        planned = {l["name"]: l["series"] for l in s["layers"]}
+        for l in stats["layers"]:
+            self.assertEqual(l["series"], planned.get(l["name"], "dense"), l["name"])
+        # The search's simulated cost is that of the whole network on this engine.
+        self.assertEqual(stats["network"]["cycles"], s["simulated"]["plan"]["cycles"])
+        self.assertAlmostEqual(stats["network"]["edp_js"], s["simulated"]["plan"]["edp_js"], delta=1e-12 * s["simulated"]["plan"]["edp_js"])
 
     def test_bad_arguments(self):
         for args, words in ((["--arch", "configs/arch/nope.yaml"], "nope.yaml"),

@@ -15,8 +15,10 @@
 #include "sw/common/Error.h"
 #include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
+#include "sw/runtime/NetworkRun.h"
 #include "sw/runtime/Report.h"
 #include "sw/runtime/Simulation.h"
+#include "sw/workload/SyntheticNetwork.h"
 #include "tests/common/RunInChild.h"
 
 namespace tasdsim::runtime {
@@ -40,9 +42,8 @@ SimulationInputs inputs(const SimCase& r) {
   const config::ArchConfig arch = config::loadArch(kRtlArch, r.overrides);
   in.params = arch.params;
   in.energy = arch.energy;
-  in.workload = workload::WorkloadSpec::fromYaml(
-      r.workloadYaml.empty() ? config::loadFile(kRoot + "/configs/workloads/tiny_cnn.yaml")
-                             : config::loadString(r.workloadYaml, "test workload"));
+  in.workload = r.workloadYaml.empty() ? workload::load(kRoot + "/configs/workloads/tiny_cnn.yaml")
+                                       : workload::syntheticWorkload(config::loadString(r.workloadYaml, "test workload"));
   in.plan = plan::Plan::uniform(tasd::Series::parse(r.series), r.operand,
                                 r.operand == plan::Operand::A ? 0.25 : -1);
   in.options.dtype = r.dtype;
@@ -55,7 +56,7 @@ nlohmann::json simulateInChild(const SimCase& r) {
   const std::string text = test::runInChildBytes([&] {
     const SimulationOutput out = simulate(inputs(r));
     nlohmann::json j =
-        statsJson(ExperimentInfo{"test", "rtl", "tiny_cnn", "uniform", "int8", false, 0}, out);
+        statsJson(ExperimentInfo{"test", "rtl", "tiny_cnn", "uniform", "int8", "synthetic", false, 0}, out);
     j["all_counters"] = out.counters;
     return j.dump();
   });

@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 from tasdsim_dse import sweep as sweep_mod  # noqa: E402
 from tasdsim_dse import table  # noqa: E402
+from tasdsim_dse import area  # noqa: E402
 
 
 def dse(*args, timeout=600):
@@ -179,7 +180,7 @@ class RunTest(Tmp):
         self.assertEqual(len(rows), 12)
         cols = list(rows[0])
         for c in ["point", "id", "status", "pe_shape", "arch.pe_array.rows", "arch.pe_array.lanes", "series", "cycles",
-                  "energy_pj", "edp_js", "macs_dense", "mac_ops", "compute_fraction", "error_proxy", "area_proxy",
+                  "energy_pj", "edp_js", "macs_dense", "mac_ops", "compute_fraction", "error_proxy", "area_mm2",
                   "checks_passed", "energy_dram_pj", "stall_wait_operands_cycles", "pareto_edp_area", "wall_s"]:
             self.assertIn(c, cols)
         self.assertEqual([int(r["point"]) for r in rows], list(range(12)))
@@ -188,7 +189,7 @@ class RunTest(Tmp):
             folder = os.path.join(out, row["dir"])
             self.assertEqual(sorted(os.listdir(folder)),
                              ["layers.csv", "point.json", "resolved_config.yaml", "stats.json", "summary.txt",
-                              "tasdsim-manifest.json"])
+                              "tasdsim-manifest.json", "wall_clock.json"])
             with open(os.path.join(folder, "stats.json")) as f:
                 s = json.load(f)
             net = s["network"]
@@ -205,11 +206,12 @@ class RunTest(Tmp):
             self.assertEqual(arch["pe_array"]["rows"], int(row["arch.pe_array.rows"]))
             self.assertEqual(arch["pe_array"]["lanes"], int(row["arch.pe_array.lanes"]))
             self.assertTrue(all(l["series"] == row["series"] for l in acc))
-            mac_units = arch["pe_array"]["rows"] * arch["pe_array"]["cols"] * arch["pe_array"]["lanes"]
             sram = sum(b["size_kib"] for b in arch["buffers"].values())
-            w8 = table.AREA_WEIGHTS
-            self.assertAlmostEqual(float(row["area_proxy"]), w8["mac"] * mac_units + w8["sram_kib"] * sram
-                                   + w8["tasd_unit"] * 16 + w8["index_mux_bit"] * mac_units * 3)
+            pe = arch["pe_array"]
+            want = area.model().engine(pe["rows"], pe["cols"], pe["lanes"], 8, sram, 16)
+            self.assertAlmostEqual(float(row["area_mm2"]), want["total"])
+            self.assertGreater(want["tasd_units"], 0)
+            self.assertAlmostEqual(want["total"], want["pe_array"] + want["decoder"] + want["tasd_units"] + want["sram"])
             with open(os.path.join(folder, "point.json")) as f:
                 starts.append(json.load(f))
         # More lanes, same work: fewer cycles; a longer series: more MAC slots.
@@ -443,14 +445,14 @@ class ReportTest(Tmp):
         first = next(l for l in text.splitlines() if l.startswith(f"| {best['point']} |"))
         self.assertIn(f"[{best['id']}](points/{best['id']})", first)
         self.assertIn(f"## Per layer: best point by EDP (point {best['point']}, {best['id']})", text)
-        front = sorted((x for x in rows if x["pareto_edp_area"]), key=lambda x: x["area_proxy"])
+        front = sorted((x for x in rows if x["pareto_edp_area"]), key=lambda x: x["area_mm2"])
         self.assertIn("EDP vs area: %d Pareto points: %s" % (len(front), ", ".join(str(x["point"]) for x in front)),
                       text)
         # No Pareto point is dominated by another point.
         ok = [x for x in rows if x["status"] == "ok"]
         for f in front:
-            self.assertFalse(any(o["edp_js"] <= f["edp_js"] and o["area_proxy"] <= f["area_proxy"] and
-                                 (o["edp_js"], o["area_proxy"]) != (f["edp_js"], f["area_proxy"]) for o in ok))
+            self.assertFalse(any(o["edp_js"] <= f["edp_js"] and o["area_mm2"] <= f["area_mm2"] and
+                                 (o["edp_js"], o["area_mm2"]) != (f["edp_js"], f["area_mm2"]) for o in ok))
         # Rendering again from the folder (scripts/report) gives the same report.
         r = subprocess.run([sys.executable, REPORT, out], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)

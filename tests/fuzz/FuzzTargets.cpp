@@ -20,15 +20,15 @@
 #include "sw/common/Output.h"
 #include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
-#include "sw/executor/OnnxWorkload.h"
 #include "sw/io/Npy.h"
 #include "sw/model/Onnx.h"
 #include "sw/model/Tflite.h"
-#include "sw/model/Workload.h"
+#include "sw/model/TfliteGraph.h"
 #include "sw/plan/Plan.h"
 #include "sw/runtime/Experiment.h"
 #include "sw/tasd/CompressedTerm.h"
 #include "sw/tasd/Decompose.h"
+#include "sw/workload/SyntheticNetwork.h"
 #include "sw/workload/Workload.h"
 #include "tests/fuzz/MicrocodeRun.h"
 
@@ -106,7 +106,7 @@ bool config(const uint8_t* d, size_t n) {
         (void)config::parseEnergy(config::loadString(text, "fuzz-energy.yaml"));
         break;
       case 2:
-        (void)workload::WorkloadSpec::fromYaml(config::loadString(text, "fuzz-workload.yaml"));
+        (void)workload::syntheticWorkload(config::loadString(text, "fuzz-workload.yaml"));
         break;
       case 3:
         (void)plan::Plan::fromYaml(config::loadString(text, "fuzz-plan.yaml"));
@@ -140,10 +140,10 @@ bool experiment(const uint8_t* d, size_t n) {
 }
 
 // As tasdsim import does: parse, find the layers (one executor run on a zero input), lower the
-// weights.
+// weights (a second run).
 bool onnx(const uint8_t* d, size_t n) {
   try {
-    auto graph = std::make_shared<const model::Graph>(model::parseOnnx(bytesOf(d, n), "fuzz.onnx"));
+    auto graph = std::make_shared<model::Graph>(model::parseOnnx(bytesOf(d, n), "fuzz.onnx"));
     // Dynamic dimensions as a user would fix them with --input-shape: batch 1, others 64.
     std::vector<int64_t> fixed;
     if (!graph->inputs.empty()) {
@@ -154,28 +154,20 @@ bool onnx(const uint8_t* d, size_t n) {
         for (size_t i = 0; i < dims.size(); ++i) fixed.push_back(dims[i] >= 0 ? dims[i] : (i == 0 ? 1 : 64));
       }
     }
-    const std::vector<int64_t> shape = executor::resolveInputShape(*graph, fixed);
-    const model::Workload w = executor::onnxWorkload(graph, shape);
-    for (const model::WorkloadLayer& l : w.layers) {
-      if (l.constantWeights()) (void)model::gemmWeights(l, *graph->constant(l.weightTensor));
-    }
+    const workload::Workload w = workload::modelWorkload(graph, fixed, 1);
+    (void)workload::layerWeights(w);
   } catch (const UserError& e) {
     return rejected(e);
   }
   return true;
 }
 
+// As tasdsim import and run do: the TFLite model as a graph, its layers from one executor run.
 bool tflite(const uint8_t* d, size_t n) {
   try {
-    const model::TfliteModel m =
-        model::parseTflite(std::make_shared<const std::vector<uint8_t>>(bytesOf(d, n)), "fuzz.tflite");
-    const model::Workload w = model::tfliteWorkload(m);
-    for (const model::WorkloadLayer& l : w.layers) {
-      for (size_t t = 0; t < m.tensors.size(); ++t) {
-        if (m.tensors[t].name != l.weightTensor) continue;
-        if (const auto value = m.constantValue(static_cast<int32_t>(t))) (void)model::gemmWeights(l, *value);
-      }
-    }
+    auto graph = std::make_shared<model::Graph>(model::tfliteGraph(bytesOf(d, n), "fuzz.tflite"));
+    const workload::Workload w = workload::modelWorkload(graph, {}, 1);
+    (void)workload::layerWeights(w);
   } catch (const UserError& e) {
     return rejected(e);
   }

@@ -11,9 +11,11 @@
 #include "sw/common/FileUtil.h"
 #include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
+#include "sw/runtime/NetworkRun.h"
 #include "sw/runtime/Preflight.h"
 #include "sw/runtime/Report.h"
 #include "sw/runtime/Simulation.h"
+#include "sw/workload/SyntheticNetwork.h"
 #include "tests/common/RunInChild.h"
 
 namespace tasdsim::runtime {
@@ -40,16 +42,15 @@ nlohmann::json simulateInChild(const SimRun& r) {
     if (r.dramBytes) in.params.dram.sizeBytes = r.dramBytes;
     in.energy = arch.energy;
     const bool isFile = r.workloadYaml.size() > 5 && r.workloadYaml.substr(r.workloadYaml.size() - 5) == ".yaml";
-    in.workload = workload::WorkloadSpec::fromYaml(
-        isFile ? config::loadFile(kRoot + "/configs/workloads/" + r.workloadYaml)
-               : config::loadString(r.workloadYaml, "test workload"));
+    in.workload = isFile ? workload::load(kRoot + "/configs/workloads/" + r.workloadYaml)
+                         : workload::syntheticWorkload(config::loadString(r.workloadYaml, "test workload"));
     in.plan = r.plan;
     in.options.dtype = r.dtype;
     in.options.functional = r.functional;
     in.options.check = r.functional;
     validatePlan(in.workload, in.plan, in.params);
     const SimulationOutput out = simulate(in);
-    return statsJson(ExperimentInfo{"test", r.arch, in.workload.name, in.plan.name, "", !r.functional, 0}, out).dump();
+    return statsJson(ExperimentInfo{"test", r.arch, in.workload.name, in.plan.name, "", "synthetic", !r.functional, 0}, out).dump();
   });
   return text.empty() ? nlohmann::json{} : nlohmann::json::parse(text);
 }
@@ -264,8 +265,7 @@ TEST(Simulation, DeviceMemoryOfThePreflightEstimateIsEnough) {
        tasd::DType::I8}};
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.workload) + " " + c.plan.name);
-    const workload::WorkloadSpec w = workload::WorkloadSpec::fromYaml(
-        config::loadFile(kRoot + "/configs/workloads/" + c.workload));
+    const workload::Workload w = workload::load(kRoot + "/configs/workloads/" + c.workload);
     const LayerFootprint need = checkRunFits(w, c.plan, arch.params, c.dtype, true);
     SimRun r{"ttc_vegeta_m8.yaml", {}, c.workload, c.plan, c.dtype};
     r.dramBytes = need.deviceBytes;

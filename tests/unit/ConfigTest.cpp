@@ -11,6 +11,7 @@
 #include "sw/config/ArchConfig.h"
 #include "sw/plan/Plan.h"
 #include "sw/runtime/Experiment.h"
+#include "sw/workload/SyntheticNetwork.h"
 #include "sw/workload/Workload.h"
 
 namespace tasdsim {
@@ -101,8 +102,8 @@ TEST(ArchConfig, OverridesChangeValuesAndAppearInTheResolvedTree) {
   EXPECT_TRUE(a.resolved["dram"]["bandwidth_gbps"].IsDefined());
 }
 
-workload::WorkloadSpec loadWorkload(const std::string& name) {
-  return workload::WorkloadSpec::fromYaml(config::loadFile(kRoot + "/configs/workloads/" + name + ".yaml"));
+workload::Workload loadWorkload(const std::string& name) {
+  return workload::load(kRoot + "/configs/workloads/" + name + ".yaml");
 }
 
 TEST(Workload, StandardNetworksHaveTheirKnownSizes) {
@@ -114,19 +115,22 @@ TEST(Workload, StandardNetworksHaveTheirKnownSizes) {
   // BERT-base at 128 tokens: per layer 4 x 128x768x768 + 2 x 12 x 128x128x64 + 2 x 128x768x3072.
   const uint64_t perLayer = 4ull * 128 * 768 * 768 + 2ull * 12 * 128 * 128 * 64 + 2ull * 128 * 768 * 3072;
   EXPECT_EQ(loadWorkload("bert_base").totalMacs(), 12 * perLayer);
-  const workload::WorkloadSpec r50 = loadWorkload("resnet50");
-  const workload::LayerSpec* fc = r50.find("fc");
+  const workload::Workload r50 = loadWorkload("resnet50");
+  const executor::GemmLayer* fc = r50.findGemm("fc");
   ASSERT_NE(fc, nullptr);
-  EXPECT_EQ(fc->gemmK(), 2048u);
-  const workload::LayerSpec* c = r50.find("layer4.2.conv3");
+  EXPECT_EQ(fc->k, 2048u);
+  const executor::GemmLayer* c = r50.findGemm("layer4.2.conv3");
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->out.h, 7u);
-  EXPECT_EQ(c->out.c, 2048u);
+  EXPECT_EQ(c->outputShape, (std::vector<int64_t>{1, 7, 7, 2048}));
+  EXPECT_EQ(c->m, 49u);
+  EXPECT_EQ(c->n, 2048u);
+  EXPECT_EQ(r50.findLayer("pool1")->op, "maxpool");
+  EXPECT_EQ(r50.findLayer("pool1")->gemm, -1);
 }
 
 TEST(Workload, InconsistentLayersAreErrors) {
   auto parse = [](const std::string& layers) {
-    return workload::WorkloadSpec::fromYaml(config::loadString(
+    return workload::syntheticWorkload(config::loadString(
         "workload:\n  name: w\n  input: {n: 1, h: 4, w: 4, c: 8}\n  layers:\n" + layers, "w.yaml"));
   };
   EXPECT_NO_THROW(parse("    - {name: a, op: conv, cout: 8, kernel: 3, pad: 1}\n"));
@@ -215,7 +219,7 @@ TEST(Experiment, NameIsOnePlainNameAndSearchListsAreChecked) {
 
 TEST(Workload, SizesAreCheckedArithmetic) {
   auto parse = [](const std::string& input, const std::string& layers) {
-    return workload::WorkloadSpec::fromYaml(config::loadString(
+    return workload::syntheticWorkload(config::loadString(
         "workload:\n  name: w\n  input: " + input + "\n  layers:\n" + layers, "w.yaml"));
   };
   // n x groups = 2^32 wrapped to 0 output features in 32 bits (then a division by zero).
@@ -242,7 +246,7 @@ TEST(Workload, SizesAreCheckedArithmetic) {
     many += "    - {name: fc" + std::to_string(i) +
             ", op: gemm, input: input, out_features: 16777216}\n";
   e = errorOf([&] { parse("{n: 4096, h: 64, w: 1, c: 1048576}", many); });
-  EXPECT_NE(e.find("the workload's MAC count overflows 64 bits"), std::string::npos) << e;
+  EXPECT_NE(e.find("the MAC count overflows 64 bits"), std::string::npos) << e;
   e = errorOf([&] {
     parse("{n: 1, h: 8, w: 8, c: 4}", "    - {name: p, op: maxpool, kernel: 3, pad_left: 3}\n");
   });

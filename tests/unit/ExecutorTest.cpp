@@ -34,6 +34,13 @@ Attribute intAttr(const std::string& name, int64_t v) {
   a.i = v;
   return a;
 }
+Attribute stringAttr(const std::string& name, const std::string& v) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::String;
+  a.s = v;
+  return a;
+}
 Attribute floatAttr(const std::string& name, float v) {
   Attribute a;
   a.name = name;
@@ -184,11 +191,48 @@ TEST(Ops, BatchNormalization) {
 
 TEST(Ops, UnsupportedOperatorNamesOperatorAndNode) {
   try {
-    run1(node("Erf"), 13, {Tensor::floats({1}, {0})});
+    run1(node("Gather"), 13, {Tensor::floats({1}, {0})});
     FAIL();
   } catch (const UserError& e) {
-    EXPECT_EQ(std::string(e.what()), "unsupported operator 'Erf' (node 'n_Erf')");
+    EXPECT_EQ(std::string(e.what()), "unsupported operator 'Gather' (node 'n_Gather')");
   }
+}
+
+TEST(Ops, LayerNormalizationAndGelu) {
+  const Tensor x = Tensor::floats({2, 2}, {1, 3, -2, 2});
+  const Tensor y = run1(node("LayerNormalization", {floatAttr("epsilon", 0)}), 17,
+                        {x, Tensor::floats({2}, {2, 1}), Tensor::floats({2}, {0, 10})});
+  // Each row normalised to (-1, 1), then scaled by (2, 1) and shifted by (0, 10).
+  EXPECT_EQ(y.f, (std::vector<float>{-2, 11, -2, 11}));
+  const Tensor g = run1(node("Gelu"), 20, {Tensor::floats({3}, {0, 1, -1})});
+  EXPECT_FLOAT_EQ(g.f[0], 0.0f);
+  EXPECT_NEAR(g.f[1], 0.841345f, 1e-6);  // x * Phi(x)
+  EXPECT_NEAR(g.f[2], -0.158655f, 1e-6);
+}
+
+TEST(Ops, PadResizeAndDepthToSpace) {
+  // Pad [2 x 2] with one column before and one row after, value 0.
+  const Tensor p = run1(node("Pad"), 13, {Tensor::floats({2, 2}, {1, 2, 3, 4}), Tensor::ints({4}, {0, 1, 1, 0})});
+  EXPECT_EQ(p.shape, (std::vector<int64_t>{3, 3}));
+  EXPECT_EQ(p.f, (std::vector<float>{0, 1, 2, 0, 3, 4, 0, 0, 0}));
+  // Bilinear 1x2 -> 1x4 (NHWC, one channel): half_pixel sources -0.25, 0.25, 0.75, 1.25.
+  Node r = node("Resize");
+  r.attributes = {stringAttr("mode", "linear"), stringAttr("data_layout", "NHWC")};
+  const Tensor x = Tensor::floats({1, 1, 2, 1}, {0, 4});
+  EXPECT_EQ(run1(r, 13, {x, Tensor(), Tensor(), Tensor::ints({4}, {1, 1, 4, 1})}).f, (std::vector<float>{0, 1, 3, 4}));
+  r.attributes.push_back(stringAttr("coordinate_transformation_mode", "align_corners"));
+  const Tensor ac = run1(r, 13, {x, Tensor(), Tensor(), Tensor::ints({4}, {1, 1, 3, 1})});
+  EXPECT_EQ(ac.f, (std::vector<float>{0, 2, 4}));
+  // DepthToSpace NHWC, block 2: the 4 channels of one pixel become a 2x2 patch (DCR).
+  Node d = node("DepthToSpace", {intAttr("blocksize", 2)});
+  d.attributes.push_back(stringAttr("data_layout", "NHWC"));
+  const Tensor s = run1(d, 13, {Tensor::floats({1, 1, 1, 4}, {1, 2, 3, 4})});
+  EXPECT_EQ(s.shape, (std::vector<int64_t>{1, 2, 2, 1}));
+  EXPECT_EQ(s.f, (std::vector<float>{1, 2, 3, 4}));
+  // The NCHW form of the same: channels (i*2 + j) go to row i, column j.
+  const Tensor s2 = run1(node("DepthToSpace", {intAttr("blocksize", 2)}), 13, {Tensor::floats({1, 4, 1, 1}, {1, 2, 3, 4})});
+  EXPECT_EQ(s2.shape, (std::vector<int64_t>{1, 1, 2, 2}));
+  EXPECT_EQ(s2.f, (std::vector<float>{1, 2, 3, 4}));
 }
 
 // A graph of one Conv (x: 1 x C x H x W, constant weights and bias) or one MatMul.
@@ -464,6 +508,113 @@ TEST(DigitProtocol, CanvasAndScoring) {
   p[1 * 12 + 1 + 3] = 0.7f;  // step 1: '3' (highest max over steps)
   p[1 * 12 + 0] = 0.9f;      // the blank never counts
   EXPECT_EQ(predictDigit(Tensor::floats({1, 2, 12}, p), index), 3);
+}
+
+
+// The same grouped, strided, padded convolution of two images in NCHW (OIHW weights) and in
+// NHWC (OHWI weights, data_layout NHWC) gives the same outputs.
+std::shared_ptr<model::Graph> layoutConvGraph(bool nhwc, const Tensor& oihw, int64_t group) {
+  auto g = convGraph(4, 5, 6, oihw, group, {1, 0, 1, 1}, {2, 1});
+  g->inputs.front().dims = {2, 4, 5, 6};
+  if (nhwc) {
+    const auto& s = oihw.shape;  // O I H W -> O H W I
+    std::vector<float> ohwi(oihw.f.size());
+    for (int64_t o = 0; o < s[0]; ++o)
+      for (int64_t i = 0; i < s[1]; ++i)
+        for (int64_t r = 0; r < s[2]; ++r)
+          for (int64_t q = 0; q < s[3]; ++q)
+            ohwi[static_cast<size_t>(((o * s[2] + r) * s[3] + q) * s[1] + i)] =
+                oihw.f[static_cast<size_t>(((o * s[1] + i) * s[2] + r) * s[3] + q)];
+    g->constants["w"] = std::make_shared<Tensor>(Tensor::floats({s[0], s[2], s[3], s[1]}, ohwi));
+    g->inputs.front().dims = {2, 5, 6, 4};
+    g->nodes.front().attributes.push_back(stringAttr("data_layout", "NHWC"));
+  }
+  return g;
+}
+
+Tensor toNhwc(const Tensor& t) {
+  const auto& s = t.shape;
+  std::vector<float> out(t.f.size());
+  for (int64_t b = 0; b < s[0]; ++b)
+    for (int64_t c = 0; c < s[1]; ++c)
+      for (int64_t p = 0; p < s[2] * s[3]; ++p)
+        out[static_cast<size_t>((b * s[2] * s[3] + p) * s[1] + c)] = t.f[static_cast<size_t>((b * s[1] + c) * s[2] * s[3] + p)];
+  return Tensor::floats({s[0], s[2], s[3], s[1]}, out);
+}
+
+TEST(Executor, NhwcConvolutionEqualsNchw) {
+  for (int64_t group : {1, 2, 4}) {
+    const Tensor w = ramp({4, 4 / group, 3, 3}, 0.25f);
+    const Tensor x = ramp({2, 4, 5, 6}, 0.5f);
+    Executor nchw(layoutConvGraph(false, w, group)), nhwc(layoutConvGraph(true, w, group));
+    const Tensor a = nchw.run({x})[0], b = nhwc.run({toNhwc(x)})[0];
+    ASSERT_EQ(b.shape, (std::vector<int64_t>{2, 3, 5, 4})) << group;
+    const Tensor expected = toNhwc(a);
+    for (size_t i = 0; i < b.f.size(); ++i) EXPECT_NEAR(b.f[i], expected.f[i], 1e-5) << group << " " << i;
+    EXPECT_EQ(nchw.layers()[0].batch, 2u);
+    EXPECT_EQ(nhwc.layers()[0].rowsPerGroup(), 2u * 3 * 5);
+  }
+}
+
+// A backend that computes every group itself with a naive triple loop (a convolution through
+// the library's im2col of its NHWC images), recording what it saw.
+struct NaiveBackend : GemmBackend {
+  std::vector<size_t> groupsSeen;
+  void runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups) override {
+    groupsSeen.push_back(groups.size());
+    for (GemmOperands& o : groups) {
+      std::vector<float> a;
+      if (o.image) {
+        const tasd::ConvGeometry& geo = *layer.conv;
+        const size_t perImage = geo.inH * geo.inW * geo.channels;
+        for (size_t b = 0; b < layer.batch; ++b) {
+          const auto rows = tasd::im2col(o.image + b * perImage, geo).values();
+          a.insert(a.end(), rows.begin(), rows.end());
+        }
+      } else {
+        a.assign(o.a, o.a + o.m * o.k);
+      }
+      ASSERT_EQ(a.size(), o.m * o.k);
+      for (size_t i = 0; i < o.m; ++i)
+        for (size_t j = 0; j < o.n; ++j) {
+          double s = 0;
+          for (size_t q = 0; q < o.k; ++q) s += static_cast<double>(a[i * o.k + q]) * o.w[j * o.k + q];
+          o.c[i * o.n + j] = static_cast<float>(s);
+        }
+    }
+  }
+};
+
+TEST(Executor, BackendComputesWholeLayersLikeTheHost) {
+  for (bool nhwc : {false, true}) {
+    for (int64_t group : {1, 2}) {
+      const Tensor w = ramp({4, 4 / group, 3, 3}, 0.25f);
+      Tensor x = ramp({2, 4, 5, 6}, 0.5f);
+      if (nhwc) x = toNhwc(x);
+      Executor host(layoutConvGraph(nhwc, w, group)), device(layoutConvGraph(nhwc, w, group));
+      NaiveBackend backend;
+      device.setBackend(&backend);
+      const Tensor a = host.run({x})[0], b = device.run({x})[0];
+      ASSERT_EQ(a.shape, b.shape);
+      for (size_t i = 0; i < a.f.size(); ++i) EXPECT_NEAR(a.f[i], b.f[i], 1e-4) << nhwc << group << " " << i;
+      // One call per run with every group; both images in M.
+      EXPECT_EQ(backend.groupsSeen, (std::vector<size_t>{static_cast<size_t>(group)}));
+    }
+  }
+  // A MatMul with constant weights, then one of two activations whose leading dimensions are rows.
+  auto g = matmulGraph(ramp({4, 3}, 0.5f));
+  Executor host(g), device(g);
+  NaiveBackend backend;
+  device.setBackend(&backend);
+  const std::vector<Tensor> in{ramp({5, 4}, 0.25f), ramp({2, 3, 5}, 0.125f)};
+  const auto a = host.run(in), b = device.run(in);
+  for (size_t o = 0; o < 2; ++o) {
+    ASSERT_EQ(a[o].shape, b[o].shape);
+    for (size_t i = 0; i < a[o].f.size(); ++i) EXPECT_NEAR(a[o].f[i], b[o].f[i], 1e-4) << o << " " << i;
+  }
+  EXPECT_EQ(backend.groupsSeen, (std::vector<size_t>{1, 1}));
+  RecordingHook hook;
+  EXPECT_THROW(device.setHook(&hook), std::logic_error);  // the backend applies its own plan
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include "sw/model/Onnx.h"
 #include "sw/model/Protobuf.h"
 #include "sw/model/Tflite.h"
-#include "sw/model/Workload.h"
 
 namespace tasdsim::model {
 namespace {
@@ -143,65 +142,6 @@ TEST(Densify, MalformedMetadataIsAUserError) {
   TfliteSparsity blocked = csr({0, 1}, 3, {0, 2, 2, 4}, {1, 3, 0, 2});
   blocked.blockMap = {0};
   EXPECT_THROW(densify(blocked, {3, 4}, {5, 6, 7, 8}, "t"), UserError);
-}
-
-TEST(Workload, GemmWeightsOfEveryLayout) {
-  WorkloadLayer l;
-  l.name = "layer";
-  // TFLite depthwise [1, kh=1, kw=2, c=3]: row c holds the taps of channel c.
-  l.weightLayout = "1HWC";
-  EXPECT_EQ(gemmWeights(l, Tensor::floats({1, 1, 2, 3}, {1, 2, 3, 4, 5, 6})).values(),
-            (std::vector<float>{1, 4, 2, 5, 3, 6}));
-  // MatMul x * W, W [K=2, N=3]: transposed to N x K.
-  l.weightLayout = "KN";
-  EXPECT_EQ(gemmWeights(l, Tensor::floats({2, 3}, {1, 2, 3, 4, 5, 6})).values(),
-            (std::vector<float>{1, 4, 2, 5, 3, 6}));
-  // TFLite FC [out, in] is already N x K.
-  l.weightLayout = "NK";
-  EXPECT_EQ(gemmWeights(l, Tensor::floats({2, 3}, {1, 2, 3, 4, 5, 6})).values(),
-            (std::vector<float>{1, 2, 3, 4, 5, 6}));
-  // TFLite conv OHWI [1, 1, 2, 2] and ONNX OIHW [1, 2, 1, 2]: both channel-innermost K =
-  // (r*S+s)*C+c.
-  l.weightLayout = "OHWI";
-  EXPECT_EQ(gemmWeights(l, Tensor::floats({1, 1, 2, 2}, {1, 2, 3, 4})).values(),
-            (std::vector<float>{1, 2, 3, 4}));
-  l.weightLayout = "OIHW";
-  EXPECT_EQ(gemmWeights(l, Tensor::floats({1, 2, 1, 2}, {1, 3, 2, 4})).values(),
-            (std::vector<float>{1, 2, 3, 4}));
-  EXPECT_THROW(gemmWeights(l, Tensor::floats({2, 2}, {1, 2, 3, 4})), UserError);
-}
-
-// A TFLite model whose convolution has huge (but each positive) dimensions: the products of its
-// dimensions overflowed 64 bits (signed) when the layer's GEMM was derived.
-TEST(Workload, TfliteLayerSizesAreCheckedArithmetic) {
-  TfliteModel m;
-  m.source = "huge.tflite";
-  m.buffers = {{0, 0}};
-  auto tensors = [&](int64_t side) {
-    m.tensors.assign(3, TfliteTensor{});
-    m.tensors[0].shape = {1, side, side, 8};
-    m.tensors[1].shape = {8, 3, 3, 8};
-    m.tensors[2].shape = {1, side, side, 8};
-  };
-  tensors(int64_t{1} << 31);
-  TfliteOperator conv;
-  conv.builtin = tflite_op::kConv2d;
-  conv.inputs = {0, 1};
-  conv.outputs = {2};
-  m.operators = {conv};
-  std::string e;
-  try {
-    tfliteWorkload(m);
-  } catch (const UserError& err) {
-    e = err.what();
-  }
-  EXPECT_NE(e.find("huge.tflite: operator 0 (CONV_2D)"), std::string::npos) << e;
-  EXPECT_NE(e.find("has more than"), std::string::npos) << e;
-  tensors(4);
-  const Workload w = tfliteWorkload(m);
-  ASSERT_EQ(w.layers.size(), 1u);
-  EXPECT_EQ(w.layers[0].macs, 16u * 8 * 72);
-  EXPECT_EQ(w.totalMacs(), 16u * 8 * 72);
 }
 
 TEST(Tensor, ElementCountIsBounded) {

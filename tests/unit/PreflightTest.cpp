@@ -8,6 +8,7 @@
 #include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
 #include "sw/runtime/Preflight.h"
+#include "sw/workload/SyntheticNetwork.h"
 
 namespace tasdsim::runtime {
 namespace {
@@ -28,14 +29,15 @@ config::ArchConfig arch(const std::vector<std::string>& overrides = {}) {
   return config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml", overrides);
 }
 
-workload::WorkloadSpec workloadOf(const std::string& input, const std::string& layers) {
-  return workload::WorkloadSpec::fromYaml(config::loadString(
+workload::Workload workloadOf(const std::string& input, const std::string& layers) {
+  return workload::syntheticWorkload(config::loadString(
       "workload:\n  name: w\n  input: " + input + "\n  layers:\n" + layers, "w.yaml"));
 }
 
-workload::WorkloadSpec tinyCnn(const std::vector<std::string>& overrides = {}) {
-  return workload::WorkloadSpec::fromYaml(
-      config::loadFile(kRoot + "/configs/workloads/tiny_cnn.yaml", overrides));
+workload::Workload tinyCnn(const std::vector<std::string>& overrides = {}) {
+  workload::LoadOptions options;
+  options.overrides = overrides;
+  return workload::load(kRoot + "/configs/workloads/tiny_cnn.yaml", options);
 }
 
 const plan::Plan kDense = plan::Plan::uniform(tasd::Series::dense(), plan::Operand::W);
@@ -53,8 +55,7 @@ TEST(Preflight, ShippedRunsFitAndFootprintsGrowWithTheWork) {
             small.deviceBytes);
   // Timing-only runs compute no values: no host estimate.
   EXPECT_EQ(checkRunFits(tinyCnn(), kDense, p, tasd::DType::F32, false).hostBytes, 0u);
-  const workload::WorkloadSpec r50 = workload::WorkloadSpec::fromYaml(
-      config::loadFile(kRoot + "/configs/workloads/resnet50.yaml"));
+  const workload::Workload r50 = workload::load(kRoot + "/configs/workloads/resnet50.yaml");
   EXPECT_NO_THROW(checkRunFits(r50, kDense, p, tasd::DType::F32, true));
 }
 
@@ -78,12 +79,11 @@ TEST(Preflight, SizesThatDoNotFitTheMicrocodeFieldsAreNamed) {
   // A convolution over 4096 x 4096 positions: a GEMM of 2^24 rows, one more than CFG_LAYER holds.
   e = errorOf([&] {
     checkRunFits(
-        workloadOf("{n: 1, h: 4096, w: 4096, c: 8}", "    - {name: c, op: conv, cout: 8}\n"),
+        workloadOf("{n: 1, h: 4096, w: 4096, c: 1}", "    - {name: c, op: conv, cout: 8}\n"),
         kDense, p, tasd::DType::F32, false);
   });
-  EXPECT_NE(
-      e.find("workload.layers[0] ('c'): GEMM rows M (batch x output height x width) = 16777216"),
-      std::string::npos)
+  EXPECT_NE(e.find("workload.layers[0] ('c'): GEMM rows M (batch x output positions) = 16777216"),
+            std::string::npos)
       << e;
   EXPECT_NE(e.find("CFG_LAYER.n field (at most 16777215)"), std::string::npos)
       << e;  // W operand: M is the n side
@@ -103,8 +103,8 @@ TEST(Preflight, BuffersSmallerThanOneTileNameTheirKeys) {
 
 TEST(Preflight, DeviceAndHostMemoryAreCheckedBeforeAllocating) {
   // 4096 x 2^20 fp32 weights: 16 GiB, in a 4 GiB DRAM.
-  const workload::WorkloadSpec big = workloadOf("{n: 1, h: 1, w: 1, c: 1048576}",
-                                                "    - {name: fc, op: gemm, out_features: 4096}\n");
+  const workload::Workload big = workloadOf("{n: 1, h: 1, w: 1, c: 1048576}",
+                                            "    - {name: fc, op: gemm, out_features: 4096}\n");
   std::string e =
       errorOf([&] { checkRunFits(big, kDense, arch().params, tasd::DType::F32, false); });
   EXPECT_EQ(e,

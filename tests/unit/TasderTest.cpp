@@ -132,8 +132,7 @@ TEST(Tasder, AccuracyRoundsHoldTheLayerThatBreaksTheTarget) {
 }
 
 TEST(Tasder, ScoringAWorkloadRanksSeriesByError) {
-  const workload::WorkloadSpec w = workload::WorkloadSpec::fromYaml(
-      config::loadFile(std::string(TASDSIM_SOURCE_DIR) + "/configs/workloads/tiny_cnn.yaml"));
+  const workload::Workload w = workload::load(std::string(TASDSIM_SOURCE_DIR) + "/configs/workloads/tiny_cnn.yaml");
   const config::ArchConfig arch = config::loadArch(std::string(TASDSIM_SOURCE_DIR) + "/configs/arch/ttc_vegeta_m8.yaml");
   ScoringOptions so;
   const auto samples = calibrate(w, so);

@@ -193,5 +193,25 @@ module ucode_decoder #(
             out_valid <= 1'b0;
         end
     end
+`ifndef SYNTHESIS
+`ifndef __ICARUS__  // Icarus Verilog 11 compiles no assertions of this form
+    // Protocol invariants, checked in co-simulation (Verilator --assert; a failure stops the
+    // simulation with the assertion's name).
+    // valid/ready: a decoded instruction on offer stays, unchanged, until it is taken.
+    a_out_hold: assert property (@(posedge clk) disable iff (!rst_n)
+        out_valid && !out_ready |=> out_valid && $stable({out_opcode, out_error, out_fields}))
+        else $error("a_out_hold (%m): a decoded instruction changed or was withdrawn before out_ready");
+    a_ready: assert property (@(posedge clk) disable iff (!rst_n)
+        in_ready == (!out_valid || out_ready))
+        else $error("a_ready (%m): in_ready is not !out_valid || out_ready");
+    // The error code is one-hot (or zero): never both unknown and reserved.
+    a_error_onehot: assert property (@(posedge clk) disable iff (!rst_n)
+        out_valid |-> $onehot0(out_error))
+        else $error("a_error_onehot (%m): out_error is not one-hot");
+    a_unknown_is_end: assert property (@(posedge clk) disable iff (!rst_n)
+        out_valid && out_error == ERR_UNKNOWN |-> out_opcode == OP_END && out_fields == '0)
+        else $error("a_unknown_is_end (%m): an unknown opcode did not decode as END with zero fields");
+`endif
+`endif
 endmodule
 `default_nettype wire

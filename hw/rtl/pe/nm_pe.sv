@@ -21,14 +21,15 @@
 //
 // Timing: one slot group per cycle, no bubbles; a pass's result is registered on the clock
 // edge that takes its last group (latency 1). A new pass may start in the cycle after in_last.
-// Parameters: M (dense block size of the index mux, power of two, 2..32), LANES (MAC lanes,
-// 1..64), AW (accumulator bits, >= 17 + log2(LANES) so that one group never overflows).
+// Parameters: M (dense block size of the index mux, power of two, 1..32; 1 is a dense PE: no
+// index mux, in_index is one ignored bit per lane), LANES (MAC lanes, 1..64), AW (accumulator
+// bits, >= 17 + log2(LANES) so that one group never overflows).
 `default_nettype none
 module nm_pe #(
     parameter int M = 8,
     parameter int LANES = 4,
     parameter int AW = 32,
-    localparam int IW = $clog2(M)
+    localparam int IW = M > 1 ? $clog2(M) : 1
 ) (
     input  wire                    clk,
     input  wire                    rst_n,
@@ -53,7 +54,7 @@ module nm_pe #(
         dot = '0;
         for (int l = 0; l < LANES; l++) begin
             block = in_dense[8*M*l +: 8*M];
-            picked = block[8*in_index[IW*l +: IW] +: 8];
+            picked = M == 1 ? block[7:0] : block[8*in_index[IW*l +: IW] +: 8];
             dot = dot + AW'($signed(in_values[8*l +: 8])) * AW'($signed(picked));
         end
         acc_next = (in_first ? '0 : acc) + dot;
@@ -72,5 +73,34 @@ module nm_pe #(
             end
         end
     end
+`ifndef SYNTHESIS
+`ifndef __ICARUS__  // Icarus Verilog 11 compiles no assertions of this form
+    // Protocol invariants, checked in co-simulation (Verilator --assert; a failure stops the
+    // simulation with the assertion's name). These are input requirements, so they are immediate
+    // assertions at the clock edge: they see the values the registers take (a concurrent
+    // assertion samples the values from before the time step and would miss a run's first cycle).
+    // A group that does not start a pass (in_first) continues an open one: a pass is open from
+    // its in_first group to its in_last group.
+    logic sva_pass_open;
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            sva_pass_open <= 1'b0;
+        end else begin
+            a_pass_started: assert (!in_valid || in_first || sva_pass_open)
+                else $error("a_pass_started (%m): a slot group continues a pass that no in_first group started");
+            if (in_valid) sva_pass_open <= !in_last;
+        end
+    end
+    // Index range: a dense PE (M = 1) has one position per block.
+    if (M == 1) begin : g_sva_dense
+        always_ff @(posedge clk) begin
+            if (rst_n) begin
+                a_index_range: assert (!in_valid || in_index == '0)
+                    else $error("a_index_range (%m): in-block index out of range for M = 1");
+            end
+        end
+    end
+`endif
+`endif
 endmodule
 `default_nettype wire

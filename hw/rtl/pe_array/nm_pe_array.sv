@@ -17,7 +17,7 @@
 //   in_first       first group of a pass (every PE restarts its accumulator)
 //   in_last        last group of a pass (every PE emits its result)
 //   in_values      ROWS x LANES x int8, row r lane l at [8*(LANES*r + l) +: 8]
-//   in_index       ROWS x LANES x log2(M) bits, row r lane l at [IW*(LANES*r + l) +: IW]
+//   in_index       ROWS x LANES x IW bits (log2(M), 1 when M = 1), row r lane l at [IW*(LANES*r + l) +: IW]
 //   in_dense       COLS x LANES x M x int8, column c lane l element e at [8*(M*(LANES*c + l) + e) +: 8]
 //   out_valid      ROWS x COLS bits, (r, c) at [COLS*r + c]: PE (r, c) finished a pass
 //   out_acc        ROWS x COLS x AW-bit results, (r, c) at [AW*(COLS*r + c) +: AW], held
@@ -35,7 +35,7 @@ module nm_pe_array #(
     parameter int LANES = 4,
     parameter int M = 8,
     parameter int AW = 32,
-    localparam int IW = $clog2(M),
+    localparam int IW = M > 1 ? $clog2(M) : 1,
     localparam int SW = 8 * LANES + IW * LANES + 3,  // one row's slot group with its flags
     localparam int DW = 8 * M * LANES                // one column's dense blocks
 ) (
@@ -154,5 +154,34 @@ module nm_pe_array #(
             assign out_acc[AW*(COLS*r + c) +: AW] = pe_acc;
         end
     end
+`ifndef SYNTHESIS
+`ifndef __ICARUS__  // Icarus Verilog 11 compiles no assertions of this form
+    // Protocol invariants, checked in co-simulation (Verilator --assert; a failure stops the
+    // simulation with the assertion's name). These are input requirements, so they are immediate
+    // assertions at the clock edge: they see the values the registers take (a concurrent
+    // assertion samples the values from before the time step and would miss a run's first cycle).
+    // A group that does not start a pass (in_first) continues an open one: a pass is open from
+    // its in_first group to its in_last group.
+    logic sva_pass_open;
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            sva_pass_open <= 1'b0;
+        end else begin
+            a_pass_started: assert (!in_valid || in_first || sva_pass_open)
+                else $error("a_pass_started (%m): a slot group (at the array's edge) continues a pass that no in_first group started");
+            if (in_valid) sva_pass_open <= !in_last;
+        end
+    end
+    // Index range: a dense PE (M = 1) has one position per block.
+    if (M == 1) begin : g_sva_dense
+        always_ff @(posedge clk) begin
+            if (rst_n) begin
+                a_index_range: assert (!in_valid || in_index == '0)
+                    else $error("a_index_range (%m): in-block index out of range for M = 1");
+            end
+        end
+    end
+`endif
+`endif
 endmodule
 `default_nettype wire

@@ -222,5 +222,44 @@ module tasd_unit #(
             if (o_tag[TW*j +: TW] == '0) out_resid[DW*j +: DW] = o_val[DW*j +: DW];
         end
     end
+`ifndef SYNTHESIS
+`ifndef __ICARUS__  // Icarus Verilog 11 compiles no assertions of this form
+    // Protocol invariants, checked in co-simulation (Verilator --assert; a failure stops the
+    // simulation with the assertion's name).
+    // A block is accepted only with a configuration in range: 2 <= m <= M, 1 <= terms <= TERMS,
+    // 1 <= n_t <= m for every term of the pass.
+    logic sva_cfg_ok;
+    always_comb begin
+        // (terms <= TERMS always holds when TERMS + 1 is a power of two)
+        /* verilator lint_off CMPCONST */
+        sva_cfg_ok = cfg_m >= CW'(2) && cfg_m <= CW'(M) && cfg_terms != '0 && cfg_terms <= TW'(TERMS);
+        /* verilator lint_on CMPCONST */
+        for (int t = 0; t < TERMS; t++) begin
+            if (TW'(t) < cfg_terms && (cfg_n[CW*t +: CW] == '0 || cfg_n[CW*t +: CW] > cfg_m)) sva_cfg_ok = 1'b0;
+        end
+    end
+    // An input requirement: an immediate assertion at the edge, on the values the unit takes
+    // (a concurrent assertion samples the values from before the time step).
+    always_ff @(posedge clk) begin
+        if (rst_n && in_valid && in_ready) begin
+            a_cfg_range: assert (sva_cfg_ok)
+                else $error("a_cfg_range (%m): block accepted with a configuration out of range (m, terms or n)");
+        end
+    end
+    // valid/ready: a beat on offer stays on offer, unchanged, until it is taken.
+    a_out_hold: assert property (@(posedge clk) disable iff (!rst_n)
+        out_valid && !out_ready |=> out_valid && $stable({out_term, out_last, out_values, out_index,
+                                                          out_resid, out_zeroed}))
+        else $error("a_out_hold (%m): an output beat changed or was withdrawn before out_ready");
+    a_term_range: assert property (@(posedge clk) disable iff (!rst_n)
+        out_valid |-> out_term < o_terms)
+        else $error("a_term_range (%m): out_term beyond the pass's terms");
+    // One selection a cycle (one-hot): only the selected element leaves the alive set, and it
+    // was alive.
+    a_select_onehot: assert property (@(posedge clk) disable iff (!rst_n)
+        $onehot0(w_alive ^ alive_after) && (!sel_ok || w_alive[best]))
+        else $error("a_select_onehot (%m): selection is not one alive element");
+`endif
+`endif
 endmodule
 `default_nettype wire

@@ -1,0 +1,552 @@
+#include "sw/runtime/AcceleratorBackend.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include "hw/model/top/Accelerator.h"
+#include "sw/common/Error.h"
+#include "sw/common/Half.h"
+#include "sw/runtime/Microcode.h"
+#include "sw/tasd/Decompose.h"
+#include "sw/tasd/PseudoDensity.h"
+
+namespace tasdsim::runtime {
+
+using executor::GemmLayer;
+using executor::GemmOperands;
+
+namespace {
+
+uint64_t ceilDiv(uint64_t a, uint64_t b) {
+  return (a + b - 1) / b;
+}
+
+// Values of one operand as device bytes of the run's value type (int8: already integers).
+std::vector<uint8_t> encodeValues(const std::vector<float>& v, tasd::DType t) {
+  std::vector<uint8_t> out(v.size() * tasd::dtypeBytes(t));
+  switch (t) {
+    case tasd::DType::F32:
+      std::memcpy(out.data(), v.data(), out.size());
+      break;
+    case tasd::DType::BF16:
+      for (size_t i = 0; i < v.size(); ++i) {
+        const uint16_t b = floatToBf16(v[i]);
+        out[2 * i] = static_cast<uint8_t>(b);
+        out[2 * i + 1] = static_cast<uint8_t>(b >> 8);
+      }
+      break;
+    case tasd::DType::I8:
+      for (size_t i = 0; i < v.size(); ++i)
+        out[i] = static_cast<uint8_t>(static_cast<int8_t>(v[i]));
+      break;
+  }
+  return out;
+}
+
+float maxAbs(const float* v, size_t count) {
+  float mx = 0;
+  for (size_t i = 0; i < count; ++i)
+    mx = std::max(mx, std::fabs(v[i]));
+  return mx;
+}
+
+// Symmetric int8 scale of a tensor whose largest magnitude is mx.
+float int8Scale(float mx) {
+  return mx > 0 ? mx / 127.0f : 1.0f;
+}
+
+// The run's value type applied to host values: bf16 rounding, or int8 rounding with `scale`.
+void toValueType(std::vector<float>& v, tasd::DType t, float scale) {
+  if (t == tasd::DType::BF16) {
+    for (float& x : v)
+      x = roundToBf16(x);
+  } else if (t == tasd::DType::I8) {
+    for (float& x : v)
+      x = std::max(-127.0f, std::min(127.0f, std::nearbyint(x / scale)));
+  }
+}
+
+}  // namespace
+
+struct AcceleratorBackend::Impl {
+  Host& host;
+  const hw::AcceleratorParams& params;
+  const hw::EnergyTable& energy;
+  const plan::Plan& plan;
+  const RunOptions& options;
+  hw::Accelerator& accel;
+  hw::StatsRegistry& stats;
+  DeviceMemory memory;
+  std::vector<LayerResult> results;
+
+  // One group of a layer on the device, with its host-side operands (functional runs).
+  struct Group {
+    GemmJob job;
+    bool sIsWeights = true;      // S = W_g: the device computes C_g^T
+    std::vector<float> act;      // the activation operand as the device reads it (image or matrix)
+    std::vector<float> w;        // W_g [n x k]
+    std::vector<float> sApprox;  // reference: S as approximated [job.m x k]
+    std::vector<float> dDense;   // reference: D [job.n x k]
+    std::vector<tasd::CompressedTerm> terms;  // TASD-W
+    tasd::Quality quality;
+    tasd::TensorStats original;
+  };
+
+  // TASD-W terms of a layer with constant weights, the same for every input set: kept between
+  // sets (when there are several) and lent to the layer's groups while it runs.
+  struct WeightTerms {
+    std::vector<tasd::CompressedTerm> terms;
+    std::vector<float> sApprox;
+    tasd::Quality quality;
+    tasd::TensorStats original;
+  };
+  struct CachedWeights {
+    float scale = 1;  // int8
+    std::vector<WeightTerms> groups;
+  };
+  std::map<size_t, CachedWeights> weightCache;
+  struct CachedProgram {
+    std::vector<uint8_t> code;
+    std::string tiling;
+  };
+  std::map<size_t, CachedProgram> programCache;
+  bool cacheWeights() const { return options.inputs.size() > 1; }
+
+  struct LayerWork {
+    const GemmLayer* layer = nullptr;
+    const plan::LayerPlan* lp = nullptr;
+    bool sIsActivations = false;     // plan operand A
+    bool onTheFly = false;           // S decomposed by the TASD units
+    bool terms = false;              // S as precomputed TASD-W terms
+    float scaleAct = 1, scaleW = 1;  // int8
+    CachedWeights* cached = nullptr;  // the layer's TASD-W terms from an earlier set
+    std::vector<Group> groups;
+    Program program;
+    uint64_t codeAddress = 0, codeBytes = 0;
+    LayerResult r;
+  };
+
+  Impl(Host& h, const hw::AcceleratorParams& p, const hw::EnergyTable& e, const plan::Plan& pl,
+       const RunOptions& o, hw::Accelerator& a, hw::StatsRegistry& s)
+      : host(h),
+        params(p),
+        energy(e),
+        plan(pl),
+        options(o),
+        accel(a),
+        stats(s),
+        memory(p.dram.sizeBytes) {}
+
+  bool functional() const { return options.functional; }
+
+  // ---- stage 1: the jobs -------------------------------------------------------------------
+  LayerWork planLayer(const GemmLayer& layer) {
+    LayerWork work;
+    work.layer = &layer;
+    work.lp = &plan.forLayer(layer.name);
+    const plan::LayerPlan& lp = *work.lp;
+    work.sIsActivations = lp.operand == plan::Operand::A;
+    work.onTheFly = !lp.series.isDense() && (work.sIsActivations || !layer.constantWeights);
+    work.terms = !lp.series.isDense() && !work.onTheFly;
+    if (work.terms && layer.constantWeights) {
+      const auto it = weightCache.find(layer.index);
+      if (it != weightCache.end()) work.cached = &it->second;
+    }
+    LayerResult& r = work.r;
+    r.name = layer.name;
+    r.onAccelerator = true;
+    r.operand = plan::operandName(lp.operand);
+    r.series = lp.series.str();
+    r.computeFraction = lp.series.computeFraction();
+    r.groups = static_cast<uint32_t>(layer.groups);
+    r.m = layer.rowsPerGroup();
+    r.n = layer.n;
+    r.k = layer.k;
+    r.macs = layer.macs();
+    work.groups.resize(layer.groups);
+    for (size_t g = 0; g < layer.groups; ++g) {
+      Group& grp = work.groups[g];
+      GemmJob& job = grp.job;
+      job.name = layer.groups > 1 ? fmt::format("{}[{}]", layer.name, g) : layer.name;
+      job.dtype = options.dtype;
+      job.k = static_cast<uint32_t>(layer.k);
+      job.series = lp.series;
+      grp.sIsWeights = !work.sIsActivations;
+      job.m = static_cast<uint32_t>(grp.sIsWeights ? layer.n : layer.rowsPerGroup());
+      job.n = static_cast<uint32_t>(grp.sIsWeights ? layer.rowsPerGroup() : layer.n);
+      job.sKind = work.onTheFly ? SKind::OnTheFly : work.terms ? SKind::Terms : SKind::Dense;
+    }
+    return work;
+  }
+
+  // The activation operand as the device reads it: a convolution's NHWC images through implicit
+  // im2col, or a row-major matrix.
+  DenseOperand activationOperand(const GemmLayer& layer) const {
+    DenseOperand act;
+    if (layer.conv) {
+      act.conv = true;
+      act.geometry = *layer.conv;
+      act.batch = static_cast<uint32_t>(layer.batch);
+    }
+    return act;
+  }
+  uint64_t activationElements(const GemmLayer& layer) const {
+    if (!layer.conv) return layer.rowsPerGroup() * layer.k;
+    return uint64_t{layer.batch} * layer.conv->inH * layer.conv->inW * layer.conv->channels;
+  }
+
+  // ---- stage 2: operands into device memory -------------------------------------------------
+  void placeDense(DenseOperand& op, const std::vector<float>* values, uint64_t cols,
+                  uint64_t elements) {
+    const uint32_t eb = tasd::dtypeBytes(options.dtype);
+    op.address = memory.allocate(elements * eb);
+    op.rowStride = cols * eb;
+    if (values) {
+      const std::vector<uint8_t> bytes = encodeValues(*values, options.dtype);
+      host.writeMemory(op.address, bytes.data(), bytes.size());
+    }
+  }
+
+  void placeTerms(GemmJob& job, const std::vector<tasd::CompressedTerm>* terms) {
+    const uint32_t eb = tasd::dtypeBytes(options.dtype);
+    for (size_t t = 0; t < job.series.order(); ++t) {
+      const tasd::NMPattern p = job.series.terms[t];
+      const uint64_t slots = ceilDiv(job.k, p.m) * p.n;
+      const uint64_t valueBytes = uint64_t{job.m} * slots * eb,
+                     metaBytes = uint64_t{job.m} * ceilDiv(slots * p.indexBits(), 8);
+      job.termValues.push_back(memory.allocate(valueBytes));
+      job.termMeta.push_back(memory.allocate(metaBytes));
+      if (terms) {
+        host.writeMemory(job.termValues.back(), (*terms)[t].values().data(), valueBytes);
+        host.writeMemory(job.termMeta.back(), (*terms)[t].meta().data(), metaBytes);
+      }
+    }
+  }
+
+  // Host copies of every group's operands in the run's value type. int8 scales are per tensor:
+  // the largest magnitude over every group of the operand.
+  void gatherValues(LayerWork& work, const std::vector<GemmOperands>& ops) {
+    const GemmLayer& layer = *work.layer;
+    const uint64_t actCount = activationElements(layer), wCount = uint64_t{layer.n} * layer.k;
+    float actMax = 0, wMax = 0;
+    uint64_t nonzero = 0, total = 0;
+    for (size_t g = 0; g < layer.groups; ++g) {
+      Group& grp = work.groups[g];
+      const float* act = ops[g].image ? ops[g].image : ops[g].a;
+      grp.act.assign(act, act + actCount);
+      grp.w.assign(ops[g].w, ops[g].w + wCount);
+      for (float v : grp.act)
+        nonzero += v != 0.0f;
+      total += grp.act.size();
+      actMax = std::max(actMax, maxAbs(grp.act.data(), grp.act.size()));
+      wMax = std::max(wMax, maxAbs(grp.w.data(), grp.w.size()));
+    }
+    work.r.inputDensity = total ? static_cast<double>(nonzero) / static_cast<double>(total) : 1.0;
+    if (options.dtype == tasd::DType::I8) {
+      work.scaleAct = int8Scale(actMax);
+      work.scaleW = work.cached ? work.cached->scale : int8Scale(wMax);
+    }
+    for (Group& grp : work.groups) {
+      toValueType(grp.act, options.dtype, work.scaleAct);
+      toValueType(grp.w, options.dtype, work.scaleW);
+    }
+  }
+
+  // The reference's view of the activation operand: im2col rows for a convolution.
+  std::vector<float> activationMatrix(const GemmLayer& layer, const std::vector<float>& act) const {
+    if (!layer.conv) return act;
+    const tasd::ConvGeometry& geo = *layer.conv;
+    const uint64_t perImage = uint64_t{geo.inH} * geo.inW * geo.channels, rowsPerImage = geo.outH() * geo.outW();
+    std::vector<float> rows(layer.rowsPerGroup() * layer.k);
+    for (size_t b = 0; b < layer.batch; ++b)
+      tasd::im2colInto(act.data() + b * perImage, geo.channels, geo, rows.data() + b * rowsPerImage * layer.k);
+    return rows;
+  }
+
+  // The pseudo-density threshold of an on-the-fly layer: calibrated (options.taus), absolute
+  // (the plan's tau) or a quantile of this group's S source.
+  float tauOf(const LayerWork& work, const std::vector<float>* source) const {
+    const auto it = options.taus.find(work.layer->name);
+    if (it != options.taus.end()) return it->second;
+    float tau = static_cast<float>(work.lp->tau);
+    if (work.lp->tauQuantile >= 0 && source)
+      tau = tasd::magnitudeQuantile(source->data(), source->size(), work.lp->tauQuantile);
+    return tau;
+  }
+
+  // Approximates S (m x k, dense) with the series, as the accelerator will; keeps statistics.
+  void approximate(Group& g, uint64_t m, uint64_t k, const tasd::Series& series, float tau) {
+    g.original = tasd::statsOf(g.sApprox.data(), g.sApprox.size());
+    if (tau >= 0) tasd::applyThreshold(g.sApprox.data(), g.sApprox.size(), tau);
+    const tasd::TensorStats kept = series.isDense()
+                                       ? tasd::statsOf(g.sApprox.data(), g.sApprox.size())
+                                       : tasd::approximateInPlace(g.sApprox.data(), m, k, series);
+    // Dropped energy: original - kept (supports are disjoint; thresholded values are dropped).
+    g.quality = tasd::qualityOf(g.original, kept, std::max(0.0, g.original.l2sq - kept.l2sq));
+  }
+
+  // TASD-W: the terms of W_g, and the reference's reconstruction of them.
+  void decomposeWeights(Group& g) {
+    const GemmJob& job = g.job;
+    const tasd::MatrixF wm(job.m, job.k, g.w);
+    if (options.dtype == tasd::DType::I8) {
+      tasd::MatrixI8 wi(job.m, job.k);
+      for (size_t i = 0; i < wm.size(); ++i)
+        wi.data()[i] = static_cast<int8_t>(wm.data()[i]);
+      auto d = tasd::decompose(wi, job.series);
+      g.original = d.original;
+      g.quality = d.quality();
+      const tasd::MatrixI8 approx = tasd::reconstructI8(d.terms, job.m, job.k);
+      g.sApprox.assign(approx.values().begin(), approx.values().end());
+      g.terms = std::move(d.terms);
+    } else {
+      auto d = tasd::decompose(wm, job.series, options.dtype);
+      g.original = d.original;
+      g.quality = d.quality();
+      g.sApprox = tasd::reconstructF(d.terms, job.m, job.k).values();
+      g.terms = std::move(d.terms);
+    }
+  }
+
+  void placeOperands(LayerWork& work, const std::vector<GemmOperands>* ops) {
+    const GemmLayer& layer = *work.layer;
+    const uint64_t K = layer.k;
+    memory.reset();
+    // With several input sets, a layer's program is the same every time (the same jobs at the
+    // same addresses) unless a threshold comes from each input (tau_quantile without calibration).
+    const bool dynamicTau = work.onTheFly && work.lp->tauQuantile >= 0 && !options.taus.count(layer.name);
+    const bool reuseProgram = cacheWeights() && !dynamicTau;
+    const auto cached = reuseProgram ? programCache.find(layer.index) : programCache.end();
+    const CachedProgram* cachedProgram = cached == programCache.end() ? nullptr : &cached->second;
+    if (ops) gatherValues(work, *ops);
+    for (size_t g = 0; g < layer.groups; ++g) {
+      Group& grp = work.groups[g];
+      GemmJob& job = grp.job;
+      const bool values = ops != nullptr;
+      DenseOperand act = activationOperand(layer);
+      const uint64_t actElements = activationElements(layer);
+      if (work.sIsActivations) {
+        // S = A (dense, or decomposed on the fly), D = W.
+        job.s = act;
+        placeDense(job.s, values ? &grp.act : nullptr, K, actElements);
+        placeDense(job.d, values ? &grp.w : nullptr, K, uint64_t{job.n} * K);
+        if (work.onTheFly) job.tau = tauOf(work, values ? &grp.act : nullptr);
+        if (values) {
+          grp.sApprox = activationMatrix(layer, grp.act);
+          grp.dDense = grp.w;
+          approximate(grp, job.m, K, work.onTheFly ? job.series : tasd::Series::dense(),
+                      work.onTheFly ? job.tau : -1.0f);
+        }
+      } else {
+        // S = W (terms, dense, or decomposed on the fly), D = A.
+        job.d = act;
+        placeDense(job.d, values ? &grp.act : nullptr, K, actElements);
+        if (work.terms) {
+          if (values && work.cached) {
+            WeightTerms& t = work.cached->groups[g];
+            grp.terms = std::move(t.terms);
+            grp.sApprox = std::move(t.sApprox);
+            grp.quality = t.quality;
+            grp.original = t.original;
+          } else if (values) {
+            decomposeWeights(grp);
+          }
+          placeTerms(job, values ? &grp.terms : nullptr);
+        } else {
+          placeDense(job.s, values ? &grp.w : nullptr, K, uint64_t{job.m} * K);
+          if (work.onTheFly) job.tau = tauOf(work, values ? &grp.w : nullptr);
+          if (values) {
+            grp.sApprox = grp.w;
+            approximate(grp, job.m, K, work.onTheFly ? job.series : tasd::Series::dense(),
+                        work.onTheFly ? job.tau : -1.0f);
+          }
+        }
+        if (values) grp.dDense = activationMatrix(layer, grp.act);
+      }
+      if (work.onTheFly) work.r.tau = job.tau;
+      job.cAddress = memory.allocate(uint64_t{job.m} * job.n * 4);
+      job.cRowStride = uint64_t{job.n} * 4;
+      if (!cachedProgram) emitGemm(params, job, work.program);
+    }
+    if (cachedProgram) {
+      writeProgram(work, cachedProgram->code, cachedProgram->tiling);
+      return;
+    }
+    emitEnd(work.program);
+    CachedProgram program{work.program.bytes(), fmt::format("{}x{}x{}", work.program.tiling.mt,
+                                                             work.program.tiling.nt, work.program.tiling.kt)};
+    writeProgram(work, program.code, program.tiling);
+    if (reuseProgram) programCache[layer.index] = std::move(program);
+  }
+
+  void writeProgram(LayerWork& work, const std::vector<uint8_t>& code, const std::string& tiling) {
+    work.r.tiling = tiling;
+    work.codeBytes = code.size();
+    work.codeAddress = memory.allocate(code.size());
+    host.writeMemory(work.codeAddress, code.data(), code.size());
+  }
+
+  // ---- stage 3: the device runs the layer -------------------------------------------------
+  void runOnDevice(LayerWork& work) {
+    LayerResult& r = work.r;
+    const auto before = stats.snapshot();
+    const auto wallStart = std::chrono::steady_clock::now();
+    const hw::CompletionInfo done = host.runProgram(work.codeAddress, work.codeBytes);
+    r.modelWallSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
+    r.stats = hw::difference(before, stats.snapshot());
+    r.cycles = done.cycles;
+    r.instructions = done.instructions;
+    if (done.error != hw::ErrorCode::None) {
+      throw std::runtime_error(fmt::format(
+          "layer '{}': accelerator stopped with {} at instruction {}: {}", r.name,
+          hw::errorCodeName(done.error), done.errorPc, accel.host_if.lastCompletion().detail));
+    }
+    r.seconds = static_cast<double>(r.cycles) / (params.clockGHz * 1e9);
+    r.energy = hw::computeEnergy(energy, params, r.stats, accel.name(), options.dtype, r.seconds);
+    r.edp = r.energy.total() * 1e-12 * r.seconds;
+  }
+
+  // Keeps (or returns) the layer's TASD-W terms for the next input set.
+  void keepWeights(LayerWork& work) {
+    if (!work.terms || !work.layer->constantWeights || !cacheWeights()) return;
+    CachedWeights& c = weightCache[work.layer->index];
+    c.scale = work.scaleW;
+    c.groups.resize(work.groups.size());
+    for (size_t g = 0; g < work.groups.size(); ++g) {
+      Group& grp = work.groups[g];
+      c.groups[g] = WeightTerms{std::move(grp.terms), std::move(grp.sApprox), grp.quality, grp.original};
+    }
+  }
+
+  // ---- stage 4: results back, checked, to the executor --------------------------------------
+  void collect(LayerWork& work, std::vector<GemmOperands>& ops) {
+    LayerResult& r = work.r;
+    // Quality of the structured operand over all groups.
+    tasd::TensorStats orig, kept;
+    double dropped = 0;
+    for (const Group& g : work.groups) {
+      orig += g.original;
+      kept.nonzeros += g.quality.keptNonzeros;
+      kept.l1 += g.quality.keptL1Fraction * g.original.l1;
+      kept.l2sq += g.quality.keptEnergy * g.original.l2sq;
+      dropped += g.original.l2sq * g.quality.relFrobeniusError * g.quality.relFrobeniusError;
+    }
+    r.haveQuality = true;
+    r.quality = tasd::qualityOf(orig, kept, dropped);
+    for (size_t g = 0; g < work.groups.size(); ++g) {
+      Group& grp = work.groups[g];
+      const GemmJob& job = grp.job;
+      const uint64_t count = uint64_t{job.m} * job.n;
+      std::vector<uint8_t> raw(count * 4);
+      host.readMemory(job.cAddress, raw.data(), raw.size());
+      std::vector<float> c(count);
+      if (options.dtype == tasd::DType::I8) {
+        std::vector<int32_t> ci(count);
+        std::memcpy(ci.data(), raw.data(), raw.size());
+        if (options.check) checkInt8(grp, ci, r.check);
+        const float scale = work.scaleAct * work.scaleW;
+        for (size_t i = 0; i < count; ++i)
+          c[i] = static_cast<float>(ci[i]) * scale;
+      } else {
+        std::memcpy(c.data(), raw.data(), raw.size());
+        if (options.check) checkFloat(grp, c, r.check);
+      }
+      // C_g [M x N]; the device computed C_g^T when S was the weights.
+      GemmOperands& o = ops[g];
+      if (grp.sIsWeights) {
+        for (uint64_t i = 0; i < o.m; ++i)
+          for (uint64_t j = 0; j < o.n; ++j)
+            o.c[i * o.n + j] = c[j * o.m + i];
+      } else {
+        std::memcpy(o.c, c.data(), count * sizeof(float));
+      }
+    }
+  }
+
+  void checkFloat(const Group& g, const std::vector<float>& c, CheckResult& res) const {
+    const GemmJob& job = g.job;
+    const uint64_t m = job.m, n = job.n, k = job.k;
+    std::vector<float> ref(m * n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), 1.0f, g.sApprox.data(), static_cast<int>(k), g.dDense.data(),
+                static_cast<int>(k), 0.0f, ref.data(), static_cast<int>(n));
+    std::vector<double> rowL1(m, 0.0), colMax(n, 0.0);
+    for (uint64_t i = 0; i < m; ++i)
+      for (uint64_t kk = 0; kk < k; ++kk)
+        rowL1[i] += std::fabs(g.sApprox[i * k + kk]);
+    for (uint64_t j = 0; j < n; ++j)
+      for (uint64_t kk = 0; kk < k; ++kk)
+        colMax[j] = std::max(colMax[j], static_cast<double>(std::fabs(g.dDense[j * k + kk])));
+    const double eps = std::ldexp(1.0, -24);
+    double diff2 = 0, ref2 = 0;
+    res.performed = true;
+    for (uint64_t i = 0; i < m; ++i)
+      for (uint64_t j = 0; j < n; ++j) {
+        const double d = std::fabs(static_cast<double>(c[i * n + j]) - ref[i * n + j]);
+        const double bound = 2.0 * static_cast<double>(k) * eps * rowL1[i] * colMax[j] + 1e-30;
+        res.maxAbsError = std::max(res.maxAbsError, d);
+        if (!(d <= bound)) ++res.mismatches;
+        diff2 += d * d;
+        ref2 += static_cast<double>(ref[i * n + j]) * ref[i * n + j];
+      }
+    const double rel = ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
+    res.relFrobeniusError = std::max(res.relFrobeniusError, rel);
+    // Rounding differences of differently ordered sums grow like sqrt(K) (docs/architecture.md).
+    const double relBound = 1e-5 * std::max(1.0, std::sqrt(static_cast<double>(k) / 1024.0));
+    if (res.mismatches || !(rel <= relBound)) res.passed = false;
+  }
+
+  void checkInt8(const Group& g, const std::vector<int32_t>& c, CheckResult& res) const {
+    const GemmJob& job = g.job;
+    const uint64_t m = job.m, n = job.n, k = job.k;
+    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()), d(g.dDense.begin(), g.dDense.end());
+    std::vector<double> ref(m * n);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), 1.0, s.data(), static_cast<int>(k), d.data(),
+                static_cast<int>(k), 0.0, ref.data(), static_cast<int>(n));
+    res.performed = true;
+    for (uint64_t i = 0; i < m * n; ++i) {
+      const double diff = std::fabs(static_cast<double>(c[i]) - ref[i]);
+      res.maxAbsError = std::max(res.maxAbsError, diff);
+      if (diff != 0.0) ++res.mismatches;
+    }
+    if (res.mismatches) res.passed = false;
+  }
+};
+
+AcceleratorBackend::AcceleratorBackend(Host& host, const hw::AcceleratorParams& params,
+                                       const hw::EnergyTable& energy, const plan::Plan& plan,
+                                       const RunOptions& options, hw::Accelerator& accelerator,
+                                       hw::StatsRegistry& stats)
+    : impl_(std::make_unique<Impl>(host, params, energy, plan, options, accelerator, stats)) {}
+
+AcceleratorBackend::~AcceleratorBackend() = default;
+
+void AcceleratorBackend::runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups) {
+  Impl::LayerWork work = impl_->planLayer(layer);
+  impl_->placeOperands(work, &groups);
+  impl_->runOnDevice(work);
+  impl_->collect(work, groups);
+  impl_->keepWeights(work);
+  impl_->results.push_back(std::move(work.r));
+}
+
+void AcceleratorBackend::runTiming(const GemmLayer& layer) {
+  Impl::LayerWork work = impl_->planLayer(layer);
+  impl_->placeOperands(work, nullptr);
+  impl_->runOnDevice(work);
+  impl_->results.push_back(std::move(work.r));
+}
+
+std::vector<LayerResult> AcceleratorBackend::takeResults() {
+  return std::move(impl_->results);
+}
+
+}  // namespace tasdsim::runtime

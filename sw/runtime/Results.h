@@ -1,0 +1,75 @@
+#pragma once
+// What a run of a workload on the simulated accelerator produces, per layer and for the network.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hw/model/energy/EnergyModel.h"
+#include "sw/model/Tensor.h"
+#include "sw/tasd/DType.h"
+#include "sw/tasd/Metrics.h"
+
+namespace tasdsim::runtime {
+
+struct CheckResult {
+  bool performed = false;
+  bool passed = true;
+  double maxAbsError = 0;
+  double relFrobeniusError = 0;
+  uint64_t mismatches = 0;
+};
+
+struct LayerResult {
+  std::string name;
+  std::string op;
+  bool onAccelerator = false;
+  std::string operand;  // W or A
+  std::string series;
+  double computeFraction = 1;
+  uint32_t groups = 1;
+  uint64_t m = 0, n = 0, k = 0;  // per group GEMM (m over every image of a convolution)
+  uint64_t macs = 0;             // dense MACs of the layer
+  uint64_t cycles = 0;
+  uint64_t instructions = 0;
+  double seconds = 0;
+  std::map<std::string, uint64_t> stats;  // counter deltas of this layer
+  hw::EnergyBreakdown energy;
+  double edp = 0;  // J * s
+  CheckResult check;
+  bool haveQuality = false;
+  tasd::Quality quality;  // of the structured operand's approximation
+  double inputDensity = 1;
+  float tau = -1;
+  std::string tiling;
+  // Host wall-clock seconds: the accelerator model's time for this layer (doorbell to
+  // completion), and the host's own work for it (the layer's other operators, the executor's
+  // lowering, transposes and bias). For speed measurements and the host-time report only,
+  // never compared: they are not deterministic.
+  double modelWallSeconds = 0;
+  double hostWallSeconds = 0;
+};
+
+struct RunResult {
+  std::vector<LayerResult> layers;
+  std::string failReason;  // empty on success
+  bool checksPassed = true;
+};
+
+struct RunOptions {
+  tasd::DType dtype = tasd::DType::F32;
+  bool functional = true;  // compute and check values (false: timing only)
+  bool check = true;       // compare every layer with the reference
+  // Input sets to run one after the other (functional runs); empty: the workload's own inputs once.
+  std::vector<std::vector<model::Tensor>> inputs;
+  // Absolute pseudo-density thresholds by layer name, replacing the plan's tau and tau_quantile
+  // (thresholds calibrated on other inputs).
+  std::map<std::string, float> taus;
+  std::function<void(size_t done, size_t total, const std::string& layer)> progress;
+  // Called after every input set with its outputs and results (the layers of that run only).
+  std::function<void(size_t run, std::vector<model::Tensor>& outputs, const RunResult& result)>
+      onRun;
+};
+
+}  // namespace tasdsim::runtime
