@@ -98,17 +98,19 @@ std::optional<uint64_t> startTicksOf(int64_t pid) {
   }
 }
 
-const ProcessIdentity& self() {
-  static const ProcessIdentity id = [] {
-    ProcessIdentity p;
-    p.pid = ::getpid();
+// This process (read each time: a forked child is another process with the same host and boot).
+ProcessIdentity self() {
+  static const std::pair<std::string, std::string> machine = [] {
     char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) == 0) p.host = host;
-    p.bootId = firstLineOf("/proc/sys/kernel/random/boot_id");
-    p.startTicks = startTicksOf(p.pid).value_or(0);
-    return p;
+    if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return std::make_pair(std::string(host), firstLineOf("/proc/sys/kernel/random/boot_id"));
   }();
-  return id;
+  ProcessIdentity p;
+  p.pid = ::getpid();
+  p.host = machine.first;
+  p.bootId = machine.second;
+  p.startTicks = startTicksOf(p.pid).value_or(0);
+  return p;
 }
 
 nlohmann::json identityJson(const ProcessIdentity& p) {
@@ -130,8 +132,9 @@ std::optional<ProcessIdentity> identityFrom(const nlohmann::json& j) {
 
 // Whether the process is certainly gone. Unknown (another host) counts as running.
 bool processGone(const ProcessIdentity& p) {
-  if (p.pid <= 0 || p.host != self().host) return false;
-  if (!p.bootId.empty() && !self().bootId.empty() && p.bootId != self().bootId) return true;
+  const ProcessIdentity me = self();
+  if (p.pid <= 0 || p.host != me.host) return false;
+  if (!p.bootId.empty() && !me.bootId.empty() && p.bootId != me.bootId) return true;
   if (::kill(static_cast<pid_t>(p.pid), 0) != 0 && errno == ESRCH) return true;
   const std::optional<uint64_t> ticks = startTicksOf(p.pid);
   return p.startTicks != 0 && ticks && *ticks != p.startTicks;
