@@ -55,8 +55,9 @@ fuzz: deps realdata
 regress: build
 	cd $(BUILD_DIR) && ctest -L regression -j $(JOBS) --output-on-failure --no-tests=error
 
-bench: build
+bench: build realdata
 	/usr/bin/python3 scripts/bench.py --build $(BUILD_DIR)
+	/usr/bin/python3 bench/accelerator_accuracy.py --build $(BUILD_DIR)
 
 format:
 	find sw sim hw tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -4,7 +4,7 @@ exact layer shapes, seeded synthetic values. Run from the repository root; the o
 committed, so this script documents where the shapes come from.
 
 ResNet-50 v1.5 and ResNet-18 (torchvision layout, 224x224), MobileNetV2 1.0 (224x224),
-BERT-base encoder layers at sequence length 128 (the GEMMs of one layer x 12).
+BERT-base encoder at sequence length 128 (12 layers with attention, residuals and layer norms).
 """
 import os
 
@@ -105,24 +105,29 @@ def mobilenet_v2():
 
 
 def bert_base(seq=128, hidden=768, heads=12, ffn=3072, layers=12):
+    """BERT-base's encoder as it computes: each layer's Q, K and V projections of the previous
+    layer's output, per-head scores Q K^T / sqrt(d) with a softmax per row, the context P V, the
+    output projection with its residual and layer norm, and the GELU feed-forward with its
+    residual and layer norm. The network input stands for the embeddings (after their norm)."""
     L = []
     dk = hidden // heads
+    x = "input"
     for i in range(layers):
         p = f"enc{i}"
-        ln = dict(act="none", shape=f"{{n: {seq}, h: 1, w: 1, c: {hidden}}}")
         for proj in ("q", "k", "v"):
-            L.append({"name": f"{p}.{proj}", "op": "gemm", "input": "synthetic", "out_features": hidden,
-                      "synthetic": {"act": "none", "shape": f"{{n: {seq}, h: 1, w: 1, c: {hidden}}}"}})
+            L.append({"name": f"{p}.{proj}", "op": "gemm", "input": x, "out_features": hidden})
         L.append({"name": f"{p}.scores", "op": "matmul", "input": f"{p}.q", "input2": f"{p}.k", "n": seq,
-                  "groups": heads, "transpose_b": True})
-        L.append({"name": f"{p}.context", "op": "matmul", "input": "synthetic", "input2": f"{p}.v", "n": dk,
-                  "groups": heads, "transpose_b": False,
-                  "synthetic": {"act": "softmax", "shape": f"{{n: {seq}, h: 1, w: 1, c: {seq * heads}}}"}})
-        L.append({"name": f"{p}.attn_out", "op": "gemm", "out_features": hidden})
-        L.append({"name": f"{p}.ffn1", "op": "gemm", "input": "synthetic", "out_features": ffn, "act": "gelu",
-                  "synthetic": {"act": "none", "shape": f"{{n: {seq}, h: 1, w: 1, c: {hidden}}}"}})
-        L.append({"name": f"{p}.ffn2", "op": "gemm", "out_features": hidden})
-        del ln
+                  "groups": heads, "transpose_b": True, "scale": 1.0 / dk ** 0.5, "act": "softmax"})
+        L.append({"name": f"{p}.context", "op": "matmul", "input": f"{p}.scores", "input2": f"{p}.v", "n": dk,
+                  "groups": heads, "transpose_b": False})
+        L.append({"name": f"{p}.attn_out", "op": "gemm", "input": f"{p}.context", "out_features": hidden})
+        L.append({"name": f"{p}.attn_res", "op": "add", "input": f"{p}.attn_out", "input2": x})
+        L.append({"name": f"{p}.ln1", "op": "layernorm", "input": f"{p}.attn_res"})
+        L.append({"name": f"{p}.ffn1", "op": "gemm", "input": f"{p}.ln1", "out_features": ffn, "act": "gelu"})
+        L.append({"name": f"{p}.ffn2", "op": "gemm", "input": f"{p}.ffn1", "out_features": hidden})
+        L.append({"name": f"{p}.ffn_res", "op": "add", "input": f"{p}.ffn2", "input2": f"{p}.ln1"})
+        L.append({"name": f"{p}.ln2", "op": "layernorm", "input": f"{p}.ffn_res"})
+        x = f"{p}.ln2"
     return L
 
 
@@ -135,8 +140,8 @@ if __name__ == "__main__":
           "c": 3}, resnet(18))
     write("mobilenetv2", "MobileNetV2 1.0, 224x224, batch 1: exact layer shapes (depthwise convs as grouped convs), "
           "synthetic values", {"n": 1, "h": 224, "w": 224, "c": 3}, mobilenet_v2())
-    write("bert_base", "BERT-base encoder, sequence 128: the GEMMs of 12 layers (Q, K, V, scores, context, output, "
-          "FFN) with exact shapes and synthetic values; layer norms, residuals and the softmax between layers are not "
-          "run, so each layer's inputs are synthetic (normal for projections, softmax rows for attention)",
+    write("bert_base", "BERT-base encoder, sequence 128, 12 layers computed as the network does: Q, K, V, "
+          "scaled per-head scores with softmax, context, output projection, GELU feed-forward, residuals and layer "
+          "norms; exact shapes, synthetic weights (the input stands for the normalised embeddings)",
           {"n": 128, "h": 1, "w": 1, "c": 768}, bert_base())
     print("wrote configs/workloads/{resnet50,resnet18,mobilenetv2,bert_base}.yaml")

@@ -79,6 +79,7 @@ struct DeviceImage {
 // settings on the layers it names (the others dense), thresholds as calibrated.
 std::vector<DeviceImage> runOnAccelerator(const AccuracyOptions& o, const workload::Workload& w,
                                           const plan::Plan& plan, const std::map<std::string, float>& taus,
+                                          const std::map<std::string, runtime::ActivationScales>& int8Scales,
                                           const std::vector<executor::LabelledDigit>& digits,
                                           const std::array<size_t, executor::kDigitClasses>& classIndex,
                                           size_t processes) {
@@ -93,6 +94,7 @@ std::vector<DeviceImage> runOnAccelerator(const AccuracyOptions& o, const worklo
   in.options.dtype = tasd::parseDType(o.dtype);
   in.options.check = !o.noCheck;
   in.options.taus = taus;
+  in.options.int8Scales = int8Scales;
   std::vector<std::vector<model::Tensor>> sets;
   for (const executor::LabelledDigit& d : digits) sets.push_back({executor::ocrDigitInput(d.pixels)});
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -151,7 +153,8 @@ void runAccuracy(const AccuracyOptions& o) {
   if (o.perClass == 0) throw UserError("--per-class must be at least 1");
   if (o.arch.empty() && (o.dtype != "fp32" || o.noCheck || o.compareExecutor))
     throw UserError("--dtype, --no-check and --compare-executor need --arch (the simulated accelerator)");
-  if (o.dtype != "fp32" && o.dtype != "bf16") throw UserError(fmt::format("--dtype '{}': expected fp32 or bf16", o.dtype));
+  if (o.dtype != "fp32" && o.dtype != "bf16" && o.dtype != "int8")
+    throw UserError(fmt::format("--dtype '{}': expected fp32, bf16 or int8", o.dtype));
   const bool uniformW = !o.wSeries.empty();
   const bool uniformA = !o.aSeries.empty() || o.aQuantile >= 0;
   if (uniformW && uniformA) {
@@ -279,7 +282,21 @@ void runAccuracy(const AccuracyOptions& o) {
       devicePlan.layers.push_back(lp);
       if (settings[i].tau >= 0) taus[layers[i].name] = settings[i].tau;
     }
-    device = runOnAccelerator(o, w, devicePlan, taus, eval, classIndex, threads);
+    // int8: static quantisation with activation scales calibrated on the calibration digits
+    // (the unmodified model, fp32 on the host: largest |x| of every layer's input and output).
+    std::map<std::string, runtime::ActivationScales> int8Scales;
+    if (o.dtype == "int8") {
+      const std::vector<executor::LabelledDigit> calib =
+          executor::loadDigits(digitsPath, o.first + o.perClass, o.calibrationPerClass);
+      auto ranges = executor::parallelRun<executor::RangeHook>(
+          graph, calib.size(), threads, [] { return std::make_unique<executor::RangeHook>(); },
+          [&](Executor& ex, size_t i) { ex.run({executor::ocrDigitInput(calib[i].pixels)}); });
+      for (size_t t = 1; t < ranges.size(); ++t) ranges[0]->merge(*ranges[t]);
+      for (const auto& [name, r] : ranges[0]->ranges())
+        int8Scales[name] = runtime::ActivationScales{r.input > 0 ? r.input / 127.0f : 1.0f,
+                                                     r.output > 0 ? r.output / 127.0f : 1.0f};
+    }
+    device = runOnAccelerator(o, w, devicePlan, taus, int8Scales, eval, classIndex, threads);
   }
   std::vector<int> predictions(eval.size(), -1);
   for (size_t i = 0; i < eval.size(); ++i)
@@ -303,8 +320,14 @@ void runAccuracy(const AccuracyOptions& o) {
     structuredMacs += fractions[i] * static_cast<double>(layers[i].macs());
   }
   const double macFraction = totalMacs ? structuredMacs / static_cast<double>(totalMacs) : 1.0;
-  static const std::map<size_t, executor::WeightError> kNone;
-  const auto& errors = hooks.empty() ? kNone : hooks.front()->weightErrors();
+  // The weight errors of the plan (the host hook measures them as it prepares the weights; on the
+  // accelerator alone, one host image does).
+  if (hooks.empty()) {
+    hooks = executor::parallelRun<executor::TasdHook>(
+        graph, 1, 1, [&] { return std::make_unique<executor::TasdHook>(settings); },
+        [&](Executor& ex, size_t) { ex.run({executor::ocrDigitInput(eval.front().pixels)}); });
+  }
+  const auto& errors = hooks.front()->weightErrors();
   double errorSum = 0;
   for (const auto& [index, e] : errors)
     errorSum += e.relFrobeniusError();

@@ -17,6 +17,7 @@
 #include "sw/common/Output.h"
 #include "sw/config/ConfigNode.h"
 #include "sw/io/Npy.h"
+#include "sw/runtime/HostComparison.h"
 #include "sw/runtime/NetworkRun.h"
 #include "sw/runtime/Experiment.h"
 #include "sw/runtime/Preflight.h"
@@ -32,6 +33,7 @@ struct RunOptions {
   std::string workload;
   std::string input;
   bool saveOutputs = false;
+  bool compareExecutor = false;
   std::string out;
   bool timingOnly = false;
   bool overwrite = false;
@@ -73,6 +75,7 @@ int runExperiment(const RunOptions& o) {
   }
   if (o.saveOutputs) x.saveOutputs = true;
   if (x.timingOnly && x.saveOutputs) throw UserError("--save-outputs needs values: it excludes --timing-only");
+  if (x.timingOnly && o.compareExecutor) throw UserError("--compare-executor needs values: it excludes --timing-only");
   if (!o.planFile.empty()) {
     if (!o.series.empty()) throw UserError("--plan and --series exclude each other");
     x.plan = plan::Plan::load(o.planFile);
@@ -105,6 +108,8 @@ int runExperiment(const RunOptions& o) {
   in.options.functional = !x.timingOnly;
   in.options.check = x.check && !x.timingOnly;
   if (!x.timingOnly) in.options.inputs.push_back(x.input.load(x.workload));
+  // Compared with the host executor: both take the plan's thresholds from this input, on the host.
+  if (o.compareExecutor) in.options.taus = runtime::planThresholds(x.workload, x.plan, in.options.inputs.front());
   if (o.trace) in.vcdDir = dir.path().string();  // written before the folder is committed
   Progress progress(o.quiet);
   in.options.progress = [&progress](size_t done, size_t total, const std::string& layer) {
@@ -120,7 +125,21 @@ int runExperiment(const RunOptions& o) {
                                x.timingOnly ? std::string("none (timing only)") : x.input.describe(x.workload),
                                x.timingOnly,
                                x.workload.seed};
-  writeFileAtomic(dir.file("stats.json"), runtime::statsJson(info, out).dump(1) + "\n");
+  nlohmann::json stats = runtime::statsJson(info, out);
+  std::string agreementText;
+  if (o.compareExecutor && out.run.failReason.empty()) {
+    const std::vector<model::Tensor> host =
+        runtime::runOnHost(x.workload, x.plan, in.options.taus, in.options.inputs.front());
+    nlohmann::json rows = nlohmann::json::array();
+    for (const runtime::OutputAgreement& a : runtime::compareOutputs(*x.workload.graph(), out.outputs, host)) {
+      rows.push_back({{"output", a.name}, {"max_abs_difference", a.maxAbsDifference},
+                      {"relative_difference", a.relativeDifference}});
+      agreementText += fmt::format("host executor, same plan: output '{}' differs by at most {:.3g} (relative {:.3g})\n",
+                                   a.name, a.maxAbsDifference, a.relativeDifference);
+    }
+    stats["executor_agreement"] = rows;
+  }
+  writeFileAtomic(dir.file("stats.json"), stats.dump(1) + "\n");
   writeFileAtomic(dir.file("layers.csv"), runtime::layersCsv(out.run));
   writeFileAtomic(dir.file("wall_clock.json"), runtime::wallClockJson(out).dump(1) + "\n");
   writeFileAtomic(dir.file("resolved_config.yaml"), config::dump(x.resolved));
@@ -138,6 +157,7 @@ int runExperiment(const RunOptions& o) {
   }
   std::ostringstream summary;
   runtime::printSummary(summary, info, out);
+  summary << agreementText;
   writeFileAtomic(dir.file("summary.txt"), summary.str());
   dir.commit();
   std::cout << summary.str() << "wrote " << outDir << "/\n";
@@ -164,6 +184,8 @@ void addRunCommand(CLI::App& app, int& exitCode) {
                   "A workload replacing the experiment's: synthetic YAML, .onnx, .tflite or the YAML of tasdsim import");
   cmd->add_option("--input", o->input, "The model input as a .npy file (replaces experiment.input)");
   cmd->add_flag("--save-outputs", o->saveOutputs, "Write the network's outputs as <out>/outputs/<name>.npy");
+  cmd->add_flag("--compare-executor", o->compareExecutor,
+                "Also run the workload with the same plan on the host executor and report how the outputs agree");
   cmd->add_option("--out,-o", o->out, "Output folder (default out/<experiment name>; must not exist)");
   cmd->add_flag("--overwrite", o->overwrite,
                 "Replace the output folder if it is one tasdsim wrote");

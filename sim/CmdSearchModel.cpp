@@ -31,7 +31,7 @@
 #include "sw/runtime/NetworkRun.h"
 #include "sw/runtime/Preflight.h"
 #include "sw/runtime/Report.h"
-#include "sw/tasder/ModelSearch.h"
+#include "sw/executor/TasdHook.h"
 #include "sw/tasder/Scoring.h"
 #include "sw/workload/Workload.h"
 
@@ -234,7 +234,7 @@ int runSearchModel(const SearchModelOptions& o) {
       plan::LayerPlan lp{layers[l].name, c.operand, c.series, -1, c.operand == plan::Operand::A ? c.tauQuantile : -1,
                          std::nullopt, std::nullopt};
       one.layers.push_back(lp);
-      const auto y = bench.scores(probeDigits, tasder::settingsOf(gemms, selected, one, &calibration));
+      const auto y = bench.scores(probeDigits, executor::settingsOf(gemms, selected, one, &calibration));
       double d2 = 0;
       for (size_t i = 0; i < y.size(); ++i)
         for (size_t j = 0; j < y[i].size(); ++j) {
@@ -258,7 +258,7 @@ int runSearchModel(const SearchModelOptions& o) {
   double checkSeconds = 0;
   auto accuracyOf = [&](const plan::Plan& p) {
     const auto start = std::chrono::steady_clock::now();
-    const double acc = bench.accuracy(searchDigits, tasder::settingsOf(gemms, selected, p, &calibration));
+    const double acc = bench.accuracy(searchDigits, executor::settingsOf(gemms, selected, p, &calibration));
     checkSeconds += seconds(start);
     ++checks;
     say(fmt::format("accuracy check {}: {:.3f}", checks, acc));
@@ -284,7 +284,7 @@ int runSearchModel(const SearchModelOptions& o) {
   // Held-out digits: the original and the plan.
   const std::vector<LayerTasd> none(gemms.size());
   const double holdBase = bench.accuracy(holdoutDigits, none);
-  const double holdPlan = bench.accuracy(holdoutDigits, tasder::settingsOf(gemms, selected, p, &calibration));
+  const double holdPlan = bench.accuracy(holdoutDigits, executor::settingsOf(gemms, selected, p, &calibration));
   say(fmt::format("held-out digits: original {:.3f}, plan {:.3f}", holdBase, holdPlan));
 
   // MACs of the plan and the baselines at the same compute.
@@ -304,7 +304,7 @@ int runSearchModel(const SearchModelOptions& o) {
       uniform = s;
   }
   const std::vector<LayerTasd> uniformSettings =
-      tasder::settingsOf(gemms, selected, plan::Plan::uniform(uniform, plan::Operand::W), nullptr);
+      executor::settingsOf(gemms, selected, plan::Plan::uniform(uniform, plan::Operand::W), nullptr);
   // Magnitude pruning: every layer's weights to the density of its chosen series.
   std::vector<LayerTasd> pruneSettings(gemms.size());
   for (size_t l = 0, i = 0; i < gemms.size(); ++i) {

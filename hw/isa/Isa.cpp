@@ -17,6 +17,8 @@ constexpr OpcodeSpec kSpecs[] = {
        {"stride_h", 67, 4}, {"stride_w", 71, 4}, {"pad_top", 75, 5}, {"pad_left", 80, 5}, {"pad_bottom", 85, 5},
        {"pad_right", 90, 5}, {"dilation_h", 95, 4}, {"dilation_w", 99, 4}, {"batch", 103, 8}}}},
     {Opcode::CfgTasd, "CFG_TASD", 1, {{{"tau_bits", 8, 32}}}},
+    {Opcode::CfgOut, "CFG_OUT", 5,
+     {{{"mode", 8, 2}, {"relu", 10, 1}, {"per_row", 11, 1}, {"bias", 12, 1}, {"table_addr", 13, 40}}}},
     {Opcode::LoadS, "LOAD_S", 7,
      {{{"slot", 8, 1}, {"term", 9, 3}, {"dense", 12, 1}, {"i0", 13, 24}, {"ilen", 37, 16}, {"k0", 53, 24},
        {"klen", 77, 16}}}},
@@ -26,8 +28,8 @@ constexpr OpcodeSpec kSpecs[] = {
     {Opcode::Stream, "STREAM", 6,
      {{{"s_slot", 8, 1}, {"d_slot", 9, 1}, {"acc_slot", 10, 1}, {"clear", 11, 1}, {"first_term", 12, 3},
        {"term_count", 15, 3}}}},
-    {Opcode::StoreC, "STORE_C", 5,
-     {{{"slot", 8, 1}, {"i0", 9, 24}, {"ilen", 33, 16}, {"j0", 49, 24}, {"jlen", 73, 16}}}},
+    {Opcode::StoreC, "STORE_C", 6,
+     {{{"slot", 8, 1}, {"i0", 9, 24}, {"ilen", 33, 16}, {"j0", 49, 24}, {"jlen", 73, 16}, {"partial", 89, 1}}}},
     {Opcode::Barrier, "BARRIER", 0, {}},
     {Opcode::End, "END", 0, {}},
 };
@@ -48,24 +50,22 @@ const OpcodeSpec& specOf(Opcode op) {
   return *s;
 }
 
+namespace {
+// The 128-bit word as an unsigned __int128: a field is one shift and one mask.
+unsigned __int128 wide(const Word& w) { return (static_cast<unsigned __int128>(w.hi) << 64) | w.lo; }
+}  // namespace
+
 uint64_t getBits(const Word& w, uint32_t lsb, uint32_t width) {
-  uint64_t v = 0;
-  for (uint32_t b = 0; b < width; ++b) {
-    const uint32_t pos = lsb + b;
-    const uint64_t bit = pos < 64 ? (w.lo >> pos) & 1u : (w.hi >> (pos - 64)) & 1u;
-    v |= bit << b;
-  }
-  return v;
+  if (width == 0 || lsb >= 128) return 0;
+  return static_cast<uint64_t>(wide(w) >> lsb) & mask(width);
 }
 
 void setBits(Word& w, uint32_t lsb, uint32_t width, uint64_t value) {
-  for (uint32_t b = 0; b < width; ++b) {
-    const uint32_t pos = lsb + b;
-    const uint64_t bit = (value >> b) & 1u;
-    uint64_t& dst = pos < 64 ? w.lo : w.hi;
-    const uint32_t shift = pos < 64 ? pos : pos - 64;
-    dst = (dst & ~(uint64_t{1} << shift)) | (bit << shift);
-  }
+  if (width == 0 || lsb >= 128) return;
+  const unsigned __int128 m = static_cast<unsigned __int128>(mask(width)) << lsb;
+  const unsigned __int128 v = (wide(w) & ~m) | ((static_cast<unsigned __int128>(value) << lsb) & m);
+  w.lo = static_cast<uint64_t>(v);
+  w.hi = static_cast<uint64_t>(v >> 64);
 }
 
 Word encode(const Instruction& in) {

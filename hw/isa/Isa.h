@@ -20,6 +20,7 @@ enum class Opcode : uint8_t {
   CfgAddr = 0x03,   // base address and row stride of a dense operand
   CfgConv = 0x04,   // implicit im2col geometry of a dense operand that is a conv input
   CfgTasd = 0x05,   // pseudo-density threshold for on-the-fly decomposition
+  CfgOut = 0x06,    // the output path: requantisation to int8 (per-channel scales, bias), ReLU
   LoadS = 0x10,     // load a structured (or dense activation) tile into an S buffer slot
   LoadD = 0x11,     // load a dense operand tile into a D buffer slot
   LoadC = 0x12,     // load partial sums into an accumulator slot
@@ -52,15 +53,23 @@ enum : uint8_t { Operand, InH, InW, Channels, Kh, Kw, StrideH, StrideW, PadTop, 
                  DilationH, DilationW, Batch };
 }
 namespace cfg_tasd { enum : uint8_t { TauBits }; }
+namespace cfg_out { enum : uint8_t { Mode, Relu, PerRow, Bias, TableAddr }; }
 namespace load_s { enum : uint8_t { Slot, Term, Dense, I0, ILen, K0, KLen }; }
 namespace load_d { enum : uint8_t { Slot, J0, JLen, K0, KLen }; }
 namespace load_c { enum : uint8_t { Slot, I0, ILen, J0, JLen }; }
 namespace tasd_op { enum : uint8_t { Slot }; }
 namespace stream { enum : uint8_t { SSlot, DSlot, AccSlot, Clear, FirstTerm, TermCount }; }
-namespace store_c { enum : uint8_t { Slot, I0, ILen, J0, JLen }; }
+namespace store_c { enum : uint8_t { Slot, I0, ILen, J0, JLen, Partial }; }
 
-// Operand codes of CfgAddr / CfgConv.
-enum class Operand : uint8_t { S = 0, D = 1, C = 2 };
+// Operand codes of CfgAddr / CfgConv. P: partial sums (int32/fp32 accumulators) that a series
+// run term by term stores and loads back while the results C leave through the output path.
+enum class Operand : uint8_t { S = 0, D = 1, C = 2, P = 3 };
+// CfgOut.Mode: what STORE_C writes to C.
+enum class OutputMode : uint8_t { Accumulators = 0, RequantInt8 = 1 };
+// Bytes of one entry of CfgOut's per-channel table: int32 multiplier (Q31), int32 shift, and
+// with Bias an int32 bias.
+constexpr uint32_t kOutTableEntryBytes = 8;
+constexpr uint32_t kOutTableBiasEntryBytes = 12;
 // CfgLayer.SSource: how the structured operand arrives.
 enum class SSource : uint8_t { Precomputed = 0, OnTheFly = 1 };
 

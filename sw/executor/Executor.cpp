@@ -219,6 +219,18 @@ Executor::Executor(std::shared_ptr<const model::Graph> graph) : graph_(std::move
   }
   for (int id : outputIds_)
     lastUse_[static_cast<size_t>(id)] = steps_.size();
+  // A GEMM whose only reader is a Relu (and which is no graph output) may have it fused.
+  std::vector<std::vector<size_t>> readers(ids_.size());
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    for (int id : steps_[k].inputs)
+      if (id >= 0) readers[static_cast<size_t>(id)].push_back(k);
+  }
+  for (Step& s : steps_) {
+    if (s.layer < 0 || s.outputs.empty() || s.outputs[0] < 0) continue;
+    const auto& r = readers[static_cast<size_t>(s.outputs[0])];
+    const bool isOutput = std::find(outputIds_.begin(), outputIds_.end(), s.outputs[0]) != outputIds_.end();
+    s.reluFollows = !isOutput && r.size() == 1 && steps_[r[0]].node->opType == "Relu";
+  }
   values_.resize(ids_.size());
   prepared_.resize(layers_.size());
 }
@@ -309,6 +321,7 @@ void Executor::runStep(const Step& s) {
     else
       out = runGemm(s, layer);
     layer.outputShape = out.shape;
+    if (hook_) hook_->onOutput(layer, out);
   } else {
     std::vector<const Tensor*> inputs;
     inputs.reserve(s.inputs.size());
@@ -494,8 +507,9 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
            : std::vector<int64_t>{static_cast<int64_t>(batch), static_cast<int64_t>(cout),
                                   static_cast<int64_t>(ho), static_cast<int64_t>(wo)};
   Tensor y = Tensor::floats(outShape, std::vector<float>(batch * cout * m));
+  bool biasAdded = false;
   if (backend_) {
-    backendConv(layer, x, nhwc, *w, y);
+    biasAdded = backendConv(layer, x, nhwc, *w, y, LayerEpilogue{bias ? bias->f.data() : nullptr, s.reluFollows});
   } else {
     const bool operands = hook_ && hook_->wantsOperands(layer);
     const bool pointwise = geo.kh == 1 && geo.kw == 1 && geo.strideH == 1 && geo.strideW == 1 &&
@@ -545,7 +559,7 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
       }
     }
   }
-  if (bias) {
+  if (bias && !biasAdded) {
     for (size_t b = 0; b < batch; ++b) {
       float* yb = y.f.data() + b * cout * m;
       if (nhwc) {
@@ -566,8 +580,8 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   return y;
 }
 
-void Executor::backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const tasd::MatrixF& w,
-                           Tensor& y) {
+bool Executor::backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const tasd::MatrixF& w, Tensor& y,
+                           const LayerEpilogue& epilogue) {
   const tasd::ConvGeometry& geo = *layer.conv;
   const size_t groups = layer.groups, batch = layer.batch, cg = geo.channels, ng = layer.n;
   const size_t hw = geo.inH * geo.inW, m = layer.m, cin = cg * groups, cout = ng * groups;
@@ -596,8 +610,8 @@ void Executor::backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const t
     o.n = ng;
     o.k = layer.k;
   }
-  backend_->runLayer(layer, ops);
-  if (direct) return;
+  const bool biasAdded = backend_->runLayer(layer, ops, epilogue);
+  if (direct) return biasAdded;
   for (size_t g = 0; g < groups; ++g) {
     const float* c = ops[g].c;
     for (size_t b = 0; b < batch; ++b) {
@@ -611,6 +625,7 @@ void Executor::backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const t
       }
     }
   }
+  return biasAdded;
 }
 
 Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
@@ -668,7 +683,7 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
     }
     if (backend_) {
       std::vector<GemmOperands> ops{GemmOperands{aData, nullptr, w, y.f.data(), rows, n2, k}};
-      backend_->runLayer(layer, ops);
+      backend_->runLayer(layer, ops, LayerEpilogue{nullptr, s.reluFollows});
     } else {
       gemmGroup(layer, 0, aData, w, y.f.data());
     }
@@ -711,7 +726,7 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
         ops[g] = GemmOperands{const_cast<float*>(a.f.data() + offsetOf(g, aBatch, m * k)), nullptr,
                               wt.data() + g * n2 * k, y.f.data() + g * m * n2, m, n2, k};
       }
-      backend_->runLayer(layer, ops);
+      backend_->runLayer(layer, ops, LayerEpilogue{nullptr, s.reluFollows});
     } else {
       std::vector<float> wt(n2 * k);
       for (size_t g = 0; g < groups; ++g) {
@@ -778,9 +793,14 @@ Tensor Executor::runGemm(const Step& s, GemmLayer& layer) {
                              n.describe() + " output");
   Tensor y = Tensor::floats({static_cast<int64_t>(m), static_cast<int64_t>(nn)},
                             std::vector<float>(m * nn));
+  // A bias vector over the outputs (C of N values, alpha = beta = 1) may go to the backend.
+  const bool biasVector = c && c->isFloat() && c->f.size() == nn && c->shape.size() <= 2 &&
+                          (c->shape.empty() || c->shape.back() == static_cast<int64_t>(nn)) && alpha == 1.0f &&
+                          beta == 1.0f;
+  bool biasAdded = false;
   if (backend_) {
     std::vector<GemmOperands> ops{GemmOperands{scratchA_.data(), nullptr, w, y.f.data(), m, nn, k}};
-    backend_->runLayer(layer, ops);
+    biasAdded = backend_->runLayer(layer, ops, LayerEpilogue{biasVector ? c->f.data() : nullptr, s.reluFollows});
   } else {
     gemmGroup(layer, 0, scratchA_.data(), w, y.f.data());
   }
@@ -788,7 +808,7 @@ Tensor Executor::runGemm(const Step& s, GemmLayer& layer) {
     for (float& v : y.f)
       v *= alpha;
   }
-  if (c && beta != 0.0f) {
+  if (c && beta != 0.0f && !biasAdded) {
     if (!c->isFloat()) fail(n, "C must be floating point");
     const std::vector<int64_t> shape = broadcastShapes(c->shape, y.shape, n.describe());
     if (shape != y.shape)

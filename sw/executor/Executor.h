@@ -61,6 +61,7 @@ class Executor {
     std::vector<int> inputs;   // value ids, -1 for omitted optional inputs
     std::vector<int> outputs;  // value ids
     int layer = -1;            // index into layers_ for Conv/Gemm/MatMul
+    bool reluFollows = false;  // the first output's only reader is a Relu
   };
 
   int valueId(const std::string& name);
@@ -75,7 +76,9 @@ class Executor {
   // C_g = A_g * W_g^T for every group, through the hook.
   void gemmGroup(GemmLayer& layer, size_t group, float* a, const float* w, float* c);
   // A convolution on the backend: every group's images in NHWC, results scattered into y.
-  void backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const tasd::MatrixF& w, Tensor& y);
+  // Returns whether the backend added the bias.
+  bool backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const tasd::MatrixF& w, Tensor& y,
+                   const LayerEpilogue& epilogue);
 
   std::shared_ptr<const model::Graph> graph_;
   int64_t opset_ = 0;

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "sw/model/Tensor.h"
 #include "sw/tasd/Lowering.h"
 
 namespace tasdsim::executor {
@@ -82,6 +83,17 @@ class GemmHook {
     (void)layer, (void)group, (void)ops;
     return false;
   }
+
+  // Per run, the layer's whole output (bias added, before what follows it).
+  virtual void onOutput(const GemmLayer& layer, const model::Tensor& output) { (void)layer, (void)output; }
+};
+
+// What follows a layer's product: its per-output-channel bias (every group's, groups * n values;
+// null when none) and whether the product's only consumer is a Relu. A backend may fold both
+// into its output path (an int8 device requantising with bias and ReLU).
+struct LayerEpilogue {
+  const float* bias = nullptr;
+  bool reluFollows = false;
 };
 
 // Computes whole layers instead of the host's sgemm (a simulated accelerator). Weights reach it
@@ -90,7 +102,8 @@ class GemmBackend {
  public:
   virtual ~GemmBackend() = default;
   // Writes every groups[g].c. groups[g].a (or .image for a convolution) and .w are read only.
-  virtual void runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups) = 0;
+  // Returns true when it added epilogue.bias to the results (the executor then does not).
+  virtual bool runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups, const LayerEpilogue& epilogue) = 0;
 };
 
 }  // namespace tasdsim::executor

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "sw/tasd/Decompose.h"
 #include "sw/tasd/PseudoDensity.h"
@@ -55,8 +56,12 @@ const LayerTasd* TasdHook::setting(const GemmLayer& layer) const {
 
 void TasdHook::prepareWeights(const GemmLayer& layer, size_t group, float* w, size_t n, size_t k) {
   const LayerTasd* s = setting(layer);
-  if (!s || (s->weights.isDense() && s->pruneDensity >= 1.0) || !layer.constantWeights) return;
+  if (!s || (s->weights.isDense() && s->pruneDensity >= 1.0)) return;
   (void)group;
+  if (!layer.constantWeights) {  // a MatMul's second activation, decomposed as it comes
+    tasd::approximateInPlace(w, n, k, s->weights);
+    return;
+  }
   const tasd::TensorStats before = tasd::statsOf(w, n * k);
   tasd::TensorStats kept;
   if (s->pruneDensity < 1.0) {
@@ -82,6 +87,26 @@ bool TasdHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
   if (s->tau >= 0) tasd::applyThreshold(ops.a, ops.m * ops.k, s->tau);
   if (!s->activations.isDense()) approximateRows(ops.a, ops.m, ops.k, s->activations, scratch_);
   return false;
+}
+
+bool RangeHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
+  (void)group;
+  float& mx = ranges_[layer.name].input;
+  for (size_t i = 0; i < ops.m * ops.k; ++i) mx = std::max(mx, std::fabs(ops.a[i]));
+  return false;
+}
+
+void RangeHook::onOutput(const GemmLayer& layer, const model::Tensor& output) {
+  float& mx = ranges_[layer.name].output;
+  for (float v : output.f) mx = std::max(mx, std::fabs(v));
+}
+
+void RangeHook::merge(const RangeHook& other) {
+  for (const auto& [name, r] : other.ranges_) {
+    ActivationRange& mine = ranges_[name];
+    mine.input = std::max(mine.input, r.input);
+    mine.output = std::max(mine.output, r.output);
+  }
 }
 
 bool CalibrationHook::wantsOperands(const GemmLayer& layer) {
@@ -120,6 +145,26 @@ void CalibrationHook::merge(const CalibrationHook& other) {
     std::vector<float>& mine = samples_[index];
     mine.insert(mine.end(), values.begin(), values.end());
   }
+}
+
+std::vector<LayerTasd> settingsOf(const std::vector<GemmLayer>& layers, const std::vector<bool>& selected,
+                                  const plan::Plan& plan, const CalibrationHook* calibration) {
+  std::vector<LayerTasd> settings(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!selected.empty() && (i >= selected.size() || !selected[i])) continue;
+    const plan::LayerPlan& lp = plan.forLayer(layers[i].name);
+    if (lp.operand == plan::Operand::W) {
+      settings[i].weights = lp.series;
+      continue;
+    }
+    settings[i].activations = lp.series;
+    if (lp.tau >= 0) settings[i].tau = static_cast<float>(lp.tau);
+    if (lp.tauQuantile >= 0) {
+      if (!calibration) throw std::logic_error("settingsOf: a tau quantile without calibration");
+      settings[i].tau = calibration->quantile(i, lp.tauQuantile);
+    }
+  }
+  return settings;
 }
 
 }  // namespace tasdsim::executor

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sw/executor/GemmHook.h"
+#include "sw/plan/Plan.h"
 #include "sw/tasd/Metrics.h"
 #include "sw/tasd/Series.h"
 
@@ -64,6 +65,26 @@ class TasdHook : public GemmHook {
   std::vector<float> scratch_;
 };
 
+// RangeHook: the largest |x| of every layer's input activations (A_g) and of its output (bias
+// included), over the runs it sees: the calibration of static int8 quantisation.
+struct ActivationRange {
+  float input = 0;
+  float output = 0;
+};
+
+class RangeHook : public GemmHook {
+ public:
+  bool wantsOperands(const GemmLayer&) override { return true; }
+  bool onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) override;
+  void onOutput(const GemmLayer& layer, const model::Tensor& output) override;
+  void merge(const RangeHook& other);
+  // By layer name.
+  const std::map<std::string, ActivationRange>& ranges() const { return ranges_; }
+
+ private:
+  std::map<std::string, ActivationRange> ranges_;
+};
+
 class CalibrationHook : public GemmHook {
  public:
   static constexpr size_t kSamplesPerCall = 4096;
@@ -82,5 +103,12 @@ class CalibrationHook : public GemmHook {
   std::vector<bool> layers_;
   std::map<size_t, std::vector<float>> samples_;
 };
+
+// The executor settings of a plan over a model's layers (by name; unselected layers and layers
+// the plan leaves dense are unchanged; an empty `selected` selects every layer): the same
+// approximations the simulated accelerator makes. tau_quantile entries take their threshold
+// from calibration, which must then be given.
+std::vector<LayerTasd> settingsOf(const std::vector<GemmLayer>& layers, const std::vector<bool>& selected,
+                                  const plan::Plan& plan, const CalibrationHook* calibration);
 
 }  // namespace tasdsim::executor

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <tuple>
+#include <utility>
 
 #include <cblas.h>
 #include <fmt/format.h>
@@ -13,6 +15,7 @@
 #include "sw/common/Error.h"
 #include "sw/common/Half.h"
 #include "sw/runtime/Microcode.h"
+#include "sw/runtime/Quantization.h"
 #include "sw/tasd/Decompose.h"
 #include "sw/tasd/PseudoDensity.h"
 
@@ -20,6 +23,7 @@ namespace tasdsim::runtime {
 
 using executor::GemmLayer;
 using executor::GemmOperands;
+using executor::LayerEpilogue;
 
 namespace {
 
@@ -96,6 +100,8 @@ struct AcceleratorBackend::Impl {
     std::vector<tasd::CompressedTerm> terms;  // TASD-W
     tasd::Quality quality;
     tasd::TensorStats original;
+    // Static int8: the output path's table, channel j of this group.
+    std::vector<int32_t> multiplier, shift, bias;
   };
 
   // TASD-W terms of a layer with constant weights, the same for every input set: kept between
@@ -107,7 +113,8 @@ struct AcceleratorBackend::Impl {
     tasd::TensorStats original;
   };
   struct CachedWeights {
-    float scale = 1;  // int8
+    float scale = 1;                    // int8, per tensor
+    std::vector<float> channelScales;   // static int8, per output channel
     std::vector<WeightTerms> groups;
   };
   std::map<size_t, CachedWeights> weightCache;
@@ -124,7 +131,10 @@ struct AcceleratorBackend::Impl {
     bool sIsActivations = false;     // plan operand A
     bool onTheFly = false;           // S decomposed by the TASD units
     bool terms = false;              // S as precomputed TASD-W terms
-    float scaleAct = 1, scaleW = 1;  // int8
+    float scaleAct = 1, scaleW = 1;  // int8 (dynamic: per tensor)
+    const ActivationScales* scales = nullptr;  // static int8 (RunOptions::int8Scales)
+    std::vector<float> channelScales;          // static int8: W's scale per output channel
+    LayerEpilogue epilogue;
     CachedWeights* cached = nullptr;  // the layer's TASD-W terms from an earlier set
     std::vector<Group> groups;
     Program program;
@@ -146,9 +156,14 @@ struct AcceleratorBackend::Impl {
   bool functional() const { return options.functional; }
 
   // ---- stage 1: the jobs -------------------------------------------------------------------
-  LayerWork planLayer(const GemmLayer& layer) {
+  LayerWork planLayer(const GemmLayer& layer, const LayerEpilogue& epilogue = {}) {
     LayerWork work;
     work.layer = &layer;
+    work.epilogue = epilogue;
+    if (options.dtype == tasd::DType::I8) {
+      const auto it = options.int8Scales.find(layer.name);
+      if (it != options.int8Scales.end()) work.scales = &it->second;
+    }
     work.lp = &plan.forLayer(layer.name);
     const plan::LayerPlan& lp = *work.lp;
     work.sIsActivations = lp.operand == plan::Operand::A;
@@ -181,6 +196,12 @@ struct AcceleratorBackend::Impl {
       job.m = static_cast<uint32_t>(grp.sIsWeights ? layer.n : layer.rowsPerGroup());
       job.n = static_cast<uint32_t>(grp.sIsWeights ? layer.rowsPerGroup() : layer.n);
       job.sKind = work.onTheFly ? SKind::OnTheFly : work.terms ? SKind::Terms : SKind::Dense;
+      if (work.scales) {
+        job.output.requant = true;
+        job.output.relu = epilogue.reluFollows;
+        job.output.perRow = grp.sIsWeights;  // the output channels are C^T's rows
+        job.output.bias = epilogue.bias != nullptr;
+      }
     }
     return work;
   }
@@ -248,6 +269,10 @@ struct AcceleratorBackend::Impl {
       wMax = std::max(wMax, maxAbs(grp.w.data(), grp.w.size()));
     }
     work.r.inputDensity = total ? static_cast<double>(nonzero) / static_cast<double>(total) : 1.0;
+    if (work.scales) {
+      quantiseStatic(work);
+      return;
+    }
     if (options.dtype == tasd::DType::I8) {
       work.scaleAct = int8Scale(actMax);
       work.scaleW = work.cached ? work.cached->scale : int8Scale(wMax);
@@ -256,6 +281,69 @@ struct AcceleratorBackend::Impl {
       toValueType(grp.act, options.dtype, work.scaleAct);
       toValueType(grp.w, options.dtype, work.scaleW);
     }
+  }
+
+  // Static int8: activations with the calibrated input scale, weights with a scale per output
+  // channel (row of W_g), and each channel's requantisation entry (input scale x weight scale /
+  // output scale, and the bias in accumulator units).
+  void quantiseStatic(LayerWork& work) {
+    const GemmLayer& layer = *work.layer;
+    const float sIn = work.scales->input, sOut = work.scales->output;
+    if (!(sIn > 0) || !(sOut > 0)) {
+      throw UserError(fmt::format("layer '{}': int8 scales must be positive (input {}, output {})", layer.name, sIn,
+                                  sOut));
+    }
+    work.scaleAct = sIn;
+    if (work.cached) work.channelScales = work.cached->channelScales;
+    if (work.channelScales.empty()) {
+      work.channelScales.resize(layer.groups * layer.n);
+      float largest = 0;
+      for (size_t g = 0; g < layer.groups; ++g)
+        for (size_t j = 0; j < layer.n; ++j) {
+          const float mx = maxAbs(work.groups[g].w.data() + j * layer.k, layer.k);
+          work.channelScales[g * layer.n + j] = mx / 127.0f;
+          largest = std::max(largest, mx / 127.0f);
+        }
+      // A channel of (near) zero weights gets a scale of 2^-20 of the layer's largest (its int8
+      // weights are zero; its output is its bias), so that its requantisation scale stays
+      // representable.
+      const float floor = largest > 0 ? std::ldexp(largest, -20) : 1.0f;
+      for (float& sc : work.channelScales) sc = std::max(sc, floor);
+    }
+    for (size_t g = 0; g < layer.groups; ++g) {
+      Group& grp = work.groups[g];
+      toValueType(grp.act, tasd::DType::I8, sIn);
+      for (size_t j = 0; j < layer.n && !work.cached; ++j) {
+        float* row = grp.w.data() + j * layer.k;
+        const float s = work.channelScales[g * layer.n + j];
+        for (size_t q = 0; q < layer.k; ++q) row[q] = std::max(-127.0f, std::min(127.0f, std::nearbyint(row[q] / s)));
+      }
+      grp.multiplier.resize(layer.n);
+      grp.shift.resize(layer.n);
+      grp.bias.assign(layer.n, 0);
+      for (size_t j = 0; j < layer.n; ++j) {
+        const double accUnit = static_cast<double>(sIn) * work.channelScales[g * layer.n + j];
+        std::tie(grp.multiplier[j], grp.shift[j]) = requantParameters(accUnit / sOut, layer.name);
+        if (work.epilogue.bias) {
+          const double b = std::nearbyint(work.epilogue.bias[g * layer.n + j] / accUnit);
+          grp.bias[j] = static_cast<int32_t>(std::clamp(b, -2147483648.0, 2147483647.0));
+        }
+      }
+    }
+  }
+
+  // The output path's per-channel table of a static int8 group, in device memory.
+  void placeOutputTable(Group& grp) {
+    const bool withBias = grp.job.output.bias;
+    const uint32_t entry = withBias ? isa::kOutTableBiasEntryBytes : isa::kOutTableEntryBytes;
+    std::vector<uint8_t> table(grp.multiplier.size() * entry);
+    for (size_t j = 0; j < grp.multiplier.size(); ++j) {
+      std::memcpy(table.data() + j * entry, &grp.multiplier[j], 4);
+      std::memcpy(table.data() + j * entry + 4, &grp.shift[j], 4);
+      if (withBias) std::memcpy(table.data() + j * entry + 8, &grp.bias[j], 4);
+    }
+    grp.job.output.tableAddress = memory.allocate(table.size());
+    host.writeMemory(grp.job.output.tableAddress, table.data(), table.size());
   }
 
   // The reference's view of the activation operand: im2col rows for a convolution.
@@ -339,7 +427,7 @@ struct AcceleratorBackend::Impl {
         if (work.onTheFly) job.tau = tauOf(work, values ? &grp.act : nullptr);
         if (values) {
           grp.sApprox = activationMatrix(layer, grp.act);
-          grp.dDense = grp.w;
+          if (options.check) grp.dDense = grp.w;
           approximate(grp, job.m, K, work.onTheFly ? job.series : tasd::Series::dense(),
                       work.onTheFly ? job.tau : -1.0f);
         }
@@ -367,11 +455,25 @@ struct AcceleratorBackend::Impl {
                         work.onTheFly ? job.tau : -1.0f);
           }
         }
-        if (values) grp.dDense = activationMatrix(layer, grp.act);
+        if (values && options.check) grp.dDense = activationMatrix(layer, grp.act);  // the reference's D
       }
       if (work.onTheFly) work.r.tau = job.tau;
-      job.cAddress = memory.allocate(uint64_t{job.m} * job.n * 4);
-      job.cRowStride = uint64_t{job.n} * 4;
+      const uint32_t resultBytes = job.output.resultBytes(options.dtype);
+      job.cAddress = memory.allocate(uint64_t{job.m} * job.n * resultBytes);
+      job.cRowStride = uint64_t{job.n} * resultBytes;
+      if (job.output.requant) {
+        if (values) {
+          placeOutputTable(grp);
+        } else {  // timing only: the table's place and size
+          job.output.tableAddress =
+              memory.allocate(uint64_t{layer.n} * (job.output.bias ? isa::kOutTableBiasEntryBytes : isa::kOutTableEntryBytes));
+        }
+        // A term-serial series keeps its partial sums as accumulators in P.
+        if (!params.tasdExtension && job.sKind != SKind::Dense && job.series.order() > 1) {
+          job.output.partialAddress = memory.allocate(uint64_t{job.m} * job.n * 4);
+          job.output.partialRowStride = uint64_t{job.n} * 4;
+        }
+      }
       if (!cachedProgram) emitGemm(params, job, work.program);
     }
     if (cachedProgram) {
@@ -418,6 +520,7 @@ struct AcceleratorBackend::Impl {
     if (!work.terms || !work.layer->constantWeights || !cacheWeights()) return;
     CachedWeights& c = weightCache[work.layer->index];
     c.scale = work.scaleW;
+    c.channelScales = work.channelScales;
     c.groups.resize(work.groups.size());
     for (size_t g = 0; g < work.groups.size(); ++g) {
       Group& grp = work.groups[g];
@@ -444,10 +547,16 @@ struct AcceleratorBackend::Impl {
       Group& grp = work.groups[g];
       const GemmJob& job = grp.job;
       const uint64_t count = uint64_t{job.m} * job.n;
-      std::vector<uint8_t> raw(count * 4);
+      std::vector<uint8_t> raw(count * job.output.resultBytes(options.dtype));
       host.readMemory(job.cAddress, raw.data(), raw.size());
       std::vector<float> c(count);
-      if (options.dtype == tasd::DType::I8) {
+      if (job.output.requant) {
+        std::vector<int8_t> y(count);
+        std::memcpy(y.data(), raw.data(), raw.size());
+        if (options.check) checkRequant(grp, y, r.check);
+        const float sOut = work.scales->output;
+        for (size_t i = 0; i < count; ++i) c[i] = static_cast<float>(y[i]) * sOut;
+      } else if (options.dtype == tasd::DType::I8) {
         std::vector<int32_t> ci(count);
         std::memcpy(ci.data(), raw.data(), raw.size());
         if (options.check) checkInt8(grp, ci, r.check);
@@ -503,6 +612,29 @@ struct AcceleratorBackend::Impl {
     if (res.mismatches || !(rel <= relBound)) res.passed = false;
   }
 
+  // Static int8 results: the exact integer GEMM of the same operands, requantised independently
+  // of the device (referenceRequant), must equal every int8 result.
+  void checkRequant(const Group& g, const std::vector<int8_t>& y, CheckResult& res) const {
+    const GemmJob& job = g.job;
+    const uint64_t m = job.m, n = job.n, k = job.k;
+    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()), d(g.dDense.begin(), g.dDense.end());
+    std::vector<double> acc(m * n);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), 1.0, s.data(), static_cast<int>(k), d.data(), static_cast<int>(k), 0.0,
+                acc.data(), static_cast<int>(n));  // exact: |acc| < 2^53
+    res.performed = true;
+    for (uint64_t i = 0; i < m; ++i)
+      for (uint64_t j = 0; j < n; ++j) {
+        const size_t ch = job.output.perRow ? i : j;
+        const int8_t ref = referenceRequant(static_cast<int64_t>(acc[i * n + j]), g.bias[ch], g.multiplier[ch],
+                                            g.shift[ch], job.output.relu);
+        const double diff = std::fabs(static_cast<double>(y[i * n + j]) - ref);
+        res.maxAbsError = std::max(res.maxAbsError, diff);
+        if (diff != 0.0) ++res.mismatches;
+      }
+    if (res.mismatches) res.passed = false;
+  }
+
   void checkInt8(const Group& g, const std::vector<int32_t>& c, CheckResult& res) const {
     const GemmJob& job = g.job;
     const uint64_t m = job.m, n = job.n, k = job.k;
@@ -529,13 +661,16 @@ AcceleratorBackend::AcceleratorBackend(Host& host, const hw::AcceleratorParams& 
 
 AcceleratorBackend::~AcceleratorBackend() = default;
 
-void AcceleratorBackend::runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups) {
-  Impl::LayerWork work = impl_->planLayer(layer);
+bool AcceleratorBackend::runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups,
+                                  const executor::LayerEpilogue& epilogue) {
+  Impl::LayerWork work = impl_->planLayer(layer, epilogue);
+  const bool biasApplied = work.scales && epilogue.bias;
   impl_->placeOperands(work, &groups);
   impl_->runOnDevice(work);
   impl_->collect(work, groups);
   impl_->keepWeights(work);
   impl_->results.push_back(std::move(work.r));
+  return biasApplied;
 }
 
 void AcceleratorBackend::runTiming(const GemmLayer& layer) {

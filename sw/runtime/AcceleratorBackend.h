@@ -43,9 +43,10 @@ class AcceleratorBackend : public executor::GemmBackend {
                      hw::Accelerator& accelerator, hw::StatsRegistry& stats);
   ~AcceleratorBackend() override;
 
-  // Functional: computes every group's C (executor::GemmBackend).
-  void runLayer(const executor::GemmLayer& layer,
-                std::vector<executor::GemmOperands>& groups) override;
+  // Functional: computes every group's C (executor::GemmBackend); static int8 layers fold the
+  // bias (and a following ReLU) into the device's output path.
+  bool runLayer(const executor::GemmLayer& layer, std::vector<executor::GemmOperands>& groups,
+                const executor::LayerEpilogue& epilogue) override;
   // Timing only: the same jobs without values.
   void runTiming(const executor::GemmLayer& layer);
 

@@ -25,6 +25,18 @@ struct DenseOperand {
   uint64_t rowStride = 0;       // bytes between rows (matrix only)
 };
 
+// The output path of a job (CFG_OUT): accumulators as they are, or requantised to int8 with a
+// per-channel table (docs/isa.md). Partial sums of a term-serial series go to `partialAddress`.
+struct OutputPath {
+  bool requant = false;
+  bool relu = false;
+  bool perRow = false;  // channels are the result's rows (S = weights) rather than its columns
+  bool bias = false;
+  uint64_t tableAddress = 0;
+  uint64_t partialAddress = 0, partialRowStride = 0;  // 0: none (partial sums in C)
+  uint32_t resultBytes(tasd::DType) const { return requant ? 1 : 4; }
+};
+
 struct GemmJob {
   std::string name;
   uint32_t m = 0, n = 0, k = 0;
@@ -37,6 +49,7 @@ struct GemmJob {
   DenseOperand d;
   uint64_t cAddress = 0;
   uint64_t cRowStride = 0;        // bytes
+  OutputPath output;
 };
 
 }  // namespace tasdsim::runtime

@@ -177,7 +177,7 @@ struct Traffic {
 Traffic traffic(TilePlanner& plan, const GemmJob& job, const Tiling& t, double bytesPerCycle, double tasdPerByte) {
   const double iTiles = static_cast<double>(ceilDiv(job.m, t.mt)), jTiles = static_cast<double>(ceilDiv(job.n, t.nt));
   const double s = static_cast<double>(plan.sPass(t.mt, t.kt)), d = static_cast<double>(plan.dPass(t.nt, t.kt));
-  const double out = static_cast<double>(job.m) * job.n * 4;
+  const double out = static_cast<double>(job.m) * job.n * job.output.resultBytes(job.dtype);
   auto make = [&](double bytes, double sPasses, bool dStay, bool sStay) {
     return Traffic{bytes, std::max(bytes / bytesPerCycle, sPasses * s * tasdPerByte), dStay, sStay};
   };
@@ -286,11 +286,23 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
     std::memcpy(&bits, &job.tau, sizeof bits);
     p.instructions.push_back(make(Opcode::CfgTasd, {bits}));
   }
+  const OutputPath& out = job.output;
+  if (out.requant) {
+    p.instructions.push_back(make(Opcode::CfgOut, {static_cast<uint64_t>(isa::OutputMode::RequantInt8),
+                                                   out.relu ? 1u : 0u, out.perRow ? 1u : 0u, out.bias ? 1u : 0u,
+                                                   out.tableAddress}));
+  }
 
   const uint32_t kExtent = plan.kExtent();
   // Term-serial execution (no TASD extension): one pass over all tiles per term, partial sums
   // through memory. Otherwise one STREAM carries every term of a tile.
   const bool serial = !params.tasdExtension && terms > 1;
+  // Partial sums of a serial series stay accumulators (P) when the results are requantised.
+  const bool partialInP = serial && out.requant;
+  if (partialInP) {
+    p.instructions.push_back(make(Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::P), out.partialAddress,
+                                                    out.partialRowStride}));
+  }
   const Traffic order = serial ? Traffic{}
                                : traffic(plan, job, t, params.dram.bandwidthGBps / params.clockGHz,
                                          tasdCyclesPerByte(params, job));
@@ -360,7 +372,8 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
           sSlot ^= 1;
           dSlot ^= 1;
         }
-        p.instructions.push_back(make(Opcode::StoreC, {accSlot, i0, il, j0, jl}));
+        const bool partial = partialInP && pass + 1 < passes;
+        p.instructions.push_back(make(Opcode::StoreC, {accSlot, i0, il, j0, jl, partial ? 1u : 0u}));
         accSlot ^= 1;
       }
     }

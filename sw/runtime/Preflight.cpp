@@ -143,7 +143,8 @@ void checkFields(const LayerCheck& check, const GemmLayer& l, const GroupGemm& g
 }
 
 // Device bytes of one group's operands and results (AcceleratorBackend::placeOperands).
-void placeGroup(DeviceLayout& memory, const GroupGemm& g, uint64_t elementBytes) {
+void placeGroup(DeviceLayout& memory, const GroupGemm& g, uint64_t elementBytes,
+                bool tasdExtension) {
   const GemmJob& job = g.job;
   const uint64_t K = job.k;
   const std::optional<uint64_t> act = checkedMul(g.actElements, elementBytes);
@@ -162,6 +163,13 @@ void placeGroup(DeviceLayout& memory, const GroupGemm& g, uint64_t elementBytes)
     memory.allocate(checkedProduct({job.m, K, elementBytes}));
   }
   memory.allocate(checkedProduct({job.m, job.n, kAccumulatorBytes}));
+  // int8 results may be requantised on the device: a per-channel table, and for a term-serial
+  // series the partial sums beside the results (counted whenever they may be needed).
+  if (job.dtype == tasd::DType::I8) {
+    memory.allocate(checkedMul(g.sIsActivations ? job.n : job.m, isa::kOutTableBiasEntryBytes));
+    if (!tasdExtension && job.sKind != SKind::Dense && job.series.order() > 1)
+      memory.allocate(checkedProduct({job.m, job.n, kAccumulatorBytes}));
+  }
 }
 
 // An upper bound of the microcode of one group: per tile of (rows, columns, K) a LOAD_D, a
@@ -241,7 +249,7 @@ LayerFootprint checkRunFits(const workload::Workload& w, const plan::Plan& plan,
 
     DeviceLayout memory(check);
     for (size_t group = 0; group < l.groups; ++group)
-      placeGroup(memory, g, elementBytes);
+      placeGroup(memory, g, elementBytes, params.tasdExtension);
     const uint64_t dataBytes = memory.used();
     if (dataBytes > params.dram.sizeBytes) {
       check.fail(fmt::format(

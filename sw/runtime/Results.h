@@ -57,6 +57,13 @@ struct RunResult {
   bool checksPassed = true;
 };
 
+// Post-training int8 quantisation of a layer: the scales of its input activations and of its
+// output (bias included), calibrated on data other than the run's (value = scale * int8).
+struct ActivationScales {
+  float input = 0;
+  float output = 0;
+};
+
 struct RunOptions {
   tasd::DType dtype = tasd::DType::F32;
   bool functional = true;  // compute and check values (false: timing only)
@@ -66,6 +73,11 @@ struct RunOptions {
   // Absolute pseudo-density thresholds by layer name, replacing the plan's tau and tau_quantile
   // (thresholds calibrated on other inputs).
   std::map<std::string, float> taus;
+  // int8 runs: layers listed here are quantised statically (these activation scales, a scale per
+  // output channel of the weights) and their results leave the device requantised to int8 with
+  // bias and ReLU folded in (CFG_OUT); other int8 layers quantise each input per tensor as it
+  // comes and return int32 accumulators.
+  std::map<std::string, ActivationScales> int8Scales;
   std::function<void(size_t done, size_t total, const std::string& layer)> progress;
   // Called after every input set with its outputs and results (the layers of that run only).
   std::function<void(size_t run, std::vector<model::Tensor>& outputs, const RunResult& result)>

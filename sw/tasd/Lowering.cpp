@@ -1,6 +1,7 @@
 #include "sw/tasd/Lowering.h"
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -59,20 +60,25 @@ Matrix<T> lowerConvWeights(const T* data, const std::array<size_t, 4>& dims, Con
 
 template <typename T>
 void im2colInto(const T* nhwc, size_t pixelStride, const ConvGeometry& g, T* out) {
-  const size_t ho = g.outH(), wo = g.outW(), k = g.k();
+  const size_t ho = g.outH(), wo = g.outW(), k = g.k(), c = g.channels;
   for (size_t oh = 0; oh < ho; ++oh) {
     for (size_t ow = 0; ow < wo; ++ow) {
       T* dst = out + (oh * wo + ow) * k;
       for (size_t r = 0; r < g.kh; ++r) {
         const int64_t ih = static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
+        const bool rowInside = ih >= 0 && ih < static_cast<int64_t>(g.inH);
         for (size_t q = 0; q < g.kw; ++q) {
           const int64_t iw = static_cast<int64_t>(ow * g.strideW + q * g.dilationW) - static_cast<int64_t>(g.padLeft);
-          T* run = dst + (r * g.kw + q) * g.channels;
-          if (ih < 0 || iw < 0 || ih >= static_cast<int64_t>(g.inH) || iw >= static_cast<int64_t>(g.inW)) {
-            std::memset(run, 0, g.channels * sizeof(T));
+          T* run = dst + (r * g.kw + q) * c;
+          if (!rowInside || iw < 0 || iw >= static_cast<int64_t>(g.inW)) {
+            std::fill(run, run + c, T{0});
+            continue;
+          }
+          const T* src = nhwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * pixelStride;
+          if (c == 1) {
+            *run = *src;  // depthwise: one value per kernel position
           } else {
-            std::memcpy(run, nhwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * pixelStride,
-                        g.channels * sizeof(T));
+            std::memcpy(run, src, c * sizeof(T));
           }
         }
       }

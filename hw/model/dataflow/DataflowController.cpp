@@ -42,7 +42,7 @@ const char* errorCodeName(ErrorCode c) {
 DataflowController::DataflowController(sc_core::sc_module_name name, const AcceleratorParams& params,
                                        StatsRegistry& stats)
     : sc_module(name), params_(params), stats_(stats) {
-  for (Opcode op : {Opcode::CfgLayer, Opcode::CfgTerm, Opcode::CfgAddr, Opcode::CfgConv, Opcode::CfgTasd,
+  for (Opcode op : {Opcode::CfgLayer, Opcode::CfgTerm, Opcode::CfgAddr, Opcode::CfgConv, Opcode::CfgTasd, Opcode::CfgOut,
                     Opcode::LoadS, Opcode::LoadD, Opcode::LoadC, Opcode::Tasd, Opcode::Stream, Opcode::StoreC,
                     Opcode::Barrier, Opcode::End}) {
     std::string mnemonic = isa::specOf(op).mnemonic;
@@ -137,8 +137,10 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
     }
     case Opcode::CfgAddr: {
       namespace c = isa::cfg_addr;
-      if (f[c::Operand] > 2) return fail(ErrorCode::IllegalInstruction, "operand code must be 0 (S), 1 (D) or 2 (C)");
-      OperandConfig& o = f[c::Operand] == 0 ? layer_.s : f[c::Operand] == 1 ? layer_.d : layer_.c;
+      OperandConfig& o = f[c::Operand] == 0   ? layer_.s
+                         : f[c::Operand] == 1 ? layer_.d
+                         : f[c::Operand] == 2 ? layer_.c
+                                              : layer_.p;
       o.configured = true;
       o.base = f[c::Base];
       o.rowStride = f[c::Stride];
@@ -185,6 +187,21 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
     case Opcode::CfgTasd: {
       const uint32_t bits = static_cast<uint32_t>(f[isa::cfg_tasd::TauBits]);
       std::memcpy(&layer_.tau, &bits, sizeof bits);
+      return true;
+    }
+    case Opcode::CfgOut: {
+      namespace c = isa::cfg_out;
+      if (f[c::Mode] > static_cast<uint64_t>(isa::OutputMode::RequantInt8)) {
+        return fail(ErrorCode::IllegalInstruction, "output mode must be 0 (accumulators) or 1 (requantise to int8)");
+      }
+      const auto mode = static_cast<isa::OutputMode>(f[c::Mode]);
+      if (mode == isa::OutputMode::RequantInt8 && (!layer_.configured || layer_.dtype != tasd::DType::I8)) {
+        return fail(ErrorCode::OperandError, "requantisation to int8 needs an int8 layer (CFG_LAYER dtype 2 first)");
+      }
+      if (mode == isa::OutputMode::Accumulators && (f[c::PerRow] || f[c::Bias] || f[c::TableAddr])) {
+        return fail(ErrorCode::OperandError, "per_row, bias and table_addr belong to requantisation (mode 1)");
+      }
+      layer_.out = OutputConfig{mode, f[c::Relu] != 0, f[c::PerRow] != 0, f[c::Bias] != 0, f[c::TableAddr]};
       return true;
     }
     default:
@@ -282,6 +299,7 @@ bool DataflowController::dispatch(const isa::Instruction& in, uint64_t pc) {
     case Opcode::CfgAddr:
     case Opcode::CfgConv:
     case Opcode::CfgTasd:
+    case Opcode::CfgOut:
       drain();
       return !failed() && configure(in, pc);
     case Opcode::Barrier:

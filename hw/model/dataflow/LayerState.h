@@ -41,6 +41,28 @@ struct KSegment {
   uint32_t length = 0;
 };
 
+// The output path (CFG_OUT): what STORE_C makes of the accumulators. RequantInt8: every result
+// (int32 accumulator, plus the channel's bias) is multiplied by its channel's Q31 multiplier and
+// shifted right by 31 + shift with rounding half away from zero, optionally clamped at 0 (ReLU),
+// and saturated to int8. The channel is the result's row (perRow) or column.
+struct OutputConfig {
+  isa::OutputMode mode = isa::OutputMode::Accumulators;
+  bool relu = false;
+  bool perRow = false;
+  bool bias = false;
+  uint64_t tableAddr = 0;
+  uint32_t entryBytes() const { return bias ? isa::kOutTableBiasEntryBytes : isa::kOutTableEntryBytes; }
+};
+
+// One output-path channel: y = sat8(round((acc + bias) * multiplier / 2^(31 + shift))), ReLU
+// before saturation when asked.
+struct Requant {
+  int32_t multiplier = 0;
+  int32_t shift = 0;
+  int32_t bias = 0;
+  int8_t apply(int32_t acc, bool relu) const;
+};
+
 struct LayerState {
   bool configured = false;
   uint32_t m = 0, n = 0, k = 0;  // C[m x n] = S[m x k] * D[n x k]^T
@@ -48,7 +70,8 @@ struct LayerState {
   isa::SSource source = isa::SSource::Precomputed;
   uint32_t terms = 0;  // 0: S is dense
   std::array<TermConfig, isa::kMaxTerms> term{};
-  OperandConfig s, d, c;
+  OperandConfig s, d, c, p;  // p: partial sums (LOAD_C, STORE_C partial)
+  OutputConfig out;
   float tau = -1.0f;  // pseudo-density threshold of on-the-fly TASD (< 0: none)
   // Set by CFG_CONV: the layer's K is kernelPositions x convChannels (0: a plain GEMM).
   uint32_t convChannels = 0;
@@ -56,6 +79,10 @@ struct LayerState {
 
   uint32_t elementBytes() const { return tasd::dtypeBytes(dtype); }
   uint32_t accBytes() const { return 4; }  // fp32 or int32 accumulators
+  // Bytes of one result in C: an accumulator, or an int8 through the requantising output path.
+  uint32_t resultBytes() const { return out.mode == isa::OutputMode::RequantInt8 ? 1 : accBytes(); }
+  // Where LOAD_C reads partial sums: P when configured, else C.
+  const OperandConfig& partialSums() const { return p.configured ? p : c; }
   bool convK() const { return convChannels != 0; }
   // The runs of a K tile given by a LOAD's k0 / klen fields (channel range in a conv layer).
   // Empty when the range is outside K.

@@ -274,18 +274,25 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     }
   }
   if (functional) {
-    std::vector<uint8_t> tile(tileBytes);
-    assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(), tile.data());
+    // A plain matrix tile is the staging buffer itself; a conv tile is assembled from it.
+    const uint8_t* tile = staging_.data();
+    if (L.d.conv) {
+      tile_.resize(tileBytes);
+      assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(), tile_.data());
+      tile = tile_.data();
+    }
     // Stored K-major (klen x cols) so that the PE array reads a contiguous row per K index.
     const size_t nc = cols.length, nk = ks.length;
     if (L.dtype == tasd::DType::I8) {
       d.kMajorI.resize(nc * nk);
-      transpose(reinterpret_cast<const int8_t*>(tile.data()), nc, nk, d.kMajorI.data());
-    } else {
-      std::vector<float> rowMajor;
-      toFloat(tile.data(), nc * nk, L.dtype, rowMajor);
+      transpose(reinterpret_cast<const int8_t*>(tile), nc, nk, d.kMajorI.data());
+    } else if (L.dtype == tasd::DType::F32) {
       d.kMajorF.resize(nc * nk);
-      transpose(rowMajor.data(), nc, nk, d.kMajorF.data());
+      transpose(reinterpret_cast<const float*>(tile), nc, nk, d.kMajorF.data());
+    } else {
+      toFloat(tile, nc * nk, L.dtype, rowMajor_);
+      d.kMajorF.resize(nc * nk);
+      transpose(rowMajor_.data(), nc, nk, d.kMajorF.data());
     }
   }
   d.loaded = true;
@@ -301,7 +308,8 @@ bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const LayerState& L = ctrl_port->layer();
   const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
   const TileRange cols{static_cast<uint32_t>(in[f::J0]), static_cast<uint32_t>(in[f::JLen])};
-  if (!L.c.configured) return fail(op, ErrorCode::OperandError, "C operand address not configured");
+  const OperandConfig& src = L.partialSums();
+  if (!src.configured) return fail(op, ErrorCode::OperandError, "partial sums address (P or C) not configured");
   if (rows.length == 0 || cols.length == 0 || uint64_t{rows.begin} + rows.length > L.m ||
       uint64_t{cols.begin} + cols.length > L.n) {
     return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
@@ -330,7 +338,7 @@ bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
       dst = isInt ? reinterpret_cast<uint8_t*>(a.i.data() + uint64_t{r} * cols.length)
                   : reinterpret_cast<uint8_t*>(a.f.data() + uint64_t{r} * cols.length);
     }
-    const uint64_t addr = L.c.base + (uint64_t{rows.begin} + r) * L.c.rowStride + uint64_t{cols.begin} * L.accBytes();
+    const uint64_t addr = src.base + (uint64_t{rows.begin} + r) * src.rowStride + uint64_t{cols.begin} * L.accBytes();
     if (!dma.read(addr, dst, uint64_t{cols.length} * L.accBytes())) {
       return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
     }

@@ -41,6 +41,8 @@ class LoadUnit : public sc_core::sc_module {
 
   const AcceleratorParams params_;
   std::vector<uint8_t> staging_;
+  std::vector<uint8_t> tile_;      // an assembled conv tile (reused)
+  std::vector<float> rowMajor_;    // a bf16 tile as float (reused)
   std::vector<Counter*> stalls_;
   Counter& busyCycles_;
   Counter& requests_;

@@ -144,6 +144,29 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
   const tasd::ConvGeometry& g = op.geometry;
   const ConvIndex ci = convIndex(g);
   const uint64_t c = g.channels;
+  // The tile's K as runs of channels at one kernel position each, worked out once for every
+  // row: the kernel position's offset from an output position's input corner, the first
+  // channel, the run's length and where it lands in a tile row.
+  struct Run {
+    int64_t dh, dw;
+    uint64_t channel, length, out;
+  };
+  std::vector<Run> runs;
+  uint64_t out = 0;
+  for (const KSegment& seg : segments) {
+    uint64_t kk = seg.begin;
+    const uint64_t end = seg.begin + seg.length;
+    while (kk < end) {
+      const uint64_t rs = kk / c, ch = kk % c;
+      const uint64_t runEnd = std::min<uint64_t>(end, (rs + 1) * c);
+      const int64_t fr = static_cast<int64_t>(rs / g.kw), fs = static_cast<int64_t>(rs % g.kw);
+      runs.push_back(Run{fr * static_cast<int64_t>(g.dilationH) - static_cast<int64_t>(g.padTop),
+                         fs * static_cast<int64_t>(g.dilationW) - static_cast<int64_t>(g.padLeft), ch, runEnd - kk,
+                         out});
+      out += runEnd - kk;
+      kk = runEnd;
+    }
+  }
   std::memset(tile, 0, rowBytes * rows.length);
   size_t boxIndex = 0;
   for (uint32_t r = 0; r < rows.length; ++r) {
@@ -151,29 +174,19 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
     const uint64_t b = p / ci.perImage, pi = p % ci.perImage;
     while (plan.boxes[boxIndex].image != b) ++boxIndex;
     const ConvBox& box = plan.boxes[boxIndex];
-    const int64_t oh = static_cast<int64_t>(pi / ci.wo), ow = static_cast<int64_t>(pi % ci.wo);
+    const uint64_t boxC = box.cHi - box.cLo;
+    const int64_t ih0 = static_cast<int64_t>(pi / ci.wo) * static_cast<int64_t>(g.strideH);
+    const int64_t iw0 = static_cast<int64_t>(pi % ci.wo) * static_cast<int64_t>(g.strideW);
     uint8_t* dst = tile + r * rowBytes;
-    uint64_t out = 0;  // element position within the tile row
-    for (const KSegment& seg : segments) {
-      // Walk the segment as channel runs of consecutive kernel positions.
-      uint64_t kk = seg.begin;
-      const uint64_t end = seg.begin + seg.length;
-      while (kk < end) {
-        const uint64_t rs = kk / c, ch = kk % c;
-        const uint64_t runEnd = std::min<uint64_t>(end, (rs + 1) * c);
-        const int64_t fr = static_cast<int64_t>(rs / g.kw), fs = static_cast<int64_t>(rs % g.kw);
-        const int64_t ih = oh * static_cast<int64_t>(g.strideH) + fr * static_cast<int64_t>(g.dilationH) -
-                           static_cast<int64_t>(g.padTop);
-        const int64_t iw = ow * static_cast<int64_t>(g.strideW) + fs * static_cast<int64_t>(g.dilationW) -
-                           static_cast<int64_t>(g.padLeft);
-        const int64_t pixel = box.pixel(ih, iw);  // -1 in the padding
-        if (pixel >= 0) {
-          const uint64_t boxC = box.cHi - box.cLo;
-          const uint64_t src = box.stagingOffset + (static_cast<uint64_t>(pixel) * boxC + (ch - box.cLo)) * eb;
-          std::memcpy(dst + out * eb, staging + src, (runEnd - kk) * eb);
-        }
-        out += runEnd - kk;
-        kk = runEnd;
+    for (const Run& run : runs) {
+      const int64_t pixel = box.pixel(ih0 + run.dh, iw0 + run.dw);  // -1 in the padding
+      if (pixel < 0) continue;
+      const uint8_t* src = staging + box.stagingOffset + (static_cast<uint64_t>(pixel) * boxC + (run.channel - box.cLo)) * eb;
+      const uint64_t bytes = run.length * eb;
+      if (bytes == 4) {
+        std::memcpy(dst + run.out * eb, src, 4);  // one fp32 (or 4 int8): a depthwise tap
+      } else {
+        std::memcpy(dst + run.out * eb, src, bytes);
       }
     }
   }

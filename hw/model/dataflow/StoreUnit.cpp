@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -16,7 +18,11 @@ StoreUnit::StoreUnit(sc_core::sc_module_name name, const AcceleratorParams& para
       params_(params),
       busyCycles_(stats.add(std::string(this->name()) + ".busy_cycles", "cycles", "cycles with a store in flight")),
       requests_(stats.add(std::string(this->name()) + ".requests", "requests", "memory write requests")),
-      dramBytes_(stats.add(std::string(this->name()) + ".dram_bytes", "bytes", "bytes of results written")) {
+      dramBytes_(stats.add(std::string(this->name()) + ".dram_bytes", "bytes", "bytes of results written")),
+      requantOps_(stats.add(std::string(this->name()) + ".requant_ops", "results",
+                            "results requantised to int8 by the output path")),
+      tableBytes_(stats.add(std::string(this->name()) + ".table_bytes", "bytes",
+                            "bytes of per-channel requantisation tables read")) {
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
   stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] = &stats.add(
       std::string(this->name()) + ".stall.wait_results", "cycles", "waiting for the accumulator slot to be complete");
@@ -32,6 +38,21 @@ void StoreUnit::run() {
   }
 }
 
+int8_t Requant::apply(int32_t acc, bool relu) const {
+  // Exact: (acc + bias) * multiplier needs up to 64 bits with sign; shifts up to 62.
+  const __int128 p = static_cast<__int128>(static_cast<int64_t>(acc) + bias) * multiplier;
+  const int s = 31 + shift;
+  __int128 q = p;
+  if (s > 0) {
+    const __int128 half = static_cast<__int128>(1) << (s - 1);
+    q = (p >= 0 ? p + half : p - half) / (static_cast<__int128>(1) << s);  // halves away from zero
+  } else if (s < 0) {
+    q = p * (static_cast<__int128>(1) << -s);
+  }
+  if (relu && q < 0) q = 0;
+  return static_cast<int8_t>(q < -128 ? -128 : q > 127 ? 127 : q);
+}
+
 bool StoreUnit::store(const Op& op) {
   namespace f = isa::store_c;
   const auto& in = op.instruction.field;
@@ -42,8 +63,12 @@ bool StoreUnit::store(const Op& op) {
   };
   const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
   const TileRange cols{static_cast<uint32_t>(in[f::J0]), static_cast<uint32_t>(in[f::JLen])};
+  const bool partial = in[f::Partial] != 0;
   const AccTile& a = ctrl_port->accSlot(static_cast<uint32_t>(in[f::Slot]));
-  if (!L.c.configured) return fail(ErrorCode::OperandError, "C operand address not configured");
+  // Partial sums go to P as accumulators; results go to C through the output path.
+  const OperandConfig& dst = partial ? L.p : L.c;
+  if (!dst.configured) return fail(ErrorCode::OperandError, partial ? "P operand address not configured"
+                                                                     : "C operand address not configured");
   if (!a.valid) return fail(ErrorCode::OperandError, "accumulator slot holds no results");
   if (a.rows != rows || a.cols != cols) {
     return fail(ErrorCode::OperandError, fmt::format("accumulator slot holds rows [{}, {}) x cols [{}, {})",
@@ -53,24 +78,59 @@ bool StoreUnit::store(const Op& op) {
   DmaBatch dma(dma_socket);
   const bool functional = params_.functional;
   const bool isInt = L.dtype == tasd::DType::I8;
-  const uint64_t rowBytes = uint64_t{cols.length} * L.accBytes();
+  const bool requant = !partial && L.out.mode == isa::OutputMode::RequantInt8;
+  const uint32_t elementBytes = partial ? L.accBytes() : L.resultBytes();
+  // The requantisation table entries of the tile's channels, read before the results leave.
+  std::vector<Requant> channels;
+  if (requant) {
+    const TileRange ch = L.out.perRow ? rows : cols;
+    const uint32_t entry = L.out.entryBytes();
+    std::vector<uint8_t> table(functional ? uint64_t{ch.length} * entry : 0);
+    if (!dma.read(L.out.tableAddr + uint64_t{ch.begin} * entry, functional ? table.data() : nullptr,
+                  uint64_t{ch.length} * entry)) {
+      return fail(ErrorCode::BusError, fmt::format("table read at 0x{:x} failed", dma.failedAddress()));
+    }
+    if (functional) {
+      channels.resize(ch.length);
+      for (uint32_t c = 0; c < ch.length; ++c) {
+        const uint8_t* e = table.data() + uint64_t{c} * entry;
+        std::memcpy(&channels[c].multiplier, e, 4);
+        std::memcpy(&channels[c].shift, e + 4, 4);
+        if (L.out.bias) std::memcpy(&channels[c].bias, e + 8, 4);
+        if (channels[c].shift < -31 || channels[c].shift > 31) {
+          return fail(ErrorCode::OperandError, fmt::format("channel {}: shift {} outside [-31, 31]", ch.begin + c,
+                                                           channels[c].shift));
+        }
+      }
+    }
+    tableBytes_ += uint64_t{ch.length} * entry;
+    requantOps_ += uint64_t{rows.length} * cols.length;
+  }
+  const uint64_t rowBytes = uint64_t{cols.length} * elementBytes;
+  std::vector<int8_t> bytes8(requant && functional ? cols.length : 0);
   for (uint32_t r = 0; r < rows.length; ++r) {
     const uint8_t* src = nullptr;
-    if (functional) {
+    if (functional && requant) {
+      const int32_t* acc = a.i.data() + uint64_t{r} * cols.length;
+      for (uint32_t c = 0; c < cols.length; ++c)
+        bytes8[c] = channels[L.out.perRow ? r : c].apply(acc[c], L.out.relu);
+      src = reinterpret_cast<const uint8_t*>(bytes8.data());
+    } else if (functional) {
       src = isInt ? reinterpret_cast<const uint8_t*>(a.i.data() + uint64_t{r} * cols.length)
                   : reinterpret_cast<const uint8_t*>(a.f.data() + uint64_t{r} * cols.length);
     }
-    const uint64_t addr = L.c.base + (uint64_t{rows.begin} + r) * L.c.rowStride + uint64_t{cols.begin} * L.accBytes();
+    const uint64_t addr = dst.base + (uint64_t{rows.begin} + r) * dst.rowStride + uint64_t{cols.begin} * elementBytes;
     if (!dma.write(addr, src, rowBytes)) {
       return fail(ErrorCode::BusError, fmt::format("write at 0x{:x} failed", dma.failedAddress()));
     }
   }
-  const uint64_t bytes = rowBytes * rows.length;
-  const sc_core::sc_time sram(std::ceil(static_cast<double>(bytes) / params_.buffers.acc.portBytesPerCycle()) *
+  // The accumulator buffer is read at its port width; the output path keeps up with it.
+  const uint64_t accBytes = uint64_t{rows.length} * cols.length * L.accBytes();
+  const sc_core::sc_time sram(std::ceil(static_cast<double>(accBytes) / params_.buffers.acc.portBytesPerCycle()) *
                                   params_.clockPeriodNs(),
                               sc_core::SC_NS);
   sc_core::wait(std::max(dma.delay(), sram));
-  *ctrl_port->buffers().accRead += bytes;
+  *ctrl_port->buffers().accRead += accBytes;
   dramBytes_ += dma.bytes();
   requests_ += dma.requests();
   busyCycles_ += static_cast<uint64_t>(std::llround((sc_core::sc_time_stamp() - start).to_seconds() * params_.clockGHz * 1e9));

@@ -1,9 +1,14 @@
 #pragma once
-// StoreUnit: writes accumulator slots to memory (STORE_C).
+// StoreUnit: writes accumulator slots to memory (STORE_C), through the output path (CFG_OUT):
+// as accumulators (fp32/int32), or requantised to int8 with per-channel scales and bias
+// (Requant, LayerState.h) and an optional ReLU. Partial sums (STORE_C partial) go to P as
+// accumulators.
 //
-// Ports: ctrl_port (UnitIf), dma_socket (TLM initiator). Timing: one batch of row writes; the
-// store takes the longer of the DRAM transfer and the accumulator-buffer read time.
-// Stats: store.busy_cycles, store.requests, store.dram_bytes, store.stall.<reason>.
+// Ports: ctrl_port (UnitIf), dma_socket (TLM initiator). Timing: the channels' table entries are
+// read, then one batch of row writes; the store takes the longer of the DRAM transfers and the
+// accumulator-buffer read time (the requantiser is pipelined at the buffer's port rate).
+// Stats: store.busy_cycles, store.requests, store.dram_bytes, store.requant_ops,
+// store.table_bytes, store.stall.<reason>.
 #include <vector>
 
 #include <systemc>
@@ -32,6 +37,8 @@ class StoreUnit : public sc_core::sc_module {
   Counter& busyCycles_;
   Counter& requests_;
   Counter& dramBytes_;
+  Counter& requantOps_;
+  Counter& tableBytes_;
 };
 
 }  // namespace tasdsim::hw

@@ -42,6 +42,7 @@ module ucode_decoder #(
     localparam logic [7:0] OP_CFG_ADDR  = 8'h03;
     localparam logic [7:0] OP_CFG_CONV  = 8'h04;
     localparam logic [7:0] OP_CFG_TASD  = 8'h05;
+    localparam logic [7:0] OP_CFG_OUT   = 8'h06;
     localparam logic [7:0] OP_LOAD_S    = 8'h10;
     localparam logic [7:0] OP_LOAD_D    = 8'h11;
     localparam logic [7:0] OP_LOAD_C    = 8'h12;
@@ -126,6 +127,13 @@ module ucode_decoder #(
             OP_CFG_TASD: begin
                 `UCODE_FIELD(0, 8, 32)   // tau_bits
             end
+            OP_CFG_OUT: begin
+                `UCODE_FIELD(0, 8, 2)    // mode
+                `UCODE_FIELD(1, 10, 1)   // relu
+                `UCODE_FIELD(2, 11, 1)   // per_row
+                `UCODE_FIELD(3, 12, 1)   // bias
+                `UCODE_FIELD(4, 13, 40)  // table_addr
+            end
             OP_LOAD_S: begin
                 `UCODE_FIELD(0, 8, 1)    // slot
                 `UCODE_FIELD(1, 9, 3)    // term
@@ -148,6 +156,7 @@ module ucode_decoder #(
                 `UCODE_FIELD(2, 33, 16)  // ilen
                 `UCODE_FIELD(3, 49, 24)  // j0
                 `UCODE_FIELD(4, 73, 16)  // jlen
+                if (in_word[7:0] == OP_STORE_C) `UCODE_FIELD(5, 89, 1)  // partial
             end
             OP_TASD: begin
                 `UCODE_FIELD(0, 8, 1)    // slot
