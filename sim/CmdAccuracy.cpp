@@ -64,6 +64,7 @@ struct AccuracyOptions {
   std::string dtype = "fp32";
   bool noCheck = false;
   bool compareExecutor = false;
+  double int8Quantile = 1.0;
 };
 
 using DigitScores = std::array<float, executor::kDigitClasses>;
@@ -151,6 +152,9 @@ void runAccuracy(const AccuracyOptions& o) {
   const fs::path keysPath = executor::realdataPath(o.keys, o.realdata, executor::kKeysFile);
   const fs::path digitsPath = executor::realdataPath(o.digits, o.realdata, executor::kDigitsDir);
   if (o.perClass == 0) throw UserError("--per-class must be at least 1");
+  if (!(o.int8Quantile > 0 && o.int8Quantile <= 1))
+    throw UserError(fmt::format("--int8-quantile {}: must be in (0, 1]", o.int8Quantile));
+  if (o.int8Quantile != 1.0 && o.dtype != "int8") throw UserError("--int8-quantile needs --dtype int8");
   if (o.arch.empty() && (o.dtype != "fp32" || o.noCheck || o.compareExecutor))
     throw UserError("--dtype, --no-check and --compare-executor need --arch (the simulated accelerator)");
   if (o.dtype != "fp32" && o.dtype != "bf16" && o.dtype != "int8")
@@ -283,7 +287,8 @@ void runAccuracy(const AccuracyOptions& o) {
       if (settings[i].tau >= 0) taus[layers[i].name] = settings[i].tau;
     }
     // int8: static quantisation with activation scales calibrated on the calibration digits
-    // (the unmodified model, fp32 on the host: largest |x| of every layer's input and output).
+    // (the unmodified model, fp32 on the host: a quantile of |x|, by default the largest, of every
+    // layer's input and output).
     std::map<std::string, runtime::ActivationScales> int8Scales;
     if (o.dtype == "int8") {
       const std::vector<executor::LabelledDigit> calib =
@@ -292,7 +297,7 @@ void runAccuracy(const AccuracyOptions& o) {
           graph, calib.size(), threads, [] { return std::make_unique<executor::RangeHook>(); },
           [&](Executor& ex, size_t i) { ex.run({executor::ocrDigitInput(calib[i].pixels)}); });
       for (size_t t = 1; t < ranges.size(); ++t) ranges[0]->merge(*ranges[t]);
-      for (const auto& [name, r] : ranges[0]->ranges())
+      for (const auto& [name, r] : ranges[0]->ranges(o.int8Quantile))
         int8Scales[name] = runtime::ActivationScales{r.input > 0 ? r.input / 127.0f : 1.0f,
                                                      r.output > 0 ? r.output / 127.0f : 1.0f};
     }
@@ -481,6 +486,10 @@ void addAccuracyCommand(CLI::App& app) {
   cmd->add_option("--dtype", o->dtype, "With --arch: value type on the accelerator, fp32 or bf16")
       ->capture_default_str();
   cmd->add_flag("--no-check", o->noCheck, "With --arch: skip the per-layer reference checks (faster)");
+  cmd->add_option("--int8-quantile", o->int8Quantile,
+                  "With --dtype int8: activation scales from this quantile of |x| on the calibration digits "
+                  "(1: the largest |x|)")
+      ->capture_default_str();
   cmd->add_flag("--compare-executor", o->compareExecutor,
                 "With --arch: also run the host executor with the same plan and report the agreement");
   cmd->callback([o] { runAccuracy(*o); });

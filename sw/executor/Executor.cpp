@@ -262,7 +262,7 @@ void Executor::setBackend(GemmBackend* backend) {
 
 void Executor::invalidatePreparedWeights() {
   for (auto& p : prepared_)
-    p.reset();
+    p = PreparedWeights{};
 }
 
 std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
@@ -339,12 +339,17 @@ void Executor::runStep(const Step& s) {
     values_[static_cast<size_t>(s.outputs[0])] = std::move(out);
 }
 
-const tasd::MatrixF& Executor::preparedWeights(GemmLayer& layer, const Tensor& stored,
-                                               bool storedAsNK, tasd::ConvLayout convLayout) {
-  std::unique_ptr<tasd::MatrixF>& slot = prepared_[layer.index];
-  if (slot) return *slot;
-  tasd::MatrixF w;
+const float* Executor::preparedWeights(GemmLayer& layer, const Tensor& stored, bool storedAsNK,
+                                       tasd::ConvLayout convLayout) {
+  PreparedWeights& slot = prepared_[layer.index];
+  if (slot.data) return slot.data;
   const auto& s = stored.shape;
+  const bool lowered = layer.opType == "Conv" ? convLayout == tasd::ConvLayout::OHWI : storedAsNK;
+  if (lowered && !hook_) {
+    slot.data = stored.f.data();  // already N x K, channel-innermost
+    return slot.data;
+  }
+  tasd::MatrixF w;
   if (layer.opType == "Conv") {
     w = tasd::lowerConvWeights(stored.f.data(),
                                {static_cast<size_t>(s[0]), static_cast<size_t>(s[1]),
@@ -362,8 +367,9 @@ const tasd::MatrixF& Executor::preparedWeights(GemmLayer& layer, const Tensor& s
     for (size_t g = 0; g < layer.groups; ++g)
       hook_->prepareWeights(layer, g, w.row(g * layer.n), layer.n, layer.k);
   }
-  slot = std::make_unique<tasd::MatrixF>(std::move(w));
-  return *slot;
+  slot.owned = std::make_unique<tasd::MatrixF>(std::move(w));
+  slot.data = slot.owned->data();
+  return slot.data;
 }
 
 void Executor::gemmGroup(GemmLayer& layer, size_t group, float* a, const float* w, float* c) {
@@ -485,9 +491,9 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
 
   const tasd::ConvLayout weightLayout = nhwc ? tasd::ConvLayout::OHWI : tasd::ConvLayout::OIHW;
   std::unique_ptr<tasd::MatrixF> temporary;
-  const tasd::MatrixF* w;
+  const float* w;
   if (layer.constantWeights) {
-    w = &preparedWeights(layer, wt, false, weightLayout);
+    w = preparedWeights(layer, wt, false, weightLayout);
   } else {
     temporary = std::make_unique<tasd::MatrixF>(tasd::lowerConvWeights(
         wt.f.data(),
@@ -498,7 +504,7 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
       for (size_t g = 0; g < groups; ++g)
         hook_->prepareWeights(layer, g, temporary->row(g * ng), ng, k);
     }
-    w = temporary.get();
+    w = temporary->data();
   }
 
   const std::vector<int64_t> outShape =
@@ -509,7 +515,7 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   Tensor y = Tensor::floats(outShape, std::vector<float>(batch * cout * m));
   bool biasAdded = false;
   if (backend_) {
-    biasAdded = backendConv(layer, x, nhwc, *w, y, LayerEpilogue{bias ? bias->f.data() : nullptr, s.reluFollows});
+    biasAdded = backendConv(layer, x, nhwc, w, y, LayerEpilogue{bias ? bias->f.data() : nullptr, s.reluFollows});
   } else {
     const bool operands = hook_ && hook_->wantsOperands(layer);
     const bool pointwise = geo.kh == 1 && geo.kw == 1 && geo.strideH == 1 && geo.strideW == 1 &&
@@ -519,17 +525,17 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
       float* yb = y.f.data() + b * cout * m;
       if (!operands && cg == 1 && ng == 1) {
         if (nhwc) {
-          depthwiseNhwc(xb, geo, cout, w->data(), yb);
+          depthwiseNhwc(xb, geo, cout, w, yb);
         } else {
           for (size_t c = 0; c < cout; ++c)
-            depthwisePlane(xb + c * hw, geo, w->row(c), yb + c * m);
+            depthwisePlane(xb + c * hw, geo, w + c * k, yb + c * m);
         }
       } else if (!operands && pointwise && groups == 1) {
         if (nhwc) {  // Y (HW x Cout) = X (HW x C) * W^T
-          sgemmNT(m, cout, cin, xb, w->data(), yb);
+          sgemmNT(m, cout, cin, xb, w, yb);
         } else {  // Y (Cout x HW) = W (Cout x C) * X (C x HW): no transposes.
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(cout),
-                      static_cast<int>(m), static_cast<int>(cin), 1.0f, w->data(),
+                      static_cast<int>(m), static_cast<int>(cin), 1.0f, w,
                       static_cast<int>(cin), xb, static_cast<int>(m), 0.0f, yb,
                       static_cast<int>(m));
         }
@@ -545,9 +551,9 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
             tasd::im2colInto(scratchX_.data(), cg, geo, scratchA_.data());
           }
           if (nhwc && groups == 1) {
-            gemmGroup(layer, g, scratchA_.data(), w->row(0), yb);
+            gemmGroup(layer, g, scratchA_.data(), w, yb);
           } else {
-            gemmGroup(layer, g, scratchA_.data(), w->row(g * ng), scratchC_.data());
+            gemmGroup(layer, g, scratchA_.data(), w + g * ng * k, scratchC_.data());
             if (nhwc) {
               for (size_t p = 0; p < m; ++p)
                 std::memcpy(yb + p * cout + g * ng, scratchC_.data() + p * ng, ng * sizeof(float));
@@ -580,7 +586,7 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   return y;
 }
 
-bool Executor::backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const tasd::MatrixF& w, Tensor& y,
+bool Executor::backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const float* w, Tensor& y,
                            const LayerEpilogue& epilogue) {
   const tasd::ConvGeometry& geo = *layer.conv;
   const size_t groups = layer.groups, batch = layer.batch, cg = geo.channels, ng = layer.n;
@@ -604,7 +610,7 @@ bool Executor::backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const t
   for (size_t g = 0; g < groups; ++g) {
     GemmOperands& o = ops[g];
     o.image = direct ? x.f.data() : scratchX_.data() + g * batch * hw * cg;
-    o.w = w.row(g * ng);
+    o.w = w + g * ng * layer.k;
     o.c = direct ? y.f.data() : scratchC_.data() + g * batch * m * ng;
     o.m = batch * m;
     o.n = ng;
@@ -664,7 +670,7 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
     std::unique_ptr<tasd::MatrixF> temporary;
     const float* w;
     if (layer.constantWeights) {
-      w = preparedWeights(layer, b, false).data();
+      w = preparedWeights(layer, b, false);
     } else {
       temporary = std::make_unique<tasd::MatrixF>(n2, k);
       transposeMatrix(b.f.data(), k, n2, temporary->data());
@@ -774,7 +780,7 @@ Tensor Executor::runGemm(const Step& s, GemmLayer& layer) {
   std::unique_ptr<tasd::MatrixF> temporary;
   const float* w;
   if (layer.constantWeights) {
-    w = preparedWeights(layer, b, transB).data();
+    w = preparedWeights(layer, b, transB);
   } else {
     temporary = std::make_unique<tasd::MatrixF>(nn, k);
     if (transB)

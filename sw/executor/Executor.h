@@ -70,14 +70,16 @@ class Executor {
   Tensor runConv(const Step& s, GemmLayer& layer);
   Tensor runMatMul(const Step& s, GemmLayer& layer);
   Tensor runGemm(const Step& s, GemmLayer& layer);
-  // Lowered (and hook-prepared) N x K weights of a constant-weight layer, all groups stacked.
-  const tasd::MatrixF& preparedWeights(GemmLayer& layer, const Tensor& stored, bool storedAsNK,
-                                       tasd::ConvLayout convLayout = tasd::ConvLayout::OIHW);
+  // Lowered (and hook-prepared) N x K weights of a constant-weight layer, all groups stacked,
+  // row-major. Weights stored in that order already (OHWI convolutions, Gemm transB = 1) are used
+  // where they are unless a hook may change them.
+  const float* preparedWeights(GemmLayer& layer, const Tensor& stored, bool storedAsNK,
+                               tasd::ConvLayout convLayout = tasd::ConvLayout::OIHW);
   // C_g = A_g * W_g^T for every group, through the hook.
   void gemmGroup(GemmLayer& layer, size_t group, float* a, const float* w, float* c);
   // A convolution on the backend: every group's images in NHWC, results scattered into y.
   // Returns whether the backend added the bias.
-  bool backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const tasd::MatrixF& w, Tensor& y,
+  bool backendConv(GemmLayer& layer, const Tensor& x, bool nhwc, const float* w, Tensor& y,
                    const LayerEpilogue& epilogue);
 
   std::shared_ptr<const model::Graph> graph_;
@@ -90,7 +92,11 @@ class Executor {
   std::vector<Step> steps_;
   std::vector<int> inputIds_, outputIds_;
   std::vector<GemmLayer> layers_;
-  std::vector<std::unique_ptr<tasd::MatrixF>> prepared_;  // by layer index
+  struct PreparedWeights {
+    std::unique_ptr<tasd::MatrixF> owned;  // a lowered copy, when one was needed
+    const float* data = nullptr;           // null: not prepared yet
+  };
+  std::vector<PreparedWeights> prepared_;  // by layer index
   GemmHook* hook_ = nullptr;
   GemmBackend* backend_ = nullptr;
   StepObserver observer_;

@@ -89,24 +89,47 @@ bool TasdHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
   return false;
 }
 
+namespace {
+
+void sample(const float* x, size_t count, size_t budget, std::vector<float>& out, float& mx) {
+  const size_t stride = std::max<size_t>(1, (count + budget - 1) / budget);
+  for (size_t i = 0; i < count; ++i) mx = std::max(mx, std::fabs(x[i]));
+  for (size_t i = 0; i < count; i += stride) out.push_back(std::fabs(x[i]));
+}
+
+}  // namespace
+
 bool RangeHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
   (void)group;
-  float& mx = ranges_[layer.name].input;
-  for (size_t i = 0; i < ops.m * ops.k; ++i) mx = std::max(mx, std::fabs(ops.a[i]));
+  Samples& s = samples_[layer.name];
+  sample(ops.a, ops.m * ops.k, std::max<size_t>(1, kSamplesPerCall / std::max<size_t>(1, layer.groups)), s.input,
+         s.inputMax);
   return false;
 }
 
 void RangeHook::onOutput(const GemmLayer& layer, const model::Tensor& output) {
-  float& mx = ranges_[layer.name].output;
-  for (float v : output.f) mx = std::max(mx, std::fabs(v));
+  Samples& s = samples_[layer.name];
+  sample(output.f.data(), output.f.size(), kSamplesPerCall, s.output, s.outputMax);
 }
 
 void RangeHook::merge(const RangeHook& other) {
-  for (const auto& [name, r] : other.ranges_) {
-    ActivationRange& mine = ranges_[name];
-    mine.input = std::max(mine.input, r.input);
-    mine.output = std::max(mine.output, r.output);
+  for (const auto& [name, theirs] : other.samples_) {
+    Samples& mine = samples_[name];
+    mine.input.insert(mine.input.end(), theirs.input.begin(), theirs.input.end());
+    mine.output.insert(mine.output.end(), theirs.output.begin(), theirs.output.end());
+    mine.inputMax = std::max(mine.inputMax, theirs.inputMax);
+    mine.outputMax = std::max(mine.outputMax, theirs.outputMax);
   }
+}
+
+std::map<std::string, ActivationRange> RangeHook::ranges(double q) const {
+  std::map<std::string, ActivationRange> out;
+  for (const auto& [name, s] : samples_) {
+    ActivationRange& r = out[name];
+    r.input = q >= 1.0 ? s.inputMax : tasd::magnitudeQuantile(s.input.data(), s.input.size(), q);
+    r.output = q >= 1.0 ? s.outputMax : tasd::magnitudeQuantile(s.output.data(), s.output.size(), q);
+  }
+  return out;
 }
 
 bool CalibrationHook::wantsOperands(const GemmLayer& layer) {

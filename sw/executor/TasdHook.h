@@ -65,8 +65,9 @@ class TasdHook : public GemmHook {
   std::vector<float> scratch_;
 };
 
-// RangeHook: the largest |x| of every layer's input activations (A_g) and of its output (bias
-// included), over the runs it sees: the calibration of static int8 quantisation.
+// RangeHook: the magnitudes of every layer's input activations (A_g) and of its output (bias
+// included) over the runs it sees (deterministically strided samples, at most kSamplesPerCall
+// per call, and the exact maximum): the calibration of static int8 quantisation.
 struct ActivationRange {
   float input = 0;
   float output = 0;
@@ -74,15 +75,20 @@ struct ActivationRange {
 
 class RangeHook : public GemmHook {
  public:
+  static constexpr size_t kSamplesPerCall = 8192;
   bool wantsOperands(const GemmLayer&) override { return true; }
   bool onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) override;
   void onOutput(const GemmLayer& layer, const model::Tensor& output) override;
   void merge(const RangeHook& other);
-  // By layer name.
-  const std::map<std::string, ActivationRange>& ranges() const { return ranges_; }
+  // By layer name: the q-quantile of the sampled |x| (q = 1: the largest |x| seen).
+  std::map<std::string, ActivationRange> ranges(double q = 1.0) const;
 
  private:
-  std::map<std::string, ActivationRange> ranges_;
+  struct Samples {
+    std::vector<float> input, output;
+    float inputMax = 0, outputMax = 0;
+  };
+  std::map<std::string, Samples> samples_;
 };
 
 class CalibrationHook : public GemmHook {

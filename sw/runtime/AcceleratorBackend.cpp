@@ -265,8 +265,10 @@ struct AcceleratorBackend::Impl {
       for (float v : grp.act)
         nonzero += v != 0.0f;
       total += grp.act.size();
-      actMax = std::max(actMax, maxAbs(grp.act.data(), grp.act.size()));
-      wMax = std::max(wMax, maxAbs(grp.w.data(), grp.w.size()));
+      if (options.dtype == tasd::DType::I8) {  // per-tensor scales
+        actMax = std::max(actMax, maxAbs(grp.act.data(), grp.act.size()));
+        wMax = std::max(wMax, maxAbs(grp.w.data(), grp.w.size()));
+      }
     }
     work.r.inputDensity = total ? static_cast<double>(nonzero) / static_cast<double>(total) : 1.0;
     if (work.scales) {

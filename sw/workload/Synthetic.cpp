@@ -1,7 +1,10 @@
 #include "sw/workload/Synthetic.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace tasdsim::workload {
 namespace {
@@ -14,6 +17,14 @@ uint64_t splitmix(uint64_t& x) {
 }
 
 uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+// Asks for transparent huge pages over the whole 2 MiB pages inside [data, data + bytes).
+void adviseHugePages(void* data, size_t bytes) {
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
+  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
 
 }  // namespace
 
@@ -84,8 +95,18 @@ std::vector<float> syntheticWeights(uint64_t seed, const std::string& layer, siz
                                     double sparsity) {
   Rng rng(seed, "weights:" + layer);
   const float scale = static_cast<float>(std::sqrt(2.0 / static_cast<double>(fanIn ? fanIn : 1)));
-  std::vector<float> w(count);
-  for (float& v : w) v = rng.normal() * scale;
+  // Filled as drawn (no zero fill first), in huge pages where the kernel offers them: a large
+  // network's weights are hundreds of MB, and faulting them in 4 KiB at a time is slow.
+  std::vector<float> w;
+  w.reserve(count);
+  adviseHugePages(w.data(), count * sizeof(float));
+  constexpr size_t kChunk = 256;
+  float chunk[kChunk];
+  for (size_t i = 0; i < count; i += kChunk) {
+    const size_t n = std::min(kChunk, count - i);
+    for (size_t j = 0; j < n; ++j) chunk[j] = rng.normal() * scale;
+    w.insert(w.end(), chunk, chunk + n);
+  }
   magnitudePrune(w, sparsity);
   return w;
 }

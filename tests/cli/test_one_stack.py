@@ -208,6 +208,29 @@ class OneStackTest(unittest.TestCase):
         self.assertIn("has no workload keys", r.stderr)
 
 
+class FaceDetectorStudyTest(unittest.TestCase):
+    def test_script_pairs_the_twin_and_reports_consistent_ratios(self):
+        with tempfile.TemporaryDirectory() as d:
+            r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "face_detector.py"), "--tasdsim",
+                                TASDSIM, "--out", d], capture_output=True, text=True, timeout=900)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(d, "face_detector.json")) as f:
+                j = json.load(f)
+            with open(os.path.join(d, "runs", "sparse_ttc_vegeta_m8", "stats.json")) as f:
+                stats = json.load(f)
+        self.assertEqual(j["pruned_layers"], 46)
+        m8 = j["engines"][0]
+        self.assertEqual(m8["engine"], "TTC-VEGETA-M8")
+        self.assertEqual(m8["structured_layers"], 46)  # VEGETA-M8 covers every pruned layer within 1%
+        self.assertTrue(m8["checks_passed"])
+        self.assertEqual(m8["plan"]["cycles"], stats["network"]["cycles"])
+        self.assertLess(m8["plan"]["mac_ops"], m8["twin_on_dense_tc"]["mac_ops"])
+        for a in m8["executor_agreement"]:
+            self.assertLess(a["relative_difference"], OUTPUT_BOUND)
+        self.assertGreater(m8["paired_layers"], 40)
+        self.assertIn("| TTC-VEGETA-M8 | 46 |", r.stdout)
+
+
 class AcceleratorAccuracyTest(unittest.TestCase):
     def test_digits_on_the_accelerator_equal_the_executor(self):
         with tempfile.TemporaryDirectory() as d:

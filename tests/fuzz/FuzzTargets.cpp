@@ -40,22 +40,25 @@ std::string textOf(const uint8_t* d, size_t n) { return std::string(reinterpret_
 
 namespace fs = std::filesystem;
 
-// A scratch folder that looks like configs/: experiments/ for the input, the other folders
-// linked to the shipped ones. Removed at exit.
+// A scratch folder that looks like the source tree: configs/experiments/ for the input, the
+// other configs folders and realdata/ linked to the shipped ones. Removed at exit.
 struct ExperimentDir {
-  fs::path root;
+  fs::path scratch, root;  // root: the scratch configs/ folder
   ExperimentDir() {
     const char* src = std::getenv("TASDSIM_SOURCE_DIR");
-    const fs::path configs = fs::path(src ? src : TASDSIM_SOURCE_DIR) / "configs";
+    const fs::path source = src ? src : TASDSIM_SOURCE_DIR;
     std::string tmpl = (fs::temp_directory_path() / "tasdsim-fuzz-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) std::abort();
-    root = tmpl;
-    fs::create_directory(root / "experiments");
-    for (const char* sub : {"arch", "energy", "workloads", "plans"}) fs::create_directory_symlink(configs / sub, root / sub);
+    scratch = tmpl;
+    root = scratch / "configs";
+    fs::create_directories(root / "experiments");
+    for (const char* sub : {"arch", "energy", "workloads", "plans"})
+      fs::create_directory_symlink(source / "configs" / sub, root / sub);
+    if (fs::exists(source / "realdata")) fs::create_directory_symlink(source / "realdata", scratch / "realdata");
   }
   ~ExperimentDir() {
     std::error_code ec;
-    fs::remove_all(root, ec);
+    fs::remove_all(scratch, ec);
   }
 };
 
