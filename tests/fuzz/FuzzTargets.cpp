@@ -343,7 +343,7 @@ bool outputs(const uint8_t* d, size_t n) {
   // Paths stay inside the scratch case (which is what the invariants watch).
   if (given.is_absolute()) return false;
   static const ExperimentDir base;
-  FsCase c(base.root);
+  FsCase c(base.scratch);
   const fs::path root = fs::canonical(c.root);
   const fs::path target = c.work / given;
   const std::optional<fs::path> real = resolvedTarget(target);
