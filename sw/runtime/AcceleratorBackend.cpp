@@ -32,21 +32,21 @@ uint64_t ceilDiv(uint64_t a, uint64_t b) {
 }
 
 // Values of one operand as device bytes of the run's value type (int8: already integers).
-std::vector<uint8_t> encodeValues(const std::vector<float>& v, tasd::DType t) {
-  std::vector<uint8_t> out(v.size() * tasd::dtypeBytes(t));
+std::vector<uint8_t> encodeValues(const float* v, size_t count, tasd::DType t) {
+  std::vector<uint8_t> out(count * tasd::dtypeBytes(t));
   switch (t) {
     case tasd::DType::F32:
-      std::memcpy(out.data(), v.data(), out.size());
+      std::memcpy(out.data(), v, out.size());
       break;
     case tasd::DType::BF16:
-      for (size_t i = 0; i < v.size(); ++i) {
+      for (size_t i = 0; i < count; ++i) {
         const uint16_t b = floatToBf16(v[i]);
         out[2 * i] = static_cast<uint8_t>(b);
         out[2 * i + 1] = static_cast<uint8_t>(b >> 8);
       }
       break;
     case tasd::DType::I8:
-      for (size_t i = 0; i < v.size(); ++i)
+      for (size_t i = 0; i < count; ++i)
         out[i] = static_cast<uint8_t>(static_cast<int8_t>(v[i]));
       break;
   }
@@ -89,14 +89,33 @@ struct AcceleratorBackend::Impl {
   DeviceMemory memory;
   std::vector<LayerResult> results;
 
+  // Values of one operand on the host: the executor's own (fp32: a view, no copy) or a copy in
+  // the run's value type.
+  struct Values {
+    std::vector<float> store;
+    const float* data = nullptr;
+    size_t size = 0;
+    void view(const float* p, size_t n) {
+      store.clear();
+      data = p;
+      size = n;
+    }
+    void copy(const float* p, size_t n) {
+      store.assign(p, p + n);
+      data = store.data();
+      size = n;
+    }
+    std::vector<float> vector() const { return std::vector<float>(data, data + size); }
+  };
+
   // One group of a layer on the device, with its host-side operands (functional runs).
   struct Group {
     GemmJob job;
     bool sIsWeights = true;      // S = W_g: the device computes C_g^T
-    std::vector<float> act;      // the activation operand as the device reads it (image or matrix)
-    std::vector<float> w;        // W_g [n x k]
+    Values act;                  // the activation operand as the device reads it (image or matrix)
+    Values w;                    // W_g [n x k]
     std::vector<float> sApprox;  // reference: S as approximated [job.m x k]
-    std::vector<float> dDense;   // reference: D [job.n x k]
+    Values dDense;               // reference: D [job.n x k]
     std::vector<tasd::CompressedTerm> terms;  // TASD-W
     tasd::Quality quality;
     tasd::TensorStats original;
@@ -223,15 +242,17 @@ struct AcceleratorBackend::Impl {
   }
 
   // ---- stage 2: operands into device memory -------------------------------------------------
-  void placeDense(DenseOperand& op, const std::vector<float>* values, uint64_t cols,
-                  uint64_t elements) {
+  void placeDense(DenseOperand& op, const Values* values, uint64_t cols, uint64_t elements) {
     const uint32_t eb = tasd::dtypeBytes(options.dtype);
     op.address = memory.allocate(elements * eb);
     op.rowStride = cols * eb;
-    if (values) {
-      const std::vector<uint8_t> bytes = encodeValues(*values, options.dtype);
-      host.writeMemory(op.address, bytes.data(), bytes.size());
+    if (!values) return;
+    if (options.dtype == tasd::DType::F32) {  // fp32 bytes are the values themselves
+      host.writeMemory(op.address, values->data, values->size * sizeof(float));
+      return;
     }
+    const std::vector<uint8_t> bytes = encodeValues(values->data, values->size, options.dtype);
+    host.writeMemory(op.address, bytes.data(), bytes.size());
   }
 
   void placeTerms(GemmJob& job, const std::vector<tasd::CompressedTerm>* terms) {
@@ -260,14 +281,21 @@ struct AcceleratorBackend::Impl {
     for (size_t g = 0; g < layer.groups; ++g) {
       Group& grp = work.groups[g];
       const float* act = ops[g].image ? ops[g].image : ops[g].a;
-      grp.act.assign(act, act + actCount);
-      grp.w.assign(ops[g].w, ops[g].w + wCount);
-      for (float v : grp.act)
-        nonzero += v != 0.0f;
-      total += grp.act.size();
+      // fp32 values are used where the executor keeps them; other types are converted copies.
+      const bool convert = options.dtype != tasd::DType::F32;
+      if (convert) {
+        grp.act.copy(act, actCount);
+        grp.w.copy(ops[g].w, wCount);
+      } else {
+        grp.act.view(act, actCount);
+        grp.w.view(ops[g].w, wCount);
+      }
+      for (size_t i = 0; i < actCount; ++i)
+        nonzero += act[i] != 0.0f;
+      total += actCount;
       if (options.dtype == tasd::DType::I8) {  // per-tensor scales
-        actMax = std::max(actMax, maxAbs(grp.act.data(), grp.act.size()));
-        wMax = std::max(wMax, maxAbs(grp.w.data(), grp.w.size()));
+        actMax = std::max(actMax, maxAbs(act, actCount));
+        wMax = std::max(wMax, maxAbs(ops[g].w, wCount));
       }
     }
     work.r.inputDensity = total ? static_cast<double>(nonzero) / static_cast<double>(total) : 1.0;
@@ -280,8 +308,8 @@ struct AcceleratorBackend::Impl {
       work.scaleW = work.cached ? work.cached->scale : int8Scale(wMax);
     }
     for (Group& grp : work.groups) {
-      toValueType(grp.act, options.dtype, work.scaleAct);
-      toValueType(grp.w, options.dtype, work.scaleW);
+      toValueType(grp.act.store, options.dtype, work.scaleAct);
+      toValueType(grp.w.store, options.dtype, work.scaleW);
     }
   }
 
@@ -302,7 +330,7 @@ struct AcceleratorBackend::Impl {
       float largest = 0;
       for (size_t g = 0; g < layer.groups; ++g)
         for (size_t j = 0; j < layer.n; ++j) {
-          const float mx = maxAbs(work.groups[g].w.data() + j * layer.k, layer.k);
+          const float mx = maxAbs(work.groups[g].w.data + j * layer.k, layer.k);
           work.channelScales[g * layer.n + j] = mx / 127.0f;
           largest = std::max(largest, mx / 127.0f);
         }
@@ -314,9 +342,9 @@ struct AcceleratorBackend::Impl {
     }
     for (size_t g = 0; g < layer.groups; ++g) {
       Group& grp = work.groups[g];
-      toValueType(grp.act, tasd::DType::I8, sIn);
+      toValueType(grp.act.store, tasd::DType::I8, sIn);
       for (size_t j = 0; j < layer.n && !work.cached; ++j) {
-        float* row = grp.w.data() + j * layer.k;
+        float* row = grp.w.store.data() + j * layer.k;
         const float s = work.channelScales[g * layer.n + j];
         for (size_t q = 0; q < layer.k; ++q) row[q] = std::max(-127.0f, std::min(127.0f, std::nearbyint(row[q] / s)));
       }
@@ -349,24 +377,24 @@ struct AcceleratorBackend::Impl {
   }
 
   // The reference's view of the activation operand: im2col rows for a convolution.
-  std::vector<float> activationMatrix(const GemmLayer& layer, const std::vector<float>& act) const {
-    if (!layer.conv) return act;
+  std::vector<float> activationMatrix(const GemmLayer& layer, const Values& act) const {
+    if (!layer.conv) return act.vector();
     const tasd::ConvGeometry& geo = *layer.conv;
     const uint64_t perImage = uint64_t{geo.inH} * geo.inW * geo.channels, rowsPerImage = geo.outH() * geo.outW();
     std::vector<float> rows(layer.rowsPerGroup() * layer.k);
     for (size_t b = 0; b < layer.batch; ++b)
-      tasd::im2colInto(act.data() + b * perImage, geo.channels, geo, rows.data() + b * rowsPerImage * layer.k);
+      tasd::im2colInto(act.data + b * perImage, geo.channels, geo, rows.data() + b * rowsPerImage * layer.k);
     return rows;
   }
 
   // The pseudo-density threshold of an on-the-fly layer: calibrated (options.taus), absolute
   // (the plan's tau) or a quantile of this group's S source.
-  float tauOf(const LayerWork& work, const std::vector<float>* source) const {
+  float tauOf(const LayerWork& work, const Values* source) const {
     const auto it = options.taus.find(work.layer->name);
     if (it != options.taus.end()) return it->second;
     float tau = static_cast<float>(work.lp->tau);
     if (work.lp->tauQuantile >= 0 && source)
-      tau = tasd::magnitudeQuantile(source->data(), source->size(), work.lp->tauQuantile);
+      tau = tasd::magnitudeQuantile(source->data, source->size, work.lp->tauQuantile);
     return tau;
   }
 
@@ -384,7 +412,7 @@ struct AcceleratorBackend::Impl {
   // TASD-W: the terms of W_g, and the reference's reconstruction of them.
   void decomposeWeights(Group& g) {
     const GemmJob& job = g.job;
-    const tasd::MatrixF wm(job.m, job.k, g.w);
+    const tasd::MatrixF wm(job.m, job.k, g.w.vector());
     if (options.dtype == tasd::DType::I8) {
       tasd::MatrixI8 wi(job.m, job.k);
       for (size_t i = 0; i < wm.size(); ++i)
@@ -429,7 +457,7 @@ struct AcceleratorBackend::Impl {
         if (work.onTheFly) job.tau = tauOf(work, values ? &grp.act : nullptr);
         if (values) {
           grp.sApprox = activationMatrix(layer, grp.act);
-          if (options.check) grp.dDense = grp.w;
+          if (options.check) grp.dDense.view(grp.w.data, grp.w.size);
           approximate(grp, job.m, K, work.onTheFly ? job.series : tasd::Series::dense(),
                       work.onTheFly ? job.tau : -1.0f);
         }
@@ -452,12 +480,20 @@ struct AcceleratorBackend::Impl {
           placeDense(job.s, values ? &grp.w : nullptr, K, uint64_t{job.m} * K);
           if (work.onTheFly) job.tau = tauOf(work, values ? &grp.w : nullptr);
           if (values) {
-            grp.sApprox = grp.w;
+            grp.sApprox = grp.w.vector();
             approximate(grp, job.m, K, work.onTheFly ? job.series : tasd::Series::dense(),
                         work.onTheFly ? job.tau : -1.0f);
           }
         }
-        if (values && options.check) grp.dDense = activationMatrix(layer, grp.act);  // the reference's D
+        if (values && options.check) {  // the reference's D
+          if (layer.conv) {
+            grp.dDense.store = activationMatrix(layer, grp.act);
+            grp.dDense.data = grp.dDense.store.data();
+            grp.dDense.size = grp.dDense.store.size();
+          } else {
+            grp.dDense.view(grp.act.data, grp.act.size);
+          }
+        }
       }
       if (work.onTheFly) work.r.tau = job.tau;
       const uint32_t resultBytes = job.output.resultBytes(options.dtype);
@@ -586,7 +622,7 @@ struct AcceleratorBackend::Impl {
     const uint64_t m = job.m, n = job.n, k = job.k;
     std::vector<float> ref(m * n);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.0f, g.sApprox.data(), static_cast<int>(k), g.dDense.data(),
+                static_cast<int>(k), 1.0f, g.sApprox.data(), static_cast<int>(k), g.dDense.data,
                 static_cast<int>(k), 0.0f, ref.data(), static_cast<int>(n));
     std::vector<double> rowL1(m, 0.0), colMax(n, 0.0);
     for (uint64_t i = 0; i < m; ++i)
@@ -594,7 +630,7 @@ struct AcceleratorBackend::Impl {
         rowL1[i] += std::fabs(g.sApprox[i * k + kk]);
     for (uint64_t j = 0; j < n; ++j)
       for (uint64_t kk = 0; kk < k; ++kk)
-        colMax[j] = std::max(colMax[j], static_cast<double>(std::fabs(g.dDense[j * k + kk])));
+        colMax[j] = std::max(colMax[j], static_cast<double>(std::fabs(g.dDense.data[j * k + kk])));
     const double eps = std::ldexp(1.0, -24);
     double diff2 = 0, ref2 = 0;
     res.performed = true;
@@ -619,7 +655,7 @@ struct AcceleratorBackend::Impl {
   void checkRequant(const Group& g, const std::vector<int8_t>& y, CheckResult& res) const {
     const GemmJob& job = g.job;
     const uint64_t m = job.m, n = job.n, k = job.k;
-    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()), d(g.dDense.begin(), g.dDense.end());
+    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()), d(g.dDense.data, g.dDense.data + g.dDense.size);
     std::vector<double> acc(m * n);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), 1.0, s.data(), static_cast<int>(k), d.data(), static_cast<int>(k), 0.0,
@@ -640,7 +676,7 @@ struct AcceleratorBackend::Impl {
   void checkInt8(const Group& g, const std::vector<int32_t>& c, CheckResult& res) const {
     const GemmJob& job = g.job;
     const uint64_t m = job.m, n = job.n, k = job.k;
-    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()), d(g.dDense.begin(), g.dDense.end());
+    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()), d(g.dDense.data, g.dDense.data + g.dDense.size);
     std::vector<double> ref(m * n);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), 1.0, s.data(), static_cast<int>(k), d.data(),
