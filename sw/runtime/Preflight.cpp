@@ -205,12 +205,14 @@ uint64_t elementsOf(const std::vector<int64_t>& shape) {
 }
 
 // Host bytes while the layer runs (a lower estimate): its input, weights and output in the
-// executor, every group's copies of both operands, approximated S and dense D (kept for the
-// reference check), one group's results, and the device memory written with values.
+// executor, every group's copies of both operands (bf16, int8), approximated S and dense D (kept
+// for the reference check), one group's results, and the device memory written with values.
 std::optional<uint64_t> hostBytes(const GemmLayer& l, const GroupGemm& g, uint64_t deviceBytes) {
   const GemmJob& job = g.job;
   const uint64_t K = job.k;
-  const std::optional<uint64_t> operands = checkedAdd(g.actElements, uint64_t{l.n} * K);
+  // fp32 operands are used where the executor keeps them; other value types are copied.
+  const std::optional<uint64_t> operands =
+      job.dtype == tasd::DType::F32 ? 0 : checkedAdd(g.actElements, uint64_t{l.n} * K);
   const std::optional<uint64_t> kept = checkedMul(uint64_t{job.m} + job.n, K);
   const std::optional<uint64_t> perGroup =
       operands && kept ? checkedAdd(*operands, *kept) : std::nullopt;
