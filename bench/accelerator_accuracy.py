@@ -49,6 +49,7 @@ def main():
     images = int(acc.group(3)) if acc else 10 * a.per_class
     demo = os.path.join(ROOT, "configs", "experiments", "resnet50_ttc_vegeta_m8.yaml")
     out = os.path.join(ROOT, "out", "bench-demo")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
     values, _ = best([tasdsim, "run", demo, "--out", out, "--overwrite", "-q"], a.repeat)
     timing, _ = best([tasdsim, "run", demo, "--out", out, "--overwrite", "-q", "--timing-only"], a.repeat)
     print(f"\n### digits on the simulated accelerator ({images} digits, {a.processes} processes, "
