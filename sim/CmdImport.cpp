@@ -8,9 +8,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/CliChecks.h"
 #include "sim/Commands.h"
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
+#include "sw/common/Output.h"
 #include "sw/common/Table.h"
 #include "sw/model/Tflite.h"
 #include "sw/tasd/Decompose.h"
@@ -30,6 +32,7 @@ struct ImportOptions {
   std::string inputShape;
   std::string compare;
   std::string json;
+  bool overwrite = false;
 };
 
 struct Engine {
@@ -173,6 +176,14 @@ std::string shortName(const std::string& name) {
 void runImport(const ImportOptions& o) {
   if (!(o.maxError >= 0)) throw UserError("--max-error must be >= 0");
   if (o.maxTerms < 1 || o.maxTerms > 4) throw UserError("--max-terms must be in [1, 4]");
+  // Output paths are checked (and claimed) before the work.
+  std::unique_ptr<OutputFile> yamlOut, jsonOut;
+  if (!o.out.empty())
+    yamlOut =
+        std::make_unique<OutputFile>(outputPathArgument(o.out, "--out"), o.overwrite, "--out");
+  if (!o.json.empty())
+    jsonOut =
+        std::make_unique<OutputFile>(outputPathArgument(o.json, "--json"), o.overwrite, "--json");
   const fs::path path = o.model;
   workload::LoadOptions lo;
   if (!o.inputShape.empty()) lo.inputShape = parseShape(o.inputShape);
@@ -316,11 +327,11 @@ void runImport(const ImportOptions& o) {
         {"tensors", sparseLayers}, {"values", storedValues}, {"dense_elements", storedDense}};
   }
   if (!o.compare.empty()) compareTwins(workload, weights, o.compare, report);
-  if (!o.out.empty()) {
-    workload::writeImportYaml(workload, o.out);
-    std::cout << "wrote " << o.out << "\n";
+  if (yamlOut) {
+    yamlOut->write(signedYaml(workload::importYamlText(workload, yamlOut->path()), "import"));
+    std::cout << "wrote " << yamlOut->path().string() << "\n";
   }
-  if (!o.json.empty()) writeFileAtomic(o.json, report.dump(2) + "\n");
+  if (jsonOut) jsonOut->write(signedJson(report, "import"));
 }
 
 }  // namespace
@@ -333,13 +344,16 @@ void addImportCommand(CLI::App& app) {
   cmd->add_option("--out,-o", o->out, "Write the workload YAML here");
   cmd->add_option("--max-error", o->maxError,
                   "Largest relative Frobenius error of an acceptable series")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finiteIn(0, 1e30));
   cmd->add_option("--max-terms", o->maxTerms, "Longest series considered")->capture_default_str();
   cmd->add_option("--input-shape", o->inputShape,
                   "ONNX input shape, e.g. 1,3,48,64 (needed for dynamic dimensions)");
   cmd->add_option("--compare", o->compare,
                   "TFLite twin whose weights are compared layer by layer (e.g. the dense twin)");
   cmd->add_option("--json", o->json, "Also write the analysis as JSON");
+  cmd->add_flag("--overwrite", o->overwrite,
+                "Replace --out and --json files if they are ones tasdsim wrote");
   cmd->callback([o] { runImport(*o); });
 }
 

@@ -10,14 +10,17 @@
 #include <fmt/format.h>
 
 #include "hw/rtl/cosim/RtlSupport.h"
+#include "sim/CliChecks.h"
 #include "sim/Commands.h"
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
+#include "sw/common/Output.h"
 #include "sw/config/ConfigNode.h"
 #include "sw/io/Npy.h"
 #include "sw/runtime/HostComparison.h"
 #include "sw/runtime/NetworkRun.h"
 #include "sw/runtime/Experiment.h"
+#include "sw/runtime/Preflight.h"
 #include "sw/runtime/Report.h"
 #include "sw/runtime/Simulation.h"
 
@@ -81,12 +84,19 @@ int runExperiment(const RunOptions& o) {
   if (!o.series.empty()) {
     tasd::Series s = tasd::Series::parse(o.series);
     if (o.operand != "W" && o.operand != "A") throw UserError("--operand must be W or A");
+    if (o.tauQuantile >= 0 && o.operand != "A") {
+      throw UserError("--tau-quantile applies to --operand A only (the threshold of activations)");
+    }
     x.plan = plan::Plan::uniform(s, o.operand == "W" ? plan::Operand::W : plan::Operand::A, o.tauQuantile);
     x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
   }
   runtime::validatePlan(x.workload, x.plan, x.arch.params);
+  runtime::checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, !x.timingOnly);
   rtl::checkRun(x.arch.params, x.dtype, !x.timingOnly, o.trace);
-  const std::string outDir = o.out.empty() ? "out/" + x.name : o.out;
+  const std::string outDir =
+      (o.out.empty() ? defaultOutputFolder(x.name, "", x.file + ": experiment.name")
+                     : outputPathArgument(o.out, "--out"))
+          .string();
   StagingDir dir(outDir, o.overwrite);  // fails now if the folder exists
 
   runtime::SimulationInputs in;
@@ -177,12 +187,19 @@ void addRunCommand(CLI::App& app, int& exitCode) {
   cmd->add_flag("--compare-executor", o->compareExecutor,
                 "Also run the workload with the same plan on the host executor and report how the outputs agree");
   cmd->add_option("--out,-o", o->out, "Output folder (default out/<experiment name>; must not exist)");
-  cmd->add_flag("--overwrite", o->overwrite, "Replace the output folder if it exists");
+  cmd->add_flag("--overwrite", o->overwrite,
+                "Replace the output folder if it is one tasdsim wrote");
   cmd->add_flag("--timing-only", o->timingOnly, "Timing and energy only: no values computed or checked");
   cmd->add_option("--plan", o->planFile, "A plan file (e.g. from tasdsim search), replacing the experiment's plan");
-  cmd->add_option("--series", o->series, "One series for every layer, e.g. 4:8+1:8 (replaces the plan)");
-  cmd->add_option("--operand", o->operand, "With --series: W (weights) or A (activations)")->capture_default_str();
-  cmd->add_option("--tau-quantile", o->tauQuantile, "With --series and --operand A: pseudo-density quantile");
+  CLI::Option* series = cmd->add_option(
+      "--series", o->series, "One series for every layer, e.g. 4:8+1:8 (replaces the plan)");
+  cmd->add_option("--operand", o->operand, "With --series: W (weights) or A (activations)")
+      ->capture_default_str()
+      ->needs(series);
+  cmd->add_option("--tau-quantile", o->tauQuantile,
+                  "With --series and --operand A: pseudo-density quantile")
+      ->check(finiteIn(0, 1))
+      ->needs(series);
   cmd->add_flag("--quiet,-q", o->quiet, "No progress output");
   cmd->add_flag("--trace", o->trace,
                 "Write a VCD of every RTL block (impl: rtl) into the output folder (<block>.vcd)");

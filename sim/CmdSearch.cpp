@@ -12,10 +12,12 @@
 #include "sim/Commands.h"
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
+#include "sw/common/Output.h"
 #include "sw/common/Table.h"
 #include "sw/executor/Executor.h"
 #include "sw/runtime/Experiment.h"
 #include "sw/runtime/NetworkRun.h"
+#include "sw/runtime/Preflight.h"
 #include "sw/tasder/Scoring.h"
 
 namespace tasdsim::cli {
@@ -65,7 +67,12 @@ int runSearch(const SearchOptionsCli& o) {
                                 "synthetic workloads take quality.measure: rel_error",
                                 o.experiment));
   }
-  const std::string outDir = o.out.empty() ? "out/" + x.name + "-search" : o.out;
+  // Simulated costs run every layer on the engine: it must fit (timing only).
+  if (sp.cost != "macs") runtime::checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, false);
+  const std::string outDir =
+      (o.out.empty() ? defaultOutputFolder(x.name, "-search", x.file + ": experiment.name")
+                     : outputPathArgument(o.out, "--out"))
+          .string();
   StagingDir dir(outDir, o.overwrite);
   const auto t0 = std::chrono::steady_clock::now();
   StageProgress progress(o.quiet);
@@ -159,7 +166,8 @@ void addSearchCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("experiment", o->experiment, "Experiment YAML with a search section")->required();
   cmd->add_option("--set", o->overrides, "Override a config value: key.path=value; repeatable");
   cmd->add_option("--out,-o", o->out, "Output folder (default out/<experiment name>-search; must not exist)");
-  cmd->add_flag("--overwrite", o->overwrite, "Replace the output folder if it exists");
+  cmd->add_flag("--overwrite", o->overwrite,
+                "Replace the output folder if it is one tasdsim wrote");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress output");
   cmd->callback([o, &exitCode] { exitCode = runSearch(*o); });
 }

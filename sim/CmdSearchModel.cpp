@@ -15,9 +15,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/CliChecks.h"
 #include "sim/Commands.h"
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
+#include "sw/common/Output.h"
 #include "sw/common/Table.h"
 #include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
@@ -27,6 +29,7 @@
 #include "sw/executor/TasdHook.h"
 #include "sw/model/Onnx.h"
 #include "sw/runtime/NetworkRun.h"
+#include "sw/runtime/Preflight.h"
 #include "sw/runtime/Report.h"
 #include "sw/executor/TasdHook.h"
 #include "sw/tasder/Scoring.h"
@@ -165,7 +168,10 @@ int runSearchModel(const SearchModelOptions& o) {
   const fs::path modelPath = executor::realdataPath({}, o.realdata, executor::kRecModelFile);
   const fs::path keysPath = executor::realdataPath({}, o.realdata, executor::kKeysFile);
   const fs::path digitsPath = executor::realdataPath({}, o.realdata, executor::kDigitsDir);
-  const std::string outDir = o.out.empty() ? "out/ocr-search-" + arch.params.name : o.out;
+  const std::string outDir = (o.out.empty() ? defaultOutputFolder("ocr-search-" + arch.params.name,
+                                                                  "", o.arch + ": arch.name")
+                                            : outputPathArgument(o.out, "--out"))
+                                 .string();
   StagingDir dir(outDir, o.overwrite);
   const auto t0 = std::chrono::steady_clock::now();
   auto say = [&](const std::string& line) {
@@ -177,6 +183,9 @@ int runSearchModel(const SearchModelOptions& o) {
   workload::LoadOptions lo;
   lo.inputShape = {1, 3, executor::kOcrHeight, executor::kOcrWidth};
   const workload::Workload w = workload::load(modelPath.string(), lo);
+  // Simulated costs run every layer on both engines: each must fit (timing only).
+  for (const config::ArchConfig* engine : {&arch, &dense})
+    runtime::checkRunFits(w, plan::Plan{}, engine->params, dtype, false);
   const std::shared_ptr<const model::Graph> graph = w.graph();
   const DigitBench bench(graph, executor::digitClassIndices(keysPath), threads);
   const auto searchDigits = executor::loadDigits(digitsPath, o.first, o.perClass);
@@ -417,24 +426,42 @@ void addSearchModelCommand(CLI::App& app, int& exitCode) {
       "search-model", "Find a per-layer TASD plan for the real OCR model with a digit-accuracy target (TASDER)");
   cmd->add_option("--arch", o->arch, "Arch config of the engine (configs/arch/*.yaml)")->required();
   cmd->add_option("--dense-arch", o->denseArch, "The dense engine to compare with")->capture_default_str();
-  cmd->add_option("--target", o->target, "Keep at least this fraction of the original accuracy")->capture_default_str();
+  cmd->add_option("--target", o->target, "Keep at least this fraction of the original accuracy")
+      ->capture_default_str()
+      ->check(finiteIn(0, 1));
   cmd->add_option("--cost", o->cost, "What the search minimises: macs, cycles, energy or edp")->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "Value type of the simulated costs: int8, bf16 or fp32")->capture_default_str();
   cmd->add_option("--operands", o->operands, "Structured operands to try: W, A or W,A")->capture_default_str();
   cmd->add_option("--realdata", o->realdata, "Folder made by scripts/fetch_realdata.sh")->capture_default_str();
-  cmd->add_option("--per-class", o->perClass, "Search (and held-out) digits per class")->capture_default_str();
-  cmd->add_option("--first", o->first, "First search digit of each class")->capture_default_str();
-  cmd->add_option("--holdout-first", o->holdoutFirst, "First held-out digit of each class")->capture_default_str();
-  cmd->add_option("--calibration-first", o->calibrationFirst, "First calibration digit of each class")
-      ->capture_default_str();
-  cmd->add_option("--calibration", o->calibrationPerClass, "Calibration digits per class")->capture_default_str();
-  cmd->add_option("--probe", o->probePerClass, "Calibration digits per class that score each candidate at the output")
-      ->capture_default_str();
-  cmd->add_option("--rounds", o->rounds, "Binary-search rounds (each holds the layer that broke the last one)")
-      ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
+  cmd->add_option("--per-class", o->perClass, "Search (and held-out) digits per class")
+      ->capture_default_str()
+      ->check(integerIn(1, kMaxDigitsPerClass));
+  cmd->add_option("--first", o->first, "First search digit of each class")
+      ->capture_default_str()
+      ->check(integerIn(0, kMaxDigitsPerClass));
+  cmd->add_option("--holdout-first", o->holdoutFirst, "First held-out digit of each class")
+      ->capture_default_str()
+      ->check(integerIn(0, kMaxDigitsPerClass));
+  cmd->add_option("--calibration-first", o->calibrationFirst,
+                  "First calibration digit of each class")
+      ->capture_default_str()
+      ->check(integerIn(0, kMaxDigitsPerClass));
+  cmd->add_option("--calibration", o->calibrationPerClass, "Calibration digits per class")
+      ->capture_default_str()
+      ->check(integerIn(1, kMaxDigitsPerClass));
+  cmd->add_option("--probe", o->probePerClass,
+                  "Calibration digits per class that score each candidate at the output")
+      ->capture_default_str()
+      ->check(integerIn(1, kMaxDigitsPerClass));
+  cmd->add_option("--rounds", o->rounds,
+                  "Binary-search rounds (each holds the layer that broke the last one)")
+      ->capture_default_str()
+      ->check(integerIn(1, 64));
+  cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)")
+      ->check(integerIn(1, kMaxThreads));
   cmd->add_option("--out,-o", o->out, "Output folder (default out/ocr-search-<engine>; must not exist)");
-  cmd->add_flag("--overwrite", o->overwrite, "Replace the output folder if it exists");
+  cmd->add_flag("--overwrite", o->overwrite,
+                "Replace the output folder if it is one tasdsim wrote");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress output");
   cmd->callback([o, &exitCode] { exitCode = runSearchModel(*o); });
 }

@@ -71,9 +71,13 @@ def run_point(spec, hooks=None):
     except OSError as e:
         rc, stderr = None, f"cannot start {spec['tasdsim']}: {e.strerror}"
     wall = time.perf_counter() - t0
-    # A killed tasdsim may leave its own staging folder (.NAME.partial-PID) behind.
+    # A killed tasdsim may leave its own staging folder (.NAME.partial-PID) and the lock file that
+    # claimed the output (.NAME.lock) behind.
     for leftover in glob.glob(os.path.join(points_dir, f".{os.path.basename(staged)}.partial-*")):
         shutil.rmtree(leftover, ignore_errors=True)
+    lock = os.path.join(points_dir, f".{os.path.basename(staged)}.lock")
+    if os.path.exists(lock):
+        os.unlink(lock)
     if hooks and hooks.cancelled():
         shutil.rmtree(staged, ignore_errors=True)
         return None

@@ -1,5 +1,6 @@
 #include "sw/common/Half.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace tasdsim {
@@ -72,5 +73,12 @@ uint16_t floatToBf16(float f) {
 }
 
 float bf16ToFloat(uint16_t b) { return floatOf(static_cast<uint32_t>(b) << 16); }
+
+size_t countBf16Overflows(const float* values, size_t count) {
+  size_t overflows = 0;
+  for (size_t i = 0; i < count; ++i)
+    overflows += std::isfinite(values[i]) && std::isinf(roundToBf16(values[i]));
+  return overflows;
+}
 
 }  // namespace tasdsim

@@ -23,6 +23,11 @@ std::vector<std::filesystem::path>& pending() {
   return paths;
 }
 
+// The signals that stop a run cleanly: an interrupt or termination request, a closed terminal
+// (SIGHUP), a closed output pipe (SIGPIPE, e.g. `tasdsim ... | head`) and the file size limit
+// (SIGXFSZ, ulimit -f). Each would otherwise kill the process with its outputs half written.
+constexpr int kHandledSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ};
+
 void onSignal(int sig) {
   int expected = 0;
   gSignal.compare_exchange_strong(expected, sig);
@@ -38,16 +43,34 @@ void watchdog() {
     std::error_code ec;
     std::filesystem::remove_all(p, ec);
   }
-  const std::string msg = std::string("tasdsim: interrupted (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-                          "); unfinished outputs removed\n";
+  const std::string msg =
+      std::string("tasdsim: interrupted (") + signalName(sig) + "); unfinished outputs removed\n";
   (void)!write(STDERR_FILENO, msg.data(), msg.size());
   _exit(128 + sig);
 }
 
 }  // namespace
 
+const char* signalName(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGPIPE:
+      return "SIGPIPE";
+    case SIGXFSZ:
+      return "SIGXFSZ";
+    default:
+      return "signal";
+  }
+}
+
 Interrupted::Interrupted(int signal)
-    : std::runtime_error(signal == SIGTERM ? "interrupted (SIGTERM)" : "interrupted (SIGINT)"), signal_(signal) {}
+    : std::runtime_error(std::string("interrupted (") + signalName(signal) + ")"),
+      signal_(signal) {}
 
 void installInterruptHandlers() {
   static std::once_flag once;
@@ -59,8 +82,8 @@ void installInterruptHandlers() {
     sa.sa_handler = onSignal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    for (int sig : kHandledSignals)
+      sigaction(sig, &sa, nullptr);
   });
 }
 
@@ -98,8 +121,8 @@ void PendingOutput::releaseLocked() {
 }
 
 void resetInterruptHandlersInChild() {
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
+  for (int sig : kHandledSignals)
+    signal(sig, SIG_DFL);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() == 1) _exit(1);  // the parent is already gone
 }

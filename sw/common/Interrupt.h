@@ -1,10 +1,10 @@
 #pragma once
-// Clean stops on SIGINT/SIGTERM. installInterruptHandlers() (the tasdsim program does it at
-// start) makes the first signal set a flag and wake a watchdog thread, which removes every
-// output that is not complete yet (registered PendingOutputs: staging folders, temporary files)
-// and ends the process with status 128 + signal, at once, wherever the work is: a long layer
-// or a sweep point stops well within a second and leaves no half-written file behind. Outputs
-// that were completed (committed) stay. A commit holds the same lock as the watchdog, so an
+// Clean stops on SIGINT, SIGTERM, SIGHUP, SIGPIPE and SIGXFSZ. installInterruptHandlers() (the
+// tasdsim program does it at start) makes the first signal set a flag and wake a watchdog thread,
+// which removes every output that is not complete yet (registered PendingOutputs: staging folders,
+// temporary files) and ends the process with status 128 + signal, at once, wherever the work is: a
+// long layer or a sweep point stops well within a second and leaves no half-written file behind.
+// Outputs that were completed (committed) stay. A commit holds the same lock as the watchdog, so an
 // output is either whole or gone. Code that wants to stop on its own (between steps) may check
 // interruptRequested() or call throwIfInterrupted().
 #include <filesystem>
@@ -22,6 +22,7 @@ class Interrupted : public std::runtime_error {
 };
 
 void installInterruptHandlers();
+const char* signalName(int signal);  // "SIGINT", "SIGPIPE", ...
 bool interruptRequested();
 int interruptSignal();       // the signal received, 0 if none
 void throwIfInterrupted();  // throws Interrupted when a signal was received

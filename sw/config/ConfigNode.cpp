@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -17,6 +18,38 @@ const char* typeName(const YAML::Node& n) {
   if (n.IsMap()) return "a map";
   if (n.IsSequence()) return "a list";
   return "a scalar";
+}
+
+constexpr int kMaxNesting = 64;
+
+// yaml-cpp keeps every entry of a map with a repeated key and lookups find the first: a second
+// "rows:" further down would be ignored. Repeated keys are an error at every level.
+void rejectDuplicateKeys(const YAML::Node& node, const std::string& file, const std::string& path,
+                         int depth) {
+  if (depth > kMaxNesting) {
+    throw UserError(fmt::format("{}: {}: nested more than {} levels deep", file,
+                                path.empty() ? "(top level)" : path, kMaxNesting));
+  }
+  if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) continue;  // reported by keyName() when read
+      const std::string key = kv.first.Scalar();
+      const std::string keyPath = path.empty() ? key : path + "." + key;
+      const YAML::Mark m = kv.first.Mark();
+      const auto [first, isNew] = seen.emplace(key, m);
+      if (!isNew) {
+        throw UserError(fmt::format(
+            "{}:{}:{}: {}: duplicate key (first given on line {}); each key appears once", file,
+            m.line + 1, m.column + 1, keyPath, first->second.line + 1));
+      }
+      rejectDuplicateKeys(kv.second, file, keyPath, depth + 1);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      rejectDuplicateKeys(node[i], file, fmt::format("{}[{}]", path, i), depth + 1);
+    }
+  }
 }
 
 template <typename I>
@@ -60,7 +93,16 @@ Node Node::child(const std::string& key, const YAML::Node& node) const {
 
 bool Node::has(const std::string& key) const {
   known_->insert(key);
-  return node_.IsMap() && node_[key] && !node_[key].IsNull();
+  if (!node_.IsMap() || !node_[key]) return false;
+  if (!node_[key].IsNull()) return true;
+  // "key:" with nothing after it would silently mean the default: say so instead, at the key.
+  YAML::Mark m = node_.Mark();
+  for (const auto& kv : node_) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) m = kv.first.Mark();
+  }
+  throw UserError(fmt::format("{}:{}:{}: {}: empty value (give a value, or leave the key out for "
+                              "the default)",
+                              *file_, m.line + 1, m.column + 1, keyPath(key)));
 }
 
 Node Node::at(const std::string& key) const {
@@ -213,6 +255,28 @@ std::vector<std::string> Node::stringList(const std::string& key, const std::vec
   return out;
 }
 
+std::vector<double> Node::numberList(const std::string& key, const std::vector<double>& fallback,
+                                     double lo, double hi) const {
+  YAML::Node seq(YAML::NodeType::Sequence);
+  if (!has(key)) {
+    for (double v : fallback)
+      seq.push_back(v);
+    resolved_[key] = seq;
+    return fallback;
+  }
+  const Node c = at(key);
+  if (!c.isSequence()) c.fail(fmt::format("expected a list, got {}", typeName(c.raw())));
+  std::vector<double> out;
+  for (const Node& item : c.items()) {
+    const double v = item.as<double>();  // finite numbers only
+    if (v < lo || v > hi) item.fail(fmt::format("value {} is out of range [{}, {}]", v, lo, hi));
+    out.push_back(v);
+    seq.push_back(v);
+  }
+  resolved_[key] = seq;
+  return out;
+}
+
 std::vector<Node> Node::items() const {
   if (!node_.IsSequence()) fail(fmt::format("expected a list, got {}", typeName(node_)));
   std::vector<Node> out;
@@ -274,6 +338,14 @@ void applyOverride(YAML::Node root, const std::string& assignment, const std::st
   } catch (const YAML::Exception& e) {
     throw UserError(fmt::format("{}: override '{}': value is not valid YAML: {}", origin, assignment, e.msg));
   }
+  // An empty (or null) value would silently mean the default.
+  if (!value || value.IsNull()) {
+    throw UserError(fmt::format(
+        "{}: override '{}': empty value (give a value, or leave the override out for the "
+        "default)",
+        origin, assignment));
+  }
+  rejectDuplicateKeys(value, fmt::format("{} {}", origin, path), path, 0);
   std::vector<std::string> keys;
   size_t start = 0;
   while (true) {
@@ -310,6 +382,7 @@ Node fromText(const std::string& text, const std::string& name, const std::vecto
   }
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) throw UserError(fmt::format("{}: the top level must be a map of keys", name));
+  rejectDuplicateKeys(root, name, "", 0);
   for (const std::string& o : overrides) applyOverride(root, o, "--set");
   return Node(root, name, "", YAML::Node(YAML::NodeType::Map));
 }

@@ -1,9 +1,11 @@
 #pragma once
 // Strict YAML configuration reading. A config::Node is a YAML node plus where it came from
-// (file, line, column, key path). Every read is checked: a missing required key, a wrong type
-// or an out-of-range value is a UserError "file:line:col: key.path: problem (allowed ...)";
-// finish() rejects keys nobody read (typos). Every value read, defaults included, is also
-// recorded into a "resolved" tree, which is written next to results as the fully resolved config.
+// (file, line, column, key path). Every read is checked: a missing required key, a wrong type,
+// an empty value ("key:" with nothing after it), NaN or an out-of-range value is a UserError
+// "file:line:col: key.path: problem (allowed ...)"; a key given twice in one map is rejected
+// when the file is loaded; finish() rejects keys nobody read (typos). Every value read, defaults
+// included, is also recorded into a "resolved" tree, which is written next to results as the fully
+// resolved config.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -51,6 +53,9 @@ class Node {
   // One of a fixed set of strings.
   std::string choice(const std::string& key, const std::string& fallback, const std::vector<std::string>& allowed) const;
   std::vector<std::string> stringList(const std::string& key, const std::vector<std::string>& fallback) const;
+  // A list of finite numbers, each in [lo, hi].
+  std::vector<double> numberList(const std::string& key, const std::vector<double>& fallback,
+                                 double lo, double hi) const;
 
   // This node as a scalar.
   template <typename T>
@@ -81,7 +86,8 @@ Node loadFile(const std::string& path, const std::vector<std::string>& overrides
 Node loadString(const std::string& text, const std::string& name, const std::vector<std::string>& overrides = {});
 
 // Applies one "a.b.c=value" override to a YAML tree (creating maps as needed); value is parsed
-// as YAML (so 32, 1.5, true, "2:4", [a, b] all work). Throws UserError on a malformed assignment.
+// as YAML (so 32, 1.5, true, "2:4", [a, b] all work). Throws UserError on a malformed
+// assignment, an empty value ("key=") and a value with a repeated map key.
 void applyOverride(YAML::Node root, const std::string& assignment, const std::string& origin);
 
 // Text of a resolved tree (block style, keys in the order read).

@@ -5,9 +5,12 @@
 #include <atomic>
 #include <exception>
 #include <memory>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
+#include "sw/common/Error.h"
 #include "sw/executor/Executor.h"
 #include "sw/model/Graph.h"
 
@@ -40,8 +43,17 @@ std::vector<std::unique_ptr<Hook>> parallelRun(std::shared_ptr<const model::Grap
     }
   };
   std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t)
-    pool.emplace_back(work, t);
+  try {
+    for (size_t t = 1; t < threads; ++t)
+      pool.emplace_back(work, t);
+  } catch (const std::system_error& e) {
+    // The system refused a thread: stop and join the ones started, then say so.
+    next = images;
+    for (std::thread& th : pool)
+      th.join();
+    throw UserError(std::string("cannot start ") + std::to_string(threads) + " worker threads (" +
+                    e.what() + "); use fewer (--threads)");
+  }
   work(0);
   for (std::thread& th : pool)
     th.join();

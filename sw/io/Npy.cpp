@@ -54,6 +54,13 @@ class HeaderParser {
       fail("expected ',' or '}' in header");
     }
     if (!haveDescr || !haveFortran || !haveShape) fail("header lacks one of 'descr', 'fortran_order', 'shape'");
+    // After the dictionary only the padding: spaces and the closing newline.
+    ++pos_;
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t'))
+      ++pos_;
+    if (pos_ < s_.size() && s_[pos_] == '\n') ++pos_;
+    if (pos_ != s_.size())
+      fail(fmt::format("unexpected text after the header dictionary at offset {}", pos_));
   }
 
  private:

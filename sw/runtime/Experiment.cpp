@@ -1,10 +1,11 @@
 #include "sw/runtime/Experiment.h"
 
-#include <cstdlib>
+#include <algorithm>
 
 #include <fmt/format.h>
 
 #include "sw/common/Error.h"
+#include "sw/common/Output.h"
 #include "sw/config/ConfigNode.h"
 #include "sw/executor/DigitAccuracy.h"
 #include "sw/io/Npy.h"
@@ -69,6 +70,13 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
   Experiment x;
   x.file = path;
   x.name = e.get<std::string>("name");
+  // The name picks the default output folder out/<name>: one plain name, never a path.
+  if (const std::string problem = plainNameProblem(x.name); !problem.empty()) {
+    e.at("name").fail(
+        fmt::format("'{}' {}; it names the output folder out/<name> (no '/', '\\', '..', control "
+                    "characters)",
+                    x.name, problem));
+  }
   const std::string archPath = config::resolvePath(path, e.get<std::string>("arch"));
   const std::string workloadKey = e.get<std::string>("workload");
   const std::string workloadPath = workloadOverride.empty() ? config::resolvePath(path, workloadKey) : workloadOverride;
@@ -101,8 +109,14 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
     x.hasSearch = true;
     SearchSpec& sp = x.search;
     sp.operands = sn->stringList("operands", sp.operands);
-    for (const std::string& op : sp.operands) {
+    if (sp.operands.empty()) sn->at("operands").fail("an empty list: give W, A or both");
+    for (size_t i = 0; i < sp.operands.size(); ++i) {
+      const std::string& op = sp.operands[i];
       if (op != "W" && op != "A") sn->at("operands").fail(fmt::format("operand '{}': expected W or A", op));
+      if (std::find(sp.operands.begin(), sp.operands.begin() + static_cast<long>(i), op) !=
+          sp.operands.begin() + static_cast<long>(i)) {
+        sn->at("operands").fail(fmt::format("operand '{}' appears twice", op));
+      }
     }
     sp.cost = sn->choice("cost", sp.cost, {"macs", "cycles", "energy", "edp"});
     const config::Node q = sn->section("quality");
@@ -113,15 +127,9 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
     sp.target = q.get<double>("target", sp.measure == "accuracy" ? 0.99 : 0.05, 0.0, 1.0);
     q.finish();
     sp.calibrationRows = sn->get<uint32_t>("calibration_rows", sp.calibrationRows, 1, 65536);
-    sp.tauQuantiles.clear();
-    for (const std::string& t : sn->stringList("tau_quantiles", {"0.25", "0.5"})) {
-      char* end = nullptr;
-      const double v = std::strtod(t.c_str(), &end);
-      if (end == t.c_str() || *end || v < 0 || v > 1) {
-        sn->at("tau_quantiles").fail(fmt::format("'{}' is not a quantile in [0, 1]", t));
-      }
-      sp.tauQuantiles.push_back(v);
-    }
+    sp.tauQuantiles = sn->numberList("tau_quantiles", sp.tauQuantiles, 0.0, 1.0);
+    if (sp.tauQuantiles.empty())
+      sn->at("tau_quantiles").fail("an empty list: give at least one quantile in [0, 1]");
     sn->finish();
   }
   const config::Node p = x.hasSearch && !e.has("plan") ? e.section("plan") : e.at("plan");

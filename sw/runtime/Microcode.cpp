@@ -246,9 +246,11 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
     }
   }
   if (best.mt == 0) {
-    throw UserError(fmt::format("layer '{}': no tile of the {}x{}x{} GEMM fits the buffers of '{}' (S slot {} B, D "
-                                "slot {} B, accumulator slot {} B)",
-                                job.name, job.m, job.n, job.k, params.name, sSlot, dSlot, accSlot));
+    throw UserError(fmt::format(
+        "layer '{}': no tile of the {}x{}x{} GEMM fits the buffers of '{}' (S slot {} B, D slot "
+        "{} B, accumulator slot {} B: half of arch.buffers.s, d, acc.size_kib); make the buffers "
+        "larger",
+        job.name, job.m, job.n, job.k, params.name, sSlot, dSlot, accSlot));
   }
   return best;
 }

@@ -159,7 +159,7 @@ Workload importedWorkload(const config::Node& root, const LoadOptions& options) 
   return out;
 }
 
-void writeImportYaml(const Workload& w, const fs::path& path) {
+std::string importYamlText(const Workload& w, const fs::path& path) {
   const std::shared_ptr<const Graph> graph = w.graph();
   const Graph& g = *graph;
   YAML::Emitter y;
@@ -212,7 +212,11 @@ void writeImportYaml(const Workload& w, const fs::path& path) {
     y << YAML::EndMap;
   }
   y << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
-  writeFileAtomic(path, std::string(y.c_str()) + "\n");
+  return std::string(y.c_str()) + "\n";
+}
+
+void writeImportYaml(const Workload& w, const fs::path& path) {
+  writeFileAtomic(path, importYamlText(w, path));
 }
 
 }  // namespace tasdsim::workload

@@ -26,8 +26,10 @@ bool isImportYaml(const config::Node& root);
 
 Workload importedWorkload(const config::Node& root, const LoadOptions& options);
 
-// Writes w (a model file's workload) as YAML to `path` (atomically); the model path is written
-// relative to the YAML file's folder when both are on one tree.
+// The YAML of w (a model file's workload) for a file at `path`, and the same written there
+// (atomically); the model path is written relative to the YAML file's folder when both are on
+// one tree.
+std::string importYamlText(const Workload& w, const std::filesystem::path& path);
 void writeImportYaml(const Workload& w, const std::filesystem::path& path);
 
 // The activation that follows value `output` in an ONNX-style graph (a heuristic over the

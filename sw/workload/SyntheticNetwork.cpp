@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "sw/common/Checked.h"
 #include "sw/common/Error.h"
+#include "sw/common/HostMemory.h"
 #include "sw/workload/Synthetic.h"
 
 namespace tasdsim::workload {
@@ -248,6 +251,12 @@ void inferShapes(LayerSpec& l, const std::map<std::string, Shape>& shapes, const
                          l.cout));
       }
       if (l.op != Op::Conv && l.dilation != 1) fail("pooling has no dilation");
+      if (l.op != Op::Conv &&
+          (l.padTop >= l.kh || l.padBottom >= l.kh || l.padLeft >= l.kw || l.padRight >= l.kw)) {
+        fail(fmt::format("pooling padding (top {}, bottom {}, left {}, right {}) must be smaller "
+                         "than the kernel ({}x{}): a window would cover only padding",
+                         l.padTop, l.padBottom, l.padLeft, l.padRight, l.kh, l.kw));
+      }
       break;
     case Op::GlobalAvgPool:
       l.out = Shape{l.in.n, 1, 1, l.in.c};
@@ -265,11 +274,16 @@ void inferShapes(LayerSpec& l, const std::map<std::string, Shape>& shapes, const
       // input2 holds, per group, an [n x k] matrix (transpose_b) or a [k x n] one, as rows x
       // features.
       const uint64_t expect = l.transposeB ? l.outFeatures : k;
-      if (l.in2.rows() != expect || l.in2.c != (l.transposeB ? k : l.outFeatures) * l.groups) {
+      const uint64_t features2 = (l.transposeB ? k : uint64_t{l.outFeatures}) * l.groups;
+      if (l.in2.rows() != expect || l.in2.c != features2) {
         fail(fmt::format("input2 shape does not match: need {} rows of {} features", expect,
-                         (l.transposeB ? k : l.outFeatures) * l.groups));
+                         features2));
       }
-      l.out = Shape{l.in.n, l.in.h, l.in.w, l.outFeatures * l.groups};
+      // In 32 bits n x groups wrapped (to 0 output features, then a division by zero).
+      const uint64_t outFeatures = uint64_t{l.outFeatures} * l.groups;
+      if (outFeatures > UINT32_MAX)
+        fail(fmt::format("n x groups = {} output features; at most {}", outFeatures, UINT32_MAX));
+      l.out = Shape{l.in.n, l.in.h, l.in.w, static_cast<uint32_t>(outFeatures)};
       break;
     }
     case Op::Add:
@@ -283,6 +297,21 @@ void inferShapes(LayerSpec& l, const std::map<std::string, Shape>& shapes, const
       l.out = l.in;
       break;
   }
+}
+
+// Every element and MAC count of the layer fits 64 bits (what fits the machine is checked before
+// a run, sw/runtime/Preflight.h).
+void checkSizes(const LayerSpec& l, const config::Node& n) {
+  auto fail = [&](const std::string& why) { n.fail(fmt::format("layer '{}': {}", l.name, why)); };
+  for (const Shape* shape : {&l.in, &l.in2, &l.out}) {
+    if (!checkedProduct({shape->n, shape->h, shape->w, shape->c}))
+      fail("a tensor's element count overflows 64 bits");
+  }
+  const bool gemm = l.op == Op::Conv || l.op == Op::Gemm || l.op == Op::MatMul;
+  const uint64_t rows = l.op == Op::Conv ? l.out.rows() : l.op == Op::Gemm ? l.in.n : l.in.rows();
+  const uint64_t cols = l.op == Op::Conv ? l.cout / l.groups : l.outFeatures;
+  if (gemm && !checkedProduct({rows, cols, l.k(), l.groups}))
+    fail("the layer's MAC count overflows 64 bits");
 }
 
 // ---- the graph -----------------------------------------------------------------------------
@@ -540,6 +569,7 @@ Workload syntheticWorkload(const config::Node& root) {
     if (shapes.count(l.name) || l.name == "synthetic")
       n.fail(fmt::format("layer '{}': duplicate layer name", l.name));
     inferShapes(l, shapes, n);
+    checkSizes(l, n);
     shapes[l.name] = l.out;
     previous = l.name;
     specs.push_back(std::move(l));
@@ -564,6 +594,14 @@ Workload syntheticWorkload(const config::Node& root) {
     b.graph().output(specs.back().name);
     return std::make_shared<const model::Graph>(b.graph().take());
   });
+  (void)out.totalMacs();  // UserError when the layers' MACs add up past 64 bits
+  // The default input is drawn now: it must fit (a huge one ended in std::bad_alloc).
+  const std::optional<uint64_t> inputBytes = checkedMul(input.elements(), sizeof(float));
+  if (!inputBytes || *inputBytes > hostMemoryLimitBytes()) {
+    w.at("input").fail(fmt::format("{} values ({}) do not fit the {} this process may use",
+                                   input.elements(), inputBytes ? formatBytes(*inputBytes) : "> 16 EiB",
+                                   formatBytes(hostMemoryLimitBytes())));
+  }
   out.inputs.push_back(
       Tensor::floats(input.dims(), syntheticInput(out.seed, "input", input.elements())));
   out.inputSource = fmt::format("synthetic (seed {})", out.seed);

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "sw/common/Checked.h"
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
 #include "sw/config/ConfigNode.h"
@@ -49,10 +51,12 @@ const executor::GemmLayer* Workload::findGemm(const std::string& layer) const {
 }
 
 uint64_t Workload::totalMacs() const {
-  uint64_t total = 0;
-  for (const executor::GemmLayer& g : gemms)
-    total += g.macs();
-  return total;
+  std::optional<uint64_t> total = 0;
+  for (const executor::GemmLayer& g : gemms) {
+    total = checkedAdd(*total, g.macs());
+    if (!total) throw UserError(fmt::format("workload '{}': the MAC count overflows 64 bits", name));
+  }
+  return *total;
 }
 
 namespace {

@@ -41,7 +41,8 @@ class AccuracyTest(unittest.TestCase):
 
     def accuracy(self, *args):
         out = os.path.join(self.tmp.name, "acc.json")
-        r = run("accuracy", "--realdata", REALDATA, "--json", out, *args)
+        # Every test writes the same file: --overwrite replaces the one tasdsim wrote before.
+        r = run("accuracy", "--realdata", REALDATA, "--json", out, "--overwrite", *args)
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(out) as f:
             return json.load(f), r.stdout

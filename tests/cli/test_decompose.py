@@ -99,6 +99,20 @@ class DecomposeTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         np.testing.assert_array_equal(np.load(self.path("o/term0.npy")), [[0, -3.0, 0, 0]])
 
+    def test_bf16_storage_warns_about_values_that_become_inf(self):
+        a = np.ones((2, 8), dtype=np.float32)
+        a[0, 0] = 3.4e38  # finite in fp32, above bf16's largest value after rounding
+        a[1, 3] = -3.397e38
+        a[1, 4] = 3.38e38  # rounds down to bf16's largest finite value
+        np.save(self.path("big.npy"), a)
+        r = run("decompose", "--series", "2:8", self.path("big.npy"), "--dtype", "bf16")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.splitlines(),
+                         [f"tasdsim: warning: {self.path('big.npy')}: 2 finite values are too large for bf16 "
+                          "(|x| >= 2^128 - 2^119) and become Inf"])
+        r = run("decompose", "--series", "2:8", self.path("big.npy"))  # fp32: nothing to say
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+
     def test_sweep_is_sorted_by_compute_fraction(self):
         rng = np.random.default_rng(3)
         a = rng.standard_normal((8, 64)).astype(np.float32)

@@ -35,7 +35,14 @@ class RunTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("every layer matches its reference", r.stdout)
         files = sorted(os.listdir(self.out()))
-        self.assertEqual(files, ["layers.csv", "resolved_config.yaml", "stats.json", "summary.txt", "wall_clock.json"])
+        self.assertEqual(files, ["layers.csv", "resolved_config.yaml", "stats.json", "summary.txt",
+                                 "tasdsim-manifest.json", "wall_clock.json"])
+        # The manifest names every other file with its size, and the tool that wrote them.
+        with open(os.path.join(self.out(), "tasdsim-manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertTrue(manifest["written_by"].startswith("tasdsim "))
+        self.assertEqual(manifest["files"], {n: os.path.getsize(os.path.join(self.out(), n))
+                                             for n in files if n != "tasdsim-manifest.json"})
         with open(os.path.join(self.out(), "stats.json")) as f:
             s = json.load(f)
         self.assertEqual(s["schema"], "tasdsim-stats/1")

@@ -41,7 +41,8 @@ class RtlRunTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("every layer matches its reference", r.stdout)
         self.assertEqual(sorted(os.listdir(self.out("rtl"))),
-                         ["layers.csv", "resolved_config.yaml", "stats.json", "summary.txt", "wall_clock.json"])  # no VCD unasked
+                         ["layers.csv", "resolved_config.yaml", "stats.json", "summary.txt",
+                          "tasdsim-manifest.json", "wall_clock.json"])  # no VCD unasked
         r = run(RTL_EXP, "--out", self.out("model"), *ALL_MODEL)
         self.assertEqual(r.returncode, 0, r.stderr)
         rtl, model = self.stats("rtl"), self.stats("model")

@@ -188,7 +188,8 @@ class RunTest(Tmp):
         for row in rows:
             folder = os.path.join(out, row["dir"])
             self.assertEqual(sorted(os.listdir(folder)),
-                             ["layers.csv", "point.json", "resolved_config.yaml", "stats.json", "summary.txt", "wall_clock.json"])
+                             ["layers.csv", "point.json", "resolved_config.yaml", "stats.json", "summary.txt",
+                              "tasdsim-manifest.json", "wall_clock.json"])
             with open(os.path.join(folder, "stats.json")) as f:
                 s = json.load(f)
             net = s["network"]

@@ -21,6 +21,14 @@ bool experiment(const uint8_t* data, size_t size);
 bool onnx(const uint8_t* data, size_t size);
 bool tflite(const uint8_t* data, size_t size);
 bool series(const uint8_t* data, size_t size);
+// The file system around outputs and inputs: the first byte picks an operation (write an output
+// folder, write an output file, read an input, derive a default output folder from a name,
+// parse an --out argument), the second its flags (--overwrite, complete or abandon), the rest
+// is a path (or name) into a scratch folder that holds a user's files and folders, earlier
+// tasdsim results and files, links, a FIFO and leftovers of dead processes. Whatever happens,
+// no existing entry that is not tasdsim's may change or vanish, nothing may be left beside the
+// target, and nothing may block; a violation aborts (a finding).
+bool outputs(const uint8_t* data, size_t size);
 
 // Microcode runs on a simulated accelerator and needs the SystemC kernel: MicrocodeRun.h.
 

@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "sw/config/ArchConfig.h"
+#include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
+#include "sw/config/ArchConfig.h"
 #include "sw/config/ConfigNode.h"
 #include "sw/runtime/NetworkRun.h"
+#include "sw/runtime/Preflight.h"
 #include "sw/runtime/Report.h"
 #include "sw/runtime/Simulation.h"
 #include "sw/workload/SyntheticNetwork.h"
@@ -29,6 +31,7 @@ struct SimRun {
   plan::Plan plan;
   tasd::DType dtype = tasd::DType::F32;
   bool functional = true;
+  uint64_t dramBytes = 0;  // non-zero: the device memory size in bytes (instead of the arch's)
 };
 
 nlohmann::json simulateInChild(const SimRun& r) {
@@ -36,6 +39,7 @@ nlohmann::json simulateInChild(const SimRun& r) {
     SimulationInputs in;
     const config::ArchConfig arch = config::loadArch(kRoot + "/configs/arch/" + r.arch, r.archOverrides);
     in.params = arch.params;
+    if (r.dramBytes) in.params.dram.sizeBytes = r.dramBytes;
     in.energy = arch.energy;
     const bool isFile = r.workloadYaml.size() > 5 && r.workloadYaml.substr(r.workloadYaml.size() - 5) == ".yaml";
     in.workload = isFile ? workload::load(kRoot + "/configs/workloads/" + r.workloadYaml)
@@ -239,6 +243,38 @@ TEST(Simulation, EdgeCasesMatchTheirReferences) {
         }
       }
     }
+  }
+}
+
+// The run-fits check (Preflight) estimates device memory as the runtime places it: a device of
+// exactly the estimate runs every layer, with precomputed terms, on-the-fly activations and
+// activation x activation MatMuls; one of half the operands' size is refused up front.
+TEST(Simulation, DeviceMemoryOfThePreflightEstimateIsEnough) {
+  const config::ArchConfig arch = config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml");
+  struct Case {
+    const char* workload;
+    plan::Plan plan;
+    tasd::DType dtype;
+  };
+  const std::vector<Case> cases{
+      {"tiny_cnn.yaml", plan::Plan::uniform(tasd::Series::parse("4:8+1:8"), plan::Operand::W),
+       tasd::DType::F32},
+      {"tiny_cnn.yaml", plan::Plan::uniform(tasd::Series::parse("2:8"), plan::Operand::A, 0.5),
+       tasd::DType::BF16},
+      {"tiny_transformer.yaml", plan::Plan::uniform(tasd::Series::dense(), plan::Operand::W),
+       tasd::DType::I8}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.workload) + " " + c.plan.name);
+    const workload::Workload w = workload::load(kRoot + "/configs/workloads/" + c.workload);
+    const LayerFootprint need = checkRunFits(w, c.plan, arch.params, c.dtype, true);
+    SimRun r{"ttc_vegeta_m8.yaml", {}, c.workload, c.plan, c.dtype};
+    r.dramBytes = need.deviceBytes;
+    const nlohmann::json j = simulateInChild(r);
+    ASSERT_FALSE(j.is_null());
+    EXPECT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+    hw::AcceleratorParams half = arch.params;
+    half.dram.sizeBytes = need.deviceBytes / 2;
+    EXPECT_THROW(checkRunFits(w, c.plan, half, c.dtype, true), UserError);
   }
 }
 

@@ -1,12 +1,16 @@
 // Strict configuration parsing: every shipped config loads; every bad value is an error naming
 // the file, line and key path; workloads infer exact layer shapes.
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "sw/common/Error.h"
 #include "sw/config/ArchConfig.h"
 #include "sw/plan/Plan.h"
+#include "sw/runtime/Experiment.h"
 #include "sw/workload/SyntheticNetwork.h"
 #include "sw/workload/Workload.h"
 
@@ -143,6 +147,115 @@ TEST(Workload, InconsistentLayersAreErrors) {
   EXPECT_NE(e.find("duplicate layer name"), std::string::npos) << e;
   e = errorOf([&] { parse("    - {name: a, op: add, input2: input}\n    - {name: b, op: add, input: a, input2: x}\n"); });
   EXPECT_NE(e.find("'x'"), std::string::npos) << e;
+}
+
+TEST(Config, RepeatedKeysEmptyValuesAndNaNAreErrors) {
+  auto parse = [](const std::string& text, const std::vector<std::string>& ov = {}) {
+    return config::parseArch(config::loadString(text, "x.yaml", ov), "x.yaml");
+  };
+  // The second 'rows' would have been ignored (the first wins in yaml-cpp).
+  std::string e = errorOf([&] { parse(archText("  clock_ghz: 1\n  clock_ghz: 2\n")); });
+  EXPECT_NE(e.find("x.yaml:6:3: arch.clock_ghz: duplicate key (first given on line 5)"),
+            std::string::npos)
+      << e;
+  e = errorOf([&] { parse(archText("  dram: {size_mib: 64, latency_ns: 1, size_mib: 128}\n")); });
+  EXPECT_NE(e.find("arch.dram.size_mib: duplicate key"), std::string::npos) << e;
+  e = errorOf(
+      [] { config::loadString("plan:\n  layers:\n    - {layer: a, layer: b}\n", "p.yaml"); });
+  EXPECT_NE(e.find("p.yaml:3:18: plan.layers[0].layer: duplicate key"), std::string::npos) << e;
+  // "key:" with nothing after it, and --set key=, would have meant the default.
+  e = errorOf([&] { parse(archText("  clock_ghz:\n")); });
+  EXPECT_NE(e.find("x.yaml:5:3: arch.clock_ghz: empty value"), std::string::npos) << e;
+  for (const char* empty : {"arch.clock_ghz=", "arch.clock_ghz=~", "arch.clock_ghz=null"}) {
+    e = errorOf([&] { parse(archText(), {empty}); });
+    EXPECT_NE(e.find("empty value"), std::string::npos) << empty << ": " << e;
+  }
+  e = errorOf([&] { parse(archText(), {"arch.dram={size_mib: 1, size_mib: 2}"}); });
+  EXPECT_NE(e.find("arch.dram.size_mib: duplicate key"), std::string::npos) << e;
+  e = errorOf([&] { parse(archText(), {"arch.clock_ghz=.nan"}); });
+  EXPECT_NE(e.find("finite"), std::string::npos) << e;
+  // Lists of numbers: finite and in range.
+  const config::Node n = config::loadString("q: [0.25, 1]\nbad: [nan]\nhigh: [2]\n", "n.yaml");
+  EXPECT_EQ(n.numberList("q", {}, 0.0, 1.0), (std::vector<double>{0.25, 1.0}));
+  e = errorOf([&] { n.numberList("bad", {}, 0.0, 1.0); });
+  EXPECT_NE(e.find("n.yaml:2:7: bad[0]: expected a finite number, got 'nan'"), std::string::npos)
+      << e;
+  e = errorOf([&] { n.numberList("high", {}, 0.0, 1.0); });
+  EXPECT_NE(e.find("high[0]: value 2 is out of range [0, 1]"), std::string::npos) << e;
+  EXPECT_EQ(n.numberList("absent", {0.5}, 0.0, 1.0), std::vector<double>{0.5});
+}
+
+TEST(Experiment, NameIsOnePlainNameAndSearchListsAreChecked) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("tasdsim-config-test-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  auto load = [&](const std::string& name, const std::string& extra) {
+    const fs::path file = dir / "exp.yaml";
+    std::ofstream(file) << "experiment:\n  name: " << name << "\n  arch: " << kRoot
+                        << "/configs/arch/ttc_vegeta_m8.yaml\n  workload: " << kRoot
+                        << "/configs/workloads/tiny_cnn.yaml\n  plan: {series: dense}\n"
+                        << extra;
+    return runtime::Experiment::load(file.string(), {});
+  };
+  EXPECT_EQ(load("tiny", "").name, "tiny");
+  for (const char* bad : {"../../victim", "a/b", "'..'", "'a\\\\b'", "\"a\\nb\"", "''"}) {
+    const std::string e = errorOf([&] { load(bad, ""); });
+    EXPECT_NE(e.find("exp.yaml:2:9: experiment.name: "), std::string::npos) << bad << ": " << e;
+  }
+  std::string e = errorOf([&] { load("t", "  search: {operands: []}\n"); });
+  EXPECT_NE(e.find("experiment.search.operands: an empty list"), std::string::npos) << e;
+  e = errorOf([&] { load("t", "  search: {operands: [W, W]}\n"); });
+  EXPECT_NE(e.find("operand 'W' appears twice"), std::string::npos) << e;
+  e = errorOf([&] { load("t", "  search: {tau_quantiles: [0.5, nan]}\n"); });
+  EXPECT_NE(e.find("experiment.search.tau_quantiles[1]: expected a finite number"),
+            std::string::npos)
+      << e;
+  e = errorOf([&] { load("t", "  search: {tau_quantiles: [1.5]}\n"); });
+  EXPECT_NE(e.find("out of range [0, 1]"), std::string::npos) << e;
+  EXPECT_EQ(load("t", "  search: {tau_quantiles: [0.1]}\n").search.tauQuantiles,
+            std::vector<double>{0.1});
+  fs::remove_all(dir);
+}
+
+TEST(Workload, SizesAreCheckedArithmetic) {
+  auto parse = [](const std::string& input, const std::string& layers) {
+    return workload::syntheticWorkload(config::loadString(
+        "workload:\n  name: w\n  input: " + input + "\n  layers:\n" + layers, "w.yaml"));
+  };
+  // n x groups = 2^32 wrapped to 0 output features in 32 bits (then a division by zero).
+  std::string e = errorOf([&] {
+    parse("{n: 1, h: 1, w: 1, c: 256}",
+          "    - {name: mm, op: matmul, input2: synthetic, n: 16777216, groups: 256, synthetic2: "
+          "{shape: {n: 4096, h: "
+          "4096, w: 1, c: 256}}}\n");
+  });
+  EXPECT_NE(e.find("layer 'mm': n x groups = 4294967296 output features"), std::string::npos) << e;
+  // 4096 x 65536 x 65536 x 2^20 elements = 2^64.
+  e = errorOf([&] {
+    parse("{n: 4096, h: 65536, w: 65536, c: 1048576}", "    - {name: p, op: global_avgpool}\n");
+  });
+  EXPECT_NE(e.find("element count overflows 64 bits"), std::string::npos) << e;
+  e = errorOf([&] {
+    parse("{n: 1, h: 65536, w: 65536, c: 1048576}",
+          "    - {name: fc, op: gemm, out_features: 16777216}\n");
+  });
+  EXPECT_NE(e.find("layer 'fc': the layer's MAC count overflows 64 bits"), std::string::npos) << e;
+  // The workload's total: each layer fits, their sum does not.
+  std::string many;
+  for (int i = 0; i < 5; ++i)  // 2^62 MACs each
+    many += "    - {name: fc" + std::to_string(i) +
+            ", op: gemm, input: input, out_features: 16777216}\n";
+  e = errorOf([&] { parse("{n: 4096, h: 64, w: 1, c: 1048576}", many); });
+  EXPECT_NE(e.find("the MAC count overflows 64 bits"), std::string::npos) << e;
+  e = errorOf([&] {
+    parse("{n: 1, h: 8, w: 8, c: 4}", "    - {name: p, op: maxpool, kernel: 3, pad_left: 3}\n");
+  });
+  EXPECT_NE(e.find("pooling padding (top 0, bottom 0, left 3, right 0) must be smaller than the "
+                   "kernel (3x3)"),
+            std::string::npos)
+      << e;
+  EXPECT_NO_THROW(
+      parse("{n: 1, h: 8, w: 8, c: 4}", "    - {name: p, op: maxpool, kernel: 3, pad: 2}\n"));
 }
 
 TEST(Plan, ParsesRoundTripsAndRejectsBadEntries) {

@@ -75,6 +75,15 @@ TEST(Npy, RejectsBadFilesWithClearMessages) {
               "malformed");
   expectError(withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,99999999999), }", {}),
               "too large");
+  expectError(withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } x",
+                         std::vector<uint8_t>(4)),
+              "unexpected text after the header dictionary");
+  // Padding after the dictionary (spaces, one newline) is the format's own.
+  EXPECT_EQ(parseNpy(withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }   ",
+                                {0, 0, 0x80, 0x3f}),
+                     "mem")
+                .toFloat(),
+            std::vector<float>{1.0f});
   std::vector<uint8_t> v9 = good;
   v9[6] = 9;
   expectError(v9, "version 9");

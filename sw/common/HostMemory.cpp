@@ -1,0 +1,47 @@
+#include "sw/common/HostMemory.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+
+#include "sw/common/Checked.h"
+
+namespace tasdsim {
+namespace {
+
+uint64_t physicalMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0) return UINT64_MAX;
+  return checkedMul(static_cast<uint64_t>(pages), static_cast<uint64_t>(pageSize))
+      .value_or(UINT64_MAX);
+}
+
+// cgroup v2 memory.max of this process's cgroup ("max" or absent: no limit).
+uint64_t cgroupLimit() {
+  std::ifstream in("/sys/fs/cgroup/memory.max");
+  std::string text;
+  if (!(in >> text) || text == "max") return UINT64_MAX;
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    return UINT64_MAX;
+  }
+}
+
+uint64_t resourceLimit(int resource) {
+  rlimit r{};
+  if (getrlimit(resource, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return UINT64_MAX;
+  return static_cast<uint64_t>(r.rlim_cur);
+}
+
+}  // namespace
+
+uint64_t hostMemoryLimitBytes() {
+  return std::min(
+      {physicalMemory(), cgroupLimit(), resourceLimit(RLIMIT_AS), resourceLimit(RLIMIT_DATA)});
+}
+
+}  // namespace tasdsim
