@@ -131,6 +131,20 @@ ArchConfig parseArch(const Node& root, const std::string& file, const std::vecto
   p.dram.latencyNs = m.get<double>("latency_ns", defaults.dram.latencyNs, 0.0, 1e6);
   p.dram.bandwidthGBps = m.get<double>("bandwidth_gbps", defaults.dram.bandwidthGBps, 1e-3, 1e5);
   m.finish();
+  p.instances = a.get<uint32_t>("instances", defaults.instances, 1, hw::kMaxInstances);
+  p.distribution = a.choice("distribute", hw::distributionName(defaults.distribution), {"batch", "channels"}) == "batch"
+                       ? hw::Distribution::Batch
+                       : hw::Distribution::Channels;
+  const Node am = a.section("address_map");
+  p.addressMap.dramBase = am.get<uint64_t>("dram_base", defaults.addressMap.dramBase, 0, hw::kAddressLimit - 1);
+  p.addressMap.regBase = am.get<uint64_t>("reg_base", defaults.addressMap.regBase, 0, hw::kAddressLimit - 1);
+  am.finish();
+  if (const auto problems = p.addressMap.validate(p.dram.sizeBytes, p.instances); !problems.empty()) {
+    am.fail(problems.front());
+  }
+  if (p.instances > 1 && (p.pe.impl == "rtl" || p.tasd.impl == "rtl" || p.decoder.impl == "rtl")) {
+    a.fail(fmt::format("instances = {}: several instances run the C++ models only (every impl: model)", p.instances));
+  }
   const std::string energy = a.get<std::string>("energy");
   a.finish();
   if (!p.tasdExtension && p.tasd.count > 0) {

@@ -11,9 +11,10 @@
 #include <cblas.h>
 #include <fmt/format.h>
 
-#include "hw/model/top/Accelerator.h"
+#include "hw/model/system/System.h"
 #include "sw/common/Error.h"
 #include "sw/common/Half.h"
+#include "sw/runtime/Distribute.h"
 #include "sw/runtime/Microcode.h"
 #include "sw/runtime/Quantization.h"
 #include "sw/tasd/Decompose.h"
@@ -84,7 +85,7 @@ struct AcceleratorBackend::Impl {
   const hw::EnergyTable& energy;
   const plan::Plan& plan;
   const RunOptions& options;
-  hw::Accelerator& accel;
+  hw::System& system;
   hw::StatsRegistry& stats;
   DeviceMemory memory;
   std::vector<LayerResult> results;
@@ -138,7 +139,7 @@ struct AcceleratorBackend::Impl {
   };
   std::map<size_t, CachedWeights> weightCache;
   struct CachedProgram {
-    std::vector<uint8_t> code;
+    std::vector<std::vector<uint8_t>> code;  // per instance (empty: no work for it)
     std::string tiling;
   };
   std::map<size_t, CachedProgram> programCache;
@@ -156,21 +157,21 @@ struct AcceleratorBackend::Impl {
     LayerEpilogue epilogue;
     CachedWeights* cached = nullptr;  // the layer's TASD-W terms from an earlier set
     std::vector<Group> groups;
-    Program program;
-    uint64_t codeAddress = 0, codeBytes = 0;
+    std::vector<Program> programs;                 // per instance
+    std::vector<uint64_t> codeAddress, codeBytes;  // per instance (0 bytes: not started)
     LayerResult r;
   };
 
   Impl(Host& h, const hw::AcceleratorParams& p, const hw::EnergyTable& e, const plan::Plan& pl,
-       const RunOptions& o, hw::Accelerator& a, hw::StatsRegistry& s)
+       const RunOptions& o, hw::System& a, hw::StatsRegistry& s)
       : host(h),
         params(p),
         energy(e),
         plan(pl),
         options(o),
-        accel(a),
+        system(a),
         stats(s),
-        memory(p.dram.sizeBytes) {}
+        memory(p.dram.sizeBytes, p.addressMap.dramBase) {}
 
   bool functional() const { return options.functional; }
 
@@ -512,24 +513,67 @@ struct AcceleratorBackend::Impl {
           job.output.partialRowStride = uint64_t{job.n} * 4;
         }
       }
-      if (!cachedProgram) emitGemm(params, job, work.program);
+      if (!cachedProgram) emitJob(work, g);
     }
     if (cachedProgram) {
       writeProgram(work, cachedProgram->code, cachedProgram->tiling);
       return;
     }
-    emitEnd(work.program);
-    CachedProgram program{work.program.bytes(), fmt::format("{}x{}x{}", work.program.tiling.mt,
-                                                             work.program.tiling.nt, work.program.tiling.kt)};
+    CachedProgram program;
+    for (Program& p : work.programs) {
+      if (!p.instructions.empty()) emitEnd(p);
+      program.code.push_back(p.instructions.empty() ? std::vector<uint8_t>{} : p.bytes());
+    }
+    const Tiling& tiling = work.programs.front().tiling;  // the first instance's (all when there is one)
+    program.tiling = fmt::format("{}x{}x{}", tiling.mt, tiling.nt, tiling.kt);
     writeProgram(work, program.code, program.tiling);
     if (reuseProgram) programCache[layer.index] = std::move(program);
   }
 
-  void writeProgram(LayerWork& work, const std::vector<uint8_t>& code, const std::string& tiling) {
+  void writeProgram(LayerWork& work, const std::vector<std::vector<uint8_t>>& code, const std::string& tiling) {
     work.r.tiling = tiling;
-    work.codeBytes = code.size();
-    work.codeAddress = memory.allocate(code.size());
-    host.writeMemory(work.codeAddress, code.data(), code.size());
+    work.codeBytes.assign(code.size(), 0);
+    work.codeAddress.assign(code.size(), 0);
+    for (size_t i = 0; i < code.size(); ++i) {
+      if (code[i].empty()) continue;
+      work.codeBytes[i] = code[i].size();
+      work.codeAddress[i] = memory.allocate(code[i].size());
+      host.writeMemory(work.codeAddress[i], code[i].data(), code[i].size());
+    }
+  }
+
+  // A group's job into the instances' programs (arch.instances, arch.distribute; Distribute.h).
+  void emitJob(LayerWork& work, size_t g) {
+    const uint32_t instances = params.instances;
+    if (work.programs.empty()) work.programs.resize(instances);
+    const Group& grp = work.groups[g];
+    const size_t groups = work.groups.size();
+    if (instances > 1 && params.distribution == hw::Distribution::Channels && groups >= instances) {
+      emitGemm(params, grp.job, work.programs[g * instances / groups]);  // whole groups
+      return;
+    }
+    const auto perInstance = distributeJob(grp.job, grp.sIsWeights, params.distribution, instances);
+    for (uint32_t i = 0; i < instances; ++i)
+      for (const GemmJob& job : perInstance[i]) emitGemm(params, job, work.programs[i]);
+  }
+
+  // The instances' counters folded into one set under "accel." (sums over the instances), so
+  // that reports read a layer the same way whatever the number of instances.
+  std::map<std::string, uint64_t> foldInstances(const std::map<std::string, uint64_t>& delta) const {
+    if (params.instances == 1) return delta;
+    std::map<std::string, uint64_t> out;
+    for (const auto& [name, value] : delta) {
+      bool folded = false;
+      for (uint32_t i = 0; i < params.instances && !folded; ++i) {
+        const std::string prefix = hw::System::instanceName(i, params.instances) + ".";
+        if (name.compare(0, prefix.size(), prefix) == 0) {
+          out["accel." + name.substr(prefix.size())] += value;
+          folded = true;
+        }
+      }
+      if (!folded) out[name] += value;
+    }
+    return out;
   }
 
   // ---- stage 3: the device runs the layer -------------------------------------------------
@@ -537,19 +581,38 @@ struct AcceleratorBackend::Impl {
     LayerResult& r = work.r;
     const auto before = stats.snapshot();
     const auto wallStart = std::chrono::steady_clock::now();
-    const hw::CompletionInfo done = host.runProgram(work.codeAddress, work.codeBytes);
+    // Every instance with work starts before any is waited for, so they run at once; the layer
+    // takes from the first doorbell to the last completion.
+    const sc_core::sc_time clock(1.0 / params.clockGHz, sc_core::SC_NS);
+    std::vector<uint64_t> startCycle(work.codeBytes.size(), 0);
+    const sc_core::sc_time first = sc_core::sc_time_stamp();
+    for (uint32_t i = 0; i < work.codeBytes.size(); ++i) {
+      if (!work.codeBytes[i]) continue;
+      startCycle[i] = static_cast<uint64_t>((sc_core::sc_time_stamp() - first) / clock);
+      host.startProgram(work.codeAddress[i], work.codeBytes[i], i);
+    }
+    r.cycles = 0;
+    r.instructions = 0;
+    std::string failure;
+    for (uint32_t i = 0; i < work.codeBytes.size(); ++i) {
+      if (!work.codeBytes[i]) continue;
+      const hw::CompletionInfo done = host.waitProgram(i);
+      r.cycles = std::max(r.cycles, startCycle[i] + done.cycles);
+      r.instructions += done.instructions;
+      if (done.error != hw::ErrorCode::None && failure.empty()) {
+        const std::string who = params.instances > 1 ? fmt::format(" {}", hw::System::instanceName(i, params.instances)) : "";
+        failure = fmt::format("layer '{}': accelerator{} stopped with {} at instruction {}: {}", r.name, who,
+                              hw::errorCodeName(done.error), done.errorPc,
+                              system.accelerator(i).host_if.lastCompletion().detail);
+      }
+    }
     r.modelWallSeconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
-    r.stats = hw::difference(before, stats.snapshot());
-    r.cycles = done.cycles;
-    r.instructions = done.instructions;
-    if (done.error != hw::ErrorCode::None) {
-      throw std::runtime_error(fmt::format(
-          "layer '{}': accelerator stopped with {} at instruction {}: {}", r.name,
-          hw::errorCodeName(done.error), done.errorPc, accel.host_if.lastCompletion().detail));
-    }
+    r.stats = foldInstances(hw::difference(before, stats.snapshot()));
+    if (!failure.empty()) throw std::runtime_error(failure);
     r.seconds = static_cast<double>(r.cycles) / (params.clockGHz * 1e9);
-    r.energy = hw::computeEnergy(energy, params, r.stats, accel.name(), options.dtype, r.seconds);
+    // Counters are summed over the instances; every instance leaks for the layer's whole time.
+    r.energy = hw::computeEnergy(energy, params, r.stats, "accel", options.dtype, r.seconds * params.instances);
     r.edp = r.energy.total() * 1e-12 * r.seconds;
   }
 
@@ -693,9 +756,9 @@ struct AcceleratorBackend::Impl {
 
 AcceleratorBackend::AcceleratorBackend(Host& host, const hw::AcceleratorParams& params,
                                        const hw::EnergyTable& energy, const plan::Plan& plan,
-                                       const RunOptions& options, hw::Accelerator& accelerator,
+                                       const RunOptions& options, hw::System& system,
                                        hw::StatsRegistry& stats)
-    : impl_(std::make_unique<Impl>(host, params, energy, plan, options, accelerator, stats)) {}
+    : impl_(std::make_unique<Impl>(host, params, energy, plan, options, system, stats)) {}
 
 AcceleratorBackend::~AcceleratorBackend() = default;
 

@@ -30,7 +30,7 @@
 #include "sw/runtime/Results.h"
 
 namespace tasdsim::hw {
-class Accelerator;
+class System;
 class StatsRegistry;
 }  // namespace tasdsim::hw
 
@@ -40,7 +40,7 @@ class AcceleratorBackend : public executor::GemmBackend {
  public:
   AcceleratorBackend(Host& host, const hw::AcceleratorParams& params, const hw::EnergyTable& energy,
                      const plan::Plan& plan, const RunOptions& options,
-                     hw::Accelerator& accelerator, hw::StatsRegistry& stats);
+                     hw::System& system, hw::StatsRegistry& stats);
   ~AcceleratorBackend() override;
 
   // Functional: computes every group's C (executor::GemmBackend); static int8 layers fold the

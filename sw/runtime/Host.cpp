@@ -8,8 +8,12 @@
 
 namespace tasdsim::runtime {
 
-Host::Host(sc_core::sc_module_name name, Body body)
-    : sc_module(name), bus_socket("bus_socket"), irq_in("irq_in"), body_(std::move(body)) {
+Host::Host(sc_core::sc_module_name name, Body body, std::vector<uint64_t> regBases)
+    : sc_module(name),
+      bus_socket("bus_socket"),
+      irq_in("irq_in", regBases.size()),
+      body_(std::move(body)),
+      regBases_(std::move(regBases)) {
   SC_HAS_PROCESS(Host);
   SC_THREAD(run);
 }
@@ -54,11 +58,11 @@ void Host::readMemory(uint64_t address, void* data, uint64_t bytes) {
   debugTransfer(bus_socket, tlm::TLM_READ_COMMAND, address, data, bytes);
 }
 
-void Host::registerAccess(tlm::tlm_command cmd, uint64_t offset, uint64_t& value) {
+void Host::registerAccess(tlm::tlm_command cmd, uint64_t offset, uint64_t& value, uint32_t instance) {
   tlm::tlm_generic_payload tx;
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   tx.set_command(cmd);
-  tx.set_address(hw::kMmioBase + offset);
+  tx.set_address(regBases_.at(instance) + offset);
   tx.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
   tx.set_data_length(8);
   tx.set_streaming_width(8);
@@ -69,27 +73,38 @@ void Host::registerAccess(tlm::tlm_command cmd, uint64_t offset, uint64_t& value
   sc_core::wait(delay);
 }
 
-uint64_t Host::readRegister(uint64_t offset) {
+uint64_t Host::readRegister(uint64_t offset, uint32_t instance) {
   uint64_t v = 0;
-  registerAccess(tlm::TLM_READ_COMMAND, offset, v);
+  registerAccess(tlm::TLM_READ_COMMAND, offset, v, instance);
   return v;
 }
 
-void Host::writeRegister(uint64_t offset, uint64_t value) { registerAccess(tlm::TLM_WRITE_COMMAND, offset, value); }
+void Host::writeRegister(uint64_t offset, uint64_t value, uint32_t instance) {
+  registerAccess(tlm::TLM_WRITE_COMMAND, offset, value, instance);
+}
 
-hw::CompletionInfo Host::runProgram(uint64_t address, uint64_t bytes) {
-  writeRegister(hw::reg::kMcBase, address);
-  writeRegister(hw::reg::kMcLength, bytes);
-  writeRegister(hw::reg::kDoorbell, 1);
-  while (!irq_in.read()) sc_core::wait(irq_in.posedge_event());
+void Host::startProgram(uint64_t address, uint64_t bytes, uint32_t instance) {
+  writeRegister(hw::reg::kMcBase, address, instance);
+  writeRegister(hw::reg::kMcLength, bytes, instance);
+  writeRegister(hw::reg::kDoorbell, 1, instance);
+}
+
+hw::CompletionInfo Host::waitProgram(uint32_t instance) {
+  sc_core::sc_in<bool>& irq = irq_in[instance];
+  while (!irq.read()) sc_core::wait(irq.posedge_event());
   hw::CompletionInfo info;
-  info.error = static_cast<hw::ErrorCode>(readRegister(hw::reg::kErrorCode));
-  info.errorPc = readRegister(hw::reg::kErrorPc);
-  info.cycles = readRegister(hw::reg::kCycles);
-  info.instructions = readRegister(hw::reg::kInstructions);
-  writeRegister(hw::reg::kIrqAck, 1);
-  while (irq_in.read()) sc_core::wait(irq_in.negedge_event());
+  info.error = static_cast<hw::ErrorCode>(readRegister(hw::reg::kErrorCode, instance));
+  info.errorPc = readRegister(hw::reg::kErrorPc, instance);
+  info.cycles = readRegister(hw::reg::kCycles, instance);
+  info.instructions = readRegister(hw::reg::kInstructions, instance);
+  writeRegister(hw::reg::kIrqAck, 1, instance);
+  while (irq.read()) sc_core::wait(irq.negedge_event());
   return info;
+}
+
+hw::CompletionInfo Host::runProgram(uint64_t address, uint64_t bytes, uint32_t instance) {
+  startProgram(address, bytes, instance);
+  return waitProgram(instance);
 }
 
 uint64_t DeviceMemory::allocate(uint64_t bytes) {
@@ -101,7 +116,7 @@ uint64_t DeviceMemory::allocate(uint64_t bytes) {
                                 bytes, at, size_));
   }
   next_ = at + bytes;
-  return at;
+  return base_ + at;
 }
 
 }  // namespace tasdsim::runtime

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "hw/model/top/Accelerator.h"
+#include "hw/model/system/System.h"
 #include "sw/common/Error.h"
 #include "sw/executor/Executor.h"
 #include "sw/runtime/AcceleratorBackend.h"
@@ -55,14 +55,14 @@ void validatePlan(const workload::Workload& w, const plan::Plan& plan,
 
 NetworkRun::NetworkRun(const workload::Workload& workload, const plan::Plan& plan,
                        const hw::AcceleratorParams& params, const hw::EnergyTable& energy,
-                       const RunOptions& options, hw::Accelerator& accelerator,
+                       const RunOptions& options, hw::System& system,
                        hw::StatsRegistry& stats)
     : workload_(workload),
       plan_(plan),
       params_(params),
       energy_(energy),
       options_(options),
-      accelerator_(accelerator),
+      system_(system),
       stats_(stats) {}
 
 NetworkRun::~NetworkRun() = default;
@@ -70,7 +70,7 @@ NetworkRun::~NetworkRun() = default;
 void NetworkRun::run(Host& host) {
   // One backend and one executor for every input set: the executor's constant folding and
   // lowered weights, and the backend's TASD-W terms, are made once.
-  AcceleratorBackend backend(host, params_, energy_, plan_, options_, accelerator_, stats_);
+  AcceleratorBackend backend(host, params_, energy_, plan_, options_, system_, stats_);
   if (!options_.functional) {
     result_ = runOnce(backend, nullptr, nullptr);
     return;

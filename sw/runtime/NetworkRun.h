@@ -14,7 +14,7 @@
 #include "sw/workload/Workload.h"
 
 namespace tasdsim::hw {
-class Accelerator;
+class System;
 class StatsRegistry;
 }  // namespace tasdsim::hw
 
@@ -36,7 +36,7 @@ class NetworkRun {
  public:
   NetworkRun(const workload::Workload& workload, const plan::Plan& plan,
              const hw::AcceleratorParams& params, const hw::EnergyTable& energy,
-             const RunOptions& options, hw::Accelerator& accelerator, hw::StatsRegistry& stats);
+             const RunOptions& options, hw::System& system, hw::StatsRegistry& stats);
   ~NetworkRun();
 
   // Runs every input set; call from the host's SystemC thread.
@@ -54,7 +54,7 @@ class NetworkRun {
   const hw::AcceleratorParams& params_;
   const hw::EnergyTable& energy_;
   RunOptions options_;
-  hw::Accelerator& accelerator_;
+  hw::System& system_;
   hw::StatsRegistry& stats_;
   RunResult result_;
   std::vector<model::Tensor> outputs_;

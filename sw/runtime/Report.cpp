@@ -40,8 +40,8 @@ nlohmann::json stallsJson(const std::map<std::string, uint64_t>& s) {
 }
 
 nlohmann::json bytesJson(const std::map<std::string, uint64_t>& s) {
-  return nlohmann::json{{"dram_read", stat(s, "dram.read_bytes")},
-                        {"dram_write", stat(s, "dram.write_bytes")},
+  return nlohmann::json{{"dram_read", stat(s, "mem.read_bytes")},
+                        {"dram_write", stat(s, "mem.write_bytes")},
                         {"dram_read_s", stat(s, "load.dram_bytes.s")},
                         {"dram_read_d", stat(s, "load.dram_bytes.d")},
                         {"dram_read_c", stat(s, "load.dram_bytes.c")},
@@ -199,7 +199,7 @@ std::string layersCsv(const RunResult& run) {
     os << l.name << ',' << l.op << ',' << l.operand << ',' << l.series << ',' << l.computeFraction << ',' << l.groups
        << ',' << l.m << ',' << l.n << ',' << l.k << ',' << l.macs << ',' << stat(l.stats, "pe_array.mac_ops") << ','
        << l.cycles << ',' << l.seconds << ',' << l.energy.total() << ',' << l.edp << ','
-       << stat(l.stats, "dram.read_bytes") << ',' << stat(l.stats, "dram.write_bytes") << ','
+       << stat(l.stats, "mem.read_bytes") << ',' << stat(l.stats, "mem.write_bytes") << ','
        << stat(l.stats, "pe_array.stall.wait_operands") << ',' << stat(l.stats, "pe_array.stall.wait_tasd_units")
        << ',' << stat(l.stats, "pe_array.stall.wait_accumulator") << ','
        << stat(l.stats, "pe_array.stall.buffer_bandwidth") << ','

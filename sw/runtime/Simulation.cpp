@@ -9,7 +9,7 @@
 #include <cblas.h>
 #include <systemc>
 
-#include "hw/model/top/Accelerator.h"
+#include "hw/model/system/System.h"
 #include "hw/rtl/cosim/RtlSupport.h"
 #include "sw/runtime/Host.h"
 #include "sw/runtime/NetworkRun.h"
@@ -34,11 +34,13 @@ SimulationOutput simulate(const SimulationInputs& in) {
   hw::StatsRegistry stats;
   rtl::CosimOptions cosim;
   cosim.vcdDir = in.vcdDir;
-  auto accel = std::make_unique<hw::Accelerator>("accel", params, stats, cosim);
-  NetworkRun runner(in.workload, in.plan, params, in.energy, in.options, *accel, stats);
-  auto host = std::make_unique<Host>("host", [&runner](Host& h) { runner.run(h); });
-  host->bus_socket.bind(accel->hostSocket());
-  host->irq_in.bind(accel->irq);
+  auto system = std::make_unique<hw::System>(params, stats, cosim);
+  NetworkRun runner(in.workload, in.plan, params, in.energy, in.options, *system, stats);
+  std::vector<uint64_t> regBases;
+  for (uint32_t i = 0; i < params.instances; ++i) regBases.push_back(params.addressMap.regBaseOf(i));
+  auto host = std::make_unique<Host>("host", [&runner](Host& h) { runner.run(h); }, regBases);
+  host->bus_socket.bind(system->hostSocket());
+  for (uint32_t i = 0; i < params.instances; ++i) host->irq_in[i].bind(system->irq[i]);
   sc_core::sc_start();
   SimulationOutput out;
   out.run = runner.result();

@@ -47,7 +47,7 @@ nlohmann::json runProgram(const std::vector<isa::Word>& words, uint64_t address 
   AcceleratorParams p;
   p.decoder.fetchBytes = 32;  // two instructions per fetch: exercises several bursts
   StatsRegistry stats;
-  Bus bus("bus", p.dram.sizeBytes);
+  Bus bus("bus", {{"dram", 0, p.dram.sizeBytes, true}, {"host_if", kMmioBase, kMmioSize, false}});
   Dram dram("dram", p.dram, stats);
   HostInterface hostIf("host_if", p.clockPeriodNs());
   MicrocodeDecoder decoder("decoder", p, stats);
@@ -74,7 +74,7 @@ nlohmann::json runProgram(const std::vector<isa::Word>& words, uint64_t address 
   decoder.command_port.bind(hostIf);
   decoder.dispatch_port.bind(sink);
   hostIf.irq_out.bind(irq);
-  host.irq_in.bind(irq);
+  host.irq_in[0].bind(irq);
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
   out["dispatched"] = nlohmann::json::array();

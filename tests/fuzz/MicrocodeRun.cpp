@@ -80,7 +80,7 @@ hw::CompletionInfo runMicrocode(runtime::Host& host, const uint8_t* data, size_t
 
 MicrocodeSession::MicrocodeSession() {
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  accel_ = std::make_unique<hw::Accelerator>("accel", microcodeParams(), stats_);
+  system_ = std::make_unique<hw::System>(microcodeParams(), stats_);
   host_ = std::make_unique<runtime::Host>("host", [this](runtime::Host& h) {
     for (;;) {
       if (pending_) {
@@ -91,8 +91,8 @@ MicrocodeSession::MicrocodeSession() {
       sc_core::wait(sc_core::SC_ZERO_TIME);
     }
   });
-  host_->bus_socket.bind(accel_->hostSocket());
-  host_->irq_in.bind(accel_->irq);
+  host_->bus_socket.bind(system_->hostSocket());
+  host_->irq_in[0].bind(system_->irq[0]);
   sc_core::sc_start();  // elaborate; the host pauses at once
 }
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "hw/model/common/Stats.h"
-#include "hw/model/top/Accelerator.h"
+#include "hw/model/system/System.h"
 
 #include "hw/model/dataflow/Interfaces.h"
 #include "hw/model/top/AcceleratorParams.h"
@@ -37,7 +37,7 @@ class MicrocodeSession {
 
  private:
   hw::StatsRegistry stats_;
-  std::unique_ptr<hw::Accelerator> accel_;
+  std::unique_ptr<hw::System> system_;
   std::unique_ptr<runtime::Host> host_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;

@@ -91,6 +91,43 @@ TEST(ArchConfig, ErrorsNameFileLineAndKeyPath) {
   EXPECT_NE(e.find("key.path=value"), std::string::npos) << e;
 }
 
+TEST(ArchConfig, InstancesAndAddressMapAreCheckedAndNamed) {
+  const config::ArchConfig one = config::parseArch(config::loadString(archText(), "x.yaml"), "x.yaml");
+  EXPECT_EQ(one.params.instances, 1u);
+  EXPECT_EQ(one.params.distribution, hw::Distribution::Batch);
+  EXPECT_EQ(one.params.addressMap.dramBase, 0u);
+  EXPECT_EQ(one.params.addressMap.regBase, hw::kDefaultRegBase);
+  const config::ArchConfig four = config::parseArch(
+      config::loadString(archText(), "x.yaml",
+                         {"arch.instances=4", "arch.distribute=channels", "arch.address_map.dram_base=2147483648",
+                          "arch.address_map.reg_base=268435456"}),
+      "x.yaml");
+  EXPECT_EQ(four.params.instances, 4u);
+  EXPECT_EQ(four.params.distribution, hw::Distribution::Channels);
+  EXPECT_EQ(four.params.addressMap.dramBase, 0x80000000u);
+  EXPECT_EQ(four.params.addressMap.regBaseOf(3), 0x10003000u);
+  auto parse = [](const std::vector<std::string>& overrides) {
+    config::parseArch(config::loadString(archText(), "x.yaml", overrides), "x.yaml");
+  };
+  std::string e = errorOf([&] { parse({"arch.instances=0"}); });
+  EXPECT_NE(e.find("arch.instances"), std::string::npos) << e;
+  e = errorOf([&] { parse({"arch.instances=17"}); });
+  EXPECT_NE(e.find("arch.instances"), std::string::npos) << e;
+  EXPECT_NE(e.find("16"), std::string::npos) << e;
+  e = errorOf([&] { parse({"arch.distribute=rows"}); });
+  EXPECT_NE(e.find("arch.distribute"), std::string::npos) << e;
+  EXPECT_NE(e.find("channels"), std::string::npos) << e;
+  e = errorOf([&] { parse({"arch.address_map.reg_base=4096"}); });  // inside the DRAM at 0
+  EXPECT_NE(e.find("overlap"), std::string::npos) << e;
+  EXPECT_NE(e.find("address_map"), std::string::npos) << e;
+  e = errorOf([&] { parse({"arch.address_map.dram_base=2147483649"}); });
+  EXPECT_NE(e.find("multiple of 0x1000"), std::string::npos) << e;
+  e = errorOf([&] { parse({"arch.address_map.dram_base=1099511623680"}); });  // the DRAM would pass 2^40
+  EXPECT_NE(e.find("address_map"), std::string::npos) << e;
+  e = errorOf([&] { parse({"arch.instances=2", "arch.decoder.impl=rtl"}); });
+  EXPECT_NE(e.find("instances"), std::string::npos) << e;
+}
+
 TEST(ArchConfig, OverridesChangeValuesAndAppearInTheResolvedTree) {
   const config::ArchConfig a =
       config::parseArch(config::loadString(archText(), "x.yaml", {"arch.pe_array.rows=8", "arch.clock_ghz=2"}), "x.yaml");

@@ -7,6 +7,11 @@
 // count: the memory serialises all the bytes on its channel and the batch pays the access
 // latency once, exactly as if every run had been issued at the same time, and counts every run
 // as a request. The caller waits for delay().
+// The timed transaction is a legal base-protocol access for any memory: one byte at the batch's
+// first address (a write puts back the byte the memory already holds), with the DmaBurst
+// extension as an ignorable extension; a memory that does not know the extension charges that
+// one byte. DMI regions are cached per requester until the memory invalidates them.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -50,8 +55,10 @@ class DmaBatch {
       burst.bytes = bytes_;
       burst.runs = requests_;
       tx.set_command(anyWrite_ ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+      uint8_t byte = 0;
+      if (anyWrite_) readByte(firstAddress_, byte);
       tx.set_address(firstAddress_);
-      tx.set_data_ptr(nullptr);
+      tx.set_data_ptr(&byte);
       tx.set_data_length(1);
       tx.set_streaming_width(1);
       tx.set_byte_enable_ptr(nullptr);
@@ -61,6 +68,17 @@ class DmaBatch {
       tx.clear_extension(&burst);
     }
     return latest_;
+  }
+  // Drops every cached DMI region that overlaps [start, end] (a memory's
+  // invalidate_direct_mem_ptr, forwarded by the accelerator's memory port).
+  static void invalidate(uint64_t start, uint64_t end) {
+    for (auto& [owner, regions] : dmiCache()) {
+      regions.erase(std::remove_if(regions.begin(), regions.end(),
+                                   [&](const tlm::tlm_dmi& d) {
+                                     return d.get_start_address() <= end && start <= d.get_end_address();
+                                   }),
+                    regions.end());
+    }
   }
   uint64_t bytes() const { return bytes_; }
   uint64_t requests() const { return requests_; }
@@ -130,6 +148,14 @@ class DmaBatch {
     return debug_(tx) == bytes;
   }
 
+  void readByte(uint64_t address, uint8_t& byte) {
+    if (const tlm::tlm_dmi* region = regionFor(address, false)) {
+      byte = region->get_dmi_ptr()[address - region->get_start_address()];
+    } else {
+      debugRead(address, &byte, 1);
+    }
+  }
+
   bool debugRead(uint64_t address, uint8_t* data, uint64_t bytes) {
     tlm::tlm_generic_payload tx;
     tx.set_command(tlm::TLM_READ_COMMAND);
@@ -139,8 +165,8 @@ class DmaBatch {
     return debug_(tx) == bytes;
   }
 
-  // DMI regions are never invalidated by this project's memories (pages are never freed), so
-  // they are cached per requester for the whole simulation.
+  // DMI regions per requester, kept until invalidated (this project's DRAM never invalidates:
+  // its pages are never freed).
   static std::unordered_map<const void*, std::vector<tlm::tlm_dmi>>& dmiCache() {
     static std::unordered_map<const void*, std::vector<tlm::tlm_dmi>> cache;
     return cache;

@@ -64,7 +64,19 @@ bool Dram::access(tlm::tlm_generic_payload& tx) {
     const uint64_t a = addr + done;
     const uint64_t offset = a % kPageBytes;
     const uint64_t chunk = std::min(len - done, kPageBytes - offset);
-    if (tx.is_write()) {
+    const unsigned char* enables = tx.get_byte_enable_ptr();
+    if (enables) {  // byte lanes: enable pattern repeats every byte_enable_length bytes
+      const unsigned enableLength = tx.get_byte_enable_length();
+      uint8_t* p = page(a / kPageBytes, true) + offset;
+      for (uint64_t i = 0; i < chunk; ++i) {
+        if (enables[(done + i) % enableLength] == TLM_BYTE_DISABLED) continue;
+        if (tx.is_write()) {
+          p[i] = data[done + i];
+        } else {
+          data[done + i] = p[i];
+        }
+      }
+    } else if (tx.is_write()) {
       std::memcpy(page(a / kPageBytes, true) + offset, data + done, chunk);
     } else {
       const uint8_t* p = page(a / kPageBytes, false);
@@ -80,6 +92,21 @@ bool Dram::access(tlm::tlm_generic_payload& tx) {
 }
 
 void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
+  // Base protocol: a streaming burst is refused, an empty byte-enable array is an error, and
+  // the ignore command is accepted without an access.
+  if (tx.get_streaming_width() < tx.get_data_length()) {
+    tx.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return;
+  }
+  if (tx.get_byte_enable_ptr() && tx.get_byte_enable_length() == 0) {
+    tx.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    return;
+  }
+  tx.set_dmi_allowed(true);
+  if (tx.get_command() == tlm::TLM_IGNORE_COMMAND) {
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
   if (!access(tx)) {
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
@@ -104,7 +131,7 @@ void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
 }
 
 unsigned int Dram::transport_dbg(tlm::tlm_generic_payload& tx) {
-  if (!access(tx)) return 0;
+  if (tx.get_command() == tlm::TLM_IGNORE_COMMAND || !access(tx)) return 0;
   return tx.get_data_length();
 }
 

@@ -10,6 +10,9 @@
 // initiators may copy data through DMI pointers (one page per region) and charge the time with
 // one timed request per batch that carries a DmaBurst extension (total bytes and runs). A timed
 // request without a data pointer moves no data; only its time counts.
+// Base protocol: byte enables are honoured (disabled lanes are neither read nor written), a
+// streaming width below the data length is refused (TLM_BURST_ERROR_RESPONSE), the ignore
+// command is accepted and does nothing; responses carry the DMI hint.
 // Stats: dram.read_bytes, dram.write_bytes, dram.read_requests, dram.write_requests.
 #include <cstdint>
 #include <cstdlib>

@@ -80,7 +80,7 @@ EnergyBreakdown computeEnergy(const EnergyTable& t, const AcceleratorParams& p,
   e.sBuffer = sram(p.buffers.s, "s");
   e.dBuffer = sram(p.buffers.d, "d");
   e.accBuffer = sram(p.buffers.acc, "acc");
-  e.dram = (get("dram.read_bytes") + get("dram.write_bytes")) * t.dramPjPerByte;
+  e.dram = (get("mem.read_bytes") + get("mem.write_bytes")) * t.dramPjPerByte;  // this accelerator's traffic
   e.tasdUnits = get("tasd_units.compare_ops") * t.tasdComparePj;
   e.decoder = get("decoder.instructions") * t.decoderPjPerInstruction;
   e.staticEnergy = t.staticPowerMw * 1e-3 * seconds * 1e12;  // mW x s -> pJ

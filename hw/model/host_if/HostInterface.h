@@ -8,6 +8,8 @@
 //   0x20 STATUS (ro: 0 idle, 1 busy, 2 done, 3 error)   0x28 ERROR_CODE (ro)   0x30 ERROR_PC (ro)
 //   0x38 CYCLES (ro, of the last program)   0x40 INSTRUCTIONS (ro)   0x48 IRQ_ACK (wo)
 // Timing: register accesses take one clock cycle. Ringing the doorbell while busy is ignored.
+// Protocol: 4- or 8-byte accesses without byte enables; debug transport reads registers without
+// side effects; DMI is always refused (docs/integration.md).
 #include <cstdint>
 
 #include <systemc>
@@ -15,6 +17,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/model/dataflow/Interfaces.h"
+#include "hw/model/top/AcceleratorParams.h"
 
 namespace tasdsim::hw {
 
@@ -39,6 +42,9 @@ class HostInterface : public sc_core::sc_module, public CommandIf {
 
  private:
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& tx);
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
+  bool readValue(uint64_t offset, uint64_t& value) const;
   void irqDriver();
 
   const sc_core::sc_time accessTime_;

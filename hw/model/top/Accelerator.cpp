@@ -5,9 +5,11 @@ namespace tasdsim::hw {
 Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
                          const rtl::CosimOptions& cosim)
     : sc_module(name),
+      reg_socket("reg_socket"),
+      mem_socket("mem_socket"),
+      irq_out("irq_out"),
       params_(params),
-      bus("bus", params.dram.sizeBytes),
-      dram("dram", params.dram, stats),
+      mem("mem", stats),
       host_if("host_if", params.clockPeriodNs()),
       decoder("decoder", params, stats, cosim),
       dataflow("dataflow", params, stats),
@@ -15,12 +17,14 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& 
       tasd_units("tasd_units", params, stats, cosim),
       pe_array("pe_array", params, stats, cosim),
       store("store", params, stats) {
-  // Memory map: bus target port 0 is DRAM, port 1 the registers.
-  bus.init_socket.bind(dram.target_socket);
-  bus.init_socket.bind(host_if.target_socket);
-  decoder.fetch_socket.bind(bus.target_socket);
-  load.dma_socket.bind(bus.target_socket);
-  store.dma_socket.bind(bus.target_socket);
+  // The IP's boundary: hierarchical bindings to the blocks that serve it.
+  reg_socket.bind(host_if.target_socket);
+  mem.init_socket.bind(mem_socket);
+  host_if.irq_out.bind(irq_out);
+  // Memory traffic.
+  decoder.fetch_socket.bind(mem.unit_socket);
+  load.dma_socket.bind(mem.unit_socket);
+  store.dma_socket.bind(mem.unit_socket);
   // Control.
   decoder.command_port.bind(host_if);
   decoder.dispatch_port.bind(dataflow);
@@ -28,7 +32,6 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& 
   tasd_units.ctrl_port.bind(dataflow);
   pe_array.ctrl_port.bind(dataflow);
   store.ctrl_port.bind(dataflow);
-  host_if.irq_out.bind(irq);
 }
 
 }  // namespace tasdsim::hw

@@ -1,46 +1,49 @@
 #pragma once
-// Accelerator: the whole simulated device and its memory system, all bindings in one place.
+// Accelerator: the TASD accelerator as an IP block. It owns its compute and control blocks and
+// exposes three things to the system that instantiates it (docs/integration.md):
 //
-//   requesters                    bus                targets
-//   (host, bound by the user) --> +-----+ --> dram (DRAM model, address 0)
-//   decoder.fetch_socket -------> | bus | --> host_if (registers at kMmioBase)
-//   load.dma_socket ------------> |     |
-//   store.dma_socket -----------> +-----+
+//   reg_socket  (TLM-2.0 target)     registers and doorbell, offsets 0x00..0xfff (docs/isa.md);
+//                                    the system maps the window at its register base
+//   mem_socket  (TLM-2.0 initiator)  all memory traffic: microcode fetch, load and store DMA,
+//                                    at the device addresses the microcode names
+//   irq_out     (sc_out<bool>)       high from a program's completion until IRQ_ACK
 //
-//   host_if --CommandIf--> decoder --DispatchIf--> dataflow <--UnitIf-- load, tasd_units,
-//                                                                      pe_array, store
-//   host_if.irq_out --> irq (completion signal, read by the host)
-#include <memory>
-
+//   reg_socket --> host_if --CommandIf--> decoder --DispatchIf--> dataflow <--UnitIf-- load,
+//                                                                  tasd_units, pe_array, store
+//   decoder.fetch_socket, load.dma_socket, store.dma_socket --> mem.unit_socket
+//   mem.init_socket --> mem_socket;   host_if.irq_out --> irq_out
+//
+// Memory and interconnect are not part of it: hw/model/system/System.h wires the default
+// system (host, bus, DRAM, accelerators), examples/soc_platform a user's own.
 #include <systemc>
+#include <tlm>
 
-#include "hw/model/bus/Bus.h"
 #include "hw/model/common/Stats.h"
 #include "hw/model/dataflow/DataflowController.h"
 #include "hw/model/dataflow/LoadUnit.h"
 #include "hw/model/dataflow/StoreUnit.h"
 #include "hw/model/decoder/MicrocodeDecoder.h"
-#include "hw/model/dram/Dram.h"
 #include "hw/model/host_if/HostInterface.h"
 #include "hw/model/pe_array/PeArray.h"
 #include "hw/model/tasd_unit/TasdUnits.h"
+#include "hw/model/top/MemoryPort.h"
 
 namespace tasdsim::hw {
 
 class Accelerator : public sc_core::sc_module {
  public:
+  tlm::tlm_target_socket<> reg_socket;
+  tlm::tlm_initiator_socket<> mem_socket;
+  sc_core::sc_out<bool> irq_out;
+
   // cosim: options of the blocks built with impl: rtl (waveforms).
   Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
               const rtl::CosimOptions& cosim = {});
 
-  // Bind a host's initiator socket here.
-  tlm_utils::multi_passthrough_target_socket<Bus>& hostSocket() { return bus.target_socket; }
   const AcceleratorParams& params() const { return params_; }
 
   const AcceleratorParams params_;
-  sc_core::sc_signal<bool> irq{"irq", false};
-  Bus bus;
-  Dram dram;
+  MemoryPort mem;
   HostInterface host_if;
   MicrocodeDecoder decoder;
   DataflowController dataflow;

@@ -83,6 +83,28 @@ std::vector<std::string> DramParams::validate() const {
   return out;
 }
 
+const char* distributionName(Distribution d) { return d == Distribution::Batch ? "batch" : "channels"; }
+
+std::vector<std::string> AddressMapParams::validate(uint64_t dramBytes, uint32_t instances) const {
+  std::vector<std::string> out;
+  const uint64_t regBytes = uint64_t{instances} * kRegWindowBytes;
+  check(out, dramBase % kRegWindowBytes == 0,
+        fmt::format("address_map.dram_base = 0x{:x}: must be a multiple of 0x{:x}", dramBase, kRegWindowBytes));
+  check(out, regBase % kRegWindowBytes == 0,
+        fmt::format("address_map.reg_base = 0x{:x}: must be a multiple of 0x{:x}", regBase, kRegWindowBytes));
+  check(out, dramBase < kAddressLimit && dramBytes <= kAddressLimit - dramBase,
+        fmt::format("address_map.dram_base = 0x{:x}: the DRAM (0x{:x} bytes) must end below 0x{:x}", dramBase,
+                    dramBytes, kAddressLimit));
+  check(out, regBase < kAddressLimit && regBytes <= kAddressLimit - regBase,
+        fmt::format("address_map.reg_base = 0x{:x}: the register windows (0x{:x} bytes) must end below 0x{:x}",
+                    regBase, regBytes, kAddressLimit));
+  const bool disjoint = regBase >= dramBase + dramBytes || dramBase >= regBase + regBytes;
+  check(out, disjoint,
+        fmt::format("address_map.reg_base = 0x{:x}: the register windows overlap the DRAM at [0x{:x}, 0x{:x})",
+                    regBase, dramBase, dramBase + dramBytes));
+  return out;
+}
+
 std::vector<std::string> AcceleratorParams::validate() const {
   std::vector<std::string> out;
   check(out, clockGHz > 0 && clockGHz <= 10, fmt::format("clock_ghz = {}: must be in (0, 10]", clockGHz));
@@ -92,6 +114,9 @@ std::vector<std::string> AcceleratorParams::validate() const {
   append(out, tasd.validate());
   append(out, decoder.validate());
   append(out, dram.validate());
+  check(out, instances >= 1 && instances <= kMaxInstances,
+        fmt::format("instances = {}: must be in [1, {}]", instances, kMaxInstances));
+  append(out, addressMap.validate(dram.sizeBytes, instances));
   return out;
 }
 

@@ -67,6 +67,26 @@ struct DramParams {
   std::vector<std::string> validate() const;
 };
 
+// The system address map around the accelerators: one DRAM and one register window per
+// instance, all on one interconnect (docs/integration.md). Addresses are the microcode's 40-bit
+// device addresses.
+constexpr uint64_t kDefaultRegBase = uint64_t{0xF0} << 32;  // above any DRAM size we allow (1 TiB)
+constexpr uint64_t kRegWindowBytes = 0x1000;                // one instance's register window
+constexpr uint64_t kAddressLimit = uint64_t{1} << 40;       // microcode address fields are 40 bits
+constexpr uint32_t kMaxInstances = 16;
+
+struct AddressMapParams {
+  uint64_t dramBase = 0;               // device memory at [dramBase, dramBase + dram.sizeBytes)
+  uint64_t regBase = kDefaultRegBase;  // instance i's registers at regBase + i * kRegWindowBytes
+  uint64_t regBaseOf(uint32_t instance) const { return regBase + uint64_t{instance} * kRegWindowBytes; }
+  std::vector<std::string> validate(uint64_t dramBytes, uint32_t instances) const;
+};
+
+// How the host runtime spreads a layer over several instances: the images (rows) of the
+// activation operand, or the layer's output channels.
+enum class Distribution { Batch, Channels };
+const char* distributionName(Distribution d);
+
 struct AcceleratorParams {
   std::string name = "accelerator";
   double clockGHz = 1.0;
@@ -80,6 +100,10 @@ struct AcceleratorParams {
   TasdUnitParams tasd;
   DecoderParams decoder;
   DramParams dram;
+  // The system: `instances` identical accelerators on one interconnect and one DRAM.
+  uint32_t instances = 1;
+  Distribution distribution = Distribution::Batch;
+  AddressMapParams addressMap;
   bool functional = true;  // compute values (false: timing only)
 
   double clockPeriodNs() const { return 1.0 / clockGHz; }
