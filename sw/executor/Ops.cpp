@@ -551,6 +551,48 @@ Tensor concat(const Node& n, const std::vector<const Tensor*>& x) {
   return out;
 }
 
+// Gather: out = data indexed along `axis` by every index of `indices` (any rank, negative
+// indices count from the end); out's shape is data[:axis] + indices + data[axis+1:].
+Tensor gather(const Node& n, const std::vector<const Tensor*>& x) {
+  const Tensor& a = in(n, x, 0);
+  const Tensor& idx = in(n, x, 1);
+  if (idx.isFloat()) fail(n, "indices must be integers");
+  if (a.shape.empty()) fail(n, "data must have rank >= 1");
+  const size_t axis = normAxis(n, n.intAttr("axis", 0), a.shape.size());
+  const int64_t extent = a.shape[axis];
+  std::vector<size_t> rows;
+  for (int64_t v : idx.i) {
+    if (v < -extent || v >= extent) fail(n, fmt::format("index {} out of range for axis {} of size {}", v, axis, extent));
+    rows.push_back(static_cast<size_t>(v < 0 ? v + extent : v));
+  }
+  std::vector<int64_t> shape(a.shape.begin(), a.shape.begin() + static_cast<long>(axis));
+  shape.insert(shape.end(), idx.shape.begin(), idx.shape.end());
+  shape.insert(shape.end(), a.shape.begin() + static_cast<long>(axis) + 1, a.shape.end());
+  size_t outer = 1, inner = 1;
+  for (size_t d = 0; d < axis; ++d) outer *= static_cast<size_t>(a.shape[d]);
+  for (size_t d = axis + 1; d < a.shape.size(); ++d) inner *= static_cast<size_t>(a.shape[d]);
+  Tensor out;
+  out.type = a.type;
+  out.shape = shape;
+  auto run = [&](auto& dst, const auto& src) {
+    dst.resize(outer * rows.size() * inner);
+    size_t pos = 0;
+    for (size_t o = 0; o < outer; ++o) {
+      for (size_t r : rows) {
+        const size_t from = (o * static_cast<size_t>(extent) + r) * inner;
+        std::copy(src.begin() + static_cast<long>(from), src.begin() + static_cast<long>(from + inner),
+                  dst.begin() + static_cast<long>(pos));
+        pos += inner;
+      }
+    }
+  };
+  if (a.isFloat())
+    run(out.f, a.f);
+  else
+    run(out.i, a.i);
+  return out;
+}
+
 // ---- reductions, normalisation ----
 
 Tensor reduceMean(const Node& n, int64_t opset, const std::vector<const Tensor*>& x) {
@@ -1032,7 +1074,7 @@ const std::set<std::string>& supported() {
                                          "Shape",       "Squeeze",
                                          "Unsqueeze",   "Flatten",
                                          "Transpose",   "Slice",
-                                         "Concat",      "ReduceMean",
+                                         "Concat",      "Gather",      "ReduceMean",
                                          "Softmax",     "BatchNormalization",
                                          "AveragePool", "MaxPool", "GlobalAveragePool",
                                          "LayerNormalization", "Gelu", "HardSwish", "Erf",
@@ -1099,6 +1141,7 @@ Tensor runOperator(const Node& n, int64_t opset, const std::vector<const Tensor*
   if (op == "Transpose") return transpose(n, x);
   if (op == "Slice") return slice(n, opset, x);
   if (op == "Concat") return concat(n, x);
+  if (op == "Gather") return gather(n, x);
   if (op == "ReduceMean") return reduceMean(n, opset, x);
   if (op == "Softmax") return softmax(n, opset, x);
   if (op == "BatchNormalization") return batchNorm(n, x);

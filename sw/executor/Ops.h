@@ -2,7 +2,7 @@
 // The reference executor's non-GEMM operators (ONNX semantics, NCHW, float32 and int64):
 //   elementwise with NumPy broadcasting: Add Sub Mul Div Pow
 //   unary: Sqrt Relu Sigmoid HardSigmoid HardSwish Tanh Erf Gelu Clip Cast Identity
-//   shape: Reshape Shape Squeeze Unsqueeze Flatten Transpose Slice Concat
+//   shape: Reshape Shape Squeeze Unsqueeze Flatten Transpose Slice Concat Gather
 //   shape: also Pad (constant) DepthToSpace Resize (linear, nearest; 4-D)
 //   reductions and normalisation: ReduceMean Softmax BatchNormalization LayerNormalization
 //   pooling: AveragePool MaxPool (2-D, no dilation, no Indices output) GlobalAveragePool; with

@@ -275,9 +275,9 @@ void termRow(const T* src, T* resid, size_t cols, NMPattern p, TermRowOut* out, 
 // Decomposes a into d, reusing d's buffers when their shapes already match (no page faults
 // and no zero-fill on repeated calls of the same shape).
 template <typename T>
-void decomposeInto(const Matrix<T>& a, const Series& series, DType storage, Decomposition<T>& d, bool statistics) {
-  const size_t rows = a.rows();
-  const size_t cols = a.cols();
+void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, Decomposition<T>& d, bool statistics) {
+  const size_t rows = a.rows;
+  const size_t cols = a.cols;
   d.dense = series.isDense();
   d.original = d.residualStats = TensorStats{};
   if (d.residual.rows() != rows || d.residual.cols() != cols) d.residual = Matrix<T>(rows, cols);
@@ -286,14 +286,14 @@ void decomposeInto(const Matrix<T>& a, const Series& series, DType storage, Deco
     d.termStats.clear();
     if constexpr (std::is_same_v<T, float>) {
       if (storage == DType::BF16) {
-        MatrixF rounded = a;
-        for (float& v : rounded.values()) v = roundToBf16(v);
+        std::vector<float> rounded(a.data, a.data + a.size());
+        for (float& v : rounded) v = roundToBf16(v);
         d.original = statsOf(rounded.data(), rounded.size());
       } else {
-        d.original = statsOf(a.data(), a.size());
+        d.original = statsOf(a.data, a.size());
       }
     } else {
-      d.original = statsOf(a.data(), a.size());
+      d.original = statsOf(a.data, a.size());
     }
     std::fill(d.residual.values().begin(), d.residual.values().end(), T{});
     d.residualStats.elements = rows * cols;
@@ -389,10 +389,19 @@ Decomposition<int8_t> decompose(const MatrixI8& a, const Series& series) {
 }
 
 void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse, bool statistics) {
-  decomposeInto(a, series, storage == DType::BF16 ? DType::BF16 : DType::F32, reuse, statistics);
+  decompose(MatrixView<float>(a), series, storage, reuse, statistics);
 }
 
 void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics) {
+  decompose(MatrixView<int8_t>(a), series, reuse, statistics);
+}
+
+void decompose(const MatrixView<float>& a, const Series& series, DType storage, Decomposition<float>& reuse,
+               bool statistics) {
+  decomposeInto(a, series, storage == DType::BF16 ? DType::BF16 : DType::F32, reuse, statistics);
+}
+
+void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics) {
   decomposeInto(a, series, DType::I8, reuse, statistics);
 }
 

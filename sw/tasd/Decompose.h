@@ -38,6 +38,11 @@ Decomposition<int8_t> decompose(const MatrixI8& a, const Series& series);
 void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse,
                bool statistics = true);
 void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics = true);
+// The same on values the caller owns (row-major, rows x cols), read in place: no copy of A.
+void decompose(const MatrixView<float>& a, const Series& series, DType storage, Decomposition<float>& reuse,
+               bool statistics = true);
+void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<int8_t>& reuse,
+               bool statistics = true);
 
 // Sum of the dense forms of terms (each rows x cols); the TASD approximation of A.
 MatrixF reconstructF(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols);

@@ -38,6 +38,18 @@ class Matrix {
   std::vector<T> data_;
 };
 
+// Read-only view of row-major values someone else owns (a Matrix, or an array of a caller).
+template <typename T>
+struct MatrixView {
+  const T* data = nullptr;
+  size_t rows = 0;
+  size_t cols = 0;
+  MatrixView(const T* values, size_t r, size_t c) : data(values), rows(r), cols(c) {}
+  explicit MatrixView(const Matrix<T>& m) : data(m.data()), rows(m.rows()), cols(m.cols()) {}
+  size_t size() const { return rows * cols; }
+  const T* row(size_t r) const { return data + r * cols; }
+};
+
 using MatrixF = Matrix<float>;
 using MatrixI8 = Matrix<int8_t>;
 

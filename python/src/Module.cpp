@@ -1,0 +1,348 @@
+// tasdsim._core: the Python binding of the TASD library, the simulator and the graph executor.
+// NumPy arrays in and out: an input array is read in place (no copy when it is C-contiguous of
+// the right type), results move into arrays without copies. The GIL is released while C++ runs.
+// A UserError becomes tasdsim.UserError with the message the CLI prints.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sw/common/Error.h"
+#include "sw/common/Half.h"
+#include "sw/common/Interrupt.h"
+#include "sw/common/Output.h"
+#include "sw/runtime/ExperimentRun.h"
+#include "sw/runtime/HostComparison.h"
+#include "sw/tasd/Decompose.h"
+#include "sw/tasd/Lowering.h"
+#include "sw/workload/Workload.h"
+
+namespace py = pybind11;
+
+namespace tasdsim::python {
+namespace {
+
+// An array that owns a vector moved into it (no copy).
+template <typename T, typename Elem = T>
+py::array_t<Elem> moveToArray(std::vector<T>&& values, const std::vector<py::ssize_t>& shape) {
+  auto owner = std::make_unique<std::vector<T>>(std::move(values));
+  const Elem* data = reinterpret_cast<const Elem*>(owner->data());
+  py::capsule free(owner.get(), [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  owner.release();
+  return py::array_t<Elem>(shape, data, free);
+}
+
+py::dict qualityDict(const tasd::Quality& q) {
+  py::dict d;
+  d["kept_nonzero_fraction"] = q.keptNonzeroFraction;
+  d["kept_l1_fraction"] = q.keptL1Fraction;
+  d["kept_energy"] = q.keptEnergy;
+  d["rel_frobenius_error"] = q.relFrobeniusError;
+  d["kept_nonzeros"] = q.keptNonzeros;
+  d["total_nonzeros"] = q.totalNonzeros;
+  return d;
+}
+
+// The in-block positions of a term's slots, rows x blocks x n, from its packed metadata.
+py::array_t<uint8_t> termIndices(const tasd::CompressedTerm& t) {
+  const size_t slots = t.slotsPerRow();
+  std::vector<uint8_t> out(t.rows() * slots);
+  const uint32_t bits = t.pattern().indexBits();
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  {
+    py::gil_scoped_release release;
+    for (size_t r = 0; r < t.rows(); ++r) {
+      const uint8_t* meta = t.metaRow(r);
+      const size_t metaBytes = t.metaBytesPerRow();
+      uint8_t* dst = out.data() + r * slots;
+      uint64_t window = 0;
+      uint32_t have = 0;
+      size_t next = 0;
+      for (size_t s = 0; s < slots; ++s) {
+        if (have < bits) {  // refill byte by byte (a row's metadata is whole bytes)
+          while (have <= 56 && next < metaBytes) {
+            window |= static_cast<uint64_t>(meta[next++]) << have;
+            have += 8;
+          }
+        }
+        dst[s] = static_cast<uint8_t>(window & mask);
+        window >>= bits;
+        have -= bits;
+      }
+    }
+  }
+  return moveToArray(std::move(out), {static_cast<py::ssize_t>(t.rows()), static_cast<py::ssize_t>(t.blocksPerRow()),
+                                      static_cast<py::ssize_t>(t.pattern().n)});
+}
+
+py::array termValues(tasd::CompressedTerm& t) {
+  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(t.rows()), static_cast<py::ssize_t>(t.blocksPerRow()),
+                                       static_cast<py::ssize_t>(t.pattern().n)};
+  switch (t.dtype()) {
+    case tasd::DType::F32:
+      return moveToArray<uint8_t, float>(std::move(t.values()), shape);
+    case tasd::DType::I8:
+      return moveToArray<uint8_t, int8_t>(std::move(t.values()), shape);
+    default: {  // bf16 values are returned as the float32 they stand for
+      std::vector<float> f(t.rows() * t.slotsPerRow());
+      for (size_t r = 0; r < t.rows(); ++r)
+        for (size_t s = 0; s < t.slotsPerRow(); ++s) f[r * t.slotsPerRow() + s] = t.valueAsFloat(r, s);
+      return moveToArray(std::move(f), shape);
+    }
+  }
+}
+
+// The approximation sum(T_i) into out (which may be the residual itself): an entry is kept
+// exactly where the residual is zero (entries move from the residual into a term), so it is A
+// (bf16(A) for bf16 storage) there and 0 elsewhere.
+template <typename T>
+void approximation(const tasd::MatrixView<T>& a, const T* residual, bool bf16, T* out) {
+  const size_t size = a.size();
+  for (size_t i = 0; i < size; ++i) {
+    T v = a.data[i];
+    if constexpr (std::is_same_v<T, float>) {
+      if (bf16) v = roundToBf16(v);
+    }
+    out[i] = residual[i] != T{} ? T{} : v;
+  }
+}
+
+template <typename T>
+py::dict decomposeArray(const T* data, size_t rows, size_t cols, const tasd::Series& series, tasd::DType storage,
+                        bool withApprox, bool withResidual) {
+  tasd::Decomposition<T> d;
+  const tasd::MatrixView<T> a(data, rows, cols);
+  std::vector<T> approx;
+  {
+    py::gil_scoped_release release;
+    if constexpr (std::is_same_v<T, float>) {
+      tasd::decompose(a, series, storage, d);
+    } else {
+      tasd::decompose(a, series, d);
+    }
+    if (withApprox) {
+      const bool bf16 = storage == tasd::DType::BF16;
+      if (d.dense) {  // the residual is zero: the approximation is A itself
+        approx.resize(rows * cols);
+        approximation(a, d.residual.data(), bf16, approx.data());
+      } else if (withResidual) {
+        approx.resize(rows * cols);
+        approximation(a, d.residual.data(), bf16, approx.data());
+      } else {  // in place of the residual, which is not returned: no new memory to fault in
+        approximation(a, d.residual.data(), bf16, d.residual.data());
+        approx = std::move(d.residual.values());
+      }
+    }
+  }
+  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)};
+  py::dict out;
+  out["series"] = series.str();
+  out["storage_dtype"] = tasd::dtypeName(storage);
+  py::list terms, cumulative;
+  for (size_t i = 0; i < d.terms.size(); ++i) {
+    py::dict t;
+    t["pattern"] = d.terms[i].pattern().str();
+    t["nonzeros"] = d.termStats[i].nonzeros;
+    t["indices"] = termIndices(d.terms[i]);
+    t["values"] = termValues(d.terms[i]);
+    terms.append(t);
+    cumulative.append(qualityDict(d.qualityAfter(i + 1)));
+  }
+  out["terms"] = terms;
+  out["metrics"] = qualityDict(d.quality());
+  out["cumulative"] = cumulative;
+  out["compute_fraction"] = series.computeFraction();
+  if (withApprox) out["approx"] = moveToArray(std::move(approx), shape);
+  if (withResidual) out["residual"] = moveToArray(std::move(d.residual.values()), shape);
+  return out;
+}
+
+// decompose(array, series, dtype=None, layout=None): a 2-D array (rows x K) as is, a 4-D conv
+// weight lowered to Cout x (R*S*C) by its layout, as `tasdsim decompose` does.
+py::dict decompose(py::array array, const std::string& seriesText, const std::optional<std::string>& dtype,
+                   const std::optional<std::string>& layout, bool withApprox, bool withResidual) {
+  const tasd::Series series = tasd::Series::parse(seriesText);
+  const bool isInt8 = py::isinstance<py::array_t<int8_t>>(array) && array.dtype().kind() == 'i';
+  tasd::DType storage = isInt8 ? tasd::DType::I8 : tasd::DType::F32;
+  if (dtype) {
+    storage = tasd::parseDType(*dtype);
+    if (storage == tasd::DType::I8 && !isInt8)
+      throw UserError("array: dtype int8 needs an int8 array (quantize the tensor first)");
+    if (storage != tasd::DType::I8 && isInt8)
+      throw UserError(fmt::format("array: int8 input is decomposed exactly as int8; drop dtype {}", *dtype));
+  }
+  if (!isInt8 && array.dtype().kind() != 'f')
+    throw UserError(fmt::format("array: expected a float or int8 array, got dtype {}",
+                                std::string(py::str(array.dtype()))));
+  const py::ssize_t ndim = array.ndim();
+  if (ndim == 2 && layout) throw UserError("array: layout applies to 4-D conv weights, this array is 2-D");
+  if (ndim == 4 && !layout)
+    throw UserError("array: 4-D array needs layout OIHW, OHWI or HWIO to be lowered to a GEMM");
+  if (ndim != 2 && ndim != 4)
+    throw UserError(fmt::format("array: expected a 2-D matrix or 4-D conv weights, got {} dimensions", ndim));
+  if (array.size() == 0) throw UserError("array: the array is empty");
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(array);
+    if (ndim == 2) return decomposeArray<T>(a.data(), a.shape(0), a.shape(1), series, storage, withApprox, withResidual);
+    const std::array<size_t, 4> dims{static_cast<size_t>(a.shape(0)), static_cast<size_t>(a.shape(1)),
+                                     static_cast<size_t>(a.shape(2)), static_cast<size_t>(a.shape(3))};
+    const tasd::Matrix<T> lowered = tasd::lowerConvWeights(a.data(), dims, tasd::parseConvLayout(*layout));
+    return decomposeArray<T>(lowered.data(), lowered.rows(), lowered.cols(), series, storage, withApprox,
+                             withResidual);
+  };
+  return isInt8 ? run(int8_t{}) : run(float{});
+}
+
+model::Tensor toTensor(const py::array& array) {
+  std::vector<int64_t> shape(array.shape(), array.shape() + array.ndim());
+  if (array.dtype().kind() == 'f') {
+    auto a = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(array);
+    return model::Tensor::floats(shape, std::vector<float>(a.data(), a.data() + a.size()));
+  }
+  if (array.dtype().kind() == 'i' || array.dtype().kind() == 'u' || array.dtype().kind() == 'b') {
+    auto a = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(array);
+    return model::Tensor::ints(shape, std::vector<int64_t>(a.data(), a.data() + a.size()));
+  }
+  throw UserError(fmt::format("input: unsupported dtype {}", std::string(py::str(array.dtype()))));
+}
+
+std::vector<model::Tensor> toTensors(const std::vector<py::array>& arrays) {
+  std::vector<model::Tensor> out;
+  for (const py::array& a : arrays) out.push_back(toTensor(a));
+  return out;
+}
+
+py::array fromTensor(model::Tensor&& t) {
+  std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
+  if (t.isFloat()) return moveToArray(std::move(t.f), shape);
+  return moveToArray(std::move(t.i), shape);
+}
+
+py::dict outputsDict(std::vector<std::pair<std::string, model::Tensor>>&& outputs) {
+  py::dict d;
+  for (auto& [name, t] : outputs) d[py::str(name)] = fromTensor(std::move(t));
+  return d;
+}
+
+py::object jsonToPython(const nlohmann::json& j) {
+  return py::module_::import("json").attr("loads")(j.dump());
+}
+
+// simulate: one `tasdsim run` in a child process (SystemC elaborates once per process, so
+// any number of calls work), GIL released while it runs.
+py::dict simulate(const runtime::RunRequest& request) {
+  runtime::RunReport report;
+  runtime::Experiment experiment;
+  {
+    py::gil_scoped_release release;
+    const runtime::PreparedRun run = runtime::prepareRun(request);
+    experiment = run.experiment;
+    report = runtime::executeRunIsolated(run);
+  }
+  py::dict out;
+  out["stats"] = jsonToPython(report.stats);
+  out["layers_csv"] = report.layersCsv;
+  out["wall_clock"] = jsonToPython(report.wallClock);
+  out["summary"] = report.summary;
+  out["resolved_config"] = config::dump(experiment.resolved);
+  out["fail_reason"] = report.failReason;
+  out["checks_passed"] = report.checksPassed;
+  std::vector<std::pair<std::string, model::Tensor>> outputs;
+  for (runtime::NamedTensor& t : report.outputs) outputs.emplace_back(t.name, std::move(t.tensor));
+  out["outputs"] = outputsDict(std::move(outputs));
+  return out;
+}
+
+plan::Plan planOf(const std::string& planFile, const std::string& series, const std::string& operand,
+                  double tauQuantile) {
+  if (!planFile.empty() && !series.empty()) throw UserError("--plan and --series exclude each other");
+  if (!planFile.empty()) return plan::Plan::load(planFile);
+  if (series.empty()) return plan::Plan{};
+  if (operand != "W" && operand != "A") throw UserError("--operand must be W or A");
+  if (tauQuantile >= 0 && operand != "A")
+    throw UserError("--tau-quantile applies to --operand A only (the threshold of activations)");
+  return plan::Plan::uniform(tasd::Series::parse(series), operand == "W" ? plan::Operand::W : plan::Operand::A,
+                             tauQuantile);
+}
+
+// A model (ONNX, TFLite or import YAML) on the host graph executor, with a plan's TASD applied
+// as the executor applies it (TasdHook).
+py::dict runOnExecutor(const std::string& modelPath, const std::vector<py::array>& inputs,
+                       const std::vector<int64_t>& inputShape, const std::string& planFile, const std::string& series,
+                       const std::string& operand, double tauQuantile) {
+  std::vector<model::Tensor> given = toTensors(inputs);
+  std::vector<std::pair<std::string, model::Tensor>> named;
+  {
+    py::gil_scoped_release release;
+    workload::LoadOptions lo;
+    lo.inputShape = inputShape;
+    if (inputShape.empty() && given.size() == 1) lo.inputShape = given.front().shape;
+    const workload::Workload w = workload::load(modelPath, lo);
+    if (given.empty()) given = w.inputs;
+    if (given.size() != w.inputs.size())
+      throw UserError(fmt::format("input: model '{}' has {} inputs; {} given", modelPath, w.inputs.size(), given.size()));
+    const plan::Plan plan = planOf(planFile, series, operand, tauQuantile);
+    const std::map<std::string, float> taus = runtime::planThresholds(w, plan, given);
+    std::vector<model::Tensor> outs = runtime::runOnHost(w, plan, taus, given);
+    const auto& graphOutputs = w.graph()->outputs;
+    for (size_t i = 0; i < outs.size(); ++i) named.emplace_back(graphOutputs[i].name, std::move(outs[i]));
+  }
+  return outputsDict(std::move(named));
+}
+
+}  // namespace
+}  // namespace tasdsim::python
+
+// libsystemc defines main() and references sc_main(); the module starts the SystemC kernel
+// itself (sw/runtime/Simulation, in a child process), so this entry is never called. Exported:
+// libsystemc resolves it when the module is loaded.
+extern "C" __attribute__((visibility("default"))) int sc_main(int, char**) { return 3; }
+
+PYBIND11_MODULE(_core, m) {
+  using namespace tasdsim;
+  m.doc() = "TASDsim: TASD decomposition, the structured-sparse accelerator simulator and the graph executor";
+  m.attr("__version__") = toolIdentity();
+  static py::exception<UserError> userError(m, "UserError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const UserError& e) {
+      userError(e.what());
+    } catch (const Interrupted& e) {
+      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+    }
+  });
+  m.def("decompose", &python::decompose, py::arg("array"), py::arg("series"), py::arg("dtype") = py::none(),
+        py::arg("layout") = py::none(), py::arg("approx") = true, py::arg("residual") = false);
+  m.def(
+      "simulate",
+      [](const std::string& experiment, const std::vector<std::string>& overrides, const std::string& workload,
+         const std::string& inputNpy, const std::vector<py::array>& inputs, bool timingOnly, bool compareExecutor,
+         const std::string& planFile, const std::string& series, const std::string& operand, double tauQuantile) {
+        runtime::RunRequest r;
+        r.experiment = experiment;
+        r.overrides = overrides;
+        r.workload = workload;
+        r.inputNpy = inputNpy;
+        r.inputs = python::toTensors(inputs);
+        r.timingOnly = timingOnly;
+        r.compareExecutor = compareExecutor;
+        r.planFile = planFile;
+        r.series = series;
+        r.operand = operand;
+        r.tauQuantile = tauQuantile;
+        return python::simulate(r);
+      },
+      py::arg("experiment"), py::arg("overrides"), py::arg("workload"), py::arg("input_npy"), py::arg("inputs"),
+      py::arg("timing_only"), py::arg("compare_executor"), py::arg("plan"), py::arg("series"), py::arg("operand"),
+      py::arg("tau_quantile"));
+  m.def("run_on_executor", &python::runOnExecutor, py::arg("model"), py::arg("inputs"), py::arg("input_shape"),
+        py::arg("plan"), py::arg("series"), py::arg("operand"), py::arg("tau_quantile"));
+}

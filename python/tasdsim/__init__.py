@@ -1,0 +1,139 @@
+"""TASDsim from Python: TASD decomposition, the structured-sparse accelerator simulator and the
+graph executor, in process (the C++ library through pybind11).
+
+    import tasdsim
+    d = tasdsim.decompose(weights, "4:8+1:8")        # terms, approximation, metrics
+    r = tasdsim.simulate("configs/experiments/tiny_cnn_ttc_vegeta_m8.yaml",
+                         {"arch.pe_array.rows": 32}, timing_only=True)
+    r.stats["network"], r.layers                      # dicts; a pandas DataFrame when pandas is there
+    outs = tasdsim.run_model("model.onnx", x)          # the graph executor (or experiment=... for
+                                                      # the simulated accelerator)
+
+Bad input raises tasdsim.UserError (a ValueError) with the message `tasdsim` prints; a
+simulation that fails raises tasdsim.SimulationError, whose .result holds what was produced.
+"""
+import csv
+import io
+
+from . import _core
+from ._core import UserError
+
+__version__ = _core.__version__
+__all__ = ["decompose", "simulate", "run_model", "SimulationResult", "SimulationError", "UserError"]
+
+
+class SimulationError(RuntimeError):
+    """A simulation that failed, or whose layers do not match their reference (`tasdsim run`
+    exits 1); .result is the SimulationResult it produced."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result
+
+
+def decompose(array, series, dtype=None, layout=None, approx=True, residual=False):
+    """TASD of one tensor, as `tasdsim decompose`: a 2-D array (rows x K, blocks along K) or 4-D
+    conv weights with their layout ("OIHW", "OHWI", "HWIO"), lowered to Cout x (R*S*C).
+
+    float arrays are decomposed as float32 (dtype "bf16": rounded to bf16 first), int8 arrays
+    exactly as int8. Returns a dict: "terms" (per term "pattern", "values" and "indices", each
+    rows x blocks x n: the compressed form, empty slots value 0 index 0), "approx" (the sum of the
+    terms, rows x K; approx=False leaves it out), "residual" (what was dropped, A - approx; only
+    with residual=True), "metrics" (quality of the whole series), "cumulative" (quality after each
+    term) and "compute_fraction". The input is read in place (no copy when it is C-contiguous
+    float32 or int8) and the outputs are moved into their arrays."""
+    return _core.decompose(array, series, dtype, layout, approx, residual)
+
+
+def _override_text(key, value):
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return f"{key}={value}"
+
+
+def _overrides(overrides):
+    if overrides is None:
+        return []
+    if isinstance(overrides, dict):
+        return [_override_text(k, v) for k, v in overrides.items()]
+    return [str(o) for o in overrides]
+
+
+def _inputs(input):
+    if input is None:
+        return [], ""
+    if isinstance(input, str):
+        return [], input
+    import numpy as np
+    if isinstance(input, (list, tuple)):
+        return [np.asarray(a) for a in input], ""
+    return [np.asarray(input)], ""
+
+
+class SimulationResult:
+    """What `tasdsim run` writes, in memory: stats (the stats.json dict), layers (the layers.csv
+    table: a pandas DataFrame when pandas is installed, else a list of dicts), layers_csv,
+    wall_clock, summary, resolved_config (YAML text) and outputs (name -> array, runs with
+    values)."""
+
+    def __init__(self, raw):
+        self.stats = raw["stats"]
+        self.layers_csv = raw["layers_csv"]
+        self.wall_clock = raw["wall_clock"]
+        self.summary = raw["summary"]
+        self.resolved_config = raw["resolved_config"]
+        self.outputs = raw["outputs"]
+        self.fail_reason = raw["fail_reason"]
+        self.checks_passed = raw["checks_passed"]
+        self.layers = _table(self.layers_csv)
+
+    def __repr__(self):
+        return self.summary
+
+
+def _table(text):
+    try:
+        import pandas
+    except ImportError:
+        return list(csv.DictReader(io.StringIO(text)))
+    return pandas.read_csv(io.StringIO(text))
+
+
+def simulate(experiment, overrides=None, *, workload=None, input=None, plan=None, series=None,
+             operand="W", tau_quantile=None, timing_only=False, compare_executor=False):
+    """Simulates an experiment as `tasdsim run EXPERIMENT` does, in a child process of this one
+    (the GIL is released meanwhile), and returns a SimulationResult.
+
+    overrides: {"arch.pe_array.rows": 32, ...} or ["arch.pe_array.rows=32", ...] (--set);
+    workload: a workload or model file replacing the experiment's (--workload); input: a .npy
+    path (--input) or the input set as arrays (one per model input); plan: a plan file (--plan);
+    series/operand/tau_quantile: one series for every layer (--series, --operand, --tau-quantile)."""
+    arrays, npy = _inputs(input)
+    raw = _core.simulate(str(experiment), _overrides(overrides), str(workload or ""), npy, arrays, timing_only,
+                         compare_executor, str(plan or ""), series or "", operand,
+                         -1.0 if tau_quantile is None else float(tau_quantile))
+    result = SimulationResult(raw)
+    if result.fail_reason:
+        raise SimulationError(f"simulation failed: {result.fail_reason}", result)
+    if not result.checks_passed:
+        raise SimulationError("some layers do not match their reference (see stats['layers'][i]['check'])", result)
+    return result
+
+
+def run_model(model, input=None, *, experiment=None, overrides=None, plan=None, series=None, operand="W",
+              tau_quantile=None, input_shape=None):
+    """Runs a model file (.onnx, .tflite or the YAML of `tasdsim import`) on one input set and
+    returns its outputs (name -> array).
+
+    Without experiment: on the host graph executor, with the plan's or series' TASD applied as the
+    executor applies it. With experiment: every Conv, Gemm and MatMul on the simulated accelerator
+    of that experiment (its arch, dtype and plan unless plan/series are given)."""
+    if experiment is not None:
+        return simulate(experiment, overrides, workload=model, input=input, plan=plan, series=series,
+                        operand=operand, tau_quantile=tau_quantile).outputs
+    arrays, npy = _inputs(input)
+    if npy:
+        import numpy as np
+        arrays = [np.load(npy)]
+    return _core.run_on_executor(str(model), arrays, list(input_shape or []), str(plan or ""), series or "",
+                                 operand, -1.0 if tau_quantile is None else float(tau_quantile))

@@ -1,0 +1,170 @@
+#include "sw/runtime/ExperimentRun.h"
+
+#include <cstring>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "hw/rtl/cosim/RtlSupport.h"
+#include "sw/common/Error.h"
+#include "sw/runtime/HostComparison.h"
+#include "sw/runtime/Isolated.h"
+#include "sw/runtime/NetworkRun.h"
+#include "sw/runtime/Preflight.h"
+
+namespace tasdsim::runtime {
+namespace {
+
+void applyPlanOptions(const RunRequest& r, Experiment& x) {
+  if (!r.planFile.empty()) {
+    if (!r.series.empty()) throw UserError("--plan and --series exclude each other");
+    x.plan = plan::Plan::load(r.planFile);
+    x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
+  }
+  if (r.series.empty()) return;
+  const tasd::Series s = tasd::Series::parse(r.series);
+  if (r.operand != "W" && r.operand != "A") throw UserError("--operand must be W or A");
+  if (r.tauQuantile >= 0 && r.operand != "A") {
+    throw UserError("--tau-quantile applies to --operand A only (the threshold of activations)");
+  }
+  x.plan = plan::Plan::uniform(s, r.operand == "W" ? plan::Operand::W : plan::Operand::A, r.tauQuantile);
+  x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
+}
+
+// The caller's input set, checked against the workload's inputs.
+std::vector<model::Tensor> checkedInputs(const std::vector<model::Tensor>& given, const workload::Workload& w) {
+  if (given.size() != w.inputs.size()) {
+    throw UserError(fmt::format("input: workload '{}' has {} inputs; {} given", w.name, w.inputs.size(), given.size()));
+  }
+  for (size_t i = 0; i < given.size(); ++i) {
+    if (given[i].shape != w.inputs[i].shape) {
+      throw UserError(fmt::format("input {}: shape {} does not match the input of workload '{}', {}", i,
+                                  model::shapeString(given[i].shape), w.name, model::shapeString(w.inputs[i].shape)));
+    }
+  }
+  return given;
+}
+
+// Report serialisation between a child and its parent: the JSON part, then each output's floats.
+std::string serialize(const RunReport& r) {
+  nlohmann::json head{{"stats", r.stats},       {"layers_csv", r.layersCsv},     {"wall_clock", r.wallClock},
+                      {"summary", r.summary},   {"fail_reason", r.failReason}, {"checks_passed", r.checksPassed}};
+  nlohmann::json outs = nlohmann::json::array();
+  for (const NamedTensor& t : r.outputs) outs.push_back({{"name", t.name}, {"shape", t.tensor.shape}});
+  head["outputs"] = outs;
+  const std::string text = head.dump();
+  const uint64_t size = text.size();
+  std::string bytes(reinterpret_cast<const char*>(&size), sizeof size);
+  bytes += text;
+  for (const NamedTensor& t : r.outputs) {
+    bytes.append(reinterpret_cast<const char*>(t.tensor.f.data()), t.tensor.f.size() * sizeof(float));
+  }
+  return bytes;
+}
+
+RunReport deserialize(const std::string& bytes) {
+  uint64_t size = 0;
+  std::memcpy(&size, bytes.data(), sizeof size);
+  const nlohmann::json head = nlohmann::json::parse(bytes.substr(sizeof size, size));
+  RunReport r;
+  r.stats = head["stats"];
+  r.layersCsv = head["layers_csv"];
+  r.wallClock = head["wall_clock"];
+  r.summary = head["summary"];
+  r.failReason = head["fail_reason"];
+  r.checksPassed = head["checks_passed"];
+  size_t offset = sizeof size + size;
+  for (const nlohmann::json& o : head["outputs"]) {
+    const std::vector<int64_t> shape = o["shape"];
+    std::vector<float> values(model::shapeElements(shape));
+    std::memcpy(values.data(), bytes.data() + offset, values.size() * sizeof(float));
+    offset += values.size() * sizeof(float);
+    r.outputs.push_back({o["name"], model::Tensor::floats(shape, std::move(values))});
+  }
+  return r;
+}
+
+}  // namespace
+
+PreparedRun prepareRun(const RunRequest& r) {
+  PreparedRun p;
+  Experiment& x = p.experiment;
+  x = Experiment::load(r.experiment, r.overrides, r.workload);
+  if (r.timingOnly) x.timingOnly = true;
+  if (!r.inputNpy.empty()) {
+    x.input = InputSpec{};
+    x.input.npy = r.inputNpy;
+  }
+  if (r.saveOutputs) x.saveOutputs = true;
+  if (x.timingOnly && x.saveOutputs) throw UserError("--save-outputs needs values: it excludes --timing-only");
+  if (x.timingOnly && r.compareExecutor) throw UserError("--compare-executor needs values: it excludes --timing-only");
+  if (x.timingOnly && !r.inputs.empty()) throw UserError("an input set needs values: it excludes --timing-only");
+  applyPlanOptions(r, x);
+  validatePlan(x.workload, x.plan, x.arch.params);
+  checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, !x.timingOnly);
+  rtl::checkRun(x.arch.params, x.dtype, !x.timingOnly, r.trace);
+
+  SimulationInputs& in = p.inputs;
+  in.workload = x.workload;
+  in.plan = x.plan;
+  in.params = x.arch.params;
+  in.energy = x.arch.energy;
+  in.options.dtype = x.dtype;
+  in.options.functional = !x.timingOnly;
+  in.options.check = x.check && !x.timingOnly;
+  std::string inputText = x.timingOnly ? std::string("none (timing only)") : x.input.describe(x.workload);
+  if (!x.timingOnly) {
+    if (!r.inputs.empty()) {
+      in.options.inputs.push_back(checkedInputs(r.inputs, x.workload));
+      inputText = "the caller's input set";
+    } else {
+      in.options.inputs.push_back(x.input.load(x.workload));
+    }
+  }
+  // Compared with the host executor: both take the plan's thresholds from this input, on the host.
+  p.compareExecutor = r.compareExecutor;
+  if (r.compareExecutor) in.options.taus = planThresholds(x.workload, x.plan, in.options.inputs.front());
+  p.info = ExperimentInfo{x.name,     x.arch.params.name,       x.workload.name, x.plan.name, tasd::dtypeName(x.dtype),
+                          inputText, x.timingOnly, x.workload.seed};
+  return p;
+}
+
+RunReport executeRun(const PreparedRun& p) {
+  const Experiment& x = p.experiment;
+  const SimulationOutput out = simulate(p.inputs);
+  RunReport r;
+  r.stats = statsJson(p.info, out);
+  r.failReason = out.run.failReason;
+  r.checksPassed = out.run.checksPassed;
+  std::string agreementText;
+  if (p.compareExecutor && out.run.failReason.empty()) {
+    const std::vector<model::Tensor> host =
+        runOnHost(x.workload, x.plan, p.inputs.options.taus, p.inputs.options.inputs.front());
+    nlohmann::json rows = nlohmann::json::array();
+    for (const OutputAgreement& a : compareOutputs(*x.workload.graph(), out.outputs, host)) {
+      rows.push_back({{"output", a.name}, {"max_abs_difference", a.maxAbsDifference},
+                      {"relative_difference", a.relativeDifference}});
+      agreementText += fmt::format("host executor, same plan: output '{}' differs by at most {:.3g} (relative {:.3g})\n",
+                                   a.name, a.maxAbsDifference, a.relativeDifference);
+    }
+    r.stats["executor_agreement"] = rows;
+  }
+  r.layersCsv = layersCsv(out.run);
+  r.wallClock = wallClockJson(out);
+  if (out.run.failReason.empty() && !x.timingOnly) {
+    for (size_t i = 0; i < out.outputs.size(); ++i) {
+      if (out.outputs[i].isFloat()) r.outputs.push_back({x.workload.graph()->outputs[i].name, out.outputs[i]});
+    }
+  }
+  std::ostringstream summary;
+  printSummary(summary, p.info, out);
+  summary << agreementText;
+  r.summary = summary.str();
+  return r;
+}
+
+RunReport executeRunIsolated(const PreparedRun& p) {
+  return deserialize(runIsolated([&] { return serialize(executeRun(p)); }));
+}
+
+}  // namespace tasdsim::runtime
