@@ -140,7 +140,8 @@ ArchConfig parseArch(const Node& root, const std::string& file, const std::vecto
   p.addressMap.regBase = am.get<uint64_t>("reg_base", defaults.addressMap.regBase, 0, hw::kAddressLimit - 1);
   am.finish();
   if (const auto problems = p.addressMap.validate(p.dram.sizeBytes, p.instances); !problems.empty()) {
-    am.fail(problems.front());
+    const std::string& problem = problems.front();  // "address_map.KEY = ...": the node names the section
+    am.fail(problem.substr(problem.find('.') + 1));
   }
   if (p.instances > 1 && (p.pe.impl == "rtl" || p.tasd.impl == "rtl" || p.decoder.impl == "rtl")) {
     a.fail(fmt::format("instances = {}: several instances run the C++ models only (every impl: model)", p.instances));

@@ -238,6 +238,8 @@ CASES = [
     ("yaml", "--set without '='", lambda d: ["run", experiment(d), "--set", "arch.pe_array.rows", "--out", out(d)], "--set"),
     ("yaml", "--set of an unknown file", lambda d: ["run", experiment(d), "--set", "nothing.rows=3", "--out", out(d)], "nothing"),
     ("yaml", "--set value of the wrong type", lambda d: ["run", experiment(d), "--set", "arch.pe_array.lanes=many", "--out", out(d)], "many"),
+    ("yaml", "arch.instances out of range", lambda d: ["run", experiment(d), "--set", "arch.instances=17", "--out", out(d)], "arch.instances"),
+    ("yaml", "register windows overlapping the DRAM", lambda d: ["run", experiment(d), "--set", "arch.address_map.reg_base=4096", "--out", out(d)], "overlap"),
     ("yaml", "--series with --plan", lambda d: ["run", experiment(d), "--series", "4:8", "--plan", os.path.join(ROOT, "configs/plans/resnet50_tasd_a_m8.yaml"), "--out", out(d)], "exclude"),
     ("yaml", "search without a search section", lambda d: ["search", experiment(d), "--out", out(d)], "search"),
     # ONNX models (tasdsim import)

@@ -53,7 +53,7 @@ uint8_t* Dram::page(uint64_t index, bool create) {
   return lastPage_;
 }
 
-bool Dram::access(tlm::tlm_generic_payload& tx) {
+bool Dram::access(tlm::tlm_generic_payload& tx, bool byteEnables) {
   const uint64_t addr = tx.get_address();
   const uint64_t len = tx.get_data_length();
   if (addr > params_.sizeBytes || len > params_.sizeBytes - addr) return false;
@@ -64,7 +64,7 @@ bool Dram::access(tlm::tlm_generic_payload& tx) {
     const uint64_t a = addr + done;
     const uint64_t offset = a % kPageBytes;
     const uint64_t chunk = std::min(len - done, kPageBytes - offset);
-    const unsigned char* enables = tx.get_byte_enable_ptr();
+    const unsigned char* enables = byteEnables ? tx.get_byte_enable_ptr() : nullptr;
     if (enables) {  // byte lanes: enable pattern repeats every byte_enable_length bytes
       const unsigned enableLength = tx.get_byte_enable_length();
       uint8_t* p = page(a / kPageBytes, true) + offset;
@@ -107,7 +107,7 @@ void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
     return;
   }
-  if (!access(tx)) {
+  if (!access(tx, true)) {
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
@@ -131,7 +131,8 @@ void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
 }
 
 unsigned int Dram::transport_dbg(tlm::tlm_generic_payload& tx) {
-  if (tx.get_command() == tlm::TLM_IGNORE_COMMAND || !access(tx)) return 0;
+  // Debug transport has no byte enables (the base protocol ignores them there).
+  if (tx.get_command() == tlm::TLM_IGNORE_COMMAND || !access(tx, false)) return 0;
   return tx.get_data_length();
 }
 

@@ -38,8 +38,9 @@ class Dram : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& tx);
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
-  // Copies between the payload and storage; false on an out-of-range address.
-  bool access(tlm::tlm_generic_payload& tx);
+  // Copies between the payload and storage (honouring its byte enables when byteEnables);
+  // false on an out-of-range address.
+  bool access(tlm::tlm_generic_payload& tx, bool byteEnables);
   uint8_t* page(uint64_t index, bool create);
 
   static constexpr uint64_t kPageBytes = uint64_t{1} << 20;
