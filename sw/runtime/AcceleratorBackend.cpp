@@ -197,7 +197,7 @@ struct AcceleratorBackend::Impl {
     r.onAccelerator = true;
     r.operand = plan::operandName(lp.operand);
     r.series = lp.series.str();
-    r.computeFraction = lp.series.computeFraction();
+    r.computeFraction = lp.series.computeFraction(layer.k);
     r.groups = static_cast<uint32_t>(layer.groups);
     r.m = layer.rowsPerGroup();
     r.n = layer.n;

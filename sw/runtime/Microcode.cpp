@@ -217,7 +217,7 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
   const uint64_t sSlot = params.buffers.s.slotBytes(), dSlot = params.buffers.d.slotBytes();
   const uint64_t accSlot = params.buffers.acc.slotBytes();
   const double bytesPerCycle = params.dram.bandwidthGBps / params.clockGHz;
-  const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction();
+  const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction(job.k);
   const double tasdPerByte = tasdCyclesPerByte(params, job);
   const std::vector<uint32_t> ms = lengthCandidates(job.m, params.pe.rows, std::min(kMaxTileRows, kMaxTileLength));
   const std::vector<uint32_t> ns = lengthCandidates(job.n, params.pe.cols, std::min(kMaxTileRows, kMaxTileLength));

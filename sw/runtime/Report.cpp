@@ -196,14 +196,16 @@ std::string layersCsv(const RunResult& run) {
         "dram_read_bytes,dram_write_bytes,stall_wait_operands,stall_wait_tasd_units,stall_wait_accumulator,"
         "stall_buffer_bandwidth,rel_error,check_passed\n";
   for (const LayerResult& l : run.layers) {
-    os << l.name << ',' << l.op << ',' << l.operand << ',' << l.series << ',' << l.computeFraction << ',' << l.groups
-       << ',' << l.m << ',' << l.n << ',' << l.k << ',' << l.macs << ',' << stat(l.stats, "pe_array.mac_ops") << ','
-       << l.cycles << ',' << l.seconds << ',' << l.energy.total() << ',' << l.edp << ','
+    // Reals in full precision (the shortest text that reads back to the same double).
+    os << l.name << ',' << l.op << ',' << l.operand << ',' << l.series << ',' << fmt::format("{}", l.computeFraction)
+       << ',' << l.groups << ',' << l.m << ',' << l.n << ',' << l.k << ',' << l.macs << ','
+       << stat(l.stats, "pe_array.mac_ops") << ',' << l.cycles << ',' << fmt::format("{}", l.seconds) << ','
+       << fmt::format("{}", l.energy.total()) << ',' << fmt::format("{}", l.edp) << ','
        << stat(l.stats, "dram.read_bytes") << ',' << stat(l.stats, "dram.write_bytes") << ','
        << stat(l.stats, "pe_array.stall.wait_operands") << ',' << stat(l.stats, "pe_array.stall.wait_tasd_units")
        << ',' << stat(l.stats, "pe_array.stall.wait_accumulator") << ','
        << stat(l.stats, "pe_array.stall.buffer_bandwidth") << ','
-       << (l.haveQuality ? fmt::format("{:.6g}", l.quality.relFrobeniusError) : "") << ','
+       << (l.haveQuality ? fmt::format("{}", l.quality.relFrobeniusError) : "") << ','
        << (l.check.performed ? (l.check.passed ? "true" : "false") : "") << '\n';
   }
   return os.str();
