@@ -95,7 +95,7 @@ double simulateSeconds(const std::string& workloadText, const std::string& workl
       s = 0;
       for (const auto& l : out.run.layers) s += l.modelWallSeconds;
     }
-    return out.run.failReason.empty() && out.run.checksPassed ? s : -1.0;
+    return out.run.failReason.empty() && out.run.checks != tasdsim::runtime::Checks::Failed ? s : -1.0;
   });
 }
 
@@ -126,7 +126,7 @@ void BM_NetworkLayersVsSgemm(benchmark::State& state, int sgemmThreads) {
         text += std::to_string(l.m) + " " + std::to_string(l.n) + " " + std::to_string(l.k) + " " +
                 std::to_string(l.groups) + " " + std::to_string(l.modelWallSeconds) + "\n";
       }
-      if (!out.run.failReason.empty() || !out.run.checksPassed) text = "failed";
+      if (!out.run.failReason.empty() || out.run.checks == tasdsim::runtime::Checks::Failed) text = "failed";
       size_t done = 0;
       while (done < text.size()) {
         const ssize_t w = write(fds[1], text.data() + done, text.size() - done);

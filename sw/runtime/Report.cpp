@@ -62,7 +62,11 @@ nlohmann::json componentsJson(const std::map<std::string, uint64_t>& s) {
                       {"exposed_cycles", stat(s, "pe_array.stall.wait_tasd_units")}}},
       {"load", {{"busy_cycles", stat(s, "load.busy_cycles")}, {"requests", stat(s, "load.requests")},
                 {"stall_wait_buffer_free", stat(s, "load.stall.wait_buffer_free")}}},
-      {"store", {{"busy_cycles", stat(s, "store.busy_cycles")}, {"requests", stat(s, "store.requests")}}},
+      {"store",
+       {{"busy_cycles", stat(s, "store.busy_cycles")},
+        {"requests", stat(s, "store.requests")},
+        {"requant_ops", stat(s, "store.requant_ops")},
+        {"table_bytes", stat(s, "store.table_bytes")}}},
       {"decoder", {{"instructions", stat(s, "decoder.instructions")}, {"fetch_bytes", stat(s, "decoder.fetch_bytes")}}}};
 }
 
@@ -172,7 +176,13 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
       {"experiment",
        {{"name", info.name}, {"arch", info.arch}, {"workload", info.workload}, {"plan", info.plan},
         {"dtype", info.dtype}, {"input", info.input}, {"timing_only", info.timingOnly}, {"seed", info.seed}}},
-      {"status", {{"ok", run.failReason.empty()}, {"fail_reason", run.failReason}, {"checks_passed", run.checksPassed}}},
+      {"status",
+       {{"ok", run.failReason.empty()},
+        {"fail_reason", run.failReason},
+        {"checks", checksName(run.checks)},
+        {"layers_checked", run.layersChecked},
+        // null when nothing was compared (checks off, timing only): never "passed" unchecked
+        {"checks_passed", run.checksPerformed() ? nlohmann::json(run.checksPassed()) : nlohmann::json()}}},
       {"network",
        {{"cycles", t.cycles},
         {"seconds", t.seconds},
@@ -261,8 +271,20 @@ void printSummary(std::ostream& os, const ExperimentInfo& info, const Simulation
   os << "energy: " << parts << '\n';
   if (!run.failReason.empty()) {
     os << "FAILED: " << run.failReason << '\n';
-  } else if (!info.timingOnly) {
-    os << (run.checksPassed ? "every layer matches its reference\n" : "SOME LAYERS DO NOT MATCH THEIR REFERENCE\n");
+  }
+  switch (run.checks) {
+    case Checks::Passed:
+      os << fmt::format("every layer matches its reference ({} accelerator layers checked)\n", run.layersChecked);
+      break;
+    case Checks::Failed:
+      if (run.failReason.empty()) os << "SOME LAYERS DO NOT MATCH THEIR REFERENCE\n";
+      break;
+    case Checks::Off:
+      os << "checks off (experiment.check: false): no layer was compared with its reference\n";
+      break;
+    case Checks::NotPerformed:
+      os << "checks not performed (timing only): no values were computed or compared\n";
+      break;
   }
   double host = 0;
   size_t hostLayers = 0;

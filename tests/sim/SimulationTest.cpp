@@ -15,6 +15,7 @@
 #include "sw/runtime/Preflight.h"
 #include "sw/runtime/Report.h"
 #include "sw/runtime/Simulation.h"
+#include "sw/tasd/Decompose.h"
 #include "sw/workload/SyntheticNetwork.h"
 #include "tests/common/RunInChild.h"
 
@@ -32,6 +33,8 @@ struct SimRun {
   tasd::DType dtype = tasd::DType::F32;
   bool functional = true;
   uint64_t dramBytes = 0;  // non-zero: the device memory size in bytes (instead of the arch's)
+  bool plantFault = false;  // plant the decomposition's selection fault (tasd::plantSelectionFault)
+  std::map<std::string, ActivationScales> int8Scales = {};  // static int8 layers (the output path)
 };
 
 nlohmann::json simulateInChild(const SimRun& r) {
@@ -48,7 +51,9 @@ nlohmann::json simulateInChild(const SimRun& r) {
     in.options.dtype = r.dtype;
     in.options.functional = r.functional;
     in.options.check = r.functional;
+    in.options.int8Scales = r.int8Scales;
     validatePlan(in.workload, in.plan, in.params);
+    tasd::plantSelectionFault(r.plantFault);
     const SimulationOutput out = simulate(in);
     return statsJson(ExperimentInfo{"test", r.arch, in.workload.name, in.plan.name, "", "synthetic", !r.functional, 0}, out).dump();
   });
@@ -80,6 +85,54 @@ TEST(Simulation, ComputeBoundDenseLayerTakesMacsOverMacUnits) {
   EXPECT_GE(cycles, compute + 32 * streams);
   EXPECT_LE(cycles, compute + 32 * streams + 2000);
   EXPECT_TRUE(l["check"]["passed"].get<bool>());
+}
+
+// The reference is independent of the decomposition the device runs: with a fault planted in the
+// fast decomposition (the smallest entries kept instead of the largest), TASD-W terms written to
+// the device and the TASD units' terms are wrong, and the checks catch it; without it they pass.
+TEST(Simulation, AFaultPlantedInTheDecompositionFailsTheChecks) {
+  for (const plan::Operand operand : {plan::Operand::W, plan::Operand::A}) {
+    for (const tasd::DType dtype : {tasd::DType::F32, tasd::DType::I8}) {
+      for (const bool fault : {false, true}) {
+        SimRun r{"ttc_vegeta_m8.yaml", {}, gemmWorkload(32, 64, 16),
+                 plan::Plan::uniform(tasd::Series::parse("2:8+1:8"), operand)};
+        r.dtype = dtype;
+        r.plantFault = fault;
+        const nlohmann::json j = simulateInChild(r);
+        SCOPED_TRACE(::testing::Message() << plan::operandName(operand) << " " << tasd::dtypeName(dtype)
+                                          << (fault ? " with the fault" : " without the fault"));
+        ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+        const nlohmann::json& l = j["layers"][0];
+        EXPECT_EQ(j["status"]["checks"], fault ? "failed" : "passed");
+        EXPECT_EQ(l["check"]["passed"].get<bool>(), !fault);
+        if (fault) {
+          EXPECT_GT(l["check"]["mismatches"].get<uint64_t>(), 0u);
+        }
+      }
+    }
+  }
+}
+
+// Static int8: the store unit requantises every result to int8 (one op per result), its energy is
+// counted at the table's per-result cost, and the int8 results match the reference bit for bit.
+TEST(Simulation, TheOutputPathsRequantisationIsCountedInTheEnergy) {
+  SimRun r{"ttc_vegeta_m8.yaml", {}, gemmWorkload(32, 64, 16), plan::Plan::uniform(tasd::Series::parse("4:8"),
+                                                                                         plan::Operand::W)};
+  r.dtype = tasd::DType::I8;
+  r.int8Scales["fc"] = ActivationScales{0.05f, 0.5f};
+  const nlohmann::json j = simulateInChild(r);
+  ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+  EXPECT_EQ(j["status"]["checks"], "passed");
+  const nlohmann::json& l = j["layers"][0];
+  EXPECT_EQ(l["components"]["store"]["requant_ops"].get<uint64_t>(), 32u * 16u);
+  EXPECT_GT(l["components"]["store"]["table_bytes"].get<uint64_t>(), 0u);
+  const double requantPj = config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml", {}).energy.requantPj;
+  EXPECT_DOUBLE_EQ(l["energy_pj"]["output_path"].get<double>(), 32.0 * 16.0 * requantPj);
+  // Without static scales the results leave as int32 and nothing is requantised.
+  r.int8Scales.clear();
+  const nlohmann::json dynamic = simulateInChild(r);
+  EXPECT_EQ(dynamic["layers"][0]["components"]["store"]["requant_ops"].get<uint64_t>(), 0u);
+  EXPECT_EQ(dynamic["layers"][0]["energy_pj"]["output_path"].get<double>(), 0.0);
 }
 
 TEST(Simulation, StructuredTermsScaleByNOverMAndSeriesAddUp) {
