@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "hw/model/dataflow/OperandLayout.h"
+#include "hw/model/tasd_unit/TasdUnits.h"
 #include "sw/common/Error.h"
 
 namespace tasdsim::runtime {
@@ -149,17 +150,12 @@ std::vector<uint32_t> lengthCandidates(uint32_t extent, uint32_t arrayDim, uint3
   return out;
 }
 
-// TASD-unit cycles per byte of S loaded on the fly: the units spread the blocks of a tile over
-// themselves, m elements per block for each block size of the series (as the TASD units time
-// it; for a conv S the tile is its input box, which is what the load reads). Zero when S is not
-// decomposed on the fly.
+// TASD-unit cycles per byte of S loaded on the fly: the units' time for a tile whose every
+// element is nonzero (hw::tasdCyclesPerElement; for a conv S the tile is its input box, which is
+// what the load reads). Zero when S is not decomposed on the fly.
 double tasdCyclesPerByte(const hw::AcceleratorParams& params, const GemmJob& job) {
   if (job.sKind != SKind::OnTheFly) return 0;
-  std::set<uint32_t> blockSizes;
-  for (const tasd::NMPattern& p : job.series.terms) blockSizes.insert(p.m);
-  const double units = params.tasd.count ? params.tasd.count : 1;
-  return static_cast<double>(blockSizes.size()) * params.tasd.cyclesPerElement / units /
-         static_cast<double>(tasd::dtypeBytes(job.dtype));
+  return hw::tasdCyclesPerElement(params, job.series) / static_cast<double>(tasd::dtypeBytes(job.dtype));
 }
 
 // Memory traffic and the cycles it (or the TASD units) bound a tiling to. Without K tiling one

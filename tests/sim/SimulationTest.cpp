@@ -154,8 +154,10 @@ TEST(Simulation, StructuredTermsScaleByNOverMAndSeriesAddUp) {
 }
 
 TEST(Simulation, TasdUnitsLimitThroughputExactlyWhenTooFew) {
-  // TASD-A 4:8 on a 256 x 512 input feeding 64 outputs: the array needs 256*512*64/2048 = 4096
-  // cycles; one TASD unit needs 256*512/8 blocks * 8 cycles = 131072, 64 units 2048.
+  // TASD-A 4:8 on a 256 x 512 input (every value nonzero) feeding 64 outputs: the array needs
+  // 256*512*64/2048 = 4096 cycles; a unit selects 4 elements of each of the 256*512/8 blocks, one
+  // per cycle, and each tile adds its fill and drain (1 + terms = 2 cycles): one unit needs 65536
+  // cycles plus 2 per tile, 64 units 1024 plus 2 per tile.
   uint64_t cyclesFew = 0, cyclesMany = 0;
   for (uint32_t units : {1u, 64u}) {
     SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 64),
@@ -166,14 +168,14 @@ TEST(Simulation, TasdUnitsLimitThroughputExactlyWhenTooFew) {
     const nlohmann::json& l = j["layers"][0];
     const uint64_t exposed = l["components"]["tasd_units"]["exposed_cycles"].get<uint64_t>();
     const uint64_t tasdBusy = l["components"]["tasd_units"]["busy_cycles"].get<uint64_t>();
-    EXPECT_EQ(tasdBusy, 256ull * 512 / 8 * 8 / units);
+    const uint64_t tiles = l["components"]["tasd_units"]["tiles"].get<uint64_t>();
+    EXPECT_EQ(tasdBusy, 256ull * 512 / 8 * 4 / units + 2 * tiles);
     if (units == 1) {
       EXPECT_GT(exposed, tasdBusy / 2);  // the array mostly waits for the units
       cyclesFew = l["cycles"].get<uint64_t>();
       EXPECT_GE(cyclesFew, tasdBusy);
     } else {
       // Hidden except while the first tile is decomposed (nothing to overlap with yet).
-      const uint64_t tiles = l["components"]["tasd_units"]["tiles"].get<uint64_t>();
       EXPECT_LE(exposed, tasdBusy / tiles);
       cyclesMany = l["cycles"].get<uint64_t>();
     }
