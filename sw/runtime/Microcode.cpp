@@ -20,6 +20,7 @@ using isa::Opcode;
 constexpr uint32_t kMaxTileLength = 65535;  // 16-bit tile length fields
 constexpr uint32_t kMaxTileRows = 2048;     // largest S or D rows per tile considered
 constexpr uint32_t kMaxTileK = 4096;        // largest K per tile considered
+constexpr uint32_t kMaxEvenKSplits = 16;    // most tiles of an even K split considered
 
 uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
@@ -53,7 +54,9 @@ class TilePlanner {
   uint32_t kExtent() const { return layer_.convK() ? layer_.convChannels : job_.k; }
   uint64_t kElements(uint32_t kt) const { return layer_.kElements(kt); }
 
-  // K field lengths worth trying: all of it, or lengths holding whole blocks of the largest m.
+  // K field lengths worth trying: all of it, or lengths holding whole blocks of the largest m:
+  // powers of two, and even splits into t tiles (rounded up to whole blocks), so that K = 1152
+  // can run as 2 x 576 rather than 1024 + 128, whose short tile cannot hide the next load.
   std::vector<uint32_t> kCandidates() const {
     const uint32_t maxM = job_.sKind == SKind::Dense || job_.series.isDense() ? 1 : job_.series.maxBlockSize();
     const uint32_t extent = kExtent();
@@ -66,7 +69,12 @@ class TilePlanner {
       }
     } else {
       if (extent <= kMaxTileK) out.push_back(extent);
-      for (uint32_t v = std::max<uint32_t>(maxM, 8); v < extent && v <= kMaxTileK; v *= 2) out.push_back(v);
+      const uint32_t grain = std::max<uint32_t>(maxM, 8);
+      for (uint32_t v = grain; v < extent && v <= kMaxTileK; v *= 2) out.push_back(v);
+      for (uint32_t tiles = 2; tiles <= kMaxEvenKSplits; ++tiles) {
+        const uint32_t v = static_cast<uint32_t>(ceilDiv(ceilDiv(extent, tiles), grain) * grain);
+        if (v < extent && v <= kMaxTileK) out.push_back(v);
+      }
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
