@@ -199,7 +199,7 @@ double simulateSeconds(const LayerCase& c, bool rtl) {
            Measurement m;
            m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
            m.cycles = static_cast<double>(out.counters.at("accel.pe_array.busy_cycles"));
-           if (!out.run.failReason.empty() || !out.run.checksPassed) m.seconds = -1;
+           if (!out.run.failReason.empty() || out.run.checks == tasdsim::runtime::Checks::Failed) m.seconds = -1;
            return m;
          })
       .seconds;

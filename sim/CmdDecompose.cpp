@@ -174,13 +174,13 @@ void runSingle(const DecomposeOptions& o) {
   table.add({"total", series.str(), std::to_string(t.keptNonzeros), fixed(t.keptNonzeroFraction, 4),
              fixed(t.keptL1Fraction, 4), fixed(t.keptEnergy, 4), fixed(t.relFrobeniusError, 4)});
   std::cout << fmt::format("{}: {} x {} ({}), series {}, compute fraction {:.4f}\n", o.input, op.rows(), op.cols(),
-                           tasd::dtypeName(storage), series.str(), series.computeFraction());
+                           tasd::dtypeName(storage), series.str(), series.computeFraction(op.cols()));
   table.print(std::cout);
 
   if (dir) {
     const nlohmann::json metrics{{"input", inputJson(o, op, storage)},
                                  {"series", series.str()},
-                                 {"compute_fraction", series.computeFraction()},
+                                 {"compute_fraction", series.computeFraction(op.cols())},
                                  {"terms", terms},
                                  {"total", t}};
     for (size_t i = 0; i < r.terms.size(); ++i) {
@@ -211,9 +211,9 @@ void runSweep(const DecomposeOptions& o) {
   nlohmann::json rows = nlohmann::json::array();
   for (const tasd::Series& s : tasd::enumerateSeries(patterns, o.maxTerms)) {
     const tasd::Quality q = runOn(op, s, storage).total;
-    table.add({s.str(), fixed(s.computeFraction(), 4), fixed(q.keptNonzeroFraction, 4), fixed(q.keptL1Fraction, 4),
+    table.add({s.str(), fixed(s.computeFraction(op.cols()), 4), fixed(q.keptNonzeroFraction, 4), fixed(q.keptL1Fraction, 4),
                fixed(q.keptEnergy, 4), fixed(q.relFrobeniusError, 4)});
-    rows.push_back({{"series", s.str()}, {"compute_fraction", s.computeFraction()}, {"quality", q}});
+    rows.push_back({{"series", s.str()}, {"compute_fraction", s.computeFraction(op.cols())}, {"quality", q}});
   }
   std::cout << fmt::format("{}: {} x {} ({}), every series of up to {} terms from {}\n", o.input, op.rows(),
                            op.cols(), tasd::dtypeName(storage), o.maxTerms, o.patterns);

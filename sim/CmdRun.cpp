@@ -110,7 +110,7 @@ int runExperiment(const RunOptions& o) {
     std::cerr << "tasdsim: simulation failed: " << report.failReason << '\n';
     return 1;
   }
-  if (!report.checksPassed) {
+  if (report.checks == runtime::Checks::Failed) {
     std::cerr << "tasdsim: some layers do not match their reference (see stats.json, layers[].check)\n";
     return 1;
   }

@@ -253,7 +253,13 @@ py::dict simulate(const runtime::RunRequest& request) {
   out["summary"] = report.summary;
   out["resolved_config"] = config::dump(experiment.resolved);
   out["fail_reason"] = report.failReason;
-  out["checks_passed"] = report.checksPassed;
+  out["checks"] = runtime::checksName(report.checks);
+  // None when nothing was compared (checks off, timing only): never "passed" unchecked.
+  if (report.checks == runtime::Checks::Passed || report.checks == runtime::Checks::Failed) {
+    out["checks_passed"] = report.checks == runtime::Checks::Passed;
+  } else {
+    out["checks_passed"] = py::none();
+  }
   std::vector<std::pair<std::string, model::Tensor>> outputs;
   for (runtime::NamedTensor& t : report.outputs) outputs.emplace_back(t.name, std::move(t.tensor));
   out["outputs"] = outputsDict(std::move(outputs));

@@ -77,6 +77,7 @@ hw::EnergyTable parseEnergy(const Node& root) {
   t.sramWriteFactor = e.get<double>("sram_write_factor", t.sramWriteFactor, 0.0, 100.0);
   t.dramPjPerByte = e.get<double>("dram_pj_per_byte", t.dramPjPerByte, 0.0, 1e6);
   t.tasdComparePj = e.get<double>("tasd_compare_pj", t.tasdComparePj, 0.0, 1e6);
+  t.requantPj = e.get<double>("requant_pj", t.requantPj, 0.0, 1e6);
   t.decoderPjPerInstruction = e.get<double>("decoder_pj_per_instruction", t.decoderPjPerInstruction, 0.0, 1e6);
   t.staticPowerMw = e.get<double>("static_power_mw", t.staticPowerMw, 0.0, 1e9);
   e.finish();

@@ -19,6 +19,7 @@
 #include "sw/runtime/Quantization.h"
 #include "sw/tasd/Decompose.h"
 #include "sw/tasd/PseudoDensity.h"
+#include "sw/tasd/Reference.h"
 
 namespace tasdsim::runtime {
 
@@ -198,7 +199,7 @@ struct AcceleratorBackend::Impl {
     r.onAccelerator = true;
     r.operand = plan::operandName(lp.operand);
     r.series = lp.series.str();
-    r.computeFraction = lp.series.computeFraction();
+    r.computeFraction = lp.series.computeFraction(layer.k);
     r.groups = static_cast<uint32_t>(layer.groups);
     r.m = layer.rowsPerGroup();
     r.n = layer.n;
@@ -399,18 +400,26 @@ struct AcceleratorBackend::Impl {
     return tau;
   }
 
-  // Approximates S (m x k, dense) with the series, as the accelerator will; keeps statistics.
+  // Approximates S (m x k, dense) with the series as the reference: the independent decomposer
+  // (tasd/Reference.h), never the code the accelerator's TASD units use; keeps statistics.
   void approximate(Group& g, uint64_t m, uint64_t k, const tasd::Series& series, float tau) {
     g.original = tasd::statsOf(g.sApprox.data(), g.sApprox.size());
     if (tau >= 0) tasd::applyThreshold(g.sApprox.data(), g.sApprox.size(), tau);
-    const tasd::TensorStats kept = series.isDense()
-                                       ? tasd::statsOf(g.sApprox.data(), g.sApprox.size())
-                                       : tasd::approximateInPlace(g.sApprox.data(), m, k, series);
+    tasd::referenceApproximation(g.sApprox.data(), m, k, series, referenceStorage());
+    const tasd::TensorStats kept = tasd::statsOf(g.sApprox.data(), g.sApprox.size());
     // Dropped energy: original - kept (supports are disjoint; thresholded values are dropped).
     g.quality = tasd::qualityOf(g.original, kept, std::max(0.0, g.original.l2sq - kept.l2sq));
   }
 
-  // TASD-W: the terms of W_g, and the reference's reconstruction of them.
+  // The storage the reference decomposes in: bf16 values are rounded first, int8 values are exact
+  // in float.
+  tasd::DType referenceStorage() const {
+    return options.dtype == tasd::DType::BF16 ? tasd::DType::BF16 : tasd::DType::F32;
+  }
+
+  // TASD-W: the terms of W_g the device reads, and the reference's own approximation of W_g from
+  // the independent decomposer (not a reconstruction of those terms, so that a fault in the
+  // decomposition fails the check).
   void decomposeWeights(Group& g) {
     const GemmJob& job = g.job;
     const tasd::MatrixF wm(job.m, job.k, g.w.vector());
@@ -421,16 +430,15 @@ struct AcceleratorBackend::Impl {
       auto d = tasd::decompose(wi, job.series);
       g.original = d.original;
       g.quality = d.quality();
-      const tasd::MatrixI8 approx = tasd::reconstructI8(d.terms, job.m, job.k);
-      g.sApprox.assign(approx.values().begin(), approx.values().end());
       g.terms = std::move(d.terms);
     } else {
       auto d = tasd::decompose(wm, job.series, options.dtype);
       g.original = d.original;
       g.quality = d.quality();
-      g.sApprox = tasd::reconstructF(d.terms, job.m, job.k).values();
       g.terms = std::move(d.terms);
     }
+    g.sApprox = wm.values();
+    tasd::referenceApproximation(g.sApprox.data(), job.m, job.k, job.series, referenceStorage());
   }
 
   void placeOperands(LayerWork& work, const std::vector<GemmOperands>* ops) {

@@ -75,7 +75,7 @@ std::vector<SetResult> simulateSets(const SimulationInputs& base, const std::vec
       in.options.onRun = [&](size_t, std::vector<model::Tensor>& outputs, const RunResult& run) {
         SetResult r;
         r.failReason = run.failReason;
-        r.checksPassed = run.checksPassed;
+        r.checksPassed = run.checksPassed();
         r.totals = networkTotals(run);
         if (run.failReason.empty()) r.values = reduce(outputs);
         results.push_back(std::move(r));

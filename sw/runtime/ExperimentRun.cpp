@@ -48,7 +48,7 @@ std::vector<model::Tensor> checkedInputs(const std::vector<model::Tensor>& given
 // Report serialisation between a child and its parent: the JSON part, then each output's floats.
 std::string serialize(const RunReport& r) {
   nlohmann::json head{{"stats", r.stats},       {"layers_csv", r.layersCsv},     {"wall_clock", r.wallClock},
-                      {"summary", r.summary},   {"fail_reason", r.failReason}, {"checks_passed", r.checksPassed}};
+                      {"summary", r.summary},   {"fail_reason", r.failReason}, {"checks", static_cast<int>(r.checks)}};
   nlohmann::json outs = nlohmann::json::array();
   for (const NamedTensor& t : r.outputs) outs.push_back({{"name", t.name}, {"shape", t.tensor.shape}});
   head["outputs"] = outs;
@@ -72,7 +72,7 @@ RunReport deserialize(const std::string& bytes) {
   r.wallClock = head["wall_clock"];
   r.summary = head["summary"];
   r.failReason = head["fail_reason"];
-  r.checksPassed = head["checks_passed"];
+  r.checks = static_cast<Checks>(head["checks"].get<int>());
   size_t offset = sizeof size + size;
   for (const nlohmann::json& o : head["outputs"]) {
     const std::vector<int64_t> shape = o["shape"];
@@ -135,7 +135,7 @@ RunReport executeRun(const PreparedRun& p) {
   RunReport r;
   r.stats = statsJson(p.info, out);
   r.failReason = out.run.failReason;
-  r.checksPassed = out.run.checksPassed;
+  r.checks = out.run.checks;
   std::string agreementText;
   if (p.compareExecutor && out.run.failReason.empty()) {
     const std::vector<model::Tensor> host =

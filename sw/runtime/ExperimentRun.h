@@ -54,7 +54,7 @@ struct RunReport {
   std::string summary;        // summary.txt
   std::vector<NamedTensor> outputs;  // the network's float outputs (functional runs)
   std::string failReason;
-  bool checksPassed = true;
+  Checks checks = Checks::NotPerformed;  // passed, failed, off (experiment.check: false), not performed
 };
 
 // Simulates the prepared run in this process: one SystemC elaboration (Simulation.h).

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "hw/model/dataflow/OperandLayout.h"
+#include "hw/model/tasd_unit/TasdUnits.h"
 #include "sw/common/Error.h"
 
 namespace tasdsim::runtime {
@@ -19,6 +20,7 @@ using isa::Opcode;
 constexpr uint32_t kMaxTileLength = 65535;  // 16-bit tile length fields
 constexpr uint32_t kMaxTileRows = 2048;     // largest S or D rows per tile considered
 constexpr uint32_t kMaxTileK = 4096;        // largest K per tile considered
+constexpr uint32_t kMaxEvenKSplits = 16;    // most tiles of an even K split considered
 
 uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
@@ -52,7 +54,9 @@ class TilePlanner {
   uint32_t kExtent() const { return layer_.convK() ? layer_.convChannels : job_.k; }
   uint64_t kElements(uint32_t kt) const { return layer_.kElements(kt); }
 
-  // K field lengths worth trying: all of it, or lengths holding whole blocks of the largest m.
+  // K field lengths worth trying: all of it, or lengths holding whole blocks of the largest m:
+  // powers of two, and even splits into t tiles (rounded up to whole blocks), so that K = 1152
+  // can run as 2 x 576 rather than 1024 + 128, whose short tile cannot hide the next load.
   std::vector<uint32_t> kCandidates() const {
     const uint32_t maxM = job_.sKind == SKind::Dense || job_.series.isDense() ? 1 : job_.series.maxBlockSize();
     const uint32_t extent = kExtent();
@@ -65,7 +69,12 @@ class TilePlanner {
       }
     } else {
       if (extent <= kMaxTileK) out.push_back(extent);
-      for (uint32_t v = std::max<uint32_t>(maxM, 8); v < extent && v <= kMaxTileK; v *= 2) out.push_back(v);
+      const uint32_t grain = std::max<uint32_t>(maxM, 8);
+      for (uint32_t v = grain; v < extent && v <= kMaxTileK; v *= 2) out.push_back(v);
+      for (uint32_t tiles = 2; tiles <= kMaxEvenKSplits; ++tiles) {
+        const uint32_t v = static_cast<uint32_t>(ceilDiv(ceilDiv(extent, tiles), grain) * grain);
+        if (v < extent && v <= kMaxTileK) out.push_back(v);
+      }
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -149,17 +158,12 @@ std::vector<uint32_t> lengthCandidates(uint32_t extent, uint32_t arrayDim, uint3
   return out;
 }
 
-// TASD-unit cycles per byte of S loaded on the fly: the units spread the blocks of a tile over
-// themselves, m elements per block for each block size of the series (as the TASD units time
-// it; for a conv S the tile is its input box, which is what the load reads). Zero when S is not
-// decomposed on the fly.
+// TASD-unit cycles per byte of S loaded on the fly: the units' time for a tile whose every
+// element is nonzero (hw::tasdCyclesPerElement; for a conv S the tile is its input box, which is
+// what the load reads). Zero when S is not decomposed on the fly.
 double tasdCyclesPerByte(const hw::AcceleratorParams& params, const GemmJob& job) {
   if (job.sKind != SKind::OnTheFly) return 0;
-  std::set<uint32_t> blockSizes;
-  for (const tasd::NMPattern& p : job.series.terms) blockSizes.insert(p.m);
-  const double units = params.tasd.count ? params.tasd.count : 1;
-  return static_cast<double>(blockSizes.size()) * params.tasd.cyclesPerElement / units /
-         static_cast<double>(tasd::dtypeBytes(job.dtype));
+  return hw::tasdCyclesPerElement(params, job.series) / static_cast<double>(tasd::dtypeBytes(job.dtype));
 }
 
 // Memory traffic and the cycles it (or the TASD units) bound a tiling to. Without K tiling one
@@ -217,7 +221,7 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
   const uint64_t sSlot = params.buffers.s.slotBytes(), dSlot = params.buffers.d.slotBytes();
   const uint64_t accSlot = params.buffers.acc.slotBytes();
   const double bytesPerCycle = params.dram.bandwidthGBps / params.clockGHz;
-  const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction();
+  const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction(job.k);
   const double tasdPerByte = tasdCyclesPerByte(params, job);
   const std::vector<uint32_t> ms = lengthCandidates(job.m, params.pe.rows, std::min(kMaxTileRows, kMaxTileLength));
   const std::vector<uint32_t> ns = lengthCandidates(job.n, params.pe.cols, std::min(kMaxTileRows, kMaxTileLength));

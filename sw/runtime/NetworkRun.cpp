@@ -9,6 +9,16 @@
 
 namespace tasdsim::runtime {
 
+const char* checksName(Checks checks) {
+  switch (checks) {
+    case Checks::Passed: return "passed";
+    case Checks::Failed: return "failed";
+    case Checks::Off: return "off";
+    case Checks::NotPerformed: return "not_performed";
+  }
+  return "?";
+}
+
 void validatePlan(const workload::Workload& w, const plan::Plan& plan,
                   const hw::AcceleratorParams& params) {
   // Every layer a plan names must exist (a typo would otherwise fall back to the default).
@@ -145,13 +155,30 @@ RunResult NetworkRun::runOnce(AcceleratorBackend& backend, executor::Executor* e
     merge(backend.takeResults());
     run.failReason = e.what();
     run.layers.resize(std::min(run.layers.size(), current + 1));  // the layers reached
+    summariseChecks(run);
     return run;
   }
   progress(total, "");
-  for (const LayerResult& r : run.layers) {
-    if (r.check.performed && !r.check.passed) run.checksPassed = false;
-  }
+  summariseChecks(run);
   return run;
+}
+
+void NetworkRun::summariseChecks(RunResult& run) const {
+  if (!options_.functional) {
+    run.checks = Checks::NotPerformed;
+    return;
+  }
+  if (!options_.check) {
+    run.checks = Checks::Off;
+    return;
+  }
+  bool passed = true;
+  for (const LayerResult& r : run.layers) {
+    if (!r.onAccelerator) continue;
+    run.layersChecked += r.check.performed;
+    passed = passed && r.check.performed && r.check.passed;
+  }
+  run.checks = passed ? Checks::Passed : Checks::Failed;
 }
 
 }  // namespace tasdsim::runtime

@@ -62,7 +62,11 @@ nlohmann::json componentsJson(const std::map<std::string, uint64_t>& s) {
                       {"exposed_cycles", stat(s, "pe_array.stall.wait_tasd_units")}}},
       {"load", {{"busy_cycles", stat(s, "load.busy_cycles")}, {"requests", stat(s, "load.requests")},
                 {"stall_wait_buffer_free", stat(s, "load.stall.wait_buffer_free")}}},
-      {"store", {{"busy_cycles", stat(s, "store.busy_cycles")}, {"requests", stat(s, "store.requests")}}},
+      {"store",
+       {{"busy_cycles", stat(s, "store.busy_cycles")},
+        {"requests", stat(s, "store.requests")},
+        {"requant_ops", stat(s, "store.requant_ops")},
+        {"table_bytes", stat(s, "store.table_bytes")}}},
       {"decoder", {{"instructions", stat(s, "decoder.instructions")}, {"fetch_bytes", stat(s, "decoder.fetch_bytes")}}}};
 }
 
@@ -172,7 +176,13 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
       {"experiment",
        {{"name", info.name}, {"arch", info.arch}, {"workload", info.workload}, {"plan", info.plan},
         {"dtype", info.dtype}, {"input", info.input}, {"timing_only", info.timingOnly}, {"seed", info.seed}}},
-      {"status", {{"ok", run.failReason.empty()}, {"fail_reason", run.failReason}, {"checks_passed", run.checksPassed}}},
+      {"status",
+       {{"ok", run.failReason.empty()},
+        {"fail_reason", run.failReason},
+        {"checks", checksName(run.checks)},
+        {"layers_checked", run.layersChecked},
+        // null when nothing was compared (checks off, timing only): never "passed" unchecked
+        {"checks_passed", run.checksPerformed() ? nlohmann::json(run.checksPassed()) : nlohmann::json()}}},
       {"network",
        {{"cycles", t.cycles},
         {"seconds", t.seconds},
@@ -196,14 +206,16 @@ std::string layersCsv(const RunResult& run) {
         "dram_read_bytes,dram_write_bytes,stall_wait_operands,stall_wait_tasd_units,stall_wait_accumulator,"
         "stall_buffer_bandwidth,rel_error,check_passed\n";
   for (const LayerResult& l : run.layers) {
-    os << l.name << ',' << l.op << ',' << l.operand << ',' << l.series << ',' << l.computeFraction << ',' << l.groups
-       << ',' << l.m << ',' << l.n << ',' << l.k << ',' << l.macs << ',' << stat(l.stats, "pe_array.mac_ops") << ','
-       << l.cycles << ',' << l.seconds << ',' << l.energy.total() << ',' << l.edp << ','
+    // Reals in full precision (the shortest text that reads back to the same double).
+    os << l.name << ',' << l.op << ',' << l.operand << ',' << l.series << ',' << fmt::format("{}", l.computeFraction)
+       << ',' << l.groups << ',' << l.m << ',' << l.n << ',' << l.k << ',' << l.macs << ','
+       << stat(l.stats, "pe_array.mac_ops") << ',' << l.cycles << ',' << fmt::format("{}", l.seconds) << ','
+       << fmt::format("{}", l.energy.total()) << ',' << fmt::format("{}", l.edp) << ','
        << stat(l.stats, "mem.read_bytes") << ',' << stat(l.stats, "mem.write_bytes") << ','
        << stat(l.stats, "pe_array.stall.wait_operands") << ',' << stat(l.stats, "pe_array.stall.wait_tasd_units")
        << ',' << stat(l.stats, "pe_array.stall.wait_accumulator") << ','
        << stat(l.stats, "pe_array.stall.buffer_bandwidth") << ','
-       << (l.haveQuality ? fmt::format("{:.6g}", l.quality.relFrobeniusError) : "") << ','
+       << (l.haveQuality ? fmt::format("{}", l.quality.relFrobeniusError) : "") << ','
        << (l.check.performed ? (l.check.passed ? "true" : "false") : "") << '\n';
   }
   return os.str();
@@ -259,8 +271,20 @@ void printSummary(std::ostream& os, const ExperimentInfo& info, const Simulation
   os << "energy: " << parts << '\n';
   if (!run.failReason.empty()) {
     os << "FAILED: " << run.failReason << '\n';
-  } else if (!info.timingOnly) {
-    os << (run.checksPassed ? "every layer matches its reference\n" : "SOME LAYERS DO NOT MATCH THEIR REFERENCE\n");
+  }
+  switch (run.checks) {
+    case Checks::Passed:
+      os << fmt::format("every layer matches its reference ({} accelerator layers checked)\n", run.layersChecked);
+      break;
+    case Checks::Failed:
+      if (run.failReason.empty()) os << "SOME LAYERS DO NOT MATCH THEIR REFERENCE\n";
+      break;
+    case Checks::Off:
+      os << "checks off (experiment.check: false): no layer was compared with its reference\n";
+      break;
+    case Checks::NotPerformed:
+      os << "checks not performed (timing only): no values were computed or compared\n";
+      break;
   }
   double host = 0;
   size_t hostLayers = 0;

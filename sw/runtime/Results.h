@@ -51,10 +51,24 @@ struct LayerResult {
   double hostWallSeconds = 0;
 };
 
+// Whether the layers' results were compared with their references, and how that went. Only a
+// run whose every accelerator layer was checked and matched has passed its checks.
+enum class Checks {
+  Passed,        // every accelerator layer was checked and matches its reference
+  Failed,        // some layer does not match its reference
+  Off,           // values computed, comparison switched off (experiment.check: false)
+  NotPerformed,  // timing only: no values computed, nothing to compare
+};
+// The stats.json spelling: passed, failed, off, not_performed.
+const char* checksName(Checks checks);
+
 struct RunResult {
   std::vector<LayerResult> layers;
   std::string failReason;  // empty on success
-  bool checksPassed = true;
+  Checks checks = Checks::NotPerformed;
+  uint64_t layersChecked = 0;  // accelerator layers compared with their references
+  bool checksPassed() const { return checks == Checks::Passed; }
+  bool checksPerformed() const { return checks == Checks::Passed || checks == Checks::Failed; }
 };
 
 // Post-training int8 quantisation of a layer: the scales of its input activations and of its

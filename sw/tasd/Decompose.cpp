@@ -1,6 +1,9 @@
 #include "sw/tasd/Decompose.h"
 
 #include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -21,6 +24,25 @@ inline uint32_t magnitudeKey(float v) {
 }
 inline uint32_t magnitudeKey(int8_t v) { return static_cast<uint32_t>(v < 0 ? -static_cast<int32_t>(v) : v); }
 
+std::atomic<bool> selectionFault{false};  // plantSelectionFault
+
+// The planted fault: the n smallest nonzero keys of the block (still a valid n:m selection).
+inline uint32_t selectSmallest(uint32_t* key, uint32_t len, uint32_t n) {
+  uint32_t chosen = 0;
+  for (uint32_t s = 0; s < n; ++s) {
+    uint32_t best = UINT32_MAX, bestIndex = len;
+    for (uint32_t j = 0; j < len; ++j) {
+      if (key[j] != 0 && !(chosen >> j & 1u) && key[j] < best) {
+        best = key[j];
+        bestIndex = j;
+      }
+    }
+    if (bestIndex == len) break;
+    chosen |= 1u << bestIndex;
+  }
+  return chosen;
+}
+
 // Mask of the positions (bit j = element j) that a term n:m keeps in one block of len <= m
 // elements: the n largest keys, ties to the lower index, never a zero.
 template <typename T>
@@ -32,6 +54,7 @@ inline uint32_t selectBlock(const T* block, uint32_t len, uint32_t n) {
     nonzero |= static_cast<uint32_t>(key[j] != 0) << j;
   }
   if (static_cast<uint32_t>(__builtin_popcount(nonzero)) <= n) return nonzero;
+  if (selectionFault.load(std::memory_order_relaxed)) return selectSmallest(key, len, n);
   uint32_t chosen = 0;
   for (uint32_t s = 0; s < n; ++s) {
     uint32_t best = 0;
@@ -264,7 +287,8 @@ void termRow(const T* src, T* resid, size_t cols, NMPattern p, TermRowOut* out, 
   size_t done = 0;
 #if defined(__x86_64__)
   if constexpr (std::is_same_v<T, float>) {
-    if (haveAvx512() && (!out || out->dtype == DType::F32)) done = termRowAvx512(src, resid, cols, p, out, masks);
+    if (haveAvx512() && (!out || out->dtype == DType::F32) && !selectionFault.load(std::memory_order_relaxed))
+      done = termRowAvx512(src, resid, cols, p, out, masks);
   }
 #endif
   const size_t doneCols = std::min(cols, done * p.m);
@@ -423,6 +447,8 @@ MatrixI8 reconstructI8(const std::vector<CompressedTerm>& terms, size_t rows, si
   }
   return sum;
 }
+
+void plantSelectionFault(bool planted) { selectionFault.store(planted); }
 
 TensorStats approximateInPlace(float* data, size_t rows, size_t cols, const Series& series) {
   TensorStats kept;

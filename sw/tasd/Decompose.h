@@ -48,6 +48,12 @@ void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<
 MatrixF reconstructF(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols);
 MatrixI8 reconstructI8(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols);
 
+// A fault for the tests of the run's checks (never planted otherwise): while planted, every
+// block keeps its n smallest nonzero magnitudes instead of the largest, in decompose(),
+// approximateInPlace() and so in the TASD units' model: valid n:m terms, but the wrong ones. The
+// independent reference (Reference.h) is not affected.
+void plantSelectionFault(bool planted);
+
 // Only the approximation sum(T_i), without building compressed terms: the fast path used by
 // executors that replace a tensor by its TASD approximation. Returns the kept statistics.
 TensorStats approximateInPlace(float* data, size_t rows, size_t cols, const Series& series);

@@ -54,6 +54,13 @@ double Series::computeFraction() const {
   return f;
 }
 
+double Series::computeFraction(uint64_t k) const {
+  if (terms.empty() || k == 0) return 1.0;
+  uint64_t slots = 0;
+  for (const NMPattern& p : terms) slots += (k + p.m - 1) / p.m * p.n;
+  return static_cast<double>(slots) / static_cast<double>(k);
+}
+
 bool Series::sameBlockSize() const {
   return std::all_of(terms.begin(), terms.end(), [&](const NMPattern& p) { return p.m == terms.front().m; });
 }

@@ -1,6 +1,7 @@
 #pragma once
 // A TASD series: an ordered list of N:M patterns, text form "4:8+1:8", or "dense" (no
 // decomposition, empty term list). The terms are extracted greedily in this order.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,13 @@ struct Series {
   bool isDense() const { return terms.empty(); }
   size_t order() const { return terms.size(); }
   std::string str() const;
-  // Sum of n_i / m_i (1.0 for dense): the structured operand's MACs relative to dense.
+  // Sum of n_i / m_i (1.0 for dense): the structured operand's MACs relative to dense when every
+  // m_i divides K. Orders series independently of a layer.
   double computeFraction() const;
+  // The same for a reduction of k elements: the MAC slots a row of the structured operand
+  // occupies, sum of n_i * ceil(k / m_i), over k. A row's last, zero-padded block still takes its
+  // n_i slots in the PE array, so this is what a run issues and what decompose reports.
+  double computeFraction(uint64_t k) const;
   // True when all terms share one block size m.
   bool sameBlockSize() const;
   // Greatest m of the terms (0 for dense).

@@ -172,7 +172,7 @@ std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples, c
           c.operand = op;
           c.series = series;
           c.tauQuantile = tau;
-          c.cost = series.computeFraction() * static_cast<double>(s.macs);
+          c.cost = series.computeFraction(s.k) * static_cast<double>(s.macs);
           c.error = candidateError(s, op, series, tau);
           lc.candidates.push_back(c);
         }

@@ -83,8 +83,72 @@ class RunTest(unittest.TestCase):
         acc = [l for l in s["layers"] if l["on_accelerator"]]
         self.assertTrue(all(l["series"] == "2:8" and l["operand"] == "A" for l in acc))
         self.assertFalse(any("check" in l for l in acc))
+        # Nothing was compared: the run says so and never claims a match.
+        self.assertEqual(s["status"]["checks"], "not_performed")
+        self.assertIsNone(s["status"]["checks_passed"])
+        self.assertEqual(s["status"]["layers_checked"], 0)
+        self.assertIn("checks not performed (timing only)", r.stdout)
+        self.assertNotIn("matches", r.stdout)
         with open(os.path.join(self.out(), "resolved_config.yaml")) as f:
             self.assertEqual(yaml.safe_load(f)["arch"]["pe_array"]["rows"], 8)
+
+    def test_checks_off_and_on_are_reported(self):
+        r = run("run", EXP, "--out", self.out("off"), "-q", "--set", "experiment.check=false")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out("off"), "stats.json")) as f:
+            s = json.load(f)
+        self.assertEqual(s["status"]["checks"], "off")
+        self.assertIsNone(s["status"]["checks_passed"])
+        self.assertIn("checks off (experiment.check: false)", r.stdout)
+        self.assertNotIn("matches", r.stdout)
+        with open(os.path.join(self.out("off"), "layers.csv")) as f:
+            self.assertTrue(all(row["check_passed"] == "" for row in csv.DictReader(f)))
+        r = run("run", EXP, "--out", self.out("on"), "-q")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out("on"), "stats.json")) as f:
+            s = json.load(f)
+        accelerator = sum(l["on_accelerator"] for l in s["layers"])
+        self.assertEqual(s["status"]["checks"], "passed")
+        self.assertIs(s["status"]["checks_passed"], True)
+        self.assertEqual(s["status"]["layers_checked"], accelerator)
+        self.assertIn(f"every layer matches its reference ({accelerator} accelerator layers checked)", r.stdout)
+
+    def test_decompose_and_run_agree_on_the_compute_fraction(self):
+        # K = 37 at 2:4: the last block of each row holds one element and still takes n = 2
+        # slots, so both report (ceil(37/4) * 2) / 37, and the run issues exactly that.
+        import numpy as np
+        rng = np.random.default_rng(3)
+        np.save(os.path.join(self.dir, "w.npy"), rng.standard_normal((6, 37)).astype(np.float32))
+        r = run("decompose", "--series", "2:4", os.path.join(self.dir, "w.npy"), "--out", self.out("d"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out("d"), "metrics.json")) as f:
+            decomposed = json.load(f)["compute_fraction"]
+        self.assertAlmostEqual(decomposed, 20 / 37, places=12)
+        workload = self.write("k37.yaml", """workload:
+  name: k37
+  input: {n: 16, h: 1, w: 1, c: 37}
+  layers:
+    - {name: fc, op: gemm, out_features: 6}
+""")
+        exp = self.write("k37_exp.yaml", f"""experiment:
+  name: k37
+  arch: {ROOT}/configs/arch/stc.yaml
+  workload: {workload}
+  plan: {{series: "2:4", operand: W}}
+""")
+        r = run("run", exp, "--out", self.out("r"), "-q")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out("r"), "stats.json")) as f:
+            fc = json.load(f)["layers"][0]
+        self.assertEqual(fc["compute_fraction"], decomposed)
+        self.assertEqual(fc["mac_ops"], 16 * 6 * 20)
+        with open(os.path.join(self.out("r"), "layers.csv")) as f:
+            row = next(csv.DictReader(f))
+        # Full precision: every real reads back to the value in stats.json.
+        self.assertEqual(float(row["compute_fraction"]), fc["compute_fraction"])
+        self.assertEqual(float(row["energy_pj"]), fc["energy_pj"]["total"])
+        self.assertEqual(float(row["edp_js"]), fc["edp_js"])
+        self.assertEqual(float(row["seconds"]), fc["seconds"])
 
     def write(self, name, text):
         path = os.path.join(self.dir, name)

@@ -15,6 +15,7 @@
 #include "sw/runtime/Preflight.h"
 #include "sw/runtime/Report.h"
 #include "sw/runtime/Simulation.h"
+#include "sw/tasd/Decompose.h"
 #include "sw/workload/SyntheticNetwork.h"
 #include "tests/common/RunInChild.h"
 
@@ -32,6 +33,8 @@ struct SimRun {
   tasd::DType dtype = tasd::DType::F32;
   bool functional = true;
   uint64_t dramBytes = 0;  // non-zero: the device memory size in bytes (instead of the arch's)
+  bool plantFault = false;  // plant the decomposition's selection fault (tasd::plantSelectionFault)
+  std::map<std::string, ActivationScales> int8Scales = {};  // static int8 layers (the output path)
 };
 
 nlohmann::json simulateInChild(const SimRun& r) {
@@ -48,7 +51,9 @@ nlohmann::json simulateInChild(const SimRun& r) {
     in.options.dtype = r.dtype;
     in.options.functional = r.functional;
     in.options.check = r.functional;
+    in.options.int8Scales = r.int8Scales;
     validatePlan(in.workload, in.plan, in.params);
+    tasd::plantSelectionFault(r.plantFault);
     const SimulationOutput out = simulate(in);
     return statsJson(ExperimentInfo{"test", r.arch, in.workload.name, in.plan.name, "", "synthetic", !r.functional, 0}, out).dump();
   });
@@ -82,6 +87,74 @@ TEST(Simulation, ComputeBoundDenseLayerTakesMacsOverMacUnits) {
   EXPECT_TRUE(l["check"]["passed"].get<bool>());
 }
 
+// The reference is independent of the decomposition the device runs: with a fault planted in the
+// fast decomposition (the smallest entries kept instead of the largest), TASD-W terms written to
+// the device and the TASD units' terms are wrong, and the checks catch it; without it they pass.
+TEST(Simulation, AFaultPlantedInTheDecompositionFailsTheChecks) {
+  for (const plan::Operand operand : {plan::Operand::W, plan::Operand::A}) {
+    for (const tasd::DType dtype : {tasd::DType::F32, tasd::DType::I8}) {
+      for (const bool fault : {false, true}) {
+        SimRun r{"ttc_vegeta_m8.yaml", {}, gemmWorkload(32, 64, 16),
+                 plan::Plan::uniform(tasd::Series::parse("2:8+1:8"), operand)};
+        r.dtype = dtype;
+        r.plantFault = fault;
+        const nlohmann::json j = simulateInChild(r);
+        SCOPED_TRACE(::testing::Message() << plan::operandName(operand) << " " << tasd::dtypeName(dtype)
+                                          << (fault ? " with the fault" : " without the fault"));
+        ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+        const nlohmann::json& l = j["layers"][0];
+        EXPECT_EQ(j["status"]["checks"], fault ? "failed" : "passed");
+        EXPECT_EQ(l["check"]["passed"].get<bool>(), !fault);
+        if (fault) {
+          EXPECT_GT(l["check"]["mismatches"].get<uint64_t>(), 0u);
+        }
+      }
+    }
+  }
+}
+
+// Static int8: the store unit requantises every result to int8 (one op per result), its energy is
+// counted at the table's per-result cost, and the int8 results match the reference bit for bit.
+TEST(Simulation, TheOutputPathsRequantisationIsCountedInTheEnergy) {
+  SimRun r{"ttc_vegeta_m8.yaml", {}, gemmWorkload(32, 64, 16), plan::Plan::uniform(tasd::Series::parse("4:8"),
+                                                                                         plan::Operand::W)};
+  r.dtype = tasd::DType::I8;
+  r.int8Scales["fc"] = ActivationScales{0.05f, 0.5f};
+  const nlohmann::json j = simulateInChild(r);
+  ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+  EXPECT_EQ(j["status"]["checks"], "passed");
+  const nlohmann::json& l = j["layers"][0];
+  EXPECT_EQ(l["components"]["store"]["requant_ops"].get<uint64_t>(), 32u * 16u);
+  EXPECT_GT(l["components"]["store"]["table_bytes"].get<uint64_t>(), 0u);
+  const double requantPj = config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml", {}).energy.requantPj;
+  EXPECT_DOUBLE_EQ(l["energy_pj"]["output_path"].get<double>(), 32.0 * 16.0 * requantPj);
+  // Without static scales the results leave as int32 and nothing is requantised.
+  r.int8Scales.clear();
+  const nlohmann::json dynamic = simulateInChild(r);
+  EXPECT_EQ(dynamic["layers"][0]["components"]["store"]["requant_ops"].get<uint64_t>(), 0u);
+  EXPECT_EQ(dynamic["layers"][0]["energy_pj"]["output_path"].get<double>(), 0.0);
+}
+
+// A longer reduction never takes fewer cycles: for fixed M and N the layer's cycles do not
+// decrease with K (K tiles split K evenly, so no short last tile leaves a load exposed), on the
+// dense tensor core and on the STC at 2:4, with the shipped memory system.
+TEST(Simulation, CyclesAreMonotonicInK) {
+  for (const auto& [arch, series] : std::vector<std::pair<std::string, std::string>>{{"dense_tc.yaml", "dense"},
+                                                                                     {"stc.yaml", "2:4"}}) {
+    uint64_t previous = 0;
+    for (uint32_t k = 64; k <= 2304; k += 64) {
+      SimRun r{arch, {}, gemmWorkload(128, k, 512), plan::Plan::uniform(tasd::Series::parse(series), plan::Operand::W)};
+      r.dtype = tasd::DType::I8;
+      r.functional = false;
+      const nlohmann::json j = simulateInChild(r);
+      ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
+      const uint64_t cycles = j["layers"][0]["cycles"].get<uint64_t>();
+      EXPECT_GE(cycles, previous) << arch << " K " << k << " (tiling " << j["layers"][0]["tiling"] << ")";
+      previous = cycles;
+    }
+  }
+}
+
 TEST(Simulation, StructuredTermsScaleByNOverMAndSeriesAddUp) {
   const uint64_t dense = 256ull * 512 * 256 / 1024;
   for (const auto& [text, num] : std::vector<std::pair<std::string, uint64_t>>{{"2:8", 2}, {"4:8+1:8", 5}, {"1:8+1:8", 2}}) {
@@ -101,8 +174,10 @@ TEST(Simulation, StructuredTermsScaleByNOverMAndSeriesAddUp) {
 }
 
 TEST(Simulation, TasdUnitsLimitThroughputExactlyWhenTooFew) {
-  // TASD-A 4:8 on a 256 x 512 input feeding 64 outputs: the array needs 256*512*64/2048 = 4096
-  // cycles; one TASD unit needs 256*512/8 blocks * 8 cycles = 131072, 64 units 2048.
+  // TASD-A 4:8 on a 256 x 512 input (every value nonzero) feeding 64 outputs: the array needs
+  // 256*512*64/2048 = 4096 cycles; a unit selects 4 elements of each of the 256*512/8 blocks, one
+  // per cycle, and each tile adds its fill and drain (1 + terms = 2 cycles): one unit needs 65536
+  // cycles plus 2 per tile, 64 units 1024 plus 2 per tile.
   uint64_t cyclesFew = 0, cyclesMany = 0;
   for (uint32_t units : {1u, 64u}) {
     SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 64),
@@ -113,14 +188,14 @@ TEST(Simulation, TasdUnitsLimitThroughputExactlyWhenTooFew) {
     const nlohmann::json& l = j["layers"][0];
     const uint64_t exposed = l["components"]["tasd_units"]["exposed_cycles"].get<uint64_t>();
     const uint64_t tasdBusy = l["components"]["tasd_units"]["busy_cycles"].get<uint64_t>();
-    EXPECT_EQ(tasdBusy, 256ull * 512 / 8 * 8 / units);
+    const uint64_t tiles = l["components"]["tasd_units"]["tiles"].get<uint64_t>();
+    EXPECT_EQ(tasdBusy, 256ull * 512 / 8 * 4 / units + 2 * tiles);
     if (units == 1) {
       EXPECT_GT(exposed, tasdBusy / 2);  // the array mostly waits for the units
       cyclesFew = l["cycles"].get<uint64_t>();
       EXPECT_GE(cyclesFew, tasdBusy);
     } else {
       // Hidden except while the first tile is decomposed (nothing to overlap with yet).
-      const uint64_t tiles = l["components"]["tasd_units"]["tiles"].get<uint64_t>();
       EXPECT_LE(exposed, tasdBusy / tiles);
       cyclesMany = l["cycles"].get<uint64_t>();
     }

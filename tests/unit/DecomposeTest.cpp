@@ -1,5 +1,5 @@
 // Properties of the greedy TASD decomposition (SPEC section 1), on hand-made cases and on many
-// seeded random tensors, checked against an independent sort-based reference.
+// seeded random tensors, checked against the independent sort-based reference (Reference.h).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -12,6 +12,7 @@
 #include "sw/common/Half.h"
 #include "sw/tasd/Decompose.h"
 #include "sw/tasd/PseudoDensity.h"
+#include "sw/tasd/Reference.h"
 
 namespace tasdsim::tasd {
 namespace {
@@ -158,23 +159,7 @@ TEST(Decompose, NaNRanksAboveInf) {
   EXPECT_EQ(d.terms[1].toDenseF()(0, 1), INFINITY);
 }
 
-// ---- Independent reference: sort each block by (|x| desc, index asc) ----
-
-std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p) {
-  std::vector<float> term(resid.size(), 0.0f);
-  for (size_t b = 0; b * p.m < resid.size(); ++b) {
-    std::vector<size_t> idx;
-    for (size_t j = b * p.m; j < std::min(resid.size(), (b + 1) * p.m); ++j)
-      if (resid[j] != 0.0f) idx.push_back(j);
-    std::stable_sort(idx.begin(), idx.end(),
-                     [&](size_t x, size_t y) { return std::fabs(resid[x]) > std::fabs(resid[y]); });
-    for (size_t k = 0; k < idx.size() && k < p.n; ++k) {
-      term[idx[k]] = resid[idx[k]];
-      resid[idx[k]] = 0.0f;
-    }
-  }
-  return term;
-}
+// The independent reference (sw/tasd/Reference.h): sort each block by (|x| desc, index asc).
 
 Series randomSeries(std::mt19937& rng, bool sameM) {
   const uint32_t ms[] = {2, 4, 8, 16, 32};

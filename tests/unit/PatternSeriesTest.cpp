@@ -56,6 +56,19 @@ TEST(Series, ParsesPrintsAndCosts) {
   EXPECT_EQ(Series::dense().str(), "dense");
 }
 
+TEST(Series, ComputeFractionOfAReductionCountsThePaddedLastBlock) {
+  // K = 37 at 2:4: ten blocks of 4 (the last holds one element) take 2 slots each.
+  EXPECT_DOUBLE_EQ(Series::parse("2:4").computeFraction(37), 20.0 / 37);
+  // Mixed block sizes: 4:8 takes ceil(37/8) * 4 = 20 slots, 1:4 ten more.
+  EXPECT_DOUBLE_EQ(Series::parse("4:8+1:4").computeFraction(37), 30.0 / 37);
+  // When every m divides K it is the sum of n/m; dense is 1 at any K.
+  EXPECT_DOUBLE_EQ(Series::parse("4:8+1:8").computeFraction(64), 5.0 / 8);
+  EXPECT_DOUBLE_EQ(Series::dense().computeFraction(37), 1.0);
+  // Never below the whole-block fraction.
+  for (uint64_t k = 1; k < 100; ++k)
+    EXPECT_GE(Series::parse("1:8+2:4").computeFraction(k), Series::parse("1:8+2:4").computeFraction()) << k;
+}
+
 TEST(Series, RejectsBadText) {
   for (const char* bad : {"", "+", "2:4+", "+2:4", "2:4++1:4", "dense+2:4", "2:4+x", "2:3"}) {
     EXPECT_THROW(Series::parse(bad), UserError) << bad;

@@ -36,6 +36,7 @@ std::vector<std::string> EnergyTable::validate() const {
                                                                       {"index_mux_pj", indexMuxPj},
                                                                       {"dram_pj_per_byte", dramPjPerByte},
                                                                       {"tasd_compare_pj", tasdComparePj},
+                                                                      {"requant_pj", requantPj},
                                                                       {"decoder_pj_per_instruction",
                                                                        decoderPjPerInstruction},
                                                                       {"static_power_mw", staticPowerMw},
@@ -56,8 +57,8 @@ std::vector<std::string> EnergyTable::validate() const {
 
 std::vector<std::pair<std::string, double>> EnergyBreakdown::items() const {
   return {{"pe_macs", peMacs},     {"index_mux", indexMux}, {"s_buffer", sBuffer},     {"d_buffer", dBuffer},
-          {"acc_buffer", accBuffer}, {"dram", dram},        {"tasd_units", tasdUnits}, {"decoder", decoder},
-          {"static", staticEnergy}};
+          {"acc_buffer", accBuffer}, {"dram", dram},        {"tasd_units", tasdUnits}, {"output_path", outputPath},
+          {"decoder", decoder},      {"static", staticEnergy}};
 }
 
 EnergyBreakdown computeEnergy(const EnergyTable& t, const AcceleratorParams& p,
@@ -82,6 +83,7 @@ EnergyBreakdown computeEnergy(const EnergyTable& t, const AcceleratorParams& p,
   e.accBuffer = sram(p.buffers.acc, "acc");
   e.dram = (get("mem.read_bytes") + get("mem.write_bytes")) * t.dramPjPerByte;  // this accelerator's traffic
   e.tasdUnits = get("tasd_units.compare_ops") * t.tasdComparePj;
+  e.outputPath = get("store.requant_ops") * t.requantPj;
   e.decoder = get("decoder.instructions") * t.decoderPjPerInstruction;
   e.staticEnergy = t.staticPowerMw * 1e-3 * seconds * 1e12;  // mW x s -> pJ
   return e;

@@ -6,6 +6,7 @@
 //   S / D / acc SRAM bytes read and written x per-byte energy of an SRAM of that bank size
 //   DRAM             bytes read and written x per-byte energy
 //   TASD units       element comparisons x compare energy
+//   output path      results requantised to int8 x requantisation energy
 //   decoder          instructions x per-instruction energy
 //   static           leakage power x time
 #include <map>
@@ -30,6 +31,7 @@ struct EnergyTable {
   double sramWriteFactor = 1.0;  // write energy relative to read
   double dramPjPerByte = 160.0;
   double tasdComparePj = 0.1;
+  double requantPj = 3.3;  // per result requantised to int8 (multiply, round, bias, clamp)
   double decoderPjPerInstruction = 2.0;
   double staticPowerMw = 0.0;
 
@@ -39,10 +41,10 @@ struct EnergyTable {
 };
 
 struct EnergyBreakdown {
-  double peMacs = 0, indexMux = 0, sBuffer = 0, dBuffer = 0, accBuffer = 0, dram = 0, tasdUnits = 0, decoder = 0,
-         staticEnergy = 0;  // all in pJ
+  double peMacs = 0, indexMux = 0, sBuffer = 0, dBuffer = 0, accBuffer = 0, dram = 0, tasdUnits = 0, outputPath = 0,
+         decoder = 0, staticEnergy = 0;  // all in pJ
   double total() const {
-    return peMacs + indexMux + sBuffer + dBuffer + accBuffer + dram + tasdUnits + decoder + staticEnergy;
+    return peMacs + indexMux + sBuffer + dBuffer + accBuffer + dram + tasdUnits + outputPath + decoder + staticEnergy;
   }
   std::vector<std::pair<std::string, double>> items() const;  // name -> pJ
 };

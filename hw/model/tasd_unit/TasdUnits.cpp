@@ -2,7 +2,7 @@
 
 #include <cmath>
 #include <cstring>
-#include <set>
+#include <queue>
 
 #include <fmt/format.h>
 
@@ -11,21 +11,106 @@
 
 namespace tasdsim::hw {
 
-uint64_t tasdTileCycles(const AcceleratorParams& params, const LayerState& L, uint64_t elements, uint32_t rows,
-                        uint32_t ks, bool pixelBlocks, uint64_t* blocksOut, uint64_t* comparesOut) {
-  std::set<uint32_t> blockSizes;
-  for (uint32_t t = 0; t < L.terms; ++t) blockSizes.insert(L.term[t].pattern.m);
-  uint64_t cycles = 0, blocks = 0, compares = 0;
-  const uint64_t units = params.tasd.count ? params.tasd.count : 1;
-  for (uint32_t m : blockSizes) {
-    const uint64_t b = pixelBlocks ? (elements + m - 1) / m : uint64_t{rows} * ((uint64_t{ks} + m - 1) / m);
-    blocks += b;
-    compares += b * m;
-    cycles += (b + units - 1) / units * m * params.tasd.cyclesPerElement;
+namespace {
+
+// A pass: consecutive terms [first, first + count) of one block size.
+struct Pass {
+  uint32_t m = 0;
+  size_t first = 0, count = 0;
+  uint32_t n = 0;  // sum of the terms' n: the most selections a block takes
+};
+
+std::vector<Pass> passesOf(const tasd::Series& series) {
+  std::vector<Pass> passes;
+  for (size_t t = 0; t < series.order(); ++t) {
+    const tasd::NMPattern p = series.terms[t];
+    if (passes.empty() || passes.back().m != p.m || passes.back().count == kTasdTermsPerPass)
+      passes.push_back({p.m, t, 0, 0});
+    ++passes.back().count;
+    passes.back().n += p.n;
   }
-  if (blocksOut) *blocksOut = blocks;
-  if (comparesOut) *comparesOut = compares;
-  return cycles;
+  return passes;
+}
+
+// Marks the elements the pass's terms kept as no longer alive: from the terms when known (a kept
+// value is never zero), otherwise the first `s` alive elements of each block.
+void removeKept(const Pass& pass, size_t rows, size_t cols, std::vector<uint8_t>& alive,
+                const std::vector<tasd::CompressedTerm>* terms) {
+  const size_t blocksPerRow = (cols + pass.m - 1) / pass.m;
+  if (terms) {
+    for (size_t t = pass.first; t < pass.first + pass.count; ++t) {
+      const tasd::CompressedTerm& term = (*terms)[t];
+      const uint32_t n = term.pattern().n;
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t slot = 0; slot < term.slotsPerRow(); ++slot) {
+          const float v = term.valueAsFloat(r, slot);
+          if (v != 0.0f || std::isnan(v)) alive[r * cols + slot / n * pass.m + term.index(r, slot)] = 0;
+        }
+    }
+    return;
+  }
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t b = 0; b < blocksPerRow; ++b) {
+      uint32_t left = pass.n;
+      for (size_t c = b * pass.m; c < std::min(cols, (b + 1) * pass.m) && left; ++c) {
+        uint8_t& a = alive[r * cols + c];
+        if (a) {
+          a = 0;
+          --left;
+        }
+      }
+    }
+}
+
+}  // namespace
+
+TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Series& series, size_t rows, size_t cols,
+                              std::vector<uint8_t> alive, const std::vector<tasd::CompressedTerm>* terms) {
+  TasdTileTiming out;
+  const uint32_t units = std::max<uint32_t>(1, params.tasd.count);
+  const int64_t perSelection = params.tasd.cyclesPerElement;
+  const std::vector<Pass> passes = passesOf(series);
+  for (size_t p = 0; p < passes.size(); ++p) {
+    const Pass& pass = passes[p];
+    const int64_t beats = static_cast<int64_t>(pass.count);
+    const size_t blocksPerRow = (cols + pass.m - 1) / pass.m;
+    if (rows * blocksPerRow == 0) continue;  // nothing handed out: no cycle
+    // Per unit: the cycle it can take a block (in_ready), and the edge its last block moved to
+    // its output stage; blocks go to the ready unit first, the lowest-numbered on a tie.
+    using Ready = std::pair<int64_t, uint32_t>;
+    std::priority_queue<Ready, std::vector<Ready>, std::greater<Ready>> ready;
+    std::vector<int64_t> moved(units, -beats);
+    for (uint32_t u = 0; u < units; ++u) ready.push({0, u});
+    int64_t lastBeat = 0;
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t b = 0; b < blocksPerRow; ++b) {
+        uint32_t nonzeros = 0;
+        for (size_t c = b * pass.m; c < std::min(cols, (b + 1) * pass.m); ++c) nonzeros += alive[r * cols + c];
+        const int64_t selections = std::max<int64_t>(1, std::min(pass.n, nonzeros));
+        const auto [accepted, u] = ready.top();
+        ready.pop();
+        // Selections end, and the block moves on once the output stage handed out the last one.
+        const int64_t move = std::max(accepted + selections * perSelection, moved[u] + beats);
+        moved[u] = move;
+        lastBeat = std::max(lastBeat, move + beats);
+        ready.push({move, u});
+        out.compares += static_cast<uint64_t>(selections) * pass.m;
+      }
+    out.blocks += uint64_t{rows} * blocksPerRow;
+    out.cycles += static_cast<uint64_t>(lastBeat) + 1;
+    if (p + 1 < passes.size()) removeKept(pass, rows, cols, alive, terms);
+  }
+  return out;
+}
+
+double tasdCyclesPerElement(const AcceleratorParams& params, const tasd::Series& series) {
+  const double units = std::max<uint32_t>(1, params.tasd.count);
+  double perElement = 0;
+  for (const Pass& pass : passesOf(series)) {
+    const double perBlock = std::max<double>(std::min(pass.n, pass.m) * params.tasd.cyclesPerElement, pass.count);
+    perElement += perBlock / pass.m;
+  }
+  return perElement / units;
 }
 
 TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
@@ -127,7 +212,8 @@ std::vector<tasd::CompressedTerm> TasdUnits::rtlDecomposeBox(const LayerState& L
   return std::move(r.terms);
 }
 
-void TasdUnits::decomposePixels(const LayerState& L, const tasd::Series& series, STile& s) {
+std::vector<tasd::CompressedTerm> TasdUnits::decomposePixels(const LayerState& L, const tasd::Series& series,
+                                                             STile& s) {
   uint64_t zeroed = 0;
   const std::vector<tasd::CompressedTerm> pixelTerms =
       rtl_ ? rtlDecomposeBox(L, series, s)
@@ -164,6 +250,65 @@ void TasdUnits::decomposePixels(const LayerState& L, const tasd::Series& series,
     }
     s.terms[t] = std::move(dst);
   }
+  return pixelTerms;
+}
+
+namespace {
+
+// The elements of the matrix the units decompose that are nonzero after the threshold.
+std::vector<uint8_t> aliveElements(const LayerState& L, const STile& s) {
+  std::vector<uint8_t> alive;
+  const auto keep = [&](float v) { return v != 0.0f && !(L.tau >= 0.0f && std::fabs(v) <= L.tau); };
+  if (!s.box.empty()) {
+    const size_t eb = tasd::dtypeBytes(L.dtype), count = s.box.size() / eb;
+    alive.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      float v;
+      if (L.dtype == tasd::DType::I8) {
+        v = static_cast<int8_t>(s.box[i]);
+      } else if (L.dtype == tasd::DType::F32) {
+        std::memcpy(&v, s.box.data() + 4 * i, 4);
+      } else {
+        v = bf16ToFloat(static_cast<uint16_t>(s.box[2 * i] | (s.box[2 * i + 1] << 8)));
+      }
+      alive[i] = keep(v);
+    }
+  } else if (L.dtype == tasd::DType::I8) {
+    alive.reserve(s.denseI8.size());
+    for (int8_t v : s.denseI8) alive.push_back(keep(v));
+  } else {
+    alive.reserve(s.denseF.size());
+    for (float v : s.denseF) alive.push_back(keep(v));
+  }
+  return alive;
+}
+
+}  // namespace
+
+std::vector<tasd::CompressedTerm> TasdUnits::decomposeValues(const LayerState& L, const tasd::Series& series,
+                                                             STile& s) {
+  const uint32_t rows = s.rows.length, ks = s.ks.length;
+  s.terms.resize(L.terms);
+  if (!s.box.empty()) return decomposePixels(L, series, s);
+  if (rtl_) {
+    rtl::TasdRtlResult r = rtl_->decompose(L.dtype, rows, ks, s.denseI8.data(), s.denseF.data(), series, L.tau);
+    thresholded_ += r.zeroed;
+    rtlCycles_ += r.cycles;
+    for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(r.terms[t]);
+  } else if (L.dtype == tasd::DType::I8) {
+    tasd::MatrixI8 tile(rows, ks, s.denseI8);
+    thresholded_ += threshold(tile.values(), L.tau);
+    tasd::Decomposition<int8_t> d;
+    tasd::decompose(tile, series, d, false);
+    for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(d.terms[t]);
+  } else {
+    tasd::MatrixF tile(rows, ks, s.denseF);
+    thresholded_ += threshold(tile.values(), L.tau);
+    tasd::Decomposition<float> d;
+    tasd::decompose(tile, series, L.dtype, d, false);
+    for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(d.terms[t]);
+  }
+  return s.terms;
 }
 
 bool TasdUnits::decompose(const Op& op) {
@@ -180,38 +325,25 @@ bool TasdUnits::decompose(const Op& op) {
       return false;
     }
   }
-  const uint32_t rows = s.rows.length, ks = s.ks.length;
-  uint64_t blocks = 0, compares = 0;
-  uint64_t cycles = tasdTileCycles(params_, L, s.sourceElements, rows, ks, s.pixelBlocks, &blocks, &compares);
   if (rtl_ && !params_.functional) {
     ctrl_port->raise(ErrorCode::IllegalForConfig, op.pc, "TASD: the RTL units need values (not a timing-only run)");
     return false;
   }
+  const uint32_t rows = s.rows.length, ks = s.ks.length;
+  tasd::Series series;
+  for (uint32_t t = 0; t < L.terms; ++t) series.terms.push_back(L.term[t].pattern);
+  // The matrix the units decompose: a conv box (pixels x channels) or the tile (rows x ks).
+  const bool box = params_.functional ? !s.box.empty() : s.pixelBlocks && s.sourceElements > 0;
+  const size_t cols = box ? (params_.functional ? s.boxChannels : ks) : ks;
+  const size_t matrixRows = box ? s.sourceElements / cols : rows;
+  TasdTileTiming timing;
   rtlCycles_ = 0;
   if (params_.functional) {
-    tasd::Series series;
-    for (uint32_t t = 0; t < L.terms; ++t) series.terms.push_back(L.term[t].pattern);
-    s.terms.resize(L.terms);
-    if (!s.box.empty()) {
-      decomposePixels(L, series, s);
-    } else if (rtl_) {
-      rtl::TasdRtlResult r = rtl_->decompose(L.dtype, rows, ks, s.denseI8.data(), s.denseF.data(), series, L.tau);
-      thresholded_ += r.zeroed;
-      rtlCycles_ += r.cycles;
-      for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(r.terms[t]);
-    } else if (L.dtype == tasd::DType::I8) {
-      tasd::MatrixI8 tile(rows, ks, s.denseI8);
-      thresholded_ += threshold(tile.values(), L.tau);
-      tasd::Decomposition<int8_t> d;
-      tasd::decompose(tile, series, d, false);
-      for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(d.terms[t]);
-    } else {
-      tasd::MatrixF tile(rows, ks, s.denseF);
-      thresholded_ += threshold(tile.values(), L.tau);
-      tasd::Decomposition<float> d;
-      tasd::decompose(tile, series, L.dtype, d, false);
-      for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(d.terms[t]);
-    }
+    std::vector<uint8_t> alive = aliveElements(L, s);
+    const std::vector<tasd::CompressedTerm> matrixTerms = decomposeValues(L, series, s);
+    timing = tasdTileTiming(params_, series, matrixRows, cols, std::move(alive), &matrixTerms);
+  } else {
+    timing = tasdTileTiming(params_, series, matrixRows, cols, std::vector<uint8_t>(matrixRows * cols, 1));
   }
   uint64_t termBytes = 0;
   for (uint32_t t = 0; t < L.terms; ++t) {
@@ -220,6 +352,7 @@ bool TasdUnits::decompose(const Op& op) {
     termBytes += uint64_t{rows} * (slots * L.elementBytes() + (slots * p.indexBits() + 7) / 8);
     s.termLoaded[t] = true;
   }
+  uint64_t cycles = timing.cycles;
   if (rtl_) {
     cycles = rtlCycles_;  // the RTL's clock has advanced the time already
   } else {
@@ -229,8 +362,8 @@ bool TasdUnits::decompose(const Op& op) {
   *ctrl_port->buffers().sWrite += termBytes;
   busyCycles_ += cycles;
   ++tiles_;
-  blocks_ += blocks;
-  compares_ += compares;
+  blocks_ += timing.blocks;
+  compares_ += timing.compares;
   return true;
 }
 

@@ -3,19 +3,24 @@
 //
 // Ports: ctrl_port (UnitIf). Function: values with |x| <= tau become zero (pseudo-density),
 // then the tile is decomposed greedily into the layer's series, block by block along K: the
-// TASD library's decomposition is this unit's reference behaviour. Timing: `count` units work
-// on blocks in parallel; a unit selects one element per cyclesPerElement cycles, so it spends
-// m * cyclesPerElement cycles on an m-block (the paper's sequential selection, worst case) and
-// emits all terms of the same block size in that pass. A tile of E elements takes
-// sum over the series' block sizes m of ceil(E/m / count) * m * cyclesPerElement. For a conv
-// input whose channel runs hold whole blocks, E counts each input element once (the units
-// decompose every pixel's channels once, before im2col repeats them); otherwise E counts the
-// im2col rows' elements (blocks may span pixels).
+// TASD library's decomposition is this unit's reference behaviour.
+// Timing: that of the RTL (hw/rtl/tasd_unit behind its adapter), cycle for cycle. Consecutive
+// terms of one block size form a pass (at most kTasdTermsPerPass terms); in a pass the blocks,
+// row after row, go in order to whichever of the `count` units is ready (the lowest-numbered
+// first). A unit selects one element per cyclesPerElement cycles, the largest left, until the
+// pass's terms are full or no nonzero is left: s = min(sum of the pass's n, nonzeros) selections,
+// taking max(1, s) cycles; then it hands the block out as one beat per term while it selects
+// the next block (a two-stage pipeline). A pass ends when its last beat is taken, one cycle
+// later the next pass starts. The decomposed matrix is a conv input's box (one row per pixel,
+// its channels) when the channel runs hold whole blocks (the units decompose every pixel once,
+// before im2col repeats it), otherwise the tile's rows. A timing-only run has no values: every
+// element is taken as nonzero (the units' worst case for the selections).
 // The units run ahead of the PE array on the other S slot; whatever the array still waits for
 // is its wait_tasd_units stall (the exposed latency).
-// Stats: tasd_units.{busy_cycles, tiles, blocks, compare_ops, thresholded}.
+// Stats: tasd_units.{busy_cycles, tiles, blocks, compare_ops, thresholded}; compare_ops counts
+// the m elements the priority chain compares in each selection cycle.
 // With impl: rtl the Verilated units (hw/rtl/tasd_unit) threshold and decompose the tile; their
-// cycles are the tile's time (blocks and compare_ops still count the model's m per block).
+// cycles are the tile's time and equal the model's (tests/cosim/TasdUnitCosimTest.cpp).
 #include <memory>
 #include <vector>
 
@@ -27,10 +32,25 @@
 
 namespace tasdsim::hw {
 
-// Cycles the TASD units need for a tile of `elements` elements per block size, rows of ks
-// elements (for the partial last block of each row when not decomposing per pixel).
-uint64_t tasdTileCycles(const AcceleratorParams& params, const LayerState& layer, uint64_t elements, uint32_t rows,
-                        uint32_t ks, bool pixelBlocks, uint64_t* blocks = nullptr, uint64_t* compares = nullptr);
+// The most terms one pass of a unit takes (the RTL unit's TERMS parameter).
+constexpr uint32_t kTasdTermsPerPass = 7;
+
+struct TasdTileTiming {
+  uint64_t cycles = 0;    // from the first block handed out to the last beat taken
+  uint64_t blocks = 0;    // blocks over all passes
+  uint64_t compares = 0;  // m per selection cycle
+};
+
+// The units' time for a rows x cols matrix decomposed into `series`. alive[i]: element i is
+// nonzero after the threshold. terms (rows x cols, the series' terms) say which elements each
+// pass kept, for the passes after it; without them the kept elements are the first alive ones
+// of each block (all magnitudes equal, ties to the lower index).
+TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Series& series, size_t rows, size_t cols,
+                              std::vector<uint8_t> alive, const std::vector<tasd::CompressedTerm>* terms = nullptr);
+
+// Cycles per element of a matrix whose every element is nonzero, for estimates (the tile
+// chooser): per pass max(min(sum n, m), terms) cycles per m-block, spread over the units.
+double tasdCyclesPerElement(const AcceleratorParams& params, const tasd::Series& series);
 
 class TasdUnits : public sc_core::sc_module {
  public:
@@ -45,7 +65,11 @@ class TasdUnits : public sc_core::sc_module {
   Op op_;
   void run();
   bool decompose(const Op& op);
-  void decomposePixels(const LayerState& layer, const tasd::Series& series, STile& s);
+  // Forms the tile's terms from the box's; returns the box's (pixels x channels) terms.
+  std::vector<tasd::CompressedTerm> decomposePixels(const LayerState& layer, const tasd::Series& series, STile& s);
+  // The functional decomposition of the tile into s.terms; returns the terms of the matrix the
+  // units decompose (the box's or the tile's).
+  std::vector<tasd::CompressedTerm> decomposeValues(const LayerState& layer, const tasd::Series& series, STile& s);
   std::vector<tasd::CompressedTerm> rtlDecomposeBox(const LayerState& layer, const tasd::Series& series,
                                                     const STile& s);
 

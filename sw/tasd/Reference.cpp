@@ -1,0 +1,55 @@
+#include "sw/tasd/Reference.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sw/common/Half.h"
+
+namespace tasdsim::tasd {
+namespace {
+
+// True when x ranks above y by magnitude: NaN above everything else, then |x|.
+bool ranksAbove(float x, float y) {
+  if (std::isnan(x)) return !std::isnan(y);
+  if (std::isnan(y)) return false;
+  return std::fabs(x) > std::fabs(y);
+}
+
+}  // namespace
+
+std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p) {
+  std::vector<float> term(resid.size(), 0.0f);
+  std::vector<size_t> order;
+  for (size_t begin = 0; begin < resid.size(); begin += p.m) {
+    const size_t end = std::min(resid.size(), begin + p.m);
+    order.clear();
+    for (size_t j = begin; j < end; ++j)
+      if (resid[j] != 0.0f) order.push_back(j);  // exact zeros are never kept
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return ranksAbove(resid[x], resid[y]); });
+    for (size_t i = 0; i < order.size() && i < p.n; ++i) {
+      term[order[i]] = resid[order[i]];
+      resid[order[i]] = 0.0f;
+    }
+  }
+  return term;
+}
+
+void referenceApproximation(float* data, size_t rows, size_t cols, const Series& series, DType storage) {
+  std::vector<float> resid(cols);
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = data + r * cols;
+    if (storage == DType::BF16)
+      for (size_t j = 0; j < cols; ++j) row[j] = roundToBf16(row[j]);
+    if (series.isDense()) continue;
+    resid.assign(row, row + cols);
+    std::vector<float> kept(cols, 0.0f);
+    for (const NMPattern& p : series.terms) {
+      const std::vector<float> term = referenceTerm(resid, p);
+      for (size_t j = 0; j < cols; ++j)
+        if (term[j] != 0.0f || std::isnan(term[j])) kept[j] = term[j];
+    }
+    std::copy(kept.begin(), kept.end(), row);
+  }
+}
+
+}  // namespace tasdsim::tasd
