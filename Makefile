@@ -58,6 +58,7 @@ regress: build
 bench: build realdata
 	/usr/bin/python3 scripts/bench.py --build $(BUILD_DIR)
 	/usr/bin/python3 bench/accelerator_accuracy.py --build $(BUILD_DIR)
+	/usr/bin/python3 bench/python_speed.py --build $(BUILD_DIR)
 
 format:
 	find sw sim hw tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i

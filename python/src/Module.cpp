@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 
 #include "sw/common/Error.h"
-#include "sw/common/Half.h"
 #include "sw/common/Interrupt.h"
 #include "sw/common/Output.h"
 #include "sw/runtime/ExperimentRun.h"
@@ -98,21 +97,6 @@ py::array termValues(tasd::CompressedTerm& t) {
   }
 }
 
-// The approximation sum(T_i) into out (which may be the residual itself): an entry is kept
-// exactly where the residual is zero (entries move from the residual into a term), so it is A
-// (bf16(A) for bf16 storage) there and 0 elsewhere.
-template <typename T>
-void approximation(const tasd::MatrixView<T>& a, const T* residual, bool bf16, T* out) {
-  const size_t size = a.size();
-  for (size_t i = 0; i < size; ++i) {
-    T v = a.data[i];
-    if constexpr (std::is_same_v<T, float>) {
-      if (bf16) v = roundToBf16(v);
-    }
-    out[i] = residual[i] != T{} ? T{} : v;
-  }
-}
-
 template <typename T>
 py::dict decomposeArray(const T* data, size_t rows, size_t cols, const tasd::Series& series, tasd::DType storage,
                         bool withApprox, bool withResidual) {
@@ -121,24 +105,20 @@ py::dict decomposeArray(const T* data, size_t rows, size_t cols, const tasd::Ser
   std::vector<T> approx;
   {
     py::gil_scoped_release release;
-    if constexpr (std::is_same_v<T, float>) {
-      tasd::decompose(a, series, storage, d);
-    } else {
-      tasd::decompose(a, series, d);
-    }
+    // The approximation is written row by row during the decomposition: into its own array when
+    // the residual is returned too, else into the residual's memory (already faulted in).
+    if (withApprox && withResidual) approx.resize(rows * cols);
+    T* approxOut = nullptr;
     if (withApprox) {
-      const bool bf16 = storage == tasd::DType::BF16;
-      if (d.dense) {  // the residual is zero: the approximation is A itself
-        approx.resize(rows * cols);
-        approximation(a, d.residual.data(), bf16, approx.data());
-      } else if (withResidual) {
-        approx.resize(rows * cols);
-        approximation(a, d.residual.data(), bf16, approx.data());
-      } else {  // in place of the residual, which is not returned: no new memory to fault in
-        approximation(a, d.residual.data(), bf16, d.residual.data());
-        approx = std::move(d.residual.values());
-      }
+      if (!withResidual) d.residual = tasd::Matrix<T>(rows, cols);
+      approxOut = withResidual ? approx.data() : d.residual.data();
     }
+    if constexpr (std::is_same_v<T, float>) {
+      tasd::decompose(a, series, storage, d, true, approxOut);
+    } else {
+      tasd::decompose(a, series, d, true, approxOut);
+    }
+    if (withApprox && !withResidual) approx = std::move(d.residual.values());
   }
   const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)};
   py::dict out;

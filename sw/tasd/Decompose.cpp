@@ -296,10 +296,27 @@ void termRow(const T* src, T* resid, size_t cols, NMPattern p, TermRowOut* out, 
   termRowScalar(resid, cols, p, done, out, masks);
 }
 
+// One row of sum(T_i): an entry is kept exactly where the residual is zero (entries move from the
+// residual into a term), so it is A there (bf16(A) for bf16 storage) and 0 elsewhere. out may be
+// the residual row itself.
+template <typename T>
+void approximationRow(const T* a, const T* resid, size_t cols, DType storage, T* out) {
+  for (size_t j = 0; j < cols; ++j) {
+    T v = a[j];
+    if constexpr (std::is_same_v<T, float>) {
+      if (storage == DType::BF16) v = roundToBf16(v);
+    }
+    out[j] = resid[j] != T{} ? T{} : v;
+  }
+}
+
 // Decomposes a into d, reusing d's buffers when their shapes already match (no page faults
 // and no zero-fill on repeated calls of the same shape).
+// approx (optional, rows x cols, may be d.residual's own buffer): the sum of the terms, written
+// row by row while the row is in cache.
 template <typename T>
-void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, Decomposition<T>& d, bool statistics) {
+void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, Decomposition<T>& d, bool statistics,
+                   T* approx = nullptr) {
   const size_t rows = a.rows;
   const size_t cols = a.cols;
   d.dense = series.isDense();
@@ -366,6 +383,7 @@ void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, 
       }
     }
     if (statistics) d.residualStats += statsOf(resid, cols);
+    if (approx) approximationRow(a.row(r), resid, cols, storage, approx + r * cols);
   }
   // Elements never kept count as zeros in the per-term element totals.
   for (TensorStats& s : d.termStats) s.elements = rows * cols;
@@ -421,12 +439,22 @@ void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& r
 }
 
 void decompose(const MatrixView<float>& a, const Series& series, DType storage, Decomposition<float>& reuse,
-               bool statistics) {
-  decomposeInto(a, series, storage == DType::BF16 ? DType::BF16 : DType::F32, reuse, statistics);
+               bool statistics, float* approximation) {
+  const DType s = storage == DType::BF16 ? DType::BF16 : DType::F32;
+  decomposeInto(a, series, s, reuse, statistics, approximation);
+  if (approximation && series.isDense()) {  // the residual is zero: the approximation is A
+    for (size_t r = 0; r < a.rows; ++r)
+      approximationRow(a.row(r), reuse.residual.row(r), a.cols, s, approximation + r * a.cols);
+  }
 }
 
-void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics) {
-  decomposeInto(a, series, DType::I8, reuse, statistics);
+void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics,
+               int8_t* approximation) {
+  decomposeInto(a, series, DType::I8, reuse, statistics, approximation);
+  if (approximation && series.isDense()) {
+    for (size_t r = 0; r < a.rows; ++r)
+      approximationRow(a.row(r), reuse.residual.row(r), a.cols, DType::I8, approximation + r * a.cols);
+  }
 }
 
 MatrixF reconstructF(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols) {

@@ -39,10 +39,13 @@ void decompose(const MatrixF& a, const Series& series, DType storage, Decomposit
                bool statistics = true);
 void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics = true);
 // The same on values the caller owns (row-major, rows x cols), read in place: no copy of A.
+// approximation (optional, rows x cols): also sum(T_i) (A itself for dense), written row by row
+// while the row is in cache; it may be reuse.residual's own buffer, which then holds the
+// approximation instead of R.
 void decompose(const MatrixView<float>& a, const Series& series, DType storage, Decomposition<float>& reuse,
-               bool statistics = true);
+               bool statistics = true, float* approximation = nullptr);
 void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<int8_t>& reuse,
-               bool statistics = true);
+               bool statistics = true, int8_t* approximation = nullptr);
 
 // Sum of the dense forms of terms (each rows x cols); the TASD approximation of A.
 MatrixF reconstructF(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols);

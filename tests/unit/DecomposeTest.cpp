@@ -28,6 +28,44 @@ uint32_t bitsOf(float f) {
   return u;
 }
 
+// The view overload with the approximation written during the decomposition: equal to the sum of
+// the terms (bf16: of the rounded input), into its own buffer or into the residual's memory.
+TEST(Decompose, ApproximationFromAViewEqualsTheSumOfTheTerms) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd;
+  const size_t rows = 7, cols = 45;  // K not a multiple of 8: padded last block
+  MatrixF a(rows, cols);
+  for (float& v : a.values()) v = rng() % 3 == 0 ? 0.0f : nd(rng);
+  for (const char* text : {"2:8+1:8", "1:4", "dense"}) {
+    const Series series = Series::parse(text);
+    for (const DType storage : {DType::F32, DType::BF16}) {
+      const auto reference = decompose(a, series, storage);
+      MatrixF expected = series.isDense() ? a : reconstructF(reference.terms, rows, cols);
+      if (series.isDense() && storage == DType::BF16)
+        for (float& v : expected.values()) v = roundToBf16(v);
+      Decomposition<float> d;
+      std::vector<float> approx(rows * cols, -1.0f);
+      decompose(MatrixView<float>(a.data(), rows, cols), series, storage, d, true, approx.data());
+      EXPECT_EQ(approx, expected.values()) << text;
+      EXPECT_EQ(d.residual, reference.residual) << text;
+      EXPECT_EQ(d.terms, reference.terms) << text;
+      // Into the residual's own memory: the terms and the metrics are unchanged.
+      Decomposition<float> inPlace;
+      inPlace.residual = MatrixF(rows, cols);
+      decompose(MatrixView<float>(a.data(), rows, cols), series, storage, inPlace, true, inPlace.residual.data());
+      EXPECT_EQ(inPlace.residual.values(), expected.values()) << text;
+      EXPECT_EQ(inPlace.terms, reference.terms) << text;
+      EXPECT_EQ(inPlace.quality().relFrobeniusError, reference.quality().relFrobeniusError) << text;
+    }
+  }
+  MatrixI8 q(3, 16);
+  for (size_t i = 0; i < q.size(); ++i) q.data()[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
+  Decomposition<int8_t> d;
+  std::vector<int8_t> approx(q.size());
+  decompose(MatrixView<int8_t>(q.data(), 3, 16), Series::parse("2:4"), d, true, approx.data());
+  EXPECT_EQ(approx, reconstructI8(d.terms, 3, 16).values());
+}
+
 TEST(Decompose, PaperStyleToyExample) {
   // One block of 8 with 4 nonzeros; 2:8 keeps 0.9 and 0.5, then 1:8 keeps -0.2.
   const MatrixF a = rowMatrix({0, 0.9f, 0, -0.2f, 0, 0, 0.5f, -0.05f});

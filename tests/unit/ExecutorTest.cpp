@@ -189,12 +189,26 @@ TEST(Ops, BatchNormalization) {
   EXPECT_EQ(y.f, (std::vector<float>{3, 0}));  // (3-1)/2*2+1, (3-3)/1*1+0
 }
 
+TEST(Ops, GatherTakesIndicesOfAnyRankAlongTheAxis) {
+  const Tensor data = Tensor::floats({2, 3}, {0, 1, 2, 10, 11, 12});
+  // axis 1, indices 2 x 2 with a negative index: out shape 2 x 2 x 2.
+  const Tensor y = run1(node("Gather", {intAttr("axis", 1)}), 13,
+                        {data, Tensor::ints({2, 2}, {2, 0, -1, 1})});
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{2, 2, 2}));
+  EXPECT_EQ(y.f, (std::vector<float>{2, 0, 2, 1, 12, 10, 12, 11}));
+  // axis 0, a scalar index (torch.onnx.export's shape arithmetic): the row, rank reduced.
+  const Tensor s = run1(node("Gather"), 13, {Tensor::ints({3}, {4, 8, 32}), Tensor::ints({}, {1})});
+  EXPECT_TRUE(s.shape.empty());
+  EXPECT_EQ(s.i, (std::vector<int64_t>{8}));
+  EXPECT_THROW(run1(node("Gather"), 13, {data, Tensor::ints({1}, {2})}), UserError);
+}
+
 TEST(Ops, UnsupportedOperatorNamesOperatorAndNode) {
   try {
-    run1(node("Gather"), 13, {Tensor::floats({1}, {0})});
+    run1(node("Einsum"), 13, {Tensor::floats({1}, {0})});
     FAIL();
   } catch (const UserError& e) {
-    EXPECT_EQ(std::string(e.what()), "unsupported operator 'Gather' (node 'n_Gather')");
+    EXPECT_EQ(std::string(e.what()), "unsupported operator 'Einsum' (node 'n_Einsum')");
   }
 }
 
