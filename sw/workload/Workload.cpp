@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 
@@ -23,20 +24,33 @@ namespace tasdsim::workload {
 
 namespace fs = std::filesystem;
 
+// The graph of a workload and its copies, made at most once.
+struct Workload::GraphSource {
+  std::mutex mutex;
+  std::shared_ptr<const model::Graph> graph;
+  std::function<std::shared_ptr<const model::Graph>()> build;
+};
+
 std::shared_ptr<const model::Graph> Workload::graph() const {
-  if (!graph_ && build_) graph_ = build_();
-  if (!graph_) throw std::logic_error("workload '" + name + "' has no graph");
-  return graph_;
+  if (source_) {
+    std::lock_guard<std::mutex> lock(source_->mutex);
+    if (!source_->graph && source_->build) {
+      source_->graph = source_->build();
+      source_->build = nullptr;
+    }
+    if (source_->graph) return source_->graph;
+  }
+  throw std::logic_error("workload '" + name + "' has no graph");
 }
 
 void Workload::setGraph(std::shared_ptr<const model::Graph> graph) {
-  graph_ = std::move(graph);
-  build_ = nullptr;
+  source_ = std::make_shared<GraphSource>();
+  source_->graph = std::move(graph);
 }
 
 void Workload::setGraphBuilder(std::function<std::shared_ptr<const model::Graph>()> build) {
-  graph_.reset();
-  build_ = std::move(build);
+  source_ = std::make_shared<GraphSource>();
+  source_->build = std::move(build);
 }
 
 const Layer* Workload::findLayer(const std::string& name) const {

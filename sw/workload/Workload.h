@@ -46,7 +46,8 @@ struct Workload {
 
   // The graph with its constant values. A synthetic workload makes it (and draws its weights)
   // on first use, so that a timing-only run, which needs only the layer table, never does.
-  // Not thread-safe on first use.
+  // Copies of a workload share what was made: whichever copy asks first makes it, once
+  // (thread-safe); setGraph/setGraphBuilder on one copy leave the others as they were.
   std::shared_ptr<const model::Graph> graph() const;
   void setGraph(std::shared_ptr<const model::Graph> graph);
   void setGraphBuilder(std::function<std::shared_ptr<const model::Graph>()> build);
@@ -56,8 +57,8 @@ struct Workload {
   uint64_t totalMacs() const;
 
  private:
-  mutable std::shared_ptr<const model::Graph> graph_;
-  std::function<std::shared_ptr<const model::Graph>()> build_;
+  struct GraphSource;
+  std::shared_ptr<GraphSource> source_;
 };
 
 struct LoadOptions {
