@@ -22,10 +22,19 @@ std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p) {
   std::vector<size_t> order;
   for (size_t begin = 0; begin < resid.size(); begin += p.m) {
     const size_t end = std::min(resid.size(), begin + p.m);
+    // The block's nonzeros by rank, ties in index order: a stable insertion sort (a block holds
+    // at most m values; exact zeros are never kept).
     order.clear();
-    for (size_t j = begin; j < end; ++j)
-      if (resid[j] != 0.0f) order.push_back(j);  // exact zeros are never kept
-    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return ranksAbove(resid[x], resid[y]); });
+    for (size_t j = begin; j < end; ++j) {
+      if (resid[j] == 0.0f) continue;
+      size_t at = order.size();
+      order.push_back(j);
+      while (at > 0 && ranksAbove(resid[j], resid[order[at - 1]])) {
+        order[at] = order[at - 1];
+        --at;
+      }
+      order[at] = j;
+    }
     for (size_t i = 0; i < order.size() && i < p.n; ++i) {
       term[order[i]] = resid[order[i]];
       resid[order[i]] = 0.0f;
