@@ -482,7 +482,7 @@ std::vector<Input> seeds(const std::string& target, const std::string& sourceDir
         {FsOperation::Folder, {0, "new"}},
         {FsOperation::Folder, {kFlagOverwrite, "result/"}},
         {FsOperation::Folder, {0, "link/new"}},
-        {FsOperation::Folder, {0, "up/work/dir/sub"}},
+        {FsOperation::Folder, {0, "up/run/dir/sub"}},
         {FsOperation::File, {0, "new.json"}},
         {FsOperation::File, {kFlagOverwrite, "signed.json"}},
         {FsOperation::Read, {0, "flink"}},
