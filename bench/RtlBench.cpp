@@ -29,8 +29,8 @@
 #include "sw/config/ConfigNode.h"
 #include "sw/runtime/Isolated.h"
 #include "sw/runtime/Simulation.h"
-#include "sw/workload/SyntheticNetwork.h"
 #include "sw/tasd/Decompose.h"
+#include "sw/workload/SyntheticNetwork.h"
 
 namespace {
 
@@ -187,7 +187,8 @@ double simulateSeconds(const LayerCase& c, bool rtl) {
            tasdsim::runtime::SimulationInputs in;
            in.params = arch.params;
            in.energy = arch.energy;
-           in.workload = tasdsim::workload::syntheticWorkload(tasdsim::config::loadString(c.workload, "bench"));
+           in.workload = tasdsim::workload::syntheticWorkload(
+               tasdsim::config::loadString(c.workload, "bench"));
            in.plan = tasdsim::plan::Plan::uniform(tasdsim::tasd::Series::parse(c.series),
                                                   std::string(c.operand) == "A"
                                                       ? tasdsim::plan::Operand::A
@@ -199,7 +200,8 @@ double simulateSeconds(const LayerCase& c, bool rtl) {
            Measurement m;
            m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
            m.cycles = static_cast<double>(out.counters.at("accel.pe_array.busy_cycles"));
-           if (!out.run.failReason.empty() || out.run.checks == tasdsim::runtime::Checks::Failed) m.seconds = -1;
+           if (!out.run.failReason.empty() || out.run.checks == tasdsim::runtime::Checks::Failed)
+             m.seconds = -1;
            return m;
          })
       .seconds;

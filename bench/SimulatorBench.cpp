@@ -40,9 +40,11 @@ const LayerShape kLayers[] = {
 };
 
 std::string layerWorkload(const LayerShape& s) {
-  return "workload:\n  name: " + std::string(s.name) + "\n  input: {n: 1, h: " + std::to_string(s.h) +
-         ", w: " + std::to_string(s.w) + ", c: " + std::to_string(s.cin) + "}\n  layers:\n    - {name: l, op: conv, cout: " +
-         std::to_string(s.cout) + ", kernel: " + std::to_string(s.kernel) + ", stride: " + std::to_string(s.stride) +
+  return "workload:\n  name: " + std::string(s.name) +
+         "\n  input: {n: 1, h: " + std::to_string(s.h) + ", w: " + std::to_string(s.w) +
+         ", c: " + std::to_string(s.cin) +
+         "}\n  layers:\n    - {name: l, op: conv, cout: " + std::to_string(s.cout) +
+         ", kernel: " + std::to_string(s.kernel) + ", stride: " + std::to_string(s.stride) +
          ", pad: " + std::to_string(s.pad) + "}\n";
 }
 
@@ -65,17 +67,17 @@ double timedInChild(Fn&& fn) {
 // Seconds of the whole simulate() call, or (modelOnly) of the accelerator model's execution of
 // the layers (doorbell to completion: the simulated run, without host-side preparation and
 // reference checks).
-double simulateSeconds(const std::string& workloadText, const std::string& workloadFile, const tasdsim::plan::Plan& plan,
-                       bool functional, bool modelOnly = false) {
+double simulateSeconds(const std::string& workloadText, const std::string& workloadFile,
+                       const tasdsim::plan::Plan& plan, bool functional, bool modelOnly = false) {
   return timedInChild([&] {
     setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
     tasdsim::runtime::SimulationInputs in;
     const auto arch = tasdsim::config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml");
     in.params = arch.params;
     in.energy = arch.energy;
-    in.workload = workloadFile.empty()
-                      ? tasdsim::workload::syntheticWorkload(tasdsim::config::loadString(workloadText, "bench"))
-                      : tasdsim::workload::load(workloadFile);
+    in.workload = workloadFile.empty() ? tasdsim::workload::syntheticWorkload(
+                                             tasdsim::config::loadString(workloadText, "bench"))
+                                       : tasdsim::workload::load(workloadFile);
     in.plan = plan;
     in.options.functional = functional;
     in.options.check = functional;
@@ -84,16 +86,19 @@ double simulateSeconds(const std::string& workloadText, const std::string& workl
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (modelOnly) {
       s = 0;
-      for (const auto& l : out.run.layers) s += l.modelWallSeconds;
+      for (const auto& l : out.run.layers)
+        s += l.modelWallSeconds;
     }
-    return out.run.failReason.empty() && out.run.checks != tasdsim::runtime::Checks::Failed ? s : -1.0;
+    return out.run.failReason.empty() && out.run.checks != tasdsim::runtime::Checks::Failed ? s
+                                                                                            : -1.0;
   });
 }
 
 // Per-layer model times of a whole-network run (child) and OpenBLAS sgemm of every layer's GEMM
 // shape (this process, same run): the functional simulation rate against the host's sgemm.
 void BM_NetworkLayersVsSgemm(benchmark::State& state, int sgemmThreads) {
-  const tasdsim::plan::Plan plan = tasdsim::plan::Plan::load(kRoot + "/configs/plans/resnet50_tasd_a_m8.yaml");
+  const tasdsim::plan::Plan plan =
+      tasdsim::plan::Plan::load(kRoot + "/configs/plans/resnet50_tasd_a_m8.yaml");
   for (auto _ : state) {
     std::string text;
     try {
@@ -109,11 +114,12 @@ void BM_NetworkLayersVsSgemm(benchmark::State& state, int sgemmThreads) {
         std::string lines;
         for (const auto& l : out.run.layers) {
           if (!l.onAccelerator) continue;
-          lines += std::to_string(l.m) + " " + std::to_string(l.n) + " " + std::to_string(l.k) + " " +
-                   std::to_string(l.groups) + " " + std::to_string(l.modelWallSeconds) + "\n";
+          lines += std::to_string(l.m) + " " + std::to_string(l.n) + " " + std::to_string(l.k) +
+                   " " + std::to_string(l.groups) + " " + std::to_string(l.modelWallSeconds) + "\n";
         }
-        return !out.run.failReason.empty() || out.run.checks == tasdsim::runtime::Checks::Failed ? std::string("failed")
-                                                                                              : lines;
+        return !out.run.failReason.empty() || out.run.checks == tasdsim::runtime::Checks::Failed
+                   ? std::string("failed")
+                   : lines;
       });
     } catch (const std::exception&) {
       text.clear();
@@ -132,8 +138,8 @@ void BM_NetworkLayersVsSgemm(benchmark::State& state, int sgemmThreads) {
       std::vector<float> a(m * k, 0.5f), b(k * n, 0.25f), c(m * n);
       const auto t0 = std::chrono::steady_clock::now();
       for (uint64_t i = 0; i < g; ++i) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f, a.data(), int(k), b.data(),
-                    int(n), 0.0f, c.data(), int(n));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f,
+                    a.data(), int(k), b.data(), int(n), 0.0f, c.data(), int(n));
       }
       const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       model += seconds;
@@ -149,22 +155,27 @@ void BM_NetworkLayersVsSgemm(benchmark::State& state, int sgemmThreads) {
 }
 
 tasdsim::plan::Plan planFor(const LayerShape& s) {
-  return tasdsim::plan::Plan::uniform(tasdsim::tasd::Series::parse(s.series),
-                                      std::string(s.series) == "dense" ? tasdsim::plan::Operand::W
-                                                                       : tasdsim::plan::Operand::A);
+  return tasdsim::plan::Plan::uniform(
+      tasdsim::tasd::Series::parse(s.series),
+      std::string(s.series) == "dense" ? tasdsim::plan::Operand::W : tasdsim::plan::Operand::A);
 }
 
 void BM_Sgemm(benchmark::State& state, LayerShape s, int threads) {
   openblas_set_num_threads(threads);
-  const uint32_t ho = (s.h + 2 * s.pad - s.kernel) / s.stride + 1, wo = (s.w + 2 * s.pad - s.kernel) / s.stride + 1;
-  const int m = static_cast<int>(ho * wo), n = static_cast<int>(s.cout), k = static_cast<int>(s.kernel * s.kernel * s.cin);
+  const uint32_t ho = (s.h + 2 * s.pad - s.kernel) / s.stride + 1,
+                 wo = (s.w + 2 * s.pad - s.kernel) / s.stride + 1;
+  const int m = static_cast<int>(ho * wo), n = static_cast<int>(s.cout),
+            k = static_cast<int>(s.kernel * s.kernel * s.cin);
   std::vector<float> a(size_t(m) * k), b(size_t(k) * n), c(size_t(m) * n);
   std::mt19937 rng(1);
   std::normal_distribution<float> nd;
-  for (float& v : a) v = nd(rng);
-  for (float& v : b) v = nd(rng);
+  for (float& v : a)
+    v = nd(rng);
+  for (float& v : b)
+    v = nd(rng);
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a.data(), k, b.data(), n,
+                0.0f, c.data(), n);
     benchmark::DoNotOptimize(c.data());
   }
   state.counters["MACs"] = static_cast<double>(m) * n * k;
@@ -198,9 +209,11 @@ void BM_RunLayer(benchmark::State& state, LayerShape s) {
 }
 
 void BM_SimulateResNet50(benchmark::State& state, bool functional) {
-  tasdsim::plan::Plan plan = tasdsim::plan::Plan::load(kRoot + "/configs/plans/resnet50_tasd_a_m8.yaml");
+  tasdsim::plan::Plan plan =
+      tasdsim::plan::Plan::load(kRoot + "/configs/plans/resnet50_tasd_a_m8.yaml");
   for (auto _ : state) {
-    const double seconds = simulateSeconds("", kRoot + "/configs/workloads/resnet50.yaml", plan, functional);
+    const double seconds =
+        simulateSeconds("", kRoot + "/configs/workloads/resnet50.yaml", plan, functional);
     if (seconds < 0) {
       state.SkipWithError("simulation failed");
       break;
@@ -219,7 +232,8 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark((std::string("BM_Sgemm1T/") + s.name).c_str(), BM_Sgemm, s, 1)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
-    benchmark::RegisterBenchmark((std::string("BM_SimulateLayer/") + s.name).c_str(), BM_SimulateLayer, s)
+    benchmark::RegisterBenchmark((std::string("BM_SimulateLayer/") + s.name).c_str(),
+                                 BM_SimulateLayer, s)
         ->Unit(benchmark::kMillisecond)
         ->UseManualTime()
         ->Iterations(5);
@@ -228,11 +242,13 @@ int main(int argc, char** argv) {
         ->UseManualTime()
         ->Iterations(3);
   }
-  benchmark::RegisterBenchmark("BM_ResNet50LayersVsSgemm/sgemm_1_thread", BM_NetworkLayersVsSgemm, 1)
+  benchmark::RegisterBenchmark("BM_ResNet50LayersVsSgemm/sgemm_1_thread", BM_NetworkLayersVsSgemm,
+                               1)
       ->Unit(benchmark::kMillisecond)
       ->UseManualTime()
       ->Iterations(1);
-  benchmark::RegisterBenchmark("BM_ResNet50LayersVsSgemm/sgemm_default_threads", BM_NetworkLayersVsSgemm, 0)
+  benchmark::RegisterBenchmark("BM_ResNet50LayersVsSgemm/sgemm_default_threads",
+                               BM_NetworkLayersVsSgemm, 0)
       ->Unit(benchmark::kMillisecond)
       ->UseManualTime()
       ->Iterations(1);
@@ -251,4 +267,6 @@ int main(int argc, char** argv) {
 }
 
 // libsystemc references sc_main; this program has its own main and starts SystemC itself.
-extern "C" int sc_main(int, char**) { return 1; }
+extern "C" int sc_main(int, char**) {
+  return 1;
+}

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <memory>
 // GCC 12 reports false maybe-uninitialized errors inside <regex> in sanitizer builds.
@@ -27,11 +27,11 @@
 #include "sw/common/FileUtil.h"
 #include "sw/common/Output.h"
 #include "sw/common/Table.h"
+#include "sw/config/ArchConfig.h"
 #include "sw/executor/DigitAccuracy.h"
 #include "sw/executor/Executor.h"
 #include "sw/executor/Parallel.h"
 #include "sw/executor/TasdHook.h"
-#include "sw/config/ArchConfig.h"
 #include "sw/plan/Plan.h"
 #include "sw/runtime/BatchRun.h"
 #include "sw/runtime/NetworkRun.h"
@@ -78,12 +78,12 @@ struct DeviceImage {
 
 // The digits through the simulated accelerator: every GEMM layer on the device, the plan's
 // settings on the layers it names (the others dense), thresholds as calibrated.
-std::vector<DeviceImage> runOnAccelerator(const AccuracyOptions& o, const workload::Workload& w,
-                                          const plan::Plan& plan, const std::map<std::string, float>& taus,
-                                          const std::map<std::string, runtime::ActivationScales>& int8Scales,
-                                          const std::vector<executor::LabelledDigit>& digits,
-                                          const std::array<size_t, executor::kDigitClasses>& classIndex,
-                                          size_t processes) {
+std::vector<DeviceImage> runOnAccelerator(
+    const AccuracyOptions& o, const workload::Workload& w, const plan::Plan& plan,
+    const std::map<std::string, float>& taus,
+    const std::map<std::string, runtime::ActivationScales>& int8Scales,
+    const std::vector<executor::LabelledDigit>& digits,
+    const std::array<size_t, executor::kDigitClasses>& classIndex, size_t processes) {
   const config::ArchConfig arch = config::loadArch(o.arch);
   runtime::validatePlan(w, plan, arch.params);
   runtime::checkRunFits(w, plan, arch.params, tasd::parseDType(o.dtype), true);
@@ -97,7 +97,8 @@ std::vector<DeviceImage> runOnAccelerator(const AccuracyOptions& o, const worklo
   in.options.taus = taus;
   in.options.int8Scales = int8Scales;
   std::vector<std::vector<model::Tensor>> sets;
-  for (const executor::LabelledDigit& d : digits) sets.push_back({executor::ocrDigitInput(d.pixels)});
+  for (const executor::LabelledDigit& d : digits)
+    sets.push_back({executor::ocrDigitInput(d.pixels)});
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto results = runtime::simulateSets(
       in, sets, processes,
@@ -106,13 +107,16 @@ std::vector<DeviceImage> runOnAccelerator(const AccuracyOptions& o, const worklo
         return std::vector<float>(s.begin(), s.end());
       },
       [&](size_t done, size_t total) {
-        if (tty) std::cerr << fmt::format("\r{}/{} digits on {}", done, total, arch.params.name) << std::flush;
+        if (tty)
+          std::cerr << fmt::format("\r{}/{} digits on {}", done, total, arch.params.name)
+                    << std::flush;
       });
   if (tty) std::cerr << "\r" << std::string(40, ' ') << "\r";
   std::vector<DeviceImage> out;
   for (size_t i = 0; i < results.size(); ++i) {
     const runtime::SetResult& r = results[i];
-    if (!r.failReason.empty()) throw UserError(fmt::format("digit #{} on {}: {}", i, arch.params.name, r.failReason));
+    if (!r.failReason.empty())
+      throw UserError(fmt::format("digit #{} on {}: {}", i, arch.params.name, r.failReason));
     DeviceImage img;
     std::copy(r.values.begin(), r.values.end(), img.scores.begin());
     img.totals = r.totals;
@@ -121,7 +125,6 @@ std::vector<DeviceImage> runOnAccelerator(const AccuracyOptions& o, const worklo
   }
   return out;
 }
-
 
 struct Selection {
   std::vector<bool> selected;  // by layer index
@@ -154,9 +157,11 @@ void runAccuracy(const AccuracyOptions& o) {
   if (o.perClass == 0) throw UserError("--per-class must be at least 1");
   if (!(o.int8Quantile > 0 && o.int8Quantile <= 1))
     throw UserError(fmt::format("--int8-quantile {}: must be in (0, 1]", o.int8Quantile));
-  if (o.int8Quantile != 1.0 && o.dtype != "int8") throw UserError("--int8-quantile needs --dtype int8");
+  if (o.int8Quantile != 1.0 && o.dtype != "int8")
+    throw UserError("--int8-quantile needs --dtype int8");
   if (o.arch.empty() && (o.dtype != "fp32" || o.noCheck || o.compareExecutor))
-    throw UserError("--dtype, --no-check and --compare-executor need --arch (the simulated accelerator)");
+    throw UserError(
+        "--dtype, --no-check and --compare-executor need --arch (the simulated accelerator)");
   if (o.dtype != "fp32" && o.dtype != "bf16" && o.dtype != "int8")
     throw UserError(fmt::format("--dtype '{}': expected fp32, bf16 or int8", o.dtype));
   const bool uniformW = !o.wSeries.empty();
@@ -267,10 +272,12 @@ void runAccuracy(const AccuracyOptions& o) {
     hooks = executor::parallelRun<executor::TasdHook>(
         graph, eval.size(), threads, [&] { return std::make_unique<executor::TasdHook>(settings); },
         [&](Executor& ex, size_t i) {
-          hostScores[i] = executor::digitScores(ex.run({executor::ocrDigitInput(eval[i].pixels)}).front(), classIndex);
+          hostScores[i] = executor::digitScores(
+              ex.run({executor::ocrDigitInput(eval[i].pixels)}).front(), classIndex);
         });
   }
-  const double hostSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double hostSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // On the accelerator: the same settings as a plan over the layers they change.
   std::vector<DeviceImage> device;
   if (onDevice) {
@@ -296,7 +303,8 @@ void runAccuracy(const AccuracyOptions& o) {
       auto ranges = executor::parallelRun<executor::RangeHook>(
           graph, calib.size(), threads, [] { return std::make_unique<executor::RangeHook>(); },
           [&](Executor& ex, size_t i) { ex.run({executor::ocrDigitInput(calib[i].pixels)}); });
-      for (size_t t = 1; t < ranges.size(); ++t) ranges[0]->merge(*ranges[t]);
+      for (size_t t = 1; t < ranges.size(); ++t)
+        ranges[0]->merge(*ranges[t]);
       for (const auto& [name, r] : ranges[0]->ranges(o.int8Quantile))
         int8Scales[name] = runtime::ActivationScales{r.input > 0 ? r.input / 127.0f : 1.0f,
                                                      r.output > 0 ? r.output / 127.0f : 1.0f};
@@ -386,32 +394,40 @@ void runAccuracy(const AccuracyOptions& o) {
     }
     const double n = static_cast<double>(device.size());
     std::cout << fmt::format(
-        "on {} ({}): {:.0f} cycles, {:.1f} uJ, EDP {:.4g} J*s per image (mean); total {} cycles, {:.1f} uJ\n",
-        device.empty() ? "-" : o.arch, o.dtype, static_cast<double>(total.cycles) / n, total.energyPj * 1e-6 / n,
-        total.edp / n, total.cycles, total.energyPj * 1e-6);
-    std::cout << (o.noCheck ? std::string("reference checks: off\n")
-                            : fmt::format("reference checks: {} of {} images match in every layer\n", checked,
-                                          device.size()));
-    deviceJson = {{"arch", o.arch},
-                  {"dtype", o.dtype},
-                  {"checks", o.noCheck ? "off" : "on"},
-                  {"images_matching_reference", o.noCheck ? nlohmann::json() : nlohmann::json(checked)},
-                  {"total", {{"cycles", total.cycles}, {"energy_pj", total.energyPj}, {"seconds", total.seconds}}},
-                  {"mean_edp_js", total.edp / n},
-                  {"cycles", cycles},
-                  {"energy_pj", energy},
-                  {"edp_js", edp}};
+        "on {} ({}): {:.0f} cycles, {:.1f} uJ, EDP {:.4g} J*s per image (mean); total {} cycles, "
+        "{:.1f} uJ\n",
+        device.empty() ? "-" : o.arch, o.dtype, static_cast<double>(total.cycles) / n,
+        total.energyPj * 1e-6 / n, total.edp / n, total.cycles, total.energyPj * 1e-6);
+    std::cout << (o.noCheck
+                      ? std::string("reference checks: off\n")
+                      : fmt::format("reference checks: {} of {} images match in every layer\n",
+                                    checked, device.size()));
+    deviceJson = {
+        {"arch", o.arch},
+        {"dtype", o.dtype},
+        {"checks", o.noCheck ? "off" : "on"},
+        {"images_matching_reference", o.noCheck ? nlohmann::json() : nlohmann::json(checked)},
+        {"total",
+         {{"cycles", total.cycles}, {"energy_pj", total.energyPj}, {"seconds", total.seconds}}},
+        {"mean_edp_js", total.edp / n},
+        {"cycles", cycles},
+        {"energy_pj", energy},
+        {"edp_js", edp}};
     if (o.compareExecutor) {
       size_t same = 0;
       double maxDiff = 0;
       for (size_t i = 0; i < device.size(); ++i) {
         same += executor::bestDigit(hostScores[i]) == predictions[i];
         for (size_t d = 0; d < executor::kDigitClasses; ++d)
-          maxDiff = std::max(maxDiff, static_cast<double>(std::fabs(hostScores[i][d] - device[i].scores[d])));
+          maxDiff = std::max(
+              maxDiff, static_cast<double>(std::fabs(hostScores[i][d] - device[i].scores[d])));
       }
-      std::cout << fmt::format("host executor, same plan: {} of {} predictions identical, scores differ by at most {:.3g}\n",
-                               same, device.size(), maxDiff);
-      deviceJson["executor_agreement"] = {{"identical_predictions", same}, {"max_abs_score_difference", maxDiff}};
+      std::cout << fmt::format(
+          "host executor, same plan: {} of {} predictions identical, scores differ by at most "
+          "{:.3g}\n",
+          same, device.size(), maxDiff);
+      deviceJson["executor_agreement"] = {{"identical_predictions", same},
+                                          {"max_abs_score_difference", maxDiff}};
     }
   }
   std::cout << fmt::format("time {:.2f} s ({:.2f} ms per image, {} {})\n", seconds,
@@ -481,17 +497,21 @@ void addAccuracyCommand(CLI::App& app) {
                   "Also write the results (and every prediction) to this JSON file");
   cmd->add_flag("--overwrite", o->overwrite, "Replace the --json file if it is one tasdsim wrote");
   cmd->add_flag("--verbose,-v", o->verbose, "Print the per-layer table");
-  cmd->add_option("--arch", o->arch,
-                  "Run every GEMM on the simulated accelerator of this arch config (configs/arch/*.yaml)");
+  cmd->add_option(
+      "--arch", o->arch,
+      "Run every GEMM on the simulated accelerator of this arch config (configs/arch/*.yaml)");
   cmd->add_option("--dtype", o->dtype, "With --arch: value type on the accelerator, fp32 or bf16")
       ->capture_default_str();
-  cmd->add_flag("--no-check", o->noCheck, "With --arch: skip the per-layer reference checks (faster)");
-  cmd->add_option("--int8-quantile", o->int8Quantile,
-                  "With --dtype int8: activation scales from this quantile of |x| on the calibration digits "
-                  "(1: the largest |x|)")
+  cmd->add_flag("--no-check", o->noCheck,
+                "With --arch: skip the per-layer reference checks (faster)");
+  cmd->add_option(
+         "--int8-quantile", o->int8Quantile,
+         "With --dtype int8: activation scales from this quantile of |x| on the calibration digits "
+         "(1: the largest |x|)")
       ->capture_default_str();
-  cmd->add_flag("--compare-executor", o->compareExecutor,
-                "With --arch: also run the host executor with the same plan and report the agreement");
+  cmd->add_flag(
+      "--compare-executor", o->compareExecutor,
+      "With --arch: also run the host executor with the same plan and report the agreement");
   cmd->callback([o] { runAccuracy(*o); });
 }
 

@@ -37,7 +37,8 @@ std::vector<tasd::NMPattern> parsePatternList(const std::string& text) {
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = text.find(',', start);
-    const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string part =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     try {
       out.push_back(tasd::NMPattern::parse(part));
     } catch (const UserError& e) {
@@ -49,7 +50,9 @@ std::vector<tasd::NMPattern> parsePatternList(const std::string& text) {
   return out;
 }
 
-std::string fixed(double v, int digits) { return fmt::format("{:.{}f}", v, digits); }
+std::string fixed(double v, int digits) {
+  return fmt::format("{:.{}f}", v, digits);
+}
 
 // A decomposition of either element type, seen through what the command needs.
 struct Result {
@@ -70,9 +73,11 @@ Result run(const tasd::Matrix<T>& a, const tasd::Series& series, tasd::DType sto
   }
   Result r;
   r.terms = d->terms;
-  for (size_t k = 1; k <= d->terms.size(); ++k) r.cumulative.push_back(d->qualityAfter(k));
+  for (size_t k = 1; k <= d->terms.size(); ++k)
+    r.cumulative.push_back(d->qualityAfter(k));
   r.total = d->quality();
-  for (const tasd::TensorStats& s : d->termStats) r.termNonzeros.push_back(s.nonzeros);
+  for (const tasd::TensorStats& s : d->termStats)
+    r.termNonzeros.push_back(s.nonzeros);
   const tasd::Matrix<T>* source = &a;
   r.writeDense = [d, source](const StagingDir& dir) {
     const size_t rows = d->residual.rows(), cols = d->residual.cols();
@@ -104,10 +109,12 @@ tasd::DType chooseStorage(const DecomposeOptions& o, const io::GemmOperand& op) 
   if (o.dtype.empty()) return op.isInt8 ? tasd::DType::I8 : tasd::DType::F32;
   const tasd::DType t = tasd::parseDType(o.dtype);
   if (t == tasd::DType::I8 && !op.isInt8) {
-    throw UserError(fmt::format("{}: --dtype int8 needs an int8 .npy (quantize the tensor first)", o.input));
+    throw UserError(
+        fmt::format("{}: --dtype int8 needs an int8 .npy (quantize the tensor first)", o.input));
   }
   if (t != tasd::DType::I8 && op.isInt8) {
-    throw UserError(fmt::format("{}: int8 input is decomposed exactly as int8; drop --dtype {}", o.input, o.dtype));
+    throw UserError(fmt::format("{}: int8 input is decomposed exactly as int8; drop --dtype {}",
+                                o.input, o.dtype));
   }
   return t;
 }
@@ -123,16 +130,19 @@ void warnNonFinite(const DecomposeOptions& o, const io::GemmOperand& op, tasd::D
     }
   }
   size_t bad = 0;
-  for (float v : op.f32.values()) bad += !std::isfinite(v);
+  for (float v : op.f32.values())
+    bad += !std::isfinite(v);
   if (bad) {
     std::cerr << fmt::format(
-        "tasdsim: warning: {}: {} NaN/Inf values; they rank above every finite magnitude and make the error "
+        "tasdsim: warning: {}: {} NaN/Inf values; they rank above every finite magnitude and make "
+        "the error "
         "metrics NaN/Inf\n",
         o.input, bad);
   }
 }
 
-nlohmann::json inputJson(const DecomposeOptions& o, const io::GemmOperand& op, tasd::DType storage) {
+nlohmann::json inputJson(const DecomposeOptions& o, const io::GemmOperand& op,
+                         tasd::DType storage) {
   nlohmann::json j{{"file", o.input},
                    {"file_dtype", io::npyTypeName(op.fileType)},
                    {"file_shape", op.fileShape},
@@ -156,7 +166,8 @@ void runSingle(const DecomposeOptions& o) {
   warnNonFinite(o, op, storage);
   const Result r = runOn(op, series, storage);
 
-  TextTable table({"term", "pattern", "kept_nnz", "kept_nnz_frac", "kept_l1", "kept_energy", "rel_frob_err"});
+  TextTable table(
+      {"term", "pattern", "kept_nnz", "kept_nnz_frac", "kept_l1", "kept_energy", "rel_frob_err"});
   nlohmann::json terms = nlohmann::json::array();
   for (size_t i = 0; i < r.terms.size(); ++i) {
     const tasd::Quality& q = r.cumulative[i];
@@ -173,8 +184,9 @@ void runSingle(const DecomposeOptions& o) {
   const tasd::Quality& t = r.total;
   table.add({"total", series.str(), std::to_string(t.keptNonzeros), fixed(t.keptNonzeroFraction, 4),
              fixed(t.keptL1Fraction, 4), fixed(t.keptEnergy, 4), fixed(t.relFrobeniusError, 4)});
-  std::cout << fmt::format("{}: {} x {} ({}), series {}, compute fraction {:.4f}\n", o.input, op.rows(), op.cols(),
-                           tasd::dtypeName(storage), series.str(), series.computeFraction(op.cols()));
+  std::cout << fmt::format("{}: {} x {} ({}), series {}, compute fraction {:.4f}\n", o.input,
+                           op.rows(), op.cols(), tasd::dtypeName(storage), series.str(),
+                           series.computeFraction(op.cols()));
   table.print(std::cout);
 
   if (dir) {
@@ -184,7 +196,8 @@ void runSingle(const DecomposeOptions& o) {
                                  {"terms", terms},
                                  {"total", t}};
     for (size_t i = 0; i < r.terms.size(); ++i) {
-      writeFileAtomic(dir->file(fmt::format("term{}_{}x{}.tasd", i, r.terms[i].pattern().n, r.terms[i].pattern().m)),
+      writeFileAtomic(dir->file(fmt::format("term{}_{}x{}.tasd", i, r.terms[i].pattern().n,
+                                            r.terms[i].pattern().m)),
                       r.terms[i].serialize());
     }
     r.writeDense(*dir);
@@ -207,19 +220,23 @@ void runSweep(const DecomposeOptions& o) {
   const tasd::DType storage = chooseStorage(o, op);
   warnNonFinite(o, op, storage);
 
-  TextTable table({"series", "compute_frac", "kept_nnz_frac", "kept_l1", "kept_energy", "rel_frob_err"});
+  TextTable table(
+      {"series", "compute_frac", "kept_nnz_frac", "kept_l1", "kept_energy", "rel_frob_err"});
   nlohmann::json rows = nlohmann::json::array();
   for (const tasd::Series& s : tasd::enumerateSeries(patterns, o.maxTerms)) {
     const tasd::Quality q = runOn(op, s, storage).total;
-    table.add({s.str(), fixed(s.computeFraction(op.cols()), 4), fixed(q.keptNonzeroFraction, 4), fixed(q.keptL1Fraction, 4),
-               fixed(q.keptEnergy, 4), fixed(q.relFrobeniusError, 4)});
-    rows.push_back({{"series", s.str()}, {"compute_fraction", s.computeFraction(op.cols())}, {"quality", q}});
+    table.add({s.str(), fixed(s.computeFraction(op.cols()), 4), fixed(q.keptNonzeroFraction, 4),
+               fixed(q.keptL1Fraction, 4), fixed(q.keptEnergy, 4), fixed(q.relFrobeniusError, 4)});
+    rows.push_back(
+        {{"series", s.str()}, {"compute_fraction", s.computeFraction(op.cols())}, {"quality", q}});
   }
-  std::cout << fmt::format("{}: {} x {} ({}), every series of up to {} terms from {}\n", o.input, op.rows(),
-                           op.cols(), tasd::dtypeName(storage), o.maxTerms, o.patterns);
+  std::cout << fmt::format("{}: {} x {} ({}), every series of up to {} terms from {}\n", o.input,
+                           op.rows(), op.cols(), tasd::dtypeName(storage), o.maxTerms, o.patterns);
   table.print(std::cout);
   if (dir) {
-    const nlohmann::json j{{"input", inputJson(o, op, storage)}, {"patterns", o.patterns}, {"max_terms", o.maxTerms},
+    const nlohmann::json j{{"input", inputJson(o, op, storage)},
+                           {"patterns", o.patterns},
+                           {"max_terms", o.maxTerms},
                            {"series", rows}};
     writeFileAtomic(dir->file("sweep.json"), j.dump(2) + "\n");
     dir->commit();
@@ -231,13 +248,17 @@ void runSweep(const DecomposeOptions& o) {
 
 void addDecomposeCommand(CLI::App& app) {
   auto opts = std::make_shared<DecomposeOptions>();
-  CLI::App* cmd = app.add_subcommand("decompose", "TASD-decompose a tensor (.npy) into a series of N:M terms");
-  cmd->add_option("input", opts->input, "Input .npy: 2-D matrix (rows x K) or 4-D conv weights")->required();
+  CLI::App* cmd =
+      app.add_subcommand("decompose", "TASD-decompose a tensor (.npy) into a series of N:M terms");
+  cmd->add_option("input", opts->input, "Input .npy: 2-D matrix (rows x K) or 4-D conv weights")
+      ->required();
   cmd->add_option("--series,-s", opts->series, "Series to apply, e.g. 2:8+1:8 or dense");
-  cmd->add_option("--out,-o", opts->out, "Output folder (must not exist): terms, approximation, metrics.json");
+  cmd->add_option("--out,-o", opts->out,
+                  "Output folder (must not exist): terms, approximation, metrics.json");
   cmd->add_flag("--overwrite", opts->overwrite,
                 "Replace the output folder if it is one tasdsim wrote");
-  cmd->add_option("--dtype", opts->dtype, "Storage type: fp32, bf16 or int8 (default: fp32, or int8 for int8 input)");
+  cmd->add_option("--dtype", opts->dtype,
+                  "Storage type: fp32, bf16 or int8 (default: fp32, or int8 for int8 input)");
   cmd->add_option("--layout", opts->layout, "Layout of 4-D conv weights: OIHW, OHWI or HWIO");
   CLI::Option* sweep = cmd->add_flag(
       "--sweep", opts->sweep, "Report every series an engine supports, sorted by compute fraction");

@@ -188,11 +188,14 @@ void runImport(const ImportOptions& o) {
   workload::LoadOptions lo;
   if (!o.inputShape.empty()) lo.inputShape = parseShape(o.inputShape);
   const workload::Workload workload = workload::load(path.string(), lo);
-  if (workload.format == "synthetic") throw UserError(path.string() + ": not a model file (.onnx or .tflite)");
-  if (!o.compare.empty() && workload.format != "tflite") throw UserError("--compare works for TFLite models only");
+  if (workload.format == "synthetic")
+    throw UserError(path.string() + ": not a model file (.onnx or .tflite)");
+  if (!o.compare.empty() && workload.format != "tflite")
+    throw UserError("--compare works for TFLite models only");
   std::vector<LayerWeights> weights;
   std::unique_ptr<model::TfliteModel> tflite;
-  if (workload.format == "tflite") tflite = std::make_unique<model::TfliteModel>(model::loadTflite(path));
+  if (workload.format == "tflite")
+    tflite = std::make_unique<model::TfliteModel>(model::loadTflite(path));
   std::vector<tasd::MatrixF> matrices = workload::layerWeights(workload);
   for (size_t i = 0; i < workload.gemms.size(); ++i) {
     LayerWeights lw;
@@ -203,7 +206,8 @@ void runImport(const ImportOptions& o) {
       // weights are reordered as <name>.ohwi).
       std::string name = l.weightName;
       const std::string suffix = ".ohwi";
-      if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      if (name.size() > suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
         name.resize(name.size() - suffix.size());
       for (size_t k = 0; k < tflite->tensors.size(); ++k) {
         if (tflite->tensors[k].name == name || fmt::format("tensor{}", k) == name) {
@@ -237,7 +241,8 @@ void runImport(const ImportOptions& o) {
     const model::Node* node = nullptr;
     for (const model::Node& n : workload.graph()->nodes)
       if (n.name == l.name && !n.outputs.empty()) node = &n;
-    const std::string activation = node ? workload::followingActivation(*workload.graph(), node->outputs.front()) : "none";
+    const std::string activation =
+        node ? workload::followingActivation(*workload.graph(), node->outputs.front()) : "none";
     std::vector<std::string> row{std::to_string(i), shortName(l.name), l.opType,
                                  fmt::format("{} x {}x{}x{}", l.groups, l.rowsPerGroup(), l.n, l.k),
                                  std::to_string(l.macs())};
@@ -291,8 +296,9 @@ void runImport(const ImportOptions& o) {
     layersJson.push_back(lj);
   }
   std::cout << fmt::format("{}: {} model, input {}, {} layers, {} MACs per inference\n",
-                           path.string(), workload.format, model::shapeString(workload.inputs.front().shape),
-                           workload.gemms.size(), workload.totalMacs());
+                           path.string(), workload.format,
+                           model::shapeString(workload.inputs.front().shape), workload.gemms.size(),
+                           workload.totalMacs());
   std::cout << fmt::format(
       "cheapest series per engine with relative Frobenius error <= {} on the weights "
       "(up to {} terms; frac = compute fraction):\n",

@@ -47,12 +47,13 @@ class Progress {
     if (quiet_ || total == 0) return;
     if (tty_) {
       const size_t width = 30, filled = done * width / total;
-      std::cerr << fmt::format("\r[{}{}] {}/{} {:<32.32}", std::string(filled, '#'), std::string(width - filled, ' '),
-                               done, total, layer)
+      std::cerr << fmt::format("\r[{}{}] {}/{} {:<32.32}", std::string(filled, '#'),
+                               std::string(width - filled, ' '), done, total, layer)
                 << (done == total ? "\n" : "") << std::flush;
     } else {
       const size_t step = std::max<size_t>(1, total / 10);
-      if (done % step == 0 || done == total) std::cerr << fmt::format("progress: {}/{} layers\n", done, total);
+      if (done % step == 0 || done == total)
+        std::cerr << fmt::format("progress: {}/{} layers\n", done, total);
     }
   }
 
@@ -80,7 +81,7 @@ int runExperiment(const RunOptions& o) {
       (o.out.empty() ? defaultOutputFolder(x.name, "", x.file + ": experiment.name")
                      : outputPathArgument(o.out, "--out"))
           .string();
-  StagingDir dir(outDir, o.overwrite);  // fails now if the folder exists
+  StagingDir dir(outDir, o.overwrite);                   // fails now if the folder exists
   if (o.trace) run.inputs.vcdDir = dir.path().string();  // written before the folder is committed
   Progress progress(o.quiet);
   run.inputs.options.progress = [&progress](size_t done, size_t total, const std::string& layer) {
@@ -99,7 +100,8 @@ int runExperiment(const RunOptions& o) {
       std::string name = t.name;
       for (char& c : name)
         if (c == '/' || c == '\\' || c == ':') c = '_';
-      io::writeNpy(folder / (name + ".npy"), std::vector<size_t>(t.tensor.shape.begin(), t.tensor.shape.end()),
+      io::writeNpy(folder / (name + ".npy"),
+                   std::vector<size_t>(t.tensor.shape.begin(), t.tensor.shape.end()),
                    t.tensor.f.data());
     }
   }
@@ -111,7 +113,8 @@ int runExperiment(const RunOptions& o) {
     return 1;
   }
   if (report.checks == runtime::Checks::Failed) {
-    std::cerr << "tasdsim: some layers do not match their reference (see stats.json, layers[].check)\n";
+    std::cerr
+        << "tasdsim: some layers do not match their reference (see stats.json, layers[].check)\n";
     return 1;
   }
   return 0;
@@ -121,21 +124,31 @@ int runExperiment(const RunOptions& o) {
 
 void addRunCommand(CLI::App& app, int& exitCode) {
   auto o = std::make_shared<RunOptions>();
-  CLI::App* cmd = app.add_subcommand("run", "Simulate a network on an accelerator (an experiment file)");
-  cmd->add_option("experiment", o->experiment, "Experiment YAML (configs/experiments/...)")->required();
-  cmd->add_option("--set", o->overrides, "Override a config value: key.path=value (experiment., arch., energy., "
-                                         "workload., plan.); repeatable");
+  CLI::App* cmd =
+      app.add_subcommand("run", "Simulate a network on an accelerator (an experiment file)");
+  cmd->add_option("experiment", o->experiment, "Experiment YAML (configs/experiments/...)")
+      ->required();
+  cmd->add_option("--set", o->overrides,
+                  "Override a config value: key.path=value (experiment., arch., energy., "
+                  "workload., plan.); repeatable");
   cmd->add_option("--workload", o->workload,
-                  "A workload replacing the experiment's: synthetic YAML, .onnx, .tflite or the YAML of tasdsim import");
-  cmd->add_option("--input", o->input, "The model input as a .npy file (replaces experiment.input)");
-  cmd->add_flag("--save-outputs", o->saveOutputs, "Write the network's outputs as <out>/outputs/<name>.npy");
+                  "A workload replacing the experiment's: synthetic YAML, .onnx, .tflite or the "
+                  "YAML of tasdsim import");
+  cmd->add_option("--input", o->input,
+                  "The model input as a .npy file (replaces experiment.input)");
+  cmd->add_flag("--save-outputs", o->saveOutputs,
+                "Write the network's outputs as <out>/outputs/<name>.npy");
   cmd->add_flag("--compare-executor", o->compareExecutor,
-                "Also run the workload with the same plan on the host executor and report how the outputs agree");
-  cmd->add_option("--out,-o", o->out, "Output folder (default out/<experiment name>; must not exist)");
+                "Also run the workload with the same plan on the host executor and report how the "
+                "outputs agree");
+  cmd->add_option("--out,-o", o->out,
+                  "Output folder (default out/<experiment name>; must not exist)");
   cmd->add_flag("--overwrite", o->overwrite,
                 "Replace the output folder if it is one tasdsim wrote");
-  cmd->add_flag("--timing-only", o->timingOnly, "Timing and energy only: no values computed or checked");
-  cmd->add_option("--plan", o->planFile, "A plan file (e.g. from tasdsim search), replacing the experiment's plan");
+  cmd->add_flag("--timing-only", o->timingOnly,
+                "Timing and energy only: no values computed or checked");
+  cmd->add_option("--plan", o->planFile,
+                  "A plan file (e.g. from tasdsim search), replacing the experiment's plan");
   CLI::Option* series = cmd->add_option(
       "--series", o->series, "One series for every layer, e.g. 4:8+1:8 (replaces the plan)");
   cmd->add_option("--operand", o->operand, "With --series: W (weights) or A (activations)")

@@ -37,7 +37,8 @@ class StageProgress {
   void operator()(const std::string& stage, size_t done, size_t total) {
     if (quiet_ || total == 0) return;
     if (tty_) {
-      std::cerr << fmt::format("\r{:<12} {}/{}", stage, done, total) << (done == total ? "\n" : "") << std::flush;
+      std::cerr << fmt::format("\r{:<12} {}/{}", stage, done, total) << (done == total ? "\n" : "")
+                << std::flush;
     } else if (done == total) {
       std::cerr << fmt::format("{}: {} layers\n", stage, total);
     }
@@ -52,7 +53,9 @@ double seconds(std::chrono::steady_clock::time_point since) {
 }
 
 nlohmann::json candidateJson(const tasder::Candidate& c) {
-  nlohmann::json j{{"operand", plan::operandName(c.operand)}, {"series", c.series.str()}, {"cost", c.cost},
+  nlohmann::json j{{"operand", plan::operandName(c.operand)},
+                   {"series", c.series.str()},
+                   {"cost", c.cost},
                    {"error", c.error}};
   if (c.tauQuantile >= 0) j["tau_quantile"] = c.tauQuantile;
   return j;
@@ -60,12 +63,14 @@ nlohmann::json candidateJson(const tasder::Candidate& c) {
 
 int runSearch(const SearchOptionsCli& o) {
   runtime::Experiment x = runtime::Experiment::load(o.experiment, o.overrides);
-  if (!x.hasSearch) throw UserError(fmt::format("{}: the experiment has no search section", o.experiment));
+  if (!x.hasSearch)
+    throw UserError(fmt::format("{}: the experiment has no search section", o.experiment));
   const runtime::SearchSpec& sp = x.search;
   if (sp.measure == "accuracy") {
-    throw UserError(fmt::format("{}: an accuracy target needs a model with labelled data (tasdsim search-model); "
-                                "synthetic workloads take quality.measure: rel_error",
-                                o.experiment));
+    throw UserError(fmt::format(
+        "{}: an accuracy target needs a model with labelled data (tasdsim search-model); "
+        "synthetic workloads take quality.measure: rel_error",
+        o.experiment));
   }
   // Simulated costs run every layer on the engine: it must fit (timing only).
   if (sp.cost != "macs") runtime::checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, false);
@@ -82,10 +87,13 @@ int runSearch(const SearchOptionsCli& o) {
 
   tasder::ScoringOptions so;
   so.operands.clear();
-  for (const std::string& op : sp.operands) so.operands.push_back(op == "W" ? plan::Operand::W : plan::Operand::A);
+  for (const std::string& op : sp.operands)
+    so.operands.push_back(op == "W" ? plan::Operand::W : plan::Operand::A);
   so.calibrationRows = sp.calibrationRows;
   so.tauQuantiles = sp.tauQuantiles;
-  so.progress = [&progress](const std::string& stage, size_t done, size_t total) { progress(stage, done, total); };
+  so.progress = [&progress](const std::string& stage, size_t done, size_t total) {
+    progress(stage, done, total);
+  };
   const tasder::EngineView engine = tasder::engineView(x.arch.params);
   const std::vector<tasder::LayerSample> samples = tasder::calibrate(x.workload, so);
   const double tCalibrate = seconds(t0);
@@ -107,7 +115,8 @@ int runSearch(const SearchOptionsCli& o) {
 
   // The plan, checked against the engine like any plan.
   plan::Plan p = r.plan;
-  p.name = fmt::format("{} on {}: {} {} <= {}", x.workload.name, x.arch.params.name, sp.scope, sp.measure, sp.target);
+  p.name = fmt::format("{} on {}: {} {} <= {}", x.workload.name, x.arch.params.name, sp.scope,
+                       sp.measure, sp.target);
   runtime::validatePlan(x.workload, p, x.arch.params);
   writeFileAtomic(dir.file("plan.yaml"), p.toYaml());
 
@@ -118,13 +127,18 @@ int runSearch(const SearchOptionsCli& o) {
   for (size_t l = 0; l < layers.size(); ++l) {
     const tasder::Candidate& c = layers[l].candidates[r.chosen[l]];
     nlohmann::json cands = nlohmann::json::array();
-    for (const tasder::Candidate& cc : layers[l].candidates) cands.push_back(candidateJson(cc));
-    jl.push_back({{"name", layers[l].name}, {"macs", layers[l].macs}, {"chosen", r.chosen[l]}, {"candidates", cands}});
+    for (const tasder::Candidate& cc : layers[l].candidates)
+      cands.push_back(candidateJson(cc));
+    jl.push_back({{"name", layers[l].name},
+                  {"macs", layers[l].macs},
+                  {"chosen", r.chosen[l]},
+                  {"candidates", cands}});
     macsDense += layers[l].macs;
     macsChosen += c.series.computeFraction() * static_cast<double>(layers[l].macs);
     table.add({layers[l].name, plan::operandName(c.operand), c.series.str(),
-               c.tauQuantile >= 0 ? fmt::format("{:.2f}", c.tauQuantile) : "-", fmt::format("{:.4g}", c.cost),
-               fmt::format("{:.4g}", layers[l].candidates[0].cost), fmt::format("{:.4f}", c.error)});
+               c.tauQuantile >= 0 ? fmt::format("{:.2f}", c.tauQuantile) : "-",
+               fmt::format("{:.4g}", c.cost), fmt::format("{:.4g}", layers[l].candidates[0].cost),
+               fmt::format("{:.4f}", c.error)});
   }
   const double macReduction = macsDense ? 1.0 - macsChosen / static_cast<double>(macsDense) : 0.0;
   const nlohmann::json summary{
@@ -143,18 +157,20 @@ int runSearch(const SearchOptionsCli& o) {
       {"layers", jl}};
   writeFileAtomic(dir.file("search.json"), summary.dump(1) + "\n");
   std::ostringstream os;
-  os << fmt::format("{} on {}: {} error <= {} ({} scope), cost in {}\n", x.workload.name, x.arch.params.name,
-                    sp.measure, sp.target, sp.scope, sp.cost);
+  os << fmt::format("{} on {}: {} error <= {} ({} scope), cost in {}\n", x.workload.name,
+                    x.arch.params.name, sp.measure, sp.target, sp.scope, sp.cost);
   table.print(os);
-  os << fmt::format("cost {:.4g} of {:.4g} dense ({:.1f}% less); MACs {:.1f}% less; MAC-weighted error {:.4f}\n",
-                    r.cost, r.denseCost, 100.0 * (r.denseCost > 0 ? 1.0 - r.cost / r.denseCost : 0.0),
-                    100.0 * macReduction, r.networkError);
-  os << fmt::format("searched {} layers in {:.2f} s (calibration {:.2f} s, scoring {:.2f} s, costs {:.2f} s)\n",
-                    layers.size(), total, tCalibrate, tScore, tCost);
+  os << fmt::format(
+      "cost {:.4g} of {:.4g} dense ({:.1f}% less); MACs {:.1f}% less; MAC-weighted error {:.4f}\n",
+      r.cost, r.denseCost, 100.0 * (r.denseCost > 0 ? 1.0 - r.cost / r.denseCost : 0.0),
+      100.0 * macReduction, r.networkError);
+  os << fmt::format(
+      "searched {} layers in {:.2f} s (calibration {:.2f} s, scoring {:.2f} s, costs {:.2f} s)\n",
+      layers.size(), total, tCalibrate, tScore, tCost);
   writeFileAtomic(dir.file("summary.txt"), os.str());
   dir.commit();
-  std::cout << os.str() << "wrote " << outDir << "/ (run it: tasdsim run " << o.experiment << " --plan " << outDir
-            << "/plan.yaml)\n";
+  std::cout << os.str() << "wrote " << outDir << "/ (run it: tasdsim run " << o.experiment
+            << " --plan " << outDir << "/plan.yaml)\n";
   return 0;
 }
 
@@ -162,10 +178,12 @@ int runSearch(const SearchOptionsCli& o) {
 
 void addSearchCommand(CLI::App& app, int& exitCode) {
   auto o = std::make_shared<SearchOptionsCli>();
-  CLI::App* cmd = app.add_subcommand("search", "Find a per-layer TASD plan (TASDER) for an experiment");
+  CLI::App* cmd =
+      app.add_subcommand("search", "Find a per-layer TASD plan (TASDER) for an experiment");
   cmd->add_option("experiment", o->experiment, "Experiment YAML with a search section")->required();
   cmd->add_option("--set", o->overrides, "Override a config value: key.path=value; repeatable");
-  cmd->add_option("--out,-o", o->out, "Output folder (default out/<experiment name>-search; must not exist)");
+  cmd->add_option("--out,-o", o->out,
+                  "Output folder (default out/<experiment name>-search; must not exist)");
   cmd->add_flag("--overwrite", o->overwrite,
                 "Replace the output folder if it is one tasdsim wrote");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress output");

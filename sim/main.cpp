@@ -41,7 +41,9 @@ std::string oneLine(const std::string& message) {
 
 // libsystemc defines main() and references sc_main(); tasdsim has its own main and starts the
 // SystemC kernel itself (sw/runtime/Simulation), so this entry is never called.
-extern "C" int sc_main(int, char**) { return kExitInternalError; }
+extern "C" int sc_main(int, char**) {
+  return kExitInternalError;
+}
 
 int main(int argc, char** argv) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
@@ -49,7 +51,8 @@ int main(int argc, char** argv) {
   // ends with 128 + signal.
   tasdsim::installInterruptHandlers();
   int exitCode = 0;
-  CLI::App app{"TASDsim: TASD decomposition and structured-sparse accelerator simulation", "tasdsim"};
+  CLI::App app{"TASDsim: TASD decomposition and structured-sparse accelerator simulation",
+               "tasdsim"};
   app.require_subcommand(1);
   app.set_version_flag("--version", tasdsim::toolIdentity());
   tasdsim::cli::addDecomposeCommand(app);

@@ -76,12 +76,14 @@ py::array_t<uint8_t> termIndices(const tasd::CompressedTerm& t) {
       }
     }
   }
-  return moveToArray(std::move(out), {static_cast<py::ssize_t>(t.rows()), static_cast<py::ssize_t>(t.blocksPerRow()),
+  return moveToArray(std::move(out), {static_cast<py::ssize_t>(t.rows()),
+                                      static_cast<py::ssize_t>(t.blocksPerRow()),
                                       static_cast<py::ssize_t>(t.pattern().n)});
 }
 
 py::array termValues(tasd::CompressedTerm& t) {
-  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(t.rows()), static_cast<py::ssize_t>(t.blocksPerRow()),
+  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(t.rows()),
+                                       static_cast<py::ssize_t>(t.blocksPerRow()),
                                        static_cast<py::ssize_t>(t.pattern().n)};
   switch (t.dtype()) {
     case tasd::DType::F32:
@@ -91,15 +93,16 @@ py::array termValues(tasd::CompressedTerm& t) {
     default: {  // bf16 values are returned as the float32 they stand for
       std::vector<float> f(t.rows() * t.slotsPerRow());
       for (size_t r = 0; r < t.rows(); ++r)
-        for (size_t s = 0; s < t.slotsPerRow(); ++s) f[r * t.slotsPerRow() + s] = t.valueAsFloat(r, s);
+        for (size_t s = 0; s < t.slotsPerRow(); ++s)
+          f[r * t.slotsPerRow() + s] = t.valueAsFloat(r, s);
       return moveToArray(std::move(f), shape);
     }
   }
 }
 
 template <typename T>
-py::dict decomposeArray(const T* data, size_t rows, size_t cols, const tasd::Series& series, tasd::DType storage,
-                        bool withApprox, bool withResidual) {
+py::dict decomposeArray(const T* data, size_t rows, size_t cols, const tasd::Series& series,
+                        tasd::DType storage, bool withApprox, bool withResidual) {
   tasd::Decomposition<T> d;
   const tasd::MatrixView<T> a(data, rows, cols);
   std::vector<T> approx;
@@ -120,7 +123,8 @@ py::dict decomposeArray(const T* data, size_t rows, size_t cols, const tasd::Ser
     }
     if (withApprox && !withResidual) approx = std::move(d.residual.values());
   }
-  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)};
+  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(rows),
+                                       static_cast<py::ssize_t>(cols)};
   py::dict out;
   out["series"] = series.str();
   out["storage_dtype"] = tasd::dtypeName(storage);
@@ -145,7 +149,8 @@ py::dict decomposeArray(const T* data, size_t rows, size_t cols, const tasd::Ser
 
 // decompose(array, series, dtype=None, layout=None): a 2-D array (rows x K) as is, a 4-D conv
 // weight lowered to Cout x (R*S*C) by its layout, as `tasdsim decompose` does.
-py::dict decompose(py::array array, const std::string& seriesText, const std::optional<std::string>& dtype,
+py::dict decompose(py::array array, const std::string& seriesText,
+                   const std::optional<std::string>& dtype,
                    const std::optional<std::string>& layout, bool withApprox, bool withResidual) {
   const tasd::Series series = tasd::Series::parse(seriesText);
   const bool isInt8 = py::isinstance<py::array_t<int8_t>>(array) && array.dtype().kind() == 'i';
@@ -155,27 +160,34 @@ py::dict decompose(py::array array, const std::string& seriesText, const std::op
     if (storage == tasd::DType::I8 && !isInt8)
       throw UserError("array: dtype int8 needs an int8 array (quantize the tensor first)");
     if (storage != tasd::DType::I8 && isInt8)
-      throw UserError(fmt::format("array: int8 input is decomposed exactly as int8; drop dtype {}", *dtype));
+      throw UserError(
+          fmt::format("array: int8 input is decomposed exactly as int8; drop dtype {}", *dtype));
   }
   if (!isInt8 && array.dtype().kind() != 'f')
     throw UserError(fmt::format("array: expected a float or int8 array, got dtype {}",
                                 std::string(py::str(array.dtype()))));
   const py::ssize_t ndim = array.ndim();
-  if (ndim == 2 && layout) throw UserError("array: layout applies to 4-D conv weights, this array is 2-D");
+  if (ndim == 2 && layout)
+    throw UserError("array: layout applies to 4-D conv weights, this array is 2-D");
   if (ndim == 4 && !layout)
     throw UserError("array: 4-D array needs layout OIHW, OHWI or HWIO to be lowered to a GEMM");
   if (ndim != 2 && ndim != 4)
-    throw UserError(fmt::format("array: expected a 2-D matrix or 4-D conv weights, got {} dimensions", ndim));
+    throw UserError(
+        fmt::format("array: expected a 2-D matrix or 4-D conv weights, got {} dimensions", ndim));
   if (array.size() == 0) throw UserError("array: the array is empty");
   auto run = [&](auto tag) {
     using T = decltype(tag);
     auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(array);
-    if (ndim == 2) return decomposeArray<T>(a.data(), a.shape(0), a.shape(1), series, storage, withApprox, withResidual);
-    const std::array<size_t, 4> dims{static_cast<size_t>(a.shape(0)), static_cast<size_t>(a.shape(1)),
-                                     static_cast<size_t>(a.shape(2)), static_cast<size_t>(a.shape(3))};
-    const tasd::Matrix<T> lowered = tasd::lowerConvWeights(a.data(), dims, tasd::parseConvLayout(*layout));
-    return decomposeArray<T>(lowered.data(), lowered.rows(), lowered.cols(), series, storage, withApprox,
-                             withResidual);
+    if (ndim == 2)
+      return decomposeArray<T>(a.data(), a.shape(0), a.shape(1), series, storage, withApprox,
+                               withResidual);
+    const std::array<size_t, 4> dims{
+        static_cast<size_t>(a.shape(0)), static_cast<size_t>(a.shape(1)),
+        static_cast<size_t>(a.shape(2)), static_cast<size_t>(a.shape(3))};
+    const tasd::Matrix<T> lowered =
+        tasd::lowerConvWeights(a.data(), dims, tasd::parseConvLayout(*layout));
+    return decomposeArray<T>(lowered.data(), lowered.rows(), lowered.cols(), series, storage,
+                             withApprox, withResidual);
   };
   return isInt8 ? run(int8_t{}) : run(float{});
 }
@@ -195,7 +207,8 @@ model::Tensor toTensor(const py::array& array) {
 
 std::vector<model::Tensor> toTensors(const std::vector<py::array>& arrays) {
   std::vector<model::Tensor> out;
-  for (const py::array& a : arrays) out.push_back(toTensor(a));
+  for (const py::array& a : arrays)
+    out.push_back(toTensor(a));
   return out;
 }
 
@@ -207,7 +220,8 @@ py::array fromTensor(model::Tensor&& t) {
 
 py::dict outputsDict(std::vector<std::pair<std::string, model::Tensor>>&& outputs) {
   py::dict d;
-  for (auto& [name, t] : outputs) d[py::str(name)] = fromTensor(std::move(t));
+  for (auto& [name, t] : outputs)
+    d[py::str(name)] = fromTensor(std::move(t));
   return d;
 }
 
@@ -241,28 +255,30 @@ py::dict simulate(const runtime::RunRequest& request) {
     out["checks_passed"] = py::none();
   }
   std::vector<std::pair<std::string, model::Tensor>> outputs;
-  for (runtime::NamedTensor& t : report.outputs) outputs.emplace_back(t.name, std::move(t.tensor));
+  for (runtime::NamedTensor& t : report.outputs)
+    outputs.emplace_back(t.name, std::move(t.tensor));
   out["outputs"] = outputsDict(std::move(outputs));
   return out;
 }
 
-plan::Plan planOf(const std::string& planFile, const std::string& series, const std::string& operand,
-                  double tauQuantile) {
-  if (!planFile.empty() && !series.empty()) throw UserError("--plan and --series exclude each other");
+plan::Plan planOf(const std::string& planFile, const std::string& series,
+                  const std::string& operand, double tauQuantile) {
+  if (!planFile.empty() && !series.empty())
+    throw UserError("--plan and --series exclude each other");
   if (!planFile.empty()) return plan::Plan::load(planFile);
   if (series.empty()) return plan::Plan{};
   if (operand != "W" && operand != "A") throw UserError("--operand must be W or A");
   if (tauQuantile >= 0 && operand != "A")
     throw UserError("--tau-quantile applies to --operand A only (the threshold of activations)");
-  return plan::Plan::uniform(tasd::Series::parse(series), operand == "W" ? plan::Operand::W : plan::Operand::A,
-                             tauQuantile);
+  return plan::Plan::uniform(tasd::Series::parse(series),
+                             operand == "W" ? plan::Operand::W : plan::Operand::A, tauQuantile);
 }
 
 // A model (ONNX, TFLite or import YAML) on the host graph executor, with a plan's TASD applied
 // as the executor applies it (TasdHook).
 py::dict runOnExecutor(const std::string& modelPath, const std::vector<py::array>& inputs,
-                       const std::vector<int64_t>& inputShape, const std::string& planFile, const std::string& series,
-                       const std::string& operand, double tauQuantile) {
+                       const std::vector<int64_t>& inputShape, const std::string& planFile,
+                       const std::string& series, const std::string& operand, double tauQuantile) {
   std::vector<model::Tensor> given = toTensors(inputs);
   std::vector<std::pair<std::string, model::Tensor>> named;
   {
@@ -273,12 +289,14 @@ py::dict runOnExecutor(const std::string& modelPath, const std::vector<py::array
     const workload::Workload w = workload::load(modelPath, lo);
     if (given.empty()) given = w.inputs;
     if (given.size() != w.inputs.size())
-      throw UserError(fmt::format("input: model '{}' has {} inputs; {} given", modelPath, w.inputs.size(), given.size()));
+      throw UserError(fmt::format("input: model '{}' has {} inputs; {} given", modelPath,
+                                  w.inputs.size(), given.size()));
     const plan::Plan plan = planOf(planFile, series, operand, tauQuantile);
     const std::map<std::string, float> taus = runtime::planThresholds(w, plan, given);
     std::vector<model::Tensor> outs = runtime::runOnHost(w, plan, taus, given);
     const auto& graphOutputs = w.graph()->outputs;
-    for (size_t i = 0; i < outs.size(); ++i) named.emplace_back(graphOutputs[i].name, std::move(outs[i]));
+    for (size_t i = 0; i < outs.size(); ++i)
+      named.emplace_back(graphOutputs[i].name, std::move(outs[i]));
   }
   return outputsDict(std::move(named));
 }
@@ -289,11 +307,15 @@ py::dict runOnExecutor(const std::string& modelPath, const std::vector<py::array
 // libsystemc defines main() and references sc_main(); the module starts the SystemC kernel
 // itself (sw/runtime/Simulation, in a child process), so this entry is never called. Exported:
 // libsystemc resolves it when the module is loaded.
-extern "C" __attribute__((visibility("default"))) int sc_main(int, char**) { return 3; }
+extern "C" __attribute__((visibility("default"))) int sc_main(int, char**) {
+  return 3;
+}
 
 PYBIND11_MODULE(_core, m) {
   using namespace tasdsim;
-  m.doc() = "TASDsim: TASD decomposition, the structured-sparse accelerator simulator and the graph executor";
+  m.doc() =
+      "TASDsim: TASD decomposition, the structured-sparse accelerator simulator and the graph "
+      "executor";
   m.attr("__version__") = toolIdentity();
   static py::exception<UserError> userError(m, "UserError", PyExc_ValueError);
   py::register_exception_translator([](std::exception_ptr p) {
@@ -305,13 +327,16 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
     }
   });
-  m.def("decompose", &python::decompose, py::arg("array"), py::arg("series"), py::arg("dtype") = py::none(),
-        py::arg("layout") = py::none(), py::arg("approx") = true, py::arg("residual") = false);
+  m.def("decompose", &python::decompose, py::arg("array"), py::arg("series"),
+        py::arg("dtype") = py::none(), py::arg("layout") = py::none(), py::arg("approx") = true,
+        py::arg("residual") = false);
   m.def(
       "simulate",
-      [](const std::string& experiment, const std::vector<std::string>& overrides, const std::string& workload,
-         const std::string& inputNpy, const std::vector<py::array>& inputs, bool timingOnly, bool compareExecutor,
-         const std::string& planFile, const std::string& series, const std::string& operand, double tauQuantile) {
+      [](const std::string& experiment, const std::vector<std::string>& overrides,
+         const std::string& workload, const std::string& inputNpy,
+         const std::vector<py::array>& inputs, bool timingOnly, bool compareExecutor,
+         const std::string& planFile, const std::string& series, const std::string& operand,
+         double tauQuantile) {
         runtime::RunRequest r;
         r.experiment = experiment;
         r.overrides = overrides;
@@ -326,9 +351,10 @@ PYBIND11_MODULE(_core, m) {
         r.tauQuantile = tauQuantile;
         return python::simulate(r);
       },
-      py::arg("experiment"), py::arg("overrides"), py::arg("workload"), py::arg("input_npy"), py::arg("inputs"),
-      py::arg("timing_only"), py::arg("compare_executor"), py::arg("plan"), py::arg("series"), py::arg("operand"),
-      py::arg("tau_quantile"));
-  m.def("run_on_executor", &python::runOnExecutor, py::arg("model"), py::arg("inputs"), py::arg("input_shape"),
-        py::arg("plan"), py::arg("series"), py::arg("operand"), py::arg("tau_quantile"));
+      py::arg("experiment"), py::arg("overrides"), py::arg("workload"), py::arg("input_npy"),
+      py::arg("inputs"), py::arg("timing_only"), py::arg("compare_executor"), py::arg("plan"),
+      py::arg("series"), py::arg("operand"), py::arg("tau_quantile"));
+  m.def("run_on_executor", &python::runOnExecutor, py::arg("model"), py::arg("inputs"),
+        py::arg("input_shape"), py::arg("plan"), py::arg("series"), py::arg("operand"),
+        py::arg("tau_quantile"));
 }

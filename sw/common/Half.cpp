@@ -48,7 +48,7 @@ uint16_t floatToHalf(float f) {
     return static_cast<uint16_t>(sign | 0x7c00u | (absu > kF32ExpMask ? 0x200u : 0u));
   }
   if (absu >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow to Inf
-  if (absu < 0x33000001u) return sign;                                     // underflow to 0
+  if (absu < 0x33000001u) return sign;                                    // underflow to 0
   int32_t exp = static_cast<int32_t>(absu >> 23) - 112;
   uint32_t mant = (absu & kF32MantMask) | 0x800000u;
   uint32_t shift = 13;
@@ -72,7 +72,9 @@ uint16_t floatToBf16(float f) {
   return static_cast<uint16_t>((u + roundingBias) >> 16);
 }
 
-float bf16ToFloat(uint16_t b) { return floatOf(static_cast<uint32_t>(b) << 16); }
+float bf16ToFloat(uint16_t b) {
+  return floatOf(static_cast<uint32_t>(b) << 16);
+}
 
 size_t countBf16Overflows(const float* values, size_t count) {
   size_t overflows = 0;

@@ -14,7 +14,9 @@ uint16_t floatToHalf(float f);
 uint16_t floatToBf16(float f);
 float bf16ToFloat(uint16_t b);
 // Rounds f to the nearest bf16-representable value.
-inline float roundToBf16(float f) { return bf16ToFloat(floatToBf16(f)); }
+inline float roundToBf16(float f) {
+  return bf16ToFloat(floatToBf16(f));
+}
 // How many of the values are finite but round to +-Inf in bf16 (|v| at or above 2^128 - 2^119,
 // the midpoint between bf16's largest finite value and the next power of two).
 size_t countBf16Overflows(const float* values, size_t count);

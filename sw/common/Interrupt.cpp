@@ -87,15 +87,23 @@ void installInterruptHandlers() {
   });
 }
 
-bool interruptRequested() { return gSignal.load(std::memory_order_relaxed) != 0; }
-int interruptSignal() { return gSignal.load(); }
+bool interruptRequested() {
+  return gSignal.load(std::memory_order_relaxed) != 0;
+}
+int interruptSignal() {
+  return gSignal.load();
+}
 
 void throwIfInterrupted() {
   if (const int sig = gSignal.load()) throw Interrupted(sig);
 }
 
-PendingOutput::Lock::Lock() { gMutex.lock(); }
-PendingOutput::Lock::~Lock() { gMutex.unlock(); }
+PendingOutput::Lock::Lock() {
+  gMutex.lock();
+}
+PendingOutput::Lock::~Lock() {
+  gMutex.unlock();
+}
 
 PendingOutput::PendingOutput(std::filesystem::path path) : path_(std::move(path)) {
   std::lock_guard<std::mutex> lock(gMutex);

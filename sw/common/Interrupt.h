@@ -24,7 +24,7 @@ class Interrupted : public std::runtime_error {
 void installInterruptHandlers();
 const char* signalName(int signal);  // "SIGINT", "SIGPIPE", ...
 bool interruptRequested();
-int interruptSignal();       // the signal received, 0 if none
+int interruptSignal();      // the signal received, 0 if none
 void throwIfInterrupted();  // throws Interrupted when a signal was received
 
 // A path that the watchdog removes if the process is interrupted before release().

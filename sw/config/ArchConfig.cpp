@@ -16,7 +16,8 @@ constexpr uint64_t kKiB = 1024;
 void reportViolations(const std::vector<std::string>& problems, const std::string& file) {
   if (problems.empty()) return;
   std::string text;
-  for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
+  for (const std::string& p : problems)
+    text += (text.empty() ? "" : "; ") + p;
   throw UserError(fmt::format("{}: arch: {}", file, text));
 }
 
@@ -70,7 +71,8 @@ hw::EnergyTable parseEnergy(const Node& root) {
   if (auto sram = e.find("sram_pj_per_byte")) {
     t.sramPjPerByte.clear();
     for (const Node& point : sram->items()) {
-      t.sramPjPerByte.emplace_back(point.get<double>("kib", 0.0, 1e-3, 1e9), point.get<double>("pj", 0.0, 1e-6, 1e6));
+      t.sramPjPerByte.emplace_back(point.get<double>("kib", 0.0, 1e-3, 1e9),
+                                   point.get<double>("pj", 0.0, 1e-6, 1e6));
       point.finish();
     }
   }
@@ -78,7 +80,8 @@ hw::EnergyTable parseEnergy(const Node& root) {
   t.dramPjPerByte = e.get<double>("dram_pj_per_byte", t.dramPjPerByte, 0.0, 1e6);
   t.tasdComparePj = e.get<double>("tasd_compare_pj", t.tasdComparePj, 0.0, 1e6);
   t.requantPj = e.get<double>("requant_pj", t.requantPj, 0.0, 1e6);
-  t.decoderPjPerInstruction = e.get<double>("decoder_pj_per_instruction", t.decoderPjPerInstruction, 0.0, 1e6);
+  t.decoderPjPerInstruction =
+      e.get<double>("decoder_pj_per_instruction", t.decoderPjPerInstruction, 0.0, 1e6);
   t.staticPowerMw = e.get<double>("static_power_mw", t.staticPowerMw, 0.0, 1e9);
   e.finish();
   const std::vector<std::string> problems = t.validate();
@@ -86,7 +89,8 @@ hw::EnergyTable parseEnergy(const Node& root) {
   return t;
 }
 
-ArchConfig parseArch(const Node& root, const std::string& file, const std::vector<std::string>& energyOverrides) {
+ArchConfig parseArch(const Node& root, const std::string& file,
+                     const std::vector<std::string>& energyOverrides) {
   const Node a = root.at("arch");
   root.finish();
   ArchConfig cfg;
@@ -103,10 +107,12 @@ ArchConfig parseArch(const Node& root, const std::string& file, const std::vecto
   p.pe.cols = pe.get<uint32_t>("cols", defaults.pe.cols, 1, 256);
   p.pe.lanes = pe.get<uint32_t>("lanes", defaults.pe.lanes, 1, 64);
   p.pe.patterns = parsePatterns(pe, "patterns");
-  p.pe.pipelineLatencyCycles = pe.get<uint32_t>("pipeline_latency_cycles", p.pe.rows + p.pe.cols, 0, 4096);
+  p.pe.pipelineLatencyCycles =
+      pe.get<uint32_t>("pipeline_latency_cycles", p.pe.rows + p.pe.cols, 0, 4096);
   p.pe.impl = pe.choice("impl", "model", {"model", "rtl"});
   pe.finish();
-  if (const auto problems = rtl::peArrayProblems(p.pe); !problems.empty()) pe.fail(problems.front());
+  if (const auto problems = rtl::peArrayProblems(p.pe); !problems.empty())
+    pe.fail(problems.front());
   const Node b = a.section("buffers");
   p.buffers.s = parseSram(b.section("s"), defaults.buffers.s);
   p.buffers.d = parseSram(b.section("d"), defaults.buffers.d);
@@ -115,10 +121,12 @@ ArchConfig parseArch(const Node& root, const std::string& file, const std::vecto
   // Without a tasd_units section the engine has none (a base engine).
   const Node t = a.section("tasd_units");
   p.tasd.count = t.get<uint32_t>("count", a.has("tasd_units") ? defaults.tasd.count : 0, 0, 1024);
-  p.tasd.cyclesPerElement = t.get<uint32_t>("cycles_per_element", defaults.tasd.cyclesPerElement, 1, 64);
+  p.tasd.cyclesPerElement =
+      t.get<uint32_t>("cycles_per_element", defaults.tasd.cyclesPerElement, 1, 64);
   p.tasd.impl = t.choice("impl", "model", {"model", "rtl"});
   t.finish();
-  if (const auto problems = rtl::tasdUnitProblems(p.tasd); !problems.empty()) t.fail(problems.front());
+  if (const auto problems = rtl::tasdUnitProblems(p.tasd); !problems.empty())
+    t.fail(problems.front());
   const Node d = a.section("decoder");
   p.decoder.fetchBytes = d.get<uint32_t>("fetch_bytes", defaults.decoder.fetchBytes, 16, 65536);
   p.decoder.queueDepth = d.get<uint32_t>("queue_depth", defaults.decoder.queueDepth, 1, 1024);
@@ -126,26 +134,34 @@ ArchConfig parseArch(const Node& root, const std::string& file, const std::vecto
       d.get<uint32_t>("cycles_per_instruction", defaults.decoder.cyclesPerInstruction, 1, 1000);
   p.decoder.impl = d.choice("impl", "model", {"model", "rtl"});
   d.finish();
-  if (const auto problems = rtl::decoderProblems(p.decoder); !problems.empty()) d.fail(problems.front());
+  if (const auto problems = rtl::decoderProblems(p.decoder); !problems.empty())
+    d.fail(problems.front());
   const Node m = a.section("dram");
   p.dram.sizeBytes = m.get<uint64_t>("size_mib", defaults.dram.sizeBytes >> 20, 1, 1u << 20) << 20;
   p.dram.latencyNs = m.get<double>("latency_ns", defaults.dram.latencyNs, 0.0, 1e6);
   p.dram.bandwidthGBps = m.get<double>("bandwidth_gbps", defaults.dram.bandwidthGBps, 1e-3, 1e5);
   m.finish();
   p.instances = a.get<uint32_t>("instances", defaults.instances, 1, hw::kMaxInstances);
-  p.distribution = a.choice("distribute", hw::distributionName(defaults.distribution), {"batch", "channels"}) == "batch"
+  p.distribution = a.choice("distribute", hw::distributionName(defaults.distribution),
+                            {"batch", "channels"}) == "batch"
                        ? hw::Distribution::Batch
                        : hw::Distribution::Channels;
   const Node am = a.section("address_map");
-  p.addressMap.dramBase = am.get<uint64_t>("dram_base", defaults.addressMap.dramBase, 0, hw::kAddressLimit - 1);
-  p.addressMap.regBase = am.get<uint64_t>("reg_base", defaults.addressMap.regBase, 0, hw::kAddressLimit - 1);
+  p.addressMap.dramBase =
+      am.get<uint64_t>("dram_base", defaults.addressMap.dramBase, 0, hw::kAddressLimit - 1);
+  p.addressMap.regBase =
+      am.get<uint64_t>("reg_base", defaults.addressMap.regBase, 0, hw::kAddressLimit - 1);
   am.finish();
-  if (const auto problems = p.addressMap.validate(p.dram.sizeBytes, p.instances); !problems.empty()) {
-    const std::string& problem = problems.front();  // "address_map.KEY = ...": the node names the section
+  if (const auto problems = p.addressMap.validate(p.dram.sizeBytes, p.instances);
+      !problems.empty()) {
+    const std::string& problem =
+        problems.front();  // "address_map.KEY = ...": the node names the section
     am.fail(problem.substr(problem.find('.') + 1));
   }
   if (p.instances > 1 && (p.pe.impl == "rtl" || p.tasd.impl == "rtl" || p.decoder.impl == "rtl")) {
-    a.fail(fmt::format("instances = {}: several instances run the C++ models only (every impl: model)", p.instances));
+    a.fail(
+        fmt::format("instances = {}: several instances run the C++ models only (every impl: model)",
+                    p.instances));
   }
   const std::string energy = a.get<std::string>("energy");
   a.finish();

@@ -100,9 +100,10 @@ bool Node::has(const std::string& key) const {
   for (const auto& kv : node_) {
     if (kv.first.IsScalar() && kv.first.Scalar() == key) m = kv.first.Mark();
   }
-  throw UserError(fmt::format("{}:{}:{}: {}: empty value (give a value, or leave the key out for "
-                              "the default)",
-                              *file_, m.line + 1, m.column + 1, keyPath(key)));
+  throw UserError(
+      fmt::format("{}:{}:{}: {}: empty value (give a value, or leave the key out for "
+                  "the default)",
+                  *file_, m.line + 1, m.column + 1, keyPath(key)));
 }
 
 Node Node::at(const std::string& key) const {
@@ -136,14 +137,16 @@ Node Node::section(const std::string& key) const {
 std::string Node::keyName(const YAML::Node& key) const {
   if (key.IsScalar()) return key.Scalar();
   const YAML::Mark m = key.Mark();
-  throw UserError(fmt::format("{}:{}:{}: {}: a key must be a plain name, got {}", *file_, m.line + 1, m.column + 1,
-                              path_.empty() ? "(top level)" : path_, typeName(key)));
+  throw UserError(fmt::format("{}:{}:{}: {}: a key must be a plain name, got {}", *file_,
+                              m.line + 1, m.column + 1, path_.empty() ? "(top level)" : path_,
+                              typeName(key)));
 }
 
 std::vector<std::string> Node::keys() const {
   std::vector<std::string> out;
   if (!node_.IsMap()) return out;
-  for (const auto& kv : node_) out.push_back(keyName(kv.first));
+  for (const auto& kv : node_)
+    out.push_back(keyName(kv.first));
   return out;
 }
 
@@ -165,7 +168,8 @@ template <>
 int64_t Node::as<int64_t>() const {
   const std::string s = node_.IsScalar() ? node_.Scalar() : "";
   int64_t v = 0;
-  if (!node_.IsScalar() || !parseInteger(s, v)) fail(fmt::format("expected an integer, got '{}'", s));
+  if (!node_.IsScalar() || !parseInteger(s, v))
+    fail(fmt::format("expected an integer, got '{}'", s));
   return v;
 }
 
@@ -220,7 +224,8 @@ T Node::get(const std::string& key, const T& fallback, const T& lo, const T& hi)
   const T v = get<T>(key, fallback);
   if (v < lo || v > hi) {
     const Node c = has(key) ? at(key) : *this;
-    throw UserError(fmt::format("{}: {}: value {} is out of range [{}, {}]", c.where(), keyPath(key), v, lo, hi));
+    throw UserError(fmt::format("{}: {}: value {} is out of range [{}, {}]", c.where(),
+                                keyPath(key), v, lo, hi));
   }
   return v;
 }
@@ -232,14 +237,17 @@ std::string Node::choice(const std::string& key, const std::string& fallback,
     if (a == v) return v;
   const Node c = has(key) ? at(key) : *this;
   std::string list;
-  for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  for (const std::string& a : allowed)
+    list += (list.empty() ? "" : ", ") + a;
   throw UserError(fmt::format("{}: {}: '{}' is not one of: {}", c.where(), keyPath(key), v, list));
 }
 
-std::vector<std::string> Node::stringList(const std::string& key, const std::vector<std::string>& fallback) const {
+std::vector<std::string> Node::stringList(const std::string& key,
+                                          const std::vector<std::string>& fallback) const {
   if (!has(key)) {
     YAML::Node seq(YAML::NodeType::Sequence);
-    for (const std::string& s : fallback) seq.push_back(s);
+    for (const std::string& s : fallback)
+      seq.push_back(s);
     resolved_[key] = seq;
     return fallback;
   }
@@ -301,10 +309,11 @@ void Node::finish() const {
     const std::string key = keyName(kv.first);
     if (known_->count(key)) continue;
     std::string allowed;
-    for (const std::string& k : *known_) allowed += (allowed.empty() ? "" : ", ") + k;
+    for (const std::string& k : *known_)
+      allowed += (allowed.empty() ? "" : ", ") + k;
     const YAML::Mark m = kv.first.Mark();
-    throw UserError(fmt::format("{}:{}:{}: {}: unknown key (allowed here: {})", *file_, m.line + 1, m.column + 1,
-                                keyPath(key), allowed.empty() ? "none" : allowed));
+    throw UserError(fmt::format("{}:{}:{}: {}: unknown key (allowed here: {})", *file_, m.line + 1,
+                                m.column + 1, keyPath(key), allowed.empty() ? "none" : allowed));
   }
 }
 
@@ -320,15 +329,20 @@ template uint64_t Node::get<uint64_t>(const std::string&, const uint64_t&) const
 template double Node::get<double>(const std::string&, const double&) const;
 template bool Node::get<bool>(const std::string&, const bool&) const;
 template std::string Node::get<std::string>(const std::string&, const std::string&) const;
-template int64_t Node::get<int64_t>(const std::string&, const int64_t&, const int64_t&, const int64_t&) const;
-template uint32_t Node::get<uint32_t>(const std::string&, const uint32_t&, const uint32_t&, const uint32_t&) const;
-template uint64_t Node::get<uint64_t>(const std::string&, const uint64_t&, const uint64_t&, const uint64_t&) const;
-template double Node::get<double>(const std::string&, const double&, const double&, const double&) const;
+template int64_t Node::get<int64_t>(const std::string&, const int64_t&, const int64_t&,
+                                    const int64_t&) const;
+template uint32_t Node::get<uint32_t>(const std::string&, const uint32_t&, const uint32_t&,
+                                      const uint32_t&) const;
+template uint64_t Node::get<uint64_t>(const std::string&, const uint64_t&, const uint64_t&,
+                                      const uint64_t&) const;
+template double Node::get<double>(const std::string&, const double&, const double&,
+                                  const double&) const;
 
 void applyOverride(YAML::Node root, const std::string& assignment, const std::string& origin) {
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw UserError(fmt::format("{}: override '{}' must look like key.path=value", origin, assignment));
+    throw UserError(
+        fmt::format("{}: override '{}' must look like key.path=value", origin, assignment));
   }
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
@@ -336,7 +350,8 @@ void applyOverride(YAML::Node root, const std::string& assignment, const std::st
   try {
     value = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw UserError(fmt::format("{}: override '{}': value is not valid YAML: {}", origin, assignment, e.msg));
+    throw UserError(
+        fmt::format("{}: override '{}': value is not valid YAML: {}", origin, assignment, e.msg));
   }
   // An empty (or null) value would silently mean the default.
   if (!value || value.IsNull()) {
@@ -351,7 +366,8 @@ void applyOverride(YAML::Node root, const std::string& assignment, const std::st
   while (true) {
     const size_t dot = path.find('.', start);
     keys.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (keys.back().empty()) throw UserError(fmt::format("{}: override '{}': empty key in path", origin, assignment));
+    if (keys.back().empty())
+      throw UserError(fmt::format("{}: override '{}': empty key in path", origin, assignment));
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
@@ -360,7 +376,8 @@ void applyOverride(YAML::Node root, const std::string& assignment, const std::st
   cur.reset(root);
   for (size_t i = 0; i + 1 < keys.size(); ++i) {
     if (cur[keys[i]] && !cur[keys[i]].IsMap()) {
-      throw UserError(fmt::format("{}: override '{}': '{}' is not a map", origin, assignment, keys[i]));
+      throw UserError(
+          fmt::format("{}: override '{}': '{}' is not a map", origin, assignment, keys[i]));
     }
     if (!cur[keys[i]]) cur[keys[i]] = YAML::Node(YAML::NodeType::Map);
     YAML::Node next = cur[keys[i]];
@@ -371,19 +388,22 @@ void applyOverride(YAML::Node root, const std::string& assignment, const std::st
 
 namespace {
 
-Node fromText(const std::string& text, const std::string& name, const std::vector<std::string>& overrides) {
+Node fromText(const std::string& text, const std::string& name,
+              const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    throw UserError(fmt::format("{}:{}:{}: YAML syntax error: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg));
+    throw UserError(fmt::format("{}:{}:{}: YAML syntax error: {}", name, e.mark.line + 1,
+                                e.mark.column + 1, e.msg));
   } catch (const YAML::Exception& e) {
     throw UserError(fmt::format("{}: cannot parse YAML: {}", name, e.msg));
   }
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) throw UserError(fmt::format("{}: the top level must be a map of keys", name));
   rejectDuplicateKeys(root, name, "", 0);
-  for (const std::string& o : overrides) applyOverride(root, o, "--set");
+  for (const std::string& o : overrides)
+    applyOverride(root, o, "--set");
   return Node(root, name, "", YAML::Node(YAML::NodeType::Map));
 }
 
@@ -393,7 +413,8 @@ Node loadFile(const std::string& path, const std::vector<std::string>& overrides
   return fromText(readFileText(path), path, overrides);
 }
 
-Node loadString(const std::string& text, const std::string& name, const std::vector<std::string>& overrides) {
+Node loadString(const std::string& text, const std::string& name,
+                const std::vector<std::string>& overrides) {
   return fromText(text, name, overrides);
 }
 

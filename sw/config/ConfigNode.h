@@ -51,8 +51,10 @@ class Node {
   template <typename T>
   T get(const std::string& key, const T& fallback, const T& lo, const T& hi) const;
   // One of a fixed set of strings.
-  std::string choice(const std::string& key, const std::string& fallback, const std::vector<std::string>& allowed) const;
-  std::vector<std::string> stringList(const std::string& key, const std::vector<std::string>& fallback) const;
+  std::string choice(const std::string& key, const std::string& fallback,
+                     const std::vector<std::string>& allowed) const;
+  std::vector<std::string> stringList(const std::string& key,
+                                      const std::vector<std::string>& fallback) const;
   // A list of finite numbers, each in [lo, hi].
   std::vector<double> numberList(const std::string& key, const std::vector<double>& fallback,
                                  double lo, double hi) const;
@@ -70,7 +72,9 @@ class Node {
 
  private:
   Node child(const std::string& key, const YAML::Node& node) const;
-  std::string keyPath(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string keyPath(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
   std::string keyName(const YAML::Node& key) const;  // UserError unless a scalar
 
   YAML::Node node_;
@@ -83,7 +87,8 @@ class Node {
 // Parses a YAML file (UserError with file:line:col on syntax errors) with "key.path=value"
 // overrides applied on top. The root must be a map.
 Node loadFile(const std::string& path, const std::vector<std::string>& overrides = {});
-Node loadString(const std::string& text, const std::string& name, const std::vector<std::string>& overrides = {});
+Node loadString(const std::string& text, const std::string& name,
+                const std::vector<std::string>& overrides = {});
 
 // Applies one "a.b.c=value" override to a YAML tree (creating maps as needed); value is parsed
 // as YAML (so 32, 1.5, true, "2:4", [a, b] all work). Throws UserError on a malformed

@@ -562,15 +562,18 @@ Tensor gather(const Node& n, const std::vector<const Tensor*>& x) {
   const int64_t extent = a.shape[axis];
   std::vector<size_t> rows;
   for (int64_t v : idx.i) {
-    if (v < -extent || v >= extent) fail(n, fmt::format("index {} out of range for axis {} of size {}", v, axis, extent));
+    if (v < -extent || v >= extent)
+      fail(n, fmt::format("index {} out of range for axis {} of size {}", v, axis, extent));
     rows.push_back(static_cast<size_t>(v < 0 ? v + extent : v));
   }
   std::vector<int64_t> shape(a.shape.begin(), a.shape.begin() + static_cast<long>(axis));
   shape.insert(shape.end(), idx.shape.begin(), idx.shape.end());
   shape.insert(shape.end(), a.shape.begin() + static_cast<long>(axis) + 1, a.shape.end());
   size_t outer = 1, inner = 1;
-  for (size_t d = 0; d < axis; ++d) outer *= static_cast<size_t>(a.shape[d]);
-  for (size_t d = axis + 1; d < a.shape.size(); ++d) inner *= static_cast<size_t>(a.shape[d]);
+  for (size_t d = 0; d < axis; ++d)
+    outer *= static_cast<size_t>(a.shape[d]);
+  for (size_t d = axis + 1; d < a.shape.size(); ++d)
+    inner *= static_cast<size_t>(a.shape[d]);
   Tensor out;
   out.type = a.type;
   out.shape = shape;
@@ -580,7 +583,8 @@ Tensor gather(const Node& n, const std::vector<const Tensor*>& x) {
     for (size_t o = 0; o < outer; ++o) {
       for (size_t r : rows) {
         const size_t from = (o * static_cast<size_t>(extent) + r) * inner;
-        std::copy(src.begin() + static_cast<long>(from), src.begin() + static_cast<long>(from + inner),
+        std::copy(src.begin() + static_cast<long>(from),
+                  src.begin() + static_cast<long>(from + inner),
                   dst.begin() + static_cast<long>(pos));
         pos += inner;
       }
@@ -779,7 +783,8 @@ Tensor gelu(const Node& n, const std::vector<const Tensor*>& x) {
       return 0.5f * v * (1.0f + std::tanh(inner));
     });
   }
-  if (approximate != "none") fail(n, fmt::format("approximate '{}': expected none or tanh", approximate));
+  if (approximate != "none")
+    fail(n, fmt::format("approximate '{}': expected none or tanh", approximate));
   return mapFloat(n, x, [](float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678f)); });
 }
 
@@ -845,26 +850,32 @@ Tensor resize(const Node& n, const std::vector<const Tensor*>& x) {
   } else if (const Tensor* scales = optionalIn(x, 2); scales && scales->elements()) {
     const std::vector<float> sc = scales->asFloats();
     if (sc.size() != 4) fail(n, "scales must have 4 values");
-    for (size_t d = 0; d < 4; ++d) shape.push_back(static_cast<int64_t>(std::floor(a.shape[d] * sc[d])));
+    for (size_t d = 0; d < 4; ++d)
+      shape.push_back(static_cast<int64_t>(std::floor(a.shape[d] * sc[d])));
   } else {
     fail(n, "needs scales or sizes");
   }
   if (shape.size() != 4 || shape[0] != a.shape[0] || shape[cAxis] != a.shape[cAxis])
-    fail(n, fmt::format("only the spatial axes can be resized ({} to {})", shapeString(a.shape), shapeString(shape)));
+    fail(n, fmt::format("only the spatial axes can be resized ({} to {})", shapeString(a.shape),
+                        shapeString(shape)));
   for (int64_t d : shape)
     if (d <= 0) fail(n, "output sizes must be positive");
   model::checkedElementCount(shape, n.describe() + " output");
   const std::string mode = n.stringAttr("mode", "nearest");
   const std::string coord = n.stringAttr("coordinate_transformation_mode", "half_pixel");
-  if (mode != "linear" && mode != "nearest") fail(n, fmt::format("mode '{}' is not supported", mode));
-  if (coord != "half_pixel" && coord != "asymmetric" && coord != "align_corners" && coord != "pytorch_half_pixel")
+  if (mode != "linear" && mode != "nearest")
+    fail(n, fmt::format("mode '{}' is not supported", mode));
+  if (coord != "half_pixel" && coord != "asymmetric" && coord != "align_corners" &&
+      coord != "pytorch_half_pixel")
     fail(n, fmt::format("coordinate_transformation_mode '{}' is not supported", coord));
-  const int64_t inH = a.shape[hAxis], inW = a.shape[wAxis], outH = shape[hAxis], outW = shape[wAxis];
+  const int64_t inH = a.shape[hAxis], inW = a.shape[wAxis], outH = shape[hAxis],
+                outW = shape[wAxis];
   // Source coordinate of output index o along an axis of in -> out elements.
   auto source = [&](int64_t o, int64_t inLen, int64_t outLen) {
     const double scale = static_cast<double>(outLen) / static_cast<double>(inLen);
     if (coord == "asymmetric") return o / scale;
-    if (coord == "align_corners") return outLen > 1 ? o * static_cast<double>(inLen - 1) / (outLen - 1) : 0.0;
+    if (coord == "align_corners")
+      return outLen > 1 ? o * static_cast<double>(inLen - 1) / (outLen - 1) : 0.0;
     if (coord == "pytorch_half_pixel" && outLen == 1) return 0.0;
     return (o + 0.5) / scale - 0.5;
   };
@@ -877,13 +888,15 @@ Tensor resize(const Node& n, const std::vector<const Tensor*>& x) {
     for (int64_t o = 0; o < outLen; ++o) {
       double s = source(o, inLen, outLen);
       if (mode == "nearest") {
-        const int64_t i = std::clamp<int64_t>(static_cast<int64_t>(std::floor(s + 0.5 - 1e-9)), 0, inLen - 1);
+        const int64_t i =
+            std::clamp<int64_t>(static_cast<int64_t>(std::floor(s + 0.5 - 1e-9)), 0, inLen - 1);
         t[static_cast<size_t>(o)] = Tap{i, i, 0.0f};
         continue;
       }
       s = std::clamp(s, 0.0, static_cast<double>(inLen - 1));
       const int64_t i0 = static_cast<int64_t>(std::floor(s));
-      t[static_cast<size_t>(o)] = Tap{i0, std::min(i0 + 1, inLen - 1), static_cast<float>(s - static_cast<double>(i0))};
+      t[static_cast<size_t>(o)] =
+          Tap{i0, std::min(i0 + 1, inLen - 1), static_cast<float>(s - static_cast<double>(i0))};
     }
     return t;
   };
@@ -893,7 +906,8 @@ Tensor resize(const Node& n, const std::vector<const Tensor*>& x) {
   out.type = a.type;
   // Element (b, c, h, w) of a tensor of the given spatial size.
   auto at = [&](int64_t b, int64_t c, int64_t h, int64_t w, int64_t H, int64_t W) {
-    return static_cast<size_t>(nhwc ? ((b * H + h) * W + w) * channels + c : ((b * channels + c) * H + h) * W + w);
+    return static_cast<size_t>(nhwc ? ((b * H + h) * W + w) * channels + c
+                                    : ((b * channels + c) * H + h) * W + w);
   };
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t c = 0; c < channels; ++c)
@@ -901,8 +915,10 @@ Tensor resize(const Node& n, const std::vector<const Tensor*>& x) {
         const Tap& y = th[static_cast<size_t>(oh)];
         for (int64_t ow = 0; ow < outW; ++ow) {
           const Tap& z = tw[static_cast<size_t>(ow)];
-          const float v00 = a.f[at(b, c, y.i0, z.i0, inH, inW)], v01 = a.f[at(b, c, y.i0, z.i1, inH, inW)];
-          const float v10 = a.f[at(b, c, y.i1, z.i0, inH, inW)], v11 = a.f[at(b, c, y.i1, z.i1, inH, inW)];
+          const float v00 = a.f[at(b, c, y.i0, z.i0, inH, inW)],
+                      v01 = a.f[at(b, c, y.i0, z.i1, inH, inW)];
+          const float v10 = a.f[at(b, c, y.i1, z.i0, inH, inW)],
+                      v11 = a.f[at(b, c, y.i1, z.i1, inH, inW)];
           const float top = v00 + (v01 - v00) * z.frac, bottom = v10 + (v11 - v10) * z.frac;
           out.f[at(b, c, oh, ow, outH, outW)] = top + (bottom - top) * y.frac;
         }
@@ -918,10 +934,13 @@ Tensor depthToSpace(const Node& n, const std::vector<const Tensor*>& x) {
   const int64_t bs = n.intAttr("blocksize", 0);
   const std::string mode = n.stringAttr("mode", "DCR");
   if (mode != "DCR" && mode != "CRD") fail(n, fmt::format("mode '{}': expected DCR or CRD", mode));
-  const int64_t B = a.shape[0], C = a.shape[nhwc ? 3 : 1], H = a.shape[nhwc ? 1 : 2], W = a.shape[nhwc ? 2 : 3];
-  if (bs <= 0 || C % (bs * bs)) fail(n, fmt::format("blocksize {} does not divide {} channels", bs, C));
+  const int64_t B = a.shape[0], C = a.shape[nhwc ? 3 : 1], H = a.shape[nhwc ? 1 : 2],
+                W = a.shape[nhwc ? 2 : 3];
+  if (bs <= 0 || C % (bs * bs))
+    fail(n, fmt::format("blocksize {} does not divide {} channels", bs, C));
   const int64_t oc = C / (bs * bs), oh = H * bs, ow = W * bs;
-  const std::vector<int64_t> shape = nhwc ? std::vector<int64_t>{B, oh, ow, oc} : std::vector<int64_t>{B, oc, oh, ow};
+  const std::vector<int64_t> shape =
+      nhwc ? std::vector<int64_t>{B, oh, ow, oc} : std::vector<int64_t>{B, oc, oh, ow};
   Tensor out = Tensor::floats(shape, std::vector<float>(a.f.size()));
   out.type = a.type;
   for (int64_t b = 0; b < B; ++b)
@@ -931,8 +950,10 @@ Tensor depthToSpace(const Node& n, const std::vector<const Tensor*>& x) {
           const int64_t i = h % bs, j = w % bs;
           const int64_t src = mode == "DCR" ? (i * bs + j) * oc + c : c * bs * bs + i * bs + j;
           const int64_t sh = h / bs, sw = w / bs;
-          const size_t from = static_cast<size_t>(nhwc ? ((b * H + sh) * W + sw) * C + src : ((b * C + src) * H + sh) * W + sw);
-          const size_t to = static_cast<size_t>(nhwc ? ((b * oh + h) * ow + w) * oc + c : ((b * oc + c) * oh + h) * ow + w);
+          const size_t from = static_cast<size_t>(nhwc ? ((b * H + sh) * W + sw) * C + src
+                                                       : ((b * C + src) * H + sh) * W + sw);
+          const size_t to = static_cast<size_t>(nhwc ? ((b * oh + h) * ow + w) * oc + c
+                                                     : ((b * oc + c) * oh + h) * ow + w);
           out.f[to] = a.f[from];
         }
   return out;
@@ -1064,21 +1085,41 @@ Tensor pool2d(const Node& n, const std::vector<const Tensor*>& x, bool isMax) {
 }
 
 const std::set<std::string>& supported() {
-  static const std::set<std::string> ops{"Add",         "Sub",
-                                         "Mul",         "Div",
-                                         "Pow",         "Sqrt",
-                                         "Relu",        "Sigmoid",
-                                         "HardSigmoid", "Tanh",
-                                         "Clip",        "Cast",
-                                         "Identity",    "Reshape",
-                                         "Shape",       "Squeeze",
-                                         "Unsqueeze",   "Flatten",
-                                         "Transpose",   "Slice",
-                                         "Concat",      "Gather",      "ReduceMean",
-                                         "Softmax",     "BatchNormalization",
-                                         "AveragePool", "MaxPool", "GlobalAveragePool",
-                                         "LayerNormalization", "Gelu", "HardSwish", "Erf",
-                                         "Pad", "Resize", "DepthToSpace",
+  static const std::set<std::string> ops{"Add",
+                                         "Sub",
+                                         "Mul",
+                                         "Div",
+                                         "Pow",
+                                         "Sqrt",
+                                         "Relu",
+                                         "Sigmoid",
+                                         "HardSigmoid",
+                                         "Tanh",
+                                         "Clip",
+                                         "Cast",
+                                         "Identity",
+                                         "Reshape",
+                                         "Shape",
+                                         "Squeeze",
+                                         "Unsqueeze",
+                                         "Flatten",
+                                         "Transpose",
+                                         "Slice",
+                                         "Concat",
+                                         "Gather",
+                                         "ReduceMean",
+                                         "Softmax",
+                                         "BatchNormalization",
+                                         "AveragePool",
+                                         "MaxPool",
+                                         "GlobalAveragePool",
+                                         "LayerNormalization",
+                                         "Gelu",
+                                         "HardSwish",
+                                         "Erf",
+                                         "Pad",
+                                         "Resize",
+                                         "DepthToSpace",
                                          "Constant"};
   return ops;
 }
@@ -1151,7 +1192,8 @@ Tensor runOperator(const Node& n, int64_t opset, const std::vector<const Tensor*
   if (op == "DepthToSpace") return depthToSpace(n, x);
   if (op == "Gelu") return gelu(n, x);
   if (op == "HardSwish")
-    return mapFloat(n, x, [](float v) { return v * std::max(0.0f, std::min(1.0f, v / 6.0f + 0.5f)); });
+    return mapFloat(n, x,
+                    [](float v) { return v * std::max(0.0f, std::min(1.0f, v / 6.0f + 0.5f)); });
   if (op == "Erf") return mapFloat(n, x, [](float v) { return std::erf(v); });
   if (op == "GlobalAveragePool") return globalAveragePool(n, x);
   if (op == "AveragePool") return pool2d(n, x, false);

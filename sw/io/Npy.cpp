@@ -17,13 +17,16 @@ constexpr size_t kMagicBytes = 6;
 constexpr size_t kMaxDims = 32;
 constexpr size_t kMaxHeaderBytes = 1 << 20;
 
-size_t elementBytes(NpyType t) { return t == NpyType::F32 ? 4 : t == NpyType::F16 ? 2 : 1; }
+size_t elementBytes(NpyType t) {
+  return t == NpyType::F32 ? 4 : t == NpyType::F16 ? 2 : 1;
+}
 
 // Minimal parser for the header's Python dict literal, e.g.
 // {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
 class HeaderParser {
  public:
-  HeaderParser(std::string text, std::string source) : s_(std::move(text)), source_(std::move(source)) {}
+  HeaderParser(std::string text, std::string source)
+      : s_(std::move(text)), source_(std::move(source)) {}
 
   void parse(std::string& descr, bool& fortran, std::vector<size_t>& shape) {
     bool haveDescr = false, haveFortran = false, haveShape = false;
@@ -53,7 +56,8 @@ class HeaderParser {
       if (peek() == '}') break;
       fail("expected ',' or '}' in header");
     }
-    if (!haveDescr || !haveFortran || !haveShape) fail("header lacks one of 'descr', 'fortran_order', 'shape'");
+    if (!haveDescr || !haveFortran || !haveShape)
+      fail("header lacks one of 'descr', 'fortran_order', 'shape'");
     // After the dictionary only the padding: spaces and the closing newline.
     ++pos_;
     while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t'))
@@ -68,7 +72,8 @@ class HeaderParser {
     throw UserError(fmt::format("{}: malformed .npy header: {}", source_, what));
   }
   void skipSpace() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_;
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t'))
+      ++pos_;
   }
   char peek() {
     skipSpace();
@@ -130,9 +135,11 @@ class HeaderParser {
 
 std::string headerFor(const char* descr, const std::vector<size_t>& shape) {
   std::string dims;  // "(3, 4)", "(3,)" or "()"
-  for (size_t i = 0; i < shape.size(); ++i) dims += fmt::format("{}{}", i ? ", " : "", shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i)
+    dims += fmt::format("{}{}", i ? ", " : "", shape[i]);
   if (shape.size() == 1) dims += ',';
-  std::string h = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}", descr, dims);
+  std::string h =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}", descr, dims);
   // Pad with spaces so that magic + version + length + header + '\n' is a multiple of 64.
   const size_t total = kMagicBytes + 2 + 2 + h.size() + 1;
   h.append((64 - total % 64) % 64, ' ');
@@ -140,7 +147,8 @@ std::string headerFor(const char* descr, const std::vector<size_t>& shape) {
   return h;
 }
 
-std::vector<uint8_t> encode(const char* descr, const std::vector<size_t>& shape, const void* data, size_t bytes) {
+std::vector<uint8_t> encode(const char* descr, const std::vector<size_t>& shape, const void* data,
+                            size_t bytes) {
   const std::string header = headerFor(descr, shape);
   std::vector<uint8_t> out(kMagic, kMagic + kMagicBytes);
   out.push_back(1);
@@ -155,7 +163,8 @@ std::vector<uint8_t> encode(const char* descr, const std::vector<size_t>& shape,
 
 size_t product(const std::vector<size_t>& shape) {
   size_t n = 1;
-  for (size_t d : shape) n *= d;
+  for (size_t d : shape)
+    n *= d;
   return n;
 }
 
@@ -165,7 +174,9 @@ const char* npyTypeName(NpyType t) {
   return t == NpyType::F32 ? "float32" : t == NpyType::F16 ? "float16" : "int8";
 }
 
-size_t NpyArray::elements() const { return product(shape); }
+size_t NpyArray::elements() const {
+  return product(shape);
+}
 
 std::vector<float> NpyArray::toFloat() const {
   const size_t n = elements();
@@ -175,17 +186,20 @@ std::vector<float> NpyArray::toFloat() const {
       if (n > 0) std::memcpy(out.data(), data.data(), n * 4);
       break;
     case NpyType::F16:
-      for (size_t i = 0; i < n; ++i) out[i] = halfToFloat(static_cast<uint16_t>(data[2 * i] | (data[2 * i + 1] << 8)));
+      for (size_t i = 0; i < n; ++i)
+        out[i] = halfToFloat(static_cast<uint16_t>(data[2 * i] | (data[2 * i + 1] << 8)));
       break;
     case NpyType::I8:
-      for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<int8_t>(data[i]));
+      for (size_t i = 0; i < n; ++i)
+        out[i] = static_cast<float>(static_cast<int8_t>(data[i]));
       break;
   }
   return out;
 }
 
 std::vector<int8_t> NpyArray::toInt8() const {
-  if (type != NpyType::I8) throw UserError(fmt::format("expected an int8 array, got {}", npyTypeName(type)));
+  if (type != NpyType::I8)
+    throw UserError(fmt::format("expected an int8 array, got {}", npyTypeName(type)));
   return std::vector<int8_t>(data.begin(), data.end());
 }
 
@@ -204,13 +218,16 @@ NpyArray parseNpy(const std::vector<uint8_t>& bytes, const std::string& source) 
                 (static_cast<size_t>(bytes[10]) << 16) | (static_cast<size_t>(bytes[11]) << 24);
     offset = 12;
   } else {
-    throw UserError(fmt::format("{}: unsupported .npy format version {}.{}", source, major, bytes[7]));
+    throw UserError(
+        fmt::format("{}: unsupported .npy format version {}.{}", source, major, bytes[7]));
   }
   if (headerLen > kMaxHeaderBytes || offset + headerLen > bytes.size()) {
-    throw UserError(fmt::format("{}: truncated .npy header ({} header bytes announced, file has {})", source,
-                                headerLen, bytes.size()));
+    throw UserError(
+        fmt::format("{}: truncated .npy header ({} header bytes announced, file has {})", source,
+                    headerLen, bytes.size()));
   }
-  std::string header(bytes.begin() + static_cast<long>(offset), bytes.begin() + static_cast<long>(offset + headerLen));
+  std::string header(bytes.begin() + static_cast<long>(offset),
+                     bytes.begin() + static_cast<long>(offset + headerLen));
   std::string descr;
   bool fortran = false;
   NpyArray a;
@@ -222,10 +239,13 @@ NpyArray parseNpy(const std::vector<uint8_t>& bytes, const std::string& source) 
   } else if (descr == "|i1" || descr == "<i1" || descr == "=i1" || descr == "i1") {
     a.type = NpyType::I8;
   } else {
-    throw UserError(fmt::format("{}: unsupported dtype '{}' (supported: float32 '<f4', float16 '<f2', int8 '|i1')",
-                                source, descr));
+    throw UserError(fmt::format(
+        "{}: unsupported dtype '{}' (supported: float32 '<f4', float16 '<f2', int8 '|i1')", source,
+        descr));
   }
-  if (fortran) throw UserError(fmt::format("{}: Fortran-ordered arrays are not supported; save with C order", source));
+  if (fortran)
+    throw UserError(
+        fmt::format("{}: Fortran-ordered arrays are not supported; save with C order", source));
   // Overflow-safe size check before any allocation.
   size_t count = 1;
   for (size_t d : a.shape) {
@@ -237,15 +257,19 @@ NpyArray parseNpy(const std::vector<uint8_t>& bytes, const std::string& source) 
   const size_t need = count * elementBytes(a.type);
   const size_t have = bytes.size() - offset - headerLen;
   if (have < need) {
-    throw UserError(fmt::format("{}: truncated data: {} bytes for {} {} elements, expected {}", source, have, count,
-                                npyTypeName(a.type), need));
+    throw UserError(fmt::format("{}: truncated data: {} bytes for {} {} elements, expected {}",
+                                source, have, count, npyTypeName(a.type), need));
   }
-  if (have > need) throw UserError(fmt::format("{}: {} unexpected bytes after the array data", source, have - need));
+  if (have > need)
+    throw UserError(
+        fmt::format("{}: {} unexpected bytes after the array data", source, have - need));
   a.data.assign(bytes.begin() + static_cast<long>(offset + headerLen), bytes.end());
   return a;
 }
 
-NpyArray readNpy(const std::filesystem::path& path) { return parseNpy(readFileBytes(path), path.string()); }
+NpyArray readNpy(const std::filesystem::path& path) {
+  return parseNpy(readFileBytes(path), path.string());
+}
 
 std::vector<uint8_t> encodeNpy(const std::vector<size_t>& shape, const float* data) {
   return encode("<f4", shape, data, product(shape) * 4);
@@ -255,11 +279,13 @@ std::vector<uint8_t> encodeNpy(const std::vector<size_t>& shape, const int8_t* d
   return encode("|i1", shape, data, product(shape));
 }
 
-void writeNpy(const std::filesystem::path& path, const std::vector<size_t>& shape, const float* data) {
+void writeNpy(const std::filesystem::path& path, const std::vector<size_t>& shape,
+              const float* data) {
   writeFileAtomic(path, encodeNpy(shape, data));
 }
 
-void writeNpy(const std::filesystem::path& path, const std::vector<size_t>& shape, const int8_t* data) {
+void writeNpy(const std::filesystem::path& path, const std::vector<size_t>& shape,
+              const int8_t* data) {
   writeFileAtomic(path, encodeNpy(shape, data));
 }
 

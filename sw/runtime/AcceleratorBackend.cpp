@@ -134,8 +134,8 @@ struct AcceleratorBackend::Impl {
     tasd::TensorStats original;
   };
   struct CachedWeights {
-    float scale = 1;                    // int8, per tensor
-    std::vector<float> channelScales;   // static int8, per output channel
+    float scale = 1;                   // int8, per tensor
+    std::vector<float> channelScales;  // static int8, per output channel
     std::vector<WeightTerms> groups;
   };
   std::map<size_t, CachedWeights> weightCache;
@@ -149,10 +149,10 @@ struct AcceleratorBackend::Impl {
   struct LayerWork {
     const GemmLayer* layer = nullptr;
     const plan::LayerPlan* lp = nullptr;
-    bool sIsActivations = false;     // plan operand A
-    bool onTheFly = false;           // S decomposed by the TASD units
-    bool terms = false;              // S as precomputed TASD-W terms
-    float scaleAct = 1, scaleW = 1;  // int8 (dynamic: per tensor)
+    bool sIsActivations = false;               // plan operand A
+    bool onTheFly = false;                     // S decomposed by the TASD units
+    bool terms = false;                        // S as precomputed TASD-W terms
+    float scaleAct = 1, scaleW = 1;            // int8 (dynamic: per tensor)
     const ActivationScales* scales = nullptr;  // static int8 (RunOptions::int8Scales)
     std::vector<float> channelScales;          // static int8: W's scale per output channel
     LayerEpilogue epilogue;
@@ -322,8 +322,8 @@ struct AcceleratorBackend::Impl {
     const GemmLayer& layer = *work.layer;
     const float sIn = work.scales->input, sOut = work.scales->output;
     if (!(sIn > 0) || !(sOut > 0)) {
-      throw UserError(fmt::format("layer '{}': int8 scales must be positive (input {}, output {})", layer.name, sIn,
-                                  sOut));
+      throw UserError(fmt::format("layer '{}': int8 scales must be positive (input {}, output {})",
+                                  layer.name, sIn, sOut));
     }
     work.scaleAct = sIn;
     if (work.cached) work.channelScales = work.cached->channelScales;
@@ -340,7 +340,8 @@ struct AcceleratorBackend::Impl {
       // weights are zero; its output is its bias), so that its requantisation scale stays
       // representable.
       const float floor = largest > 0 ? std::ldexp(largest, -20) : 1.0f;
-      for (float& sc : work.channelScales) sc = std::max(sc, floor);
+      for (float& sc : work.channelScales)
+        sc = std::max(sc, floor);
     }
     for (size_t g = 0; g < layer.groups; ++g) {
       Group& grp = work.groups[g];
@@ -348,7 +349,8 @@ struct AcceleratorBackend::Impl {
       for (size_t j = 0; j < layer.n && !work.cached; ++j) {
         float* row = grp.w.store.data() + j * layer.k;
         const float s = work.channelScales[g * layer.n + j];
-        for (size_t q = 0; q < layer.k; ++q) row[q] = std::max(-127.0f, std::min(127.0f, std::nearbyint(row[q] / s)));
+        for (size_t q = 0; q < layer.k; ++q)
+          row[q] = std::max(-127.0f, std::min(127.0f, std::nearbyint(row[q] / s)));
       }
       grp.multiplier.resize(layer.n);
       grp.shift.resize(layer.n);
@@ -382,10 +384,12 @@ struct AcceleratorBackend::Impl {
   std::vector<float> activationMatrix(const GemmLayer& layer, const Values& act) const {
     if (!layer.conv) return act.vector();
     const tasd::ConvGeometry& geo = *layer.conv;
-    const uint64_t perImage = uint64_t{geo.inH} * geo.inW * geo.channels, rowsPerImage = geo.outH() * geo.outW();
+    const uint64_t perImage = uint64_t{geo.inH} * geo.inW * geo.channels,
+                   rowsPerImage = geo.outH() * geo.outW();
     std::vector<float> rows(layer.rowsPerGroup() * layer.k);
     for (size_t b = 0; b < layer.batch; ++b)
-      tasd::im2colInto(act.data + b * perImage, geo.channels, geo, rows.data() + b * rowsPerImage * layer.k);
+      tasd::im2colInto(act.data + b * perImage, geo.channels, geo,
+                       rows.data() + b * rowsPerImage * layer.k);
     return rows;
   }
 
@@ -447,7 +451,8 @@ struct AcceleratorBackend::Impl {
     memory.reset();
     // With several input sets, a layer's program is the same every time (the same jobs at the
     // same addresses) unless a threshold comes from each input (tau_quantile without calibration).
-    const bool dynamicTau = work.onTheFly && work.lp->tauQuantile >= 0 && !options.taus.count(layer.name);
+    const bool dynamicTau =
+        work.onTheFly && work.lp->tauQuantile >= 0 && !options.taus.count(layer.name);
     const bool reuseProgram = cacheWeights() && !dynamicTau;
     const auto cached = reuseProgram ? programCache.find(layer.index) : programCache.end();
     const CachedProgram* cachedProgram = cached == programCache.end() ? nullptr : &cached->second;
@@ -513,7 +518,8 @@ struct AcceleratorBackend::Impl {
           placeOutputTable(grp);
         } else {  // timing only: the table's place and size
           job.output.tableAddress =
-              memory.allocate(uint64_t{layer.n} * (job.output.bias ? isa::kOutTableBiasEntryBytes : isa::kOutTableEntryBytes));
+              memory.allocate(uint64_t{layer.n} * (job.output.bias ? isa::kOutTableBiasEntryBytes
+                                                                   : isa::kOutTableEntryBytes));
         }
         // A term-serial series keeps its partial sums as accumulators in P.
         if (!params.tasdExtension && job.sKind != SKind::Dense && job.series.order() > 1) {
@@ -532,13 +538,15 @@ struct AcceleratorBackend::Impl {
       if (!p.instructions.empty()) emitEnd(p);
       program.code.push_back(p.instructions.empty() ? std::vector<uint8_t>{} : p.bytes());
     }
-    const Tiling& tiling = work.programs.front().tiling;  // the first instance's (all when there is one)
+    const Tiling& tiling =
+        work.programs.front().tiling;  // the first instance's (all when there is one)
     program.tiling = fmt::format("{}x{}x{}", tiling.mt, tiling.nt, tiling.kt);
     writeProgram(work, program.code, program.tiling);
     if (reuseProgram) programCache[layer.index] = std::move(program);
   }
 
-  void writeProgram(LayerWork& work, const std::vector<std::vector<uint8_t>>& code, const std::string& tiling) {
+  void writeProgram(LayerWork& work, const std::vector<std::vector<uint8_t>>& code,
+                    const std::string& tiling) {
     work.r.tiling = tiling;
     work.codeBytes.assign(code.size(), 0);
     work.codeAddress.assign(code.size(), 0);
@@ -562,12 +570,14 @@ struct AcceleratorBackend::Impl {
     }
     const auto perInstance = distributeJob(grp.job, grp.sIsWeights, params.distribution, instances);
     for (uint32_t i = 0; i < instances; ++i)
-      for (const GemmJob& job : perInstance[i]) emitGemm(params, job, work.programs[i]);
+      for (const GemmJob& job : perInstance[i])
+        emitGemm(params, job, work.programs[i]);
   }
 
   // The instances' counters folded into one set under "accel." (sums over the instances), so
   // that reports read a layer the same way whatever the number of instances.
-  std::map<std::string, uint64_t> foldInstances(const std::map<std::string, uint64_t>& delta) const {
+  std::map<std::string, uint64_t> foldInstances(
+      const std::map<std::string, uint64_t>& delta) const {
     if (params.instances == 1) return delta;
     std::map<std::string, uint64_t> out;
     for (const auto& [name, value] : delta) {
@@ -608,9 +618,11 @@ struct AcceleratorBackend::Impl {
       r.cycles = std::max(r.cycles, startCycle[i] + done.cycles);
       r.instructions += done.instructions;
       if (done.error != hw::ErrorCode::None && failure.empty()) {
-        const std::string who = params.instances > 1 ? fmt::format(" {}", hw::System::instanceName(i, params.instances)) : "";
-        failure = fmt::format("layer '{}': accelerator{} stopped with {} at instruction {}: {}", r.name, who,
-                              hw::errorCodeName(done.error), done.errorPc,
+        const std::string who =
+            params.instances > 1 ? fmt::format(" {}", hw::System::instanceName(i, params.instances))
+                                 : "";
+        failure = fmt::format("layer '{}': accelerator{} stopped with {} at instruction {}: {}",
+                              r.name, who, hw::errorCodeName(done.error), done.errorPc,
                               system.accelerator(i).host_if.lastCompletion().detail);
       }
     }
@@ -620,7 +632,8 @@ struct AcceleratorBackend::Impl {
     if (!failure.empty()) throw std::runtime_error(failure);
     r.seconds = static_cast<double>(r.cycles) / (params.clockGHz * 1e9);
     // Counters are summed over the instances; every instance leaks for the layer's whole time.
-    r.energy = hw::computeEnergy(energy, params, r.stats, "accel", options.dtype, r.seconds * params.instances);
+    r.energy = hw::computeEnergy(energy, params, r.stats, "accel", options.dtype,
+                                 r.seconds * params.instances);
     r.edp = r.energy.total() * 1e-12 * r.seconds;
   }
 
@@ -633,7 +646,8 @@ struct AcceleratorBackend::Impl {
     c.groups.resize(work.groups.size());
     for (size_t g = 0; g < work.groups.size(); ++g) {
       Group& grp = work.groups[g];
-      c.groups[g] = WeightTerms{std::move(grp.terms), std::move(grp.sApprox), grp.quality, grp.original};
+      c.groups[g] =
+          WeightTerms{std::move(grp.terms), std::move(grp.sApprox), grp.quality, grp.original};
     }
   }
 
@@ -664,7 +678,8 @@ struct AcceleratorBackend::Impl {
         std::memcpy(y.data(), raw.data(), raw.size());
         if (options.check) checkRequant(grp, y, r.check);
         const float sOut = work.scales->output;
-        for (size_t i = 0; i < count; ++i) c[i] = static_cast<float>(y[i]) * sOut;
+        for (size_t i = 0; i < count; ++i)
+          c[i] = static_cast<float>(y[i]) * sOut;
       } else if (options.dtype == tasd::DType::I8) {
         std::vector<int32_t> ci(count);
         std::memcpy(ci.data(), raw.data(), raw.size());
@@ -726,17 +741,18 @@ struct AcceleratorBackend::Impl {
   void checkRequant(const Group& g, const std::vector<int8_t>& y, CheckResult& res) const {
     const GemmJob& job = g.job;
     const uint64_t m = job.m, n = job.n, k = job.k;
-    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()), d(g.dDense.data, g.dDense.data + g.dDense.size);
+    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()),
+        d(g.dDense.data, g.dDense.data + g.dDense.size);
     std::vector<double> acc(m * n);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.0, s.data(), static_cast<int>(k), d.data(), static_cast<int>(k), 0.0,
-                acc.data(), static_cast<int>(n));  // exact: |acc| < 2^53
+                static_cast<int>(k), 1.0, s.data(), static_cast<int>(k), d.data(),
+                static_cast<int>(k), 0.0, acc.data(), static_cast<int>(n));  // exact: |acc| < 2^53
     res.performed = true;
     for (uint64_t i = 0; i < m; ++i)
       for (uint64_t j = 0; j < n; ++j) {
         const size_t ch = job.output.perRow ? i : j;
-        const int8_t ref = referenceRequant(static_cast<int64_t>(acc[i * n + j]), g.bias[ch], g.multiplier[ch],
-                                            g.shift[ch], job.output.relu);
+        const int8_t ref = referenceRequant(static_cast<int64_t>(acc[i * n + j]), g.bias[ch],
+                                            g.multiplier[ch], g.shift[ch], job.output.relu);
         const double diff = std::fabs(static_cast<double>(y[i * n + j]) - ref);
         res.maxAbsError = std::max(res.maxAbsError, diff);
         if (diff != 0.0) ++res.mismatches;
@@ -747,7 +763,8 @@ struct AcceleratorBackend::Impl {
   void checkInt8(const Group& g, const std::vector<int32_t>& c, CheckResult& res) const {
     const GemmJob& job = g.job;
     const uint64_t m = job.m, n = job.n, k = job.k;
-    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()), d(g.dDense.data, g.dDense.data + g.dDense.size);
+    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()),
+        d(g.dDense.data, g.dDense.data + g.dDense.size);
     std::vector<double> ref(m * n);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), 1.0, s.data(), static_cast<int>(k), d.data(),

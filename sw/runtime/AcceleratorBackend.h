@@ -39,8 +39,8 @@ namespace tasdsim::runtime {
 class AcceleratorBackend : public executor::GemmBackend {
  public:
   AcceleratorBackend(Host& host, const hw::AcceleratorParams& params, const hw::EnergyTable& energy,
-                     const plan::Plan& plan, const RunOptions& options,
-                     hw::System& system, hw::StatsRegistry& stats);
+                     const plan::Plan& plan, const RunOptions& options, hw::System& system,
+                     hw::StatsRegistry& stats);
   ~AcceleratorBackend() override;
 
   // Functional: computes every group's C (executor::GemmBackend); static int8 layers fold the

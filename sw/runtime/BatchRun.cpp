@@ -48,7 +48,8 @@ std::vector<SetResult> decode(const std::string& in) {
     r.checksPassed = take<uint8_t>(in, at) != 0;
     r.totals = take<NetworkTotals>(in, at);
     r.values.resize(take<uint64_t>(in, at));
-    for (float& v : r.values) v = take<float>(in, at);
+    for (float& v : r.values)
+      v = take<float>(in, at);
     const uint64_t n = take<uint64_t>(in, at);
     if (at + n > in.size()) throw std::logic_error("simulateSets: truncated child result");
     r.failReason = in.substr(at, n);
@@ -59,9 +60,10 @@ std::vector<SetResult> decode(const std::string& in) {
 
 }  // namespace
 
-std::vector<SetResult> simulateSets(const SimulationInputs& base, const std::vector<std::vector<model::Tensor>>& sets,
-                                    size_t processes, const OutputReduction& reduce,
-                                    const std::function<void(size_t done, size_t total)>& progress) {
+std::vector<SetResult> simulateSets(
+    const SimulationInputs& base, const std::vector<std::vector<model::Tensor>>& sets,
+    size_t processes, const OutputReduction& reduce,
+    const std::function<void(size_t done, size_t total)>& progress) {
   processes = std::max<size_t>(1, std::min(processes, sets.size()));
   std::vector<std::function<std::string()>> work;
   for (size_t p = 0; p < processes; ++p) {
@@ -86,17 +88,17 @@ std::vector<SetResult> simulateSets(const SimulationInputs& base, const std::vec
       // not run.
       while (results.size() < last - first) {
         SetResult r;
-        r.failReason = out.run.failReason.empty() ? "not run: an earlier input set failed" : out.run.failReason;
+        r.failReason = out.run.failReason.empty() ? "not run: an earlier input set failed"
+                                                  : out.run.failReason;
         r.checksPassed = false;
         results.push_back(std::move(r));
       }
       return encode(results);
     });
   }
-  const std::vector<std::string> parts =
-      runIsolatedParallel(work, [&](size_t done) {
-        if (progress) progress(done, sets.size());
-      });
+  const std::vector<std::string> parts = runIsolatedParallel(work, [&](size_t done) {
+    if (progress) progress(done, sets.size());
+  });
   std::vector<SetResult> out;
   for (const std::string& part : parts) {
     std::vector<SetResult> r = decode(part);

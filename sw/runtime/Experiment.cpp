@@ -15,8 +15,8 @@ namespace tasdsim::runtime {
 std::vector<model::Tensor> InputSpec::load(const workload::Workload& w) const {
   if (!npy.empty()) {
     if (w.graph()->inputs.size() != 1) {
-      throw UserError(fmt::format("{}: workload '{}' has {} inputs; a .npy file gives one", npy, w.name,
-                                  w.graph()->inputs.size()));
+      throw UserError(fmt::format("{}: workload '{}' has {} inputs; a .npy file gives one", npy,
+                                  w.name, w.graph()->inputs.size()));
     }
     const io::NpyArray a = io::readNpy(npy);
     std::vector<int64_t> shape(a.shape.begin(), a.shape.end());
@@ -28,11 +28,13 @@ std::vector<model::Tensor> InputSpec::load(const workload::Workload& w) const {
     return {model::Tensor::floats(shape, a.toFloat())};
   }
   if (digit >= 0) {
-    const auto digits = executor::loadDigits(executor::realdataPath({}, realdata, executor::kDigitsDir), index, 1);
+    const auto digits =
+        executor::loadDigits(executor::realdataPath({}, realdata, executor::kDigitsDir), index, 1);
     const model::Tensor t = executor::ocrDigitInput(digits.at(static_cast<size_t>(digit)).pixels);
     if (w.graph()->inputs.size() != 1 || t.shape != w.inputs.front().shape) {
-      throw UserError(fmt::format("experiment.input: the digit protocol's input {} does not fit workload '{}' ({})",
-                                  model::shapeString(t.shape), w.name, model::shapeString(w.inputs.front().shape)));
+      throw UserError(fmt::format(
+          "experiment.input: the digit protocol's input {} does not fit workload '{}' ({})",
+          model::shapeString(t.shape), w.name, model::shapeString(w.inputs.front().shape)));
     }
     return {t};
   }
@@ -59,9 +61,10 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
     } else if (head == "experiment") {
       mine.push_back(o);
     } else {
-      throw UserError(fmt::format("--set {}: the key path must start with experiment., arch., energy., workload. or "
-                                  "plan.",
-                                  o));
+      throw UserError(fmt::format(
+          "--set {}: the key path must start with experiment., arch., energy., workload. or "
+          "plan.",
+          o));
     }
   }
   const config::Node root = config::loadFile(path, mine);
@@ -79,7 +82,8 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
   }
   const std::string archPath = config::resolvePath(path, e.get<std::string>("arch"));
   const std::string workloadKey = e.get<std::string>("workload");
-  const std::string workloadPath = workloadOverride.empty() ? config::resolvePath(path, workloadKey) : workloadOverride;
+  const std::string workloadPath =
+      workloadOverride.empty() ? config::resolvePath(path, workloadKey) : workloadOverride;
   workload::LoadOptions lo;
   lo.overrides = workloadOv;
   lo.seed = e.get<uint64_t>("seed", 1);
@@ -97,7 +101,9 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
       x.input.digit = static_cast<int>(in->get<uint32_t>("digit", 0, 0, 9));
       x.input.index = in->get<uint32_t>("index", 0, 0, 1u << 20);
       // realdata/ of the working directory, as the commands' --realdata, unless the file says.
-      x.input.realdata = in->has("realdata") ? config::resolvePath(path, in->get<std::string>("realdata")) : "realdata";
+      x.input.realdata = in->has("realdata")
+                             ? config::resolvePath(path, in->get<std::string>("realdata"))
+                             : "realdata";
       in->finish();
     }
   }
@@ -112,7 +118,8 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
     if (sp.operands.empty()) sn->at("operands").fail("an empty list: give W, A or both");
     for (size_t i = 0; i < sp.operands.size(); ++i) {
       const std::string& op = sp.operands[i];
-      if (op != "W" && op != "A") sn->at("operands").fail(fmt::format("operand '{}': expected W or A", op));
+      if (op != "W" && op != "A")
+        sn->at("operands").fail(fmt::format("operand '{}': expected W or A", op));
       if (std::find(sp.operands.begin(), sp.operands.begin() + static_cast<long>(i), op) !=
           sp.operands.begin() + static_cast<long>(i)) {
         sn->at("operands").fail(fmt::format("operand '{}' appears twice", op));
@@ -121,9 +128,10 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
     sp.cost = sn->choice("cost", sp.cost, {"macs", "cycles", "energy", "edp"});
     const config::Node q = sn->section("quality");
     sp.measure = q.choice("measure", sp.measure, {"rel_error", "accuracy"});
-    sp.scope = q.choice("scope", sp.measure == "accuracy" ? "accuracy" : "network",
-                        sp.measure == "accuracy" ? std::vector<std::string>{"accuracy"}
-                                                 : std::vector<std::string>{"network", "per_layer"});
+    sp.scope =
+        q.choice("scope", sp.measure == "accuracy" ? "accuracy" : "network",
+                 sp.measure == "accuracy" ? std::vector<std::string>{"accuracy"}
+                                          : std::vector<std::string>{"network", "per_layer"});
     sp.target = q.get<double>("target", sp.measure == "accuracy" ? 0.99 : 0.05, 0.0, 1.0);
     q.finish();
     sp.calibrationRows = sn->get<uint32_t>("calibration_rows", sp.calibrationRows, 1, 65536);
@@ -138,7 +146,8 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
     p.finish();
     x.plan = plan::Plan::fromYaml(config::loadFile(planPath, planOv));
   } else {
-    if (!planOv.empty()) throw UserError(fmt::format("--set {}: this experiment has no plan file", planOv.front()));
+    if (!planOv.empty())
+      throw UserError(fmt::format("--set {}: this experiment has no plan file", planOv.front()));
     const std::string series = p.get<std::string>("series", "dense");
     const std::string operand = p.choice("operand", "W", {"W", "A"});
     const double tauQuantile = p.get<double>("tau_quantile", -1.0, -1.0, 1.0);
@@ -149,7 +158,8 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
     } catch (const UserError& err) {
       p.at("series").fail(err.what());
     }
-    x.plan = plan::Plan::uniform(s, operand == "W" ? plan::Operand::W : plan::Operand::A, tauQuantile);
+    x.plan =
+        plan::Plan::uniform(s, operand == "W" ? plan::Operand::W : plan::Operand::A, tauQuantile);
   }
   e.finish();
   x.arch = config::loadArch(archPath, arch);

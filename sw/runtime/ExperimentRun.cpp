@@ -27,19 +27,23 @@ void applyPlanOptions(const RunRequest& r, Experiment& x) {
   if (r.tauQuantile >= 0 && r.operand != "A") {
     throw UserError("--tau-quantile applies to --operand A only (the threshold of activations)");
   }
-  x.plan = plan::Plan::uniform(s, r.operand == "W" ? plan::Operand::W : plan::Operand::A, r.tauQuantile);
+  x.plan =
+      plan::Plan::uniform(s, r.operand == "W" ? plan::Operand::W : plan::Operand::A, r.tauQuantile);
   x.resolved["plan"] = YAML::Load(x.plan.toYaml())["plan"];
 }
 
 // The caller's input set, checked against the workload's inputs.
-std::vector<model::Tensor> checkedInputs(const std::vector<model::Tensor>& given, const workload::Workload& w) {
+std::vector<model::Tensor> checkedInputs(const std::vector<model::Tensor>& given,
+                                         const workload::Workload& w) {
   if (given.size() != w.inputs.size()) {
-    throw UserError(fmt::format("input: workload '{}' has {} inputs; {} given", w.name, w.inputs.size(), given.size()));
+    throw UserError(fmt::format("input: workload '{}' has {} inputs; {} given", w.name,
+                                w.inputs.size(), given.size()));
   }
   for (size_t i = 0; i < given.size(); ++i) {
     if (given[i].shape != w.inputs[i].shape) {
-      throw UserError(fmt::format("input {}: shape {} does not match the input of workload '{}', {}", i,
-                                  model::shapeString(given[i].shape), w.name, model::shapeString(w.inputs[i].shape)));
+      throw UserError(fmt::format(
+          "input {}: shape {} does not match the input of workload '{}', {}", i,
+          model::shapeString(given[i].shape), w.name, model::shapeString(w.inputs[i].shape)));
     }
   }
   return given;
@@ -47,17 +51,23 @@ std::vector<model::Tensor> checkedInputs(const std::vector<model::Tensor>& given
 
 // Report serialisation between a child and its parent: the JSON part, then each output's floats.
 std::string serialize(const RunReport& r) {
-  nlohmann::json head{{"stats", r.stats},       {"layers_csv", r.layersCsv},     {"wall_clock", r.wallClock},
-                      {"summary", r.summary},   {"fail_reason", r.failReason}, {"checks", static_cast<int>(r.checks)}};
+  nlohmann::json head{{"stats", r.stats},
+                      {"layers_csv", r.layersCsv},
+                      {"wall_clock", r.wallClock},
+                      {"summary", r.summary},
+                      {"fail_reason", r.failReason},
+                      {"checks", static_cast<int>(r.checks)}};
   nlohmann::json outs = nlohmann::json::array();
-  for (const NamedTensor& t : r.outputs) outs.push_back({{"name", t.name}, {"shape", t.tensor.shape}});
+  for (const NamedTensor& t : r.outputs)
+    outs.push_back({{"name", t.name}, {"shape", t.tensor.shape}});
   head["outputs"] = outs;
   const std::string text = head.dump();
   const uint64_t size = text.size();
   std::string bytes(reinterpret_cast<const char*>(&size), sizeof size);
   bytes += text;
   for (const NamedTensor& t : r.outputs) {
-    bytes.append(reinterpret_cast<const char*>(t.tensor.f.data()), t.tensor.f.size() * sizeof(float));
+    bytes.append(reinterpret_cast<const char*>(t.tensor.f.data()),
+                 t.tensor.f.size() * sizeof(float));
   }
   return bytes;
 }
@@ -96,9 +106,12 @@ PreparedRun prepareRun(const RunRequest& r) {
     x.input.npy = r.inputNpy;
   }
   if (r.saveOutputs) x.saveOutputs = true;
-  if (x.timingOnly && x.saveOutputs) throw UserError("--save-outputs needs values: it excludes --timing-only");
-  if (x.timingOnly && r.compareExecutor) throw UserError("--compare-executor needs values: it excludes --timing-only");
-  if (x.timingOnly && !r.inputs.empty()) throw UserError("an input set needs values: it excludes --timing-only");
+  if (x.timingOnly && x.saveOutputs)
+    throw UserError("--save-outputs needs values: it excludes --timing-only");
+  if (x.timingOnly && r.compareExecutor)
+    throw UserError("--compare-executor needs values: it excludes --timing-only");
+  if (x.timingOnly && !r.inputs.empty())
+    throw UserError("an input set needs values: it excludes --timing-only");
   applyPlanOptions(r, x);
   validatePlan(x.workload, x.plan, x.arch.params);
   checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, !x.timingOnly);
@@ -112,7 +125,8 @@ PreparedRun prepareRun(const RunRequest& r) {
   in.options.dtype = x.dtype;
   in.options.functional = !x.timingOnly;
   in.options.check = x.check && !x.timingOnly;
-  std::string inputText = x.timingOnly ? std::string("none (timing only)") : x.input.describe(x.workload);
+  std::string inputText =
+      x.timingOnly ? std::string("none (timing only)") : x.input.describe(x.workload);
   if (!x.timingOnly) {
     if (!r.inputs.empty()) {
       in.options.inputs.push_back(checkedInputs(r.inputs, x.workload));
@@ -123,9 +137,11 @@ PreparedRun prepareRun(const RunRequest& r) {
   }
   // Compared with the host executor: both take the plan's thresholds from this input, on the host.
   p.compareExecutor = r.compareExecutor;
-  if (r.compareExecutor) in.options.taus = planThresholds(x.workload, x.plan, in.options.inputs.front());
-  p.info = ExperimentInfo{x.name,     x.arch.params.name,       x.workload.name, x.plan.name, tasd::dtypeName(x.dtype),
-                          inputText, x.timingOnly, x.workload.seed};
+  if (r.compareExecutor)
+    in.options.taus = planThresholds(x.workload, x.plan, in.options.inputs.front());
+  p.info = ExperimentInfo{x.name,       x.arch.params.name,       x.workload.name,
+                          x.plan.name,  tasd::dtypeName(x.dtype), inputText,
+                          x.timingOnly, x.workload.seed};
   return p;
 }
 
@@ -142,10 +158,12 @@ RunReport executeRun(const PreparedRun& p) {
         runOnHost(x.workload, x.plan, p.inputs.options.taus, p.inputs.options.inputs.front());
     nlohmann::json rows = nlohmann::json::array();
     for (const OutputAgreement& a : compareOutputs(*x.workload.graph(), out.outputs, host)) {
-      rows.push_back({{"output", a.name}, {"max_abs_difference", a.maxAbsDifference},
+      rows.push_back({{"output", a.name},
+                      {"max_abs_difference", a.maxAbsDifference},
                       {"relative_difference", a.relativeDifference}});
-      agreementText += fmt::format("host executor, same plan: output '{}' differs by at most {:.3g} (relative {:.3g})\n",
-                                   a.name, a.maxAbsDifference, a.relativeDifference);
+      agreementText += fmt::format(
+          "host executor, same plan: output '{}' differs by at most {:.3g} (relative {:.3g})\n",
+          a.name, a.maxAbsDifference, a.relativeDifference);
     }
     r.stats["executor_agreement"] = rows;
   }
@@ -153,7 +171,8 @@ RunReport executeRun(const PreparedRun& p) {
   r.wallClock = wallClockJson(out);
   if (out.run.failReason.empty() && !x.timingOnly) {
     for (size_t i = 0; i < out.outputs.size(); ++i) {
-      if (out.outputs[i].isFloat()) r.outputs.push_back({x.workload.graph()->outputs[i].name, out.outputs[i]});
+      if (out.outputs[i].isFloat())
+        r.outputs.push_back({x.workload.graph()->outputs[i].name, out.outputs[i]});
     }
   }
   std::ostringstream summary;

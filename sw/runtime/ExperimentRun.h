@@ -26,8 +26,8 @@ struct RunRequest {
   bool saveOutputs = false;
   bool compareExecutor = false;
   bool trace = false;
-  std::string planFile;   // replaces the experiment's plan
-  std::string series;     // one series for every layer (excludes planFile)
+  std::string planFile;  // replaces the experiment's plan
+  std::string series;    // one series for every layer (excludes planFile)
   std::string operand = "W";
   double tauQuantile = -1;
 };
@@ -48,13 +48,14 @@ struct NamedTensor {
 };
 
 struct RunReport {
-  nlohmann::json stats;       // stats.json
-  std::string layersCsv;      // layers.csv
-  nlohmann::json wallClock;   // wall_clock.json
-  std::string summary;        // summary.txt
+  nlohmann::json stats;              // stats.json
+  std::string layersCsv;             // layers.csv
+  nlohmann::json wallClock;          // wall_clock.json
+  std::string summary;               // summary.txt
   std::vector<NamedTensor> outputs;  // the network's float outputs (functional runs)
   std::string failReason;
-  Checks checks = Checks::NotPerformed;  // passed, failed, off (experiment.check: false), not performed
+  Checks checks =
+      Checks::NotPerformed;  // passed, failed, off (experiment.check: false), not performed
 };
 
 // Simulates the prepared run in this process: one SystemC elaboration (Simulation.h).

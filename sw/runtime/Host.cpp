@@ -29,8 +29,8 @@ void Host::run() {
 
 namespace {
 
-void debugTransfer(tlm_utils::simple_initiator_socket<Host>& socket, tlm::tlm_command cmd, uint64_t address,
-                   void* data, uint64_t bytes) {
+void debugTransfer(tlm_utils::simple_initiator_socket<Host>& socket, tlm::tlm_command cmd,
+                   uint64_t address, void* data, uint64_t bytes) {
   constexpr uint64_t kChunk = uint64_t{1} << 30;  // TLM lengths are 32-bit
   uint64_t done = 0;
   while (done < bytes) {
@@ -41,8 +41,9 @@ void debugTransfer(tlm_utils::simple_initiator_socket<Host>& socket, tlm::tlm_co
     tx.set_data_ptr(static_cast<unsigned char*>(data) + done);
     tx.set_data_length(static_cast<unsigned int>(n));
     if (socket->transport_dbg(tx) != n) {
-      throw UserError(fmt::format("device memory access at 0x{:x} ({} bytes) failed: beyond the DRAM size?",
-                                  address + done, n));
+      throw UserError(
+          fmt::format("device memory access at 0x{:x} ({} bytes) failed: beyond the DRAM size?",
+                      address + done, n));
     }
     done += n;
   }
@@ -58,7 +59,8 @@ void Host::readMemory(uint64_t address, void* data, uint64_t bytes) {
   debugTransfer(bus_socket, tlm::TLM_READ_COMMAND, address, data, bytes);
 }
 
-void Host::registerAccess(tlm::tlm_command cmd, uint64_t offset, uint64_t& value, uint32_t instance) {
+void Host::registerAccess(tlm::tlm_command cmd, uint64_t offset, uint64_t& value,
+                          uint32_t instance) {
   tlm::tlm_generic_payload tx;
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   tx.set_command(cmd);
@@ -69,7 +71,8 @@ void Host::registerAccess(tlm::tlm_command cmd, uint64_t offset, uint64_t& value
   tx.set_byte_enable_ptr(nullptr);
   tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   bus_socket->b_transport(tx, delay);
-  if (tx.is_response_error()) throw std::runtime_error(fmt::format("register access at 0x{:x} failed", offset));
+  if (tx.is_response_error())
+    throw std::runtime_error(fmt::format("register access at 0x{:x} failed", offset));
   sc_core::wait(delay);
 }
 
@@ -91,14 +94,16 @@ void Host::startProgram(uint64_t address, uint64_t bytes, uint32_t instance) {
 
 hw::CompletionInfo Host::waitProgram(uint32_t instance) {
   sc_core::sc_in<bool>& irq = irq_in[instance];
-  while (!irq.read()) sc_core::wait(irq.posedge_event());
+  while (!irq.read())
+    sc_core::wait(irq.posedge_event());
   hw::CompletionInfo info;
   info.error = static_cast<hw::ErrorCode>(readRegister(hw::reg::kErrorCode, instance));
   info.errorPc = readRegister(hw::reg::kErrorPc, instance);
   info.cycles = readRegister(hw::reg::kCycles, instance);
   info.instructions = readRegister(hw::reg::kInstructions, instance);
   writeRegister(hw::reg::kIrqAck, 1, instance);
-  while (irq.read()) sc_core::wait(irq.negedge_event());
+  while (irq.read())
+    sc_core::wait(irq.negedge_event());
   return info;
 }
 
@@ -111,9 +116,10 @@ uint64_t DeviceMemory::allocate(uint64_t bytes) {
   constexpr uint64_t kAlign = 256;
   const uint64_t at = (next_ + kAlign - 1) / kAlign * kAlign;
   if (at + bytes > size_ || at + bytes < at) {
-    throw UserError(fmt::format("device memory full: {} bytes needed at 0x{:x}, DRAM has {} bytes (raise "
-                                "arch.dram.size_mib)",
-                                bytes, at, size_));
+    throw UserError(
+        fmt::format("device memory full: {} bytes needed at 0x{:x}, DRAM has {} bytes (raise "
+                    "arch.dram.size_mib)",
+                    bytes, at, size_));
   }
   next_ = at + bytes;
   return base_ + at;

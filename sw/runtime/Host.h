@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
 
 #include "hw/model/dataflow/Interfaces.h"
 #include "hw/model/top/AcceleratorParams.h"
@@ -24,7 +24,8 @@ class Host : public sc_core::sc_module {
 
   using Body = std::function<void(Host&)>;
   // regBases: each instance's register base (default: one instance at the default base).
-  Host(sc_core::sc_module_name name, Body body, std::vector<uint64_t> regBases = {hw::kDefaultRegBase});
+  Host(sc_core::sc_module_name name, Body body,
+       std::vector<uint64_t> regBases = {hw::kDefaultRegBase});
 
   uint32_t instances() const { return static_cast<uint32_t>(regBases_.size()); }
   void writeMemory(uint64_t address, const void* data, uint64_t bytes);

@@ -22,7 +22,9 @@ constexpr uint32_t kMaxTileRows = 2048;     // largest S or D rows per tile cons
 constexpr uint32_t kMaxTileK = 4096;        // largest K per tile considered
 constexpr uint32_t kMaxEvenKSplits = 16;    // most tiles of an even K split considered
 
-uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+uint64_t ceilDiv(uint64_t a, uint64_t b) {
+  return (a + b - 1) / b;
+}
 
 hw::OperandConfig operandConfig(const DenseOperand& op) {
   hw::OperandConfig c;
@@ -43,7 +45,8 @@ class TilePlanner {
     layer_.m = job.m;
     layer_.n = job.n;
     layer_.k = job.k;
-    const DenseOperand* conv = job.d.conv ? &job.d : (job.sKind != SKind::Terms && job.s.conv ? &job.s : nullptr);
+    const DenseOperand* conv =
+        job.d.conv ? &job.d : (job.sKind != SKind::Terms && job.s.conv ? &job.s : nullptr);
     if (conv) {
       layer_.convChannels = static_cast<uint32_t>(conv->geometry.channels);
       layer_.kernelPositions = static_cast<uint32_t>(conv->geometry.kh * conv->geometry.kw);
@@ -58,7 +61,8 @@ class TilePlanner {
   // powers of two, and even splits into t tiles (rounded up to whole blocks), so that K = 1152
   // can run as 2 x 576 rather than 1024 + 128, whose short tile cannot hide the next load.
   std::vector<uint32_t> kCandidates() const {
-    const uint32_t maxM = job_.sKind == SKind::Dense || job_.series.isDense() ? 1 : job_.series.maxBlockSize();
+    const uint32_t maxM =
+        job_.sKind == SKind::Dense || job_.series.isDense() ? 1 : job_.series.maxBlockSize();
     const uint32_t extent = kExtent();
     std::vector<uint32_t> out;
     if (layer_.convK()) {  // channel ranges: all channels or divisors of the channel count
@@ -70,7 +74,8 @@ class TilePlanner {
     } else {
       if (extent <= kMaxTileK) out.push_back(extent);
       const uint32_t grain = std::max<uint32_t>(maxM, 8);
-      for (uint32_t v = grain; v < extent && v <= kMaxTileK; v *= 2) out.push_back(v);
+      for (uint32_t v = grain; v < extent && v <= kMaxTileK; v *= 2)
+        out.push_back(v);
       for (uint32_t tiles = 2; tiles <= kMaxEvenKSplits; ++tiles) {
         const uint32_t v = static_cast<uint32_t>(ceilDiv(ceilDiv(extent, tiles), grain) * grain);
         if (v < extent && v <= kMaxTileK) out.push_back(v);
@@ -99,7 +104,8 @@ class TilePlanner {
       for (uint32_t k0 = 0; k0 < kExtent(); k0 += kt) {
         const uint32_t kl = std::min(kt, kExtent() - k0);
         plan.countOnly = true;
-        if (!hw::planDenseTile(cfg, layer_, {static_cast<uint32_t>(r0), rl}, k0, kl, eb_, plan).empty()) {
+        if (!hw::planDenseTile(cfg, layer_, {static_cast<uint32_t>(r0), rl}, k0, kl, eb_, plan)
+                 .empty()) {
           return {UINT64_MAX, UINT64_MAX};
         }
         worst = std::max(worst, std::max(plan.stagingBytes, uint64_t{rl} * kElements(kl) * eb_));
@@ -125,7 +131,9 @@ class TilePlanner {
         terms.second += uint64_t{job_.m} * (rowSlots * eb_ + ceilDiv(rowSlots * p.indexBits(), 8));
       }
       // Precomputed terms are read compressed; on-the-fly tiles arrive dense and are decomposed.
-      result = job_.sKind == SKind::Terms ? terms : Footprint{std::max(dense.first, terms.first), dense.second};
+      result = job_.sKind == SKind::Terms
+                   ? terms
+                   : Footprint{std::max(dense.first, terms.first), dense.second};
     }
     return sMemo_[key] = result;
   }
@@ -135,7 +143,8 @@ class TilePlanner {
     auto it = dMemo_.find(key);
     if (it != dMemo_.end()) return it->second;
     const Footprint f = job_.d.conv ? convFootprint(job_.d, job_.n, nt, kt)
-                                    : Footprint{uint64_t{nt} * kElements(kt) * eb_, uint64_t{job_.n} * job_.k * eb_};
+                                    : Footprint{uint64_t{nt} * kElements(kt) * eb_,
+                                                uint64_t{job_.n} * job_.k * eb_};
     return dMemo_[key] = f;
   }
 
@@ -163,7 +172,8 @@ std::vector<uint32_t> lengthCandidates(uint32_t extent, uint32_t arrayDim, uint3
 // what the load reads). Zero when S is not decomposed on the fly.
 double tasdCyclesPerByte(const hw::AcceleratorParams& params, const GemmJob& job) {
   if (job.sKind != SKind::OnTheFly) return 0;
-  return hw::tasdCyclesPerElement(params, job.series) / static_cast<double>(tasd::dtypeBytes(job.dtype));
+  return hw::tasdCyclesPerElement(params, job.series) /
+         static_cast<double>(tasd::dtypeBytes(job.dtype));
 }
 
 // Memory traffic and the cycles it (or the TASD units) bound a tiling to. Without K tiling one
@@ -178,9 +188,12 @@ struct Traffic {
   bool sStationary = false;
 };
 
-Traffic traffic(TilePlanner& plan, const GemmJob& job, const Tiling& t, double bytesPerCycle, double tasdPerByte) {
-  const double iTiles = static_cast<double>(ceilDiv(job.m, t.mt)), jTiles = static_cast<double>(ceilDiv(job.n, t.nt));
-  const double s = static_cast<double>(plan.sPass(t.mt, t.kt)), d = static_cast<double>(plan.dPass(t.nt, t.kt));
+Traffic traffic(TilePlanner& plan, const GemmJob& job, const Tiling& t, double bytesPerCycle,
+                double tasdPerByte) {
+  const double iTiles = static_cast<double>(ceilDiv(job.m, t.mt)),
+               jTiles = static_cast<double>(ceilDiv(job.n, t.nt));
+  const double s = static_cast<double>(plan.sPass(t.mt, t.kt)),
+               d = static_cast<double>(plan.dPass(t.nt, t.kt));
   const double out = static_cast<double>(job.m) * job.n * job.output.resultBytes(job.dtype);
   auto make = [&](double bytes, double sPasses, bool dStay, bool sStay) {
     return Traffic{bytes, std::max(bytes / bytesPerCycle, sPasses * s * tasdPerByte), dStay, sStay};
@@ -202,16 +215,17 @@ Instruction make(Opcode op, std::initializer_list<uint64_t> fields) {
   Instruction in;
   in.opcode = op;
   size_t i = 0;
-  for (uint64_t f : fields) in.field[i++] = f;
+  for (uint64_t f : fields)
+    in.field[i++] = f;
   return in;
 }
 
 void emitConv(Program& p, isa::Operand which, const DenseOperand& op) {
   const tasd::ConvGeometry& g = op.geometry;
-  p.instructions.push_back(make(Opcode::CfgConv,
-                                {static_cast<uint64_t>(which), g.inH, g.inW, g.channels, g.kh, g.kw, g.strideH,
-                                 g.strideW, g.padTop, g.padLeft, g.padBottom, g.padRight, g.dilationH, g.dilationW,
-                                 op.batch}));
+  p.instructions.push_back(make(
+      Opcode::CfgConv,
+      {static_cast<uint64_t>(which), g.inH, g.inW, g.channels, g.kh, g.kw, g.strideH, g.strideW,
+       g.padTop, g.padLeft, g.padBottom, g.padRight, g.dilationH, g.dilationW, op.batch}));
 }
 
 }  // namespace
@@ -223,8 +237,10 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
   const double bytesPerCycle = params.dram.bandwidthGBps / params.clockGHz;
   const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction(job.k);
   const double tasdPerByte = tasdCyclesPerByte(params, job);
-  const std::vector<uint32_t> ms = lengthCandidates(job.m, params.pe.rows, std::min(kMaxTileRows, kMaxTileLength));
-  const std::vector<uint32_t> ns = lengthCandidates(job.n, params.pe.cols, std::min(kMaxTileRows, kMaxTileLength));
+  const std::vector<uint32_t> ms =
+      lengthCandidates(job.m, params.pe.rows, std::min(kMaxTileRows, kMaxTileLength));
+  const std::vector<uint32_t> ns =
+      lengthCandidates(job.n, params.pe.cols, std::min(kMaxTileRows, kMaxTileLength));
   // Estimated cycles: compute (with partial row/column groups), stream fill/drain, and memory
   // traffic at the DRAM bandwidth; the smallest estimate wins.
   Tiling best;
@@ -239,9 +255,12 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
         const uint64_t kTiles = ceilDiv(plan.kExtent(), kt);
         const double passes = static_cast<double>(iTiles * ceilDiv(mt, params.pe.rows)) *
                               static_cast<double>(jTiles * ceilDiv(nt, params.pe.cols));
-        const double compute = passes * static_cast<double>(ceilDiv(job.k, params.pe.lanes)) * fraction;
-        const double overhead = static_cast<double>(iTiles * jTiles * kTiles) * params.pe.pipelineLatencyCycles;
-        const double cost = std::max(compute, traffic(plan, job, t, bytesPerCycle, tasdPerByte).cycles) + overhead;
+        const double compute =
+            passes * static_cast<double>(ceilDiv(job.k, params.pe.lanes)) * fraction;
+        const double overhead =
+            static_cast<double>(iTiles * jTiles * kTiles) * params.pe.pipelineLatencyCycles;
+        const double cost =
+            std::max(compute, traffic(plan, job, t, bytesPerCycle, tasdPerByte).cycles) + overhead;
         if (best.mt == 0 || cost < bestCost) {
           best = t;
           bestCost = cost;
@@ -264,11 +283,13 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
   TilePlanner plan(job);
   p.tiling = t;
   const uint32_t terms = job.sKind == SKind::Dense ? 0 : static_cast<uint32_t>(job.series.order());
-  const auto source = job.sKind == SKind::OnTheFly ? isa::SSource::OnTheFly : isa::SSource::Precomputed;
+  const auto source =
+      job.sKind == SKind::OnTheFly ? isa::SSource::OnTheFly : isa::SSource::Precomputed;
   const bool sConv = job.sKind != SKind::Terms && job.s.conv;
-  p.instructions.push_back(make(Opcode::CfgLayer, {job.m, job.n, job.k, static_cast<uint64_t>(job.dtype),
-                                                   static_cast<uint64_t>(source), terms, sConv ? 1u : 0u,
-                                                   job.d.conv ? 1u : 0u}));
+  p.instructions.push_back(
+      make(Opcode::CfgLayer,
+           {job.m, job.n, job.k, static_cast<uint64_t>(job.dtype), static_cast<uint64_t>(source),
+            terms, sConv ? 1u : 0u, job.d.conv ? 1u : 0u}));
   for (uint32_t i = 0; i < terms; ++i) {
     const tasd::NMPattern pat = job.series.terms[i];
     const uint64_t values = job.sKind == SKind::Terms ? job.termValues[i] : 0;
@@ -276,15 +297,15 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
     p.instructions.push_back(make(Opcode::CfgTerm, {i, pat.n, pat.m, values, meta}));
   }
   if (job.sKind != SKind::Terms) {
-    p.instructions.push_back(make(Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::S), job.s.address,
-                                                    job.s.rowStride}));
+    p.instructions.push_back(make(
+        Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::S), job.s.address, job.s.rowStride}));
     if (sConv) emitConv(p, isa::Operand::S, job.s);
   }
-  p.instructions.push_back(make(Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::D), job.d.address,
-                                                  job.d.rowStride}));
+  p.instructions.push_back(make(
+      Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::D), job.d.address, job.d.rowStride}));
   if (job.d.conv) emitConv(p, isa::Operand::D, job.d);
-  p.instructions.push_back(make(Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::C), job.cAddress,
-                                                  job.cRowStride}));
+  p.instructions.push_back(make(
+      Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::C), job.cAddress, job.cRowStride}));
   if (job.sKind == SKind::OnTheFly && job.tau >= 0.0f) {
     uint32_t bits;
     std::memcpy(&bits, &job.tau, sizeof bits);
@@ -292,9 +313,9 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
   }
   const OutputPath& out = job.output;
   if (out.requant) {
-    p.instructions.push_back(make(Opcode::CfgOut, {static_cast<uint64_t>(isa::OutputMode::RequantInt8),
-                                                   out.relu ? 1u : 0u, out.perRow ? 1u : 0u, out.bias ? 1u : 0u,
-                                                   out.tableAddress}));
+    p.instructions.push_back(make(
+        Opcode::CfgOut, {static_cast<uint64_t>(isa::OutputMode::RequantInt8), out.relu ? 1u : 0u,
+                         out.perRow ? 1u : 0u, out.bias ? 1u : 0u, out.tableAddress}));
   }
 
   const uint32_t kExtent = plan.kExtent();
@@ -304,15 +325,16 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
   // Partial sums of a serial series stay accumulators (P) when the results are requantised.
   const bool partialInP = serial && out.requant;
   if (partialInP) {
-    p.instructions.push_back(make(Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::P), out.partialAddress,
-                                                    out.partialRowStride}));
+    p.instructions.push_back(make(Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::P),
+                                                    out.partialAddress, out.partialRowStride}));
   }
   const Traffic order = serial ? Traffic{}
                                : traffic(plan, job, t, params.dram.bandwidthGBps / params.clockGHz,
                                          tasdCyclesPerByte(params, job));
   uint32_t sSlot = 0, dSlot = 0, accSlot = 0;
 
-  auto loadS = [&](uint32_t i0, uint32_t il, uint32_t k0, uint32_t kl, uint32_t first, uint32_t count) {
+  auto loadS = [&](uint32_t i0, uint32_t il, uint32_t k0, uint32_t kl, uint32_t first,
+                   uint32_t count) {
     if (job.sKind == SKind::Terms) {
       for (uint32_t term = first; term < first + count; ++term) {
         p.instructions.push_back(make(Opcode::LoadS, {sSlot, term, 0, i0, il, k0, kl}));
@@ -323,7 +345,8 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
     }
   };
   auto stream = [&](bool clear, uint32_t first, uint32_t count) {
-    p.instructions.push_back(make(Opcode::Stream, {sSlot, dSlot, accSlot, clear ? 1u : 0u, first, count}));
+    p.instructions.push_back(
+        make(Opcode::Stream, {sSlot, dSlot, accSlot, clear ? 1u : 0u, first, count}));
   };
   const uint32_t allTerms = job.sKind == SKind::Dense ? 0 : terms;
 
@@ -371,13 +394,15 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
           p.instructions.push_back(make(Opcode::LoadD, {dSlot, j0, jl, k0, kl}));
           const uint32_t first = serial ? pass : 0, count = serial ? 1 : allTerms;
           loadS(i0, il, k0, kl, first, count);
-          if (serial && pass > 0 && firstK) p.instructions.push_back(make(Opcode::LoadC, {accSlot, i0, il, j0, jl}));
+          if (serial && pass > 0 && firstK)
+            p.instructions.push_back(make(Opcode::LoadC, {accSlot, i0, il, j0, jl}));
           stream(firstK && (!serial || pass == 0), first, count);
           sSlot ^= 1;
           dSlot ^= 1;
         }
         const bool partial = partialInP && pass + 1 < passes;
-        p.instructions.push_back(make(Opcode::StoreC, {accSlot, i0, il, j0, jl, partial ? 1u : 0u}));
+        p.instructions.push_back(
+            make(Opcode::StoreC, {accSlot, i0, il, j0, jl, partial ? 1u : 0u}));
         accSlot ^= 1;
       }
     }
@@ -386,7 +411,9 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
   }
 }
 
-void emitEnd(Program& p) { p.instructions.push_back(make(Opcode::End, {})); }
+void emitEnd(Program& p) {
+  p.instructions.push_back(make(Opcode::End, {}));
+}
 
 std::vector<uint8_t> Program::bytes() const {
   std::vector<uint8_t> out(instructions.size() * isa::kInstructionBytes);

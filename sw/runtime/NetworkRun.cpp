@@ -11,10 +11,14 @@ namespace tasdsim::runtime {
 
 const char* checksName(Checks checks) {
   switch (checks) {
-    case Checks::Passed: return "passed";
-    case Checks::Failed: return "failed";
-    case Checks::Off: return "off";
-    case Checks::NotPerformed: return "not_performed";
+    case Checks::Passed:
+      return "passed";
+    case Checks::Failed:
+      return "failed";
+    case Checks::Off:
+      return "off";
+    case Checks::NotPerformed:
+      return "not_performed";
   }
   return "?";
 }
@@ -65,8 +69,7 @@ void validatePlan(const workload::Workload& w, const plan::Plan& plan,
 
 NetworkRun::NetworkRun(const workload::Workload& workload, const plan::Plan& plan,
                        const hw::AcceleratorParams& params, const hw::EnergyTable& energy,
-                       const RunOptions& options, hw::System& system,
-                       hw::StatsRegistry& stats)
+                       const RunOptions& options, hw::System& system, hw::StatsRegistry& stats)
     : workload_(workload),
       plan_(plan),
       params_(params),
@@ -95,7 +98,8 @@ void NetworkRun::run(Host& host) {
   ex->setBackend(&backend);
   const size_t sets = std::max<size_t>(1, options_.inputs.size());
   for (size_t i = 0; i < sets; ++i) {
-    result_ = runOnce(backend, ex.get(), options_.inputs.empty() ? &workload_.inputs : &options_.inputs[i]);
+    result_ = runOnce(backend, ex.get(),
+                      options_.inputs.empty() ? &workload_.inputs : &options_.inputs[i]);
     if (options_.onRun) options_.onRun(i, outputs_, result_);
     if (!result_.failReason.empty()) return;
   }

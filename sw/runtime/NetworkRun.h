@@ -47,7 +47,8 @@ class NetworkRun {
 
  private:
   // One input set (timing only: inputs and ex are null).
-  RunResult runOnce(AcceleratorBackend& backend, executor::Executor* ex, const std::vector<model::Tensor>* inputs);
+  RunResult runOnce(AcceleratorBackend& backend, executor::Executor* ex,
+                    const std::vector<model::Tensor>* inputs);
   // Sets run.checks (and layersChecked) from the options and the layers' checks.
   void summariseChecks(RunResult& run) const;
 

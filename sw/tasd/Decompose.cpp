@@ -22,7 +22,9 @@ inline uint32_t magnitudeKey(float v) {
   std::memcpy(&u, &v, sizeof u);
   return u & 0x7fffffffu;
 }
-inline uint32_t magnitudeKey(int8_t v) { return static_cast<uint32_t>(v < 0 ? -static_cast<int32_t>(v) : v); }
+inline uint32_t magnitudeKey(int8_t v) {
+  return static_cast<uint32_t>(v < 0 ? -static_cast<int32_t>(v) : v);
+}
 
 std::atomic<bool> selectionFault{false};  // plantSelectionFault
 
@@ -138,14 +140,16 @@ inline void emitBlock(T* block, uint32_t mask, uint32_t n, TermRowOut& out) {
   }
   if (slot < n) {  // empty slots: value 0, index 0
     std::memset(out.values + slot * out.valueBytes, 0, (n - slot) * out.valueBytes);
-    for (; slot < n; ++slot) out.meta.put(0, out.indexBits);
+    for (; slot < n; ++slot)
+      out.meta.put(0, out.indexBits);
   }
   out.values += static_cast<size_t>(n) * out.valueBytes;
 }
 
 // One term over one row from block firstBlock on, scalar: any m, any T.
 template <typename T>
-void termRowScalar(T* resid, size_t cols, NMPattern p, size_t firstBlock, TermRowOut* out, uint32_t* masks) {
+void termRowScalar(T* resid, size_t cols, NMPattern p, size_t firstBlock, TermRowOut* out,
+                   uint32_t* masks) {
   const size_t blocks = (cols + p.m - 1) / p.m;
   for (size_t b = firstBlock; b < blocks; ++b) {
     T* block = resid + b * p.m;
@@ -155,7 +159,8 @@ void termRowScalar(T* resid, size_t cols, NMPattern p, size_t firstBlock, TermRo
     if (out) {
       emitBlock(block, mask, p.n, *out);
     } else {
-      for (uint32_t bits = mask; bits; bits &= bits - 1) block[__builtin_ctz(bits)] = T{};
+      for (uint32_t bits = mask; bits; bits &= bits - 1)
+        block[__builtin_ctz(bits)] = T{};
     }
   }
 }
@@ -173,8 +178,9 @@ void termRowScalar(T* resid, size_t cols, NMPattern p, size_t firstBlock, TermRo
 // compress-store, already in the compressed layout (blocks ascending, positions ascending).
 // Returns how many whole blocks it handled; out may be null (selection only).
 // src is the row before this term (it may be resid itself); resid receives the row after it.
-__attribute__((target("avx512f,avx512dq"))) size_t termRowAvx512(const float* src, float* resid, size_t cols,
-                                                                   NMPattern p, TermRowOut* out, uint32_t* masks) {
+__attribute__((target("avx512f,avx512dq"))) size_t termRowAvx512(const float* src, float* resid,
+                                                                 size_t cols, NMPattern p,
+                                                                 TermRowOut* out, uint32_t* masks) {
   const uint32_t m = p.m;
   if (m > 16) return 0;
   constexpr uint32_t kLanes = 16;
@@ -186,7 +192,8 @@ __attribute__((target("avx512f,avx512dq"))) size_t termRowAvx512(const float* sr
   __mmask16 tieWins[kLanes];
   for (uint32_t s = 1; s < m; ++s) {
     const __m512i shifted = _mm512_add_epi32(inBlock, _mm512_set1_epi32(static_cast<int>(s)));
-    rotation[s] = _mm512_or_si512(blockBase, _mm512_and_si512(shifted, _mm512_set1_epi32(static_cast<int>(m - 1))));
+    rotation[s] = _mm512_or_si512(
+        blockBase, _mm512_and_si512(shifted, _mm512_set1_epi32(static_cast<int>(m - 1))));
     // The rotated element has a lower in-block index exactly when the rotation wrapped.
     tieWins[s] = _mm512_cmpge_epu32_mask(shifted, _mm512_set1_epi32(static_cast<int>(m)));
   }
@@ -203,11 +210,13 @@ __attribute__((target("avx512f,avx512dq"))) size_t termRowAvx512(const float* sr
     butterfly[d] = _mm512_xor_si512(lane, _mm512_set1_epi32(1 << d));
   }
   uint32_t fieldLowBits = 0;
-  for (uint32_t b = 0; b < blocksPerVector; ++b) fieldLowBits |= 1u << (b * m);
+  for (uint32_t b = 0; b < blocksPerVector; ++b)
+    fieldLowBits |= 1u << (b * m);
   const uint32_t fullCount = p.n * blocksPerVector;
   // Bit offsets of up to 16 packed indices (k * indexBits), as two 8-lane 64-bit vectors.
   const uint32_t bits = p.indexBits();
-  const __m512i shiftLo = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(bits));
+  const __m512i shiftLo =
+      _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(bits));
   const __m512i shiftHi = _mm512_add_epi64(shiftLo, _mm512_set1_epi64(8 * bits));
   BitWriter meta = out ? out->meta : BitWriter(nullptr);  // kept in registers in the loop
   for (size_t v = 0; v < vectors; ++v) {
@@ -254,9 +263,12 @@ __attribute__((target("avx512f,avx512dq"))) size_t termRowAvx512(const float* sr
                                _mm512_maskz_compress_epi32(kept, raw));
       // fullCount <= 16 indices of <= 4 bits: at most 64 bits, packed with shifts and an OR.
       const __m512i pos = _mm512_maskz_compress_epi32(kept, inBlock);
-      const __m512i lo = _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(pos)), shiftLo);
-      const __m512i hi = _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(pos, 1)), shiftHi);
-      meta.put64(static_cast<uint64_t>(_mm512_reduce_or_epi64(_mm512_or_si512(lo, hi))), fullCount * bits);
+      const __m512i lo =
+          _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(pos)), shiftLo);
+      const __m512i hi =
+          _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(pos, 1)), shiftHi);
+      meta.put64(static_cast<uint64_t>(_mm512_reduce_or_epi64(_mm512_or_si512(lo, hi))),
+                 fullCount * bits);
       out->values += static_cast<size_t>(fullCount) * 4;
     } else if (out) {
       out->meta = meta;
@@ -287,12 +299,14 @@ void termRow(const T* src, T* resid, size_t cols, NMPattern p, TermRowOut* out, 
   size_t done = 0;
 #if defined(__x86_64__)
   if constexpr (std::is_same_v<T, float>) {
-    if (haveAvx512() && (!out || out->dtype == DType::F32) && !selectionFault.load(std::memory_order_relaxed))
+    if (haveAvx512() && (!out || out->dtype == DType::F32) &&
+        !selectionFault.load(std::memory_order_relaxed))
       done = termRowAvx512(src, resid, cols, p, out, masks);
   }
 #endif
   const size_t doneCols = std::min(cols, done * p.m);
-  if (src != resid && cols > doneCols) std::memcpy(resid + doneCols, src + doneCols, (cols - doneCols) * sizeof(T));
+  if (src != resid && cols > doneCols)
+    std::memcpy(resid + doneCols, src + doneCols, (cols - doneCols) * sizeof(T));
   termRowScalar(resid, cols, p, done, out, masks);
 }
 
@@ -315,8 +329,8 @@ void approximationRow(const T* a, const T* resid, size_t cols, DType storage, T*
 // approx (optional, rows x cols, may be d.residual's own buffer): the sum of the terms, written
 // row by row while the row is in cache.
 template <typename T>
-void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, Decomposition<T>& d, bool statistics,
-                   T* approx = nullptr) {
+void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, Decomposition<T>& d,
+                   bool statistics, T* approx = nullptr) {
   const size_t rows = a.rows;
   const size_t cols = a.cols;
   d.dense = series.isDense();
@@ -328,7 +342,8 @@ void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, 
     if constexpr (std::is_same_v<T, float>) {
       if (storage == DType::BF16) {
         std::vector<float> rounded(a.data, a.data + a.size());
-        for (float& v : rounded) v = roundToBf16(v);
+        for (float& v : rounded)
+          v = roundToBf16(v);
         d.original = statsOf(rounded.data(), rounded.size());
       } else {
         d.original = statsOf(a.data, a.size());
@@ -344,7 +359,8 @@ void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, 
   d.terms.resize(order);
   for (size_t t = 0; t < order; ++t) {
     const CompressedTerm& have = d.terms[t];
-    if (have.pattern() != series.terms[t] || have.dtype() != storage || have.rows() != rows || have.cols() != cols) {
+    if (have.pattern() != series.terms[t] || have.dtype() != storage || have.rows() != rows ||
+        have.cols() != cols) {
       d.terms[t] = CompressedTerm(series.terms[t], storage, rows, cols);
     }
   }
@@ -355,7 +371,8 @@ void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, 
     const T* src = a.row(r);  // the first term reads A, later terms the residual
     if constexpr (std::is_same_v<T, float>) {
       if (storage == DType::BF16) {
-        for (size_t j = 0; j < cols; ++j) resid[j] = roundToBf16(src[j]);
+        for (size_t j = 0; j < cols; ++j)
+          resid[j] = roundToBf16(src[j]);
         src = resid;
       }
     }
@@ -370,7 +387,8 @@ void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, 
       // Kept statistics from the compressed row (empty slots hold 0 and count as zeros).
       if constexpr (std::is_same_v<T, float>) {
         if (storage == DType::F32) {
-          d.termStats[t] += statsOf(reinterpret_cast<const float*>(term.valueRow(r)), term.slotsPerRow());
+          d.termStats[t] +=
+              statsOf(reinterpret_cast<const float*>(term.valueRow(r)), term.slotsPerRow());
           continue;
         }
       }
@@ -386,7 +404,8 @@ void decomposeInto(const MatrixView<T>& a, const Series& series, DType storage, 
     if (approx) approximationRow(a.row(r), resid, cols, storage, approx + r * cols);
   }
   // Elements never kept count as zeros in the per-term element totals.
-  for (TensorStats& s : d.termStats) s.elements = rows * cols;
+  for (TensorStats& s : d.termStats)
+    s.elements = rows * cols;
   d.residualStats.elements = rows * cols;
   // A is the disjoint union of the terms and the residual.
   d.original = d.residualStats;
@@ -430,16 +449,18 @@ Decomposition<int8_t> decompose(const MatrixI8& a, const Series& series) {
   return d;
 }
 
-void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse, bool statistics) {
+void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse,
+               bool statistics) {
   decompose(MatrixView<float>(a), series, storage, reuse, statistics);
 }
 
-void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics) {
+void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse,
+               bool statistics) {
   decompose(MatrixView<int8_t>(a), series, reuse, statistics);
 }
 
-void decompose(const MatrixView<float>& a, const Series& series, DType storage, Decomposition<float>& reuse,
-               bool statistics, float* approximation) {
+void decompose(const MatrixView<float>& a, const Series& series, DType storage,
+               Decomposition<float>& reuse, bool statistics, float* approximation) {
   const DType s = storage == DType::BF16 ? DType::BF16 : DType::F32;
   decomposeInto(a, series, s, reuse, statistics, approximation);
   if (approximation && series.isDense()) {  // the residual is zero: the approximation is A
@@ -448,12 +469,13 @@ void decompose(const MatrixView<float>& a, const Series& series, DType storage, 
   }
 }
 
-void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics,
-               int8_t* approximation) {
+void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<int8_t>& reuse,
+               bool statistics, int8_t* approximation) {
   decomposeInto(a, series, DType::I8, reuse, statistics, approximation);
   if (approximation && series.isDense()) {
     for (size_t r = 0; r < a.rows; ++r)
-      approximationRow(a.row(r), reuse.residual.row(r), a.cols, DType::I8, approximation + r * a.cols);
+      approximationRow(a.row(r), reuse.residual.row(r), a.cols, DType::I8,
+                       approximation + r * a.cols);
   }
 }
 
@@ -461,7 +483,8 @@ MatrixF reconstructF(const std::vector<CompressedTerm>& terms, size_t rows, size
   MatrixF sum(rows, cols);
   for (const CompressedTerm& t : terms) {
     const MatrixF dense = t.toDenseF();
-    for (size_t i = 0; i < sum.size(); ++i) sum.data()[i] += dense.data()[i];
+    for (size_t i = 0; i < sum.size(); ++i)
+      sum.data()[i] += dense.data()[i];
   }
   return sum;
 }
@@ -471,12 +494,15 @@ MatrixI8 reconstructI8(const std::vector<CompressedTerm>& terms, size_t rows, si
   for (const CompressedTerm& t : terms) {
     const MatrixI8 dense = t.toDenseI8();
     // Supports are disjoint, so the int8 sum never overflows.
-    for (size_t i = 0; i < sum.size(); ++i) sum.data()[i] = static_cast<int8_t>(sum.data()[i] + dense.data()[i]);
+    for (size_t i = 0; i < sum.size(); ++i)
+      sum.data()[i] = static_cast<int8_t>(sum.data()[i] + dense.data()[i]);
   }
   return sum;
 }
 
-void plantSelectionFault(bool planted) { selectionFault.store(planted); }
+void plantSelectionFault(bool planted) {
+  selectionFault.store(planted);
+}
 
 TensorStats approximateInPlace(float* data, size_t rows, size_t cols, const Series& series) {
   TensorStats kept;
@@ -486,7 +512,8 @@ TensorStats approximateInPlace(float* data, size_t rows, size_t cols, const Seri
   for (size_t r = 0; r < rows; ++r) {
     float* row = data + r * cols;
     std::memcpy(scratch.data(), row, cols * sizeof(float));
-    for (const NMPattern& p : series.terms) termRow(scratch.data(), scratch.data(), cols, p, nullptr, nullptr);
+    for (const NMPattern& p : series.terms)
+      termRow(scratch.data(), scratch.data(), cols, p, nullptr, nullptr);
     // What is left in the scratch residual was dropped.
     for (size_t j = 0; j < cols; ++j) {
       if (scratch[j] != 0.0f) row[j] = 0.0f;

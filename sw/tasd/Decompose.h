@@ -37,13 +37,14 @@ Decomposition<int8_t> decompose(const MatrixI8& a, const Series& series);
 // statistics = false the statistics (and so the quality) are left empty: the terms only.
 void decompose(const MatrixF& a, const Series& series, DType storage, Decomposition<float>& reuse,
                bool statistics = true);
-void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse, bool statistics = true);
+void decompose(const MatrixI8& a, const Series& series, Decomposition<int8_t>& reuse,
+               bool statistics = true);
 // The same on values the caller owns (row-major, rows x cols), read in place: no copy of A.
 // approximation (optional, rows x cols): also sum(T_i) (A itself for dense), written row by row
 // while the row is in cache; it may be reuse.residual's own buffer, which then holds the
 // approximation instead of R.
-void decompose(const MatrixView<float>& a, const Series& series, DType storage, Decomposition<float>& reuse,
-               bool statistics = true, float* approximation = nullptr);
+void decompose(const MatrixView<float>& a, const Series& series, DType storage,
+               Decomposition<float>& reuse, bool statistics = true, float* approximation = nullptr);
 void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<int8_t>& reuse,
                bool statistics = true, int8_t* approximation = nullptr);
 

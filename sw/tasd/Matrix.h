@@ -30,7 +30,9 @@ class Matrix {
   std::vector<T>& values() { return data_; }
   const std::vector<T>& values() const { return data_; }
 
-  bool operator==(const Matrix& o) const { return rows_ == o.rows_ && cols_ == o.cols_ && data_ == o.data_; }
+  bool operator==(const Matrix& o) const {
+    return rows_ == o.rows_ && cols_ == o.cols_ && data_ == o.data_;
+  }
 
  private:
   size_t rows_ = 0;

@@ -43,12 +43,14 @@ std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p) {
   return term;
 }
 
-void referenceApproximation(float* data, size_t rows, size_t cols, const Series& series, DType storage) {
+void referenceApproximation(float* data, size_t rows, size_t cols, const Series& series,
+                            DType storage) {
   std::vector<float> resid(cols);
   for (size_t r = 0; r < rows; ++r) {
     float* row = data + r * cols;
     if (storage == DType::BF16)
-      for (size_t j = 0; j < cols; ++j) row[j] = roundToBf16(row[j]);
+      for (size_t j = 0; j < cols; ++j)
+        row[j] = roundToBf16(row[j]);
     if (series.isDense()) continue;
     resid.assign(row, row + cols);
     std::vector<float> kept(cols, 0.0f);

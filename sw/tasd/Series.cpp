@@ -11,8 +11,10 @@ namespace tasdsim::tasd {
 
 Series Series::parse(std::string_view text) {
   auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+      s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+      s.remove_suffix(1);
     return s;
   };
   text = trim(text);
@@ -22,9 +24,11 @@ Series Series::parse(std::string_view text) {
   size_t start = 0;
   while (true) {
     const size_t plus = text.find('+', start);
-    const std::string_view part = trim(text.substr(start, plus == std::string_view::npos ? plus : plus - start));
+    const std::string_view part =
+        trim(text.substr(start, plus == std::string_view::npos ? plus : plus - start));
     if (part.empty()) {
-      throw UserError(fmt::format("series '{}': empty term; expected patterns joined by '+', e.g. 4:8+1:8", text));
+      throw UserError(fmt::format(
+          "series '{}': empty term; expected patterns joined by '+', e.g. 4:8+1:8", text));
     }
     try {
       s.terms.push_back(NMPattern::parse(part));
@@ -50,24 +54,28 @@ std::string Series::str() const {
 double Series::computeFraction() const {
   if (terms.empty()) return 1.0;
   double f = 0;
-  for (const NMPattern& p : terms) f += p.fraction();
+  for (const NMPattern& p : terms)
+    f += p.fraction();
   return f;
 }
 
 double Series::computeFraction(uint64_t k) const {
   if (terms.empty() || k == 0) return 1.0;
   uint64_t slots = 0;
-  for (const NMPattern& p : terms) slots += (k + p.m - 1) / p.m * p.n;
+  for (const NMPattern& p : terms)
+    slots += (k + p.m - 1) / p.m * p.n;
   return static_cast<double>(slots) / static_cast<double>(k);
 }
 
 bool Series::sameBlockSize() const {
-  return std::all_of(terms.begin(), terms.end(), [&](const NMPattern& p) { return p.m == terms.front().m; });
+  return std::all_of(terms.begin(), terms.end(),
+                     [&](const NMPattern& p) { return p.m == terms.front().m; });
 }
 
 uint32_t Series::maxBlockSize() const {
   uint32_t m = 0;
-  for (const NMPattern& p : terms) m = std::max(m, p.m);
+  for (const NMPattern& p : terms)
+    m = std::max(m, p.m);
   return m;
 }
 
@@ -79,7 +87,8 @@ Series canonical(Series s) {
   size_t i = 0;
   while (i < s.terms.size()) {
     size_t j = i;
-    while (j < s.terms.size() && s.terms[j].m == s.terms[i].m) ++j;
+    while (j < s.terms.size() && s.terms[j].m == s.terms[i].m)
+      ++j;
     std::sort(s.terms.begin() + static_cast<long>(i), s.terms.begin() + static_cast<long>(j),
               [](const NMPattern& a, const NMPattern& b) { return a.n > b.n; });
     i = j;
@@ -97,7 +106,8 @@ void extend(const std::vector<NMPattern>& supported, size_t maxTerms, Series& cu
     std::string key = c.str();
     if (c.sameBlockSize()) {
       uint32_t sumN = 0;
-      for (const NMPattern& p : c.terms) sumN += p.n;
+      for (const NMPattern& p : c.terms)
+        sumN += p.n;
       key = fmt::format("{}/{}", sumN, c.terms[0].m);
     }
     auto it = seen.find(key);
@@ -126,7 +136,8 @@ std::vector<Series> enumerateSeries(const std::vector<NMPattern>& supported, siz
   extend(supported, maxTerms, current, seen, out);
   if (includeDense) out.push_back(Series::dense());
   std::stable_sort(out.begin(), out.end(), [](const Series& a, const Series& b) {
-    if (a.computeFraction() != b.computeFraction()) return a.computeFraction() < b.computeFraction();
+    if (a.computeFraction() != b.computeFraction())
+      return a.computeFraction() < b.computeFraction();
     if (a.order() != b.order()) return a.order() < b.order();
     return a.str() < b.str();
   });

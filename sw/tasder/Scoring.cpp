@@ -41,10 +41,11 @@ std::vector<float> sampleRows(const float* a, size_t m, size_t k, size_t rows) {
 
 }  // namespace
 
-void addSample(LayerSample& s, size_t groups, size_t g, const float* act, size_t m, size_t k, const float* w,
-               size_t n, const ScoringOptions& options) {
+void addSample(LayerSample& s, size_t groups, size_t g, const float* act, size_t m, size_t k,
+               const float* w, size_t n, const ScoringOptions& options) {
   const size_t step = std::max<size_t>(1, groups / kMaxSampledGroups);
-  if (g % step == 0 && s.groups.size() < kMaxSampledGroups * std::max<size_t>(1, options.calibrationImages)) {
+  if (g % step == 0 &&
+      s.groups.size() < kMaxSampledGroups * std::max<size_t>(1, options.calibrationImages)) {
     const size_t sampled = std::min<size_t>(groups, kMaxSampledGroups);
     const size_t rows = std::min<size_t>(m, std::max<size_t>(1, options.calibrationRows / sampled));
     LayerSample::Group grp;
@@ -57,10 +58,13 @@ void addSample(LayerSample& s, size_t groups, size_t g, const float* act, size_t
   // The input's zero fraction (of the first group's operand, all rows, over every call).
   if (g == 0) {
     size_t zeros = 0;
-    for (size_t i = 0; i < m * k; ++i) zeros += act[i] == 0.0f;
+    for (size_t i = 0; i < m * k; ++i)
+      zeros += act[i] == 0.0f;
     s.zeroCount += zeros;
     s.elementCount += m * k;
-    s.inputZeroFraction = s.elementCount ? static_cast<double>(s.zeroCount) / static_cast<double>(s.elementCount) : 0.0;
+    s.inputZeroFraction =
+        s.elementCount ? static_cast<double>(s.zeroCount) / static_cast<double>(s.elementCount)
+                       : 0.0;
   }
 }
 
@@ -68,7 +72,8 @@ bool SampleHook::wantsOperands(const executor::GemmLayer& layer) {
   return layer.index < selected_.size() && selected_[layer.index];
 }
 
-bool SampleHook::onGemm(const executor::GemmLayer& layer, size_t group, executor::GemmOperands& ops) {
+bool SampleHook::onGemm(const executor::GemmLayer& layer, size_t group,
+                        executor::GemmOperands& ops) {
   if (!wantsOperands(layer)) return false;
   LayerSample& s = samples_[layer.index];
   if (s.name.empty()) {
@@ -91,14 +96,16 @@ void SampleHook::merge(const SampleHook& other) {
     mine.groups.insert(mine.groups.end(), theirs.groups.begin(), theirs.groups.end());
     mine.zeroCount += theirs.zeroCount;
     mine.elementCount += theirs.elementCount;
-    mine.inputZeroFraction =
-        mine.elementCount ? static_cast<double>(mine.zeroCount) / static_cast<double>(mine.elementCount) : 0.0;
+    mine.inputZeroFraction = mine.elementCount ? static_cast<double>(mine.zeroCount) /
+                                                     static_cast<double>(mine.elementCount)
+                                               : 0.0;
   }
 }
 
 std::vector<LayerSample> SampleHook::samples() const {
   std::vector<LayerSample> out;
-  for (const auto& [index, s] : samples_) out.push_back(s);
+  for (const auto& [index, s] : samples_)
+    out.push_back(s);
   return out;
 }
 
@@ -114,12 +121,14 @@ std::vector<LayerSample> calibrate(const workload::Workload& w, const ScoringOpt
   return hook.samples();
 }
 
-double candidateError(const LayerSample& s, plan::Operand operand, const tasd::Series& series, double tauQuantile) {
+double candidateError(const LayerSample& s, plan::Operand operand, const tasd::Series& series,
+                      double tauQuantile) {
   double err2 = 0, ref2 = 0;
   float tau = -1.0f;
   if (operand == plan::Operand::A && tauQuantile >= 0) {
     std::vector<float> all;
-    for (const auto& g : s.groups) all.insert(all.end(), g.a.begin(), g.a.end());
+    for (const auto& g : s.groups)
+      all.insert(all.end(), g.a.begin(), g.a.end());
     tau = tasd::magnitudeQuantile(all.data(), all.size(), tauQuantile);
   }
   for (const auto& g : s.groups) {
@@ -132,10 +141,10 @@ double candidateError(const LayerSample& s, plan::Operand operand, const tasd::S
       tasd::approximateInPlace(w.data(), n, k, series);
     }
     std::vector<float> y(m * n), yh(m * n);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0f, g.a.data(), int(k), g.w.data(),
-                int(k), 0.0f, y.data(), int(n));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0f, a.data(), int(k), w.data(),
-                int(k), 0.0f, yh.data(), int(n));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0f, g.a.data(),
+                int(k), g.w.data(), int(k), 0.0f, y.data(), int(n));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0f, a.data(),
+                int(k), w.data(), int(k), 0.0f, yh.data(), int(n));
     for (size_t i = 0; i < y.size(); ++i) {
       const double d = static_cast<double>(y[i]) - yh[i];
       err2 += d * d;
@@ -145,8 +154,8 @@ double candidateError(const LayerSample& s, plan::Operand operand, const tasd::S
   return ref2 > 0 ? std::sqrt(err2 / ref2) : (err2 > 0 ? 1.0 : 0.0);
 }
 
-std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples, const EngineView& engine,
-                                      const ScoringOptions& options) {
+std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples,
+                                      const EngineView& engine, const ScoringOptions& options) {
   std::vector<LayerChoices> out;
   size_t done = 0;
   for (const LayerSample& s : samples) {
@@ -188,26 +197,29 @@ namespace {
 
 // Layers of one shape cost the same: the GEMM shape, convolution geometry and operand kinds.
 std::string shapeKey(const executor::GemmLayer& l) {
-  std::string key = fmt::format("{}|{}|{}x{}x{}x{}|b{}|{}", l.opType, l.constantWeights, l.groups, l.m, l.n, l.k,
-                                l.batch, l.conv.has_value());
+  std::string key = fmt::format("{}|{}|{}x{}x{}x{}|b{}|{}", l.opType, l.constantWeights, l.groups,
+                                l.m, l.n, l.k, l.batch, l.conv.has_value());
   if (l.conv) {
     const tasd::ConvGeometry& g = *l.conv;
-    key += fmt::format("|{}x{}x{}|{}x{}|{}x{}|{},{},{},{}|{}x{}", g.inH, g.inW, g.channels, g.kh, g.kw, g.strideH,
-                       g.strideW, g.padTop, g.padLeft, g.padBottom, g.padRight, g.dilationH, g.dilationW);
+    key += fmt::format("|{}x{}x{}|{}x{}|{}x{}|{},{},{},{}|{}x{}", g.inH, g.inW, g.channels, g.kh,
+                       g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.padBottom, g.padRight,
+                       g.dilationH, g.dilationW);
   }
   return key;
 }
 
 std::string candidateKey(const Candidate& c) {
-  return fmt::format("{}:{}", plan::operandName(c.operand), c.series.str());  // cost does not depend on tau
+  return fmt::format("{}:{}", plan::operandName(c.operand),
+                     c.series.str());  // cost does not depend on tau
 }
 
 }  // namespace
 
 std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerChoices>& layers,
-                                                      const workload::Workload& w,
-                                                      const hw::AcceleratorParams& params,
-                                                      const hw::EnergyTable& energy, tasd::DType dtype) {
+                                                       const workload::Workload& w,
+                                                       const hw::AcceleratorParams& params,
+                                                       const hw::EnergyTable& energy,
+                                                       tasd::DType dtype) {
   // One GEMM layer per distinct (shape, operand, series), run timing-only.
   workload::Workload table;
   table.name = w.name + "-cost-table";
@@ -216,7 +228,9 @@ std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerCh
   std::map<std::string, size_t> entryOf;  // shape key + candidate key -> table layer
   for (const LayerChoices& lc : layers) {
     const executor::GemmLayer* l = w.findGemm(lc.name);
-    if (!l) throw std::logic_error("candidateCosts: layer '" + lc.name + "' is not a GEMM layer of the workload");
+    if (!l)
+      throw std::logic_error("candidateCosts: layer '" + lc.name +
+                             "' is not a GEMM layer of the workload");
     const std::string sk = shapeKey(*l);
     for (const Candidate& c : lc.candidates) {
       const std::string key = sk + "#" + candidateKey(c);
@@ -245,17 +259,20 @@ std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerCh
     in.options.check = false;
     in.options.dtype = dtype;
     const runtime::SimulationOutput out = runtime::simulate(in);
-    if (!out.run.failReason.empty()) throw UserError("cost table simulation: " + out.run.failReason);
+    if (!out.run.failReason.empty())
+      throw UserError("cost table simulation: " + out.run.failReason);
     std::vector<double> values;
     for (const auto& r : out.run.layers) {
       values.push_back(static_cast<double>(r.cycles));
       values.push_back(r.energy.total());
       values.push_back(r.edp);
     }
-    return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(double));
+    return std::string(reinterpret_cast<const char*>(values.data()),
+                       values.size() * sizeof(double));
   });
   if (bytes.size() != table.gemms.size() * 3 * sizeof(double)) {
-    throw std::logic_error("candidateCosts: the cost table simulation returned the wrong number of values");
+    throw std::logic_error(
+        "candidateCosts: the cost table simulation returned the wrong number of values");
   }
   std::vector<double> values(table.gemms.size() * 3);
   std::memcpy(values.data(), bytes.data(), bytes.size());
@@ -272,8 +289,8 @@ std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerCh
 }
 
 void simulatedCosts(std::vector<LayerChoices>& layers, const workload::Workload& w,
-                    const hw::AcceleratorParams& params, const hw::EnergyTable& energy, const std::string& cost,
-                    tasd::DType dtype) {
+                    const hw::AcceleratorParams& params, const hw::EnergyTable& energy,
+                    const std::string& cost, tasd::DType dtype) {
   if (cost != "cycles" && cost != "energy" && cost != "edp") {
     throw UserError(fmt::format("search cost '{}': expected macs, cycles, energy or edp", cost));
   }
@@ -281,7 +298,9 @@ void simulatedCosts(std::vector<LayerChoices>& layers, const workload::Workload&
   for (size_t l = 0; l < layers.size(); ++l) {
     for (size_t i = 0; i < layers[l].candidates.size(); ++i) {
       const CandidateCost& c = costs[l][i];
-      layers[l].candidates[i].cost = cost == "cycles" ? c.cycles : cost == "energy" ? c.energyPj : c.edp;
+      layers[l].candidates[i].cost = cost == "cycles"   ? c.cycles
+                                     : cost == "energy" ? c.energyPj
+                                                        : c.edp;
     }
   }
 }

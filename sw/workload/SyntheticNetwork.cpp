@@ -253,9 +253,10 @@ void inferShapes(LayerSpec& l, const std::map<std::string, Shape>& shapes, const
       if (l.op != Op::Conv && l.dilation != 1) fail("pooling has no dilation");
       if (l.op != Op::Conv &&
           (l.padTop >= l.kh || l.padBottom >= l.kh || l.padLeft >= l.kw || l.padRight >= l.kw)) {
-        fail(fmt::format("pooling padding (top {}, bottom {}, left {}, right {}) must be smaller "
-                         "than the kernel ({}x{}): a window would cover only padding",
-                         l.padTop, l.padBottom, l.padLeft, l.padRight, l.kh, l.kw));
+        fail(
+            fmt::format("pooling padding (top {}, bottom {}, left {}, right {}) must be smaller "
+                        "than the kernel ({}x{}): a window would cover only padding",
+                        l.padTop, l.padBottom, l.padLeft, l.padRight, l.kh, l.kw));
       }
       break;
     case Op::GlobalAvgPool:
@@ -598,9 +599,9 @@ Workload syntheticWorkload(const config::Node& root) {
   // The default input is drawn now: it must fit (a huge one ended in std::bad_alloc).
   const std::optional<uint64_t> inputBytes = checkedMul(input.elements(), sizeof(float));
   if (!inputBytes || *inputBytes > hostMemoryLimitBytes()) {
-    w.at("input").fail(fmt::format("{} values ({}) do not fit the {} this process may use",
-                                   input.elements(), inputBytes ? formatBytes(*inputBytes) : "> 16 EiB",
-                                   formatBytes(hostMemoryLimitBytes())));
+    w.at("input").fail(fmt::format(
+        "{} values ({}) do not fit the {} this process may use", input.elements(),
+        inputBytes ? formatBytes(*inputBytes) : "> 16 EiB", formatBytes(hostMemoryLimitBytes())));
   }
   out.inputs.push_back(
       Tensor::floats(input.dims(), syntheticInput(out.seed, "input", input.elements())));

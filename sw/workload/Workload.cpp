@@ -68,7 +68,8 @@ uint64_t Workload::totalMacs() const {
   std::optional<uint64_t> total = 0;
   for (const executor::GemmLayer& g : gemms) {
     total = checkedAdd(*total, g.macs());
-    if (!total) throw UserError(fmt::format("workload '{}': the MAC count overflows 64 bits", name));
+    if (!total)
+      throw UserError(fmt::format("workload '{}': the MAC count overflows 64 bits", name));
   }
   return *total;
 }

@@ -38,7 +38,8 @@ isa::Instruction ins(isa::Opcode op, std::initializer_list<uint64_t> fields) {
   isa::Instruction in;
   in.opcode = op;
   size_t i = 0;
-  for (uint64_t f : fields) in.field[i++] = f;
+  for (uint64_t f : fields)
+    in.field[i++] = f;
   return in;
 }
 
@@ -56,7 +57,8 @@ nlohmann::json runProgram(const std::vector<isa::Word>& words, uint64_t address 
   nlohmann::json out;
   runtime::Host host("host", [&](runtime::Host& h) {
     std::vector<uint8_t> bytes(words.size() * 16);
-    for (size_t i = 0; i < words.size(); ++i) isa::store(words[i], bytes.data() + 16 * i);
+    for (size_t i = 0; i < words.size(); ++i)
+      isa::store(words[i], bytes.data() + 16 * i);
     if (address < p.dram.sizeBytes) h.writeMemory(address, bytes.data(), bytes.size());
     out["id"] = h.readRegister(reg::kId);
     const CompletionInfo done = h.runProgram(address, bytes.size());
@@ -75,10 +77,12 @@ nlohmann::json runProgram(const std::vector<isa::Word>& words, uint64_t address 
   decoder.dispatch_port.bind(sink);
   hostIf.irq_out.bind(irq);
   host.irq_in[0].bind(irq);
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
   out["dispatched"] = nlohmann::json::array();
-  for (const isa::Instruction& in : sink.received) out["dispatched"].push_back(isa::disassemble(in));
+  for (const isa::Instruction& in : sink.received)
+    out["dispatched"].push_back(isa::disassemble(in));
   out["fetches"] = stats.value("decoder.fetches");
   out["failure"] = host.failure;
   return out;
@@ -95,7 +99,8 @@ std::vector<isa::Word> validProgram() {
 }
 
 TEST(DecoderBench, DispatchesAValidProgramInOrder) {
-  const auto r = nlohmann::json::parse(test::runInChildBytes([] { return runProgram(validProgram()).dump(); }));
+  const auto r = nlohmann::json::parse(
+      test::runInChildBytes([] { return runProgram(validProgram()).dump(); }));
   EXPECT_EQ(r["failure"], "");
   EXPECT_EQ(r["id"].get<uint64_t>(), reg::kIdValue);
   EXPECT_EQ(r["error"].get<int>(), 0);
@@ -112,7 +117,8 @@ TEST(DecoderBench, DispatchesAValidProgramInOrder) {
 TEST(DecoderBench, UnknownOpcodeStopsWithAnError) {
   auto words = validProgram();
   words[2].lo = (words[2].lo & ~uint64_t{0xff}) | 0x99;
-  const auto r = nlohmann::json::parse(test::runInChildBytes([&] { return runProgram(words).dump(); }));
+  const auto r =
+      nlohmann::json::parse(test::runInChildBytes([&] { return runProgram(words).dump(); }));
   EXPECT_EQ(r["error"].get<int>(), static_cast<int>(ErrorCode::IllegalInstruction));
   EXPECT_EQ(r["error_pc"].get<int>(), 2);
   EXPECT_EQ(r["dispatched"].size(), 2u);  // nothing after the bad word
@@ -121,7 +127,8 @@ TEST(DecoderBench, UnknownOpcodeStopsWithAnError) {
 TEST(DecoderBench, ReservedBitsStopWithAnError) {
   auto words = validProgram();
   words[4].hi |= uint64_t{1} << 60;  // STORE_C uses bits up to 88
-  const auto r = nlohmann::json::parse(test::runInChildBytes([&] { return runProgram(words).dump(); }));
+  const auto r =
+      nlohmann::json::parse(test::runInChildBytes([&] { return runProgram(words).dump(); }));
   EXPECT_EQ(r["error"].get<int>(), static_cast<int>(ErrorCode::IllegalInstruction));
   EXPECT_EQ(r["error_pc"].get<int>(), 4);
 }
@@ -132,7 +139,8 @@ TEST(DecoderBench, MissingEndAndBadFetchAreReported) {
   auto r = nlohmann::json::parse(test::runInChildBytes([&] { return runProgram(words).dump(); }));
   EXPECT_EQ(r["error"].get<int>(), static_cast<int>(ErrorCode::MissingEnd));
   EXPECT_EQ(r["dispatched"].size(), 5u);
-  r = nlohmann::json::parse(test::runInChildBytes([] { return runProgram(validProgram(), uint64_t{1} << 39).dump(); }));
+  r = nlohmann::json::parse(
+      test::runInChildBytes([] { return runProgram(validProgram(), uint64_t{1} << 39).dump(); }));
   EXPECT_EQ(r["error"].get<int>(), static_cast<int>(ErrorCode::BusError));
 }
 

@@ -18,7 +18,8 @@
 namespace tasdsim::hw {
 namespace {
 
-nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau, uint32_t rows, uint32_t ks) {
+nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau, uint32_t rows,
+                       uint32_t ks) {
   AcceleratorParams params;
   params.tasd.count = units;
   StatsRegistry stats;
@@ -36,7 +37,8 @@ nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau,
   s.ks = {0, ks};
   s.denseLoaded = true;
   s.denseF.resize(uint64_t{rows} * ks);
-  for (float& v : s.denseF) v = rng() % 3 == 0 ? 0.0f : (rng() % 5 == 0 ? 1.0f : nd(rng));  // zeros and ties
+  for (float& v : s.denseF)
+    v = rng() % 3 == 0 ? 0.0f : (rng() % 5 == 0 ? 1.0f : nd(rng));  // zeros and ties
   s.sourceElements = uint64_t{rows} * ks;
   std::vector<float> input = s.denseF;
   Op op;
@@ -44,7 +46,8 @@ nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau,
   op.instruction.opcode = isa::Opcode::Tasd;
   op.instruction.field[isa::tasd_op::Slot] = 1;
   ctrl.ops.push_back(op);
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
   sc_core::sc_start(1, sc_core::SC_MS);
   // Reference: threshold, then the library's decomposition.
   tasd::MatrixF ref(rows, ks, input);
@@ -57,13 +60,15 @@ nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau,
   for (size_t t = 0; t < series.order();) {
     size_t end = t;
     uint32_t sumN = 0;
-    while (end < series.order() && series.terms[end].m == series.terms[t].m) sumN += series.terms[end++].n;
+    while (end < series.order() && series.terms[end].m == series.terms[t].m)
+      sumN += series.terms[end++].n;
     const uint32_t m = series.terms[t].m;
     const uint64_t beats = end - t;
     for (uint32_t r = 0; r < rows; ++r)
       for (uint32_t b = 0; b * m < ks; ++b) {
         uint32_t nonzeros = 0;
-        for (uint32_t c = b * m; c < std::min(ks, (b + 1) * m); ++c) nonzeros += left(r, c) != 0.0f;
+        for (uint32_t c = b * m; c < std::min(ks, (b + 1) * m); ++c)
+          nonzeros += left(r, c) != 0.0f;
         oneUnit += std::max<uint64_t>(std::max<uint32_t>(1, std::min(sumN, nonzeros)), beats);
       }
     oneUnit += 1 + beats;
@@ -81,7 +86,8 @@ nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau,
   out["error"] = ctrl.error;
   out["done_ns"] = ctrl.completions.empty() ? -1.0 : ctrl.completions[0].second;
   bool same = s.terms.size() == dec.terms.size();
-  for (size_t t = 0; same && t < dec.terms.size(); ++t) same = s.terms[t] == dec.terms[t] && s.termLoaded[t];
+  for (size_t t = 0; same && t < dec.terms.size(); ++t)
+    same = s.terms[t] == dec.terms[t] && s.termLoaded[t];
   out["same"] = same;
   out["blocks"] = stats.value("tasd_units.blocks");
   return out;
@@ -89,15 +95,16 @@ nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau,
 
 TEST(TasdUnitBench, TermsEqualTheLibraryAndTimeFollowsTheUnitCount) {
   for (uint32_t units : {1u, 4u, 16u}) {
-    const auto r =
-        nlohmann::json::parse(test::runInChildBytes([&] { return runTasd(units, "2:8+1:8", 0.25f, 24, 40).dump(); }));
+    const auto r = nlohmann::json::parse(
+        test::runInChildBytes([&] { return runTasd(units, "2:8+1:8", 0.25f, 24, 40).dump(); }));
     SCOPED_TRACE(units);
     EXPECT_EQ(r["error"], "");
     EXPECT_TRUE(r["same"].get<bool>());
     const uint64_t blocks = 24 * 5;  // 40 columns = 5 blocks of 8 per row
     EXPECT_EQ(r["blocks"].get<uint64_t>(), blocks);
     const double done = r["done_ns"].get<double>();  // 1 GHz: cycles
-    const double oneUnit = r["one_unit_cycles"].get<double>(), fill = r["fill_cycles"].get<double>();
+    const double oneUnit = r["one_unit_cycles"].get<double>(),
+                 fill = r["fill_cycles"].get<double>();
     if (units == 1) {
       EXPECT_DOUBLE_EQ(done, oneUnit);
     } else {  // the blocks' work spread over the units, never worse than one unit
@@ -108,14 +115,16 @@ TEST(TasdUnitBench, TermsEqualTheLibraryAndTimeFollowsTheUnitCount) {
 }
 
 TEST(TasdUnitBench, MixedBlockSizesTakeOnePassPerSize) {
-  const auto r = nlohmann::json::parse(test::runInChildBytes([] { return runTasd(2, "2:4+1:8", -1.0f, 6, 16).dump(); }));
+  const auto r = nlohmann::json::parse(
+      test::runInChildBytes([] { return runTasd(2, "2:4+1:8", -1.0f, 6, 16).dump(); }));
   EXPECT_TRUE(r["same"].get<bool>());
   // Two passes (m = 4, then m = 8 on what 2:4 left), each with its own fill and drain.
   EXPECT_EQ(r["fill_cycles"].get<uint64_t>(), 2u * (1 + 1));
   const double done = r["done_ns"].get<double>(), oneUnit = r["one_unit_cycles"].get<double>();
   EXPECT_LT(done, oneUnit);
   EXPECT_GE(done, (oneUnit - 4) / 2 + 4);
-  const auto one = nlohmann::json::parse(test::runInChildBytes([] { return runTasd(1, "2:4+1:8", -1.0f, 6, 16).dump(); }));
+  const auto one = nlohmann::json::parse(
+      test::runInChildBytes([] { return runTasd(1, "2:4+1:8", -1.0f, 6, 16).dump(); }));
   EXPECT_DOUBLE_EQ(one["done_ns"].get<double>(), one["one_unit_cycles"].get<double>());
 }
 

@@ -43,8 +43,10 @@ SimulationInputs inputs(const SimCase& r) {
   const config::ArchConfig arch = config::loadArch(kRtlArch, r.overrides);
   in.params = arch.params;
   in.energy = arch.energy;
-  in.workload = r.workloadYaml.empty() ? workload::load(kRoot + "/configs/workloads/tiny_cnn.yaml")
-                                       : workload::syntheticWorkload(config::loadString(r.workloadYaml, "test workload"));
+  in.workload =
+      r.workloadYaml.empty()
+          ? workload::load(kRoot + "/configs/workloads/tiny_cnn.yaml")
+          : workload::syntheticWorkload(config::loadString(r.workloadYaml, "test workload"));
   in.plan = plan::Plan::uniform(tasd::Series::parse(r.series), r.operand,
                                 r.operand == plan::Operand::A ? 0.25 : -1);
   in.options.dtype = r.dtype;
@@ -56,8 +58,8 @@ SimulationInputs inputs(const SimCase& r) {
 nlohmann::json simulateInChild(const SimCase& r) {
   const std::string text = test::runInChildBytes([&] {
     const SimulationOutput out = simulate(inputs(r));
-    nlohmann::json j =
-        statsJson(ExperimentInfo{"test", "rtl", "tiny_cnn", "uniform", "int8", "synthetic", false, 0}, out);
+    nlohmann::json j = statsJson(
+        ExperimentInfo{"test", "rtl", "tiny_cnn", "uniform", "int8", "synthetic", false, 0}, out);
     j["all_counters"] = out.counters;
     return j.dump();
   });

@@ -277,7 +277,8 @@ TEST(TasdUnitCosim, SparseBlocksStopEarly) {
       "4:8+1:8, 64 x 64 tile, 16 units, mixed values (zeros, ties, zero rows): model %llu cycles, "
       "RTL %llu cycles, full blocks %llu cycles (%.2f)\n",
       static_cast<unsigned long long>(o.model), static_cast<unsigned long long>(o.rtl),
-      static_cast<unsigned long long>(rtlBound(c)), static_cast<double>(o.rtl) / static_cast<double>(rtlBound(c)));
+      static_cast<unsigned long long>(rtlBound(c)),
+      static_cast<double>(o.rtl) / static_cast<double>(rtlBound(c)));
 }
 
 }  // namespace

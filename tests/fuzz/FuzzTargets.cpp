@@ -35,8 +35,12 @@
 namespace tasdsim::fuzz {
 namespace {
 
-std::vector<uint8_t> bytesOf(const uint8_t* d, size_t n) { return std::vector<uint8_t>(d, d + n); }
-std::string textOf(const uint8_t* d, size_t n) { return std::string(reinterpret_cast<const char*>(d), n); }
+std::vector<uint8_t> bytesOf(const uint8_t* d, size_t n) {
+  return std::vector<uint8_t>(d, d + n);
+}
+std::string textOf(const uint8_t* d, size_t n) {
+  return std::string(reinterpret_cast<const char*>(d), n);
+}
 
 namespace fs = std::filesystem;
 
@@ -54,7 +58,8 @@ struct ExperimentDir {
     fs::create_directories(root / "experiments");
     for (const char* sub : {"arch", "energy", "workloads", "plans"})
       fs::create_directory_symlink(source / "configs" / sub, root / sub);
-    if (fs::exists(source / "realdata")) fs::create_directory_symlink(source / "realdata", scratch / "realdata");
+    if (fs::exists(source / "realdata"))
+      fs::create_directory_symlink(source / "realdata", scratch / "realdata");
   }
   ~ExperimentDir() {
     std::error_code ec;
@@ -152,9 +157,11 @@ bool onnx(const uint8_t* d, size_t n) {
     if (!graph->inputs.empty()) {
       const std::vector<int64_t>& dims = graph->inputs.front().dims;
       bool dynamic = false;
-      for (size_t i = 1; i < dims.size(); ++i) dynamic = dynamic || dims[i] < 0;
+      for (size_t i = 1; i < dims.size(); ++i)
+        dynamic = dynamic || dims[i] < 0;
       if (dynamic) {
-        for (size_t i = 0; i < dims.size(); ++i) fixed.push_back(dims[i] >= 0 ? dims[i] : (i == 0 ? 1 : 64));
+        for (size_t i = 0; i < dims.size(); ++i)
+          fixed.push_back(dims[i] >= 0 ? dims[i] : (i == 0 ? 1 : 64));
       }
     }
     const workload::Workload w = workload::modelWorkload(graph, fixed, 1);
@@ -406,8 +413,8 @@ std::vector<std::string> targetNames() {
 
 namespace {
 
-void addFiles(std::vector<Input>& out, const fs::path& dir, const std::string& ext, uint8_t selector = 0,
-              bool withSelector = false) {
+void addFiles(std::vector<Input>& out, const fs::path& dir, const std::string& ext,
+              uint8_t selector = 0, bool withSelector = false) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return;
   std::vector<fs::path> files;
@@ -440,20 +447,25 @@ std::vector<Input> seeds(const std::string& target, const std::string& sourceDir
     out.push_back({"small_i8.npy", io::encodeNpy({1, 8}, i8)});
   } else if (target == "tasd_term") {
     tasd::MatrixF m(6, 20);
-    for (size_t i = 0; i < m.rows() * m.cols(); ++i) m.data()[i] = static_cast<float>((i * 37) % 11) - 5.0f;
+    for (size_t i = 0; i < m.rows() * m.cols(); ++i)
+      m.data()[i] = static_cast<float>((i * 37) % 11) - 5.0f;
     const auto f = tasd::decompose(m, tasd::Series::parse("2:8+1:4"));
-    for (size_t t = 0; t < f.terms.size(); ++t) out.push_back({"f32_term" + std::to_string(t) + ".tasd", f.terms[t].serialize()});
+    for (size_t t = 0; t < f.terms.size(); ++t)
+      out.push_back({"f32_term" + std::to_string(t) + ".tasd", f.terms[t].serialize()});
     const auto b = tasd::decompose(m, tasd::Series::parse("4:8"), tasd::DType::BF16);
     out.push_back({"bf16_term.tasd", b.terms[0].serialize()});
     tasd::MatrixI8 q(3, 16);
-    for (size_t i = 0; i < q.rows() * q.cols(); ++i) q.data()[i] = static_cast<int8_t>((i * 29) % 15) - 7;
-    out.push_back({"i8_term.tasd", tasd::decompose(q, tasd::Series::parse("1:16")).terms[0].serialize()});
+    for (size_t i = 0; i < q.rows() * q.cols(); ++i)
+      q.data()[i] = static_cast<int8_t>((i * 29) % 15) - 7;
+    out.push_back(
+        {"i8_term.tasd", tasd::decompose(q, tasd::Series::parse("1:16")).terms[0].serialize()});
   } else if (target == "config") {
     addFiles(out, src / "configs" / "arch", ".yaml", 0, true);
     addFiles(out, src / "configs" / "energy", ".yaml", 1, true);
     addFiles(out, src / "configs" / "workloads", ".yaml", 2, true);
     addFiles(out, src / "configs" / "plans", ".yaml", 3, true);
-    for (const char* o : {"arch.pe.rows=8", "workload.layers[0].k=64", "energy.dram_read_pj_per_byte=10.5"}) {
+    for (const char* o :
+         {"arch.pe.rows=8", "workload.layers[0].k=64", "energy.dram_read_pj_per_byte=10.5"}) {
       Input in{"override", std::vector<uint8_t>(o, o + std::string(o).size())};
       in.bytes.insert(in.bytes.begin(), uint8_t{4});
       out.push_back(std::move(in));
@@ -462,12 +474,14 @@ std::vector<Input> seeds(const std::string& target, const std::string& sourceDir
     addFiles(out, src / "configs" / "experiments", ".yaml");
   } else if (target == "onnx") {
     addFiles(out, src / "tests" / "fuzz" / "seeds" / "onnx", ".onnx");
-    const fs::path cls = realdataDir(src) / "ocr-models" / "assets" / "ch_ppocr_mobile_v2.0_cls_infer.onnx";
+    const fs::path cls =
+        realdataDir(src) / "ocr-models" / "assets" / "ch_ppocr_mobile_v2.0_cls_infer.onnx";
     std::error_code ec;
     if (fs::is_regular_file(cls, ec)) out.push_back({cls.filename().string(), readFileBytes(cls)});
   } else if (target == "tflite") {
     const fs::path fd = realdataDir(src) / "face_detection";
-    for (const char* f : {"face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"}) {
+    for (const char* f :
+         {"face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"}) {
       std::error_code ec;
       if (fs::is_regular_file(fd / f, ec)) out.push_back({f, readFileBytes(fd / f)});
     }
@@ -482,7 +496,7 @@ std::vector<Input> seeds(const std::string& target, const std::string& sourceDir
         {FsOperation::Folder, {0, "new"}},
         {FsOperation::Folder, {kFlagOverwrite, "result/"}},
         {FsOperation::Folder, {0, "link/new"}},
-        {FsOperation::Folder, {0, "up/run/dir/sub"}},
+        {FsOperation::Folder, {0, "up/work/dir/sub"}},
         {FsOperation::File, {0, "new.json"}},
         {FsOperation::File, {kFlagOverwrite, "signed.json"}},
         {FsOperation::Read, {0, "flink"}},
@@ -497,7 +511,8 @@ std::vector<Input> seeds(const std::string& target, const std::string& sourceDir
     }
   } else if (target == "microcode") {
     int i = 0;
-    for (std::vector<uint8_t>& b : microcodeSeeds()) out.push_back({"program" + std::to_string(i++) + ".bin", std::move(b)});
+    for (std::vector<uint8_t>& b : microcodeSeeds())
+      out.push_back({"program" + std::to_string(i++) + ".bin", std::move(b)});
   } else {
     throw UserError("unknown fuzz target '" + target + "'");
   }

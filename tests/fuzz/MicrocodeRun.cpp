@@ -13,8 +13,8 @@ hw::AcceleratorParams microcodeParams() {
   p.name = "fuzz";
   p.pe.rows = p.pe.cols = 4;
   p.pe.lanes = 2;
-  p.pe.patterns = {tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"), tasd::NMPattern::parse("4:8"),
-                   tasd::NMPattern::parse("2:4")};
+  p.pe.patterns = {tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"),
+                   tasd::NMPattern::parse("4:8"), tasd::NMPattern::parse("2:4")};
   p.buffers.s.sizeBytes = p.buffers.d.sizeBytes = p.buffers.acc.sizeBytes = 16 * 1024;
   p.dram.sizeBytes = 64 << 20;
   p.tasd.count = 4;
@@ -29,7 +29,8 @@ isa::Instruction ins(isa::Opcode op, std::initializer_list<uint64_t> fields) {
   isa::Instruction in;
   in.opcode = op;
   size_t i = 0;
-  for (uint64_t f : fields) in.field[i++] = f;
+  for (uint64_t f : fields)
+    in.field[i++] = f;
   return in;
 }
 
@@ -79,7 +80,8 @@ hw::CompletionInfo runMicrocode(runtime::Host& host, const uint8_t* data, size_t
 }
 
 MicrocodeSession::MicrocodeSession() {
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
   system_ = std::make_unique<hw::System>(microcodeParams(), stats_);
   host_ = std::make_unique<runtime::Host>("host", [this](runtime::Host& h) {
     for (;;) {

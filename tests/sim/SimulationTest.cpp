@@ -32,7 +32,7 @@ struct SimRun {
   plan::Plan plan;
   tasd::DType dtype = tasd::DType::F32;
   bool functional = true;
-  uint64_t dramBytes = 0;  // non-zero: the device memory size in bytes (instead of the arch's)
+  uint64_t dramBytes = 0;   // non-zero: the device memory size in bytes (instead of the arch's)
   bool plantFault = false;  // plant the decomposition's selection fault (tasd::plantSelectionFault)
   std::map<std::string, ActivationScales> int8Scales = {};  // static int8 layers (the output path)
 };
@@ -40,13 +40,16 @@ struct SimRun {
 nlohmann::json simulateInChild(const SimRun& r) {
   const std::string text = test::runInChildBytes([&] {
     SimulationInputs in;
-    const config::ArchConfig arch = config::loadArch(kRoot + "/configs/arch/" + r.arch, r.archOverrides);
+    const config::ArchConfig arch =
+        config::loadArch(kRoot + "/configs/arch/" + r.arch, r.archOverrides);
     in.params = arch.params;
     if (r.dramBytes) in.params.dram.sizeBytes = r.dramBytes;
     in.energy = arch.energy;
-    const bool isFile = r.workloadYaml.size() > 5 && r.workloadYaml.substr(r.workloadYaml.size() - 5) == ".yaml";
-    in.workload = isFile ? workload::load(kRoot + "/configs/workloads/" + r.workloadYaml)
-                         : workload::syntheticWorkload(config::loadString(r.workloadYaml, "test workload"));
+    const bool isFile =
+        r.workloadYaml.size() > 5 && r.workloadYaml.substr(r.workloadYaml.size() - 5) == ".yaml";
+    in.workload =
+        isFile ? workload::load(kRoot + "/configs/workloads/" + r.workloadYaml)
+               : workload::syntheticWorkload(config::loadString(r.workloadYaml, "test workload"));
     in.plan = r.plan;
     in.options.dtype = r.dtype;
     in.options.functional = r.functional;
@@ -55,24 +58,29 @@ nlohmann::json simulateInChild(const SimRun& r) {
     validatePlan(in.workload, in.plan, in.params);
     tasd::plantSelectionFault(r.plantFault);
     const SimulationOutput out = simulate(in);
-    return statsJson(ExperimentInfo{"test", r.arch, in.workload.name, in.plan.name, "", "synthetic", !r.functional, 0}, out).dump();
+    return statsJson(ExperimentInfo{"test", r.arch, in.workload.name, in.plan.name, "", "synthetic",
+                                    !r.functional, 0},
+                     out)
+        .dump();
   });
   return text.empty() ? nlohmann::json{} : nlohmann::json::parse(text);
 }
 
 // One GEMM layer: rows x k input, n outputs.
 std::string gemmWorkload(uint32_t rows, uint32_t k, uint32_t n) {
-  return "workload:\n  name: gemm\n  input: {n: " + std::to_string(rows) + ", h: 1, w: 1, c: " + std::to_string(k) +
+  return "workload:\n  name: gemm\n  input: {n: " + std::to_string(rows) +
+         ", h: 1, w: 1, c: " + std::to_string(k) +
          "}\n  layers:\n    - {name: fc, op: gemm, out_features: " + std::to_string(n) + "}\n";
 }
 
 // A memory system that never limits compute: huge bandwidth, no latency.
-const std::vector<std::string> kFastMemory = {"arch.dram.bandwidth_gbps=100000", "arch.dram.latency_ns=0"};
+const std::vector<std::string> kFastMemory = {"arch.dram.bandwidth_gbps=100000",
+                                              "arch.dram.latency_ns=0"};
 
 TEST(Simulation, ComputeBoundDenseLayerTakesMacsOverMacUnits) {
   // 256 x 512 x 256 on 1024 MACs, one tile (fits the buffers): 256*512*256 / 1024 cycles.
-  SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 256), plan::Plan::uniform(tasd::Series::dense(),
-                                                                                                 plan::Operand::W)};
+  SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 256),
+           plan::Plan::uniform(tasd::Series::dense(), plan::Operand::W)};
   const nlohmann::json j = simulateInChild(r);
   ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
   const nlohmann::json& l = j["layers"][0];
@@ -94,13 +102,16 @@ TEST(Simulation, AFaultPlantedInTheDecompositionFailsTheChecks) {
   for (const plan::Operand operand : {plan::Operand::W, plan::Operand::A}) {
     for (const tasd::DType dtype : {tasd::DType::F32, tasd::DType::I8}) {
       for (const bool fault : {false, true}) {
-        SimRun r{"ttc_vegeta_m8.yaml", {}, gemmWorkload(32, 64, 16),
+        SimRun r{"ttc_vegeta_m8.yaml",
+                 {},
+                 gemmWorkload(32, 64, 16),
                  plan::Plan::uniform(tasd::Series::parse("2:8+1:8"), operand)};
         r.dtype = dtype;
         r.plantFault = fault;
         const nlohmann::json j = simulateInChild(r);
-        SCOPED_TRACE(::testing::Message() << plan::operandName(operand) << " " << tasd::dtypeName(dtype)
-                                          << (fault ? " with the fault" : " without the fault"));
+        SCOPED_TRACE(::testing::Message()
+                     << plan::operandName(operand) << " " << tasd::dtypeName(dtype)
+                     << (fault ? " with the fault" : " without the fault"));
         ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
         const nlohmann::json& l = j["layers"][0];
         EXPECT_EQ(j["status"]["checks"], fault ? "failed" : "passed");
@@ -116,8 +127,10 @@ TEST(Simulation, AFaultPlantedInTheDecompositionFailsTheChecks) {
 // Static int8: the store unit requantises every result to int8 (one op per result), its energy is
 // counted at the table's per-result cost, and the int8 results match the reference bit for bit.
 TEST(Simulation, TheOutputPathsRequantisationIsCountedInTheEnergy) {
-  SimRun r{"ttc_vegeta_m8.yaml", {}, gemmWorkload(32, 64, 16), plan::Plan::uniform(tasd::Series::parse("4:8"),
-                                                                                         plan::Operand::W)};
+  SimRun r{"ttc_vegeta_m8.yaml",
+           {},
+           gemmWorkload(32, 64, 16),
+           plan::Plan::uniform(tasd::Series::parse("4:8"), plan::Operand::W)};
   r.dtype = tasd::DType::I8;
   r.int8Scales["fc"] = ActivationScales{0.05f, 0.5f};
   const nlohmann::json j = simulateInChild(r);
@@ -126,7 +139,8 @@ TEST(Simulation, TheOutputPathsRequantisationIsCountedInTheEnergy) {
   const nlohmann::json& l = j["layers"][0];
   EXPECT_EQ(l["components"]["store"]["requant_ops"].get<uint64_t>(), 32u * 16u);
   EXPECT_GT(l["components"]["store"]["table_bytes"].get<uint64_t>(), 0u);
-  const double requantPj = config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml", {}).energy.requantPj;
+  const double requantPj =
+      config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml", {}).energy.requantPj;
   EXPECT_DOUBLE_EQ(l["energy_pj"]["output_path"].get<double>(), 32.0 * 16.0 * requantPj);
   // Without static scales the results leave as int32 and nothing is requantised.
   r.int8Scales.clear();
@@ -139,17 +153,21 @@ TEST(Simulation, TheOutputPathsRequantisationIsCountedInTheEnergy) {
 // decrease with K (K tiles split K evenly, so no short last tile leaves a load exposed), on the
 // dense tensor core and on the STC at 2:4, with the shipped memory system.
 TEST(Simulation, CyclesAreMonotonicInK) {
-  for (const auto& [arch, series] : std::vector<std::pair<std::string, std::string>>{{"dense_tc.yaml", "dense"},
-                                                                                     {"stc.yaml", "2:4"}}) {
+  for (const auto& [arch, series] : std::vector<std::pair<std::string, std::string>>{
+           {"dense_tc.yaml", "dense"}, {"stc.yaml", "2:4"}}) {
     uint64_t previous = 0;
     for (uint32_t k = 64; k <= 2304; k += 64) {
-      SimRun r{arch, {}, gemmWorkload(128, k, 512), plan::Plan::uniform(tasd::Series::parse(series), plan::Operand::W)};
+      SimRun r{arch,
+               {},
+               gemmWorkload(128, k, 512),
+               plan::Plan::uniform(tasd::Series::parse(series), plan::Operand::W)};
       r.dtype = tasd::DType::I8;
       r.functional = false;
       const nlohmann::json j = simulateInChild(r);
       ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
       const uint64_t cycles = j["layers"][0]["cycles"].get<uint64_t>();
-      EXPECT_GE(cycles, previous) << arch << " K " << k << " (tiling " << j["layers"][0]["tiling"] << ")";
+      EXPECT_GE(cycles, previous) << arch << " K " << k << " (tiling " << j["layers"][0]["tiling"]
+                                  << ")";
       previous = cycles;
     }
   }
@@ -157,17 +175,20 @@ TEST(Simulation, CyclesAreMonotonicInK) {
 
 TEST(Simulation, StructuredTermsScaleByNOverMAndSeriesAddUp) {
   const uint64_t dense = 256ull * 512 * 256 / 1024;
-  for (const auto& [text, num] : std::vector<std::pair<std::string, uint64_t>>{{"2:8", 2}, {"4:8+1:8", 5}, {"1:8+1:8", 2}}) {
+  for (const auto& [text, num] :
+       std::vector<std::pair<std::string, uint64_t>>{{"2:8", 2}, {"4:8+1:8", 5}, {"1:8+1:8", 2}}) {
     SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 256),
-          plan::Plan::uniform(tasd::Series::parse(text), plan::Operand::W)};
+             plan::Plan::uniform(tasd::Series::parse(text), plan::Operand::W)};
     const nlohmann::json j = simulateInChild(r);
     SCOPED_TRACE(text);
     ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
     const nlohmann::json& l = j["layers"][0];
     const uint64_t streams = l["components"]["pe_array"]["streams"].get<uint64_t>();
-    EXPECT_EQ(l["components"]["pe_array"]["busy_cycles"].get<uint64_t>(), dense * num / 8 + 32 * streams);
+    EXPECT_EQ(l["components"]["pe_array"]["busy_cycles"].get<uint64_t>(),
+              dense * num / 8 + 32 * streams);
     uint64_t termCycles = 0;
-    for (const auto& t : l["terms"]) termCycles += t["cycles"].get<uint64_t>();
+    for (const auto& t : l["terms"])
+      termCycles += t["cycles"].get<uint64_t>();
     EXPECT_EQ(termCycles, dense * num / 8);  // the series is the sum of its terms
     EXPECT_TRUE(l["check"]["passed"].get<bool>());
   }
@@ -181,7 +202,7 @@ TEST(Simulation, TasdUnitsLimitThroughputExactlyWhenTooFew) {
   uint64_t cyclesFew = 0, cyclesMany = 0;
   for (uint32_t units : {1u, 64u}) {
     SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 64),
-          plan::Plan::uniform(tasd::Series::parse("4:8"), plan::Operand::A)};
+             plan::Plan::uniform(tasd::Series::parse("4:8"), plan::Operand::A)};
     r.archOverrides.push_back("arch.tasd_units.count=" + std::to_string(units));
     const nlohmann::json j = simulateInChild(r);
     ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
@@ -207,7 +228,10 @@ TEST(Simulation, TasdUnitsLimitThroughputExactlyWhenTooFew) {
 TEST(Simulation, BytesMovedEqualWhatTheTilingImplies) {
   // Dense fp32 GEMM that fits one tile: S (weights 128 x 256), D (input 64 x 256) read once,
   // C (128 x 64 fp32) written once.
-  SimRun r{"dense_tc.yaml", {}, gemmWorkload(64, 256, 128), plan::Plan::uniform(tasd::Series::dense(), plan::Operand::W)};
+  SimRun r{"dense_tc.yaml",
+           {},
+           gemmWorkload(64, 256, 128),
+           plan::Plan::uniform(tasd::Series::dense(), plan::Operand::W)};
   const nlohmann::json j = simulateInChild(r);
   ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
   const nlohmann::json& b = j["layers"][0]["bytes"];
@@ -215,16 +239,23 @@ TEST(Simulation, BytesMovedEqualWhatTheTilingImplies) {
   EXPECT_EQ(b["dram_read_d"].get<uint64_t>(), 64u * 256 * 4);
   EXPECT_EQ(b["dram_write"].get<uint64_t>(), 128u * 64 * 4);
   // Compressed terms: 2:8 values (fp32) plus 3-bit indices.
-  SimRun t{"ttc_vegeta_m8.yaml", {}, gemmWorkload(64, 256, 128), plan::Plan::uniform(tasd::Series::parse("2:8"), plan::Operand::W)};
+  SimRun t{"ttc_vegeta_m8.yaml",
+           {},
+           gemmWorkload(64, 256, 128),
+           plan::Plan::uniform(tasd::Series::parse("2:8"), plan::Operand::W)};
   const nlohmann::json jt = simulateInChild(t);
   const uint64_t slots = 256 / 8 * 2;
-  EXPECT_EQ(jt["layers"][0]["bytes"]["dram_read_s"].get<uint64_t>(), 128u * (slots * 4 + slots * 3 / 8));
+  EXPECT_EQ(jt["layers"][0]["bytes"]["dram_read_s"].get<uint64_t>(),
+            128u * (slots * 4 + slots * 3 / 8));
 }
 
 plan::Plan planFor(const std::string& arch, plan::Operand operand) {
-  if (arch.find("vegeta_m8") != std::string::npos) return plan::Plan::uniform(tasd::Series::parse("4:8+1:8"), operand);
-  if (arch.find("vegeta") != std::string::npos) return plan::Plan::uniform(tasd::Series::parse("2:4+1:4"), operand);
-  if (arch.find("stc") != std::string::npos) return plan::Plan::uniform(tasd::Series::parse("2:4"), operand);
+  if (arch.find("vegeta_m8") != std::string::npos)
+    return plan::Plan::uniform(tasd::Series::parse("4:8+1:8"), operand);
+  if (arch.find("vegeta") != std::string::npos)
+    return plan::Plan::uniform(tasd::Series::parse("2:4+1:4"), operand);
+  if (arch.find("stc") != std::string::npos)
+    return plan::Plan::uniform(tasd::Series::parse("2:4"), operand);
   return plan::Plan::uniform(tasd::Series::dense(), operand);
 }
 
@@ -234,15 +265,18 @@ TEST(Simulation, EveryLayerMatchesItsReferenceOnEveryShippedArch) {
     if (entry.path().extension() != ".yaml") continue;
     const std::string arch = entry.path().filename().string();
     const bool ttc = arch.rfind("ttc_", 0) == 0;
-    if (config::loadArch(entry.path().string()).params.pe.impl != "model") continue;  // RTL configs: cosim tests
+    if (config::loadArch(entry.path().string()).params.pe.impl != "model")
+      continue;  // RTL configs: cosim tests
     ++archs;
     for (tasd::DType dtype : {tasd::DType::I8, tasd::DType::F32}) {
       for (plan::Operand operand : {plan::Operand::W, plan::Operand::A}) {
         if (operand == plan::Operand::A && !ttc) continue;  // no TASD units
         for (const char* net : {"tiny_cnn.yaml", "tiny_transformer.yaml"}) {
-          if (!ttc && std::string(net) == "tiny_transformer.yaml" && arch != "dense_tc.yaml") continue;
+          if (!ttc && std::string(net) == "tiny_transformer.yaml" && arch != "dense_tc.yaml")
+            continue;
           SimRun r{arch, {}, net, planFor(arch, operand), dtype};
-          SCOPED_TRACE(arch + " " + net + " " + tasd::dtypeName(dtype) + " " + plan::operandName(operand));
+          SCOPED_TRACE(arch + " " + net + " " + tasd::dtypeName(dtype) + " " +
+                       plan::operandName(operand));
           const nlohmann::json j = simulateInChild(r);
           ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
           EXPECT_TRUE(j["status"]["checks_passed"].get<bool>());
@@ -276,7 +310,10 @@ TEST(Simulation, TimingOnlyGivesTheSameTiming) {
 TEST(Simulation, BaseEngineRunsASeriesTermByTermThroughMemory) {
   // Same series, base engine vs TASD-extended: the base engine spills partial sums (LOAD_C) and
   // re-reads the dense operand for every term.
-  SimRun base{"vegeta_m8.yaml", {}, gemmWorkload(128, 512, 256), plan::Plan::uniform(tasd::Series::parse("4:8+1:8"), plan::Operand::W)};
+  SimRun base{"vegeta_m8.yaml",
+              {},
+              gemmWorkload(128, 512, 256),
+              plan::Plan::uniform(tasd::Series::parse("4:8+1:8"), plan::Operand::W)};
   SimRun ttc = base;
   ttc.arch = "ttc_vegeta_m8.yaml";
   const nlohmann::json jb = simulateInChild(base), jt = simulateInChild(ttc);
@@ -284,7 +321,8 @@ TEST(Simulation, BaseEngineRunsASeriesTermByTermThroughMemory) {
   ASSERT_TRUE(jt["status"]["checks_passed"].get<bool>());
   EXPECT_GT(jb["layers"][0]["bytes"]["dram_read_c"].get<uint64_t>(), 0u);
   EXPECT_EQ(jt["layers"][0]["bytes"]["dram_read_c"].get<uint64_t>(), 0u);
-  EXPECT_GT(jb["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>(), jt["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>());
+  EXPECT_GT(jb["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>(),
+            jt["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>());
   EXPECT_GT(jb["layers"][0]["cycles"].get<uint64_t>(), jt["layers"][0]["cycles"].get<uint64_t>());
 }
 
@@ -298,12 +336,15 @@ TEST(Simulation, EdgeCasesMatchTheirReferences) {
     for (tasd::DType dtype : {tasd::DType::I8, tasd::DType::F32}) {
       for (plan::Operand operand : {plan::Operand::W, plan::Operand::A}) {
         if (operand == plan::Operand::A && std::string(arch) != "ttc_vegeta_m8.yaml") continue;
-        SCOPED_TRACE(std::string(arch) + " " + tasd::dtypeName(dtype) + " " + plan::operandName(operand));
-        const nlohmann::json j = simulateInChild(SimRun{arch, {}, edge, planFor(arch, operand), dtype});
+        SCOPED_TRACE(std::string(arch) + " " + tasd::dtypeName(dtype) + " " +
+                     plan::operandName(operand));
+        const nlohmann::json j =
+            simulateInChild(SimRun{arch, {}, edge, planFor(arch, operand), dtype});
         ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
         EXPECT_TRUE(j["status"]["checks_passed"].get<bool>());
         std::map<std::string, nlohmann::json> layers;
-        for (const auto& l : j["layers"]) layers[l["name"].get<std::string>()] = l;
+        for (const auto& l : j["layers"])
+          layers[l["name"].get<std::string>()] = l;
         EXPECT_EQ(layers["k3"]["gemm"]["k"], 3);
         EXPECT_EQ(layers["k3"]["gemm"]["m"], 3 * 5 * 5);  // the batch is in the rows
         EXPECT_EQ(layers["huge_k"]["gemm"]["k"], 1 << 18);

@@ -75,7 +75,9 @@ TEST(ArchConfig, ErrorsNameFileLineAndKeyPath) {
   e = errorOf([&] { parse(archText(), {"arch.pe_array.rows=0"}); });
   EXPECT_NE(e.find("arch.pe_array.rows: value 0 is out of range [1, 256]"), std::string::npos) << e;
   e = errorOf([&] { parse(archText(), {"arch.pe_array.lanes=two"}); });
-  EXPECT_NE(e.find("arch.pe_array.lanes: expected a non-negative integer, got 'two'"), std::string::npos) << e;
+  EXPECT_NE(e.find("arch.pe_array.lanes: expected a non-negative integer, got 'two'"),
+            std::string::npos)
+      << e;
   e = errorOf([&] { parse(archText(), {"arch.pe_array.patterns=[\"3:6\"]"}); });
   EXPECT_NE(e.find("power of two"), std::string::npos) << e;
   e = errorOf([&] { parse(archText(), {"arch.tasd_extension=false", "arch.tasd_units.count=4"}); });
@@ -92,16 +94,18 @@ TEST(ArchConfig, ErrorsNameFileLineAndKeyPath) {
 }
 
 TEST(ArchConfig, InstancesAndAddressMapAreCheckedAndNamed) {
-  const config::ArchConfig one = config::parseArch(config::loadString(archText(), "x.yaml"), "x.yaml");
+  const config::ArchConfig one =
+      config::parseArch(config::loadString(archText(), "x.yaml"), "x.yaml");
   EXPECT_EQ(one.params.instances, 1u);
   EXPECT_EQ(one.params.distribution, hw::Distribution::Batch);
   EXPECT_EQ(one.params.addressMap.dramBase, 0u);
   EXPECT_EQ(one.params.addressMap.regBase, hw::kDefaultRegBase);
-  const config::ArchConfig four = config::parseArch(
-      config::loadString(archText(), "x.yaml",
-                         {"arch.instances=4", "arch.distribute=channels", "arch.address_map.dram_base=2147483648",
-                          "arch.address_map.reg_base=268435456"}),
-      "x.yaml");
+  const config::ArchConfig four =
+      config::parseArch(config::loadString(archText(), "x.yaml",
+                                           {"arch.instances=4", "arch.distribute=channels",
+                                            "arch.address_map.dram_base=2147483648",
+                                            "arch.address_map.reg_base=268435456"}),
+                        "x.yaml");
   EXPECT_EQ(four.params.instances, 4u);
   EXPECT_EQ(four.params.distribution, hw::Distribution::Channels);
   EXPECT_EQ(four.params.addressMap.dramBase, 0x80000000u);
@@ -122,15 +126,17 @@ TEST(ArchConfig, InstancesAndAddressMapAreCheckedAndNamed) {
   EXPECT_NE(e.find("address_map"), std::string::npos) << e;
   e = errorOf([&] { parse({"arch.address_map.dram_base=2147483649"}); });
   EXPECT_NE(e.find("multiple of 0x1000"), std::string::npos) << e;
-  e = errorOf([&] { parse({"arch.address_map.dram_base=1099511623680"}); });  // the DRAM would pass 2^40
+  e = errorOf(
+      [&] { parse({"arch.address_map.dram_base=1099511623680"}); });  // the DRAM would pass 2^40
   EXPECT_NE(e.find("address_map"), std::string::npos) << e;
   e = errorOf([&] { parse({"arch.instances=2", "arch.decoder.impl=rtl"}); });
   EXPECT_NE(e.find("instances"), std::string::npos) << e;
 }
 
 TEST(ArchConfig, OverridesChangeValuesAndAppearInTheResolvedTree) {
-  const config::ArchConfig a =
-      config::parseArch(config::loadString(archText(), "x.yaml", {"arch.pe_array.rows=8", "arch.clock_ghz=2"}), "x.yaml");
+  const config::ArchConfig a = config::parseArch(
+      config::loadString(archText(), "x.yaml", {"arch.pe_array.rows=8", "arch.clock_ghz=2"}),
+      "x.yaml");
   EXPECT_EQ(a.params.pe.rows, 8u);
   EXPECT_DOUBLE_EQ(a.params.clockGHz, 2.0);
   EXPECT_EQ(a.resolved["pe_array"]["rows"].as<int>(), 8);
@@ -145,12 +151,13 @@ workload::Workload loadWorkload(const std::string& name) {
 
 TEST(Workload, StandardNetworksHaveTheirKnownSizes) {
   // Dense MACs from the published layer shapes.
-  EXPECT_EQ(loadWorkload("resnet50").totalMacs(), 4089184256u);   // ResNet-50 v1.5: 4.09 GMAC
-  EXPECT_EQ(loadWorkload("resnet18").totalMacs(), 1814073344u);   // ResNet-18: 1.81 GMAC
+  EXPECT_EQ(loadWorkload("resnet50").totalMacs(), 4089184256u);  // ResNet-50 v1.5: 4.09 GMAC
+  EXPECT_EQ(loadWorkload("resnet18").totalMacs(), 1814073344u);  // ResNet-18: 1.81 GMAC
   const uint64_t mbv2 = loadWorkload("mobilenetv2").totalMacs();
-  EXPECT_NEAR(static_cast<double>(mbv2), 300.8e6, 2e6);           // MobileNetV2: ~300 MMAC
+  EXPECT_NEAR(static_cast<double>(mbv2), 300.8e6, 2e6);  // MobileNetV2: ~300 MMAC
   // BERT-base at 128 tokens: per layer 4 x 128x768x768 + 2 x 12 x 128x128x64 + 2 x 128x768x3072.
-  const uint64_t perLayer = 4ull * 128 * 768 * 768 + 2ull * 12 * 128 * 128 * 64 + 2ull * 128 * 768 * 3072;
+  const uint64_t perLayer =
+      4ull * 128 * 768 * 768 + 2ull * 12 * 128 * 128 * 64 + 2ull * 128 * 768 * 3072;
   EXPECT_EQ(loadWorkload("bert_base").totalMacs(), 12 * perLayer);
   const workload::Workload r50 = loadWorkload("resnet50");
   const executor::GemmLayer* fc = r50.findGemm("fc");
@@ -180,9 +187,13 @@ TEST(Workload, InconsistentLayersAreErrors) {
   e = errorOf([&] { parse("    - {name: a, op: pool}\n"); });
   EXPECT_NE(e.find("w.yaml:5"), std::string::npos) << e;
   EXPECT_NE(e.find("'pool' is not one of"), std::string::npos) << e;
-  e = errorOf([&] { parse("    - {name: a, op: conv, cout: 8}\n    - {name: a, op: conv, cout: 8}\n"); });
+  e = errorOf(
+      [&] { parse("    - {name: a, op: conv, cout: 8}\n    - {name: a, op: conv, cout: 8}\n"); });
   EXPECT_NE(e.find("duplicate layer name"), std::string::npos) << e;
-  e = errorOf([&] { parse("    - {name: a, op: add, input2: input}\n    - {name: b, op: add, input: a, input2: x}\n"); });
+  e = errorOf([&] {
+    parse(
+        "    - {name: a, op: add, input2: input}\n    - {name: b, op: add, input: a, input2: x}\n");
+  });
   EXPECT_NE(e.find("'x'"), std::string::npos) << e;
 }
 
@@ -311,12 +322,14 @@ TEST(Plan, ParsesRoundTripsAndRejectsBadEntries) {
   EXPECT_EQ(again.forLayer("conv1").series, p.forLayer("conv1").series);
   EXPECT_DOUBLE_EQ(*again.forLayer("conv1").predictedCost, 0.375);
   std::string e = errorOf([] {
-    plan::Plan::fromYaml(config::loadString("plan:\n  layers:\n    - {layer: a, series: \"2:5\"}\n", "bad.yaml"));
+    plan::Plan::fromYaml(
+        config::loadString("plan:\n  layers:\n    - {layer: a, series: \"2:5\"}\n", "bad.yaml"));
   });
   EXPECT_NE(e.find("bad.yaml:3"), std::string::npos) << e;
   EXPECT_NE(e.find("power of two"), std::string::npos) << e;
   e = errorOf([] {
-    plan::Plan::fromYaml(config::loadString("plan:\n  layers:\n    - {layer: a, operand: W, tau: 1}\n", "bad.yaml"));
+    plan::Plan::fromYaml(
+        config::loadString("plan:\n  layers:\n    - {layer: a, operand: W, tau: 1}\n", "bad.yaml"));
   });
   EXPECT_NE(e.find("operand A only"), std::string::npos) << e;
 }

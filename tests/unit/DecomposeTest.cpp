@@ -35,14 +35,16 @@ TEST(Decompose, ApproximationFromAViewEqualsTheSumOfTheTerms) {
   std::normal_distribution<float> nd;
   const size_t rows = 7, cols = 45;  // K not a multiple of 8: padded last block
   MatrixF a(rows, cols);
-  for (float& v : a.values()) v = rng() % 3 == 0 ? 0.0f : nd(rng);
+  for (float& v : a.values())
+    v = rng() % 3 == 0 ? 0.0f : nd(rng);
   for (const char* text : {"2:8+1:8", "1:4", "dense"}) {
     const Series series = Series::parse(text);
     for (const DType storage : {DType::F32, DType::BF16}) {
       const auto reference = decompose(a, series, storage);
       MatrixF expected = series.isDense() ? a : reconstructF(reference.terms, rows, cols);
       if (series.isDense() && storage == DType::BF16)
-        for (float& v : expected.values()) v = roundToBf16(v);
+        for (float& v : expected.values())
+          v = roundToBf16(v);
       Decomposition<float> d;
       std::vector<float> approx(rows * cols, -1.0f);
       decompose(MatrixView<float>(a.data(), rows, cols), series, storage, d, true, approx.data());
@@ -52,14 +54,16 @@ TEST(Decompose, ApproximationFromAViewEqualsTheSumOfTheTerms) {
       // Into the residual's own memory: the terms and the metrics are unchanged.
       Decomposition<float> inPlace;
       inPlace.residual = MatrixF(rows, cols);
-      decompose(MatrixView<float>(a.data(), rows, cols), series, storage, inPlace, true, inPlace.residual.data());
+      decompose(MatrixView<float>(a.data(), rows, cols), series, storage, inPlace, true,
+                inPlace.residual.data());
       EXPECT_EQ(inPlace.residual.values(), expected.values()) << text;
       EXPECT_EQ(inPlace.terms, reference.terms) << text;
       EXPECT_EQ(inPlace.quality().relFrobeniusError, reference.quality().relFrobeniusError) << text;
     }
   }
   MatrixI8 q(3, 16);
-  for (size_t i = 0; i < q.size(); ++i) q.data()[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
+  for (size_t i = 0; i < q.size(); ++i)
+    q.data()[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
   Decomposition<int8_t> d;
   std::vector<int8_t> approx(q.size());
   decompose(MatrixView<int8_t>(q.data(), 3, 16), Series::parse("2:4"), d, true, approx.data());
@@ -153,7 +157,8 @@ TEST(Decompose, OneHugeRowIsExactAndRespectsEveryBlock) {
   std::vector<float> v(k);
   std::mt19937 rng(7);
   std::normal_distribution<float> dist;
-  for (float& x : v) x = dist(rng);
+  for (float& x : v)
+    x = dist(rng);
   const MatrixF a(1, k, v);
   const auto d = decompose(a, Series::parse("2:8+1:8"));
   ASSERT_EQ(d.terms.size(), 2u);
@@ -232,7 +237,8 @@ TEST_P(RandomDecompose, MatchesReferenceAndSatisfiesProperties) {
     const bool sameM = trial % 2 == 0;
     const Series series = randomSeries(rng, sameM);
     const size_t rows = 1 + rng() % 9, cols = 1 + rng() % 100;
-    const MatrixF a = randomMatrix(rng, rows, cols, 0.05 + 0.95 * (rng() % 100) / 100.0, trial % 3 == 0);
+    const MatrixF a =
+        randomMatrix(rng, rows, cols, 0.05 + 0.95 * (rng() % 100) / 100.0, trial % 3 == 0);
     SCOPED_TRACE(series.str() + " " + std::to_string(rows) + "x" + std::to_string(cols));
     const auto d = decompose(a, series);
 
@@ -253,13 +259,15 @@ TEST_P(RandomDecompose, MatchesReferenceAndSatisfiesProperties) {
       for (size_t r = 0; r < rows; ++r)
         for (size_t b = 0; b * p.m < cols; ++b) {
           uint32_t nnz = 0;
-          for (size_t j = b * p.m; j < std::min(cols, (b + 1) * p.m); ++j) nnz += dense(r, j) != 0.0f;
+          for (size_t j = b * p.m; j < std::min(cols, (b + 1) * p.m); ++j)
+            nnz += dense(r, j) != 0.0f;
           ASSERT_LE(nnz, p.n);
         }
     }
     // sum(T_i) + R == A exactly.
     MatrixF sum = reconstructF(d.terms, rows, cols);
-    for (size_t i = 0; i < sum.size(); ++i) ASSERT_EQ(sum.data()[i] + d.residual.data()[i], a.data()[i]);
+    for (size_t i = 0; i < sum.size(); ++i)
+      ASSERT_EQ(sum.data()[i] + d.residual.data()[i], a.data()[i]);
     // Compressed round trip, bit for bit.
     for (const CompressedTerm& t : d.terms) {
       ASSERT_EQ(CompressedTerm::deserialize(t.serialize(), "roundtrip"), t);
@@ -280,7 +288,8 @@ TEST_P(RandomDecompose, SameMSeriesKeepsTopSumNAndIsLosslessWhenSparseEnough) {
     const Series series = randomSeries(rng, true);
     const uint32_t m = series.terms[0].m;
     uint32_t sumN = 0;
-    for (const NMPattern& p : series.terms) sumN += p.n;
+    for (const NMPattern& p : series.terms)
+      sumN += p.n;
     const size_t rows = 1 + rng() % 6, cols = 1 + rng() % 70;
     const MatrixF a = randomMatrix(rng, rows, cols, 0.7, trial % 2 == 0);
     const auto d = decompose(a, series);
@@ -330,7 +339,8 @@ TEST(Decompose, EveryBlockSizeAndN) {
 TEST(Decompose, Int8IsExactIntegerArithmetic) {
   std::mt19937 rng(3);
   MatrixI8 a(5, 37);
-  for (int8_t& v : a.values()) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+  for (int8_t& v : a.values())
+    v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
   a(0, 0) = -128;
   a(0, 1) = 127;
   const Series s = Series::parse("2:8+1:8");
@@ -339,15 +349,18 @@ TEST(Decompose, Int8IsExactIntegerArithmetic) {
   // -128 has the largest magnitude of its block.
   EXPECT_EQ(d.terms[0].toDenseI8()(0, 0), -128);
   const MatrixI8 sum = reconstructI8(d.terms, 5, 37);
-  for (size_t i = 0; i < sum.size(); ++i) ASSERT_EQ(sum.data()[i] + d.residual.data()[i], a.data()[i]);
+  for (size_t i = 0; i < sum.size(); ++i)
+    ASSERT_EQ(sum.data()[i] + d.residual.data()[i], a.data()[i]);
   // Same selection as the float path on the same values.
   MatrixF af(5, 37);
-  for (size_t i = 0; i < a.size(); ++i) af.data()[i] = a.data()[i];
+  for (size_t i = 0; i < a.size(); ++i)
+    af.data()[i] = a.data()[i];
   const auto df = decompose(af, s);
   for (size_t t = 0; t < 2; ++t) {
     const MatrixI8 ti = d.terms[t].toDenseI8();
     const MatrixF tf = df.terms[t].toDenseF();
-    for (size_t i = 0; i < ti.size(); ++i) ASSERT_EQ(static_cast<float>(ti.data()[i]), tf.data()[i]);
+    for (size_t i = 0; i < ti.size(); ++i)
+      ASSERT_EQ(static_cast<float>(ti.data()[i]), tf.data()[i]);
   }
   ASSERT_EQ(CompressedTerm::deserialize(d.terms[1].serialize(), "t"), d.terms[1]);
 }
@@ -389,7 +402,8 @@ TEST(CompressedTerm, PackedLayoutIsLittleEndianLsbFirst) {
   EXPECT_EQ(v0, 5.0f);
   EXPECT_EQ(v1, 7.0f);
   // Rows start on byte boundaries: 2 rows of one 2:8 block -> 6 bits each -> 1 byte each.
-  const auto d2 = decompose(MatrixF(2, 8, {0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0}), Series::parse("1:8"));
+  const auto d2 = decompose(MatrixF(2, 8, {0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0}),
+                            Series::parse("1:8"));
   ASSERT_EQ(d2.terms[0].meta().size(), 2u);
   EXPECT_EQ(d2.terms[0].meta()[0], 7);
   EXPECT_EQ(d2.terms[0].meta()[1], 0);

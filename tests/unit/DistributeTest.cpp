@@ -89,7 +89,7 @@ TEST(Distribute, ConvolutionsSplitIntoWholeImages) {
   EXPECT_EQ(b.d.batch, 1u);
   EXPECT_EQ(b.n, 36u);
   EXPECT_EQ(b.d.address, 0x80000u + 2 * 6 * 6 * 5 * 4);  // after two NHWC images
-  EXPECT_EQ(b.cAddress, 0x60000u + 72 * 4);             // result columns of the third image
+  EXPECT_EQ(b.cAddress, 0x60000u + 72 * 4);              // result columns of the third image
   // Channels mode slices the weights instead (S rows), every image on every instance.
   const auto byChannel = distributeJob(j, true, hw::Distribution::Channels, 4);
   for (const auto& jobs : byChannel) {

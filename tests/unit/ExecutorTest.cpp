@@ -176,7 +176,8 @@ TEST(Ops, AveragePoolCountsPaddingOnlyWhenAsked) {
 
 TEST(Ops, MaxPoolIgnoresPadding) {
   const Tensor x = Tensor::floats({1, 1, 2, 2}, {-1, -2, -3, -4});
-  const Node p = node("MaxPool", {ints("kernel_shape", {2, 2}), ints("pads", {1, 1, 1, 1}), ints("strides", {2, 2})});
+  const Node p = node("MaxPool", {ints("kernel_shape", {2, 2}), ints("pads", {1, 1, 1, 1}),
+                                  ints("strides", {2, 2})});
   // Windows: {-1}, {-2}, {-3}, {-4}: padding never wins even though every value is negative.
   EXPECT_EQ(run1(p, 11, {x}).f, (std::vector<float>{-1, -2, -3, -4}));
 }
@@ -192,8 +193,8 @@ TEST(Ops, BatchNormalization) {
 TEST(Ops, GatherTakesIndicesOfAnyRankAlongTheAxis) {
   const Tensor data = Tensor::floats({2, 3}, {0, 1, 2, 10, 11, 12});
   // axis 1, indices 2 x 2 with a negative index: out shape 2 x 2 x 2.
-  const Tensor y = run1(node("Gather", {intAttr("axis", 1)}), 13,
-                        {data, Tensor::ints({2, 2}, {2, 0, -1, 1})});
+  const Tensor y =
+      run1(node("Gather", {intAttr("axis", 1)}), 13, {data, Tensor::ints({2, 2}, {2, 0, -1, 1})});
   EXPECT_EQ(y.shape, (std::vector<int64_t>{2, 2, 2}));
   EXPECT_EQ(y.f, (std::vector<float>{2, 0, 2, 1, 12, 10, 12, 11}));
   // axis 0, a scalar index (torch.onnx.export's shape arithmetic): the row, rank reduced.
@@ -226,14 +227,16 @@ TEST(Ops, LayerNormalizationAndGelu) {
 
 TEST(Ops, PadResizeAndDepthToSpace) {
   // Pad [2 x 2] with one column before and one row after, value 0.
-  const Tensor p = run1(node("Pad"), 13, {Tensor::floats({2, 2}, {1, 2, 3, 4}), Tensor::ints({4}, {0, 1, 1, 0})});
+  const Tensor p = run1(node("Pad"), 13,
+                        {Tensor::floats({2, 2}, {1, 2, 3, 4}), Tensor::ints({4}, {0, 1, 1, 0})});
   EXPECT_EQ(p.shape, (std::vector<int64_t>{3, 3}));
   EXPECT_EQ(p.f, (std::vector<float>{0, 1, 2, 0, 3, 4, 0, 0, 0}));
   // Bilinear 1x2 -> 1x4 (NHWC, one channel): half_pixel sources -0.25, 0.25, 0.75, 1.25.
   Node r = node("Resize");
   r.attributes = {stringAttr("mode", "linear"), stringAttr("data_layout", "NHWC")};
   const Tensor x = Tensor::floats({1, 1, 2, 1}, {0, 4});
-  EXPECT_EQ(run1(r, 13, {x, Tensor(), Tensor(), Tensor::ints({4}, {1, 1, 4, 1})}).f, (std::vector<float>{0, 1, 3, 4}));
+  EXPECT_EQ(run1(r, 13, {x, Tensor(), Tensor(), Tensor::ints({4}, {1, 1, 4, 1})}).f,
+            (std::vector<float>{0, 1, 3, 4}));
   r.attributes.push_back(stringAttr("coordinate_transformation_mode", "align_corners"));
   const Tensor ac = run1(r, 13, {x, Tensor(), Tensor(), Tensor::ints({4}, {1, 1, 3, 1})});
   EXPECT_EQ(ac.f, (std::vector<float>{0, 2, 4}));
@@ -244,7 +247,8 @@ TEST(Ops, PadResizeAndDepthToSpace) {
   EXPECT_EQ(s.shape, (std::vector<int64_t>{1, 2, 2, 1}));
   EXPECT_EQ(s.f, (std::vector<float>{1, 2, 3, 4}));
   // The NCHW form of the same: channels (i*2 + j) go to row i, column j.
-  const Tensor s2 = run1(node("DepthToSpace", {intAttr("blocksize", 2)}), 13, {Tensor::floats({1, 4, 1, 1}, {1, 2, 3, 4})});
+  const Tensor s2 = run1(node("DepthToSpace", {intAttr("blocksize", 2)}), 13,
+                         {Tensor::floats({1, 4, 1, 1}, {1, 2, 3, 4})});
   EXPECT_EQ(s2.shape, (std::vector<int64_t>{1, 1, 2, 2}));
   EXPECT_EQ(s2.f, (std::vector<float>{1, 2, 3, 4}));
 }
@@ -524,7 +528,6 @@ TEST(DigitProtocol, CanvasAndScoring) {
   EXPECT_EQ(predictDigit(Tensor::floats({1, 2, 12}, p), index), 3);
 }
 
-
 // The same grouped, strided, padded convolution of two images in NCHW (OIHW weights) and in
 // NHWC (OHWI weights, data_layout NHWC) gives the same outputs.
 std::shared_ptr<model::Graph> layoutConvGraph(bool nhwc, const Tensor& oihw, int64_t group) {
@@ -552,7 +555,8 @@ Tensor toNhwc(const Tensor& t) {
   for (int64_t b = 0; b < s[0]; ++b)
     for (int64_t c = 0; c < s[1]; ++c)
       for (int64_t p = 0; p < s[2] * s[3]; ++p)
-        out[static_cast<size_t>((b * s[2] * s[3] + p) * s[1] + c)] = t.f[static_cast<size_t>((b * s[1] + c) * s[2] * s[3] + p)];
+        out[static_cast<size_t>((b * s[2] * s[3] + p) * s[1] + c)] =
+            t.f[static_cast<size_t>((b * s[1] + c) * s[2] * s[3] + p)];
   return Tensor::floats({s[0], s[2], s[3], s[1]}, out);
 }
 
@@ -564,7 +568,8 @@ TEST(Executor, NhwcConvolutionEqualsNchw) {
     const Tensor a = nchw.run({x})[0], b = nhwc.run({toNhwc(x)})[0];
     ASSERT_EQ(b.shape, (std::vector<int64_t>{2, 3, 5, 4})) << group;
     const Tensor expected = toNhwc(a);
-    for (size_t i = 0; i < b.f.size(); ++i) EXPECT_NEAR(b.f[i], expected.f[i], 1e-5) << group << " " << i;
+    for (size_t i = 0; i < b.f.size(); ++i)
+      EXPECT_NEAR(b.f[i], expected.f[i], 1e-5) << group << " " << i;
     EXPECT_EQ(nchw.layers()[0].batch, 2u);
     EXPECT_EQ(nhwc.layers()[0].rowsPerGroup(), 2u * 3 * 5);
   }
@@ -574,7 +579,8 @@ TEST(Executor, NhwcConvolutionEqualsNchw) {
 // the library's im2col of its NHWC images), recording what it saw.
 struct NaiveBackend : GemmBackend {
   std::vector<size_t> groupsSeen;
-  bool runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups, const LayerEpilogue&) override {
+  bool runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups,
+                const LayerEpilogue&) override {
     groupsSeen.push_back(groups.size());
     for (GemmOperands& o : groups) {
       std::vector<float> a;
@@ -592,7 +598,8 @@ struct NaiveBackend : GemmBackend {
       for (size_t i = 0; i < o.m; ++i)
         for (size_t j = 0; j < o.n; ++j) {
           double s = 0;
-          for (size_t q = 0; q < o.k; ++q) s += static_cast<double>(a[i * o.k + q]) * o.w[j * o.k + q];
+          for (size_t q = 0; q < o.k; ++q)
+            s += static_cast<double>(a[i * o.k + q]) * o.w[j * o.k + q];
           o.c[i * o.n + j] = static_cast<float>(s);
         }
     }
@@ -611,7 +618,8 @@ TEST(Executor, BackendComputesWholeLayersLikeTheHost) {
       device.setBackend(&backend);
       const Tensor a = host.run({x})[0], b = device.run({x})[0];
       ASSERT_EQ(a.shape, b.shape);
-      for (size_t i = 0; i < a.f.size(); ++i) EXPECT_NEAR(a.f[i], b.f[i], 1e-4) << nhwc << group << " " << i;
+      for (size_t i = 0; i < a.f.size(); ++i)
+        EXPECT_NEAR(a.f[i], b.f[i], 1e-4) << nhwc << group << " " << i;
       // One call per run with every group; both images in M.
       EXPECT_EQ(backend.groupsSeen, (std::vector<size_t>{static_cast<size_t>(group)}));
     }
@@ -625,7 +633,8 @@ TEST(Executor, BackendComputesWholeLayersLikeTheHost) {
   const auto a = host.run(in), b = device.run(in);
   for (size_t o = 0; o < 2; ++o) {
     ASSERT_EQ(a[o].shape, b[o].shape);
-    for (size_t i = 0; i < a[o].f.size(); ++i) EXPECT_NEAR(a[o].f[i], b[o].f[i], 1e-4) << o << " " << i;
+    for (size_t i = 0; i < a[o].f.size(); ++i)
+      EXPECT_NEAR(a[o].f[i], b[o].f[i], 1e-4) << o << " " << i;
   }
   EXPECT_EQ(backend.groupsSeen, (std::vector<size_t>{1, 1}));
   RecordingHook hook;

@@ -11,9 +11,18 @@ namespace {
 
 std::vector<uint8_t> withHeader(const std::string& dict, const std::vector<uint8_t>& payload) {
   std::string h = dict;
-  while ((10 + h.size() + 1) % 64) h += ' ';
+  while ((10 + h.size() + 1) % 64)
+    h += ' ';
   h += '\n';
-  std::vector<uint8_t> out{0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<uint8_t>(h.size()),
+  std::vector<uint8_t> out{0x93,
+                           'N',
+                           'U',
+                           'M',
+                           'P',
+                           'Y',
+                           1,
+                           0,
+                           static_cast<uint8_t>(h.size()),
                            static_cast<uint8_t>(h.size() >> 8)};
   out.insert(out.end(), h.begin(), h.end());
   out.insert(out.end(), payload.begin(), payload.end());
@@ -35,8 +44,8 @@ TEST(Npy, RoundTripsFloatAndInt8) {
 }
 
 TEST(Npy, ReadsFloat16AndVersion2) {
-  const std::vector<uint8_t> v1 = withHeader("{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }",
-                                             {0x00, 0x3c, 0x00, 0xc0});
+  const std::vector<uint8_t> v1 = withHeader(
+      "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", {0x00, 0x3c, 0x00, 0xc0});
   EXPECT_EQ(parseNpy(v1, "mem").toFloat(), (std::vector<float>{1.0f, -2.0f}));
   std::vector<uint8_t> v2 = v1;
   v2[6] = 2;
@@ -64,17 +73,23 @@ TEST(Npy, RejectsBadFilesWithClearMessages) {
   std::vector<uint8_t> extra = good;
   extra.push_back(0);
   expectError(extra, "unexpected bytes");
-  expectError(withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", std::vector<uint8_t>(8)),
+  expectError(withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }",
+                         std::vector<uint8_t>(8)),
               "unsupported dtype '<f8'");
-  expectError(withHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", std::vector<uint8_t>(4)),
+  expectError(withHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }",
+                         std::vector<uint8_t>(4)),
               "unsupported dtype");
-  expectError(withHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", std::vector<uint8_t>(4)),
+  expectError(withHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }",
+                         std::vector<uint8_t>(4)),
               "Fortran");
   expectError(withHeader("{'descr': '<f4', 'shape': (1,), }", std::vector<uint8_t>(4)), "lacks");
-  expectError(withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1,x), }", std::vector<uint8_t>(4)),
+  expectError(withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1,x), }",
+                         std::vector<uint8_t>(4)),
               "malformed");
-  expectError(withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,99999999999), }", {}),
-              "too large");
+  expectError(
+      withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,99999999999), }",
+                 {}),
+      "too large");
   expectError(withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } x",
                          std::vector<uint8_t>(4)),
               "unexpected text after the header dictionary");
@@ -104,7 +119,8 @@ TEST(StagingDir, AppearsOnlyOnCommit) {
   }
   EXPECT_FALSE(fs::exists(target));  // abandoned: nothing left
   for (const auto& e : fs::directory_iterator(target.parent_path()))
-    EXPECT_EQ(e.path().filename().string().find(".tasdsim_staging_test.partial"), std::string::npos);
+    EXPECT_EQ(e.path().filename().string().find(".tasdsim_staging_test.partial"),
+              std::string::npos);
   {
     StagingDir dir(target);
     writeFileAtomic(dir.file("a.txt"), std::string("x"));

@@ -19,8 +19,8 @@ TEST(NMPattern, ParsesAndPrints) {
 }
 
 TEST(NMPattern, RejectsBadText) {
-  for (const char* bad : {"", "2", "2:", ":4", "a:4", "2:b", "2:4:8", "3:6", "5:4", "0:4", "1:1", "1:64", "-1:4",
-                          "2 :4x"}) {
+  for (const char* bad : {"", "2", "2:", ":4", "a:4", "2:b", "2:4:8", "3:6", "5:4", "0:4", "1:1",
+                          "1:64", "-1:4", "2 :4x"}) {
     EXPECT_THROW(NMPattern::parse(bad), UserError) << bad;
   }
 }
@@ -66,7 +66,9 @@ TEST(Series, ComputeFractionOfAReductionCountsThePaddedLastBlock) {
   EXPECT_DOUBLE_EQ(Series::dense().computeFraction(37), 1.0);
   // Never below the whole-block fraction.
   for (uint64_t k = 1; k < 100; ++k)
-    EXPECT_GE(Series::parse("1:8+2:4").computeFraction(k), Series::parse("1:8+2:4").computeFraction()) << k;
+    EXPECT_GE(Series::parse("1:8+2:4").computeFraction(k),
+              Series::parse("1:8+2:4").computeFraction())
+        << k;
 }
 
 TEST(Series, RejectsBadText) {
@@ -76,12 +78,14 @@ TEST(Series, RejectsBadText) {
 }
 
 TEST(Series, EnumeratesEngineSeries) {
-  const std::vector<NMPattern> m8{NMPattern::parse("1:8"), NMPattern::parse("2:8"), NMPattern::parse("4:8")};
+  const std::vector<NMPattern> m8{NMPattern::parse("1:8"), NMPattern::parse("2:8"),
+                                  NMPattern::parse("4:8")};
   const std::vector<Series> all = enumerateSeries(m8, 3);
   // Same-m series keep the top sum-n entries of each block: one series per total n in 1..7
   // (the shortest: 1, 2, 2+1, 4, 4+1, 4+2, 4+2+1), plus dense.
   EXPECT_EQ(all.size(), 8u);
-  for (size_t i = 1; i < all.size(); ++i) EXPECT_LE(all[i - 1].computeFraction(), all[i].computeFraction());
+  for (size_t i = 1; i < all.size(); ++i)
+    EXPECT_LE(all[i - 1].computeFraction(), all[i].computeFraction());
   EXPECT_EQ(all.front().str(), "1:8");
   EXPECT_EQ(all.back().str(), "dense");
   bool sawCanonical = false;

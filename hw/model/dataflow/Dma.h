@@ -18,9 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 namespace tasdsim::hw {
 
@@ -29,7 +29,9 @@ struct DmaBurst : tlm::tlm_extension<DmaBurst> {
   uint64_t bytes = 0;
   uint64_t runs = 0;
   tlm::tlm_extension_base* clone() const override { return new DmaBurst(*this); }
-  void copy_from(const tlm::tlm_extension_base& other) override { *this = static_cast<const DmaBurst&>(other); }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    *this = static_cast<const DmaBurst&>(other);
+  }
 };
 
 class DmaBatch {
@@ -37,12 +39,18 @@ class DmaBatch {
   template <typename Module>
   explicit DmaBatch(tlm_utils::simple_initiator_socket<Module>& socket)
       : owner_(&socket),
-        timed_([&socket](tlm::tlm_generic_payload& tx, sc_core::sc_time& d) { socket->b_transport(tx, d); }),
+        timed_([&socket](tlm::tlm_generic_payload& tx, sc_core::sc_time& d) {
+          socket->b_transport(tx, d);
+        }),
         debug_([&socket](tlm::tlm_generic_payload& tx) { return socket->transport_dbg(tx); }),
-        dmi_([&socket](tlm::tlm_generic_payload& tx, tlm::tlm_dmi& d) { return socket->get_direct_mem_ptr(tx, d); }) {}
+        dmi_([&socket](tlm::tlm_generic_payload& tx, tlm::tlm_dmi& d) {
+          return socket->get_direct_mem_ptr(tx, d);
+        }) {}
 
   // data may be null (timing only: addresses are still checked). Returns false on a bad address.
-  bool read(uint64_t address, uint8_t* data, uint64_t bytes) { return transfer(false, address, data, bytes); }
+  bool read(uint64_t address, uint8_t* data, uint64_t bytes) {
+    return transfer(false, address, data, bytes);
+  }
   bool write(uint64_t address, const uint8_t* data, uint64_t bytes) {
     return transfer(true, address, const_cast<uint8_t*>(data), bytes);
   }
@@ -75,7 +83,8 @@ class DmaBatch {
     for (auto& [owner, regions] : dmiCache()) {
       regions.erase(std::remove_if(regions.begin(), regions.end(),
                                    [&](const tlm::tlm_dmi& d) {
-                                     return d.get_start_address() <= end && start <= d.get_end_address();
+                                     return d.get_start_address() <= end &&
+                                            start <= d.get_end_address();
                                    }),
                     regions.end());
     }
@@ -128,7 +137,8 @@ class DmaBatch {
     tx.set_command(isWrite ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
     tx.set_address(address);
     tlm::tlm_dmi d;
-    if (!dmi_(tx, d) || address < d.get_start_address() || address > d.get_end_address()) return nullptr;
+    if (!dmi_(tx, d) || address < d.get_start_address() || address > d.get_end_address())
+      return nullptr;
     cache.push_back(d);
     return &cache.back();
   }
@@ -139,7 +149,8 @@ class DmaBatch {
     if (!data) {  // timing only: the access must still be legal
       scratch.resize(bytes);
       data = scratch.data();
-      if (isWrite) return debugRead(address, data, bytes);  // check the range without changing memory
+      if (isWrite)
+        return debugRead(address, data, bytes);  // check the range without changing memory
     }
     tx.set_command(isWrite ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
     tx.set_address(address);

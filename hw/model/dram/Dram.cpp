@@ -8,18 +8,22 @@
 
 namespace tasdsim::hw {
 
-using sc_core::sc_time;
 using sc_core::SC_NS;
+using sc_core::sc_time;
 
 Dram::Dram(sc_core::sc_module_name name, const DramParams& params, StatsRegistry& stats)
     : sc_module(name),
       target_socket("target_socket"),
       params_(params),
       channelFree_(sc_core::SC_ZERO_TIME),
-      readBytes_(stats.add(std::string(this->name()) + ".read_bytes", "bytes", "bytes read by timed requests")),
-      writeBytes_(stats.add(std::string(this->name()) + ".write_bytes", "bytes", "bytes written by timed requests")),
-      readRequests_(stats.add(std::string(this->name()) + ".read_requests", "requests", "timed read requests")),
-      writeRequests_(stats.add(std::string(this->name()) + ".write_requests", "requests", "timed write requests")) {
+      readBytes_(stats.add(std::string(this->name()) + ".read_bytes", "bytes",
+                           "bytes read by timed requests")),
+      writeBytes_(stats.add(std::string(this->name()) + ".write_bytes", "bytes",
+                            "bytes written by timed requests")),
+      readRequests_(stats.add(std::string(this->name()) + ".read_requests", "requests",
+                              "timed read requests")),
+      writeRequests_(stats.add(std::string(this->name()) + ".write_requests", "requests",
+                               "timed write requests")) {
   target_socket.register_b_transport(this, &Dram::b_transport);
   target_socket.register_transport_dbg(this, &Dram::transport_dbg);
   target_socket.register_get_direct_mem_ptr(this, &Dram::get_direct_mem_ptr);
@@ -124,7 +128,8 @@ void Dram::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
   const sc_time now = sc_core::sc_time_stamp();
   const sc_time arrival = now + delay;
   const sc_time start = std::max(arrival, channelFree_);
-  const sc_time transfer(static_cast<double>(len) / params_.bandwidthGBps, SC_NS);  // GB/s = bytes/ns
+  const sc_time transfer(static_cast<double>(len) / params_.bandwidthGBps,
+                         SC_NS);  // GB/s = bytes/ns
   channelFree_ = start + transfer;
   delay = start + transfer + sc_time(params_.latencyNs, SC_NS) - now;
   tx.set_response_status(tlm::TLM_OK_RESPONSE);

@@ -19,9 +19,9 @@
 #include <memory>
 #include <unordered_map>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "hw/model/common/Stats.h"
 #include "hw/model/top/AcceleratorParams.h"

@@ -30,18 +30,19 @@ double EnergyTable::sramPj(uint64_t bankBytes) const {
 
 std::vector<std::string> EnergyTable::validate() const {
   std::vector<std::string> out;
-  for (auto [name, v] : std::vector<std::pair<const char*, double>>{{"mac_pj.fp32", macFp32Pj},
-                                                                      {"mac_pj.bf16", macBf16Pj},
-                                                                      {"mac_pj.int8", macInt8Pj},
-                                                                      {"index_mux_pj", indexMuxPj},
-                                                                      {"dram_pj_per_byte", dramPjPerByte},
-                                                                      {"tasd_compare_pj", tasdComparePj},
-                                                                      {"requant_pj", requantPj},
-                                                                      {"decoder_pj_per_instruction",
-                                                                       decoderPjPerInstruction},
-                                                                      {"static_power_mw", staticPowerMw},
-                                                                      {"sram_write_factor", sramWriteFactor}}) {
-    if (!(v >= 0) || v > 1e6) out.push_back(fmt::format("energy.{} = {}: must be in [0, 1e6]", name, v));
+  for (auto [name, v] : std::vector<std::pair<const char*, double>>{
+           {"mac_pj.fp32", macFp32Pj},
+           {"mac_pj.bf16", macBf16Pj},
+           {"mac_pj.int8", macInt8Pj},
+           {"index_mux_pj", indexMuxPj},
+           {"dram_pj_per_byte", dramPjPerByte},
+           {"tasd_compare_pj", tasdComparePj},
+           {"requant_pj", requantPj},
+           {"decoder_pj_per_instruction", decoderPjPerInstruction},
+           {"static_power_mw", staticPowerMw},
+           {"sram_write_factor", sramWriteFactor}}) {
+    if (!(v >= 0) || v > 1e6)
+      out.push_back(fmt::format("energy.{} = {}: must be in [0, 1e6]", name, v));
   }
   if (sramPjPerByte.empty()) out.push_back("energy.sram_pj_per_byte: needs at least one point");
   for (size_t i = 0; i < sramPjPerByte.size(); ++i) {
@@ -56,14 +57,15 @@ std::vector<std::string> EnergyTable::validate() const {
 }
 
 std::vector<std::pair<std::string, double>> EnergyBreakdown::items() const {
-  return {{"pe_macs", peMacs},     {"index_mux", indexMux}, {"s_buffer", sBuffer},     {"d_buffer", dBuffer},
-          {"acc_buffer", accBuffer}, {"dram", dram},        {"tasd_units", tasdUnits}, {"output_path", outputPath},
-          {"decoder", decoder},      {"static", staticEnergy}};
+  return {{"pe_macs", peMacs},       {"index_mux", indexMux},     {"s_buffer", sBuffer},
+          {"d_buffer", dBuffer},     {"acc_buffer", accBuffer},   {"dram", dram},
+          {"tasd_units", tasdUnits}, {"output_path", outputPath}, {"decoder", decoder},
+          {"static", staticEnergy}};
 }
 
 EnergyBreakdown computeEnergy(const EnergyTable& t, const AcceleratorParams& p,
-                              const std::map<std::string, uint64_t>& stats, const std::string& prefix,
-                              tasd::DType dtype, double seconds) {
+                              const std::map<std::string, uint64_t>& stats,
+                              const std::string& prefix, tasd::DType dtype, double seconds) {
   auto get = [&](const std::string& name) -> double {
     auto it = stats.find(prefix + "." + name);
     return it == stats.end() ? 0.0 : static_cast<double>(it->second);
@@ -71,17 +73,20 @@ EnergyBreakdown computeEnergy(const EnergyTable& t, const AcceleratorParams& p,
   EnergyBreakdown e;
   e.peMacs = get("pe_array.mac_ops") * t.macPj(dtype);
   double structuredSlots = 0;
-  for (uint32_t i = 0; i < isa::kMaxTerms; ++i) structuredSlots += get(fmt::format("pe_array.term{}.mac_ops", i));
+  for (uint32_t i = 0; i < isa::kMaxTerms; ++i)
+    structuredSlots += get(fmt::format("pe_array.term{}.mac_ops", i));
   e.indexMux = structuredSlots * t.indexMuxPj;
   auto sram = [&](const SramParams& s, const char* which) {
     const double perByte = t.sramPj(s.sizeBytes / s.banks);
-    return perByte * (get(fmt::format("dataflow.{}_buffer.read_bytes", which)) +
-                      t.sramWriteFactor * get(fmt::format("dataflow.{}_buffer.write_bytes", which)));
+    return perByte *
+           (get(fmt::format("dataflow.{}_buffer.read_bytes", which)) +
+            t.sramWriteFactor * get(fmt::format("dataflow.{}_buffer.write_bytes", which)));
   };
   e.sBuffer = sram(p.buffers.s, "s");
   e.dBuffer = sram(p.buffers.d, "d");
   e.accBuffer = sram(p.buffers.acc, "acc");
-  e.dram = (get("mem.read_bytes") + get("mem.write_bytes")) * t.dramPjPerByte;  // this accelerator's traffic
+  e.dram = (get("mem.read_bytes") + get("mem.write_bytes")) *
+           t.dramPjPerByte;  // this accelerator's traffic
   e.tasdUnits = get("tasd_units.compare_ops") * t.tasdComparePj;
   e.outputPath = get("store.requant_ops") * t.requantPj;
   e.decoder = get("decoder.instructions") * t.decoderPjPerInstruction;

@@ -41,17 +41,18 @@ struct EnergyTable {
 };
 
 struct EnergyBreakdown {
-  double peMacs = 0, indexMux = 0, sBuffer = 0, dBuffer = 0, accBuffer = 0, dram = 0, tasdUnits = 0, outputPath = 0,
-         decoder = 0, staticEnergy = 0;  // all in pJ
+  double peMacs = 0, indexMux = 0, sBuffer = 0, dBuffer = 0, accBuffer = 0, dram = 0, tasdUnits = 0,
+         outputPath = 0, decoder = 0, staticEnergy = 0;  // all in pJ
   double total() const {
-    return peMacs + indexMux + sBuffer + dBuffer + accBuffer + dram + tasdUnits + outputPath + decoder + staticEnergy;
+    return peMacs + indexMux + sBuffer + dBuffer + accBuffer + dram + tasdUnits + outputPath +
+           decoder + staticEnergy;
   }
   std::vector<std::pair<std::string, double>> items() const;  // name -> pJ
 };
 
 // stats: counter name -> value (a delta), names under `prefix` (the accelerator's instance name).
 EnergyBreakdown computeEnergy(const EnergyTable& table, const AcceleratorParams& params,
-                              const std::map<std::string, uint64_t>& stats, const std::string& prefix,
-                              tasd::DType dtype, double seconds);
+                              const std::map<std::string, uint64_t>& stats,
+                              const std::string& prefix, tasd::DType dtype, double seconds);
 
 }  // namespace tasdsim::hw

@@ -17,10 +17,13 @@ HostInterface::HostInterface(sc_core::sc_module_name name, double clockPeriodNs)
   sensitive << ev_irq_;
 }
 
-void HostInterface::irqDriver() { irq_out.write(irq_); }
+void HostInterface::irqDriver() {
+  irq_out.write(irq_);
+}
 
 ProgramInfo HostInterface::waitForProgram() {
-  while (!pending_) sc_core::wait(ev_doorbell_);
+  while (!pending_)
+    sc_core::wait(ev_doorbell_);
   pending_ = false;
   return ProgramInfo{mcBase_, mcLength_};
 }
@@ -34,17 +37,36 @@ void HostInterface::complete(const CompletionInfo& info) {
 
 bool HostInterface::readValue(uint64_t offset, uint64_t& value) const {
   switch (offset) {
-    case reg::kId: value = reg::kIdValue; break;
-    case reg::kMcBase: value = mcBase_; break;
-    case reg::kMcLength: value = mcLength_; break;
-    case reg::kStatus: value = status_; break;
-    case reg::kErrorCode: value = static_cast<uint64_t>(last_.error); break;
-    case reg::kErrorPc: value = last_.errorPc; break;
-    case reg::kCycles: value = last_.cycles; break;
-    case reg::kInstructions: value = last_.instructions; break;
+    case reg::kId:
+      value = reg::kIdValue;
+      break;
+    case reg::kMcBase:
+      value = mcBase_;
+      break;
+    case reg::kMcLength:
+      value = mcLength_;
+      break;
+    case reg::kStatus:
+      value = status_;
+      break;
+    case reg::kErrorCode:
+      value = static_cast<uint64_t>(last_.error);
+      break;
+    case reg::kErrorPc:
+      value = last_.errorPc;
+      break;
+    case reg::kCycles:
+      value = last_.cycles;
+      break;
+    case reg::kInstructions:
+      value = last_.instructions;
+      break;
     case reg::kDoorbell:
-    case reg::kIrqAck: value = 0; break;
-    default: return false;
+    case reg::kIrqAck:
+      value = 0;
+      break;
+    default:
+      return false;
   }
   return true;
 }
@@ -87,9 +109,13 @@ void HostInterface::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& 
     uint64_t value = 0;
     std::memcpy(&value, tx.get_data_ptr(), len);
     switch (offset) {
-      case reg::kMcBase: mcBase_ = len == 8 ? value : (mcBase_ & ~(uint64_t{0xffffffff} << shift)) | (value << shift); break;
+      case reg::kMcBase:
+        mcBase_ =
+            len == 8 ? value : (mcBase_ & ~(uint64_t{0xffffffff} << shift)) | (value << shift);
+        break;
       case reg::kMcLength:
-        mcLength_ = len == 8 ? value : (mcLength_ & ~(uint64_t{0xffffffff} << shift)) | (value << shift);
+        mcLength_ =
+            len == 8 ? value : (mcLength_ & ~(uint64_t{0xffffffff} << shift)) | (value << shift);
         break;
       case reg::kDoorbell:
         if ((value & 1) && status_ != reg::kBusy) {
@@ -115,7 +141,8 @@ void HostInterface::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& 
 unsigned int HostInterface::transport_dbg(tlm::tlm_generic_payload& tx) {
   const uint64_t addr = tx.get_address();
   const unsigned len = tx.get_data_length();
-  if (!tx.is_read() || (len != 4 && len != 8) || addr % len != 0 || addr >= kRegWindowBytes) return 0;
+  if (!tx.is_read() || (len != 4 && len != 8) || addr % len != 0 || addr >= kRegWindowBytes)
+    return 0;
   const uint64_t offset = addr & ~uint64_t{7};
   uint64_t value = 0;
   if (!readValue(offset, value)) return 0;

@@ -12,9 +12,9 @@
 // side effects; DMI is always refused (docs/integration.md).
 #include <cstdint>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "hw/model/dataflow/Interfaces.h"
 #include "hw/model/top/AcceleratorParams.h"
@@ -23,7 +23,8 @@ namespace tasdsim::hw {
 
 namespace reg {
 constexpr uint64_t kId = 0x00, kMcBase = 0x08, kMcLength = 0x10, kDoorbell = 0x18, kStatus = 0x20,
-                   kErrorCode = 0x28, kErrorPc = 0x30, kCycles = 0x38, kInstructions = 0x40, kIrqAck = 0x48;
+                   kErrorCode = 0x28, kErrorPc = 0x30, kCycles = 0x38, kInstructions = 0x40,
+                   kIrqAck = 0x48;
 constexpr uint64_t kIdValue = 0x7A5D0001;
 enum Status : uint64_t { kIdle = 0, kBusy = 1, kDone = 2, kError = 3 };
 }  // namespace reg

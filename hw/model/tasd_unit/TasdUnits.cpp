@@ -44,7 +44,8 @@ void removeKept(const Pass& pass, size_t rows, size_t cols, std::vector<uint8_t>
       for (size_t r = 0; r < rows; ++r)
         for (size_t slot = 0; slot < term.slotsPerRow(); ++slot) {
           const float v = term.valueAsFloat(r, slot);
-          if (v != 0.0f || std::isnan(v)) alive[r * cols + slot / n * pass.m + term.index(r, slot)] = 0;
+          if (v != 0.0f || std::isnan(v))
+            alive[r * cols + slot / n * pass.m + term.index(r, slot)] = 0;
         }
     }
     return;
@@ -64,8 +65,9 @@ void removeKept(const Pass& pass, size_t rows, size_t cols, std::vector<uint8_t>
 
 }  // namespace
 
-TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Series& series, size_t rows, size_t cols,
-                              std::vector<uint8_t> alive, const std::vector<tasd::CompressedTerm>* terms) {
+TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Series& series,
+                              size_t rows, size_t cols, std::vector<uint8_t> alive,
+                              const std::vector<tasd::CompressedTerm>* terms) {
   TasdTileTiming out;
   const uint32_t units = std::max<uint32_t>(1, params.tasd.count);
   const int64_t perSelection = params.tasd.cyclesPerElement;
@@ -80,12 +82,14 @@ TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Serie
     using Ready = std::pair<int64_t, uint32_t>;
     std::priority_queue<Ready, std::vector<Ready>, std::greater<Ready>> ready;
     std::vector<int64_t> moved(units, -beats);
-    for (uint32_t u = 0; u < units; ++u) ready.push({0, u});
+    for (uint32_t u = 0; u < units; ++u)
+      ready.push({0, u});
     int64_t lastBeat = 0;
     for (size_t r = 0; r < rows; ++r)
       for (size_t b = 0; b < blocksPerRow; ++b) {
         uint32_t nonzeros = 0;
-        for (size_t c = b * pass.m; c < std::min(cols, (b + 1) * pass.m); ++c) nonzeros += alive[r * cols + c];
+        for (size_t c = b * pass.m; c < std::min(cols, (b + 1) * pass.m); ++c)
+          nonzeros += alive[r * cols + c];
         const int64_t selections = std::max<int64_t>(1, std::min(pass.n, nonzeros));
         const auto [accepted, u] = ready.top();
         ready.pop();
@@ -107,27 +111,33 @@ double tasdCyclesPerElement(const AcceleratorParams& params, const tasd::Series&
   const double units = std::max<uint32_t>(1, params.tasd.count);
   double perElement = 0;
   for (const Pass& pass : passesOf(series)) {
-    const double perBlock = std::max<double>(std::min(pass.n, pass.m) * params.tasd.cyclesPerElement, pass.count);
+    const double perBlock =
+        std::max<double>(std::min(pass.n, pass.m) * params.tasd.cyclesPerElement, pass.count);
     perElement += perBlock / pass.m;
   }
   return perElement / units;
 }
 
-TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
-                     const rtl::CosimOptions& cosim)
+TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& params,
+                     StatsRegistry& stats, const rtl::CosimOptions& cosim)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       params_(params),
-      busyCycles_(stats.add(std::string(this->name()) + ".busy_cycles", "cycles", "cycles decomposing tiles")),
-      tiles_(stats.add(std::string(this->name()) + ".tiles", "tiles", "activation tiles decomposed")),
+      busyCycles_(stats.add(std::string(this->name()) + ".busy_cycles", "cycles",
+                            "cycles decomposing tiles")),
+      tiles_(
+          stats.add(std::string(this->name()) + ".tiles", "tiles", "activation tiles decomposed")),
       blocks_(stats.add(std::string(this->name()) + ".blocks", "blocks", "m-blocks processed")),
-      compares_(stats.add(std::string(this->name()) + ".compare_ops", "compares", "element comparisons")),
+      compares_(
+          stats.add(std::string(this->name()) + ".compare_ops", "compares", "element comparisons")),
       thresholded_(stats.add(std::string(this->name()) + ".thresholded", "elements",
                              "nonzeros zeroed by the pseudo-density threshold")) {
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
-  stalls_[static_cast<size_t>(StallReason::WaitOperands)] = &stats.add(
-      std::string(this->name()) + ".stall.wait_operands", "cycles", "waiting for the dense activation tile");
-  if (params.tasd.impl == "rtl" && params.tasd.count > 0) rtl_ = rtl::makeTasdUnitsRtl("rtl", params, cosim);
+  stalls_[static_cast<size_t>(StallReason::WaitOperands)] =
+      &stats.add(std::string(this->name()) + ".stall.wait_operands", "cycles",
+                 "waiting for the dense activation tile");
+  if (params.tasd.impl == "rtl" && params.tasd.count > 0)
+    rtl_ = rtl::makeTasdUnitsRtl("rtl", params, cosim);
   SC_HAS_PROCESS(TasdUnits);
   SC_THREAD(run);
 }
@@ -158,8 +168,9 @@ uint64_t threshold(std::vector<T>& values, float tau) {
 
 // Decomposes a box matrix (one row per input pixel, boxChannels channels) into the series.
 template <typename T>
-std::vector<tasd::CompressedTerm> decomposeBox(const STile& s, tasd::DType dtype, const tasd::Series& series,
-                                               float tau, uint64_t& zeroed) {
+std::vector<tasd::CompressedTerm> decomposeBox(const STile& s, tasd::DType dtype,
+                                               const tasd::Series& series, float tau,
+                                               uint64_t& zeroed) {
   const size_t eb = tasd::dtypeBytes(dtype);
   const size_t pixels = s.box.size() / (s.boxChannels * eb);
   std::vector<T> values(pixels * s.boxChannels);
@@ -190,7 +201,8 @@ std::vector<tasd::CompressedTerm> decomposeBox(const STile& s, tasd::DType dtype
 // are formed from the pixels' compressed blocks; positions in the padding stay empty. This
 // equals decomposing every im2col row, since no block spans two pixels.
 // The box through the RTL units: the same pixels x channels matrix decomposeBox builds.
-std::vector<tasd::CompressedTerm> TasdUnits::rtlDecomposeBox(const LayerState& L, const tasd::Series& series,
+std::vector<tasd::CompressedTerm> TasdUnits::rtlDecomposeBox(const LayerState& L,
+                                                             const tasd::Series& series,
                                                              const STile& s) {
   const size_t eb = tasd::dtypeBytes(L.dtype);
   const size_t pixels = s.box.size() / (s.boxChannels * eb);
@@ -205,20 +217,21 @@ std::vector<tasd::CompressedTerm> TasdUnits::rtlDecomposeBox(const LayerState& L
       }
     }
   }
-  rtl::TasdRtlResult r = rtl_->decompose(L.dtype, pixels, s.boxChannels, reinterpret_cast<const int8_t*>(s.box.data()),
-                                         values.data(), series, L.tau);
+  rtl::TasdRtlResult r =
+      rtl_->decompose(L.dtype, pixels, s.boxChannels, reinterpret_cast<const int8_t*>(s.box.data()),
+                      values.data(), series, L.tau);
   thresholded_ += r.zeroed;
   rtlCycles_ += r.cycles;
   return std::move(r.terms);
 }
 
-std::vector<tasd::CompressedTerm> TasdUnits::decomposePixels(const LayerState& L, const tasd::Series& series,
-                                                             STile& s) {
+std::vector<tasd::CompressedTerm> TasdUnits::decomposePixels(const LayerState& L,
+                                                             const tasd::Series& series, STile& s) {
   uint64_t zeroed = 0;
   const std::vector<tasd::CompressedTerm> pixelTerms =
-      rtl_ ? rtlDecomposeBox(L, series, s)
-           : L.dtype == tasd::DType::I8 ? decomposeBox<int8_t>(s, L.dtype, series, L.tau, zeroed)
-                                        : decomposeBox<float>(s, L.dtype, series, L.tau, zeroed);
+      rtl_                         ? rtlDecomposeBox(L, series, s)
+      : L.dtype == tasd::DType::I8 ? decomposeBox<int8_t>(s, L.dtype, series, L.tau, zeroed)
+                                   : decomposeBox<float>(s, L.dtype, series, L.tau, zeroed);
   thresholded_ += zeroed;
   const tasd::ConvGeometry& g = L.s.geometry;
   const uint64_t ho = g.outH(), wo = g.outW(), perImage = ho * wo;
@@ -233,13 +246,16 @@ std::vector<tasd::CompressedTerm> TasdUnits::decomposePixels(const LayerState& L
     size_t boxIndex = 0;
     for (uint32_t r = 0; r < s.rows.length; ++r) {
       const uint64_t pos = s.rows.begin + r, b = pos / perImage, pi = pos % perImage;
-      while (s.boxPlan.boxes[boxIndex].image != b) ++boxIndex;
+      while (s.boxPlan.boxes[boxIndex].image != b)
+        ++boxIndex;
       const ConvBox& box = s.boxPlan.boxes[boxIndex];
       const int64_t oh = static_cast<int64_t>(pi / wo), ow = static_cast<int64_t>(pi % wo);
       for (uint32_t rs = 0; rs < positions; ++rs) {
-        const int64_t ih = oh * static_cast<int64_t>(g.strideH) + static_cast<int64_t>(rs / g.kw * g.dilationH) -
+        const int64_t ih = oh * static_cast<int64_t>(g.strideH) +
+                           static_cast<int64_t>(rs / g.kw * g.dilationH) -
                            static_cast<int64_t>(g.padTop);
-        const int64_t iw = ow * static_cast<int64_t>(g.strideW) + static_cast<int64_t>(rs % g.kw * g.dilationW) -
+        const int64_t iw = ow * static_cast<int64_t>(g.strideW) +
+                           static_cast<int64_t>(rs % g.kw * g.dilationW) -
                            static_cast<int64_t>(g.padLeft);
         const int64_t inGrid = box.pixel(ih, iw);
         if (inGrid < 0) continue;  // padding: an empty block
@@ -275,38 +291,44 @@ std::vector<uint8_t> aliveElements(const LayerState& L, const STile& s) {
     }
   } else if (L.dtype == tasd::DType::I8) {
     alive.reserve(s.denseI8.size());
-    for (int8_t v : s.denseI8) alive.push_back(keep(v));
+    for (int8_t v : s.denseI8)
+      alive.push_back(keep(v));
   } else {
     alive.reserve(s.denseF.size());
-    for (float v : s.denseF) alive.push_back(keep(v));
+    for (float v : s.denseF)
+      alive.push_back(keep(v));
   }
   return alive;
 }
 
 }  // namespace
 
-std::vector<tasd::CompressedTerm> TasdUnits::decomposeValues(const LayerState& L, const tasd::Series& series,
-                                                             STile& s) {
+std::vector<tasd::CompressedTerm> TasdUnits::decomposeValues(const LayerState& L,
+                                                             const tasd::Series& series, STile& s) {
   const uint32_t rows = s.rows.length, ks = s.ks.length;
   s.terms.resize(L.terms);
   if (!s.box.empty()) return decomposePixels(L, series, s);
   if (rtl_) {
-    rtl::TasdRtlResult r = rtl_->decompose(L.dtype, rows, ks, s.denseI8.data(), s.denseF.data(), series, L.tau);
+    rtl::TasdRtlResult r =
+        rtl_->decompose(L.dtype, rows, ks, s.denseI8.data(), s.denseF.data(), series, L.tau);
     thresholded_ += r.zeroed;
     rtlCycles_ += r.cycles;
-    for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(r.terms[t]);
+    for (uint32_t t = 0; t < L.terms; ++t)
+      s.terms[t] = std::move(r.terms[t]);
   } else if (L.dtype == tasd::DType::I8) {
     tasd::MatrixI8 tile(rows, ks, s.denseI8);
     thresholded_ += threshold(tile.values(), L.tau);
     tasd::Decomposition<int8_t> d;
     tasd::decompose(tile, series, d, false);
-    for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(d.terms[t]);
+    for (uint32_t t = 0; t < L.terms; ++t)
+      s.terms[t] = std::move(d.terms[t]);
   } else {
     tasd::MatrixF tile(rows, ks, s.denseF);
     thresholded_ += threshold(tile.values(), L.tau);
     tasd::Decomposition<float> d;
     tasd::decompose(tile, series, L.dtype, d, false);
-    for (uint32_t t = 0; t < L.terms; ++t) s.terms[t] = std::move(d.terms[t]);
+    for (uint32_t t = 0; t < L.terms; ++t)
+      s.terms[t] = std::move(d.terms[t]);
   }
   return s.terms;
 }
@@ -315,23 +337,27 @@ bool TasdUnits::decompose(const Op& op) {
   const LayerState& L = ctrl_port->layer();
   STile& s = ctrl_port->sSlot(static_cast<uint32_t>(op.instruction.field[isa::tasd_op::Slot]));
   if (!s.denseLoaded) {
-    ctrl_port->raise(ErrorCode::OperandError, op.pc,
-                     fmt::format("{}: no dense activation tile in the slot", isa::disassemble(op.instruction)));
+    ctrl_port->raise(
+        ErrorCode::OperandError, op.pc,
+        fmt::format("{}: no dense activation tile in the slot", isa::disassemble(op.instruction)));
     return false;
   }
   for (uint32_t t = 0; t < L.terms; ++t) {
     if (!L.term[t].configured) {
-      ctrl_port->raise(ErrorCode::OperandError, op.pc, fmt::format("TASD: term {} not configured", t));
+      ctrl_port->raise(ErrorCode::OperandError, op.pc,
+                       fmt::format("TASD: term {} not configured", t));
       return false;
     }
   }
   if (rtl_ && !params_.functional) {
-    ctrl_port->raise(ErrorCode::IllegalForConfig, op.pc, "TASD: the RTL units need values (not a timing-only run)");
+    ctrl_port->raise(ErrorCode::IllegalForConfig, op.pc,
+                     "TASD: the RTL units need values (not a timing-only run)");
     return false;
   }
   const uint32_t rows = s.rows.length, ks = s.ks.length;
   tasd::Series series;
-  for (uint32_t t = 0; t < L.terms; ++t) series.terms.push_back(L.term[t].pattern);
+  for (uint32_t t = 0; t < L.terms; ++t)
+    series.terms.push_back(L.term[t].pattern);
   // The matrix the units decompose: a conv box (pixels x channels) or the tile (rows x ks).
   const bool box = params_.functional ? !s.box.empty() : s.pixelBlocks && s.sourceElements > 0;
   const size_t cols = box ? (params_.functional ? s.boxChannels : ks) : ks;
@@ -343,7 +369,8 @@ bool TasdUnits::decompose(const Op& op) {
     const std::vector<tasd::CompressedTerm> matrixTerms = decomposeValues(L, series, s);
     timing = tasdTileTiming(params_, series, matrixRows, cols, std::move(alive), &matrixTerms);
   } else {
-    timing = tasdTileTiming(params_, series, matrixRows, cols, std::vector<uint8_t>(matrixRows * cols, 1));
+    timing = tasdTileTiming(params_, series, matrixRows, cols,
+                            std::vector<uint8_t>(matrixRows * cols, 1));
   }
   uint64_t termBytes = 0;
   for (uint32_t t = 0; t < L.terms; ++t) {
@@ -356,7 +383,8 @@ bool TasdUnits::decompose(const Op& op) {
   if (rtl_) {
     cycles = rtlCycles_;  // the RTL's clock has advanced the time already
   } else {
-    sc_core::wait(sc_core::sc_time(static_cast<double>(cycles) * params_.clockPeriodNs(), sc_core::SC_NS));
+    sc_core::wait(
+        sc_core::sc_time(static_cast<double>(cycles) * params_.clockPeriodNs(), sc_core::SC_NS));
   }
   *ctrl_port->buffers().sRead += uint64_t{rows} * ks * L.elementBytes();
   *ctrl_port->buffers().sWrite += termBytes;

@@ -45,8 +45,9 @@ struct TasdTileTiming {
 // nonzero after the threshold. terms (rows x cols, the series' terms) say which elements each
 // pass kept, for the passes after it; without them the kept elements are the first alive ones
 // of each block (all magnitudes equal, ties to the lower index).
-TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Series& series, size_t rows, size_t cols,
-                              std::vector<uint8_t> alive, const std::vector<tasd::CompressedTerm>* terms = nullptr);
+TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Series& series,
+                              size_t rows, size_t cols, std::vector<uint8_t> alive,
+                              const std::vector<tasd::CompressedTerm>* terms = nullptr);
 
 // Cycles per element of a matrix whose every element is nonzero, for estimates (the tile
 // chooser): per pass max(min(sum n, m), terms) cycles per m-block, spread over the units.
@@ -66,12 +67,14 @@ class TasdUnits : public sc_core::sc_module {
   void run();
   bool decompose(const Op& op);
   // Forms the tile's terms from the box's; returns the box's (pixels x channels) terms.
-  std::vector<tasd::CompressedTerm> decomposePixels(const LayerState& layer, const tasd::Series& series, STile& s);
+  std::vector<tasd::CompressedTerm> decomposePixels(const LayerState& layer,
+                                                    const tasd::Series& series, STile& s);
   // The functional decomposition of the tile into s.terms; returns the terms of the matrix the
   // units decompose (the box's or the tile's).
-  std::vector<tasd::CompressedTerm> decomposeValues(const LayerState& layer, const tasd::Series& series, STile& s);
-  std::vector<tasd::CompressedTerm> rtlDecomposeBox(const LayerState& layer, const tasd::Series& series,
-                                                    const STile& s);
+  std::vector<tasd::CompressedTerm> decomposeValues(const LayerState& layer,
+                                                    const tasd::Series& series, STile& s);
+  std::vector<tasd::CompressedTerm> rtlDecomposeBox(const LayerState& layer,
+                                                    const tasd::Series& series, const STile& s);
 
   const AcceleratorParams params_;
   std::vector<Counter*> stalls_;

@@ -2,8 +2,8 @@
 
 namespace tasdsim::hw {
 
-Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
-                         const rtl::CosimOptions& cosim)
+Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params,
+                         StatsRegistry& stats, const rtl::CosimOptions& cosim)
     : sc_module(name),
       reg_socket("reg_socket"),
       mem_socket("mem_socket"),

@@ -17,9 +17,9 @@ struct PeArrayParams {
   uint32_t rows = 16;
   uint32_t cols = 16;
   uint32_t lanes = 4;
-  std::vector<tasd::NMPattern> patterns;    // supported N:M patterns besides dense
-  uint32_t pipelineLatencyCycles = 32;      // fill + drain of one STREAM, cycles
-  std::string impl = "model";               // "model" (C++) or "rtl" (Verilated)
+  std::vector<tasd::NMPattern> patterns;  // supported N:M patterns besides dense
+  uint32_t pipelineLatencyCycles = 32;    // fill + drain of one STREAM, cycles
+  std::string impl = "model";             // "model" (C++) or "rtl" (Verilated)
 
   uint64_t macUnits() const { return uint64_t{rows} * cols * lanes; }
   bool supports(const tasd::NMPattern& p) const;
@@ -53,9 +53,9 @@ struct TasdUnitParams {
 };
 
 struct DecoderParams {
-  uint32_t fetchBytes = 1024;          // microcode bytes per fetch burst
-  uint32_t queueDepth = 16;            // decoded instructions buffered per unit queue
-  uint32_t cyclesPerInstruction = 1;   // decode time
+  uint32_t fetchBytes = 1024;         // microcode bytes per fetch burst
+  uint32_t queueDepth = 16;           // decoded instructions buffered per unit queue
+  uint32_t cyclesPerInstruction = 1;  // decode time
   std::string impl = "model";
   std::vector<std::string> validate() const;
 };
@@ -78,7 +78,9 @@ constexpr uint32_t kMaxInstances = 16;
 struct AddressMapParams {
   uint64_t dramBase = 0;               // device memory at [dramBase, dramBase + dram.sizeBytes)
   uint64_t regBase = kDefaultRegBase;  // instance i's registers at regBase + i * kRegWindowBytes
-  uint64_t regBaseOf(uint32_t instance) const { return regBase + uint64_t{instance} * kRegWindowBytes; }
+  uint64_t regBaseOf(uint32_t instance) const {
+    return regBase + uint64_t{instance} * kRegWindowBytes;
+  }
   std::vector<std::string> validate(uint64_t dramBytes, uint32_t instances) const;
 };
 
