@@ -61,7 +61,7 @@ bench: build realdata
 	/usr/bin/python3 bench/python_speed.py --build $(BUILD_DIR)
 
 format:
-	find sw sim hw tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	scripts/format
 
 clean:
 	rm -rf $(BUILD_DIR)

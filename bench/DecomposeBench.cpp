@@ -16,7 +16,8 @@ const tasdsim::tasd::MatrixF& input() {
     tasdsim::tasd::MatrixF m(kSide, kSide);
     std::mt19937 rng(1);
     std::normal_distribution<float> nd;
-    for (float& v : m.values()) v = nd(rng);
+    for (float& v : m.values())
+      v = nd(rng);
     return m;
   }();
   return a;
@@ -62,7 +63,11 @@ void BM_DecomposeReuse(benchmark::State& state, const char* series) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * a.size() * sizeof(float)));
 }
 BENCHMARK_CAPTURE(BM_DecomposeReuse, s2_8, "2:8")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_DecomposeReuse, s4_8_1_8, "4:8+1:8")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_DecomposeReuse, s2_4_1_8, "2:4+1:8")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_DecomposeReuse, s4_8_1_8, "4:8+1:8")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_DecomposeReuse, s2_4_1_8, "2:4+1:8")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

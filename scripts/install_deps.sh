@@ -8,7 +8,7 @@ PACKAGES=(
   libsystemc-dev verilator iverilog yosys
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   python3 python3-numpy python3-yaml python3-pandas python3-matplotlib python3-distributed
   # the Python module (python/), PyTorch, the notebook test and the Fashion-MNIST data
   pybind11-dev python3-dev python3-venv python3-pip python3-setuptools python3-wheel

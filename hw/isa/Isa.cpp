@@ -6,35 +6,97 @@ namespace tasdsim::isa {
 namespace {
 
 constexpr OpcodeSpec kSpecs[] = {
-    {Opcode::CfgLayer, "CFG_LAYER", 8,
-     {{{"m", 8, 24}, {"n", 32, 24}, {"k", 56, 24}, {"dtype", 80, 2}, {"s_source", 82, 1}, {"terms", 83, 3},
-       {"s_conv", 86, 1}, {"d_conv", 87, 1}}}},
-    {Opcode::CfgTerm, "CFG_TERM", 5,
-     {{{"index", 8, 3}, {"n", 11, 6}, {"m", 17, 6}, {"values_addr", 24, 40}, {"meta_addr", 64, 40}}}},
+    {Opcode::CfgLayer,
+     "CFG_LAYER",
+     8,
+     {{{"m", 8, 24},
+       {"n", 32, 24},
+       {"k", 56, 24},
+       {"dtype", 80, 2},
+       {"s_source", 82, 1},
+       {"terms", 83, 3},
+       {"s_conv", 86, 1},
+       {"d_conv", 87, 1}}}},
+    {Opcode::CfgTerm,
+     "CFG_TERM",
+     5,
+     {{{"index", 8, 3},
+       {"n", 11, 6},
+       {"m", 17, 6},
+       {"values_addr", 24, 40},
+       {"meta_addr", 64, 40}}}},
     {Opcode::CfgAddr, "CFG_ADDR", 3, {{{"operand", 8, 2}, {"base", 10, 40}, {"stride", 50, 32}}}},
-    {Opcode::CfgConv, "CFG_CONV", 15,
-     {{{"operand", 8, 1}, {"in_h", 9, 16}, {"in_w", 25, 16}, {"channels", 41, 16}, {"kh", 57, 5}, {"kw", 62, 5},
-       {"stride_h", 67, 4}, {"stride_w", 71, 4}, {"pad_top", 75, 5}, {"pad_left", 80, 5}, {"pad_bottom", 85, 5},
-       {"pad_right", 90, 5}, {"dilation_h", 95, 4}, {"dilation_w", 99, 4}, {"batch", 103, 8}}}},
+    {Opcode::CfgConv,
+     "CFG_CONV",
+     15,
+     {{{"operand", 8, 1},
+       {"in_h", 9, 16},
+       {"in_w", 25, 16},
+       {"channels", 41, 16},
+       {"kh", 57, 5},
+       {"kw", 62, 5},
+       {"stride_h", 67, 4},
+       {"stride_w", 71, 4},
+       {"pad_top", 75, 5},
+       {"pad_left", 80, 5},
+       {"pad_bottom", 85, 5},
+       {"pad_right", 90, 5},
+       {"dilation_h", 95, 4},
+       {"dilation_w", 99, 4},
+       {"batch", 103, 8}}}},
     {Opcode::CfgTasd, "CFG_TASD", 1, {{{"tau_bits", 8, 32}}}},
-    {Opcode::CfgOut, "CFG_OUT", 5,
-     {{{"mode", 8, 2}, {"relu", 10, 1}, {"per_row", 11, 1}, {"bias", 12, 1}, {"table_addr", 13, 40}}}},
-    {Opcode::LoadS, "LOAD_S", 7,
-     {{{"slot", 8, 1}, {"term", 9, 3}, {"dense", 12, 1}, {"i0", 13, 24}, {"ilen", 37, 16}, {"k0", 53, 24},
+    {Opcode::CfgOut,
+     "CFG_OUT",
+     5,
+     {{{"mode", 8, 2},
+       {"relu", 10, 1},
+       {"per_row", 11, 1},
+       {"bias", 12, 1},
+       {"table_addr", 13, 40}}}},
+    {Opcode::LoadS,
+     "LOAD_S",
+     7,
+     {{{"slot", 8, 1},
+       {"term", 9, 3},
+       {"dense", 12, 1},
+       {"i0", 13, 24},
+       {"ilen", 37, 16},
+       {"k0", 53, 24},
        {"klen", 77, 16}}}},
-    {Opcode::LoadD, "LOAD_D", 5, {{{"slot", 8, 1}, {"j0", 9, 24}, {"jlen", 33, 16}, {"k0", 49, 24}, {"klen", 73, 16}}}},
-    {Opcode::LoadC, "LOAD_C", 5, {{{"slot", 8, 1}, {"i0", 9, 24}, {"ilen", 33, 16}, {"j0", 49, 24}, {"jlen", 73, 16}}}},
+    {Opcode::LoadD,
+     "LOAD_D",
+     5,
+     {{{"slot", 8, 1}, {"j0", 9, 24}, {"jlen", 33, 16}, {"k0", 49, 24}, {"klen", 73, 16}}}},
+    {Opcode::LoadC,
+     "LOAD_C",
+     5,
+     {{{"slot", 8, 1}, {"i0", 9, 24}, {"ilen", 33, 16}, {"j0", 49, 24}, {"jlen", 73, 16}}}},
     {Opcode::Tasd, "TASD", 1, {{{"slot", 8, 1}}}},
-    {Opcode::Stream, "STREAM", 6,
-     {{{"s_slot", 8, 1}, {"d_slot", 9, 1}, {"acc_slot", 10, 1}, {"clear", 11, 1}, {"first_term", 12, 3},
+    {Opcode::Stream,
+     "STREAM",
+     6,
+     {{{"s_slot", 8, 1},
+       {"d_slot", 9, 1},
+       {"acc_slot", 10, 1},
+       {"clear", 11, 1},
+       {"first_term", 12, 3},
        {"term_count", 15, 3}}}},
-    {Opcode::StoreC, "STORE_C", 6,
-     {{{"slot", 8, 1}, {"i0", 9, 24}, {"ilen", 33, 16}, {"j0", 49, 24}, {"jlen", 73, 16}, {"partial", 89, 1}}}},
+    {Opcode::StoreC,
+     "STORE_C",
+     6,
+     {{{"slot", 8, 1},
+       {"i0", 9, 24},
+       {"ilen", 33, 16},
+       {"j0", 49, 24},
+       {"jlen", 73, 16},
+       {"partial", 89, 1}}}},
     {Opcode::Barrier, "BARRIER", 0, {}},
     {Opcode::End, "END", 0, {}},
 };
 
-uint64_t mask(uint32_t width) { return width >= 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1; }
+uint64_t mask(uint32_t width) {
+  return width >= 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+}
 
 }  // namespace
 
@@ -52,7 +114,9 @@ const OpcodeSpec& specOf(Opcode op) {
 
 namespace {
 // The 128-bit word as an unsigned __int128: a field is one shift and one mask.
-unsigned __int128 wide(const Word& w) { return (static_cast<unsigned __int128>(w.hi) << 64) | w.lo; }
+unsigned __int128 wide(const Word& w) {
+  return (static_cast<unsigned __int128>(w.hi) << 64) | w.lo;
+}
 }  // namespace
 
 uint64_t getBits(const Word& w, uint32_t lsb, uint32_t width) {
@@ -76,8 +140,8 @@ Word encode(const Instruction& in) {
     const FieldSpec& f = spec.fields[i];
     if (in.field[i] & ~mask(f.width)) {
       throw std::invalid_argument(std::string("isa: ") + spec.mnemonic + "." + f.name + " = " +
-                                  std::to_string(in.field[i]) + " does not fit in " + std::to_string(f.width) +
-                                  " bits");
+                                  std::to_string(in.field[i]) + " does not fit in " +
+                                  std::to_string(f.width) + " bits");
     }
     setBits(w, f.lsb, f.width, in.field[i]);
   }

@@ -45,21 +45,58 @@ struct OpcodeSpec {
 };
 
 // Field indices per opcode (index into OpcodeSpec::fields and Instruction::field).
-namespace cfg_layer { enum : uint8_t { M, N, K, DType, SSource, Terms, SConv, DConv }; }
-namespace cfg_term { enum : uint8_t { Index, N, M, ValuesAddr, MetaAddr }; }
-namespace cfg_addr { enum : uint8_t { Operand, Base, Stride }; }
-namespace cfg_conv {
-enum : uint8_t { Operand, InH, InW, Channels, Kh, Kw, StrideH, StrideW, PadTop, PadLeft, PadBottom, PadRight,
-                 DilationH, DilationW, Batch };
+namespace cfg_layer {
+enum : uint8_t { M, N, K, DType, SSource, Terms, SConv, DConv };
 }
-namespace cfg_tasd { enum : uint8_t { TauBits }; }
-namespace cfg_out { enum : uint8_t { Mode, Relu, PerRow, Bias, TableAddr }; }
-namespace load_s { enum : uint8_t { Slot, Term, Dense, I0, ILen, K0, KLen }; }
-namespace load_d { enum : uint8_t { Slot, J0, JLen, K0, KLen }; }
-namespace load_c { enum : uint8_t { Slot, I0, ILen, J0, JLen }; }
-namespace tasd_op { enum : uint8_t { Slot }; }
-namespace stream { enum : uint8_t { SSlot, DSlot, AccSlot, Clear, FirstTerm, TermCount }; }
-namespace store_c { enum : uint8_t { Slot, I0, ILen, J0, JLen, Partial }; }
+namespace cfg_term {
+enum : uint8_t { Index, N, M, ValuesAddr, MetaAddr };
+}
+namespace cfg_addr {
+enum : uint8_t { Operand, Base, Stride };
+}
+namespace cfg_conv {
+enum : uint8_t {
+  Operand,
+  InH,
+  InW,
+  Channels,
+  Kh,
+  Kw,
+  StrideH,
+  StrideW,
+  PadTop,
+  PadLeft,
+  PadBottom,
+  PadRight,
+  DilationH,
+  DilationW,
+  Batch
+};
+}
+namespace cfg_tasd {
+enum : uint8_t { TauBits };
+}
+namespace cfg_out {
+enum : uint8_t { Mode, Relu, PerRow, Bias, TableAddr };
+}
+namespace load_s {
+enum : uint8_t { Slot, Term, Dense, I0, ILen, K0, KLen };
+}
+namespace load_d {
+enum : uint8_t { Slot, J0, JLen, K0, KLen };
+}
+namespace load_c {
+enum : uint8_t { Slot, I0, ILen, J0, JLen };
+}
+namespace tasd_op {
+enum : uint8_t { Slot };
+}
+namespace stream {
+enum : uint8_t { SSlot, DSlot, AccSlot, Clear, FirstTerm, TermCount };
+}
+namespace store_c {
+enum : uint8_t { Slot, I0, ILen, J0, JLen, Partial };
+}
 
 // Operand codes of CfgAddr / CfgConv. P: partial sums (int32/fp32 accumulators) that a series
 // run term by term stores and loads back while the results C leave through the output path.

@@ -1,5 +1,6 @@
 #pragma once
-// Plain-text table for terminal summaries: columns sized to their widest cell, numbers right-aligned.
+// Plain-text table for terminal summaries: columns sized to their widest cell, numbers
+// right-aligned.
 #include <ostream>
 #include <string>
 #include <vector>

@@ -20,7 +20,8 @@ struct ArchConfig {
 
 // root holds "arch:"; relative paths (the energy table) resolve against the file's folder.
 // overrides: "arch.*" and "energy.*" assignments apply to the arch and energy files.
-ArchConfig parseArch(const Node& root, const std::string& file, const std::vector<std::string>& energyOverrides = {});
+ArchConfig parseArch(const Node& root, const std::string& file,
+                     const std::vector<std::string>& energyOverrides = {});
 ArchConfig loadArch(const std::string& path, const std::vector<std::string>& overrides = {});
 hw::EnergyTable parseEnergy(const Node& root);
 

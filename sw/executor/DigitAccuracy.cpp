@@ -62,11 +62,15 @@ std::array<size_t, kDigitClasses> digitClassIndices(const std::filesystem::path&
   return index;
 }
 
-std::filesystem::path realdataPath(const std::string& given, const std::string& realdata, const char* relative) {
-  const std::filesystem::path p = given.empty() ? std::filesystem::path(realdata) / relative : std::filesystem::path(given);
+std::filesystem::path realdataPath(const std::string& given, const std::string& realdata,
+                                   const char* relative) {
+  const std::filesystem::path p =
+      given.empty() ? std::filesystem::path(realdata) / relative : std::filesystem::path(given);
   if (!std::filesystem::exists(p)) {
-    throw UserError(fmt::format("{}: not found; fetch the real model data with scripts/fetch_realdata.sh (or give the path)",
-                                p.string()));
+    throw UserError(
+        fmt::format("{}: not found; fetch the real model data with scripts/fetch_realdata.sh (or "
+                    "give the path)",
+                    p.string()));
   }
   return p;
 }

@@ -34,7 +34,8 @@ constexpr const char* kDigitsDir = "mnist/src/digits";
 
 // `given` when not empty, else realdata/relative; a UserError naming the path (and how to fetch
 // the data) when it does not exist.
-std::filesystem::path realdataPath(const std::string& given, const std::string& realdata, const char* relative);
+std::filesystem::path realdataPath(const std::string& given, const std::string& realdata,
+                                   const char* relative);
 
 // The predicted digit for one output [1, T, classes]: the highest score (ties: lower digit).
 int predictDigit(const model::Tensor& probabilities,

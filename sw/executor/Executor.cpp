@@ -228,7 +228,8 @@ Executor::Executor(std::shared_ptr<const model::Graph> graph) : graph_(std::move
   for (Step& s : steps_) {
     if (s.layer < 0 || s.outputs.empty() || s.outputs[0] < 0) continue;
     const auto& r = readers[static_cast<size_t>(s.outputs[0])];
-    const bool isOutput = std::find(outputIds_.begin(), outputIds_.end(), s.outputs[0]) != outputIds_.end();
+    const bool isOutput =
+        std::find(outputIds_.begin(), outputIds_.end(), s.outputs[0]) != outputIds_.end();
     s.reluFollows = !isOutput && r.size() == 1 && steps_[r[0]].node->opType == "Relu";
   }
   values_.resize(ids_.size());
@@ -495,11 +496,11 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   if (layer.constantWeights) {
     w = preparedWeights(layer, wt, false, weightLayout);
   } else {
-    temporary = std::make_unique<tasd::MatrixF>(tasd::lowerConvWeights(
-        wt.f.data(),
-        {static_cast<size_t>(wt.shape[0]), static_cast<size_t>(wt.shape[1]),
-         static_cast<size_t>(wt.shape[2]), static_cast<size_t>(wt.shape[3])},
-        weightLayout));
+    temporary = std::make_unique<tasd::MatrixF>(
+        tasd::lowerConvWeights(wt.f.data(),
+                               {static_cast<size_t>(wt.shape[0]), static_cast<size_t>(wt.shape[1]),
+                                static_cast<size_t>(wt.shape[2]), static_cast<size_t>(wt.shape[3])},
+                               weightLayout));
     if (hook_) {
       for (size_t g = 0; g < groups; ++g)
         hook_->prepareWeights(layer, g, temporary->row(g * ng), ng, k);
@@ -515,7 +516,8 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
   Tensor y = Tensor::floats(outShape, std::vector<float>(batch * cout * m));
   bool biasAdded = false;
   if (backend_) {
-    biasAdded = backendConv(layer, x, nhwc, w, y, LayerEpilogue{bias ? bias->f.data() : nullptr, s.reluFollows});
+    biasAdded = backendConv(layer, x, nhwc, w, y,
+                            LayerEpilogue{bias ? bias->f.data() : nullptr, s.reluFollows});
   } else {
     const bool operands = hook_ && hook_->wantsOperands(layer);
     const bool pointwise = geo.kh == 1 && geo.kw == 1 && geo.strideH == 1 && geo.strideW == 1 &&
@@ -535,9 +537,8 @@ Tensor Executor::runConv(const Step& s, GemmLayer& layer) {
           sgemmNT(m, cout, cin, xb, w, yb);
         } else {  // Y (Cout x HW) = W (Cout x C) * X (C x HW): no transposes.
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(cout),
-                      static_cast<int>(m), static_cast<int>(cin), 1.0f, w,
-                      static_cast<int>(cin), xb, static_cast<int>(m), 0.0f, yb,
-                      static_cast<int>(m));
+                      static_cast<int>(m), static_cast<int>(cin), 1.0f, w, static_cast<int>(cin),
+                      xb, static_cast<int>(m), 0.0f, yb, static_cast<int>(m));
         }
       } else {
         scratchA_.resize(m * k);
@@ -729,8 +730,13 @@ Tensor Executor::runMatMul(const Step& s, GemmLayer& layer) {
       std::vector<GemmOperands> ops(groups);
       for (size_t g = 0; g < groups; ++g) {
         transposeMatrix(b.f.data() + offsetOf(g, bBatch, k * n2), k, n2, wt.data() + g * n2 * k);
-        ops[g] = GemmOperands{const_cast<float*>(a.f.data() + offsetOf(g, aBatch, m * k)), nullptr,
-                              wt.data() + g * n2 * k, y.f.data() + g * m * n2, m, n2, k};
+        ops[g] = GemmOperands{const_cast<float*>(a.f.data() + offsetOf(g, aBatch, m * k)),
+                              nullptr,
+                              wt.data() + g * n2 * k,
+                              y.f.data() + g * m * n2,
+                              m,
+                              n2,
+                              k};
       }
       backend_->runLayer(layer, ops, LayerEpilogue{nullptr, s.reluFollows});
     } else {
@@ -801,12 +807,13 @@ Tensor Executor::runGemm(const Step& s, GemmLayer& layer) {
                             std::vector<float>(m * nn));
   // A bias vector over the outputs (C of N values, alpha = beta = 1) may go to the backend.
   const bool biasVector = c && c->isFloat() && c->f.size() == nn && c->shape.size() <= 2 &&
-                          (c->shape.empty() || c->shape.back() == static_cast<int64_t>(nn)) && alpha == 1.0f &&
-                          beta == 1.0f;
+                          (c->shape.empty() || c->shape.back() == static_cast<int64_t>(nn)) &&
+                          alpha == 1.0f && beta == 1.0f;
   bool biasAdded = false;
   if (backend_) {
     std::vector<GemmOperands> ops{GemmOperands{scratchA_.data(), nullptr, w, y.f.data(), m, nn, k}};
-    biasAdded = backend_->runLayer(layer, ops, LayerEpilogue{biasVector ? c->f.data() : nullptr, s.reluFollows});
+    biasAdded = backend_->runLayer(
+        layer, ops, LayerEpilogue{biasVector ? c->f.data() : nullptr, s.reluFollows});
   } else {
     gemmGroup(layer, 0, scratchA_.data(), w, y.f.data());
   }

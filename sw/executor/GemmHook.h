@@ -85,7 +85,9 @@ class GemmHook {
   }
 
   // Per run, the layer's whole output (bias added, before what follows it).
-  virtual void onOutput(const GemmLayer& layer, const model::Tensor& output) { (void)layer, (void)output; }
+  virtual void onOutput(const GemmLayer& layer, const model::Tensor& output) {
+    (void)layer, (void)output;
+  }
 };
 
 // What follows a layer's product: its per-output-channel bias (every group's, groups * n values;
@@ -103,7 +105,8 @@ class GemmBackend {
   virtual ~GemmBackend() = default;
   // Writes every groups[g].c. groups[g].a (or .image for a convolution) and .w are read only.
   // Returns true when it added epilogue.bias to the results (the executor then does not).
-  virtual bool runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups, const LayerEpilogue& epilogue) = 0;
+  virtual bool runLayer(const GemmLayer& layer, std::vector<GemmOperands>& groups,
+                        const LayerEpilogue& epilogue) = 0;
 };
 
 }  // namespace tasdsim::executor

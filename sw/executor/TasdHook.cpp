@@ -35,16 +35,19 @@ void approximateRows(float* a, size_t rows, size_t k, const tasd::Series& series
 }
 
 tasd::TensorStats pruneToDensity(float* w, size_t count, double density) {
-  const size_t keep = static_cast<size_t>(std::llround(std::clamp(density, 0.0, 1.0) * static_cast<double>(count)));
+  const size_t keep =
+      static_cast<size_t>(std::llround(std::clamp(density, 0.0, 1.0) * static_cast<double>(count)));
   if (keep < count) {
     std::vector<size_t> order(count);
-    for (size_t i = 0; i < count; ++i) order[i] = i;
+    for (size_t i = 0; i < count; ++i)
+      order[i] = i;
     std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
                      [w](size_t a, size_t b) {
                        const float fa = std::fabs(w[a]), fb = std::fabs(w[b]);
                        return fa > fb || (fa == fb && a < b);
                      });
-    for (size_t i = keep; i < count; ++i) w[order[i]] = 0.0f;
+    for (size_t i = keep; i < count; ++i)
+      w[order[i]] = 0.0f;
   }
   return tasd::statsOf(w, count);
 }
@@ -93,8 +96,10 @@ namespace {
 
 void sample(const float* x, size_t count, size_t budget, std::vector<float>& out, float& mx) {
   const size_t stride = std::max<size_t>(1, (count + budget - 1) / budget);
-  for (size_t i = 0; i < count; ++i) mx = std::max(mx, std::fabs(x[i]));
-  for (size_t i = 0; i < count; i += stride) out.push_back(std::fabs(x[i]));
+  for (size_t i = 0; i < count; ++i)
+    mx = std::max(mx, std::fabs(x[i]));
+  for (size_t i = 0; i < count; i += stride)
+    out.push_back(std::fabs(x[i]));
 }
 
 }  // namespace
@@ -102,7 +107,8 @@ void sample(const float* x, size_t count, size_t budget, std::vector<float>& out
 bool RangeHook::onGemm(const GemmLayer& layer, size_t group, GemmOperands& ops) {
   (void)group;
   Samples& s = samples_[layer.name];
-  sample(ops.a, ops.m * ops.k, std::max<size_t>(1, kSamplesPerCall / std::max<size_t>(1, layer.groups)), s.input,
+  sample(ops.a, ops.m * ops.k,
+         std::max<size_t>(1, kSamplesPerCall / std::max<size_t>(1, layer.groups)), s.input,
          s.inputMax);
   return false;
 }
@@ -127,7 +133,8 @@ std::map<std::string, ActivationRange> RangeHook::ranges(double q) const {
   for (const auto& [name, s] : samples_) {
     ActivationRange& r = out[name];
     r.input = q >= 1.0 ? s.inputMax : tasd::magnitudeQuantile(s.input.data(), s.input.size(), q);
-    r.output = q >= 1.0 ? s.outputMax : tasd::magnitudeQuantile(s.output.data(), s.output.size(), q);
+    r.output =
+        q >= 1.0 ? s.outputMax : tasd::magnitudeQuantile(s.output.data(), s.output.size(), q);
   }
   return out;
 }
@@ -170,8 +177,9 @@ void CalibrationHook::merge(const CalibrationHook& other) {
   }
 }
 
-std::vector<LayerTasd> settingsOf(const std::vector<GemmLayer>& layers, const std::vector<bool>& selected,
-                                  const plan::Plan& plan, const CalibrationHook* calibration) {
+std::vector<LayerTasd> settingsOf(const std::vector<GemmLayer>& layers,
+                                  const std::vector<bool>& selected, const plan::Plan& plan,
+                                  const CalibrationHook* calibration) {
   std::vector<LayerTasd> settings(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!selected.empty() && (i >= selected.size() || !selected[i])) continue;

@@ -1,10 +1,10 @@
 #pragma once
 // GemmHooks that apply TASD inside the reference executor.
 //
-// TasdHook: per layer, magnitude pruning (a baseline), TASD-W (the N x K weights replaced by their series approximation, once,
-// cached by the executor) or TASD-A (each A_g row-blocked along K: values with |x| <= tau are
-// zeroed first (pseudo-density), then the series approximation is kept). Layers without a
-// setting run unchanged. The hook records, per layer, the weight error it caused.
+// TasdHook: per layer, magnitude pruning (a baseline), TASD-W (the N x K weights replaced by their
+// series approximation, once, cached by the executor) or TASD-A (each A_g row-blocked along K:
+// values with |x| <= tau are zeroed first (pseudo-density), then the series approximation is kept).
+// Layers without a setting run unchanged. The hook records, per layer, the weight error it caused.
 //
 // CalibrationHook: collects |A| samples per layer (deterministically strided, at most
 // kSamplesPerCall per call) so that tau can be chosen as a quantile on calibration images.
@@ -26,7 +26,9 @@ struct LayerTasd {
   // Baseline, not TASD: unstructured magnitude pruning of the weights to this density (the
   // largest |w| of each group kept; ties to the lower index); >= 1: none.
   double pruneDensity = 1.0;
-  bool empty() const { return weights.isDense() && activations.isDense() && tau < 0 && pruneDensity >= 1.0; }
+  bool empty() const {
+    return weights.isDense() && activations.isDense() && tau < 0 && pruneDensity >= 1.0;
+  }
 };
 
 // Weight statistics accumulated over a layer's groups.
@@ -114,7 +116,8 @@ class CalibrationHook : public GemmHook {
 // the plan leaves dense are unchanged; an empty `selected` selects every layer): the same
 // approximations the simulated accelerator makes. tau_quantile entries take their threshold
 // from calibration, which must then be given.
-std::vector<LayerTasd> settingsOf(const std::vector<GemmLayer>& layers, const std::vector<bool>& selected,
-                                  const plan::Plan& plan, const CalibrationHook* calibration);
+std::vector<LayerTasd> settingsOf(const std::vector<GemmLayer>& layers,
+                                  const std::vector<bool>& selected, const plan::Plan& plan,
+                                  const CalibrationHook* calibration);
 
 }  // namespace tasdsim::executor

@@ -30,7 +30,9 @@ NpyArray readNpy(const std::filesystem::path& path);
 std::vector<uint8_t> encodeNpy(const std::vector<size_t>& shape, const float* data);
 std::vector<uint8_t> encodeNpy(const std::vector<size_t>& shape, const int8_t* data);
 // Atomic write (temporary file, then rename).
-void writeNpy(const std::filesystem::path& path, const std::vector<size_t>& shape, const float* data);
-void writeNpy(const std::filesystem::path& path, const std::vector<size_t>& shape, const int8_t* data);
+void writeNpy(const std::filesystem::path& path, const std::vector<size_t>& shape,
+              const float* data);
+void writeNpy(const std::filesystem::path& path, const std::vector<size_t>& shape,
+              const int8_t* data);
 
 }  // namespace tasdsim::io

@@ -8,7 +8,8 @@
 
 namespace tasdsim::io {
 
-GemmOperand loadGemmOperand(const std::filesystem::path& path, std::optional<tasd::ConvLayout> layout) {
+GemmOperand loadGemmOperand(const std::filesystem::path& path,
+                            std::optional<tasd::ConvLayout> layout) {
   const NpyArray a = readNpy(path);
   GemmOperand op;
   op.fileType = a.type;
@@ -16,7 +17,9 @@ GemmOperand loadGemmOperand(const std::filesystem::path& path, std::optional<tas
   op.isInt8 = a.type == NpyType::I8;
   const std::string where = path.string();
   if (a.shape.size() == 2) {
-    if (layout) throw UserError(fmt::format("{}: --layout applies to 4-D conv weights, this array is 2-D", where));
+    if (layout)
+      throw UserError(
+          fmt::format("{}: --layout applies to 4-D conv weights, this array is 2-D", where));
     if (op.isInt8) {
       op.i8 = tasd::MatrixI8(a.shape[0], a.shape[1], a.toInt8());
     } else {
@@ -24,7 +27,8 @@ GemmOperand loadGemmOperand(const std::filesystem::path& path, std::optional<tas
     }
   } else if (a.shape.size() == 4) {
     if (!layout) {
-      throw UserError(fmt::format("{}: 4-D array needs --layout OIHW, OHWI or HWIO to be lowered to a GEMM", where));
+      throw UserError(fmt::format(
+          "{}: 4-D array needs --layout OIHW, OHWI or HWIO to be lowered to a GEMM", where));
     }
     const std::array<size_t, 4> dims{a.shape[0], a.shape[1], a.shape[2], a.shape[3]};
     if (op.isInt8) {
@@ -33,9 +37,11 @@ GemmOperand loadGemmOperand(const std::filesystem::path& path, std::optional<tas
       op.f32 = tasd::lowerConvWeights(a.toFloat().data(), dims, *layout);
     }
   } else {
-    throw UserError(fmt::format("{}: expected a 2-D matrix or 4-D conv weights, got {} dimensions", where, a.shape.size()));
+    throw UserError(fmt::format("{}: expected a 2-D matrix or 4-D conv weights, got {} dimensions",
+                                where, a.shape.size()));
   }
-  if (op.rows() == 0 || op.cols() == 0) throw UserError(fmt::format("{}: the array is empty", where));
+  if (op.rows() == 0 || op.cols() == 0)
+    throw UserError(fmt::format("{}: the array is empty", where));
   return op;
 }
 

@@ -107,7 +107,8 @@ GraphBuilder::GraphBuilder(std::string source, std::string format, int64_t opset
 }
 
 const std::string& GraphBuilder::constant(const std::string& name, Tensor value) {
-  const auto [it, added] = graph_.constants.emplace(name, std::make_shared<const Tensor>(std::move(value)));
+  const auto [it, added] =
+      graph_.constants.emplace(name, std::make_shared<const Tensor>(std::move(value)));
   if (!added) throw std::logic_error("GraphBuilder: constant '" + name + "' defined twice");
   return it->first;
 }
@@ -127,8 +128,9 @@ void GraphBuilder::output(const std::string& name) {
   graph_.outputs.push_back(std::move(v));
 }
 
-Node& GraphBuilder::node(const std::string& opType, const std::string& name, std::vector<std::string> inputs,
-                         std::vector<std::string> outputs, const std::string& layer) {
+Node& GraphBuilder::node(const std::string& opType, const std::string& name,
+                         std::vector<std::string> inputs, std::vector<std::string> outputs,
+                         const std::string& layer) {
   Node n;
   n.name = name;
   n.opType = opType;

@@ -95,7 +95,8 @@ class GraphBuilder {
   GraphBuilder(std::string source, std::string format, int64_t opset);
   // Adds a constant and returns its name.
   const std::string& constant(const std::string& name, Tensor value);
-  void input(const std::string& name, const std::vector<int64_t>& dims, DataType type = DataType::Float);
+  void input(const std::string& name, const std::vector<int64_t>& dims,
+             DataType type = DataType::Float);
   void output(const std::string& name);
   // Adds a node (named `name`, in `layer` of the layer table) and returns it for attributes.
   Node& node(const std::string& opType, const std::string& name, std::vector<std::string> inputs,

@@ -26,13 +26,13 @@ constexpr int kDimFormat = 0, kDimDenseSize = 1, kDimSegmentsType = 2, kDimSegme
               kDimIndicesType = 4, kDimIndices = 5;
 constexpr int kIndexVectorValues = 0;
 // Conv2DOptions / DepthwiseConv2DOptions / FullyConnectedOptions.
-constexpr int kConvPadding = 0, kConvStrideW = 1, kConvStrideH = 2, kConvActivation = 3, kConvDilationW = 4,
-              kConvDilationH = 5;
+constexpr int kConvPadding = 0, kConvStrideW = 1, kConvStrideH = 2, kConvActivation = 3,
+              kConvDilationW = 4, kConvDilationH = 5;
 constexpr int kDwPadding = 0, kDwStrideW = 1, kDwStrideH = 2, kDwMultiplier = 3, kDwActivation = 4,
               kDwDilationW = 5, kDwDilationH = 6;
 constexpr int kFcActivation = 0;
-constexpr int kPoolPadding = 0, kPoolStrideW = 1, kPoolStrideH = 2, kPoolFilterW = 3, kPoolFilterH = 4,
-              kPoolActivation = 5;
+constexpr int kPoolPadding = 0, kPoolStrideW = 1, kPoolStrideH = 2, kPoolFilterW = 3,
+              kPoolFilterH = 4, kPoolActivation = 5;
 constexpr int kAddMulActivation = 0;
 constexpr int kConcatAxis = 0, kConcatActivation = 1;
 constexpr int kReshapeNewShape = 0;

@@ -34,8 +34,9 @@ const char* tfliteTypeName(int8_t type);
 namespace tflite_op {
 constexpr int32_t kAdd = 0, kAveragePool2d = 1, kConcatenation = 2, kConv2d = 3,
                   kDepthwiseConv2d = 4, kDepthToSpace = 5, kDequantize = 6, kFullyConnected = 9,
-                  kLogistic = 14, kMaxPool2d = 17, kMul = 18, kRelu = 19, kRelu6 = 21, kReshape = 22,
-                  kResizeBilinear = 23, kSoftmax = 25, kTanh = 28, kPad = 34, kDensify = 124;
+                  kLogistic = 14, kMaxPool2d = 17, kMul = 18, kRelu = 19, kRelu6 = 21,
+                  kReshape = 22, kResizeBilinear = 23, kSoftmax = 25, kTanh = 28, kPad = 34,
+                  kDensify = 124;
 }
 const char* tfliteOpName(int32_t builtin);
 
@@ -72,12 +73,12 @@ struct TfliteOperator {
   int32_t dilationH = 1, dilationW = 1;
   int8_t padding = 0;  // 0 SAME, 1 VALID
   int32_t depthMultiplier = 1;
-  int32_t filterH = 0, filterW = 0;  // pooling window
-  int32_t axis = 0;                  // concatenation
-  std::vector<int32_t> newShape;     // reshape (when not given as an input)
+  int32_t filterH = 0, filterW = 0;                     // pooling window
+  int32_t axis = 0;                                     // concatenation
+  std::vector<int32_t> newShape;                        // reshape (when not given as an input)
   bool alignCorners = false, halfPixelCenters = false;  // bilinear resize
-  int32_t blockSize = 0;             // depth to space
-  float beta = 1.0f;                 // softmax
+  int32_t blockSize = 0;                                // depth to space
+  float beta = 1.0f;                                    // softmax
 };
 const char* tfliteActivationName(int8_t fused);
 

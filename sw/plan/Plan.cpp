@@ -9,7 +9,9 @@
 
 namespace tasdsim::plan {
 
-const char* operandName(Operand o) { return o == Operand::W ? "W" : "A"; }
+const char* operandName(Operand o) {
+  return o == Operand::W ? "W" : "A";
+}
 
 const LayerPlan& Plan::forLayer(const std::string& layer) const {
   for (const LayerPlan& l : layers)
@@ -58,7 +60,8 @@ Plan Plan::fromYaml(const config::Node& root) {
   root.finish();
   Plan plan;
   plan.name = p.get<std::string>("name", "plan");
-  plan.qualityMeasure = p.choice("quality_measure", "none", {"accuracy", "rel_error", "kept_energy", "none"});
+  plan.qualityMeasure =
+      p.choice("quality_measure", "none", {"accuracy", "rel_error", "kept_energy", "none"});
   if (p.has("quality_target")) plan.qualityTarget = p.get<double>("quality_target", 0.0, 0.0, 1e9);
   if (auto d = p.find("default")) plan.defaults = parseEntry(*d, LayerPlan{}, true);
   std::set<std::string> seen;
@@ -73,7 +76,9 @@ Plan Plan::fromYaml(const config::Node& root) {
   return plan;
 }
 
-Plan Plan::load(const std::string& path) { return fromYaml(config::loadFile(path)); }
+Plan Plan::load(const std::string& path) {
+  return fromYaml(config::loadFile(path));
+}
 
 std::string Plan::toYaml() const {
   YAML::Emitter out;
@@ -89,13 +94,15 @@ std::string Plan::toYaml() const {
     if (l.tau >= 0) out << YAML::Key << "tau" << YAML::Value << l.tau;
     if (l.tauQuantile >= 0) out << YAML::Key << "tau_quantile" << YAML::Value << l.tauQuantile;
     if (l.predictedCost) out << YAML::Key << "predicted_cost" << YAML::Value << *l.predictedCost;
-    if (l.measuredQuality) out << YAML::Key << "measured_quality" << YAML::Value << *l.measuredQuality;
+    if (l.measuredQuality)
+      out << YAML::Key << "measured_quality" << YAML::Value << *l.measuredQuality;
     out << YAML::EndMap;
   };
   out << YAML::Key << "default" << YAML::Value;
   entry(defaults, true);
   out << YAML::Key << "layers" << YAML::Value << YAML::BeginSeq;
-  for (const LayerPlan& l : layers) entry(l, false);
+  for (const LayerPlan& l : layers)
+    entry(l, false);
   out << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -10,7 +10,8 @@
 //     quality_target: 0.99           # optional
 //     default: {operand: W, series: dense}
 //     layers:
-//       - {layer: conv1, operand: W, series: "4:8+1:8", predicted_cost: 0.62, measured_quality: 0.03}
+//       - {layer: conv1, operand: W, series: "4:8+1:8", predicted_cost: 0.62, measured_quality:
+//       0.03}
 //       - {layer: fc, operand: A, series: "2:8", tau_quantile: 0.4}
 #include <optional>
 #include <string>
@@ -27,7 +28,7 @@ const char* operandName(Operand o);
 struct LayerPlan {
   std::string layer;  // empty for the default entry
   Operand operand = Operand::W;
-  tasd::Series series;    // dense by default
+  tasd::Series series;      // dense by default
   double tau = -1;          // absolute threshold (A only); < 0: none
   double tauQuantile = -1;  // quantile of |x| per layer (A only); < 0: none
   std::optional<double> predictedCost;

@@ -21,12 +21,14 @@ struct SetResult {
   std::string failReason;  // empty on success
 };
 
-using OutputReduction = std::function<std::vector<float>(const std::vector<model::Tensor>& outputs)>;
+using OutputReduction =
+    std::function<std::vector<float>(const std::vector<model::Tensor>& outputs)>;
 
 // base.options.inputs is replaced by each process's share of `sets`; progress(done, total)
 // follows the sets finished by all processes together.
-std::vector<SetResult> simulateSets(const SimulationInputs& base, const std::vector<std::vector<model::Tensor>>& sets,
-                                    size_t processes, const OutputReduction& reduce,
-                                    const std::function<void(size_t done, size_t total)>& progress = nullptr);
+std::vector<SetResult> simulateSets(
+    const SimulationInputs& base, const std::vector<std::vector<model::Tensor>>& sets,
+    size_t processes, const OutputReduction& reduce,
+    const std::function<void(size_t done, size_t total)>& progress = nullptr);
 
 }  // namespace tasdsim::runtime

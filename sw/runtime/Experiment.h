@@ -11,8 +11,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sw/config/ArchConfig.h"
-#include "sw/plan/Plan.h"
 #include "sw/model/Tensor.h"
+#include "sw/plan/Plan.h"
 #include "sw/workload/Workload.h"
 
 namespace tasdsim::runtime {
@@ -20,10 +20,10 @@ namespace tasdsim::runtime {
 // The search section of an experiment (tasdsim search), docs/tasder.md.
 struct SearchSpec {
   std::vector<std::string> operands{"W", "A"};
-  std::string cost = "macs";            // macs | cycles | energy | edp
-  std::string measure = "rel_error";    // rel_error | accuracy
-  std::string scope = "network";        // network | per_layer (rel_error)
-  double target = 0.05;                 // error, or accuracy fraction of the original
+  std::string cost = "macs";          // macs | cycles | energy | edp
+  std::string measure = "rel_error";  // rel_error | accuracy
+  std::string scope = "network";      // network | per_layer (rel_error)
+  double target = 0.05;               // error, or accuracy fraction of the original
   uint32_t calibrationRows = 64;
   std::vector<double> tauQuantiles{0.25, 0.5};
 };

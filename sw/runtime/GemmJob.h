@@ -42,13 +42,13 @@ struct GemmJob {
   uint32_t m = 0, n = 0, k = 0;
   tasd::DType dtype = tasd::DType::F32;
   SKind sKind = SKind::Dense;
-  tasd::Series series;            // Terms / OnTheFly
-  float tau = -1.0f;              // OnTheFly pseudo-density threshold
+  tasd::Series series;                         // Terms / OnTheFly
+  float tau = -1.0f;                           // OnTheFly pseudo-density threshold
   std::vector<uint64_t> termValues, termMeta;  // Terms: device addresses per term
-  DenseOperand s;                 // Dense / OnTheFly
+  DenseOperand s;                              // Dense / OnTheFly
   DenseOperand d;
   uint64_t cAddress = 0;
-  uint64_t cRowStride = 0;        // bytes
+  uint64_t cRowStride = 0;  // bytes
   OutputPath output;
 };
 

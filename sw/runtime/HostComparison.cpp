@@ -24,7 +24,8 @@ std::map<std::string, float> planThresholds(const workload::Workload& w, const p
   ex.setHook(&calibration);
   ex.run(inputs);
   for (const executor::GemmLayer& l : w.gemms) {
-    if (wanted[l.index]) taus[l.name] = calibration.quantile(l.index, plan.forLayer(l.name).tauQuantile);
+    if (wanted[l.index])
+      taus[l.name] = calibration.quantile(l.index, plan.forLayer(l.name).tauQuantile);
   }
   return taus;
 }
@@ -55,7 +56,8 @@ std::vector<model::Tensor> runOnHost(const workload::Workload& w, const plan::Pl
   return ex.run(inputs);
 }
 
-std::vector<OutputAgreement> compareOutputs(const model::Graph& g, const std::vector<model::Tensor>& device,
+std::vector<OutputAgreement> compareOutputs(const model::Graph& g,
+                                            const std::vector<model::Tensor>& device,
                                             const std::vector<model::Tensor>& host) {
   std::vector<OutputAgreement> out;
   for (size_t i = 0; i < std::min(device.size(), host.size()); ++i) {

@@ -30,7 +30,8 @@ std::vector<model::Tensor> runOnHost(const workload::Workload& w, const plan::Pl
                                      const std::vector<model::Tensor>& inputs);
 
 // Per float output of the graph: the largest and the relative difference.
-std::vector<OutputAgreement> compareOutputs(const model::Graph& g, const std::vector<model::Tensor>& device,
+std::vector<OutputAgreement> compareOutputs(const model::Graph& g,
+                                            const std::vector<model::Tensor>& device,
                                             const std::vector<model::Tensor>& host);
 
 }  // namespace tasdsim::runtime

@@ -52,7 +52,9 @@ struct Child {
 // and the result (or the error message) to a pipe.
 Child start(const std::function<std::string()>& fn, int progressWrite) {
   int fds[2];
-  if (pipe(fds) != 0) throw UserError(fmt::format("cannot create a pipe for a child simulation: {}", std::strerror(errno)));
+  if (pipe(fds) != 0)
+    throw UserError(
+        fmt::format("cannot create a pipe for a child simulation: {}", std::strerror(errno)));
   std::fflush(nullptr);
   const pid_t pid = fork();
   if (pid < 0) {
@@ -77,7 +79,8 @@ Child start(const std::function<std::string()>& fn, int progressWrite) {
     // and only then the results.
     if (progressWrite >= 0) close(progressWrite);
     const uint64_t size = out.size();
-    const bool ok = writeAll(fds[1], &status, 1) && writeAll(fds[1], reinterpret_cast<const char*>(&size), sizeof size) &&
+    const bool ok = writeAll(fds[1], &status, 1) &&
+                    writeAll(fds[1], reinterpret_cast<const char*>(&size), sizeof size) &&
                     writeAll(fds[1], out.data(), out.size());
     close(fds[1]);
     std::fflush(nullptr);
@@ -112,16 +115,20 @@ std::string finish(const Child& c) {
 
 }  // namespace
 
-std::string runIsolated(const std::function<std::string()>& fn) { return finish(start(fn, -1)); }
+std::string runIsolated(const std::function<std::string()>& fn) {
+  return finish(start(fn, -1));
+}
 
 std::vector<std::string> runIsolatedParallel(const std::vector<std::function<std::string()>>& fns,
                                              const std::function<void(size_t done)>& onProgress) {
   int progress[2] = {-1, -1};
-  if (pipe(progress) != 0) throw UserError(fmt::format("cannot create a progress pipe: {}", std::strerror(errno)));
+  if (pipe(progress) != 0)
+    throw UserError(fmt::format("cannot create a progress pipe: {}", std::strerror(errno)));
   std::vector<Child> children;
   std::exception_ptr error;
   try {
-    for (const auto& fn : fns) children.push_back(start(fn, progress[1]));
+    for (const auto& fn : fns)
+      children.push_back(start(fn, progress[1]));
   } catch (...) {
     error = std::current_exception();
   }

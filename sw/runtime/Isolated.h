@@ -14,8 +14,9 @@ std::string runIsolated(const std::function<std::string()>& fn);
 // Runs every function in its own child, all at once, and returns their results in order. A
 // child may call reportIsolatedProgress() after each unit of work; onProgress (in this
 // process) then sees the units finished by all children together.
-std::vector<std::string> runIsolatedParallel(const std::vector<std::function<std::string()>>& fns,
-                                             const std::function<void(size_t done)>& onProgress = nullptr);
+std::vector<std::string> runIsolatedParallel(
+    const std::vector<std::function<std::string()>>& fns,
+    const std::function<void(size_t done)>& onProgress = nullptr);
 
 // In a child of runIsolatedParallel: one more unit of work is done (no effect elsewhere).
 void reportIsolatedProgress();

@@ -24,8 +24,8 @@ struct SimulationInputs {
 };
 
 struct SimulationOutput {
-  RunResult run;                        // the last input set's
-  std::vector<model::Tensor> outputs;   // the last input set's network outputs (functional runs)
+  RunResult run;                       // the last input set's
+  std::vector<model::Tensor> outputs;  // the last input set's network outputs (functional runs)
   std::map<std::string, uint64_t> counters;  // final values of every statistic
   std::map<std::string, std::string> counterUnits;
   double wallSeconds = 0;

@@ -17,13 +17,15 @@ constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 40;
 
 template <typename T>
 void putLE(std::vector<uint8_t>& out, T v) {
-  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
+  for (size_t i = 0; i < sizeof(T); ++i)
+    out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
 }
 
 template <typename T>
 T getLE(const uint8_t* p) {
   uint64_t v = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  for (size_t i = 0; i < sizeof(T); ++i)
+    v |= static_cast<uint64_t>(p[i]) << (8 * i);
   return static_cast<T>(v);
 }
 
@@ -135,7 +137,8 @@ MatrixI8 CompressedTerm::toDenseI8() const {
 std::vector<uint8_t> CompressedTerm::serialize() const {
   std::vector<uint8_t> header;
   header.reserve(kHeaderBytes);
-  for (char c : kMagic) header.push_back(static_cast<uint8_t>(c));
+  for (char c : kMagic)
+    header.push_back(static_cast<uint8_t>(c));
   putLE<uint32_t>(header, kFormatVersion);
   header.push_back(static_cast<uint8_t>(dtype_));
   header.push_back(static_cast<uint8_t>(pattern_.n));
@@ -146,21 +149,26 @@ std::vector<uint8_t> CompressedTerm::serialize() const {
   std::vector<uint8_t> out(kHeaderBytes + values_.size() + meta_.size());
   std::memcpy(out.data(), header.data(), kHeaderBytes);
   if (!values_.empty()) std::memcpy(out.data() + kHeaderBytes, values_.data(), values_.size());
-  if (!meta_.empty()) std::memcpy(out.data() + kHeaderBytes + values_.size(), meta_.data(), meta_.size());
+  if (!meta_.empty())
+    std::memcpy(out.data() + kHeaderBytes + values_.size(), meta_.data(), meta_.size());
   return out;
 }
 
-CompressedTerm CompressedTerm::deserialize(const std::vector<uint8_t>& bytes, const std::string& source) {
+CompressedTerm CompressedTerm::deserialize(const std::vector<uint8_t>& bytes,
+                                           const std::string& source) {
   if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
-    throw UserError(fmt::format("{}: not a compressed term file (missing TASDTERM header)", source));
+    throw UserError(
+        fmt::format("{}: not a compressed term file (missing TASDTERM header)", source));
   }
   const uint32_t version = getLE<uint32_t>(bytes.data() + 8);
   if (version != kFormatVersion) {
-    throw UserError(fmt::format("{}: compressed term format version {} is not supported (expected {})", source,
-                                version, kFormatVersion));
+    throw UserError(
+        fmt::format("{}: compressed term format version {} is not supported (expected {})", source,
+                    version, kFormatVersion));
   }
   const uint8_t dt = bytes[12];
-  if (dt > static_cast<uint8_t>(DType::I8)) throw UserError(fmt::format("{}: unknown data type code {}", source, dt));
+  if (dt > static_cast<uint8_t>(DType::I8))
+    throw UserError(fmt::format("{}: unknown data type code {}", source, dt));
   NMPattern pattern;
   try {
     pattern = NMPattern::make(bytes[13], bytes[14]);
@@ -170,15 +178,17 @@ CompressedTerm CompressedTerm::deserialize(const std::vector<uint8_t>& bytes, co
   const uint64_t rows = getLE<uint64_t>(bytes.data() + 16);
   const uint64_t cols = getLE<uint64_t>(bytes.data() + 24);
   const uint64_t blocks = (cols + pattern.m - 1) / pattern.m;
-  if (rows > kMaxPayloadBytes || cols > kMaxPayloadBytes || blocks * pattern.n > kMaxPayloadBytes / (rows ? rows : 1) / 4) {
+  if (rows > kMaxPayloadBytes || cols > kMaxPayloadBytes ||
+      blocks * pattern.n > kMaxPayloadBytes / (rows ? rows : 1) / 4) {
     throw UserError(fmt::format("{}: implausible shape {}x{}", source, rows, cols));
   }
   const uint64_t slots = blocks * pattern.n;
   const uint64_t need = kHeaderBytes + rows * slots * dtypeBytes(static_cast<DType>(dt)) +
                         rows * ((slots * pattern.indexBits() + 7) / 8);
   if (bytes.size() != need) {
-    throw UserError(fmt::format("{}: size {} bytes does not match its header ({} bytes expected; truncated?)", source,
-                                bytes.size(), need));
+    throw UserError(
+        fmt::format("{}: size {} bytes does not match its header ({} bytes expected; truncated?)",
+                    source, bytes.size(), need));
   }
   CompressedTerm t(pattern, static_cast<DType>(dt), rows, cols);
   const uint8_t* p = bytes.data() + kHeaderBytes;
@@ -191,11 +201,13 @@ CompressedTerm CompressedTerm::deserialize(const std::vector<uint8_t>& bytes, co
       uint32_t used = 0;
       for (uint32_t s = 0; s < pattern.n; ++s) {
         const size_t slot = b * pattern.n + s;
-        const bool nonzero = t.dtype_ == DType::I8 ? t.valueAsInt8(r, slot) != 0 : t.valueAsFloat(r, slot) != 0.0f;
+        const bool nonzero =
+            t.dtype_ == DType::I8 ? t.valueAsInt8(r, slot) != 0 : t.valueAsFloat(r, slot) != 0.0f;
         if (!nonzero) continue;
         const uint32_t pos = t.index(r, slot);
         if (b * pattern.m + pos >= cols || (used >> pos) & 1u) {
-          throw UserError(fmt::format("{}: row {} block {}: invalid metadata index {}", source, r, b, pos));
+          throw UserError(
+              fmt::format("{}: row {} block {}: invalid metadata index {}", source, r, b, pos));
         }
         used |= 1u << pos;
       }

@@ -80,7 +80,8 @@ inline uint32_t readBits(const uint8_t* bytes, size_t bitOffset, uint32_t bits) 
   const uint32_t shift = static_cast<uint32_t>(bitOffset & 7);
   const size_t last = (bitOffset + bits - 1) >> 3;
   uint32_t window = 0;
-  for (size_t i = first; i <= last; ++i) window |= static_cast<uint32_t>(bytes[i]) << (8 * (i - first));
+  for (size_t i = first; i <= last; ++i)
+    window |= static_cast<uint32_t>(bytes[i]) << (8 * (i - first));
   return (window >> shift) & ((bits >= 32 ? 0u : (1u << bits)) - 1u);
 }
 

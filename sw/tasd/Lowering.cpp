@@ -1,7 +1,7 @@
 #include "sw/tasd/Lowering.h"
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -19,18 +19,24 @@ ConvLayout parseConvLayout(std::string_view text) {
 
 const char* convLayoutName(ConvLayout layout) {
   switch (layout) {
-    case ConvLayout::OIHW: return "OIHW";
-    case ConvLayout::OHWI: return "OHWI";
-    case ConvLayout::HWIO: return "HWIO";
+    case ConvLayout::OIHW:
+      return "OIHW";
+    case ConvLayout::OHWI:
+      return "OHWI";
+    case ConvLayout::HWIO:
+      return "HWIO";
   }
   return "?";
 }
 
 ConvWeightShape convWeightShape(const std::array<size_t, 4>& d, ConvLayout layout) {
   switch (layout) {
-    case ConvLayout::OIHW: return {d[0], d[1], d[2], d[3]};
-    case ConvLayout::OHWI: return {d[0], d[3], d[1], d[2]};
-    case ConvLayout::HWIO: return {d[3], d[2], d[0], d[1]};
+    case ConvLayout::OIHW:
+      return {d[0], d[1], d[2], d[3]};
+    case ConvLayout::OHWI:
+      return {d[0], d[3], d[1], d[2]};
+    case ConvLayout::HWIO:
+      return {d[3], d[2], d[0], d[1]};
   }
   return {};
 }
@@ -46,9 +52,15 @@ Matrix<T> lowerConvWeights(const T* data, const std::array<size_t, 4>& dims, Con
         for (size_t c = 0; c < s.cin; ++c) {
           size_t src = 0;
           switch (layout) {
-            case ConvLayout::OIHW: src = ((o * s.cin + c) * s.kh + r) * s.kw + q; break;
-            case ConvLayout::OHWI: src = ((o * s.kh + r) * s.kw + q) * s.cin + c; break;
-            case ConvLayout::HWIO: src = ((r * s.kw + q) * s.cin + c) * s.cout + o; break;
+            case ConvLayout::OIHW:
+              src = ((o * s.cin + c) * s.kh + r) * s.kw + q;
+              break;
+            case ConvLayout::OHWI:
+              src = ((o * s.kh + r) * s.kw + q) * s.cin + c;
+              break;
+            case ConvLayout::HWIO:
+              src = ((r * s.kw + q) * s.cin + c) * s.cout + o;
+              break;
           }
           out(o, (r * s.kw + q) * s.cin + c) = data[src];
         }
@@ -65,16 +77,19 @@ void im2colInto(const T* nhwc, size_t pixelStride, const ConvGeometry& g, T* out
     for (size_t ow = 0; ow < wo; ++ow) {
       T* dst = out + (oh * wo + ow) * k;
       for (size_t r = 0; r < g.kh; ++r) {
-        const int64_t ih = static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
+        const int64_t ih =
+            static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
         const bool rowInside = ih >= 0 && ih < static_cast<int64_t>(g.inH);
         for (size_t q = 0; q < g.kw; ++q) {
-          const int64_t iw = static_cast<int64_t>(ow * g.strideW + q * g.dilationW) - static_cast<int64_t>(g.padLeft);
+          const int64_t iw = static_cast<int64_t>(ow * g.strideW + q * g.dilationW) -
+                             static_cast<int64_t>(g.padLeft);
           T* run = dst + (r * g.kw + q) * c;
           if (!rowInside || iw < 0 || iw >= static_cast<int64_t>(g.inW)) {
             std::fill(run, run + c, T{0});
             continue;
           }
-          const T* src = nhwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * pixelStride;
+          const T* src =
+              nhwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * pixelStride;
           if (c == 1) {
             *run = *src;  // depthwise: one value per kernel position
           } else {

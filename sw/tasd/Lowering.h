@@ -31,8 +31,12 @@ struct ConvGeometry {
   size_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
   size_t dilationH = 1, dilationW = 1;
 
-  size_t outH() const { return (inH + padTop + padBottom - dilationH * (kh - 1) - 1) / strideH + 1; }
-  size_t outW() const { return (inW + padLeft + padRight - dilationW * (kw - 1) - 1) / strideW + 1; }
+  size_t outH() const {
+    return (inH + padTop + padBottom - dilationH * (kh - 1) - 1) / strideH + 1;
+  }
+  size_t outW() const {
+    return (inW + padLeft + padRight - dilationW * (kw - 1) - 1) / strideW + 1;
+  }
   size_t k() const { return kh * kw * channels; }
 };
 

@@ -22,7 +22,8 @@ namespace {
 
 TensorStats statsScalar(const float* data, size_t count) {
   TensorStats s;
-  for (size_t i = 0; i < count; ++i) s.add(data[i]);
+  for (size_t i = 0; i < count; ++i)
+    s.add(data[i]);
   return s;
 }
 
@@ -39,9 +40,11 @@ __attribute__((target("avx512f"))) TensorStats statsAvx512(const float* data, si
   size_t i = 0;
   for (; i + kLanes <= count; i += kLanes) {
     const __m512 x = _mm512_castsi512_ps(_mm512_and_si512(_mm512_loadu_si512(data + i), absMask));
-    nonzeros += static_cast<uint64_t>(__builtin_popcount(_mm512_cmpneq_ps_mask(x, _mm512_setzero_ps())));
+    nonzeros +=
+        static_cast<uint64_t>(__builtin_popcount(_mm512_cmpneq_ps_mask(x, _mm512_setzero_ps())));
     const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
-    const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+    const __m512d hi =
+        _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
     l1a = _mm512_add_pd(l1a, lo);
     l1b = _mm512_add_pd(l1b, hi);
     l2a = _mm512_fmadd_pd(lo, lo, l2a);
@@ -72,7 +75,8 @@ Quality qualityOf(const TensorStats& original, const TensorStats& kept, double d
   Quality q;
   q.keptNonzeros = kept.nonzeros;
   q.totalNonzeros = original.nonzeros;
-  q.keptNonzeroFraction = original.nonzeros ? static_cast<double>(kept.nonzeros) / original.nonzeros : 1.0;
+  q.keptNonzeroFraction =
+      original.nonzeros ? static_cast<double>(kept.nonzeros) / original.nonzeros : 1.0;
   q.keptL1Fraction = original.l1 > 0 ? kept.l1 / original.l1 : 1.0;
   q.keptEnergy = original.l2sq > 0 ? kept.l2sq / original.l2sq : 1.0;
   q.relFrobeniusError = original.l2sq > 0 ? std::sqrt(droppedL2sq / original.l2sq) : 0.0;

@@ -35,7 +35,8 @@ struct TensorStats {
 template <typename T>
 TensorStats statsOf(const T* data, size_t count) {
   TensorStats s;
-  for (size_t i = 0; i < count; ++i) s.add(data[i]);
+  for (size_t i = 0; i < count; ++i)
+    s.add(data[i]);
   return s;
 }
 // float: vectorised (AVX-512 where the CPU has it), same sums up to rounding order.

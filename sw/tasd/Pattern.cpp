@@ -8,7 +8,9 @@
 
 namespace tasdsim::tasd {
 
-bool isPowerOfTwo(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool isPowerOfTwo(uint32_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 namespace {
 
@@ -28,7 +30,8 @@ uint32_t parseCount(std::string_view text, std::string_view whole, const char* w
 NMPattern NMPattern::make(uint32_t n, uint32_t m) {
   const std::string text = fmt::format("{}:{}", n, m);
   if (!isPowerOfTwo(m) || m < kMinM || m > kMaxM) {
-    throw UserError(fmt::format("pattern '{}': m must be a power of two from {} to {}", text, kMinM, kMaxM));
+    throw UserError(
+        fmt::format("pattern '{}': m must be a power of two from {} to {}", text, kMinM, kMaxM));
   }
   if (n < 1 || n > m) throw UserError(fmt::format("pattern '{}': n must be in [1, m]", text));
   return NMPattern{n, m};
@@ -44,11 +47,14 @@ NMPattern NMPattern::parse(std::string_view text) {
   return make(n, m);
 }
 
-std::string NMPattern::str() const { return fmt::format("{}:{}", n, m); }
+std::string NMPattern::str() const {
+  return fmt::format("{}:{}", n, m);
+}
 
 uint32_t NMPattern::indexBits() const {
   uint32_t bits = 0;
-  while ((1u << bits) < m) ++bits;
+  while ((1u << bits) < m)
+    ++bits;
   return bits;
 }
 

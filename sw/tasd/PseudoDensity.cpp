@@ -10,7 +10,8 @@ float magnitudeQuantile(const float* data, size_t count, double q) {
   if (count == 0) return 0.0f;
   std::vector<float> mags(data, data + count);
   // NaN sorts as +Inf so that the order stays strict-weak.
-  for (float& v : mags) v = std::isnan(v) ? INFINITY : std::fabs(v);
+  for (float& v : mags)
+    v = std::isnan(v) ? INFINITY : std::fabs(v);
   q = std::clamp(q, 0.0, 1.0);
   const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(count)));
   const size_t index = rank == 0 ? 0 : rank - 1;

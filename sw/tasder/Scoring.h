@@ -18,16 +18,16 @@ namespace tasdsim::tasder {
 
 struct ScoringOptions {
   std::vector<plan::Operand> operands{plan::Operand::W, plan::Operand::A};
-  size_t calibrationRows = 64;                // sampled GEMM rows per layer
+  size_t calibrationRows = 64;                  // sampled GEMM rows per layer
   std::vector<double> tauQuantiles{0.25, 0.5};  // tried for A when the input is not sparse
-  double sparseInput = 0.3;                   // inputs with at least this fraction of zeros get no tau
-  size_t calibrationImages = 1;               // inputs whose samples add up (real models)
+  double sparseInput = 0.3;      // inputs with at least this fraction of zeros get no tau
+  size_t calibrationImages = 1;  // inputs whose samples add up (real models)
   std::function<void(const std::string& stage, size_t done, size_t total)> progress;
 };
 
 // What the engine can run (from its arch).
 struct EngineView {
-  std::vector<tasd::Series> series;  // every runnable series, dense included
+  std::vector<tasd::Series> series;    // every runnable series, dense included
   bool structuredActivations = false;  // TASD units (and the TASD extension)
 };
 EngineView engineView(const hw::AcceleratorParams& params);
@@ -51,8 +51,8 @@ struct LayerSample {
 // Adds one call's operands of group g (of `groups`) to a layer's samples: rows of act (m x k) at
 // a fixed stride, the weights w (n x k), the input's zero fraction. Up to 16 groups per call
 // are kept, and calibrationImages calls' worth.
-void addSample(LayerSample& s, size_t groups, size_t g, const float* act, size_t m, size_t k, const float* w,
-               size_t n, const ScoringOptions& options);
+void addSample(LayerSample& s, size_t groups, size_t g, const float* act, size_t m, size_t k,
+               const float* w, size_t n, const ScoringOptions& options);
 
 // Collects LayerSamples (rows of A and the weights) of the selected layers over the runs it
 // sees; merge() joins the hooks of several threads.
@@ -81,8 +81,8 @@ double candidateError(const LayerSample& sample, plan::Operand operand, const ta
                       double tauQuantile);
 
 // Candidates with errors and MAC costs for every layer.
-std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples, const EngineView& engine,
-                                      const ScoringOptions& options);
+std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples,
+                                      const EngineView& engine, const ScoringOptions& options);
 
 // The simulator's cost of every candidate of every layer (per layer, per candidate): one
 // timing-only simulation (in a child process) runs every distinct GEMM layer shape of the
@@ -92,14 +92,15 @@ struct CandidateCost {
   double cycles = 0, energyPj = 0, edp = 0;  // edp in J*s
 };
 std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerChoices>& layers,
-                                                      const workload::Workload& w,
-                                                      const hw::AcceleratorParams& params,
-                                                      const hw::EnergyTable& energy, tasd::DType dtype);
+                                                       const workload::Workload& w,
+                                                       const hw::AcceleratorParams& params,
+                                                       const hw::EnergyTable& energy,
+                                                       tasd::DType dtype);
 
 // Replaces every candidate's cost by its "cycles", "energy" (pJ) or "edp" (J*s) from
 // candidateCosts.
 void simulatedCosts(std::vector<LayerChoices>& layers, const workload::Workload& w,
-                    const hw::AcceleratorParams& params, const hw::EnergyTable& energy, const std::string& cost,
-                    tasd::DType dtype);
+                    const hw::AcceleratorParams& params, const hw::EnergyTable& energy,
+                    const std::string& cost, tasd::DType dtype);
 
 }  // namespace tasdsim::tasder

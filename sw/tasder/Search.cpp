@@ -12,7 +12,8 @@ namespace tasdsim::tasder {
 
 std::vector<size_t> lowerHull(const std::vector<Candidate>& c) {
   std::vector<size_t> order(c.size());
-  for (size_t i = 0; i < c.size(); ++i) order[i] = i;
+  for (size_t i = 0; i < c.size(); ++i)
+    order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return c[a].cost != c[b].cost ? c[a].cost < c[b].cost : c[a].error < c[b].error;
   });
@@ -33,7 +34,8 @@ std::vector<size_t> lowerHull(const std::vector<Candidate>& c) {
       const Candidate& b = c[hull.back()];
       const Candidate& p = c[i];
       // b is above the segment a-p: drop it.
-      const double cross = (b.cost - a.cost) * (p.error - a.error) - (b.error - a.error) * (p.cost - a.cost);
+      const double cross =
+          (b.cost - a.cost) * (p.error - a.error) - (b.error - a.error) * (p.cost - a.cost);
       if (cross <= 0) {
         hull.pop_back();
       } else {
@@ -83,8 +85,11 @@ SearchResult search(const std::vector<LayerChoices>& layers, const SearchOptions
   }
   const double weightSum = totalMacs ? static_cast<double>(totalMacs) : 1.0;
   std::vector<std::vector<size_t>> hulls;
-  for (const LayerChoices& l : layers) hulls.push_back(lowerHull(l.candidates));
-  auto weight = [&](size_t l) { return options.macWeighted ? static_cast<double>(layers[l].macs) / weightSum : 1.0; };
+  for (const LayerChoices& l : layers)
+    hulls.push_back(lowerHull(l.candidates));
+  auto weight = [&](size_t l) {
+    return options.macWeighted ? static_cast<double>(layers[l].macs) / weightSum : 1.0;
+  };
   auto evaluate = [&](const std::vector<size_t>& chosen) {
     double cost = 0, err = 0;
     for (size_t l = 0; l < layers.size(); ++l) {
@@ -121,7 +126,8 @@ SearchResult search(const std::vector<LayerChoices>& layers, const SearchOptions
       std::vector<std::vector<size_t>> path;
       auto chosenOf = [&](const std::vector<size_t>& p) {
         std::vector<size_t> c(layers.size());
-        for (size_t l = 0; l < layers.size(); ++l) c[l] = hulls[l][p[l]];
+        for (size_t l = 0; l < layers.size(); ++l)
+          c[l] = hulls[l][p[l]];
         return c;
       };
       path.push_back(chosenOf(pos));
@@ -151,7 +157,8 @@ SearchResult search(const std::vector<LayerChoices>& layers, const SearchOptions
     r.pathLength = path.size();
     if (options.scope == Scope::Network) {
       size_t i = 0;
-      while (i + 1 < path.size() && evaluate(path[i]).second > options.target) ++i;
+      while (i + 1 < path.size() && evaluate(path[i]).second > options.target)
+        ++i;
       r.chosen = path[i];
     } else {
       if (!accuracy) throw UserError("an accuracy target needs a model with labelled data");
@@ -201,7 +208,8 @@ SearchResult search(const std::vector<LayerChoices>& layers, const SearchOptions
           if (path[hi][l] != path[hi - 1][l]) culprit = l;
         if (culprit == SIZE_MAX) break;
         const auto& h = hulls[culprit];
-        floor[culprit] = static_cast<size_t>(std::find(h.begin(), h.end(), path[hi][culprit]) - h.begin());
+        floor[culprit] =
+            static_cast<size_t>(std::find(h.begin(), h.end(), path[hi][culprit]) - h.begin());
         path = greedyPath(floor);
       }
     }

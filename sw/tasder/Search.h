@@ -64,7 +64,7 @@ struct Evaluation {
 struct SearchResult {
   std::vector<size_t> chosen;  // candidate index per layer
   double cost = 0, denseCost = 0;
-  double networkError = 0;     // MAC-weighted mean relative error
+  double networkError = 0;  // MAC-weighted mean relative error
   double accuracy = -1, baselineAccuracy = -1;
   std::vector<Evaluation> evaluations;
   size_t pathLength = 0;

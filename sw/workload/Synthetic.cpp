@@ -16,7 +16,9 @@ uint64_t splitmix(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 // Asks for transparent huge pages over the whole 2 MiB pages inside [data, data + bytes).
 void adviseHugePages(void* data, size_t bytes) {
@@ -30,8 +32,10 @@ void adviseHugePages(void* data, size_t bytes) {
 
 Rng::Rng(uint64_t seed, const std::string& stream) {
   uint64_t h = 1469598103934665603ull ^ seed;  // FNV-1a over the stream name
-  for (char c : stream) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-  for (uint64_t& s : s_) s = splitmix(h);
+  for (char c : stream)
+    h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  for (uint64_t& s : s_)
+    s = splitmix(h);
 }
 
 uint64_t Rng::next() {
@@ -46,7 +50,9 @@ uint64_t Rng::next() {
   return result;
 }
 
-double Rng::uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
+double Rng::uniform() {
+  return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
+}
 
 // Marsaglia's polar method: exact normal pairs without trigonometric functions.
 float Rng::normal() {
@@ -68,10 +74,12 @@ float Rng::normal() {
 
 void magnitudePrune(std::vector<float>& values, double sparsity) {
   if (sparsity <= 0.0 || values.empty()) return;
-  const size_t zeros = std::min(values.size(), static_cast<size_t>(std::llround(sparsity * values.size())));
+  const size_t zeros =
+      std::min(values.size(), static_cast<size_t>(std::llround(sparsity * values.size())));
   if (zeros == 0) return;
   std::vector<float> mags(values.size());
-  for (size_t i = 0; i < values.size(); ++i) mags[i] = std::fabs(values[i]);
+  for (size_t i = 0; i < values.size(); ++i)
+    mags[i] = std::fabs(values[i]);
   std::nth_element(mags.begin(), mags.begin() + static_cast<long>(zeros - 1), mags.end());
   const float threshold = mags[zeros - 1];
   size_t removed = 0;
@@ -91,8 +99,8 @@ void magnitudePrune(std::vector<float>& values, double sparsity) {
   }
 }
 
-std::vector<float> syntheticWeights(uint64_t seed, const std::string& layer, size_t count, uint64_t fanIn,
-                                    double sparsity) {
+std::vector<float> syntheticWeights(uint64_t seed, const std::string& layer, size_t count,
+                                    uint64_t fanIn, double sparsity) {
   Rng rng(seed, "weights:" + layer);
   const float scale = static_cast<float>(std::sqrt(2.0 / static_cast<double>(fanIn ? fanIn : 1)));
   // Filled as drawn (no zero fill first), in huge pages where the kernel offers them: a large
@@ -104,7 +112,8 @@ std::vector<float> syntheticWeights(uint64_t seed, const std::string& layer, siz
   float chunk[kChunk];
   for (size_t i = 0; i < count; i += kChunk) {
     const size_t n = std::min(kChunk, count - i);
-    for (size_t j = 0; j < n; ++j) chunk[j] = rng.normal() * scale;
+    for (size_t j = 0; j < n; ++j)
+      chunk[j] = rng.normal() * scale;
     w.insert(w.end(), chunk, chunk + n);
   }
   magnitudePrune(w, sparsity);
@@ -114,7 +123,8 @@ std::vector<float> syntheticWeights(uint64_t seed, const std::string& layer, siz
 std::vector<float> syntheticInput(uint64_t seed, const std::string& name, size_t count) {
   Rng rng(seed, "input:" + name);
   std::vector<float> x(count);
-  for (float& v : x) v = rng.normal();
+  for (float& v : x)
+    v = rng.normal();
   return x;
 }
 

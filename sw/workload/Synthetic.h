@@ -16,6 +16,7 @@ class Rng {
   uint64_t next();
   double uniform();  // [0, 1)
   float normal();
+
  private:
   uint64_t s_[4];
   bool haveSpare_ = false;
@@ -23,8 +24,8 @@ class Rng {
 };
 
 // count weights of one layer with fan-in fanIn, pruned to `sparsity` (fraction of zeros).
-std::vector<float> syntheticWeights(uint64_t seed, const std::string& layer, size_t count, uint64_t fanIn,
-                                    double sparsity);
+std::vector<float> syntheticWeights(uint64_t seed, const std::string& layer, size_t count,
+                                    uint64_t fanIn, double sparsity);
 // Sets the smallest-magnitude fraction `sparsity` of values to zero.
 void magnitudePrune(std::vector<float>& values, double sparsity);
 // count standard-normal values (before any activation).

@@ -14,10 +14,14 @@ namespace tasdsim::test {
 
 class BenchController : public sc_core::sc_module, public hw::UnitIf {
  public:
-  BenchController(sc_core::sc_module_name name, const hw::AcceleratorParams& params, hw::StatsRegistry& stats)
+  BenchController(sc_core::sc_module_name name, const hw::AcceleratorParams& params,
+                  hw::StatsRegistry& stats)
       : sc_module(name), params_(params) {
-    auto c = [&](const char* n) { return &stats.add(std::string(this->name()) + "." + n, "bytes", "bench buffer"); };
-    buffers_ = hw::BufferStats{c("s_read"), c("s_write"), c("d_read"), c("d_write"), c("acc_read"), c("acc_write")};
+    auto c = [&](const char* n) {
+      return &stats.add(std::string(this->name()) + "." + n, "bytes", "bench buffer");
+    };
+    buffers_ = hw::BufferStats{c("s_read"),  c("s_write"),  c("d_read"),
+                               c("d_write"), c("acc_read"), c("acc_write")};
   }
 
   hw::LayerState layerState;
@@ -25,7 +29,8 @@ class BenchController : public sc_core::sc_module, public hw::UnitIf {
 
   // A configured layer of m x n x k in the given value type running the series (terms
   // precomputed unless the source is changed afterwards).
-  hw::LayerState& configure(uint32_t m, uint32_t n, uint32_t k, tasd::DType dtype, const tasd::Series& series) {
+  hw::LayerState& configure(uint32_t m, uint32_t n, uint32_t k, tasd::DType dtype,
+                            const tasd::Series& series) {
     hw::LayerState& L = layerState;
     L.configured = true;
     L.m = m;
@@ -33,7 +38,8 @@ class BenchController : public sc_core::sc_module, public hw::UnitIf {
     L.k = k;
     L.dtype = dtype;
     L.terms = static_cast<uint32_t>(series.order());
-    for (uint32_t t = 0; t < L.terms; ++t) L.term[t] = hw::TermConfig{true, series.terms[t], 0, 0};
+    for (uint32_t t = 0; t < L.terms; ++t)
+      L.term[t] = hw::TermConfig{true, series.terms[t], 0, 0};
     return L;
   }
   std::vector<std::pair<uint64_t, double>> completions;  // pc, time in ns
@@ -41,7 +47,8 @@ class BenchController : public sc_core::sc_module, public hw::UnitIf {
   sc_core::sc_event ev_done;
 
   bool next(hw::UnitKind, hw::Op& op, std::vector<hw::Counter*>&) override {
-    while (cursor_ >= ops.size()) sc_core::wait(ev_never_);
+    while (cursor_ >= ops.size())
+      sc_core::wait(ev_never_);
     op = ops[cursor_++];
     return error.empty();
   }

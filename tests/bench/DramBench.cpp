@@ -5,9 +5,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <tlm_utils/simple_initiator_socket.h>
 #include <nlohmann/json.hpp>
 #include <systemc>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "hw/model/dataflow/Dma.h"
 #include "hw/model/dram/Dram.h"
@@ -24,7 +24,8 @@ struct Requester : sc_core::sc_module {
   double now() const { return sc_core::sc_time_stamp().to_seconds() * 1e9; }
   void run() {
     std::vector<uint8_t> data(6400);
-    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
+    for (size_t i = 0; i < data.size(); ++i)
+      data[i] = static_cast<uint8_t>(i * 7);
     {  // one write of 6400 bytes
       DmaBatch b(socket);
       out["write_ok"] = b.write(0x1000, data.data(), data.size());
@@ -34,7 +35,8 @@ struct Requester : sc_core::sc_module {
     {  // four reads of 1600 bytes issued together: latency once, bandwidth shared
       std::vector<uint8_t> back(6400);
       DmaBatch b(socket);
-      for (int i = 0; i < 4; ++i) b.read(0x1000 + 1600 * i, back.data() + 1600 * i, 1600);
+      for (int i = 0; i < 4; ++i)
+        b.read(0x1000 + 1600 * i, back.data() + 1600 * i, 1600);
       sc_core::wait(b.delay());
       out["t_reads"] = now();
       out["same"] = back == data;
@@ -63,7 +65,8 @@ TEST(DramBench, LatencyBandwidthDataAndCounters) {
     Dram dram("dram", p, stats);
     Requester req("req");
     req.socket.bind(dram.target_socket);
-    sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                            sc_core::SC_DO_NOTHING);
     sc_core::sc_start();
     req.out["read_bytes"] = stats.value("dram.read_bytes");
     req.out["write_bytes"] = stats.value("dram.write_bytes");

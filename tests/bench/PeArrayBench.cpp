@@ -34,8 +34,10 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
   auto value = [&]() { return static_cast<int>(rng() % 255) - 127; };
   // S (rows x ks) with ties and zeros, D (cols x ks).
   std::vector<float> s(c.rows * c.ks), d(c.cols * c.ks);
-  for (float& v : s) v = rng() % 4 == 0 ? 0.0f : static_cast<float>(value() % 5);
-  for (float& v : d) v = static_cast<float>(value());
+  for (float& v : s)
+    v = rng() % 4 == 0 ? 0.0f : static_cast<float>(value() % 5);
+  for (float& v : d)
+    v = static_cast<float>(value());
   STile& st = ctrl.sSlot(0);
   st.rows = {0, c.rows};
   st.ks = {0, c.ks};
@@ -50,17 +52,20 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
   } else {
     if (c.dtype == tasd::DType::I8) {
       tasd::MatrixI8 si(c.rows, c.ks);
-      for (size_t i = 0; i < s.size(); ++i) si.data()[i] = static_cast<int8_t>(s[i]);
+      for (size_t i = 0; i < s.size(); ++i)
+        si.data()[i] = static_cast<int8_t>(s[i]);
       auto dec = tasd::decompose(si, series);
       st.terms = dec.terms;
       const tasd::MatrixI8 sum = tasd::reconstructI8(dec.terms, c.rows, c.ks);
-      for (size_t i = 0; i < s.size(); ++i) approx[i] = sum.data()[i];
+      for (size_t i = 0; i < s.size(); ++i)
+        approx[i] = sum.data()[i];
     } else {
       auto dec = tasd::decompose(tasd::MatrixF(c.rows, c.ks, s), series, c.dtype);
       st.terms = dec.terms;
       approx = tasd::reconstructF(dec.terms, c.rows, c.ks).values();
     }
-    for (uint32_t t = 0; t < L.terms; ++t) st.termLoaded[t] = true;
+    for (uint32_t t = 0; t < L.terms; ++t)
+      st.termLoaded[t] = true;
   }
   DTile& dt = ctrl.dSlot(0);
   dt.cols = {0, c.cols};
@@ -79,7 +84,8 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
   op.instruction.field[isa::stream::Clear] = 1;
   op.instruction.field[isa::stream::TermCount] = L.terms;
   ctrl.ops.push_back(op);
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
   sc_core::sc_start(1, sc_core::SC_MS);
   nlohmann::json out;
   out["error"] = ctrl.error;
@@ -92,7 +98,8 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
   for (uint32_t i = 0; i < c.rows; ++i)
     for (uint32_t j = 0; j < c.cols; ++j) {
       double ref = 0;
-      for (uint32_t k = 0; k < c.ks; ++k) ref += static_cast<double>(approx[i * c.ks + k]) * d[j * c.ks + k];
+      for (uint32_t k = 0; k < c.ks; ++k)
+        ref += static_cast<double>(approx[i * c.ks + k]) * d[j * c.ks + k];
       const double got = c.dtype == tasd::DType::I8 ? acc.i[i * c.cols + j] : acc.f[i * c.cols + j];
       wrong += got != ref;
     }
@@ -106,8 +113,8 @@ AcceleratorParams engine() {
   p.pe.cols = 8;
   p.pe.lanes = 4;
   p.pe.pipelineLatencyCycles = 16;
-  p.pe.patterns = {tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"), tasd::NMPattern::parse("4:8"),
-                   tasd::NMPattern::parse("2:4")};
+  p.pe.patterns = {tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"),
+                   tasd::NMPattern::parse("4:8"), tasd::NMPattern::parse("2:4")};
   p.clockGHz = 1.0;
   return p;
 }
@@ -117,15 +124,18 @@ TEST(PeArrayBench, ValuesMatchTheReferenceAndCyclesFollowTheIdentities) {
   // 32 x 48 x 64 tile on 8 x 8 x 4: dense = 32*48*64 / 256 = 384 cycles + 16 latency.
   const uint64_t dense = 32ull * 48 * 64 / params.pe.macUnits();
   const std::vector<std::pair<std::string, uint64_t>> cases = {
-      {"dense", dense}, {"2:8", dense / 4}, {"4:8+1:8", dense * 5 / 8}, {"1:8+1:8+1:8", dense * 3 / 8},
-      {"2:4", dense / 2}, {"2:4+1:8", dense / 2 + dense / 8}};
+      {"dense", dense},           {"2:8", dense / 4},
+      {"4:8+1:8", dense * 5 / 8}, {"1:8+1:8+1:8", dense * 3 / 8},
+      {"2:4", dense / 2},         {"2:4+1:8", dense / 2 + dense / 8}};
   for (const auto& [series, expect] : cases) {
-    const auto r = nlohmann::json::parse(test::runInChildBytes([&] { return runStream(params, {series}, 3).dump(); }));
+    const auto r = nlohmann::json::parse(
+        test::runInChildBytes([&] { return runStream(params, {series}, 3).dump(); }));
     SCOPED_TRACE(series);
     EXPECT_EQ(r["error"], "");
     EXPECT_EQ(r["wrong"].get<uint64_t>(), 0u);
     EXPECT_EQ(r["busy_cycles"].get<uint64_t>(), expect + params.pe.pipelineLatencyCycles);
-    EXPECT_DOUBLE_EQ(r["done_ns"].get<double>(), static_cast<double>(expect + params.pe.pipelineLatencyCycles));
+    EXPECT_DOUBLE_EQ(r["done_ns"].get<double>(),
+                     static_cast<double>(expect + params.pe.pipelineLatencyCycles));
   }
 }
 
@@ -134,7 +144,8 @@ TEST(PeArrayBench, PartialGroupsAndFloatValues) {
   Case c{"4:8+1:8", tasd::DType::F32, 13, 21, 37};
   // Analytical: 2 row groups x 3 column groups; slots per row ceil(37/8)*n -> 20 and 5.
   const uint64_t passes = 2 * 3, cycles = passes * (5 + 2) + params.pe.pipelineLatencyCycles;
-  const auto r = nlohmann::json::parse(test::runInChildBytes([&] { return runStream(params, c, 9).dump(); }));
+  const auto r =
+      nlohmann::json::parse(test::runInChildBytes([&] { return runStream(params, c, 9).dump(); }));
   EXPECT_EQ(r["wrong"].get<uint64_t>(), 0u);
   EXPECT_EQ(r["busy_cycles"].get<uint64_t>(), cycles);
   EXPECT_EQ(r["mac_ops"].get<uint64_t>(), 13ull * 21 * (20 + 5));
@@ -144,7 +155,8 @@ TEST(PeArrayBench, BufferPortsCanLimitTheRate) {
   AcceleratorParams params = engine();
   params.buffers.d.banks = 1;
   params.buffers.d.bankWidthBytes = 8;  // 8 B/cycle for the dense operand
-  const auto r = nlohmann::json::parse(test::runInChildBytes([&] { return runStream(params, {"2:8"}, 4).dump(); }));
+  const auto r = nlohmann::json::parse(
+      test::runInChildBytes([&] { return runStream(params, {"2:8"}, 4).dump(); }));
   // D tile 48 x 64 int8 read once per row group (4): 12288 B / 8 B per cycle.
   EXPECT_EQ(r["busy_cycles"].get<uint64_t>(), 48ull * 64 * 4 / 8);
   EXPECT_EQ(r["wrong"].get<uint64_t>(), 0u);

@@ -188,8 +188,7 @@ struct TasdTop : sc_module {
     in_valid.write(false);
     for (int i = 0; i < 12; ++i)
       clock.tick();
-    if (!breakN && out_valid.read())
-      throw std::logic_error("the block's beat was never taken");
+    if (!breakN && out_valid.read()) throw std::logic_error("the block's beat was never taken");
     sc_stop();
   }
 };

@@ -11,7 +11,8 @@
 
 #include "tests/fuzz/MicrocodeRun.h"
 
-extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv, int (*cb)(const uint8_t* data, size_t size));
+extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv,
+                                   int (*cb)(const uint8_t* data, size_t size));
 
 namespace {
 

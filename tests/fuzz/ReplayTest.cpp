@@ -24,7 +24,9 @@ std::vector<fuzz::Input> findingsOf(const std::string& target) {
   std::error_code ec;
   if (fs::is_directory(kRegressions / target, ec)) {
     for (const auto& e : fs::directory_iterator(kRegressions / target)) {
-      if (e.is_regular_file()) inputs.push_back({"regressions/" + target + "/" + e.path().filename().string(), readFileBytes(e.path())});
+      if (e.is_regular_file())
+        inputs.push_back({"regressions/" + target + "/" + e.path().filename().string(),
+                          readFileBytes(e.path())});
     }
   }
   return inputs;
@@ -38,7 +40,8 @@ TEST_P(Replay, SeedsAreAccepted) {
   ASSERT_NE(target, nullptr);
   const std::vector<fuzz::Input> inputs = fuzz::seeds(GetParam(), TASDSIM_SOURCE_DIR);
   EXPECT_FALSE(inputs.empty());
-  for (const fuzz::Input& in : inputs) EXPECT_TRUE(target(in.bytes.data(), in.bytes.size())) << in.name;
+  for (const fuzz::Input& in : inputs)
+    EXPECT_TRUE(target(in.bytes.data(), in.bytes.size())) << in.name;
 }
 
 // Saved findings end in a result or a UserError (the target catches it).
@@ -56,7 +59,8 @@ INSTANTIATE_TEST_SUITE_P(Fuzz, Replay, ::testing::ValuesIn(fuzz::targetNames()),
 
 TEST(ReplayMicrocode, SeedsCompleteAndSavedFindingsEndWithAStatus) {
   std::vector<fuzz::Input> inputs = fuzz::seeds("microcode", TASDSIM_SOURCE_DIR);
-  for (fuzz::Input& in : findingsOf("microcode")) inputs.push_back(std::move(in));
+  for (fuzz::Input& in : findingsOf("microcode"))
+    inputs.push_back(std::move(in));
   ASSERT_GE(inputs.size(), 4u);
   // One elaboration in a child process; it reports the first input that did not complete.
   const std::string out = runtime::runIsolated([&] {
@@ -72,7 +76,8 @@ TEST(ReplayMicrocode, SeedsCompleteAndSavedFindingsEndWithAStatus) {
     // And the session does run programs: an all-ones word is an illegal instruction.
     const std::vector<uint8_t> bad(17, 0xFF);
     const auto info = session.run(bad.data(), bad.size());
-    if (!info || info->error != hw::ErrorCode::IllegalInstruction) return std::string("all-ones word not rejected");
+    if (!info || info->error != hw::ErrorCode::IllegalInstruction)
+      return std::string("all-ones word not rejected");
     return std::string("ok");
   });
   EXPECT_EQ(out, "ok");

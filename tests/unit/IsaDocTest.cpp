@@ -26,11 +26,13 @@ TEST(IsaDoc, TablesMatchTheDefinition) {
     const size_t at = doc.find(header);
     ASSERT_NE(at, std::string::npos) << header;
     const size_t end = doc.find("###", at + 3);
-    const std::string section = doc.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    const std::string section =
+        doc.substr(at, end == std::string::npos ? std::string::npos : end - at);
     for (uint32_t i = 0; i < spec->fieldCount; ++i) {
       const FieldSpec& f = spec->fields[i];
-      const std::string row = "| " + std::string(f.name) + " | [" + std::to_string(f.lsb + f.width - 1) + ":" +
-                              std::to_string(f.lsb) + "] | " + std::to_string(f.width) + " |";
+      const std::string row = "| " + std::string(f.name) + " | [" +
+                              std::to_string(f.lsb + f.width - 1) + ":" + std::to_string(f.lsb) +
+                              "] | " + std::to_string(f.width) + " |";
       EXPECT_NE(section.find(row), std::string::npos) << spec->mnemonic << ": " << row;
       ++checked;
     }

@@ -9,11 +9,14 @@
 namespace tasdsim::isa {
 namespace {
 
-constexpr Opcode kAll[] = {Opcode::CfgLayer, Opcode::CfgTerm, Opcode::CfgAddr, Opcode::CfgConv, Opcode::CfgTasd,
-                           Opcode::LoadS,    Opcode::LoadD,   Opcode::LoadC,   Opcode::Tasd,    Opcode::Stream,
-                           Opcode::StoreC,   Opcode::Barrier, Opcode::End};
+constexpr Opcode kAll[] = {Opcode::CfgLayer, Opcode::CfgTerm, Opcode::CfgAddr, Opcode::CfgConv,
+                           Opcode::CfgTasd,  Opcode::LoadS,   Opcode::LoadD,   Opcode::LoadC,
+                           Opcode::Tasd,     Opcode::Stream,  Opcode::StoreC,  Opcode::Barrier,
+                           Opcode::End};
 
-uint64_t maxOf(const FieldSpec& f) { return f.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.width) - 1; }
+uint64_t maxOf(const FieldSpec& f) {
+  return f.width >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.width) - 1;
+}
 
 TEST(Isa, EveryInstructionRoundTripsAtItsFieldLimits) {
   std::mt19937_64 rng(1);
@@ -87,7 +90,8 @@ TEST(Isa, IllegalWordsAreFlagged) {
     const OpcodeSpec& spec = specOf(op);
     Word used;
     setBits(used, 0, kOpcodeBits, 0xff);
-    for (uint32_t i = 0; i < spec.fieldCount; ++i) setBits(used, spec.fields[i].lsb, spec.fields[i].width, maxOf(spec.fields[i]));
+    for (uint32_t i = 0; i < spec.fieldCount; ++i)
+      setBits(used, spec.fields[i].lsb, spec.fields[i].width, maxOf(spec.fields[i]));
     for (uint32_t bit = 8; bit < 128; ++bit) {
       if (getBits(used, bit, 1)) continue;
       Word bad;

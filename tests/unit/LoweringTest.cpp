@@ -43,8 +43,10 @@ TEST(Lowering, Im2colTimesWeightsIsTheConvolution) {
   const size_t co = 2;
   std::mt19937 rng(2);
   std::vector<float> x(g.inH * g.inW * g.channels), w(co * g.channels * 9);
-  for (float& v : x) v = static_cast<float>(static_cast<int>(rng() % 7) - 3);
-  for (float& v : w) v = static_cast<float>(static_cast<int>(rng() % 5) - 2);
+  for (float& v : x)
+    v = static_cast<float>(static_cast<int>(rng() % 7) - 3);
+  for (float& v : w)
+    v = static_cast<float>(static_cast<int>(rng() % 5) - 2);
   const MatrixF cols = im2col(x.data(), g);
   const MatrixF wm = lowerConvWeights(w.data(), {co, g.channels, 3, 3}, ConvLayout::OIHW);
   ASSERT_EQ(g.outH(), 3u);
@@ -62,7 +64,8 @@ TEST(Lowering, Im2colTimesWeightsIsTheConvolution) {
                         w[((o * 3 + c) * 3 + r) * 3 + s];
             }
         float gemm = 0;
-        for (size_t k = 0; k < g.k(); ++k) gemm += cols(oh * g.outW() + ow, k) * wm(o, k);
+        for (size_t k = 0; k < g.k(); ++k)
+          gemm += cols(oh * g.outW() + ow, k) * wm(o, k);
         EXPECT_EQ(direct, gemm);
       }
 }

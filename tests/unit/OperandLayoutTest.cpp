@@ -31,7 +31,8 @@ TEST(OperandLayout, ConvTilesEqualIm2col) {
     const uint32_t batch = 1 + rng() % 2;
     const uint64_t perImage = g.inH * g.inW * g.channels, positions = g.outH() * g.outW();
     std::vector<float> input(perImage * batch);
-    for (float& v : input) v = static_cast<float>(rng() % 1000);
+    for (float& v : input)
+      v = static_cast<float>(rng() % 1000);
     // Memory image: the NHWC tensor at address 64.
     std::vector<uint8_t> memory(64 + input.size() * 4);
     std::memcpy(memory.data() + 64, input.data(), input.size() * 4);
@@ -53,9 +54,10 @@ TEST(OperandLayout, ConvTilesEqualIm2col) {
     const uint32_t rowsTotal = static_cast<uint32_t>(positions * batch);
     const uint32_t rowTile = 1 + rng() % rowsTotal;
     const uint32_t c0 = rng() % g.channels, cl = 1 + rng() % (g.channels - c0);
-    SCOPED_TRACE(testing::Message() << "trial " << trial << " C=" << g.channels << " k=" << g.kh << "x" << g.kw
-                                    << " s=" << g.strideH << "x" << g.strideW << " rows " << rowTile << " ch [" << c0
-                                    << "," << c0 + cl << ")");
+    SCOPED_TRACE(testing::Message()
+                 << "trial " << trial << " C=" << g.channels << " k=" << g.kh << "x" << g.kw
+                 << " s=" << g.strideH << "x" << g.strideW << " rows " << rowTile << " ch [" << c0
+                 << "," << c0 + cl << ")");
     for (uint32_t r0 = 0; r0 < rowsTotal; r0 += rowTile) {
       const TileRange rows{r0, std::min(rowTile, rowsTotal - r0)};
       GatherPlan plan;
@@ -67,13 +69,15 @@ TEST(OperandLayout, ConvTilesEqualIm2col) {
       }
       const uint64_t kElems = L.kElements(cl);
       std::vector<float> tile(rows.length * kElems);
-      assembleDenseTile(op, L, rows, c0, cl, 4, plan, staging.data(), reinterpret_cast<uint8_t*>(tile.data()));
+      assembleDenseTile(op, L, rows, c0, cl, 4, plan, staging.data(),
+                        reinterpret_cast<uint8_t*>(tile.data()));
       const std::vector<KSegment> segs = L.kSegments(c0, cl);
       for (uint32_t r = 0; r < rows.length; ++r) {
         uint64_t col = 0;
         for (const KSegment& seg : segs)
           for (uint64_t k = seg.begin; k < seg.begin + seg.length; ++k, ++col)
-            ASSERT_EQ(tile[r * kElems + col], ref[(rows.begin + r) * g.k() + k]) << "row " << r << " k " << k;
+            ASSERT_EQ(tile[r * kElems + col], ref[(rows.begin + r) * g.k() + k])
+                << "row " << r << " k " << k;
       }
       // Counting only gives the same size.
       GatherPlan count;

@@ -21,11 +21,11 @@ TEST(OutputPath, HandComputedResults) {
   const hw::Requant half{1 << 30, 0, 0};
   EXPECT_EQ(half.apply(3, false), 2);
   EXPECT_EQ(half.apply(-3, false), -2);
-  EXPECT_EQ(half.apply(-3, true), 0);  // ReLU
-  EXPECT_EQ(half.apply(1000, false), 127);   // saturation
+  EXPECT_EQ(half.apply(-3, true), 0);       // ReLU
+  EXPECT_EQ(half.apply(1000, false), 127);  // saturation
   EXPECT_EQ(half.apply(-1000, false), -128);
-  const hw::Requant biased{1 << 30, 0, 7};  // (acc + 7) / 2
-  EXPECT_EQ(biased.apply(-2, false), 3);    // 2.5 -> 3
+  const hw::Requant biased{1 << 30, 0, 7};   // (acc + 7) / 2
+  EXPECT_EQ(biased.apply(-2, false), 3);     // 2.5 -> 3
   const hw::Requant times8{1 << 30, -4, 0};  // 2^30 * 2^-(31 - 4) = 8
   EXPECT_EQ(times8.apply(5, false), 40);
   EXPECT_EQ(times8.apply(16, false), 127);
@@ -36,7 +36,8 @@ TEST(OutputPath, HandComputedResults) {
 TEST(OutputPath, DeviceAndReferenceAgree) {
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<int32_t> acc(-(1 << 26), 1 << 26), bias(-(1 << 20), 1 << 20);
-  std::uniform_int_distribution<int32_t> mult(1 << 30, std::numeric_limits<int32_t>::max()), shift(-8, 31);
+  std::uniform_int_distribution<int32_t> mult(1 << 30, std::numeric_limits<int32_t>::max()),
+      shift(-8, 31);
   size_t nonzero = 0;
   for (int i = 0; i < 200000; ++i) {
     const hw::Requant r{mult(rng), shift(rng), bias(rng)};
@@ -104,14 +105,15 @@ TEST(OutputPath, EncoderEmitsCfgOutAndPartialSumsInP) {
       EXPECT_EQ(in.field[isa::cfg_out::TableAddr], 0x7000u);
     }
     if (in.opcode == isa::Opcode::CfgAddr && in.field[isa::cfg_addr::Operand] == 3) ++cfgP;
-    if (in.opcode == isa::Opcode::StoreC) (in.field[isa::store_c::Partial] ? partialStores : finalStores)++;
+    if (in.opcode == isa::Opcode::StoreC)
+      (in.field[isa::store_c::Partial] ? partialStores : finalStores)++;
     if (in.opcode == isa::Opcode::LoadC) ++loadC;
   }
   EXPECT_EQ(cfgOut, 1u);
   EXPECT_EQ(cfgP, 1u);
-  EXPECT_GT(partialStores, 0u);  // the first term's pass
+  EXPECT_GT(partialStores, 0u);           // the first term's pass
   EXPECT_EQ(partialStores, finalStores);  // two passes over the same tiles
-  EXPECT_EQ(loadC, finalStores);         // the second pass reloads the first's partial sums
+  EXPECT_EQ(loadC, finalStores);          // the second pass reloads the first's partial sums
 }
 
 }  // namespace

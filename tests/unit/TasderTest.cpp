@@ -19,14 +19,15 @@ Candidate cand(const char* series, double cost, double error, plan::Operand op =
 }
 
 TEST(Tasder, LowerHullKeepsParetoAndConvexPoints) {
-  const std::vector<Candidate> c = {cand("dense", 8, 0),    cand("1:8", 1, 0.5),  cand("2:8", 2, 0.3),
-                                    cand("4:8", 4, 0.05),   cand("2:8+1:8", 3, 0.2), cand("1:4", 2, 0.6),
-                                    cand("4:8+1:8", 5, 0.04)};
-  // Pareto: 1:8 (1, .5), 2:8 (2, .3), 2:8+1:8 (3, .2), 4:8 (4, .05), 4:8+1:8 (5, .04), dense (8, 0).
-  // 2:8+1:8 lies above the segment 2:8 -> 4:8 and 4:8+1:8 above 4:8 -> dense: not on the hull.
+  const std::vector<Candidate> c = {
+      cand("dense", 8, 0),     cand("1:8", 1, 0.5), cand("2:8", 2, 0.3),     cand("4:8", 4, 0.05),
+      cand("2:8+1:8", 3, 0.2), cand("1:4", 2, 0.6), cand("4:8+1:8", 5, 0.04)};
+  // Pareto: 1:8 (1, .5), 2:8 (2, .3), 2:8+1:8 (3, .2), 4:8 (4, .05), 4:8+1:8 (5, .04), dense (8,
+  // 0). 2:8+1:8 lies above the segment 2:8 -> 4:8 and 4:8+1:8 above 4:8 -> dense: not on the hull.
   const std::vector<size_t> hull = lowerHull(c);
   std::vector<std::string> names;
-  for (size_t i : hull) names.push_back(c[i].series.str());
+  for (size_t i : hull)
+    names.push_back(c[i].series.str());
   EXPECT_EQ(names, (std::vector<std::string>{"1:8", "2:8", "4:8", "dense"}));
 }
 
@@ -91,7 +92,8 @@ TEST(Tasder, AccuracyScopeBinarySearchesThePath) {
   auto accuracy = [&](const plan::Plan& p) {
     ++calls;
     double err = 0;
-    for (const auto& lp : p.layers) err += (lp.layer == "a" ? 0.25 : 0.75) * *lp.measuredQuality;
+    for (const auto& lp : p.layers)
+      err += (lp.layer == "a" ? 0.25 : 0.75) * *lp.measuredQuality;
     return 0.9 * (1 - 2 * err);
   };
   const SearchResult r = search(twoLayers(), o, accuracy);
@@ -128,12 +130,15 @@ TEST(Tasder, AccuracyRoundsHoldTheLayerThatBreaksTheTarget) {
   EXPECT_LT(r.cost, 1400);
   EXPECT_GE(r.accuracy, 0.99 * 0.9);
   EXPECT_LE(r.evaluations.back().round, 2u);
-  for (const Evaluation& e : r.evaluations) EXPECT_EQ(e.chosen.size(), 3u);
+  for (const Evaluation& e : r.evaluations)
+    EXPECT_EQ(e.chosen.size(), 3u);
 }
 
 TEST(Tasder, ScoringAWorkloadRanksSeriesByError) {
-  const workload::Workload w = workload::load(std::string(TASDSIM_SOURCE_DIR) + "/configs/workloads/tiny_cnn.yaml");
-  const config::ArchConfig arch = config::loadArch(std::string(TASDSIM_SOURCE_DIR) + "/configs/arch/ttc_vegeta_m8.yaml");
+  const workload::Workload w =
+      workload::load(std::string(TASDSIM_SOURCE_DIR) + "/configs/workloads/tiny_cnn.yaml");
+  const config::ArchConfig arch =
+      config::loadArch(std::string(TASDSIM_SOURCE_DIR) + "/configs/arch/ttc_vegeta_m8.yaml");
   ScoringOptions so;
   const auto samples = calibrate(w, so);
   ASSERT_EQ(samples.size(), 6u);  // conv1, conv2, dw, pw, down, fc
@@ -146,13 +151,14 @@ TEST(Tasder, ScoringAWorkloadRanksSeriesByError) {
       if (c.series.str() == "4:8") err4 = c.error;
       if (c.series.isDense()) errDense = c.error;
     }
-    EXPECT_GT(err1, err4) << l.name;   // more kept entries, less error
+    EXPECT_GT(err1, err4) << l.name;  // more kept entries, less error
     EXPECT_EQ(errDense, 0.0) << l.name;
     EXPECT_GT(err1, 0.0) << l.name;
   }
   // conv1's input is the network input (dense): A candidates with pseudo-density are offered.
   bool tau = false;
-  for (const Candidate& c : layers[0].candidates) tau |= c.operand == plan::Operand::A && c.tauQuantile > 0;
+  for (const Candidate& c : layers[0].candidates)
+    tau |= c.operand == plan::Operand::A && c.tauQuantile > 0;
   EXPECT_TRUE(tau);
 }
 

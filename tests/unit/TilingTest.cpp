@@ -37,12 +37,12 @@ void checkCoverage(const Program& p, const GemmJob& job, uint32_t kExtent, bool 
         ++layers;
         break;
       case Opcode::LoadS:
-        s[f[isa::load_s::Slot]] = {true, f[isa::load_s::I0], f[isa::load_s::ILen], f[isa::load_s::K0],
-                                   f[isa::load_s::KLen]};
+        s[f[isa::load_s::Slot]] = {true, f[isa::load_s::I0], f[isa::load_s::ILen],
+                                   f[isa::load_s::K0], f[isa::load_s::KLen]};
         break;
       case Opcode::LoadD:
-        d[f[isa::load_d::Slot]] = {true, f[isa::load_d::J0], f[isa::load_d::JLen], f[isa::load_d::K0],
-                                   f[isa::load_d::KLen]};
+        d[f[isa::load_d::Slot]] = {true, f[isa::load_d::J0], f[isa::load_d::JLen],
+                                   f[isa::load_d::K0], f[isa::load_d::KLen]};
         break;
       case Opcode::LoadC: {
         Acc& a = acc[f[isa::load_c::Slot]];
@@ -69,7 +69,8 @@ void checkCoverage(const Program& p, const GemmJob& job, uint32_t kExtent, bool 
         ASSERT_EQ(a.il, st.alen);
         ASSERT_EQ(a.j0, dt.a0);
         ASSERT_EQ(a.jl, dt.alen);
-        for (uint64_t k = st.k0; k < st.k0 + st.klen; ++k) ++a.k[k];
+        for (uint64_t k = st.k0; k < st.k0 + st.klen; ++k)
+          ++a.k[k];
         break;
       }
       case Opcode::StoreC: {
@@ -77,9 +78,11 @@ void checkCoverage(const Program& p, const GemmJob& job, uint32_t kExtent, bool 
         ASSERT_TRUE(a.valid);
         ASSERT_EQ(a.i0, f[isa::store_c::I0]);
         ASSERT_EQ(a.jl, f[isa::store_c::JLen]);
-        for (uint32_t k = 0; k < kExtent; ++k) ASSERT_EQ(a.k[k], 1) << "K index " << k;
+        for (uint32_t k = 0; k < kExtent; ++k)
+          ASSERT_EQ(a.k[k], 1) << "K index " << k;
         for (uint64_t i = a.i0; i < a.i0 + a.il; ++i)
-          for (uint64_t j = a.j0; j < a.j0 + a.jl; ++j) ++stores[i * job.n + j];
+          for (uint64_t j = a.j0; j < a.j0 + a.jl; ++j)
+            ++stores[i * job.n + j];
         break;
       }
       default:
@@ -89,7 +92,8 @@ void checkCoverage(const Program& p, const GemmJob& job, uint32_t kExtent, bool 
   ASSERT_EQ(layers, 1u);
   ASSERT_EQ(p.instructions.back().opcode, Opcode::End);
   const int expected = serial ? static_cast<int>(job.series.order()) : 1;
-  for (size_t i = 0; i < stores.size(); ++i) ASSERT_EQ(stores[i], expected) << "output " << i;
+  for (size_t i = 0; i < stores.size(); ++i)
+    ASSERT_EQ(stores[i], expected) << "output " << i;
 }
 
 hw::AcceleratorParams smallEngine(bool tasdExtension) {
@@ -97,8 +101,9 @@ hw::AcceleratorParams smallEngine(bool tasdExtension) {
   p.pe.rows = 4;
   p.pe.cols = 4;
   p.pe.lanes = 2;
-  p.pe.patterns = {tasd::NMPattern::parse("1:4"), tasd::NMPattern::parse("2:4"), tasd::NMPattern::parse("1:8"),
-                   tasd::NMPattern::parse("2:8"), tasd::NMPattern::parse("4:8")};
+  p.pe.patterns = {tasd::NMPattern::parse("1:4"), tasd::NMPattern::parse("2:4"),
+                   tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"),
+                   tasd::NMPattern::parse("4:8")};
   p.buffers.s.sizeBytes = p.buffers.d.sizeBytes = 8 * 1024;  // small: forces tiling
   p.buffers.acc.sizeBytes = 4 * 1024;
   p.tasdExtension = tasdExtension;
@@ -118,7 +123,8 @@ TEST(Tiling, MatrixGemmsAreCoveredExactlyOnce) {
     const int kind = trial % 3;
     job.sKind = kind == 0 ? SKind::Dense : kind == 1 ? SKind::Terms : SKind::OnTheFly;
     if (!ext && job.sKind == SKind::OnTheFly) job.sKind = SKind::Terms;
-    job.series = job.sKind == SKind::Dense ? tasd::Series::dense() : tasd::Series::parse(trial % 4 ? "2:8+1:8" : "2:4");
+    job.series = job.sKind == SKind::Dense ? tasd::Series::dense()
+                                           : tasd::Series::parse(trial % 4 ? "2:8+1:8" : "2:4");
     job.termValues.assign(job.series.order(), 0);
     job.termMeta.assign(job.series.order(), 0);
     job.d.rowStride = job.k * 4;
@@ -126,13 +132,15 @@ TEST(Tiling, MatrixGemmsAreCoveredExactlyOnce) {
     Program p;
     emitGemm(params, job, p);
     emitEnd(p);
-    SCOPED_TRACE(testing::Message() << job.m << "x" << job.n << "x" << job.k << " " << job.series.str()
-                                    << " tiles " << p.tiling.mt << "x" << p.tiling.nt << "x" << p.tiling.kt);
+    SCOPED_TRACE(testing::Message()
+                 << job.m << "x" << job.n << "x" << job.k << " " << job.series.str() << " tiles "
+                 << p.tiling.mt << "x" << p.tiling.nt << "x" << p.tiling.kt);
     checkCoverage(p, job, job.k, !ext && job.series.order() > 1);
     EXPECT_LE(uint64_t{p.tiling.mt} * p.tiling.nt * 4, params.buffers.acc.slotBytes());
     // K tiles hold whole blocks of every term.
     if (p.tiling.kt < job.k) {
-      for (const tasd::NMPattern& pat : job.series.terms) EXPECT_EQ(p.tiling.kt % pat.m, 0u);
+      for (const tasd::NMPattern& pat : job.series.terms)
+        EXPECT_EQ(p.tiling.kt % pat.m, 0u);
     }
   }
 }
@@ -147,7 +155,8 @@ TEST(Tiling, ConvLayersTileChannelRangesAtEveryKernelPosition) {
     job.d.geometry.inW = 7;
     job.d.geometry.channels = channels;
     job.d.geometry.kh = job.d.geometry.kw = 3;
-    job.d.geometry.padTop = job.d.geometry.padLeft = job.d.geometry.padBottom = job.d.geometry.padRight = 1;
+    job.d.geometry.padTop = job.d.geometry.padLeft = job.d.geometry.padBottom =
+        job.d.geometry.padRight = 1;
     job.d.batch = 2;
     job.m = 12;  // output channels (TASD-W: S = weights)
     job.n = static_cast<uint32_t>(job.d.geometry.outH() * job.d.geometry.outW() * 2);
@@ -159,8 +168,8 @@ TEST(Tiling, ConvLayersTileChannelRangesAtEveryKernelPosition) {
     Program p;
     emitGemm(params, job, p);
     emitEnd(p);
-    SCOPED_TRACE(testing::Message() << "C=" << channels << " tiles " << p.tiling.mt << "x" << p.tiling.nt << "x"
-                                    << p.tiling.kt);
+    SCOPED_TRACE(testing::Message() << "C=" << channels << " tiles " << p.tiling.mt << "x"
+                                    << p.tiling.nt << "x" << p.tiling.kt);
     checkCoverage(p, job, channels, false);
     EXPECT_TRUE(p.tiling.kt == channels || (channels % p.tiling.kt == 0 && p.tiling.kt % 8 == 0));
   }

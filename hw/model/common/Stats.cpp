@@ -4,7 +4,8 @@
 
 namespace tasdsim::hw {
 
-Counter& StatsRegistry::add(const std::string& name, const std::string& unit, const std::string& description) {
+Counter& StatsRegistry::add(const std::string& name, const std::string& unit,
+                            const std::string& description) {
   assert(!byName_.count(name) && "statistic registered twice");
   counters_.push_back(std::make_unique<Counter>(Counter{name, unit, description, 0}));
   byName_[name] = counters_.back().get();
@@ -23,7 +24,8 @@ uint64_t StatsRegistry::value(const std::string& name) const {
 
 std::map<std::string, uint64_t> StatsRegistry::snapshot() const {
   std::map<std::string, uint64_t> out;
-  for (const auto& c : counters_) out[c->name] = c->value;
+  for (const auto& c : counters_)
+    out[c->name] = c->value;
   return out;
 }
 
@@ -39,12 +41,18 @@ std::map<std::string, uint64_t> difference(const std::map<std::string, uint64_t>
 
 const char* stallReasonName(StallReason r) {
   switch (r) {
-    case StallReason::WaitOperands: return "wait_operands";
-    case StallReason::WaitTasdUnits: return "wait_tasd_units";
-    case StallReason::WaitAccumulator: return "wait_accumulator";
-    case StallReason::BufferBandwidth: return "buffer_bandwidth";
-    case StallReason::WaitBufferFree: return "wait_buffer_free";
-    case StallReason::Count: break;
+    case StallReason::WaitOperands:
+      return "wait_operands";
+    case StallReason::WaitTasdUnits:
+      return "wait_tasd_units";
+    case StallReason::WaitAccumulator:
+      return "wait_accumulator";
+    case StallReason::BufferBandwidth:
+      return "buffer_bandwidth";
+    case StallReason::WaitBufferFree:
+      return "wait_buffer_free";
+    case StallReason::Count:
+      break;
   }
   return "?";
 }

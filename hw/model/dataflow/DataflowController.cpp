@@ -29,34 +29,42 @@ std::vector<KSegment> LayerState::kSegments(uint32_t k0, uint32_t klen) const {
 
 const char* errorCodeName(ErrorCode c) {
   switch (c) {
-    case ErrorCode::None: return "none";
-    case ErrorCode::IllegalInstruction: return "illegal_instruction";
-    case ErrorCode::IllegalForConfig: return "illegal_for_config";
-    case ErrorCode::OperandError: return "operand_error";
-    case ErrorCode::BusError: return "bus_error";
-    case ErrorCode::MissingEnd: return "missing_end";
+    case ErrorCode::None:
+      return "none";
+    case ErrorCode::IllegalInstruction:
+      return "illegal_instruction";
+    case ErrorCode::IllegalForConfig:
+      return "illegal_for_config";
+    case ErrorCode::OperandError:
+      return "operand_error";
+    case ErrorCode::BusError:
+      return "bus_error";
+    case ErrorCode::MissingEnd:
+      return "missing_end";
   }
   return "?";
 }
 
-DataflowController::DataflowController(sc_core::sc_module_name name, const AcceleratorParams& params,
-                                       StatsRegistry& stats)
+DataflowController::DataflowController(sc_core::sc_module_name name,
+                                       const AcceleratorParams& params, StatsRegistry& stats)
     : sc_module(name), params_(params), stats_(stats) {
-  for (Opcode op : {Opcode::CfgLayer, Opcode::CfgTerm, Opcode::CfgAddr, Opcode::CfgConv, Opcode::CfgTasd, Opcode::CfgOut,
-                    Opcode::LoadS, Opcode::LoadD, Opcode::LoadC, Opcode::Tasd, Opcode::Stream, Opcode::StoreC,
-                    Opcode::Barrier, Opcode::End}) {
+  for (Opcode op : {Opcode::CfgLayer, Opcode::CfgTerm, Opcode::CfgAddr, Opcode::CfgConv,
+                    Opcode::CfgTasd, Opcode::CfgOut, Opcode::LoadS, Opcode::LoadD, Opcode::LoadC,
+                    Opcode::Tasd, Opcode::Stream, Opcode::StoreC, Opcode::Barrier, Opcode::End}) {
     std::string mnemonic = isa::specOf(op).mnemonic;
-    for (char& ch : mnemonic) ch = static_cast<char>(std::tolower(ch));
-    instructionCounters_[op] = &stats_.add(std::string(this->name()) + ".instructions." + mnemonic, "instructions",
-                                           "instructions executed, by opcode");
+    for (char& ch : mnemonic)
+      ch = static_cast<char>(std::tolower(ch));
+    instructionCounters_[op] = &stats_.add(std::string(this->name()) + ".instructions." + mnemonic,
+                                           "instructions", "instructions executed, by opcode");
   }
   auto buffer = [&](const char* which, const char* access) {
-    return &stats_.add(fmt::format("{}.{}_buffer.{}_bytes", this->name(), which, access), "bytes",
-                       fmt::format("bytes {} the {} buffer", std::string(access) == "read" ? "read from" : "written to",
-                                   which));
+    return &stats_.add(
+        fmt::format("{}.{}_buffer.{}_bytes", this->name(), which, access), "bytes",
+        fmt::format("bytes {} the {} buffer",
+                    std::string(access) == "read" ? "read from" : "written to", which));
   };
-  bufferStats_ = BufferStats{buffer("s", "read"),   buffer("s", "write"),   buffer("d", "read"),
-                             buffer("d", "write"),  buffer("acc", "read"),  buffer("acc", "write")};
+  bufferStats_ = BufferStats{buffer("s", "read"),  buffer("s", "write"),  buffer("d", "read"),
+                             buffer("d", "write"), buffer("acc", "read"), buffer("acc", "write")};
 }
 
 void DataflowController::beginProgram() {
@@ -65,12 +73,14 @@ void DataflowController::beginProgram() {
 }
 
 void DataflowController::invalidateSlots() {
-  for (auto& s : s_) s.clear();
+  for (auto& s : s_)
+    s.clear();
   for (auto& d : d_) {
     d.loaded = false;
     d.bytes = 0;
   }
-  for (auto& a : acc_) a.valid = false;
+  for (auto& a : acc_)
+    a.valid = false;
 }
 
 void DataflowController::raise(ErrorCode code, uint64_t pc, const std::string& detail) {
@@ -93,11 +103,14 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
   switch (in.opcode) {
     case Opcode::CfgLayer: {
       namespace c = isa::cfg_layer;
-      if (f[c::M] == 0 || f[c::N] == 0 || f[c::K] == 0) return fail(ErrorCode::OperandError, "zero GEMM dimension");
-      if (f[c::DType] > static_cast<uint64_t>(tasd::DType::I8)) return fail(ErrorCode::IllegalInstruction, "bad dtype");
+      if (f[c::M] == 0 || f[c::N] == 0 || f[c::K] == 0)
+        return fail(ErrorCode::OperandError, "zero GEMM dimension");
+      if (f[c::DType] > static_cast<uint64_t>(tasd::DType::I8))
+        return fail(ErrorCode::IllegalInstruction, "bad dtype");
       if (f[c::Terms] > params_.maxTerms) {
-        return fail(ErrorCode::IllegalForConfig, fmt::format("series of {} terms; this engine runs at most {}",
-                                                             f[c::Terms], params_.maxTerms));
+        return fail(ErrorCode::IllegalForConfig,
+                    fmt::format("series of {} terms; this engine runs at most {}", f[c::Terms],
+                                params_.maxTerms));
       }
       const auto source = static_cast<isa::SSource>(f[c::SSource]);
       if (source == isa::SSource::OnTheFly && (params_.tasd.count == 0 || !params_.tasdExtension)) {
@@ -122,12 +135,15 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
       namespace c = isa::cfg_term;
       const uint32_t index = static_cast<uint32_t>(f[c::Index]);
       const uint32_t n = static_cast<uint32_t>(f[c::N]), m = static_cast<uint32_t>(f[c::M]);
-      if (!tasd::isPowerOfTwo(m) || m < tasd::NMPattern::kMinM || m > tasd::NMPattern::kMaxM || n < 1 || n > m) {
-        return fail(ErrorCode::IllegalInstruction, fmt::format("pattern {}:{} is not a valid N:M pattern", n, m));
+      if (!tasd::isPowerOfTwo(m) || m < tasd::NMPattern::kMinM || m > tasd::NMPattern::kMaxM ||
+          n < 1 || n > m) {
+        return fail(ErrorCode::IllegalInstruction,
+                    fmt::format("pattern {}:{} is not a valid N:M pattern", n, m));
       }
       const tasd::NMPattern p{n, m};
       if (!params_.pe.supports(p)) {
-        return fail(ErrorCode::IllegalForConfig, fmt::format("pattern {} is not supported by this PE array", p.str()));
+        return fail(ErrorCode::IllegalForConfig,
+                    fmt::format("pattern {} is not supported by this PE array", p.str()));
       }
       if (!layer_.configured || index >= layer_.terms) {
         return fail(ErrorCode::OperandError, "term index beyond the layer's term count");
@@ -171,10 +187,12 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
         return fail(ErrorCode::OperandError, "inconsistent convolution geometry");
       }
       if (g.k() != layer_.k) {
-        return fail(ErrorCode::OperandError, fmt::format("conv geometry gives K = {}, CFG_LAYER has K = {}", g.k(),
-                                                         layer_.k));
+        return fail(
+            ErrorCode::OperandError,
+            fmt::format("conv geometry gives K = {}, CFG_LAYER has K = {}", g.k(), layer_.k));
       }
-      if (layer_.convK() && (layer_.convChannels != g.channels || layer_.kernelPositions != g.kh * g.kw)) {
+      if (layer_.convK() &&
+          (layer_.convChannels != g.channels || layer_.kernelPositions != g.kh * g.kw)) {
         return fail(ErrorCode::OperandError, "the two operands' conv geometries disagree on K");
       }
       o.conv = true;
@@ -192,16 +210,22 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
     case Opcode::CfgOut: {
       namespace c = isa::cfg_out;
       if (f[c::Mode] > static_cast<uint64_t>(isa::OutputMode::RequantInt8)) {
-        return fail(ErrorCode::IllegalInstruction, "output mode must be 0 (accumulators) or 1 (requantise to int8)");
+        return fail(ErrorCode::IllegalInstruction,
+                    "output mode must be 0 (accumulators) or 1 (requantise to int8)");
       }
       const auto mode = static_cast<isa::OutputMode>(f[c::Mode]);
-      if (mode == isa::OutputMode::RequantInt8 && (!layer_.configured || layer_.dtype != tasd::DType::I8)) {
-        return fail(ErrorCode::OperandError, "requantisation to int8 needs an int8 layer (CFG_LAYER dtype 2 first)");
+      if (mode == isa::OutputMode::RequantInt8 &&
+          (!layer_.configured || layer_.dtype != tasd::DType::I8)) {
+        return fail(ErrorCode::OperandError,
+                    "requantisation to int8 needs an int8 layer (CFG_LAYER dtype 2 first)");
       }
-      if (mode == isa::OutputMode::Accumulators && (f[c::PerRow] || f[c::Bias] || f[c::TableAddr])) {
-        return fail(ErrorCode::OperandError, "per_row, bias and table_addr belong to requantisation (mode 1)");
+      if (mode == isa::OutputMode::Accumulators &&
+          (f[c::PerRow] || f[c::Bias] || f[c::TableAddr])) {
+        return fail(ErrorCode::OperandError,
+                    "per_row, bias and table_addr belong to requantisation (mode 1)");
       }
-      layer_.out = OutputConfig{mode, f[c::Relu] != 0, f[c::PerRow] != 0, f[c::Bias] != 0, f[c::TableAddr]};
+      layer_.out =
+          OutputConfig{mode, f[c::Relu] != 0, f[c::PerRow] != 0, f[c::Bias] != 0, f[c::TableAddr]};
       return true;
     }
     default:
@@ -215,28 +239,34 @@ bool DataflowController::admissible(const isa::Instruction& in, uint64_t pc) {
     raise(code, pc, fmt::format("{}: {}", isa::disassemble(in), why));
     return false;
   };
-  const bool needsLayer = in.opcode == Opcode::LoadS || in.opcode == Opcode::LoadD || in.opcode == Opcode::LoadC ||
-                          in.opcode == Opcode::Tasd || in.opcode == Opcode::Stream || in.opcode == Opcode::StoreC;
-  if (needsLayer && !layer_.configured) return fail(ErrorCode::OperandError, "no CFG_LAYER before it");
+  const bool needsLayer = in.opcode == Opcode::LoadS || in.opcode == Opcode::LoadD ||
+                          in.opcode == Opcode::LoadC || in.opcode == Opcode::Tasd ||
+                          in.opcode == Opcode::Stream || in.opcode == Opcode::StoreC;
+  if (needsLayer && !layer_.configured)
+    return fail(ErrorCode::OperandError, "no CFG_LAYER before it");
   switch (in.opcode) {
     case Opcode::Tasd:
       if (params_.tasd.count == 0 || !params_.tasdExtension) {
         return fail(ErrorCode::IllegalForConfig, "this engine has no TASD units");
       }
-      if (layer_.source != isa::SSource::OnTheFly) return fail(ErrorCode::OperandError, "layer is not on-the-fly TASD");
+      if (layer_.source != isa::SSource::OnTheFly)
+        return fail(ErrorCode::OperandError, "layer is not on-the-fly TASD");
       return true;
     case Opcode::Stream: {
       namespace c = isa::stream;
       const uint64_t count = f[c::TermCount], first = f[c::FirstTerm];
       if (count > 1 && !params_.tasdExtension) {
-        return fail(ErrorCode::IllegalForConfig, "streaming several terms needs the TASD extension");
+        return fail(ErrorCode::IllegalForConfig,
+                    "streaming several terms needs the TASD extension");
       }
-      if (count > 0 && first + count > layer_.terms) return fail(ErrorCode::OperandError, "term beyond the series");
+      if (count > 0 && first + count > layer_.terms)
+        return fail(ErrorCode::OperandError, "term beyond the series");
       return true;
     }
     case Opcode::LoadS: {
       namespace c = isa::load_s;
-      if (!f[c::Dense] && f[c::Term] >= layer_.terms) return fail(ErrorCode::OperandError, "term beyond the series");
+      if (!f[c::Dense] && f[c::Term] >= layer_.terms)
+        return fail(ErrorCode::OperandError, "term beyond the series");
       return true;
     }
     default:
@@ -282,7 +312,8 @@ Op DataflowController::makeOp(const isa::Instruction& in, uint64_t pc) const {
     default:
       break;
   }
-  for (Resource r : op.reads) op.needWritesDone.emplace_back(r, writesIssued_[static_cast<size_t>(r)]);
+  for (Resource r : op.reads)
+    op.needWritesDone.emplace_back(r, writesIssued_[static_cast<size_t>(r)]);
   for (Resource r : op.writes) {
     op.needWritesDone.emplace_back(r, writesIssued_[static_cast<size_t>(r)]);
     op.needReadsDone.emplace_back(r, readsIssued_[static_cast<size_t>(r)]);
@@ -312,9 +343,11 @@ bool DataflowController::dispatch(const isa::Instruction& in, uint64_t pc) {
   if (!admissible(in, pc)) return false;
   Op op = makeOp(in, pc);
   auto& queue = queues_[static_cast<size_t>(op.unit)];
-  while (queue.size() >= params_.decoder.queueDepth && !failed()) sc_core::wait(ev_progress_);
+  while (queue.size() >= params_.decoder.queueDepth && !failed())
+    sc_core::wait(ev_progress_);
   if (failed()) return false;
-  for (Resource r : op.reads) ++readsIssued_[static_cast<size_t>(r)];
+  for (Resource r : op.reads)
+    ++readsIssued_[static_cast<size_t>(r)];
   for (Resource r : op.writes) {
     ++writesIssued_[static_cast<size_t>(r)];
     issuedWriter_[static_cast<size_t>(r)] = op.unit;
@@ -326,7 +359,8 @@ bool DataflowController::dispatch(const isa::Instruction& in, uint64_t pc) {
 }
 
 void DataflowController::drain() {
-  while (completed_ < issued_) sc_core::wait(ev_progress_);
+  while (completed_ < issued_)
+    sc_core::wait(ev_progress_);
 }
 
 bool DataflowController::ready(const Op& op, StallReason& reason) const {
@@ -350,7 +384,8 @@ bool DataflowController::ready(const Op& op, StallReason& reason) const {
   for (const auto& [r, need] : op.needReadsDone) {
     if (readsDone_[static_cast<size_t>(r)] < need) {
       const bool acc = r == Resource::Acc0 || r == Resource::Acc1;
-      reason = acc && op.unit == UnitKind::Compute ? StallReason::WaitAccumulator : StallReason::WaitBufferFree;
+      reason = acc && op.unit == UnitKind::Compute ? StallReason::WaitAccumulator
+                                                   : StallReason::WaitBufferFree;
       return false;
     }
   }
@@ -359,7 +394,8 @@ bool DataflowController::ready(const Op& op, StallReason& reason) const {
 
 bool DataflowController::next(UnitKind unit, Op& op, std::vector<Counter*>& stalls) {
   auto& queue = queues_[static_cast<size_t>(unit)];
-  while (queue.empty()) sc_core::wait(ev_progress_);
+  while (queue.empty())
+    sc_core::wait(ev_progress_);
   op = queue.front();
   queue.pop_front();
   ev_progress_.notify(sc_core::SC_ZERO_TIME);  // queue space for the dispatcher
@@ -377,7 +413,8 @@ bool DataflowController::next(UnitKind unit, Op& op, std::vector<Counter*>& stal
 
 void DataflowController::done(const Op& op) {
   executing_[static_cast<size_t>(op.unit)] = false;
-  for (Resource r : op.reads) ++readsDone_[static_cast<size_t>(r)];
+  for (Resource r : op.reads)
+    ++readsDone_[static_cast<size_t>(r)];
   for (Resource r : op.writes) {
     ++writesDone_[static_cast<size_t>(r)];
     lastWriter_[static_cast<size_t>(r)] = op.unit;

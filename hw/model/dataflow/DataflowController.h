@@ -26,7 +26,8 @@ namespace tasdsim::hw {
 
 class DataflowController : public sc_core::sc_module, public DispatchIf, public UnitIf {
  public:
-  DataflowController(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+  DataflowController(sc_core::sc_module_name name, const AcceleratorParams& params,
+                     StatsRegistry& stats);
 
   // DispatchIf
   void beginProgram() override;
@@ -66,9 +67,9 @@ class DataflowController : public sc_core::sc_module, public DispatchIf, public 
   std::array<std::deque<Op>, kUnits> queues_;
   sc_core::sc_event ev_progress_;  // an op was queued or completed
   std::array<uint64_t, kResources> writesIssued_{}, writesDone_{}, readsIssued_{}, readsDone_{};
-  std::array<UnitKind, kResources> lastWriter_{};     // unit of the last completed write
-  std::array<UnitKind, kResources> issuedWriter_{};   // unit of the last dispatched write
-  std::array<bool, kUnits> executing_{};              // a unit is running an op (not waiting)
+  std::array<UnitKind, kResources> lastWriter_{};    // unit of the last completed write
+  std::array<UnitKind, kResources> issuedWriter_{};  // unit of the last dispatched write
+  std::array<bool, kUnits> executing_{};             // a unit is running an op (not waiting)
   uint64_t issued_ = 0;
   uint64_t completed_ = 0;
   CompletionInfo status_;

@@ -51,7 +51,9 @@ struct OutputConfig {
   bool perRow = false;
   bool bias = false;
   uint64_t tableAddr = 0;
-  uint32_t entryBytes() const { return bias ? isa::kOutTableBiasEntryBytes : isa::kOutTableEntryBytes; }
+  uint32_t entryBytes() const {
+    return bias ? isa::kOutTableBiasEntryBytes : isa::kOutTableEntryBytes;
+  }
 };
 
 // One output-path channel: y = sat8(round((acc + bias) * multiplier / 2^(31 + shift))), ReLU
@@ -88,7 +90,9 @@ struct LayerState {
   // Empty when the range is outside K.
   std::vector<KSegment> kSegments(uint32_t k0, uint32_t klen) const;
   // Elements of K the tile covers.
-  uint64_t kElements(uint32_t klen) const { return convK() ? uint64_t{klen} * kernelPositions : klen; }
+  uint64_t kElements(uint32_t klen) const {
+    return convK() ? uint64_t{klen} * kernelPositions : klen;
+  }
   // True when every run of the K tile holds whole blocks of m (the last run of K may end in a
   // partial block), so that blocks formed in the tile are the blocks of the whole row.
   bool wholeBlocks(const std::vector<KSegment>& segments, uint32_t m) const {
@@ -122,12 +126,14 @@ struct ConvBox {
   int64_t ihLo = 0, ihHi = -1, iwLo = 0, iwHi = -1;  // bounding rows/columns, inclusive
   uint32_t cLo = 0, cHi = 0;                         // channel range [cLo, cHi)
   uint64_t stagingOffset = 0;
-  std::vector<int32_t> rowSlot, colSlot;  // grid row/column of input row/column (from ihLo/iwLo), -1: not read
+  std::vector<int32_t> rowSlot,
+      colSlot;  // grid row/column of input row/column (from ihLo/iwLo), -1: not read
   uint32_t gridRows = 0, gridCols = 0;
   // Grid index of input pixel (ih, iw); -1 when it is not in the grid.
   int64_t pixel(int64_t ih, int64_t iw) const {
     if (ih < ihLo || ih > ihHi || iw < iwLo || iw > iwHi) return -1;
-    const int32_t r = rowSlot[static_cast<size_t>(ih - ihLo)], c = colSlot[static_cast<size_t>(iw - iwLo)];
+    const int32_t r = rowSlot[static_cast<size_t>(ih - ihLo)],
+                  c = colSlot[static_cast<size_t>(iw - iwLo)];
     return r < 0 || c < 0 ? -1 : int64_t{r} * gridCols + c;
   }
   uint64_t pixels() const { return uint64_t{gridRows} * gridCols; }

@@ -12,22 +12,28 @@
 namespace tasdsim::hw {
 
 namespace {
-std::string statName(const sc_core::sc_module& m, const std::string& stat) { return std::string(m.name()) + "." + stat; }
+std::string statName(const sc_core::sc_module& m, const std::string& stat) {
+  return std::string(m.name()) + "." + stat;
+}
 }  // namespace
 
-LoadUnit::LoadUnit(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats)
+LoadUnit::LoadUnit(sc_core::sc_module_name name, const AcceleratorParams& params,
+                   StatsRegistry& stats)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       dma_socket("dma_socket"),
       params_(params),
-      busyCycles_(stats.add(statName(*this, "busy_cycles"), "cycles", "cycles with a load in flight")),
+      busyCycles_(
+          stats.add(statName(*this, "busy_cycles"), "cycles", "cycles with a load in flight")),
       requests_(stats.add(statName(*this, "requests"), "requests", "memory read requests")),
-      dramS_(stats.add(statName(*this, "dram_bytes.s"), "bytes", "bytes read for the structured operand")),
-      dramD_(stats.add(statName(*this, "dram_bytes.d"), "bytes", "bytes read for the dense operand")),
+      dramS_(stats.add(statName(*this, "dram_bytes.s"), "bytes",
+                       "bytes read for the structured operand")),
+      dramD_(
+          stats.add(statName(*this, "dram_bytes.d"), "bytes", "bytes read for the dense operand")),
       dramC_(stats.add(statName(*this, "dram_bytes.c"), "bytes", "bytes of partial sums read")) {
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
-  stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] =
-      &stats.add(statName(*this, "stall.wait_buffer_free"), "cycles", "waiting for a slot's previous users");
+  stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] = &stats.add(
+      statName(*this, "stall.wait_buffer_free"), "cycles", "waiting for a slot's previous users");
   SC_HAS_PROCESS(LoadUnit);
   SC_THREAD(run);
 }
@@ -64,9 +70,10 @@ void LoadUnit::run() {
         break;
     }
     if (ok) {
-      const sc_core::sc_time sram(std::ceil(static_cast<double>(sramBytes) / port.portBytesPerCycle()) *
-                                      params_.clockPeriodNs(),
-                                  sc_core::SC_NS);
+      const sc_core::sc_time sram(
+          std::ceil(static_cast<double>(sramBytes) / port.portBytesPerCycle()) *
+              params_.clockPeriodNs(),
+          sc_core::SC_NS);
       sc_core::wait(std::max(dma.delay(), sram));
       requests_ += dma.requests();
       busyCycles_ += static_cast<uint64_t>(
@@ -81,9 +88,11 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
   const auto& in = op.instruction.field;
   const LayerState& L = ctrl_port->layer();
   const uint32_t t = static_cast<uint32_t>(in[f::Term]);
-  if (L.source != isa::SSource::Precomputed) return fail(op, ErrorCode::OperandError, "layer's S operand is not precomputed");
+  if (L.source != isa::SSource::Precomputed)
+    return fail(op, ErrorCode::OperandError, "layer's S operand is not precomputed");
   const TermConfig& tc = L.term[t];
-  if (!tc.configured) return fail(op, ErrorCode::OperandError, fmt::format("term {} not configured", t));
+  if (!tc.configured)
+    return fail(op, ErrorCode::OperandError, fmt::format("term {} not configured", t));
   const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
   const uint32_t k0 = static_cast<uint32_t>(in[f::K0]), klen = static_cast<uint32_t>(in[f::KLen]);
   const std::vector<KSegment> segments = L.kSegments(k0, klen);
@@ -93,7 +102,8 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
   const tasd::NMPattern p = tc.pattern;
   const uint32_t bits = p.indexBits(), eb = L.elementBytes();
   if (!L.wholeBlocks(segments, p.m)) {
-    return fail(op, ErrorCode::OperandError, fmt::format("K tile does not hold whole blocks of {}", p.m));
+    return fail(op, ErrorCode::OperandError,
+                fmt::format("K tile does not hold whole blocks of {}", p.m));
   }
   const TileRange ks{k0, static_cast<uint32_t>(L.kElements(klen))};
   const uint64_t rowBlocks = (uint64_t{L.k} + p.m - 1) / p.m;
@@ -108,10 +118,12 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
   }
   s.termBytes[t] = tileBytes;  // a term loaded again replaces itself
   s.bytes = 0;
-  for (uint64_t b : s.termBytes) s.bytes += b;
+  for (uint64_t b : s.termBytes)
+    s.bytes += b;
   if (s.bytes > params_.buffers.s.slotBytes()) {
     return fail(op, ErrorCode::OperandError,
-                fmt::format("tile needs {} bytes, S buffer slot holds {}", s.bytes, params_.buffers.s.slotBytes()));
+                fmt::format("tile needs {} bytes, S buffer slot holds {}", s.bytes,
+                            params_.buffers.s.slotBytes()));
   }
   const bool functional = params_.functional;
   if (functional) {
@@ -131,15 +143,17 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
       const uint64_t byteBegin = bitBegin / 8, byteEnd = (bitBegin + bitCount + 7) / 8;
       if (functional) metaBytes.assign(byteEnd - byteBegin, 0);
       if (!dma.read(tc.valuesAddr + row * valueRow + b0 * p.n * eb, v, nb * p.n * eb) ||
-          !dma.read(tc.metaAddr + row * metaRow + byteBegin, functional ? metaBytes.data() : nullptr,
-                    byteEnd - byteBegin)) {
-        return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+          !dma.read(tc.metaAddr + row * metaRow + byteBegin,
+                    functional ? metaBytes.data() : nullptr, byteEnd - byteBegin)) {
+        return fail(op, ErrorCode::BusError,
+                    fmt::format("read at 0x{:x} failed", dma.failedAddress()));
       }
       if (functional) {
         uint8_t* m = s.terms[t].metaRow(r);
         const uint64_t shift = bitBegin - byteBegin * 8;
         for (uint64_t i = 0; i < nb * p.n; ++i) {
-          tasd::writeBits(m, (slot + i) * bits, bits, tasd::readBits(metaBytes.data(), shift + i * bits, bits));
+          tasd::writeBits(m, (slot + i) * bits, bits,
+                          tasd::readBits(metaBytes.data(), shift + i * bits, bits));
         }
       }
       slot += nb * p.n;
@@ -162,7 +176,8 @@ void transpose(const In* in, size_t rows, size_t cols, Out* out) {
     for (size_t k0 = 0; k0 < cols; k0 += kBlock) {
       const size_t r1 = std::min(rows, r0 + kBlock), k1 = std::min(cols, k0 + kBlock);
       for (size_t k = k0; k < k1; ++k)
-        for (size_t r = r0; r < r1; ++r) out[k * rows + r] = static_cast<Out>(in[r * cols + k]);
+        for (size_t r = r0; r < r1; ++r)
+          out[k * rows + r] = static_cast<Out>(in[r * cols + k]);
     }
 }
 
@@ -172,7 +187,8 @@ void toFloat(const uint8_t* raw, size_t count, tasd::DType dtype, std::vector<fl
   if (dtype == tasd::DType::F32) {
     std::memcpy(out.data(), raw, count * 4);
   } else {
-    for (size_t i = 0; i < count; ++i) out[i] = bf16ToFloat(static_cast<uint16_t>(raw[2 * i] | (raw[2 * i + 1] << 8)));
+    for (size_t i = 0; i < count; ++i)
+      out[i] = bf16ToFloat(static_cast<uint16_t>(raw[2 * i] | (raw[2 * i + 1] << 8)));
   }
 }
 
@@ -188,7 +204,8 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
   const uint32_t k0 = static_cast<uint32_t>(in[f::K0]), klen = static_cast<uint32_t>(in[f::KLen]);
   const TileRange ks{k0, static_cast<uint32_t>(L.kElements(klen))};
-  if (uint64_t{rows.begin} + rows.length > L.m) return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
+  if (uint64_t{rows.begin} + rows.length > L.m)
+    return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
   GatherPlan plan;
   const std::string problem = planDenseTile(L.s, L, rows, k0, klen, L.elementBytes(), plan);
   if (!problem.empty()) return fail(op, ErrorCode::OperandError, problem);
@@ -202,7 +219,8 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const uint64_t need = L.s.conv ? std::max(tileBytes, plan.stagingBytes) : tileBytes;
   if (need > params_.buffers.s.slotBytes()) {
     return fail(op, ErrorCode::OperandError,
-                fmt::format("tile needs {} bytes, S buffer slot holds {}", need, params_.buffers.s.slotBytes()));
+                fmt::format("tile needs {} bytes, S buffer slot holds {}", need,
+                            params_.buffers.s.slotBytes()));
   }
   STile& s = ctrl_port->sSlot(static_cast<uint32_t>(in[f::Slot]));
   s.clear();
@@ -212,12 +230,15 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const bool functional = params_.functional;
   if (functional) staging_.resize(plan.stagingBytes);
   for (const MemoryRun& run : plan.runs) {
-    if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr, run.bytes)) {
-      return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+    if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr,
+                  run.bytes)) {
+      return fail(op, ErrorCode::BusError,
+                  fmt::format("read at 0x{:x} failed", dma.failedAddress()));
     }
   }
   s.denseLoaded = true;
-  s.sourceElements = L.s.conv ? plan.stagingBytes / L.elementBytes() : uint64_t{rows.length} * ks.length;
+  s.sourceElements =
+      L.s.conv ? plan.stagingBytes / L.elementBytes() : uint64_t{rows.length} * ks.length;
   s.pixelBlocks = L.s.conv;
   for (uint32_t t = 0; t < L.terms; ++t) {
     const uint32_t m = L.term[t].pattern.m;
@@ -252,7 +273,8 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const TileRange cols{static_cast<uint32_t>(in[f::J0]), static_cast<uint32_t>(in[f::JLen])};
   const uint32_t k0 = static_cast<uint32_t>(in[f::K0]), klen = static_cast<uint32_t>(in[f::KLen]);
   const TileRange ks{k0, static_cast<uint32_t>(L.kElements(klen))};
-  if (uint64_t{cols.begin} + cols.length > L.n) return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
+  if (uint64_t{cols.begin} + cols.length > L.n)
+    return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
   GatherPlan plan;
   const std::string problem = planDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan);
   if (!problem.empty()) return fail(op, ErrorCode::OperandError, problem);
@@ -260,7 +282,8 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const uint64_t need = L.d.conv ? std::max(tileBytes, plan.stagingBytes) : tileBytes;
   if (need > params_.buffers.d.slotBytes()) {
     return fail(op, ErrorCode::OperandError,
-                fmt::format("tile needs {} bytes, D buffer slot holds {}", need, params_.buffers.d.slotBytes()));
+                fmt::format("tile needs {} bytes, D buffer slot holds {}", need,
+                            params_.buffers.d.slotBytes()));
   }
   DTile& d = ctrl_port->dSlot(static_cast<uint32_t>(in[f::Slot]));
   d.cols = cols;
@@ -269,8 +292,10 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const bool functional = params_.functional;
   if (functional) staging_.resize(plan.stagingBytes);
   for (const MemoryRun& run : plan.runs) {
-    if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr, run.bytes)) {
-      return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+    if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr,
+                  run.bytes)) {
+      return fail(op, ErrorCode::BusError,
+                  fmt::format("read at 0x{:x} failed", dma.failedAddress()));
     }
   }
   if (functional) {
@@ -278,7 +303,8 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     const uint8_t* tile = staging_.data();
     if (L.d.conv) {
       tile_.resize(tileBytes);
-      assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(), tile_.data());
+      assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(),
+                        tile_.data());
       tile = tile_.data();
     }
     // Stored K-major (klen x cols) so that the PE array reads a contiguous row per K index.
@@ -309,7 +335,8 @@ bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
   const TileRange cols{static_cast<uint32_t>(in[f::J0]), static_cast<uint32_t>(in[f::JLen])};
   const OperandConfig& src = L.partialSums();
-  if (!src.configured) return fail(op, ErrorCode::OperandError, "partial sums address (P or C) not configured");
+  if (!src.configured)
+    return fail(op, ErrorCode::OperandError, "partial sums address (P or C) not configured");
   if (rows.length == 0 || cols.length == 0 || uint64_t{rows.begin} + rows.length > L.m ||
       uint64_t{cols.begin} + cols.length > L.n) {
     return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
@@ -317,7 +344,8 @@ bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const uint64_t bytes = uint64_t{rows.length} * cols.length * L.accBytes();
   if (bytes > params_.buffers.acc.slotBytes()) {
     return fail(op, ErrorCode::OperandError,
-                fmt::format("tile needs {} bytes, accumulator slot holds {}", bytes, params_.buffers.acc.slotBytes()));
+                fmt::format("tile needs {} bytes, accumulator slot holds {}", bytes,
+                            params_.buffers.acc.slotBytes()));
   }
   AccTile& a = ctrl_port->accSlot(static_cast<uint32_t>(in[f::Slot]));
   a.rows = rows;
@@ -338,9 +366,11 @@ bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
       dst = isInt ? reinterpret_cast<uint8_t*>(a.i.data() + uint64_t{r} * cols.length)
                   : reinterpret_cast<uint8_t*>(a.f.data() + uint64_t{r} * cols.length);
     }
-    const uint64_t addr = src.base + (uint64_t{rows.begin} + r) * src.rowStride + uint64_t{cols.begin} * L.accBytes();
+    const uint64_t addr =
+        src.base + (uint64_t{rows.begin} + r) * src.rowStride + uint64_t{cols.begin} * L.accBytes();
     if (!dma.read(addr, dst, uint64_t{cols.length} * L.accBytes())) {
-      return fail(op, ErrorCode::BusError, fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+      return fail(op, ErrorCode::BusError,
+                  fmt::format("read at 0x{:x} failed", dma.failedAddress()));
     }
   }
   dramC_ += dma.bytes();

@@ -12,8 +12,8 @@
 // writes in the controller's buffer counters.
 #include <vector>
 
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
 
 #include "hw/model/dataflow/Dma.h"
 #include "hw/model/dataflow/Interfaces.h"
@@ -41,8 +41,8 @@ class LoadUnit : public sc_core::sc_module {
 
   const AcceleratorParams params_;
   std::vector<uint8_t> staging_;
-  std::vector<uint8_t> tile_;      // an assembled conv tile (reused)
-  std::vector<float> rowMajor_;    // a bf16 tile as float (reused)
+  std::vector<uint8_t> tile_;    // an assembled conv tile (reused)
+  std::vector<float> rowMajor_;  // a bf16 tile as float (reused)
   std::vector<Counter*> stalls_;
   Counter& busyCycles_;
   Counter& requests_;

@@ -24,8 +24,8 @@ uint64_t operandRows(const OperandConfig& op, uint64_t matrixRows) {
   return convIndex(op.geometry).perImage * op.batch;
 }
 
-std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0, uint32_t klen,
-                          uint32_t eb, GatherPlan& plan) {
+std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0,
+                          uint32_t klen, uint32_t eb, GatherPlan& plan) {
   const bool countOnly = plan.countOnly;
   plan = GatherPlan{};
   plan.countOnly = countOnly;
@@ -33,8 +33,8 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
   if (klen == 0 || rows.length == 0) return "empty tile";
   const std::vector<KSegment> segments = L.kSegments(k0, klen);
   if (segments.empty()) {
-    return L.convK() ? fmt::format("channel range [{}, {}) beyond the {} channels", k0, uint64_t{k0} + klen,
-                                   L.convChannels)
+    return L.convK() ? fmt::format("channel range [{}, {}) beyond the {} channels", k0,
+                                   uint64_t{k0} + klen, L.convChannels)
                      : fmt::format("K range [{}, {}) beyond K = {}", k0, uint64_t{k0} + klen, L.k);
   }
   const uint64_t rowElements = L.kElements(klen);
@@ -43,7 +43,8 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
       const uint64_t row = rows.begin + r;
       uint64_t offset = uint64_t{r} * rowElements * eb;
       for (const KSegment& seg : segments) {
-        plan.runs.push_back({op.base + row * op.rowStride + seg.begin * eb, uint64_t{seg.length} * eb, offset});
+        plan.runs.push_back(
+            {op.base + row * op.rowStride + seg.begin * eb, uint64_t{seg.length} * eb, offset});
         offset += uint64_t{seg.length} * eb;
       }
     }
@@ -55,19 +56,24 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
   const ConvIndex ci = convIndex(g);
   const uint64_t total = ci.perImage * op.batch;
   if (uint64_t{rows.begin} + rows.length > total) {
-    return fmt::format("rows [{}, {}) beyond the {} output positions", rows.begin, rows.end(), total);
+    return fmt::format("rows [{}, {}) beyond the {} output positions", rows.begin, rows.end(),
+                       total);
   }
   const uint64_t c = g.channels;
   const uint32_t cLo = k0, cHi = k0 + klen;  // the tile's channel range, at every kernel position
-  const int64_t rLo = 0, rHi = static_cast<int64_t>(g.kh) - 1, sLo = 0, sHi = static_cast<int64_t>(g.kw) - 1;
+  const int64_t rLo = 0, rHi = static_cast<int64_t>(g.kh) - 1, sLo = 0,
+                sHi = static_cast<int64_t>(g.kw) - 1;
   const uint64_t firstImage = rows.begin / ci.perImage, lastImage = (rows.end() - 1) / ci.perImage;
   uint64_t offset = 0;
   for (uint64_t b = firstImage; b <= lastImage; ++b) {
     const uint64_t pLo = std::max<uint64_t>(rows.begin, b * ci.perImage) - b * ci.perImage;
-    const uint64_t pHi = std::min<uint64_t>(rows.end(), (b + 1) * ci.perImage) - 1 - b * ci.perImage;
-    const int64_t ohLo = static_cast<int64_t>(pLo / ci.wo), ohHi = static_cast<int64_t>(pHi / ci.wo);
+    const uint64_t pHi =
+        std::min<uint64_t>(rows.end(), (b + 1) * ci.perImage) - 1 - b * ci.perImage;
+    const int64_t ohLo = static_cast<int64_t>(pLo / ci.wo),
+                  ohHi = static_cast<int64_t>(pHi / ci.wo);
     const int64_t owLo = ohLo == ohHi ? static_cast<int64_t>(pLo % ci.wo) : 0;
-    const int64_t owHi = ohLo == ohHi ? static_cast<int64_t>(pHi % ci.wo) : static_cast<int64_t>(ci.wo) - 1;
+    const int64_t owHi =
+        ohLo == ohHi ? static_cast<int64_t>(pHi % ci.wo) : static_cast<int64_t>(ci.wo) - 1;
     ConvBox box;
     box.image = static_cast<uint32_t>(b);
     box.cLo = cLo;
@@ -115,11 +121,12 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
           }
           int64_t end = iw;
           if (cLo == 0 && cHi == c) {
-            while (end + 1 <= box.iwHi && box.colSlot[static_cast<size_t>(end + 1 - box.iwLo)] >= 0) ++end;
+            while (end + 1 <= box.iwHi && box.colSlot[static_cast<size_t>(end + 1 - box.iwLo)] >= 0)
+              ++end;
           }
           const uint64_t pixels = static_cast<uint64_t>(end - iw + 1);
-          plan.runs.push_back(
-              {op.base + ((pixel0 + static_cast<uint64_t>(iw)) * c + cLo) * eb, pixels * runElems * eb, offset});
+          plan.runs.push_back({op.base + ((pixel0 + static_cast<uint64_t>(iw)) * c + cLo) * eb,
+                               pixels * runElems * eb, offset});
           offset += pixels * runElems * eb;
           iw = end + 1;
         }
@@ -133,8 +140,9 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
   return "";
 }
 
-void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0, uint32_t klen,
-                       uint32_t eb, const GatherPlan& plan, const uint8_t* staging, uint8_t* tile) {
+void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0,
+                       uint32_t klen, uint32_t eb, const GatherPlan& plan, const uint8_t* staging,
+                       uint8_t* tile) {
   const uint64_t rowBytes = L.kElements(klen) * eb;
   if (!op.conv) {
     std::memcpy(tile, staging, rowBytes * rows.length);
@@ -161,8 +169,8 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
       const uint64_t runEnd = std::min<uint64_t>(end, (rs + 1) * c);
       const int64_t fr = static_cast<int64_t>(rs / g.kw), fs = static_cast<int64_t>(rs % g.kw);
       runs.push_back(Run{fr * static_cast<int64_t>(g.dilationH) - static_cast<int64_t>(g.padTop),
-                         fs * static_cast<int64_t>(g.dilationW) - static_cast<int64_t>(g.padLeft), ch, runEnd - kk,
-                         out});
+                         fs * static_cast<int64_t>(g.dilationW) - static_cast<int64_t>(g.padLeft),
+                         ch, runEnd - kk, out});
       out += runEnd - kk;
       kk = runEnd;
     }
@@ -172,7 +180,8 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
   for (uint32_t r = 0; r < rows.length; ++r) {
     const uint64_t p = rows.begin + r;
     const uint64_t b = p / ci.perImage, pi = p % ci.perImage;
-    while (plan.boxes[boxIndex].image != b) ++boxIndex;
+    while (plan.boxes[boxIndex].image != b)
+      ++boxIndex;
     const ConvBox& box = plan.boxes[boxIndex];
     const uint64_t boxC = box.cHi - box.cLo;
     const int64_t ih0 = static_cast<int64_t>(pi / ci.wo) * static_cast<int64_t>(g.strideH);
@@ -181,7 +190,8 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
     for (const Run& run : runs) {
       const int64_t pixel = box.pixel(ih0 + run.dh, iw0 + run.dw);  // -1 in the padding
       if (pixel < 0) continue;
-      const uint8_t* src = staging + box.stagingOffset + (static_cast<uint64_t>(pixel) * boxC + (run.channel - box.cLo)) * eb;
+      const uint8_t* src = staging + box.stagingOffset +
+                           (static_cast<uint64_t>(pixel) * boxC + (run.channel - box.cLo)) * eb;
       const uint64_t bytes = run.length * eb;
       if (bytes == 4) {
         std::memcpy(dst + run.out * eb, src, 4);  // one fp32 (or 4 int8): a depthwise tap

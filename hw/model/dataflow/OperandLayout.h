@@ -16,11 +16,12 @@ namespace tasdsim::hw {
 
 // Plans the reads of the tile `rows` x (K tile k0/klen of layer L) of operand `op`
 // (elementBytes each). Returns an empty string, or what is wrong (tile outside the operand).
-std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0, uint32_t klen,
-                          uint32_t elementBytes, GatherPlan& plan);
+std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0,
+                          uint32_t klen, uint32_t elementBytes, GatherPlan& plan);
 // Fills tile (rows.length x L.kElements(klen) elements, row-major) from the staging buffer.
-void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0, uint32_t klen,
-                       uint32_t elementBytes, const GatherPlan& plan, const uint8_t* staging, uint8_t* tile);
+void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0,
+                       uint32_t klen, uint32_t elementBytes, const GatherPlan& plan,
+                       const uint8_t* staging, uint8_t* tile);
 
 // Number of rows of the operand (output positions for a conv input).
 uint64_t operandRows(const OperandConfig& op, uint64_t matrixRows);

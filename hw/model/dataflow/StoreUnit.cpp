@@ -11,21 +11,26 @@
 
 namespace tasdsim::hw {
 
-StoreUnit::StoreUnit(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats)
+StoreUnit::StoreUnit(sc_core::sc_module_name name, const AcceleratorParams& params,
+                     StatsRegistry& stats)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       dma_socket("dma_socket"),
       params_(params),
-      busyCycles_(stats.add(std::string(this->name()) + ".busy_cycles", "cycles", "cycles with a store in flight")),
-      requests_(stats.add(std::string(this->name()) + ".requests", "requests", "memory write requests")),
-      dramBytes_(stats.add(std::string(this->name()) + ".dram_bytes", "bytes", "bytes of results written")),
+      busyCycles_(stats.add(std::string(this->name()) + ".busy_cycles", "cycles",
+                            "cycles with a store in flight")),
+      requests_(
+          stats.add(std::string(this->name()) + ".requests", "requests", "memory write requests")),
+      dramBytes_(stats.add(std::string(this->name()) + ".dram_bytes", "bytes",
+                           "bytes of results written")),
       requantOps_(stats.add(std::string(this->name()) + ".requant_ops", "results",
                             "results requantised to int8 by the output path")),
       tableBytes_(stats.add(std::string(this->name()) + ".table_bytes", "bytes",
                             "bytes of per-channel requantisation tables read")) {
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
-  stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] = &stats.add(
-      std::string(this->name()) + ".stall.wait_results", "cycles", "waiting for the accumulator slot to be complete");
+  stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] =
+      &stats.add(std::string(this->name()) + ".stall.wait_results", "cycles",
+                 "waiting for the accumulator slot to be complete");
   SC_HAS_PROCESS(StoreUnit);
   SC_THREAD(run);
 }
@@ -67,12 +72,14 @@ bool StoreUnit::store(const Op& op) {
   const AccTile& a = ctrl_port->accSlot(static_cast<uint32_t>(in[f::Slot]));
   // Partial sums go to P as accumulators; results go to C through the output path.
   const OperandConfig& dst = partial ? L.p : L.c;
-  if (!dst.configured) return fail(ErrorCode::OperandError, partial ? "P operand address not configured"
-                                                                     : "C operand address not configured");
+  if (!dst.configured)
+    return fail(ErrorCode::OperandError,
+                partial ? "P operand address not configured" : "C operand address not configured");
   if (!a.valid) return fail(ErrorCode::OperandError, "accumulator slot holds no results");
   if (a.rows != rows || a.cols != cols) {
-    return fail(ErrorCode::OperandError, fmt::format("accumulator slot holds rows [{}, {}) x cols [{}, {})",
-                                                     a.rows.begin, a.rows.end(), a.cols.begin, a.cols.end()));
+    return fail(ErrorCode::OperandError,
+                fmt::format("accumulator slot holds rows [{}, {}) x cols [{}, {})", a.rows.begin,
+                            a.rows.end(), a.cols.begin, a.cols.end()));
   }
   const sc_core::sc_time start = sc_core::sc_time_stamp();
   DmaBatch dma(dma_socket);
@@ -88,7 +95,8 @@ bool StoreUnit::store(const Op& op) {
     std::vector<uint8_t> table(functional ? uint64_t{ch.length} * entry : 0);
     if (!dma.read(L.out.tableAddr + uint64_t{ch.begin} * entry, functional ? table.data() : nullptr,
                   uint64_t{ch.length} * entry)) {
-      return fail(ErrorCode::BusError, fmt::format("table read at 0x{:x} failed", dma.failedAddress()));
+      return fail(ErrorCode::BusError,
+                  fmt::format("table read at 0x{:x} failed", dma.failedAddress()));
     }
     if (functional) {
       channels.resize(ch.length);
@@ -98,8 +106,8 @@ bool StoreUnit::store(const Op& op) {
         std::memcpy(&channels[c].shift, e + 4, 4);
         if (L.out.bias) std::memcpy(&channels[c].bias, e + 8, 4);
         if (channels[c].shift < -31 || channels[c].shift > 31) {
-          return fail(ErrorCode::OperandError, fmt::format("channel {}: shift {} outside [-31, 31]", ch.begin + c,
-                                                           channels[c].shift));
+          return fail(ErrorCode::OperandError, fmt::format("channel {}: shift {} outside [-31, 31]",
+                                                           ch.begin + c, channels[c].shift));
         }
       }
     }
@@ -119,21 +127,24 @@ bool StoreUnit::store(const Op& op) {
       src = isInt ? reinterpret_cast<const uint8_t*>(a.i.data() + uint64_t{r} * cols.length)
                   : reinterpret_cast<const uint8_t*>(a.f.data() + uint64_t{r} * cols.length);
     }
-    const uint64_t addr = dst.base + (uint64_t{rows.begin} + r) * dst.rowStride + uint64_t{cols.begin} * elementBytes;
+    const uint64_t addr =
+        dst.base + (uint64_t{rows.begin} + r) * dst.rowStride + uint64_t{cols.begin} * elementBytes;
     if (!dma.write(addr, src, rowBytes)) {
       return fail(ErrorCode::BusError, fmt::format("write at 0x{:x} failed", dma.failedAddress()));
     }
   }
   // The accumulator buffer is read at its port width; the output path keeps up with it.
   const uint64_t accBytes = uint64_t{rows.length} * cols.length * L.accBytes();
-  const sc_core::sc_time sram(std::ceil(static_cast<double>(accBytes) / params_.buffers.acc.portBytesPerCycle()) *
-                                  params_.clockPeriodNs(),
-                              sc_core::SC_NS);
+  const sc_core::sc_time sram(
+      std::ceil(static_cast<double>(accBytes) / params_.buffers.acc.portBytesPerCycle()) *
+          params_.clockPeriodNs(),
+      sc_core::SC_NS);
   sc_core::wait(std::max(dma.delay(), sram));
   *ctrl_port->buffers().accRead += accBytes;
   dramBytes_ += dma.bytes();
   requests_ += dma.requests();
-  busyCycles_ += static_cast<uint64_t>(std::llround((sc_core::sc_time_stamp() - start).to_seconds() * params_.clockGHz * 1e9));
+  busyCycles_ += static_cast<uint64_t>(
+      std::llround((sc_core::sc_time_stamp() - start).to_seconds() * params_.clockGHz * 1e9));
   return true;
 }
 

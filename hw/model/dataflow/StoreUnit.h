@@ -11,8 +11,8 @@
 // store.table_bytes, store.stall.<reason>.
 #include <vector>
 
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
 
 #include "hw/model/dataflow/Interfaces.h"
 

@@ -17,11 +17,15 @@ MicrocodeDecoder::MicrocodeDecoder(sc_core::sc_module_name name, const Accelerat
       dispatch_port("dispatch_port"),
       fetch_socket("fetch_socket"),
       params_(params),
-      instructions_(stats.add(std::string(this->name()) + ".instructions", "instructions", "instructions decoded")),
-      fetchBytes_(stats.add(std::string(this->name()) + ".fetch_bytes", "bytes", "microcode bytes fetched")),
-      fetches_(stats.add(std::string(this->name()) + ".fetches", "requests", "microcode fetch bursts")),
+      instructions_(stats.add(std::string(this->name()) + ".instructions", "instructions",
+                              "instructions decoded")),
+      fetchBytes_(stats.add(std::string(this->name()) + ".fetch_bytes", "bytes",
+                            "microcode bytes fetched")),
+      fetches_(
+          stats.add(std::string(this->name()) + ".fetches", "requests", "microcode fetch bursts")),
       programs_(stats.add(std::string(this->name()) + ".programs", "programs", "programs run")),
-      errors_(stats.add(std::string(this->name()) + ".errors", "programs", "programs ended by an error")) {
+      errors_(stats.add(std::string(this->name()) + ".errors", "programs",
+                        "programs ended by an error")) {
   if (params.decoder.impl == "rtl") rtl_ = rtl::makeDecoderRtl("rtl", params, cosim);
   SC_HAS_PROCESS(MicrocodeDecoder);
   SC_THREAD(run);
@@ -36,7 +40,8 @@ void MicrocodeDecoder::run() {
 
 void MicrocodeDecoder::execute(const ProgramInfo& program) {
   const sc_core::sc_time start = sc_core::sc_time_stamp();
-  const sc_core::sc_time decodeTime(params_.decoder.cyclesPerInstruction * params_.clockPeriodNs(), sc_core::SC_NS);
+  const sc_core::sc_time decodeTime(params_.decoder.cyclesPerInstruction * params_.clockPeriodNs(),
+                                    sc_core::SC_NS);
   dispatch_port->beginProgram();
   ++programs_;
   const uint64_t count = program.length / isa::kInstructionBytes;
@@ -46,11 +51,13 @@ void MicrocodeDecoder::execute(const ProgramInfo& program) {
   for (uint64_t pc = 0; pc < count && !ended; ++pc) {
     if (pc >= burstFirst + burstCount) {  // fetch the next burst
       burstFirst = pc;
-      burstCount = std::min<uint64_t>(count - pc, params_.decoder.fetchBytes / isa::kInstructionBytes);
+      burstCount =
+          std::min<uint64_t>(count - pc, params_.decoder.fetchBytes / isa::kInstructionBytes);
       burst.resize(burstCount * isa::kInstructionBytes);
       DmaBatch dma(fetch_socket);
       if (!dma.read(program.base + pc * isa::kInstructionBytes, burst.data(), burst.size())) {
-        dispatch_port->raise(ErrorCode::BusError, pc, fmt::format("microcode fetch at 0x{:x} failed", dma.failedAddress()));
+        dispatch_port->raise(ErrorCode::BusError, pc,
+                             fmt::format("microcode fetch at 0x{:x} failed", dma.failedAddress()));
         break;
       }
       sc_core::wait(dma.delay());
@@ -68,9 +75,11 @@ void MicrocodeDecoder::execute(const ProgramInfo& program) {
     ++executed;
     if (d.error != isa::DecodeError::None) {
       const isa::Word w = isa::load(burst.data() + (pc - burstFirst) * isa::kInstructionBytes);
-      dispatch_port->raise(ErrorCode::IllegalInstruction, pc,
-                           fmt::format("instruction {} (0x{:016x}{:016x}): {}", pc, w.hi, w.lo,
-                                       d.error == isa::DecodeError::UnknownOpcode ? "unknown opcode" : "reserved bits set"));
+      dispatch_port->raise(
+          ErrorCode::IllegalInstruction, pc,
+          fmt::format(
+              "instruction {} (0x{:016x}{:016x}): {}", pc, w.hi, w.lo,
+              d.error == isa::DecodeError::UnknownOpcode ? "unknown opcode" : "reserved bits set"));
       break;
     }
     if (!dispatch_port->dispatch(d.instruction, pc)) break;

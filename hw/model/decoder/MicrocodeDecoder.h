@@ -13,8 +13,8 @@
 // cycle per instruction.
 #include <memory>
 
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
 
 #include "hw/model/dataflow/Interfaces.h"
 #include "hw/rtl/cosim/Cosim.h"
@@ -27,8 +27,8 @@ class MicrocodeDecoder : public sc_core::sc_module {
   sc_core::sc_port<DispatchIf> dispatch_port;
   tlm_utils::simple_initiator_socket<MicrocodeDecoder> fetch_socket;
 
-  MicrocodeDecoder(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
-                   const rtl::CosimOptions& cosim = {});
+  MicrocodeDecoder(sc_core::sc_module_name name, const AcceleratorParams& params,
+                   StatsRegistry& stats, const rtl::CosimOptions& cosim = {});
 
  private:
   void run();

@@ -8,27 +8,35 @@
 
 namespace tasdsim::hw {
 
-PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
-                 const rtl::CosimOptions& cosim)
+PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params,
+                 StatsRegistry& stats, const rtl::CosimOptions& cosim)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       params_(params),
-      busyCycles_(stats.add(std::string(this->name()) + ".busy_cycles", "cycles", "cycles streaming")),
-      streams_(stats.add(std::string(this->name()) + ".streams", "streams", "STREAM instructions executed")),
-      passes_(stats.add(std::string(this->name()) + ".passes", "passes", "array passes (row group x column group)")),
-      macOps_(stats.add(std::string(this->name()) + ".mac_ops", "MACs", "MAC slots issued (n/m of dense per term)")),
-      denseMacs_(stats.add(std::string(this->name()) + ".dense_macs", "MACs", "dense-equivalent MACs of the tiles")),
-      denseCycles_(stats.add(std::string(this->name()) + ".dense_cycles", "cycles", "pass cycles of dense streams")) {
+      busyCycles_(
+          stats.add(std::string(this->name()) + ".busy_cycles", "cycles", "cycles streaming")),
+      streams_(stats.add(std::string(this->name()) + ".streams", "streams",
+                         "STREAM instructions executed")),
+      passes_(stats.add(std::string(this->name()) + ".passes", "passes",
+                        "array passes (row group x column group)")),
+      macOps_(stats.add(std::string(this->name()) + ".mac_ops", "MACs",
+                        "MAC slots issued (n/m of dense per term)")),
+      denseMacs_(stats.add(std::string(this->name()) + ".dense_macs", "MACs",
+                           "dense-equivalent MACs of the tiles")),
+      denseCycles_(stats.add(std::string(this->name()) + ".dense_cycles", "cycles",
+                             "pass cycles of dense streams")) {
   const std::string base = this->name();
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
-  for (StallReason r : {StallReason::WaitOperands, StallReason::WaitTasdUnits, StallReason::WaitAccumulator,
-                        StallReason::BufferBandwidth}) {
-    stalls_[static_cast<size_t>(r)] =
-        &stats.add(base + ".stall." + stallReasonName(r), "cycles", "cycles the array waited, by reason");
+  for (StallReason r : {StallReason::WaitOperands, StallReason::WaitTasdUnits,
+                        StallReason::WaitAccumulator, StallReason::BufferBandwidth}) {
+    stalls_[static_cast<size_t>(r)] = &stats.add(base + ".stall." + stallReasonName(r), "cycles",
+                                                 "cycles the array waited, by reason");
   }
   for (uint32_t t = 0; t < isa::kMaxTerms; ++t) {
-    termCycles_[t] = &stats.add(fmt::format("{}.term{}.cycles", base, t), "cycles", "pass cycles spent on term t");
-    termMacOps_[t] = &stats.add(fmt::format("{}.term{}.mac_ops", base, t), "MACs", "MAC slots issued for term t");
+    termCycles_[t] = &stats.add(fmt::format("{}.term{}.cycles", base, t), "cycles",
+                                "pass cycles spent on term t");
+    termMacOps_[t] = &stats.add(fmt::format("{}.term{}.mac_ops", base, t), "MACs",
+                                "MAC slots issued for term t");
   }
   if (params.pe.impl == "rtl") rtl_ = rtl::makePeArrayRtl("rtl", params, cosim);
   SC_HAS_PROCESS(PeArray);
@@ -48,7 +56,8 @@ bool PeArray::stream(const Op& op) {
   const auto& in = op.instruction.field;
   const LayerState& L = ctrl_port->layer();
   auto fail = [&](const std::string& why) {
-    ctrl_port->raise(ErrorCode::OperandError, op.pc, fmt::format("{}: {}", isa::disassemble(op.instruction), why));
+    ctrl_port->raise(ErrorCode::OperandError, op.pc,
+                     fmt::format("{}: {}", isa::disassemble(op.instruction), why));
     return false;
   };
   const STile& s = ctrl_port->sSlot(static_cast<uint32_t>(in[f::SSlot]));
@@ -59,7 +68,8 @@ bool PeArray::stream(const Op& op) {
   shape.termCount = static_cast<uint32_t>(in[f::TermCount]);
   shape.clear = in[f::Clear] != 0;
   if (shape.termCount == 0) {
-    if (!s.denseLoaded || L.terms > 0) return fail("dense stream needs a dense S tile in a dense layer");
+    if (!s.denseLoaded || L.terms > 0)
+      return fail("dense stream needs a dense S tile in a dense layer");
   } else {
     for (uint32_t t = shape.firstTerm; t < shape.firstTerm + shape.termCount; ++t) {
       if (!s.termLoaded[t]) return fail(fmt::format("term {} is not in the S slot", t));
@@ -91,12 +101,13 @@ bool PeArray::stream(const Op& op) {
     computeCycles = rtl_->stream(L, s, d, acc, shape);
     cycles = std::max(computeCycles, cost.cycles > cost.computeCycles ? cost.cycles : 0);
     if (cycles > computeCycles) {
-      sc_core::wait(sc_core::sc_time(static_cast<double>(cycles - computeCycles) * params_.clockPeriodNs(),
-                                     sc_core::SC_NS));
+      sc_core::wait(sc_core::sc_time(
+          static_cast<double>(cycles - computeCycles) * params_.clockPeriodNs(), sc_core::SC_NS));
     }
   } else {
     if (params_.functional) streamCompute(L, s, d, acc, shape);
-    sc_core::wait(sc_core::sc_time(static_cast<double>(cost.cycles) * params_.clockPeriodNs(), sc_core::SC_NS));
+    sc_core::wait(sc_core::sc_time(static_cast<double>(cost.cycles) * params_.clockPeriodNs(),
+                                   sc_core::SC_NS));
   }
   busyCycles_ += cycles;
   *stalls_[static_cast<size_t>(StallReason::BufferBandwidth)] += cycles - computeCycles;

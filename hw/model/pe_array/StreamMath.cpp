@@ -14,7 +14,9 @@
 namespace tasdsim::hw {
 namespace {
 
-uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+uint64_t ceilDiv(uint64_t a, uint64_t b) {
+  return (a + b - 1) / b;
+}
 
 // The nonzero slots of one compressed row: value and K index within the tile.
 struct RowSlots {
@@ -78,12 +80,13 @@ void decodeRow(const tasd::CompressedTerm& term, size_t r, size_t ks, bool integ
 
 // c[0..cols) += sum over slots of v * d[k][0..cols): the PE's index-mux MACs for one S row.
 template <typename T>
-void accumulateRowScalar(T* __restrict c, const T* values, const uint32_t* ks, size_t count, const T* __restrict d,
-                         size_t cols) {
+void accumulateRowScalar(T* __restrict c, const T* values, const uint32_t* ks, size_t count,
+                         const T* __restrict d, size_t cols) {
   for (size_t s = 0; s < count; ++s) {
     const T v = values[s];
     const T* row = d + size_t{ks[s]} * cols;
-    for (size_t j = 0; j < cols; ++j) c[j] += v * row[j];
+    for (size_t j = 0; j < cols; ++j)
+      c[j] += v * row[j];
   }
 }
 
@@ -92,12 +95,13 @@ void accumulateRowScalar(T* __restrict c, const T* values, const uint32_t* ks, s
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 // 64 columns at a time held in four registers across all slots of the row.
-__attribute__((target("avx512f"))) void accumulateRowAvx512(float* c, const float* values, const uint32_t* ks,
-                                                             size_t count, const float* d, size_t cols) {
+__attribute__((target("avx512f"))) void accumulateRowAvx512(float* c, const float* values,
+                                                            const uint32_t* ks, size_t count,
+                                                            const float* d, size_t cols) {
   size_t j = 0;
   for (; j + 64 <= cols; j += 64) {
-    __m512 a0 = _mm512_loadu_ps(c + j), a1 = _mm512_loadu_ps(c + j + 16), a2 = _mm512_loadu_ps(c + j + 32),
-           a3 = _mm512_loadu_ps(c + j + 48);
+    __m512 a0 = _mm512_loadu_ps(c + j), a1 = _mm512_loadu_ps(c + j + 16),
+           a2 = _mm512_loadu_ps(c + j + 32), a3 = _mm512_loadu_ps(c + j + 48);
     for (size_t s = 0; s < count; ++s) {
       const __m512 v = _mm512_set1_ps(values[s]);
       const float* row = d + size_t{ks[s]} * cols + j;
@@ -112,17 +116,20 @@ __attribute__((target("avx512f"))) void accumulateRowAvx512(float* c, const floa
     _mm512_storeu_ps(c + j + 48, a3);
   }
   for (; j < cols; j += 16) {
-    const __mmask16 m = cols - j >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (cols - j)) - 1);
+    const __mmask16 m = cols - j >= 16 ? static_cast<__mmask16>(0xffff)
+                                       : static_cast<__mmask16>((1u << (cols - j)) - 1);
     __m512 a = _mm512_maskz_loadu_ps(m, c + j);
     for (size_t s = 0; s < count; ++s) {
-      a = _mm512_fmadd_ps(_mm512_set1_ps(values[s]), _mm512_maskz_loadu_ps(m, d + size_t{ks[s]} * cols + j), a);
+      a = _mm512_fmadd_ps(_mm512_set1_ps(values[s]),
+                          _mm512_maskz_loadu_ps(m, d + size_t{ks[s]} * cols + j), a);
     }
     _mm512_mask_storeu_ps(c + j, m, a);
   }
 }
 
-__attribute__((target("avx512f"))) void accumulateRowAvx512(int32_t* c, const int32_t* values, const uint32_t* ks,
-                                                             size_t count, const int32_t* d, size_t cols) {
+__attribute__((target("avx512f"))) void accumulateRowAvx512(int32_t* c, const int32_t* values,
+                                                            const uint32_t* ks, size_t count,
+                                                            const int32_t* d, size_t cols) {
   size_t j = 0;
   for (; j + 32 <= cols; j += 32) {
     __m512i a0 = _mm512_loadu_si512(c + j), a1 = _mm512_loadu_si512(c + j + 16);
@@ -136,11 +143,13 @@ __attribute__((target("avx512f"))) void accumulateRowAvx512(int32_t* c, const in
     _mm512_storeu_si512(c + j + 16, a1);
   }
   for (; j < cols; j += 16) {
-    const __mmask16 m = cols - j >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (cols - j)) - 1);
+    const __mmask16 m = cols - j >= 16 ? static_cast<__mmask16>(0xffff)
+                                       : static_cast<__mmask16>((1u << (cols - j)) - 1);
     __m512i a = _mm512_maskz_loadu_epi32(m, c + j);
     for (size_t s = 0; s < count; ++s) {
-      a = _mm512_add_epi32(a, _mm512_mullo_epi32(_mm512_set1_epi32(values[s]),
-                                                 _mm512_maskz_loadu_epi32(m, d + size_t{ks[s]} * cols + j)));
+      a = _mm512_add_epi32(
+          a, _mm512_mullo_epi32(_mm512_set1_epi32(values[s]),
+                                _mm512_maskz_loadu_epi32(m, d + size_t{ks[s]} * cols + j)));
     }
     _mm512_mask_storeu_epi32(c + j, m, a);
   }
@@ -154,7 +163,8 @@ bool haveAvx512() {
 #endif
 
 template <typename T>
-void accumulateRow(T* c, const T* values, const uint32_t* ks, size_t count, const T* d, size_t cols) {
+void accumulateRow(T* c, const T* values, const uint32_t* ks, size_t count, const T* d,
+                   size_t cols) {
 #if defined(__x86_64__)
   if (haveAvx512()) return accumulateRowAvx512(c, values, ks, count, d, cols);
 #endif
@@ -162,15 +172,18 @@ void accumulateRow(T* c, const T* values, const uint32_t* ks, size_t count, cons
 }
 
 template <typename Acc>
-void termCompute(const tasd::CompressedTerm& term, const DTile& d, Acc* acc, size_t cols, size_t ks) {
+void termCompute(const tasd::CompressedTerm& term, const DTile& d, Acc* acc, size_t cols,
+                 size_t ks) {
   constexpr bool integer = std::is_same_v<Acc, int32_t>;
   RowSlots slots;
   for (size_t r = 0; r < term.rows(); ++r) {
     decodeRow(term, r, ks, integer, slots);
     if constexpr (integer) {
-      accumulateRow(acc + r * cols, slots.i.data(), slots.k.data(), slots.count, d.kMajorI.data(), cols);
+      accumulateRow(acc + r * cols, slots.i.data(), slots.k.data(), slots.count, d.kMajorI.data(),
+                    cols);
     } else {
-      accumulateRow(acc + r * cols, slots.f.data(), slots.k.data(), slots.count, d.kMajorF.data(), cols);
+      accumulateRow(acc + r * cols, slots.f.data(), slots.k.data(), slots.count, d.kMajorF.data(),
+                    cols);
     }
   }
 }
@@ -214,7 +227,8 @@ StreamCost streamCost(const AcceleratorParams& params, const LayerState& L, cons
   return c;
 }
 
-void streamCompute(const LayerState& L, const STile& s, const DTile& d, AccTile& acc, const StreamShape& sh) {
+void streamCompute(const LayerState& L, const STile& s, const DTile& d, AccTile& acc,
+                   const StreamShape& sh) {
   const size_t rows = sh.rows, cols = sh.cols, ks = sh.ks;
   const bool isInt = L.dtype == tasd::DType::I8;
   if (sh.clear) {
@@ -236,12 +250,14 @@ void streamCompute(const LayerState& L, const STile& s, const DTile& d, AccTile&
           values.push_back(s.denseI8[r * ks + k]);
           kIndex.push_back(static_cast<uint32_t>(k));
         }
-        accumulateRow(acc.i.data() + r * cols, values.data(), kIndex.data(), values.size(), d.kMajorI.data(), cols);
+        accumulateRow(acc.i.data() + r * cols, values.data(), kIndex.data(), values.size(),
+                      d.kMajorI.data(), cols);
       }
     } else {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols),
-                  static_cast<int>(ks), 1.0f, s.denseF.data(), static_cast<int>(ks), d.kMajorF.data(),
-                  static_cast<int>(cols), 1.0f, acc.f.data(), static_cast<int>(cols));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows),
+                  static_cast<int>(cols), static_cast<int>(ks), 1.0f, s.denseF.data(),
+                  static_cast<int>(ks), d.kMajorF.data(), static_cast<int>(cols), 1.0f,
+                  acc.f.data(), static_cast<int>(cols));
     }
     return;
   }

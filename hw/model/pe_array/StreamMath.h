@@ -22,7 +22,7 @@
 namespace tasdsim::hw {
 
 struct StreamShape {
-  uint32_t rows = 0, cols = 0, ks = 0;  // tile extents
+  uint32_t rows = 0, cols = 0, ks = 0;    // tile extents
   uint32_t firstTerm = 0, termCount = 0;  // termCount 0: a dense stream
   bool clear = false;
 };
@@ -38,9 +38,11 @@ struct StreamCost {
   uint64_t sReadBytes = 0, dReadBytes = 0, accReadBytes = 0, accWriteBytes = 0;
 };
 
-StreamCost streamCost(const AcceleratorParams& params, const LayerState& layer, const StreamShape& shape);
+StreamCost streamCost(const AcceleratorParams& params, const LayerState& layer,
+                      const StreamShape& shape);
 
 // C (acc) += sum over the stream's terms of S_t * D^T, or S_dense * D^T for a dense stream.
-void streamCompute(const LayerState& layer, const STile& s, const DTile& d, AccTile& acc, const StreamShape& shape);
+void streamCompute(const LayerState& layer, const STile& s, const DTile& d, AccTile& acc,
+                   const StreamShape& shape);
 
 }  // namespace tasdsim::hw
