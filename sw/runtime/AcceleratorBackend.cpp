@@ -117,7 +117,10 @@ struct AcceleratorBackend::Impl {
     Values act;                  // the activation operand as the device reads it (image or matrix)
     Values w;                    // W_g [n x k]
     std::vector<float> sApprox;  // reference: S as approximated [job.m x k]
-    Values dDense;               // reference: D [job.n x k]
+    Values dDense;               // reference: D [job.n x k], unless dConv
+    // reference: D as the im2col rows of `act` (a convolution with S = W), formed block by block
+    // where the checks use them rather than as an n x k copy.
+    const tasd::ConvGeometry* dConv = nullptr;
     std::vector<tasd::CompressedTerm> terms;  // TASD-W
     tasd::Quality quality;
     tasd::TensorStats original;
@@ -501,9 +504,7 @@ struct AcceleratorBackend::Impl {
         }
         if (values && options.check) {  // the reference's D
           if (layer.conv) {
-            grp.dDense.store = activationMatrix(layer, grp.act);
-            grp.dDense.data = grp.dDense.store.data();
-            grp.dDense.size = grp.dDense.store.size();
+            grp.dConv = &*layer.conv;
           } else {
             grp.dDense.view(grp.act.data, grp.act.size);
           }
@@ -703,20 +704,51 @@ struct AcceleratorBackend::Impl {
     }
   }
 
+  // Calls f(d, j0, count) for D's rows [j0, j0 + count) ([count x k], row-major): the whole
+  // matrix at once, or for a convolution im2col blocks of at most kDBlockRows rows that stay in
+  // cache (never crossing an image).
+  template <typename F>
+  void forEachDBlock(const Group& g, F&& f) const {
+    const uint64_t n = g.job.n, k = g.job.k;
+    if (!g.dConv) {
+      f(g.dDense.data, uint64_t{0}, n);
+      return;
+    }
+    constexpr uint64_t kDBlockRows = 256;
+    const tasd::ConvGeometry& geo = *g.dConv;
+    const uint64_t rowsPerImage = geo.outH() * geo.outW(),
+                   perImage = uint64_t{geo.inH} * geo.inW * geo.channels;
+    std::vector<float> block(std::min(n, kDBlockRows) * k);
+    for (uint64_t j0 = 0; j0 < n;) {
+      const uint64_t b = j0 / rowsPerImage, p0 = j0 % rowsPerImage;
+      const uint64_t count = std::min({kDBlockRows, n - j0, rowsPerImage - p0});
+      tasd::im2colRowsInto(g.act.data + b * perImage, geo.channels, geo, p0, p0 + count,
+                           block.data());
+      f(static_cast<const float*>(block.data()), j0, count);
+      j0 += count;
+    }
+  }
+
   void checkFloat(const Group& g, const std::vector<float>& c, CheckResult& res) const {
     const GemmJob& job = g.job;
     const uint64_t m = job.m, n = job.n, k = job.k;
     std::vector<float> ref(m * n);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.0f, g.sApprox.data(), static_cast<int>(k), g.dDense.data,
-                static_cast<int>(k), 0.0f, ref.data(), static_cast<int>(n));
     std::vector<double> rowL1(m, 0.0), colMax(n, 0.0);
+    forEachDBlock(g, [&](const float* d, uint64_t j0, uint64_t count) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
+                  static_cast<int>(count), static_cast<int>(k), 1.0f, g.sApprox.data(),
+                  static_cast<int>(k), d, static_cast<int>(k), 0.0f, ref.data() + j0,
+                  static_cast<int>(n));
+      for (uint64_t j = 0; j < count; ++j) {
+        float mx = 0;
+        for (uint64_t kk = 0; kk < k; ++kk)
+          mx = std::max(mx, std::fabs(d[j * k + kk]));
+        colMax[j0 + j] = mx;
+      }
+    });
     for (uint64_t i = 0; i < m; ++i)
       for (uint64_t kk = 0; kk < k; ++kk)
         rowL1[i] += std::fabs(g.sApprox[i * k + kk]);
-    for (uint64_t j = 0; j < n; ++j)
-      for (uint64_t kk = 0; kk < k; ++kk)
-        colMax[j] = std::max(colMax[j], static_cast<double>(std::fabs(g.dDense.data[j * k + kk])));
     const double eps = std::ldexp(1.0, -24);
     double diff2 = 0, ref2 = 0;
     res.performed = true;
@@ -736,17 +768,26 @@ struct AcceleratorBackend::Impl {
     if (res.mismatches || !(rel <= relBound)) res.passed = false;
   }
 
+  // The exact integer GEMM S x D^T of a group's int8 operands, in doubles (|acc| < 2^53).
+  std::vector<double> exactProduct(const Group& g) const {
+    const uint64_t m = g.job.m, n = g.job.n, k = g.job.k;
+    const std::vector<double> s(g.sApprox.begin(), g.sApprox.end());
+    std::vector<double> acc(m * n), d;
+    forEachDBlock(g, [&](const float* block, uint64_t j0, uint64_t count) {
+      d.assign(block, block + count * k);
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
+                  static_cast<int>(count), static_cast<int>(k), 1.0, s.data(), static_cast<int>(k),
+                  d.data(), static_cast<int>(k), 0.0, acc.data() + j0, static_cast<int>(n));
+    });
+    return acc;
+  }
+
   // Static int8 results: the exact integer GEMM of the same operands, requantised independently
   // of the device (referenceRequant), must equal every int8 result.
   void checkRequant(const Group& g, const std::vector<int8_t>& y, CheckResult& res) const {
     const GemmJob& job = g.job;
-    const uint64_t m = job.m, n = job.n, k = job.k;
-    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()),
-        d(g.dDense.data, g.dDense.data + g.dDense.size);
-    std::vector<double> acc(m * n);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.0, s.data(), static_cast<int>(k), d.data(),
-                static_cast<int>(k), 0.0, acc.data(), static_cast<int>(n));  // exact: |acc| < 2^53
+    const uint64_t m = job.m, n = job.n;
+    const std::vector<double> acc = exactProduct(g);
     res.performed = true;
     for (uint64_t i = 0; i < m; ++i)
       for (uint64_t j = 0; j < n; ++j) {
@@ -761,14 +802,8 @@ struct AcceleratorBackend::Impl {
   }
 
   void checkInt8(const Group& g, const std::vector<int32_t>& c, CheckResult& res) const {
-    const GemmJob& job = g.job;
-    const uint64_t m = job.m, n = job.n, k = job.k;
-    std::vector<double> s(g.sApprox.begin(), g.sApprox.end()),
-        d(g.dDense.data, g.dDense.data + g.dDense.size);
-    std::vector<double> ref(m * n);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.0, s.data(), static_cast<int>(k), d.data(),
-                static_cast<int>(k), 0.0, ref.data(), static_cast<int>(n));
+    const uint64_t m = g.job.m, n = g.job.n;
+    const std::vector<double> ref = exactProduct(g);
     res.performed = true;
     for (uint64_t i = 0; i < m * n; ++i) {
       const double diff = std::fabs(static_cast<double>(c[i]) - ref[i]);

@@ -99,8 +99,15 @@ inline void writeBits(uint8_t* bytes, size_t bitOffset, uint32_t bits, uint32_t 
 
 // Copies count bits from src (starting at bit srcBit) to dst (starting at bit dstBit).
 inline void copyBits(uint8_t* dst, size_t dstBit, const uint8_t* src, size_t srcBit, size_t count) {
+  if ((dstBit & 7) == 0 && (srcBit & 7) == 0 && count >= 8) {  // whole bytes, then the tail
+    const size_t bytes = count >> 3;
+    std::memcpy(dst + (dstBit >> 3), src + (srcBit >> 3), bytes);
+    dstBit += bytes * 8;
+    srcBit += bytes * 8;
+    count -= bytes * 8;
+  }
   while (count > 0) {
-    const uint32_t chunk = static_cast<uint32_t>(count < 16 ? count : 16);
+    const uint32_t chunk = static_cast<uint32_t>(count < 24 ? count : 24);
     writeBits(dst, dstBit, chunk, readBits(src, srcBit, chunk));
     dstBit += chunk;
     srcBit += chunk;

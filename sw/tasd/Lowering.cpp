@@ -71,34 +71,40 @@ Matrix<T> lowerConvWeights(const T* data, const std::array<size_t, 4>& dims, Con
 }
 
 template <typename T>
-void im2colInto(const T* nhwc, size_t pixelStride, const ConvGeometry& g, T* out) {
-  const size_t ho = g.outH(), wo = g.outW(), k = g.k(), c = g.channels;
-  for (size_t oh = 0; oh < ho; ++oh) {
-    for (size_t ow = 0; ow < wo; ++ow) {
-      T* dst = out + (oh * wo + ow) * k;
-      for (size_t r = 0; r < g.kh; ++r) {
-        const int64_t ih =
-            static_cast<int64_t>(oh * g.strideH + r * g.dilationH) - static_cast<int64_t>(g.padTop);
-        const bool rowInside = ih >= 0 && ih < static_cast<int64_t>(g.inH);
-        for (size_t q = 0; q < g.kw; ++q) {
-          const int64_t iw = static_cast<int64_t>(ow * g.strideW + q * g.dilationW) -
-                             static_cast<int64_t>(g.padLeft);
-          T* run = dst + (r * g.kw + q) * c;
-          if (!rowInside || iw < 0 || iw >= static_cast<int64_t>(g.inW)) {
-            std::fill(run, run + c, T{0});
-            continue;
-          }
-          const T* src =
-              nhwc + (static_cast<size_t>(ih) * g.inW + static_cast<size_t>(iw)) * pixelStride;
-          if (c == 1) {
-            *run = *src;  // depthwise: one value per kernel position
-          } else {
-            std::memcpy(run, src, c * sizeof(T));
-          }
+void im2colRowsInto(const T* nhwc, size_t pixelStride, const ConvGeometry& g, size_t rowBegin,
+                    size_t rowEnd, T* out) {
+  const size_t wo = g.outW(), k = g.k(), c = g.channels;
+  const int64_t inH = static_cast<int64_t>(g.inH), inW = static_cast<int64_t>(g.inW);
+  for (size_t p = rowBegin; p < rowEnd; ++p) {
+    const size_t oh = p / wo, ow = p % wo;
+    T* dst = out + (p - rowBegin) * k;
+    const int64_t ih0 = static_cast<int64_t>(oh * g.strideH) - static_cast<int64_t>(g.padTop);
+    const int64_t iw0 = static_cast<int64_t>(ow * g.strideW) - static_cast<int64_t>(g.padLeft);
+    for (size_t r = 0; r < g.kh; ++r) {
+      const int64_t ih = ih0 + static_cast<int64_t>(r * g.dilationH);
+      T* run = dst + r * g.kw * c;
+      if (ih < 0 || ih >= inH) {
+        std::fill(run, run + g.kw * c, T{0});
+        continue;
+      }
+      const T* srcRow = nhwc + static_cast<size_t>(ih) * g.inW * pixelStride;
+      for (size_t q = 0; q < g.kw; ++q, run += c) {
+        const int64_t iw = iw0 + static_cast<int64_t>(q * g.dilationW);
+        if (iw < 0 || iw >= inW) {
+          std::fill(run, run + c, T{0});
+        } else if (c == 1) {
+          *run = srcRow[static_cast<size_t>(iw) * pixelStride];  // depthwise: one value
+        } else {
+          std::memcpy(run, srcRow + static_cast<size_t>(iw) * pixelStride, c * sizeof(T));
         }
       }
     }
   }
+}
+
+template <typename T>
+void im2colInto(const T* nhwc, size_t pixelStride, const ConvGeometry& g, T* out) {
+  im2colRowsInto(nhwc, pixelStride, g, 0, g.outH() * g.outW(), out);
 }
 
 template <typename T>
@@ -114,5 +120,7 @@ template Matrix<float> im2col(const float*, const ConvGeometry&);
 template Matrix<int8_t> im2col(const int8_t*, const ConvGeometry&);
 template void im2colInto(const float*, size_t, const ConvGeometry&, float*);
 template void im2colInto(const int8_t*, size_t, const ConvGeometry&, int8_t*);
+template void im2colRowsInto(const float*, size_t, const ConvGeometry&, size_t, size_t, float*);
+template void im2colRowsInto(const int8_t*, size_t, const ConvGeometry&, size_t, size_t, int8_t*);
 
 }  // namespace tasdsim::tasd

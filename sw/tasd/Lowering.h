@@ -47,5 +47,9 @@ Matrix<T> im2col(const T* nhwc, const ConvGeometry& g);
 // channels: a group's channel slice of a wider NHWC image).
 template <typename T>
 void im2colInto(const T* nhwc, size_t pixelStride, const ConvGeometry& g, T* out);
+// Rows [rowBegin, rowEnd) of that matrix into out ((rowEnd - rowBegin) x K).
+template <typename T>
+void im2colRowsInto(const T* nhwc, size_t pixelStride, const ConvGeometry& g, size_t rowBegin,
+                    size_t rowEnd, T* out);
 
 }  // namespace tasdsim::tasd

@@ -68,16 +68,22 @@ TEST(OperandLayout, ConvTilesEqualIm2col) {
         std::memcpy(staging.data() + run.stagingOffset, memory.data() + run.address, run.bytes);
       }
       const uint64_t kElems = L.kElements(cl);
-      std::vector<float> tile(rows.length * kElems);
+      // Every element is written, padding included (the buffers are not cleared first).
+      std::vector<float> tile(rows.length * kElems, -777.0f), kMajor(tile.size(), -777.0f);
       assembleDenseTile(op, L, rows, c0, cl, 4, plan, staging.data(),
                         reinterpret_cast<uint8_t*>(tile.data()));
+      assembleDenseTile(op, L, rows, c0, cl, 4, plan, staging.data(),
+                        reinterpret_cast<uint8_t*>(kMajor.data()), TileOrder::KMajor);
       const std::vector<KSegment> segs = L.kSegments(c0, cl);
       for (uint32_t r = 0; r < rows.length; ++r) {
         uint64_t col = 0;
         for (const KSegment& seg : segs)
-          for (uint64_t k = seg.begin; k < seg.begin + seg.length; ++k, ++col)
+          for (uint64_t k = seg.begin; k < seg.begin + seg.length; ++k, ++col) {
             ASSERT_EQ(tile[r * kElems + col], ref[(rows.begin + r) * g.k() + k])
                 << "row " << r << " k " << k;
+            ASSERT_EQ(kMajor[col * rows.length + r], tile[r * kElems + col])
+                << "K-major row " << r << " k " << k;
+          }
       }
       // Counting only gives the same size.
       GatherPlan count;

@@ -150,11 +150,7 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
       }
       if (functional) {
         uint8_t* m = s.terms[t].metaRow(r);
-        const uint64_t shift = bitBegin - byteBegin * 8;
-        for (uint64_t i = 0; i < nb * p.n; ++i) {
-          tasd::writeBits(m, (slot + i) * bits, bits,
-                          tasd::readBits(metaBytes.data(), shift + i * bits, bits));
-        }
+        tasd::copyBits(m, slot * bits, metaBytes.data(), bitBegin - byteBegin * 8, bitCount);
       }
       slot += nb * p.n;
     }
@@ -299,23 +295,38 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     }
   }
   if (functional) {
-    // A plain matrix tile is the staging buffer itself; a conv tile is assembled from it.
-    const uint8_t* tile = staging_.data();
-    if (L.d.conv) {
-      tile_.resize(tileBytes);
-      assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(),
-                        tile_.data());
-      tile = tile_.data();
-    }
-    // Stored K-major (klen x cols) so that the PE array reads a contiguous row per K index.
+    // Stored K-major (klen x cols) so that the PE array reads a contiguous row per K index: fp32
+    // as float, int8 widened to int32, bf16 converted to float. A plain matrix tile is the
+    // staging buffer transposed; a conv tile is assembled from it, K-major at once where the
+    // element needs no conversion (fp32) or only widening (int8).
     const size_t nc = cols.length, nk = ks.length;
-    if (L.dtype == tasd::DType::I8) {
-      d.kMajorI.resize(nc * nk);
-      transpose(reinterpret_cast<const int8_t*>(tile), nc, nk, d.kMajorI.data());
-    } else if (L.dtype == tasd::DType::F32) {
+    if (L.dtype == tasd::DType::F32) {
       d.kMajorF.resize(nc * nk);
-      transpose(reinterpret_cast<const float*>(tile), nc, nk, d.kMajorF.data());
+      if (L.d.conv) {
+        assembleDenseTile(L.d, L, cols, k0, klen, 4, plan, staging_.data(),
+                          reinterpret_cast<uint8_t*>(d.kMajorF.data()), TileOrder::KMajor);
+      } else {
+        transpose(reinterpret_cast<const float*>(staging_.data()), nc, nk, d.kMajorF.data());
+      }
+    } else if (L.dtype == tasd::DType::I8) {
+      d.kMajorI.resize(nc * nk);
+      if (L.d.conv) {
+        tile_.resize(tileBytes);
+        assembleDenseTile(L.d, L, cols, k0, klen, 1, plan, staging_.data(), tile_.data(),
+                          TileOrder::KMajor);
+        std::copy(reinterpret_cast<const int8_t*>(tile_.data()),
+                  reinterpret_cast<const int8_t*>(tile_.data()) + nc * nk, d.kMajorI.begin());
+      } else {
+        transpose(reinterpret_cast<const int8_t*>(staging_.data()), nc, nk, d.kMajorI.data());
+      }
     } else {
+      const uint8_t* tile = staging_.data();
+      if (L.d.conv) {
+        tile_.resize(tileBytes);
+        assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(),
+                          tile_.data());
+        tile = tile_.data();
+      }
       toFloat(tile, nc * nk, L.dtype, rowMajor_);
       d.kMajorF.resize(nc * nk);
       transpose(rowMajor_.data(), nc, nk, d.kMajorF.data());

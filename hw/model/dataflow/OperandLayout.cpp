@@ -12,6 +12,23 @@ struct ConvIndex {
   uint64_t ho, wo, perImage;
 };
 
+// Copies `bytes` bytes; one element (a depthwise tap) without a library call.
+inline void copyElements(uint8_t* to, const uint8_t* from, uint64_t bytes) {
+  switch (bytes) {
+    case 4:
+      std::memcpy(to, from, 4);
+      break;
+    case 2:
+      std::memcpy(to, from, 2);
+      break;
+    case 1:
+      *to = *from;
+      break;
+    default:
+      std::memcpy(to, from, bytes);
+  }
+}
+
 ConvIndex convIndex(const tasd::ConvGeometry& g) {
   const uint64_t ho = g.outH(), wo = g.outW();
   return {ho, wo, ho * wo};
@@ -142,10 +159,17 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
 
 void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0,
                        uint32_t klen, uint32_t eb, const GatherPlan& plan, const uint8_t* staging,
-                       uint8_t* tile) {
-  const uint64_t rowBytes = L.kElements(klen) * eb;
-  if (!op.conv) {
-    std::memcpy(tile, staging, rowBytes * rows.length);
+                       uint8_t* tile, TileOrder order) {
+  const uint64_t rowElements = L.kElements(klen), rowBytes = rowElements * eb;
+  const bool kMajor = order == TileOrder::KMajor;
+  if (!op.conv) {  // the staging buffer holds the rows in order
+    if (!kMajor) {
+      std::memcpy(tile, staging, rowBytes * rows.length);
+      return;
+    }
+    for (uint32_t r = 0; r < rows.length; ++r)
+      for (uint64_t kk = 0; kk < rowElements; ++kk)
+        std::memcpy(tile + (kk * rows.length + r) * eb, staging + (r * rowElements + kk) * eb, eb);
     return;
   }
   const std::vector<KSegment> segments = L.kSegments(k0, klen);
@@ -153,10 +177,10 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
   const ConvIndex ci = convIndex(g);
   const uint64_t c = g.channels;
   // The tile's K as runs of channels at one kernel position each, worked out once for every
-  // row: the kernel position's offset from an output position's input corner, the first
-  // channel, the run's length and where it lands in a tile row.
+  // row: the kernel position (row fr, column fs), the first channel, the run's length and where
+  // it lands in a tile row.
   struct Run {
-    int64_t dh, dw;
+    uint32_t fr, fs;
     uint64_t channel, length, out;
   };
   std::vector<Run> runs;
@@ -167,15 +191,17 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
     while (kk < end) {
       const uint64_t rs = kk / c, ch = kk % c;
       const uint64_t runEnd = std::min<uint64_t>(end, (rs + 1) * c);
-      const int64_t fr = static_cast<int64_t>(rs / g.kw), fs = static_cast<int64_t>(rs % g.kw);
-      runs.push_back(Run{fr * static_cast<int64_t>(g.dilationH) - static_cast<int64_t>(g.padTop),
-                         fs * static_cast<int64_t>(g.dilationW) - static_cast<int64_t>(g.padLeft),
-                         ch, runEnd - kk, out});
+      runs.push_back(Run{static_cast<uint32_t>(rs / g.kw), static_cast<uint32_t>(rs % g.kw), ch,
+                         runEnd - kk, out});
       out += runEnd - kk;
       kk = runEnd;
     }
   }
-  std::memset(tile, 0, rowBytes * rows.length);
+  // Element kk of row r lands at (r * rowStep + kk * kStep) elements.
+  const uint64_t rowStep = kMajor ? 1 : rowElements, kStep = kMajor ? rows.length : 1;
+  // Per output position: the grid row of each kernel row and the grid column of each kernel
+  // column (-1: padding or not in the box), so that an element costs two small-table reads.
+  std::vector<int64_t> gridRow(g.kh), gridCol(g.kw);
   size_t boxIndex = 0;
   for (uint32_t r = 0; r < rows.length; ++r) {
     const uint64_t p = rows.begin + r;
@@ -184,19 +210,45 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
       ++boxIndex;
     const ConvBox& box = plan.boxes[boxIndex];
     const uint64_t boxC = box.cHi - box.cLo;
-    const int64_t ih0 = static_cast<int64_t>(pi / ci.wo) * static_cast<int64_t>(g.strideH);
-    const int64_t iw0 = static_cast<int64_t>(pi % ci.wo) * static_cast<int64_t>(g.strideW);
-    uint8_t* dst = tile + r * rowBytes;
+    const int64_t ih0 = static_cast<int64_t>(pi / ci.wo) * static_cast<int64_t>(g.strideH) -
+                        static_cast<int64_t>(g.padTop);
+    const int64_t iw0 = static_cast<int64_t>(pi % ci.wo) * static_cast<int64_t>(g.strideW) -
+                        static_cast<int64_t>(g.padLeft);
+    const bool boxEmpty = box.rowSlot.empty() || box.colSlot.empty();  // all in the padding
+    for (uint32_t fr = 0; fr < g.kh; ++fr) {
+      const int64_t ih = ih0 + int64_t{fr} * static_cast<int64_t>(g.dilationH);
+      const int32_t slot = boxEmpty || ih < box.ihLo || ih > box.ihHi
+                               ? -1
+                               : box.rowSlot[static_cast<size_t>(ih - box.ihLo)];
+      gridRow[fr] = slot < 0 ? -1 : int64_t{slot} * box.gridCols;
+    }
+    for (uint32_t fs = 0; fs < g.kw; ++fs) {
+      const int64_t iw = iw0 + int64_t{fs} * static_cast<int64_t>(g.dilationW);
+      gridCol[fs] = boxEmpty || iw < box.iwLo || iw > box.iwHi
+                        ? -1
+                        : box.colSlot[static_cast<size_t>(iw - box.iwLo)];
+    }
+    const uint8_t* base = staging + box.stagingOffset;
+    uint8_t* dst = tile + r * rowStep * eb;
     for (const Run& run : runs) {
-      const int64_t pixel = box.pixel(ih0 + run.dh, iw0 + run.dw);  // -1 in the padding
-      if (pixel < 0) continue;
-      const uint8_t* src = staging + box.stagingOffset +
-                           (static_cast<uint64_t>(pixel) * boxC + (run.channel - box.cLo)) * eb;
-      const uint64_t bytes = run.length * eb;
-      if (bytes == 4) {
-        std::memcpy(dst + run.out * eb, src, 4);  // one fp32 (or 4 int8): a depthwise tap
+      const int64_t gr = gridRow[run.fr], gc = gridCol[run.fs];
+      uint8_t* to = dst + run.out * kStep * eb;
+      if (gr < 0 || gc < 0) {  // padding reads zero
+        if (kStep == 1) {
+          std::memset(to, 0, run.length * eb);
+        } else {
+          for (uint64_t e = 0; e < run.length; ++e)
+            std::memset(to + e * kStep * eb, 0, eb);
+        }
+        continue;
+      }
+      const uint8_t* src =
+          base + (static_cast<uint64_t>(gr + gc) * boxC + (run.channel - box.cLo)) * eb;
+      if (kStep == 1) {
+        copyElements(to, src, run.length * eb);
       } else {
-        std::memcpy(dst + run.out * eb, src, bytes);
+        for (uint64_t e = 0; e < run.length; ++e)
+          copyElements(to + e * kStep * eb, src + e * eb, eb);
       }
     }
   }

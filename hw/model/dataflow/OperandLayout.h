@@ -18,10 +18,13 @@ namespace tasdsim::hw {
 // (elementBytes each). Returns an empty string, or what is wrong (tile outside the operand).
 std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0,
                           uint32_t klen, uint32_t elementBytes, GatherPlan& plan);
-// Fills tile (rows.length x L.kElements(klen) elements, row-major) from the staging buffer.
+// Fills tile (rows.length x L.kElements(klen) elements) from the staging buffer: row-major, or
+// K-major (element (r, kk) at kk * rows.length + r: the layout the PE array streams).
+enum class TileOrder { RowMajor, KMajor };
 void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0,
                        uint32_t klen, uint32_t elementBytes, const GatherPlan& plan,
-                       const uint8_t* staging, uint8_t* tile);
+                       const uint8_t* staging, uint8_t* tile,
+                       TileOrder order = TileOrder::RowMajor);
 
 // Number of rows of the operand (output positions for a conv input).
 uint64_t operandRows(const OperandConfig& op, uint64_t matrixRows);
