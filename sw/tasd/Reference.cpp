@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sw/common/Half.h"
+#include "sw/common/ParallelFor.h"
 
 namespace tasdsim::tasd {
 namespace {
@@ -45,22 +46,28 @@ std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p) {
 
 void referenceApproximation(float* data, size_t rows, size_t cols, const Series& series,
                             DType storage) {
-  std::vector<float> resid(cols);
-  for (size_t r = 0; r < rows; ++r) {
-    float* row = data + r * cols;
-    if (storage == DType::BF16)
-      for (size_t j = 0; j < cols; ++j)
-        row[j] = roundToBf16(row[j]);
-    if (series.isDense()) continue;
-    resid.assign(row, row + cols);
-    std::vector<float> kept(cols, 0.0f);
-    for (const NMPattern& p : series.terms) {
-      const std::vector<float> term = referenceTerm(resid, p);
-      for (size_t j = 0; j < cols; ++j)
-        if (term[j] != 0.0f || std::isnan(term[j])) kept[j] = term[j];
+  // Rows are independent: blocks of rows on the host's cores (the same values in any order).
+  constexpr size_t kBlockElements = size_t{1} << 16;
+  const size_t blockRows = std::max<size_t>(1, kBlockElements / std::max<size_t>(1, cols));
+  const size_t blocks = (rows + blockRows - 1) / blockRows;
+  parallelFor(blocks, blocks > 1 ? hostThreads() : 1, [&](size_t b) {
+    std::vector<float> resid(cols), kept(cols);
+    for (size_t r = b * blockRows; r < std::min(rows, (b + 1) * blockRows); ++r) {
+      float* row = data + r * cols;
+      if (storage == DType::BF16)
+        for (size_t j = 0; j < cols; ++j)
+          row[j] = roundToBf16(row[j]);
+      if (series.isDense()) continue;
+      resid.assign(row, row + cols);
+      std::fill(kept.begin(), kept.end(), 0.0f);
+      for (const NMPattern& p : series.terms) {
+        const std::vector<float> term = referenceTerm(resid, p);
+        for (size_t j = 0; j < cols; ++j)
+          if (term[j] != 0.0f || std::isnan(term[j])) kept[j] = term[j];
+      }
+      std::copy(kept.begin(), kept.end(), row);
     }
-    std::copy(kept.begin(), kept.end(), row);
-  }
+  });
 }
 
 }  // namespace tasdsim::tasd

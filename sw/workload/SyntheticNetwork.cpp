@@ -10,6 +10,7 @@
 #include "sw/common/Checked.h"
 #include "sw/common/Error.h"
 #include "sw/common/HostMemory.h"
+#include "sw/common/ParallelFor.h"
 #include "sw/workload/Synthetic.h"
 
 namespace tasdsim::workload {
@@ -391,15 +392,49 @@ class Builder {
     return out;
   }
 
-  std::vector<float> weights(const LayerSpec& l, uint64_t count) const {
+  // A layer's weights (count values): drawn ahead by drawWeights, or now. Each layer draws from
+  // its own stream, so the values do not depend on the order or the thread.
+  std::vector<float> weights(const LayerSpec& l, uint64_t count) {
+    const auto it = drawn_.find(l.name);
+    if (it != drawn_.end() && it->second.size() == count) {
+      std::vector<float> w = std::move(it->second);
+      drawn_.erase(it);
+      return w;
+    }
+    return draw(l, count);
+  }
+
+  // Draws every layer's weights on the host's cores, largest first.
+  void drawWeights(const std::vector<LayerSpec>& specs) {
+    std::vector<std::pair<uint64_t, const LayerSpec*>> work;
+    for (const LayerSpec& l : specs)
+      if (const uint64_t n = weightCount(l)) work.emplace_back(n, &l);
+    std::stable_sort(work.begin(), work.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::vector<float>> values(work.size());
+    parallelFor(work.size(), hostThreads(),
+                [&](size_t i) { values[i] = draw(*work[i].second, work[i].first); });
+    for (size_t i = 0; i < work.size(); ++i)
+      drawn_[work[i].second->name] = std::move(values[i]);
+  }
+
+  // Values in a layer's weight tensor (0: it has none).
+  static uint64_t weightCount(const LayerSpec& l) {
+    if (l.op == Op::Conv) return uint64_t{l.cout} * l.kh * l.kw * (l.in.c / l.groups);
+    if (l.op == Op::Gemm) return uint64_t{l.outFeatures} * l.k();
+    return 0;
+  }
+
+ private:
+  std::vector<float> draw(const LayerSpec& l, uint64_t count) const {
     const double sparsity = l.weightSparsity >= 0 ? l.weightSparsity : weightSparsity_;
     return syntheticWeights(seed_, l.name, count, l.k(), sparsity);
   }
 
- private:
   GraphBuilder g_;
   uint64_t seed_;
   double weightSparsity_;
+  std::map<std::string, std::vector<float>> drawn_;
 };
 
 // The GEMM layer of a compute layer (as the executor will see it), without building anything.
@@ -464,8 +499,7 @@ void emitLayer(Builder& b, const LayerSpec& l) {
       const std::vector<int64_t> wDims{l.cout, l.kh, l.kw,
                                        cg};  // OHWI = the lowered [cout][k] order
       const std::string w =
-          g.constant(l.name + ".weight",
-                     Tensor::floats(wDims, b.weights(l, uint64_t{l.cout} * l.kh * l.kw * cg)));
+          g.constant(l.name + ".weight", Tensor::floats(wDims, b.weights(l, b.weightCount(l))));
       model::Node& n = g.node("Conv", l.name, {x, w}, {pre}, l.name);
       n.attributes = {
           GraphBuilder::stringAttr("data_layout", "NHWC"),
@@ -480,8 +514,8 @@ void emitLayer(Builder& b, const LayerSpec& l) {
       const uint64_t k = l.k();
       const std::string rows = b.reshape(l, x, {l.in.n, static_cast<int64_t>(k)}, l.name + ".rows");
       const std::vector<int64_t> wDims{l.outFeatures, static_cast<int64_t>(k)};
-      const std::string w = g.constant(
-          l.name + ".weight", Tensor::floats(wDims, b.weights(l, uint64_t{l.outFeatures} * k)));
+      const std::string w =
+          g.constant(l.name + ".weight", Tensor::floats(wDims, b.weights(l, b.weightCount(l))));
       g.node("Gemm", l.name, {rows, w}, {l.name + ".gemm"}, l.name)
           .attributes.push_back(GraphBuilder::intAttr("transB", 1));
       b.reshape(l, l.name + ".gemm", l.out.dims(), pre);
@@ -590,6 +624,7 @@ Workload syntheticWorkload(const config::Node& root) {
   out.setGraphBuilder([file = out.file, seed = out.seed, weightSparsity, input, specs]() {
     Builder b(file, seed, weightSparsity);
     b.graph().input("input", input.dims());
+    b.drawWeights(specs);
     for (const LayerSpec& l : specs)
       emitLayer(b, l);
     b.graph().output(specs.back().name);

@@ -164,6 +164,10 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
 
 namespace {
 
+// Conv tiles with fewer channels than this are assembled K-major element by element; wider ones
+// row-major and transposed in blocks (long runs scattered one element at a time miss the cache).
+constexpr uint64_t kShortChannelRun = 16;
+
 // out[k * rows + r] = in[r * cols + k], in cache-sized blocks.
 template <typename In, typename Out>
 void transpose(const In* in, size_t rows, size_t cols, Out* out) {
@@ -296,40 +300,39 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   }
   if (functional) {
     // Stored K-major (klen x cols) so that the PE array reads a contiguous row per K index: fp32
-    // as float, int8 widened to int32, bf16 converted to float. A plain matrix tile is the
-    // staging buffer transposed; a conv tile is assembled from it, K-major at once where the
-    // element needs no conversion (fp32) or only widening (int8).
+    // as float, int8 widened to int32, bf16 converted to float. A conv tile whose runs of
+    // channels are short (depthwise, few channels) is assembled K-major at once; other tiles are
+    // formed row-major (a plain matrix tile is the staging buffer itself) and transposed in
+    // cache-sized blocks.
     const size_t nc = cols.length, nk = ks.length;
-    if (L.dtype == tasd::DType::F32) {
-      d.kMajorF.resize(nc * nk);
-      if (L.d.conv) {
-        assembleDenseTile(L.d, L, cols, k0, klen, 4, plan, staging_.data(),
-                          reinterpret_cast<uint8_t*>(d.kMajorF.data()), TileOrder::KMajor);
-      } else {
-        transpose(reinterpret_cast<const float*>(staging_.data()), nc, nk, d.kMajorF.data());
-      }
-    } else if (L.dtype == tasd::DType::I8) {
+    const bool direct = L.d.conv && L.d.geometry.channels < kShortChannelRun;
+    const uint8_t* tile = staging_.data();
+    if (L.d.conv) {
+      tile_.resize(tileBytes);
+      assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(),
+                        tile_.data(), direct ? TileOrder::KMajor : TileOrder::RowMajor);
+      tile = tile_.data();
+    }
+    if (L.dtype == tasd::DType::I8) {
       d.kMajorI.resize(nc * nk);
-      if (L.d.conv) {
-        tile_.resize(tileBytes);
-        assembleDenseTile(L.d, L, cols, k0, klen, 1, plan, staging_.data(), tile_.data(),
-                          TileOrder::KMajor);
-        std::copy(reinterpret_cast<const int8_t*>(tile_.data()),
-                  reinterpret_cast<const int8_t*>(tile_.data()) + nc * nk, d.kMajorI.begin());
+      const int8_t* t = reinterpret_cast<const int8_t*>(tile);
+      if (direct) {
+        std::copy(t, t + nc * nk, d.kMajorI.begin());
       } else {
-        transpose(reinterpret_cast<const int8_t*>(staging_.data()), nc, nk, d.kMajorI.data());
+        transpose(t, nc, nk, d.kMajorI.data());
       }
     } else {
-      const uint8_t* tile = staging_.data();
-      if (L.d.conv) {
-        tile_.resize(tileBytes);
-        assembleDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan, staging_.data(),
-                          tile_.data());
-        tile = tile_.data();
+      const float* t = reinterpret_cast<const float*>(tile);
+      if (L.dtype == tasd::DType::BF16) {
+        toFloat(tile, nc * nk, L.dtype, rowMajor_);
+        t = rowMajor_.data();
       }
-      toFloat(tile, nc * nk, L.dtype, rowMajor_);
       d.kMajorF.resize(nc * nk);
-      transpose(rowMajor_.data(), nc, nk, d.kMajorF.data());
+      if (direct) {
+        std::copy(t, t + nc * nk, d.kMajorF.begin());
+      } else {
+        transpose(t, nc, nk, d.kMajorF.data());
+      }
     }
   }
   d.loaded = true;

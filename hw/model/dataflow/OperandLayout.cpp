@@ -34,6 +34,78 @@ ConvIndex convIndex(const tasd::ConvGeometry& g) {
   return {ho, wo, ho * wo};
 }
 
+// A run of the tile's K: channels [channel, channel + length) at kernel row fr and column fs,
+// landing at position `out` of a tile row.
+struct ChannelRun {
+  uint32_t fr, fs;
+  uint64_t channel, length, out;
+};
+
+// The K-major tile (element (r, kk) at kk * rows + r) of elements of type T: one K index at a
+// time over every row, through per-row tables of where each kernel row and column starts in the
+// staging buffer (-1: padding), so that an element costs two table reads.
+template <typename T>
+void assembleKMajor(const tasd::ConvGeometry& g, const ConvIndex& ci, TileRange rows,
+                    const GatherPlan& plan, const std::vector<ChannelRun>& runs,
+                    const uint8_t* staging, uint8_t* tile) {
+  const size_t R = rows.length;
+  std::vector<int64_t> rowByte(g.kh * R), colByte(g.kw * R);
+  size_t boxIndex = 0;
+  uint64_t boxC = 0, cLo = 0;
+  for (uint32_t r = 0; r < R; ++r) {
+    const uint64_t p = rows.begin + r;
+    const uint64_t b = p / ci.perImage, pi = p % ci.perImage;
+    while (plan.boxes[boxIndex].image != b)
+      ++boxIndex;
+    const ConvBox& box = plan.boxes[boxIndex];
+    boxC = box.cHi - box.cLo;  // the same channel range in every box of the tile
+    cLo = box.cLo;
+    const bool empty = box.rowSlot.empty() || box.colSlot.empty();
+    const int64_t ih0 = static_cast<int64_t>(pi / ci.wo) * static_cast<int64_t>(g.strideH) -
+                        static_cast<int64_t>(g.padTop);
+    const int64_t iw0 = static_cast<int64_t>(pi % ci.wo) * static_cast<int64_t>(g.strideW) -
+                        static_cast<int64_t>(g.padLeft);
+    for (uint32_t fr = 0; fr < g.kh; ++fr) {
+      const int64_t ih = ih0 + int64_t{fr} * static_cast<int64_t>(g.dilationH);
+      const int32_t slot = empty || ih < box.ihLo || ih > box.ihHi
+                               ? -1
+                               : box.rowSlot[static_cast<size_t>(ih - box.ihLo)];
+      rowByte[fr * R + r] =
+          slot < 0
+              ? -1
+              : static_cast<int64_t>(box.stagingOffset + uint64_t{static_cast<uint32_t>(slot)} *
+                                                             box.gridCols * boxC * sizeof(T));
+    }
+    for (uint32_t fs = 0; fs < g.kw; ++fs) {
+      const int64_t iw = iw0 + int64_t{fs} * static_cast<int64_t>(g.dilationW);
+      const int32_t slot = empty || iw < box.iwLo || iw > box.iwHi
+                               ? -1
+                               : box.colSlot[static_cast<size_t>(iw - box.iwLo)];
+      colByte[fs * R + r] =
+          slot < 0 ? -1
+                   : static_cast<int64_t>(uint64_t{static_cast<uint32_t>(slot)} * boxC * sizeof(T));
+    }
+  }
+  T* out = reinterpret_cast<T*>(tile);
+  for (const ChannelRun& run : runs) {
+    const int64_t* rb = rowByte.data() + run.fr * R;
+    const int64_t* cb = colByte.data() + run.fs * R;
+    for (uint64_t e = 0; e < run.length; ++e) {
+      const uint8_t* src = staging + (run.channel + e - cLo) * sizeof(T);
+      T* dst = out + (run.out + e) * R;
+      for (size_t r = 0; r < R; ++r) {
+        if (rb[r] < 0 || cb[r] < 0) {
+          dst[r] = T{0};
+        } else {
+          T v;
+          std::memcpy(&v, src + rb[r] + cb[r], sizeof(T));
+          dst[r] = v;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 uint64_t operandRows(const OperandConfig& op, uint64_t matrixRows) {
@@ -179,11 +251,7 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
   // The tile's K as runs of channels at one kernel position each, worked out once for every
   // row: the kernel position (row fr, column fs), the first channel, the run's length and where
   // it lands in a tile row.
-  struct Run {
-    uint32_t fr, fs;
-    uint64_t channel, length, out;
-  };
-  std::vector<Run> runs;
+  std::vector<ChannelRun> runs;
   uint64_t out = 0;
   for (const KSegment& seg : segments) {
     uint64_t kk = seg.begin;
@@ -191,14 +259,25 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
     while (kk < end) {
       const uint64_t rs = kk / c, ch = kk % c;
       const uint64_t runEnd = std::min<uint64_t>(end, (rs + 1) * c);
-      runs.push_back(Run{static_cast<uint32_t>(rs / g.kw), static_cast<uint32_t>(rs % g.kw), ch,
-                         runEnd - kk, out});
+      runs.push_back(ChannelRun{static_cast<uint32_t>(rs / g.kw), static_cast<uint32_t>(rs % g.kw),
+                                ch, runEnd - kk, out});
       out += runEnd - kk;
       kk = runEnd;
     }
   }
-  // Element kk of row r lands at (r * rowStep + kk * kStep) elements.
-  const uint64_t rowStep = kMajor ? 1 : rowElements, kStep = kMajor ? rows.length : 1;
+  if (kMajor) {
+    switch (eb) {
+      case 1:
+        assembleKMajor<uint8_t>(g, ci, rows, plan, runs, staging, tile);
+        return;
+      case 2:
+        assembleKMajor<uint16_t>(g, ci, rows, plan, runs, staging, tile);
+        return;
+      default:
+        assembleKMajor<uint32_t>(g, ci, rows, plan, runs, staging, tile);
+        return;
+    }
+  }
   // Per output position: the grid row of each kernel row and the grid column of each kernel
   // column (-1: padding or not in the box), so that an element costs two small-table reads.
   std::vector<int64_t> gridRow(g.kh), gridCol(g.kw);
@@ -229,27 +308,17 @@ void assembleDenseTile(const OperandConfig& op, const LayerState& L, TileRange r
                         : box.colSlot[static_cast<size_t>(iw - box.iwLo)];
     }
     const uint8_t* base = staging + box.stagingOffset;
-    uint8_t* dst = tile + r * rowStep * eb;
-    for (const Run& run : runs) {
+    uint8_t* dst = tile + r * rowBytes;
+    for (const ChannelRun& run : runs) {
       const int64_t gr = gridRow[run.fr], gc = gridCol[run.fs];
-      uint8_t* to = dst + run.out * kStep * eb;
+      uint8_t* to = dst + run.out * eb;
       if (gr < 0 || gc < 0) {  // padding reads zero
-        if (kStep == 1) {
-          std::memset(to, 0, run.length * eb);
-        } else {
-          for (uint64_t e = 0; e < run.length; ++e)
-            std::memset(to + e * kStep * eb, 0, eb);
-        }
+        std::memset(to, 0, run.length * eb);
         continue;
       }
-      const uint8_t* src =
-          base + (static_cast<uint64_t>(gr + gc) * boxC + (run.channel - box.cLo)) * eb;
-      if (kStep == 1) {
-        copyElements(to, src, run.length * eb);
-      } else {
-        for (uint64_t e = 0; e < run.length; ++e)
-          copyElements(to + e * kStep * eb, src + e * eb, eb);
-      }
+      copyElements(to,
+                   base + (static_cast<uint64_t>(gr + gc) * boxC + (run.channel - box.cLo)) * eb,
+                   run.length * eb);
     }
   }
 }
