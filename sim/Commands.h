@@ -12,5 +12,6 @@ void addSearchCommand(CLI::App& app, int& exitCode);
 void addImportCommand(CLI::App& app);
 void addAccuracyCommand(CLI::App& app);
 void addSearchModelCommand(CLI::App& app, int& exitCode);
+void addParamsCommand(CLI::App& app);
 
 }  // namespace tasdsim::cli

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   tasdsim::cli::addImportCommand(app);
   tasdsim::cli::addAccuracyCommand(app);
   tasdsim::cli::addSearchModelCommand(app, exitCode);
+  tasdsim::cli::addParamsCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "hw/isa/Isa.h"
 #include "hw/rtl/cosim/RtlSupport.h"
 #include "sw/common/Error.h"
 
@@ -21,11 +20,28 @@ void reportViolations(const std::vector<std::string>& problems, const std::strin
   throw UserError(fmt::format("{}: arch: {}", file, text));
 }
 
+// Reads a declared parameter (hw/model/common/Params.h): its key, default and range.
+template <typename T>
+T read(const Node& n, const hw::Param<T>& p, const T& fallback) {
+  return n.get<T>(p.key, fallback, p.lo, p.hi);
+}
+template <typename T>
+T read(const Node& n, const hw::Param<T>& p) {
+  return read(n, p, p.def);
+}
+bool read(const Node& n, const hw::FlagParam& p) {
+  return n.get<bool>(p.key, p.def);
+}
+std::string read(const Node& n, const hw::ChoiceParam& p) {
+  return n.choice(p.key, p.def, p.allowed());
+}
+
 hw::SramParams parseSram(const Node& n, const hw::SramParams& fallback) {
+  using S = hw::SramParams;
   hw::SramParams s;
-  s.sizeBytes = n.get<uint64_t>("size_kib", fallback.sizeBytes / kKiB, 1, 1u << 20) * kKiB;
-  s.banks = n.get<uint32_t>("banks", fallback.banks, 1, 1024);
-  s.bankWidthBytes = n.get<uint32_t>("bank_width_bytes", fallback.bankWidthBytes, 1, 1024);
+  s.sizeBytes = read(n, S::kSizeKib, fallback.sizeBytes / kKiB) * kKiB;
+  s.banks = read(n, S::kBanks, fallback.banks);
+  s.bankWidthBytes = read(n, S::kBankWidth, fallback.bankWidthBytes);
   n.finish();
   return s;
 }
@@ -97,60 +113,60 @@ ArchConfig parseArch(const Node& root, const std::string& file,
   cfg.file = file;
   hw::AcceleratorParams& p = cfg.params;
   const hw::AcceleratorParams defaults;
-  p.name = a.get<std::string>("name");
-  cfg.description = a.get<std::string>("description", "");
-  p.clockGHz = a.get<double>("clock_ghz", defaults.clockGHz, 0.001, 10.0);
-  p.tasdExtension = a.get<bool>("tasd_extension", defaults.tasdExtension);
-  p.maxTerms = a.get<uint32_t>("max_terms", defaults.maxTerms, 1, isa::kMaxTerms);
-  const Node pe = a.at("pe_array");
-  p.pe.rows = pe.get<uint32_t>("rows", defaults.pe.rows, 1, 256);
-  p.pe.cols = pe.get<uint32_t>("cols", defaults.pe.cols, 1, 256);
-  p.pe.lanes = pe.get<uint32_t>("lanes", defaults.pe.lanes, 1, 64);
-  p.pe.patterns = parsePatterns(pe, "patterns");
+  using P = hw::AcceleratorParams;
+  p.name = a.get<std::string>(P::kName.key);
+  cfg.description = a.get<std::string>(P::kDescription.key, "");
+  p.clockGHz = read(a, P::kClockGHz);
+  p.tasdExtension = read(a, P::kTasdExtension);
+  p.maxTerms = read(a, P::kMaxTerms);
+  using Pe = hw::PeArrayParams;
+  const Node pe = a.at(Pe::kSection);
+  p.pe.rows = read(pe, Pe::kRows);
+  p.pe.cols = read(pe, Pe::kCols);
+  p.pe.lanes = read(pe, Pe::kLanes);
+  p.pe.patterns = parsePatterns(pe, Pe::kPatterns.key);
   p.pe.pipelineLatencyCycles =
-      pe.get<uint32_t>("pipeline_latency_cycles", p.pe.rows + p.pe.cols, 0, 4096);
-  p.pe.impl = pe.choice("impl", "model", {"model", "rtl"});
+      read(pe, Pe::kPipelineLatency, Pe::defaultPipelineLatency(p.pe.rows, p.pe.cols));
+  p.pe.impl = read(pe, Pe::kImpl);
   pe.finish();
   if (const auto problems = rtl::peArrayProblems(p.pe); !problems.empty())
     pe.fail(problems.front());
-  const Node b = a.section("buffers");
+  const Node b = a.section(hw::BufferParams::kSection);
   p.buffers.s = parseSram(b.section("s"), defaults.buffers.s);
   p.buffers.d = parseSram(b.section("d"), defaults.buffers.d);
   p.buffers.acc = parseSram(b.section("acc"), defaults.buffers.acc);
   b.finish();
   // Without a tasd_units section the engine has none (a base engine).
-  const Node t = a.section("tasd_units");
-  p.tasd.count = t.get<uint32_t>("count", a.has("tasd_units") ? defaults.tasd.count : 0, 0, 1024);
-  p.tasd.cyclesPerElement =
-      t.get<uint32_t>("cycles_per_element", defaults.tasd.cyclesPerElement, 1, 64);
-  p.tasd.impl = t.choice("impl", "model", {"model", "rtl"});
+  using T = hw::TasdUnitParams;
+  const Node t = a.section(T::kSection);
+  p.tasd.count = read(t, T::kCount, a.has(T::kSection) ? T::kCount.def : 0u);
+  p.tasd.cyclesPerElement = read(t, T::kCyclesPerElement);
+  p.tasd.impl = read(t, T::kImpl);
   t.finish();
   if (const auto problems = rtl::tasdUnitProblems(p.tasd); !problems.empty())
     t.fail(problems.front());
-  const Node d = a.section("decoder");
-  p.decoder.fetchBytes = d.get<uint32_t>("fetch_bytes", defaults.decoder.fetchBytes, 16, 65536);
-  p.decoder.queueDepth = d.get<uint32_t>("queue_depth", defaults.decoder.queueDepth, 1, 1024);
-  p.decoder.cyclesPerInstruction =
-      d.get<uint32_t>("cycles_per_instruction", defaults.decoder.cyclesPerInstruction, 1, 1000);
-  p.decoder.impl = d.choice("impl", "model", {"model", "rtl"});
+  using D = hw::DecoderParams;
+  const Node d = a.section(D::kSection);
+  p.decoder.fetchBytes = read(d, D::kFetchBytes);
+  p.decoder.queueDepth = read(d, D::kQueueDepth);
+  p.decoder.cyclesPerInstruction = read(d, D::kCyclesPerInstruction);
+  p.decoder.impl = read(d, D::kImpl);
   d.finish();
   if (const auto problems = rtl::decoderProblems(p.decoder); !problems.empty())
     d.fail(problems.front());
-  const Node m = a.section("dram");
-  p.dram.sizeBytes = m.get<uint64_t>("size_mib", defaults.dram.sizeBytes >> 20, 1, 1u << 20) << 20;
-  p.dram.latencyNs = m.get<double>("latency_ns", defaults.dram.latencyNs, 0.0, 1e6);
-  p.dram.bandwidthGBps = m.get<double>("bandwidth_gbps", defaults.dram.bandwidthGBps, 1e-3, 1e5);
+  using M = hw::DramParams;
+  const Node m = a.section(M::kSection);
+  p.dram.sizeBytes = read(m, M::kSizeMib) << 20;
+  p.dram.latencyNs = read(m, M::kLatencyNs);
+  p.dram.bandwidthGBps = read(m, M::kBandwidthGBps);
   m.finish();
-  p.instances = a.get<uint32_t>("instances", defaults.instances, 1, hw::kMaxInstances);
-  p.distribution = a.choice("distribute", hw::distributionName(defaults.distribution),
-                            {"batch", "channels"}) == "batch"
-                       ? hw::Distribution::Batch
-                       : hw::Distribution::Channels;
-  const Node am = a.section("address_map");
-  p.addressMap.dramBase =
-      am.get<uint64_t>("dram_base", defaults.addressMap.dramBase, 0, hw::kAddressLimit - 1);
-  p.addressMap.regBase =
-      am.get<uint64_t>("reg_base", defaults.addressMap.regBase, 0, hw::kAddressLimit - 1);
+  p.instances = read(a, P::kInstances);
+  p.distribution =
+      read(a, P::kDistribute) == "batch" ? hw::Distribution::Batch : hw::Distribution::Channels;
+  using Map = hw::AddressMapParams;
+  const Node am = a.section(Map::kSection);
+  p.addressMap.dramBase = read(am, Map::kDramBase);
+  p.addressMap.regBase = read(am, Map::kRegBase);
   am.finish();
   if (const auto problems = p.addressMap.validate(p.dram.sizeBytes, p.instances);
       !problems.empty()) {
@@ -163,7 +179,7 @@ ArchConfig parseArch(const Node& root, const std::string& file,
         fmt::format("instances = {}: several instances run the C++ models only (every impl: model)",
                     p.instances));
   }
-  const std::string energy = a.get<std::string>("energy");
+  const std::string energy = a.get<std::string>(P::kEnergy.key);
   a.finish();
   if (!p.tasdExtension && p.tasd.count > 0) {
     a.fail("tasd_units need tasd_extension: true (a base engine has no TASD units)");

@@ -9,6 +9,11 @@
 
 #include "hw/isa/Isa.h"
 #include "hw/model/common/Stats.h"
+#include "hw/model/dataflow/DataflowStats.h"
+#include "hw/model/decoder/DecoderStats.h"
+#include "hw/model/pe_array/PeArrayStats.h"
+#include "hw/model/tasd_unit/TasdUnitStats.h"
+#include "hw/model/top/MemoryPortStats.h"
 #include "sw/common/Error.h"
 #include "sw/common/Table.h"
 #include "sw/runtime/Isolated.h"
@@ -16,11 +21,25 @@
 namespace tasdsim::runtime {
 namespace {
 
-constexpr const char* kPrefix = "accel.";
+using hw::DataflowStats;
+using hw::DecoderStats;
+using hw::LoadUnitStats;
+using hw::MemoryPortStats;
+using hw::PeArrayStats;
+using hw::StoreUnitStats;
+using hw::TasdUnitStats;
 
-uint64_t stat(const std::map<std::string, uint64_t>& s, const std::string& name) {
-  auto it = s.find(kPrefix + name);
-  return it == s.end() ? 0 : it->second;
+constexpr const char* kPrefix = "accel";
+
+// A declared counter of a layer's (or the run's) counters (hw/model/common/StatDecl.h): absent is
+// an error, never 0. A layer that ran on the host has no counters at all and reads 0.
+uint64_t stat(const std::map<std::string, uint64_t>& s, const hw::StatDecl& decl,
+              const std::string& index = {}) {
+  return s.empty() ? 0 : hw::statValue(s, kPrefix, decl, index);
+}
+
+uint64_t stall(const std::map<std::string, uint64_t>& s, hw::StallReason r) {
+  return stat(s, PeArrayStats::kStall, hw::stallReasonName(r));
 }
 
 nlohmann::json energyJson(const hw::EnergyBreakdown& e) {
@@ -35,49 +54,50 @@ nlohmann::json stallsJson(const std::map<std::string, uint64_t>& s) {
   nlohmann::json j;
   for (hw::StallReason r : {hw::StallReason::WaitOperands, hw::StallReason::WaitTasdUnits,
                             hw::StallReason::WaitAccumulator, hw::StallReason::BufferBandwidth}) {
-    j[hw::stallReasonName(r)] = stat(s, std::string("pe_array.stall.") + hw::stallReasonName(r));
+    j[hw::stallReasonName(r)] = stall(s, r);
   }
   return j;
 }
 
 nlohmann::json bytesJson(const std::map<std::string, uint64_t>& s) {
-  return nlohmann::json{{"dram_read", stat(s, "mem.read_bytes")},
-                        {"dram_write", stat(s, "mem.write_bytes")},
-                        {"dram_read_s", stat(s, "load.dram_bytes.s")},
-                        {"dram_read_d", stat(s, "load.dram_bytes.d")},
-                        {"dram_read_c", stat(s, "load.dram_bytes.c")},
-                        {"s_buffer_read", stat(s, "dataflow.s_buffer.read_bytes")},
-                        {"s_buffer_write", stat(s, "dataflow.s_buffer.write_bytes")},
-                        {"d_buffer_read", stat(s, "dataflow.d_buffer.read_bytes")},
-                        {"d_buffer_write", stat(s, "dataflow.d_buffer.write_bytes")},
-                        {"acc_buffer_read", stat(s, "dataflow.acc_buffer.read_bytes")},
-                        {"acc_buffer_write", stat(s, "dataflow.acc_buffer.write_bytes")}};
+  return nlohmann::json{{"dram_read", stat(s, MemoryPortStats::kReadBytes)},
+                        {"dram_write", stat(s, MemoryPortStats::kWriteBytes)},
+                        {"dram_read_s", stat(s, LoadUnitStats::kDramBytesS)},
+                        {"dram_read_d", stat(s, LoadUnitStats::kDramBytesD)},
+                        {"dram_read_c", stat(s, LoadUnitStats::kDramBytesC)},
+                        {"s_buffer_read", stat(s, DataflowStats::kBufferReadBytes, "s")},
+                        {"s_buffer_write", stat(s, DataflowStats::kBufferWriteBytes, "s")},
+                        {"d_buffer_read", stat(s, DataflowStats::kBufferReadBytes, "d")},
+                        {"d_buffer_write", stat(s, DataflowStats::kBufferWriteBytes, "d")},
+                        {"acc_buffer_read", stat(s, DataflowStats::kBufferReadBytes, "acc")},
+                        {"acc_buffer_write", stat(s, DataflowStats::kBufferWriteBytes, "acc")}};
 }
 
 nlohmann::json componentsJson(const std::map<std::string, uint64_t>& s) {
-  return nlohmann::json{{"pe_array",
-                         {{"busy_cycles", stat(s, "pe_array.busy_cycles")},
-                          {"streams", stat(s, "pe_array.streams")},
-                          {"passes", stat(s, "pe_array.passes")},
-                          {"stalls", stallsJson(s)}}},
-                        {"tasd_units",
-                         {{"busy_cycles", stat(s, "tasd_units.busy_cycles")},
-                          {"tiles", stat(s, "tasd_units.tiles")},
-                          {"blocks", stat(s, "tasd_units.blocks")},
-                          {"compare_ops", stat(s, "tasd_units.compare_ops")},
-                          {"exposed_cycles", stat(s, "pe_array.stall.wait_tasd_units")}}},
-                        {"load",
-                         {{"busy_cycles", stat(s, "load.busy_cycles")},
-                          {"requests", stat(s, "load.requests")},
-                          {"stall_wait_buffer_free", stat(s, "load.stall.wait_buffer_free")}}},
-                        {"store",
-                         {{"busy_cycles", stat(s, "store.busy_cycles")},
-                          {"requests", stat(s, "store.requests")},
-                          {"requant_ops", stat(s, "store.requant_ops")},
-                          {"table_bytes", stat(s, "store.table_bytes")}}},
-                        {"decoder",
-                         {{"instructions", stat(s, "decoder.instructions")},
-                          {"fetch_bytes", stat(s, "decoder.fetch_bytes")}}}};
+  return nlohmann::json{
+      {"pe_array",
+       {{"busy_cycles", stat(s, PeArrayStats::kBusyCycles)},
+        {"streams", stat(s, PeArrayStats::kStreams)},
+        {"passes", stat(s, PeArrayStats::kPasses)},
+        {"stalls", stallsJson(s)}}},
+      {"tasd_units",
+       {{"busy_cycles", stat(s, TasdUnitStats::kBusyCycles)},
+        {"tiles", stat(s, TasdUnitStats::kTiles)},
+        {"blocks", stat(s, TasdUnitStats::kBlocks)},
+        {"compare_ops", stat(s, TasdUnitStats::kCompareOps)},
+        {"exposed_cycles", stall(s, hw::StallReason::WaitTasdUnits)}}},
+      {"load",
+       {{"busy_cycles", stat(s, LoadUnitStats::kBusyCycles)},
+        {"requests", stat(s, LoadUnitStats::kRequests)},
+        {"stall_wait_buffer_free", stat(s, LoadUnitStats::kStallWaitBufferFree)}}},
+      {"store",
+       {{"busy_cycles", stat(s, StoreUnitStats::kBusyCycles)},
+        {"requests", stat(s, StoreUnitStats::kRequests)},
+        {"requant_ops", stat(s, StoreUnitStats::kRequantOps)},
+        {"table_bytes", stat(s, StoreUnitStats::kTableBytes)}}},
+      {"decoder",
+       {{"instructions", stat(s, DecoderStats::kInstructions)},
+        {"fetch_bytes", stat(s, DecoderStats::kFetchBytes)}}}};
 }
 
 nlohmann::json termsJson(const LayerResult& l) {
@@ -91,8 +111,8 @@ nlohmann::json termsJson(const LayerResult& l) {
         l.series.substr(start, plus == std::string::npos ? std::string::npos : plus - start);
     terms.push_back({{"index", index},
                      {"pattern", pattern},
-                     {"cycles", stat(l.stats, fmt::format("pe_array.term{}.cycles", index))},
-                     {"mac_ops", stat(l.stats, fmt::format("pe_array.term{}.mac_ops", index))}});
+                     {"cycles", stat(l.stats, PeArrayStats::kTermCycles, std::to_string(index))},
+                     {"mac_ops", stat(l.stats, PeArrayStats::kTermMacOps, std::to_string(index))}});
     ++index;
     if (plus == std::string::npos) break;
     start = plus + 1;
@@ -108,7 +128,7 @@ NetworkTotals networkTotals(const RunResult& run) {
     t.cycles += l.cycles;
     t.seconds += l.seconds;
     t.denseMacs += l.macs;
-    t.macOps += stat(l.stats, "pe_array.mac_ops");
+    t.macOps += stat(l.stats, PeArrayStats::kMacOps);
     t.energy.peMacs += l.energy.peMacs;
     t.energy.indexMux += l.energy.indexMux;
     t.energy.sBuffer += l.energy.sBuffer;
@@ -152,7 +172,7 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
                      {"on_accelerator", l.onAccelerator},
                      {"macs_dense", l.macs}};
     if (l.onAccelerator) {
-      const uint64_t macOps = stat(l.stats, "pe_array.mac_ops");
+      const uint64_t macOps = stat(l.stats, PeArrayStats::kMacOps);
       j.update({{"operand", l.operand},
                 {"series", l.series},
                 {"compute_fraction", l.computeFraction},
@@ -233,13 +253,14 @@ std::string layersCsv(const RunResult& run) {
     // Reals in full precision (the shortest text that reads back to the same double).
     os << l.name << ',' << l.op << ',' << l.operand << ',' << l.series << ','
        << fmt::format("{}", l.computeFraction) << ',' << l.groups << ',' << l.m << ',' << l.n << ','
-       << l.k << ',' << l.macs << ',' << stat(l.stats, "pe_array.mac_ops") << ',' << l.cycles << ','
-       << fmt::format("{}", l.seconds) << ',' << fmt::format("{}", l.energy.total()) << ','
-       << fmt::format("{}", l.edp) << ',' << stat(l.stats, "mem.read_bytes") << ','
-       << stat(l.stats, "mem.write_bytes") << ',' << stat(l.stats, "pe_array.stall.wait_operands")
-       << ',' << stat(l.stats, "pe_array.stall.wait_tasd_units") << ','
-       << stat(l.stats, "pe_array.stall.wait_accumulator") << ','
-       << stat(l.stats, "pe_array.stall.buffer_bandwidth") << ','
+       << l.k << ',' << l.macs << ',' << stat(l.stats, PeArrayStats::kMacOps) << ',' << l.cycles
+       << ',' << fmt::format("{}", l.seconds) << ',' << fmt::format("{}", l.energy.total()) << ','
+       << fmt::format("{}", l.edp) << ',' << stat(l.stats, MemoryPortStats::kReadBytes) << ','
+       << stat(l.stats, MemoryPortStats::kWriteBytes) << ','
+       << stall(l.stats, hw::StallReason::WaitOperands) << ','
+       << stall(l.stats, hw::StallReason::WaitTasdUnits) << ','
+       << stall(l.stats, hw::StallReason::WaitAccumulator) << ','
+       << stall(l.stats, hw::StallReason::BufferBandwidth) << ','
        << (l.haveQuality ? fmt::format("{}", l.quality.relFrobeniusError) : "") << ','
        << (l.check.performed ? (l.check.passed ? "true" : "false") : "") << '\n';
   }
@@ -281,7 +302,7 @@ void printSummary(std::ostream& os, const ExperimentInfo& info, const Simulation
       {"layer", "series", "operand", "cycles", "energy_uJ", "mac_frac", "rel_err", "check"});
   for (size_t i = 0; i < shown; ++i) {
     const LayerResult& l = *top[i];
-    const uint64_t ops = stat(l.stats, "pe_array.mac_ops");
+    const uint64_t ops = stat(l.stats, PeArrayStats::kMacOps);
     table.add({l.name, l.series, l.operand, std::to_string(l.cycles),
                fmt::format("{:.2f}", l.energy.total() * 1e-6),
                fmt::format("{:.3f}", l.macs ? static_cast<double>(ops) / l.macs : 1.0),

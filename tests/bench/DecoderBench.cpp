@@ -7,6 +7,7 @@
 #include <systemc>
 
 #include "hw/model/bus/Bus.h"
+#include "hw/model/decoder/DecoderStats.h"
 #include "hw/model/decoder/MicrocodeDecoder.h"
 #include "hw/model/dram/Dram.h"
 #include "hw/model/host_if/HostInterface.h"
@@ -83,7 +84,7 @@ nlohmann::json runProgram(const std::vector<isa::Word>& words, uint64_t address 
   out["dispatched"] = nlohmann::json::array();
   for (const isa::Instruction& in : sink.received)
     out["dispatched"].push_back(isa::disassemble(in));
-  out["fetches"] = stats.value("decoder.fetches");
+  out["fetches"] = stats.value(DecoderStats::kFetches.path());
   out["failure"] = host.failure;
   return out;
 }

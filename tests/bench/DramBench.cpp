@@ -11,6 +11,7 @@
 
 #include "hw/model/dataflow/Dma.h"
 #include "hw/model/dram/Dram.h"
+#include "hw/model/dram/DramStats.h"
 #include "tests/common/RunInChild.h"
 
 namespace tasdsim::hw {
@@ -68,9 +69,9 @@ TEST(DramBench, LatencyBandwidthDataAndCounters) {
     sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                             sc_core::SC_DO_NOTHING);
     sc_core::sc_start();
-    req.out["read_bytes"] = stats.value("dram.read_bytes");
-    req.out["write_bytes"] = stats.value("dram.write_bytes");
-    req.out["read_requests"] = stats.value("dram.read_requests");
+    req.out["read_bytes"] = stats.value(DramStats::kReadBytes.path());
+    req.out["write_bytes"] = stats.value(DramStats::kWriteBytes.path());
+    req.out["read_requests"] = stats.value(DramStats::kReadRequests.path());
     return req.out.dump();
   });
   const nlohmann::json r = nlohmann::json::parse(result);

@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "hw/model/pe_array/PeArray.h"
+#include "hw/model/pe_array/PeArrayStats.h"
 #include "hw/model/pe_array/StreamMath.h"
 #include "sw/tasd/Decompose.h"
 #include "tests/bench/BenchUnitIf.h"
@@ -90,8 +91,8 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
   nlohmann::json out;
   out["error"] = ctrl.error;
   out["done_ns"] = ctrl.completions.empty() ? -1.0 : ctrl.completions[0].second;
-  out["busy_cycles"] = stats.value("pe_array.busy_cycles");
-  out["mac_ops"] = stats.value("pe_array.mac_ops");
+  out["busy_cycles"] = stats.value(PeArrayStats::kBusyCycles.path());
+  out["mac_ops"] = stats.value(PeArrayStats::kMacOps.path());
   // Values against the reference on the approximated operand.
   const AccTile& acc = ctrl.accSlot(0);
   uint64_t wrong = 0;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <systemc>
 
+#include "hw/model/tasd_unit/TasdUnitStats.h"
 #include "hw/model/tasd_unit/TasdUnits.h"
 #include "sw/tasd/Decompose.h"
 #include "tests/bench/BenchUnitIf.h"
@@ -89,7 +90,7 @@ nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau,
   for (size_t t = 0; same && t < dec.terms.size(); ++t)
     same = s.terms[t] == dec.terms[t] && s.termLoaded[t];
   out["same"] = same;
-  out["blocks"] = stats.value("tasd_units.blocks");
+  out["blocks"] = stats.value(TasdUnitStats::kBlocks.path());
   return out;
 }
 

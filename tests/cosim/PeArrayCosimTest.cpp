@@ -12,6 +12,7 @@
 #include <systemc>
 
 #include "hw/model/pe_array/PeArray.h"
+#include "hw/model/pe_array/PeArrayStats.h"
 #include "sw/tasd/Decompose.h"
 #include "tests/bench/BenchUnitIf.h"
 #include "tests/common/RunInChild.h"
@@ -100,7 +101,7 @@ nlohmann::json runCase(AcceleratorParams params, const Case& c, uint32_t seed) {
   out["done_ns"] = nlohmann::json::array();
   for (const auto& done : ctrl.completions)
     out["done_ns"].push_back(done.second);
-  out["busy_cycles"] = stats.value("pe_array.busy_cycles");
+  out["busy_cycles"] = stats.value(PeArrayStats::kBusyCycles.path());
   out["acc"] = ctrl.accSlot(0).i;
   return out;
 }

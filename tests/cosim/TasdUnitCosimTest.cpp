@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <systemc>
 
+#include "hw/model/tasd_unit/TasdUnitStats.h"
 #include "hw/model/tasd_unit/TasdUnits.h"
 #include "sw/common/Half.h"
 #include "sw/tasd/Decompose.h"
@@ -115,9 +116,9 @@ nlohmann::json runCase(const std::string& impl, const Case& c, uint32_t seed) {
   sc_core::sc_start(1, sc_core::SC_MS);
   nlohmann::json out;
   out["error"] = ctrl.error;
-  out["busy_cycles"] = stats.value("tasd_units.busy_cycles");
+  out["busy_cycles"] = stats.value(TasdUnitStats::kBusyCycles.path());
   out["done_ns"] = ctrl.completions.empty() ? -1.0 : ctrl.completions[0].second;
-  out["thresholded"] = stats.value("tasd_units.thresholded");
+  out["thresholded"] = stats.value(TasdUnitStats::kThresholded.path());
   out["terms"] = nlohmann::json::array();
   for (const tasd::CompressedTerm& t : s.terms)
     out["terms"].push_back(nlohmann::json::binary(t.serialize()));

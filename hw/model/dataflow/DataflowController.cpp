@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "hw/model/dataflow/DataflowStats.h"
+
 namespace tasdsim::hw {
 
 using isa::Opcode;
@@ -48,23 +50,17 @@ const char* errorCodeName(ErrorCode c) {
 DataflowController::DataflowController(sc_core::sc_module_name name,
                                        const AcceleratorParams& params, StatsRegistry& stats)
     : sc_module(name), params_(params), stats_(stats) {
-  for (Opcode op : {Opcode::CfgLayer, Opcode::CfgTerm, Opcode::CfgAddr, Opcode::CfgConv,
-                    Opcode::CfgTasd, Opcode::CfgOut, Opcode::LoadS, Opcode::LoadD, Opcode::LoadC,
-                    Opcode::Tasd, Opcode::Stream, Opcode::StoreC, Opcode::Barrier, Opcode::End}) {
-    std::string mnemonic = isa::specOf(op).mnemonic;
-    for (char& ch : mnemonic)
-      ch = static_cast<char>(std::tolower(ch));
-    instructionCounters_[op] = &stats_.add(std::string(this->name()) + ".instructions." + mnemonic,
-                                           "instructions", "instructions executed, by opcode");
+  for (Opcode op : DataflowStats::kOpcodes) {
+    instructionCounters_[op] =
+        &addStat(stats_, this->name(), DataflowStats::kInstructions, DataflowStats::mnemonic(op));
   }
-  auto buffer = [&](const char* which, const char* access) {
-    return &stats_.add(
-        fmt::format("{}.{}_buffer.{}_bytes", this->name(), which, access), "bytes",
-        fmt::format("bytes {} the {} buffer",
-                    std::string(access) == "read" ? "read from" : "written to", which));
+  auto buffer = [&](const StatDecl& decl, const char* which) {
+    return &addStat(stats_, this->name(), decl, which);
   };
-  bufferStats_ = BufferStats{buffer("s", "read"),  buffer("s", "write"),  buffer("d", "read"),
-                             buffer("d", "write"), buffer("acc", "read"), buffer("acc", "write")};
+  const StatDecl& read = DataflowStats::kBufferReadBytes;
+  const StatDecl& write = DataflowStats::kBufferWriteBytes;
+  bufferStats_ = BufferStats{buffer(read, "s"),  buffer(write, "s"),  buffer(read, "d"),
+                             buffer(write, "d"), buffer(read, "acc"), buffer(write, "acc")};
 }
 
 void DataflowController::beginProgram() {

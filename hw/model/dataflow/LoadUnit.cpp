@@ -6,16 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "hw/model/dataflow/DataflowStats.h"
 #include "hw/model/dataflow/OperandLayout.h"
 #include "sw/common/Half.h"
 
 namespace tasdsim::hw {
-
-namespace {
-std::string statName(const sc_core::sc_module& m, const std::string& stat) {
-  return std::string(m.name()) + "." + stat;
-}
-}  // namespace
 
 LoadUnit::LoadUnit(sc_core::sc_module_name name, const AcceleratorParams& params,
                    StatsRegistry& stats)
@@ -23,17 +18,14 @@ LoadUnit::LoadUnit(sc_core::sc_module_name name, const AcceleratorParams& params
       ctrl_port("ctrl_port"),
       dma_socket("dma_socket"),
       params_(params),
-      busyCycles_(
-          stats.add(statName(*this, "busy_cycles"), "cycles", "cycles with a load in flight")),
-      requests_(stats.add(statName(*this, "requests"), "requests", "memory read requests")),
-      dramS_(stats.add(statName(*this, "dram_bytes.s"), "bytes",
-                       "bytes read for the structured operand")),
-      dramD_(
-          stats.add(statName(*this, "dram_bytes.d"), "bytes", "bytes read for the dense operand")),
-      dramC_(stats.add(statName(*this, "dram_bytes.c"), "bytes", "bytes of partial sums read")) {
+      busyCycles_(addStat(stats, this->name(), LoadUnitStats::kBusyCycles)),
+      requests_(addStat(stats, this->name(), LoadUnitStats::kRequests)),
+      dramS_(addStat(stats, this->name(), LoadUnitStats::kDramBytesS)),
+      dramD_(addStat(stats, this->name(), LoadUnitStats::kDramBytesD)),
+      dramC_(addStat(stats, this->name(), LoadUnitStats::kDramBytesC)) {
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
-  stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] = &stats.add(
-      statName(*this, "stall.wait_buffer_free"), "cycles", "waiting for a slot's previous users");
+  stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] =
+      &addStat(stats, this->name(), LoadUnitStats::kStallWaitBufferFree);
   SC_HAS_PROCESS(LoadUnit);
   SC_THREAD(run);
 }

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "hw/model/dataflow/DataflowStats.h"
 #include "hw/model/dataflow/Dma.h"
 
 namespace tasdsim::hw {
@@ -17,20 +18,14 @@ StoreUnit::StoreUnit(sc_core::sc_module_name name, const AcceleratorParams& para
       ctrl_port("ctrl_port"),
       dma_socket("dma_socket"),
       params_(params),
-      busyCycles_(stats.add(std::string(this->name()) + ".busy_cycles", "cycles",
-                            "cycles with a store in flight")),
-      requests_(
-          stats.add(std::string(this->name()) + ".requests", "requests", "memory write requests")),
-      dramBytes_(stats.add(std::string(this->name()) + ".dram_bytes", "bytes",
-                           "bytes of results written")),
-      requantOps_(stats.add(std::string(this->name()) + ".requant_ops", "results",
-                            "results requantised to int8 by the output path")),
-      tableBytes_(stats.add(std::string(this->name()) + ".table_bytes", "bytes",
-                            "bytes of per-channel requantisation tables read")) {
+      busyCycles_(addStat(stats, this->name(), StoreUnitStats::kBusyCycles)),
+      requests_(addStat(stats, this->name(), StoreUnitStats::kRequests)),
+      dramBytes_(addStat(stats, this->name(), StoreUnitStats::kDramBytes)),
+      requantOps_(addStat(stats, this->name(), StoreUnitStats::kRequantOps)),
+      tableBytes_(addStat(stats, this->name(), StoreUnitStats::kTableBytes)) {
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
   stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] =
-      &stats.add(std::string(this->name()) + ".stall.wait_results", "cycles",
-                 "waiting for the accumulator slot to be complete");
+      &addStat(stats, this->name(), StoreUnitStats::kStallWaitResults);
   SC_HAS_PROCESS(StoreUnit);
   SC_THREAD(run);
 }

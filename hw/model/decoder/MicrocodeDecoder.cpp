@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "hw/model/dataflow/Dma.h"
+#include "hw/model/decoder/DecoderStats.h"
 
 namespace tasdsim::hw {
 
@@ -17,15 +18,11 @@ MicrocodeDecoder::MicrocodeDecoder(sc_core::sc_module_name name, const Accelerat
       dispatch_port("dispatch_port"),
       fetch_socket("fetch_socket"),
       params_(params),
-      instructions_(stats.add(std::string(this->name()) + ".instructions", "instructions",
-                              "instructions decoded")),
-      fetchBytes_(stats.add(std::string(this->name()) + ".fetch_bytes", "bytes",
-                            "microcode bytes fetched")),
-      fetches_(
-          stats.add(std::string(this->name()) + ".fetches", "requests", "microcode fetch bursts")),
-      programs_(stats.add(std::string(this->name()) + ".programs", "programs", "programs run")),
-      errors_(stats.add(std::string(this->name()) + ".errors", "programs",
-                        "programs ended by an error")) {
+      instructions_(addStat(stats, this->name(), DecoderStats::kInstructions)),
+      fetchBytes_(addStat(stats, this->name(), DecoderStats::kFetchBytes)),
+      fetches_(addStat(stats, this->name(), DecoderStats::kFetches)),
+      programs_(addStat(stats, this->name(), DecoderStats::kPrograms)),
+      errors_(addStat(stats, this->name(), DecoderStats::kErrors)) {
   if (params.decoder.impl == "rtl") rtl_ = rtl::makeDecoderRtl("rtl", params, cosim);
   SC_HAS_PROCESS(MicrocodeDecoder);
   SC_THREAD(run);

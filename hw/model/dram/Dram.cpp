@@ -1,6 +1,7 @@
 #include "hw/model/dram/Dram.h"
 
 #include "hw/model/dataflow/Dma.h"
+#include "hw/model/dram/DramStats.h"
 
 #include <algorithm>
 #include <cstring>
@@ -16,14 +17,10 @@ Dram::Dram(sc_core::sc_module_name name, const DramParams& params, StatsRegistry
       target_socket("target_socket"),
       params_(params),
       channelFree_(sc_core::SC_ZERO_TIME),
-      readBytes_(stats.add(std::string(this->name()) + ".read_bytes", "bytes",
-                           "bytes read by timed requests")),
-      writeBytes_(stats.add(std::string(this->name()) + ".write_bytes", "bytes",
-                            "bytes written by timed requests")),
-      readRequests_(stats.add(std::string(this->name()) + ".read_requests", "requests",
-                              "timed read requests")),
-      writeRequests_(stats.add(std::string(this->name()) + ".write_requests", "requests",
-                               "timed write requests")) {
+      readBytes_(addStat(stats, this->name(), DramStats::kReadBytes)),
+      writeBytes_(addStat(stats, this->name(), DramStats::kWriteBytes)),
+      readRequests_(addStat(stats, this->name(), DramStats::kReadRequests)),
+      writeRequests_(addStat(stats, this->name(), DramStats::kWriteRequests)) {
   target_socket.register_b_transport(this, &Dram::b_transport);
   target_socket.register_transport_dbg(this, &Dram::transport_dbg);
   target_socket.register_get_direct_mem_ptr(this, &Dram::get_direct_mem_ptr);

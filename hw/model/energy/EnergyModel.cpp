@@ -5,6 +5,11 @@
 #include <fmt/format.h>
 
 #include "hw/isa/Isa.h"
+#include "hw/model/dataflow/DataflowStats.h"
+#include "hw/model/decoder/DecoderStats.h"
+#include "hw/model/pe_array/PeArrayStats.h"
+#include "hw/model/tasd_unit/TasdUnitStats.h"
+#include "hw/model/top/MemoryPortStats.h"
 
 namespace tasdsim::hw {
 
@@ -66,30 +71,29 @@ std::vector<std::pair<std::string, double>> EnergyBreakdown::items() const {
 EnergyBreakdown computeEnergy(const EnergyTable& t, const AcceleratorParams& p,
                               const std::map<std::string, uint64_t>& stats,
                               const std::string& prefix, tasd::DType dtype, double seconds) {
-  auto get = [&](const std::string& name) -> double {
-    auto it = stats.find(prefix + "." + name);
-    return it == stats.end() ? 0.0 : static_cast<double>(it->second);
+  // Declared counters (hw/model/common/StatDecl.h): one that is absent is an error, never 0.
+  auto get = [&](const StatDecl& decl, const std::string& index = {}) {
+    return static_cast<double>(statValue(stats, prefix, decl, index));
   };
   EnergyBreakdown e;
-  e.peMacs = get("pe_array.mac_ops") * t.macPj(dtype);
+  e.peMacs = get(PeArrayStats::kMacOps) * t.macPj(dtype);
   double structuredSlots = 0;
   for (uint32_t i = 0; i < isa::kMaxTerms; ++i)
-    structuredSlots += get(fmt::format("pe_array.term{}.mac_ops", i));
+    structuredSlots += get(PeArrayStats::kTermMacOps, std::to_string(i));
   e.indexMux = structuredSlots * t.indexMuxPj;
   auto sram = [&](const SramParams& s, const char* which) {
     const double perByte = t.sramPj(s.sizeBytes / s.banks);
-    return perByte *
-           (get(fmt::format("dataflow.{}_buffer.read_bytes", which)) +
-            t.sramWriteFactor * get(fmt::format("dataflow.{}_buffer.write_bytes", which)));
+    return perByte * (get(DataflowStats::kBufferReadBytes, which) +
+                      t.sramWriteFactor * get(DataflowStats::kBufferWriteBytes, which));
   };
   e.sBuffer = sram(p.buffers.s, "s");
   e.dBuffer = sram(p.buffers.d, "d");
   e.accBuffer = sram(p.buffers.acc, "acc");
-  e.dram = (get("mem.read_bytes") + get("mem.write_bytes")) *
+  e.dram = (get(MemoryPortStats::kReadBytes) + get(MemoryPortStats::kWriteBytes)) *
            t.dramPjPerByte;  // this accelerator's traffic
-  e.tasdUnits = get("tasd_units.compare_ops") * t.tasdComparePj;
-  e.outputPath = get("store.requant_ops") * t.requantPj;
-  e.decoder = get("decoder.instructions") * t.decoderPjPerInstruction;
+  e.tasdUnits = get(TasdUnitStats::kCompareOps) * t.tasdComparePj;
+  e.outputPath = get(StoreUnitStats::kRequantOps) * t.requantPj;
+  e.decoder = get(DecoderStats::kInstructions) * t.decoderPjPerInstruction;
   e.staticEnergy = t.staticPowerMw * 1e-3 * seconds * 1e12;  // mW x s -> pJ
   return e;
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "hw/model/pe_array/PeArrayStats.h"
 #include "hw/model/pe_array/StreamMath.h"
 
 namespace tasdsim::hw {
@@ -13,30 +14,19 @@ PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params,
     : sc_module(name),
       ctrl_port("ctrl_port"),
       params_(params),
-      busyCycles_(
-          stats.add(std::string(this->name()) + ".busy_cycles", "cycles", "cycles streaming")),
-      streams_(stats.add(std::string(this->name()) + ".streams", "streams",
-                         "STREAM instructions executed")),
-      passes_(stats.add(std::string(this->name()) + ".passes", "passes",
-                        "array passes (row group x column group)")),
-      macOps_(stats.add(std::string(this->name()) + ".mac_ops", "MACs",
-                        "MAC slots issued (n/m of dense per term)")),
-      denseMacs_(stats.add(std::string(this->name()) + ".dense_macs", "MACs",
-                           "dense-equivalent MACs of the tiles")),
-      denseCycles_(stats.add(std::string(this->name()) + ".dense_cycles", "cycles",
-                             "pass cycles of dense streams")) {
-  const std::string base = this->name();
+      busyCycles_(addStat(stats, this->name(), PeArrayStats::kBusyCycles)),
+      streams_(addStat(stats, this->name(), PeArrayStats::kStreams)),
+      passes_(addStat(stats, this->name(), PeArrayStats::kPasses)),
+      macOps_(addStat(stats, this->name(), PeArrayStats::kMacOps)),
+      denseMacs_(addStat(stats, this->name(), PeArrayStats::kDenseMacs)),
+      denseCycles_(addStat(stats, this->name(), PeArrayStats::kDenseCycles)) {
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
-  for (StallReason r : {StallReason::WaitOperands, StallReason::WaitTasdUnits,
-                        StallReason::WaitAccumulator, StallReason::BufferBandwidth}) {
-    stalls_[static_cast<size_t>(r)] = &stats.add(base + ".stall." + stallReasonName(r), "cycles",
-                                                 "cycles the array waited, by reason");
-  }
+  for (StallReason r : PeArrayStats::kStallReasons)
+    stalls_[static_cast<size_t>(r)] =
+        &addStat(stats, this->name(), PeArrayStats::kStall, stallReasonName(r));
   for (uint32_t t = 0; t < isa::kMaxTerms; ++t) {
-    termCycles_[t] = &stats.add(fmt::format("{}.term{}.cycles", base, t), "cycles",
-                                "pass cycles spent on term t");
-    termMacOps_[t] = &stats.add(fmt::format("{}.term{}.mac_ops", base, t), "MACs",
-                                "MAC slots issued for term t");
+    termCycles_[t] = &addStat(stats, this->name(), PeArrayStats::kTermCycles, t);
+    termMacOps_[t] = &addStat(stats, this->name(), PeArrayStats::kTermMacOps, t);
   }
   if (params.pe.impl == "rtl") rtl_ = rtl::makePeArrayRtl("rtl", params, cosim);
   SC_HAS_PROCESS(PeArray);

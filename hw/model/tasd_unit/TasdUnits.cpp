@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "hw/model/tasd_unit/TasdUnitStats.h"
 #include "sw/common/Half.h"
 #include "sw/tasd/Decompose.h"
 
@@ -123,19 +124,14 @@ TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& para
     : sc_module(name),
       ctrl_port("ctrl_port"),
       params_(params),
-      busyCycles_(stats.add(std::string(this->name()) + ".busy_cycles", "cycles",
-                            "cycles decomposing tiles")),
-      tiles_(
-          stats.add(std::string(this->name()) + ".tiles", "tiles", "activation tiles decomposed")),
-      blocks_(stats.add(std::string(this->name()) + ".blocks", "blocks", "m-blocks processed")),
-      compares_(
-          stats.add(std::string(this->name()) + ".compare_ops", "compares", "element comparisons")),
-      thresholded_(stats.add(std::string(this->name()) + ".thresholded", "elements",
-                             "nonzeros zeroed by the pseudo-density threshold")) {
+      busyCycles_(addStat(stats, this->name(), TasdUnitStats::kBusyCycles)),
+      tiles_(addStat(stats, this->name(), TasdUnitStats::kTiles)),
+      blocks_(addStat(stats, this->name(), TasdUnitStats::kBlocks)),
+      compares_(addStat(stats, this->name(), TasdUnitStats::kCompareOps)),
+      thresholded_(addStat(stats, this->name(), TasdUnitStats::kThresholded)) {
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
   stalls_[static_cast<size_t>(StallReason::WaitOperands)] =
-      &stats.add(std::string(this->name()) + ".stall.wait_operands", "cycles",
-                 "waiting for the dense activation tile");
+      &addStat(stats, this->name(), TasdUnitStats::kStallWaitOperands);
   if (params.tasd.impl == "rtl" && params.tasd.count > 0)
     rtl_ = rtl::makeTasdUnitsRtl("rtl", params, cosim);
   SC_HAS_PROCESS(TasdUnits);

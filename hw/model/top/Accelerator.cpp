@@ -1,5 +1,7 @@
 #include "hw/model/top/Accelerator.h"
 
+#include "hw/model/top/AcceleratorStats.h"
+
 namespace tasdsim::hw {
 
 Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params,
@@ -32,6 +34,9 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& 
   tasd_units.ctrl_port.bind(dataflow);
   pe_array.ctrl_port.bind(dataflow);
   store.ctrl_port.bind(dataflow);
+  // Every declared statistic is registered by its block: the energy model and the reports read
+  // only declared ones, so none of their reads can miss.
+  requireStats(stats, this->name(), acceleratorStatPaths());
 }
 
 }  // namespace tasdsim::hw

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "hw/model/dataflow/Dma.h"
+#include "hw/model/top/MemoryPortStats.h"
 
 namespace tasdsim::hw {
 
@@ -10,14 +11,10 @@ MemoryPort::MemoryPort(sc_core::sc_module_name name, StatsRegistry& stats)
     : sc_module(name),
       unit_socket("unit_socket"),
       init_socket("init_socket"),
-      readBytes_(stats.add(std::string(this->name()) + ".read_bytes", "bytes",
-                           "bytes read by timed requests")),
-      writeBytes_(stats.add(std::string(this->name()) + ".write_bytes", "bytes",
-                            "bytes written by timed requests")),
-      readRequests_(stats.add(std::string(this->name()) + ".read_requests", "requests",
-                              "timed read requests")),
-      writeRequests_(stats.add(std::string(this->name()) + ".write_requests", "requests",
-                               "timed write requests")) {
+      readBytes_(addStat(stats, this->name(), MemoryPortStats::kReadBytes)),
+      writeBytes_(addStat(stats, this->name(), MemoryPortStats::kWriteBytes)),
+      readRequests_(addStat(stats, this->name(), MemoryPortStats::kReadRequests)),
+      writeRequests_(addStat(stats, this->name(), MemoryPortStats::kWriteRequests)) {
   unit_socket.register_b_transport(this, &MemoryPort::b_transport);
   unit_socket.register_transport_dbg(this, &MemoryPort::transport_dbg);
   unit_socket.register_get_direct_mem_ptr(this, &MemoryPort::get_direct_mem_ptr);

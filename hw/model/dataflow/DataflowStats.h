@@ -1,0 +1,91 @@
+#pragma once
+// Statistics of the dataflow controller, the buffers it owns and the load and store units,
+// declared once (hw/model/common/StatDecl.h).
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "hw/isa/Isa.h"
+#include "hw/model/common/StatDecl.h"
+
+namespace tasdsim::hw {
+
+struct DataflowStats {
+  // Indexed by the opcode's mnemonic in lower case: the opcodes below.
+  static constexpr StatDecl kInstructions{"dataflow", "instructions.{}", "instructions",
+                                          "instructions executed, by opcode"};
+  static constexpr isa::Opcode kOpcodes[] = {
+      isa::Opcode::CfgLayer, isa::Opcode::CfgTerm, isa::Opcode::CfgAddr, isa::Opcode::CfgConv,
+      isa::Opcode::CfgTasd,  isa::Opcode::CfgOut,  isa::Opcode::LoadS,   isa::Opcode::LoadD,
+      isa::Opcode::LoadC,    isa::Opcode::Tasd,    isa::Opcode::Stream,  isa::Opcode::StoreC,
+      isa::Opcode::Barrier,  isa::Opcode::End};
+  // Indexed by the buffer: s, d, acc.
+  static constexpr StatDecl kBufferReadBytes{"dataflow", "{}_buffer.read_bytes", "bytes",
+                                             "bytes read from the buffer"};
+  static constexpr StatDecl kBufferWriteBytes{"dataflow", "{}_buffer.write_bytes", "bytes",
+                                              "bytes written to the buffer"};
+  static constexpr const char* kBuffers[] = {"s", "d", "acc"};
+
+  static std::string mnemonic(isa::Opcode op) {
+    std::string m = isa::specOf(op).mnemonic;
+    for (char& ch : m)
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return m;
+  }
+
+  static std::vector<std::string> paths() {
+    std::vector<std::string> out;
+    for (isa::Opcode op : kOpcodes)
+      out.push_back(kInstructions.path(mnemonic(op)));
+    for (const char* b : kBuffers) {
+      out.push_back(kBufferReadBytes.path(b));
+      out.push_back(kBufferWriteBytes.path(b));
+    }
+    return out;
+  }
+};
+
+struct LoadUnitStats {
+  static constexpr StatDecl kBusyCycles{"load", "busy_cycles", "cycles",
+                                        "cycles with a load in flight"};
+  static constexpr StatDecl kRequests{"load", "requests", "requests", "memory read requests"};
+  static constexpr StatDecl kDramBytesS{"load", "dram_bytes.s", "bytes",
+                                        "bytes read for the structured operand"};
+  static constexpr StatDecl kDramBytesD{"load", "dram_bytes.d", "bytes",
+                                        "bytes read for the dense operand"};
+  static constexpr StatDecl kDramBytesC{"load", "dram_bytes.c", "bytes",
+                                        "bytes of partial sums read"};
+  static constexpr StatDecl kStallWaitBufferFree{"load", "stall.wait_buffer_free", "cycles",
+                                                 "waiting for a slot's previous users"};
+
+  static std::vector<std::string> paths() {
+    std::vector<std::string> out;
+    for (const StatDecl& d :
+         {kBusyCycles, kRequests, kDramBytesS, kDramBytesD, kDramBytesC, kStallWaitBufferFree})
+      out.push_back(d.path());
+    return out;
+  }
+};
+
+struct StoreUnitStats {
+  static constexpr StatDecl kBusyCycles{"store", "busy_cycles", "cycles",
+                                        "cycles with a store in flight"};
+  static constexpr StatDecl kRequests{"store", "requests", "requests", "memory write requests"};
+  static constexpr StatDecl kDramBytes{"store", "dram_bytes", "bytes", "bytes of results written"};
+  static constexpr StatDecl kRequantOps{"store", "requant_ops", "results",
+                                        "results requantised to int8 by the output path"};
+  static constexpr StatDecl kTableBytes{"store", "table_bytes", "bytes",
+                                        "bytes of per-channel requantisation tables read"};
+  static constexpr StatDecl kStallWaitResults{"store", "stall.wait_results", "cycles",
+                                              "waiting for the accumulator slot to be complete"};
+
+  static std::vector<std::string> paths() {
+    std::vector<std::string> out;
+    for (const StatDecl& d :
+         {kBusyCycles, kRequests, kDramBytes, kRequantOps, kTableBytes, kStallWaitResults})
+      out.push_back(d.path());
+    return out;
+  }
+};
+
+}  // namespace tasdsim::hw

@@ -1,0 +1,31 @@
+#pragma once
+// Statistics of the TASD units, declared once (hw/model/common/StatDecl.h).
+#include <string>
+#include <vector>
+
+#include "hw/model/common/StatDecl.h"
+
+namespace tasdsim::hw {
+
+struct TasdUnitStats {
+  static constexpr StatDecl kBusyCycles{"tasd_units", "busy_cycles", "cycles",
+                                        "cycles decomposing tiles"};
+  static constexpr StatDecl kTiles{"tasd_units", "tiles", "tiles", "activation tiles decomposed"};
+  static constexpr StatDecl kBlocks{"tasd_units", "blocks", "blocks", "m-blocks processed"};
+  static constexpr StatDecl kCompareOps{"tasd_units", "compare_ops", "compares",
+                                        "element comparisons"};
+  static constexpr StatDecl kThresholded{"tasd_units", "thresholded", "elements",
+                                         "nonzeros zeroed by the pseudo-density threshold"};
+  static constexpr StatDecl kStallWaitOperands{"tasd_units", "stall.wait_operands", "cycles",
+                                               "waiting for the dense activation tile"};
+
+  static std::vector<std::string> paths() {
+    std::vector<std::string> out;
+    for (const StatDecl& d :
+         {kBusyCycles, kTiles, kBlocks, kCompareOps, kThresholded, kStallWaitOperands})
+      out.push_back(d.path());
+    return out;
+  }
+};
+
+}  // namespace tasdsim::hw

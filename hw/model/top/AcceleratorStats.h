@@ -1,0 +1,25 @@
+#pragma once
+// Every declared statistic of the accelerator's blocks (hw/model/common/StatDecl.h), as paths
+// below the accelerator's instance name. The accelerator checks at construction that its blocks
+// registered each of them.
+#include <string>
+#include <vector>
+
+#include "hw/model/dataflow/DataflowStats.h"
+#include "hw/model/decoder/DecoderStats.h"
+#include "hw/model/pe_array/PeArrayStats.h"
+#include "hw/model/tasd_unit/TasdUnitStats.h"
+#include "hw/model/top/MemoryPortStats.h"
+
+namespace tasdsim::hw {
+
+inline std::vector<std::string> acceleratorStatPaths() {
+  std::vector<std::string> out;
+  for (const auto& block : {MemoryPortStats::paths(), DecoderStats::paths(), DataflowStats::paths(),
+                            LoadUnitStats::paths(), TasdUnitStats::paths(), PeArrayStats::paths(),
+                            StoreUnitStats::paths()})
+    out.insert(out.end(), block.begin(), block.end());
+  return out;
+}
+
+}  // namespace tasdsim::hw

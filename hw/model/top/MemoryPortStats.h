@@ -1,0 +1,29 @@
+#pragma once
+// Statistics of the accelerator's memory port (its traffic to the system), declared once
+// (hw/model/common/StatDecl.h).
+#include <string>
+#include <vector>
+
+#include "hw/model/common/StatDecl.h"
+
+namespace tasdsim::hw {
+
+struct MemoryPortStats {
+  static constexpr StatDecl kReadBytes{"mem", "read_bytes", "bytes",
+                                       "bytes read by timed requests"};
+  static constexpr StatDecl kWriteBytes{"mem", "write_bytes", "bytes",
+                                        "bytes written by timed requests"};
+  static constexpr StatDecl kReadRequests{"mem", "read_requests", "requests",
+                                          "timed read requests"};
+  static constexpr StatDecl kWriteRequests{"mem", "write_requests", "requests",
+                                           "timed write requests"};
+
+  static std::vector<std::string> paths() {
+    std::vector<std::string> out;
+    for (const StatDecl& d : {kReadBytes, kWriteBytes, kReadRequests, kWriteRequests})
+      out.push_back(d.path());
+    return out;
+  }
+};
+
+}  // namespace tasdsim::hw
