@@ -10,6 +10,7 @@ settings only prints where the files are. Writes, in that folder:
   dense.onnx, pruned70.onnx, ...   the models (input [1, 1, 28, 28] normalised, output [1, 10])
   test_inputs.npy, test_labels.npy the test images (N x 1 x 28 x 28 float32, normalised) and
                                    labels (N int64), in a seeded shuffled order
+  NAME_predictions.npy             each model's predicted classes (PyTorch) on the test images
   models.json                      settings, per-model test accuracy (PyTorch) and sparsity
 
 Usage: scripts/fashion_mnist.py [--out out/fashion-mnist] [--small] [--sparsities 0.7,0.9,0.95]
@@ -32,7 +33,7 @@ import torch.nn.utils.prune as prune
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 DATA_DIRS = ["/usr/share/datasets/fashion-mnist"]
 MEAN, STD = 0.2860, 0.3530  # Fashion-MNIST training-set pixel statistics
-VERSION = 1  # bump when the training procedure changes (part of the cache key)
+VERSION = 2  # bump when the training procedure changes (part of the cache key)
 
 
 def read_idx(path):
@@ -124,12 +125,16 @@ def train(model, x, y, epochs, lr, batch, seed):
 
 
 @torch.no_grad()
-def accuracy(model, x, y):
+def predictions(model, x):
     model.eval()
-    correct = 0
-    for s in range(0, len(x), 500):
-        correct += int((model(torch.from_numpy(x[s:s + 500])).argmax(1) == torch.from_numpy(y[s:s + 500])).sum())
-    return correct / len(x)
+    return np.concatenate([model(torch.from_numpy(x[s:s + 500])).argmax(1).numpy() for s in range(0, len(x), 500)])
+
+
+def evaluate(model, x, y, out, name):
+    """Test accuracy (PyTorch); the predictions are saved as NAME_predictions.npy."""
+    p = predictions(model, x)
+    np.save(os.path.join(out, name + "_predictions.npy"), p.astype(np.int64))
+    return float((p == y).mean())
 
 
 def export(model, path):
@@ -152,7 +157,7 @@ def main():
         s = dict(widths=[4, 8, 8], train_images=800, finetune_images=800, test_images=400, epochs=2,
                  finetune_epochs=1, lr=0.1, batch=20, sparsities=[0.7, 0.9])
     else:
-        s = dict(widths=[8, 16, 32], train_images=30000, finetune_images=15000, test_images=10000, epochs=3,
+        s = dict(widths=[8, 16, 32], train_images=40000, finetune_images=40000, test_images=10000, epochs=3,
                  finetune_epochs=1, lr=0.1, batch=64, sparsities=[0.7, 0.9, 0.95])
     if a.sparsities:
         s["sparsities"] = [float(v) for v in a.sparsities.split(",")]
@@ -188,7 +193,7 @@ def main():
 
     model = ResNet(s["widths"])
     train(model, xtr, ytr, s["epochs"], s["lr"], s["batch"], a.seed)
-    models = {"dense": {"file": "dense.onnx", "sparsity": sparsity(model), "accuracy": accuracy(model, xte, yte)}}
+    models = {"dense": {"file": "dense.onnx", "sparsity": sparsity(model), "accuracy": evaluate(model, xte, yte, out, "dense")}}
     export(model, os.path.join(out, "dense.onnx"))
     log(f"dense: test accuracy {models['dense']['accuracy']:.4f}")
     # Global magnitude pruning of every Conv2d/Linear weight, gradually: each level prunes the
@@ -207,7 +212,7 @@ def main():
                 state[m_name + ".weight"] = m.weight.detach().clone()
         pruned.load_state_dict(state)
         name = f"pruned{round(100 * target)}"
-        models[name] = {"file": name + ".onnx", "sparsity": sparsity(pruned), "accuracy": accuracy(pruned, xte, yte)}
+        models[name] = {"file": name + ".onnx", "sparsity": sparsity(pruned), "accuracy": evaluate(pruned, xte, yte, out, name)}
         export(pruned, os.path.join(out, name + ".onnx"))
         log(f"{name}: sparsity {models[name]['sparsity']:.4f}, test accuracy {models[name]['accuracy']:.4f}")
     with open(done + ".tmp", "w") as f:
