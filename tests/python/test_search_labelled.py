@@ -100,6 +100,7 @@ class SearchLabelledTest(unittest.TestCase):
         s = self.summary()
         acc = s["accuracy"]
         self.assertGreaterEqual(acc["plan"], 0.9 * acc["original"])
+        self.assertGreater(s["mac_reduction"], 0)  # the 90%-sparse model has layers to structure
         import tasdsim
         x = np.load(self.inputs)
         labels = np.load(self.labels)
