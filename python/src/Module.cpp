@@ -20,6 +20,7 @@
 #include "sw/runtime/HostComparison.h"
 #include "sw/tasd/Decompose.h"
 #include "sw/tasd/Lowering.h"
+#include "sw/tasder/ModelSearch.h"
 #include "sw/workload/Workload.h"
 
 namespace py = pybind11;
@@ -301,6 +302,49 @@ py::dict runOnExecutor(const std::string& modelPath, const std::vector<py::array
   return outputsDict(std::move(named));
 }
 
+// TASDER on a classifier with labelled examples (tasdsim search-model --model): the plan YAML,
+// search.json text, summary text and experiment YAML.
+py::dict searchModel(const std::string& model, const py::array& inputs, const py::array& labels,
+                     const std::string& arch, const std::string& searchSplit,
+                     const std::string& testSplit, const std::string& calibrationSplit,
+                     size_t probe, double target, const std::string& cost, const std::string& dtype,
+                     const std::string& operands, size_t rounds, size_t threads,
+                     const std::string& denseArch) {
+  auto x = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(inputs);
+  auto y = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(labels);
+  if (!x || !y) throw UserError("search_model: inputs must be a float array, labels integers");
+  if (y.ndim() != 1)
+    throw UserError(
+        fmt::format("labels: must be one-dimensional (N), got {} dimensions", y.ndim()));
+  std::vector<size_t> shape(x.shape(), x.shape() + x.ndim());
+  std::vector<float> values(x.data(), x.data() + x.size());
+  std::vector<int64_t> labelValues(y.data(), y.data() + y.size());
+  py::dict out;
+  tasder::ModelSearchReport report;
+  {
+    py::gil_scoped_release release;
+    const auto data =
+        tasder::makeLabelledData(shape, std::move(values), labelValues, "inputs", "labels");
+    tasder::ModelSearchOptions o;
+    o.arch = arch;
+    o.denseArch = denseArch;
+    o.target = target;
+    o.cost = cost;
+    o.dtype = dtype;
+    o.operands = operands;
+    o.rounds = rounds;
+    o.threads = threads;
+    tasder::checkModelSearchOptions(o);
+    report = tasder::searchModel(
+        tasder::classifierData(model, data, {searchSplit, testSplit, calibrationSplit, probe}), o);
+  }
+  out["plan"] = report.plan.toYaml();
+  out["search_json"] = report.summary.dump();
+  out["summary"] = report.text;
+  out["experiment"] = report.experimentYaml;
+  return out;
+}
+
 }  // namespace
 }  // namespace tasdsim::python
 
@@ -354,6 +398,11 @@ PYBIND11_MODULE(_core, m) {
       py::arg("experiment"), py::arg("overrides"), py::arg("workload"), py::arg("input_npy"),
       py::arg("inputs"), py::arg("timing_only"), py::arg("compare_executor"), py::arg("plan"),
       py::arg("series"), py::arg("operand"), py::arg("tau_quantile"));
+  m.def("search_model", &python::searchModel, py::arg("model"), py::arg("inputs"),
+        py::arg("labels"), py::arg("arch"), py::arg("search_split"), py::arg("test_split"),
+        py::arg("calibration_split"), py::arg("probe"), py::arg("target"), py::arg("cost"),
+        py::arg("dtype"), py::arg("operands"), py::arg("rounds"), py::arg("threads"),
+        py::arg("dense_arch"));
   m.def("run_on_executor", &python::runOnExecutor, py::arg("model"), py::arg("inputs"),
         py::arg("input_shape"), py::arg("plan"), py::arg("series"), py::arg("operand"),
         py::arg("tau_quantile"));

@@ -19,7 +19,7 @@ from . import _core
 from ._core import UserError
 
 __version__ = _core.__version__
-__all__ = ["decompose", "simulate", "run_model", "SimulationResult", "SimulationError", "UserError"]
+__all__ = ["decompose", "simulate", "run_model", "search_model", "SimulationResult", "SimulationError", "UserError"]
 
 
 class SimulationError(RuntimeError):
@@ -138,3 +138,27 @@ def run_model(model, input=None, *, experiment=None, overrides=None, plan=None, 
         arrays = [np.load(npy)]
     return _core.run_on_executor(str(model), arrays, list(input_shape or []), str(plan or ""), series or "",
                                  operand, -1.0 if tau_quantile is None else float(tau_quantile))
+
+
+def search_model(model, inputs, labels, arch, search_split, test_split, calibration_split=None, *, probe=10,
+                 target=0.99, cost="macs", dtype="int8", operands="W,A", rounds=4, threads=0,
+                 dense_arch="configs/arch/dense_tc.yaml"):
+    """TASDER on a classifier with labelled examples, as `tasdsim search-model --model`: inputs
+    N x C x H x W (float32), labels N (integers), splits as (begin, end) index pairs or "BEGIN:END"
+    (the test split must not overlap the search or calibration split). Returns a dict: "plan"
+    (the plan YAML text, for tasdsim.torch.apply_plan or `tasdsim run --plan`), "search" (the
+    search.json dict: accuracies, MAC reduction, baselines, simulated EDP, every check),
+    "summary" (the printed table) and "experiment" (YAML that simulates the plan)."""
+    import json
+    import numpy as np
+
+    def text(s):
+        if s is None:
+            return ""
+        return s if isinstance(s, str) else f"{int(s[0])}:{int(s[1])}"
+
+    r = _core.search_model(str(model), np.asarray(inputs, dtype=np.float32), np.asarray(labels).astype(np.int64),
+                           str(arch), text(search_split), text(test_split), text(calibration_split), int(probe),
+                           float(target), cost, dtype, operands, int(rounds), int(threads), str(dense_arch))
+    return {"plan": r["plan"], "search": json.loads(r["search_json"]), "summary": r["summary"],
+            "experiment": r["experiment"]}

@@ -18,7 +18,7 @@ constexpr size_t kMaxDims = 32;
 constexpr size_t kMaxHeaderBytes = 1 << 20;
 
 size_t elementBytes(NpyType t) {
-  return t == NpyType::F32 ? 4 : t == NpyType::F16 ? 2 : 1;
+  return t == NpyType::I64 ? 8 : t == NpyType::F32 ? 4 : t == NpyType::F16 ? 2 : 1;
 }
 
 // Minimal parser for the header's Python dict literal, e.g.
@@ -171,7 +171,10 @@ size_t product(const std::vector<size_t>& shape) {
 }  // namespace
 
 const char* npyTypeName(NpyType t) {
-  return t == NpyType::F32 ? "float32" : t == NpyType::F16 ? "float16" : "int8";
+  return t == NpyType::F32   ? "float32"
+         : t == NpyType::F16 ? "float16"
+         : t == NpyType::I8  ? "int8"
+                             : "int64";
 }
 
 size_t NpyArray::elements() const {
@@ -193,6 +196,13 @@ std::vector<float> NpyArray::toFloat() const {
       for (size_t i = 0; i < n; ++i)
         out[i] = static_cast<float>(static_cast<int8_t>(data[i]));
       break;
+    case NpyType::I64:
+      for (size_t i = 0; i < n; ++i) {
+        int64_t v = 0;
+        std::memcpy(&v, data.data() + 8 * i, 8);
+        out[i] = static_cast<float>(v);
+      }
+      break;
   }
   return out;
 }
@@ -201,6 +211,20 @@ std::vector<int8_t> NpyArray::toInt8() const {
   if (type != NpyType::I8)
     throw UserError(fmt::format("expected an int8 array, got {}", npyTypeName(type)));
   return std::vector<int8_t>(data.begin(), data.end());
+}
+
+std::vector<int64_t> NpyArray::toInt64() const {
+  const size_t n = elements();
+  std::vector<int64_t> out(n);
+  if (type == NpyType::I8) {
+    for (size_t i = 0; i < n; ++i)
+      out[i] = static_cast<int8_t>(data[i]);
+  } else if (type == NpyType::I64) {
+    if (n > 0) std::memcpy(out.data(), data.data(), n * 8);
+  } else {
+    throw UserError(fmt::format("expected an integer array, got {}", npyTypeName(type)));
+  }
+  return out;
 }
 
 NpyArray parseNpy(const std::vector<uint8_t>& bytes, const std::string& source) {
@@ -238,10 +262,13 @@ NpyArray parseNpy(const std::vector<uint8_t>& bytes, const std::string& source) 
     a.type = NpyType::F16;
   } else if (descr == "|i1" || descr == "<i1" || descr == "=i1" || descr == "i1") {
     a.type = NpyType::I8;
+  } else if (descr == "<i8" || descr == "=i8") {
+    a.type = NpyType::I64;
   } else {
-    throw UserError(fmt::format(
-        "{}: unsupported dtype '{}' (supported: float32 '<f4', float16 '<f2', int8 '|i1')", source,
-        descr));
+    throw UserError(
+        fmt::format("{}: unsupported dtype '{}' (supported: float32 '<f4', float16 '<f2', int8 "
+                    "'|i1', int64 '<i8')",
+                    source, descr));
   }
   if (fortran)
     throw UserError(

@@ -11,6 +11,9 @@ namespace tasdsim::io {
 GemmOperand loadGemmOperand(const std::filesystem::path& path,
                             std::optional<tasd::ConvLayout> layout) {
   const NpyArray a = readNpy(path);
+  if (a.type == NpyType::I64)
+    throw UserError(fmt::format(
+        "{}: an int64 array is not a GEMM operand (float32, float16 or int8)", path.string()));
   GemmOperand op;
   op.fileType = a.type;
   op.fileShape = a.shape;

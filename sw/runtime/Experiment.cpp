@@ -19,6 +19,8 @@ std::vector<model::Tensor> InputSpec::load(const workload::Workload& w) const {
                                   w.name, w.graph()->inputs.size()));
     }
     const io::NpyArray a = io::readNpy(npy);
+    if (a.type == io::NpyType::I64)
+      throw UserError(fmt::format("{}: an int64 array is not a model input (float32)", npy));
     std::vector<int64_t> shape(a.shape.begin(), a.shape.end());
     const std::vector<int64_t>& expected = w.inputs.front().shape;
     if (shape != expected) {

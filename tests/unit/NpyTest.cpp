@@ -104,6 +104,23 @@ TEST(Npy, RejectsBadFilesWithClearMessages) {
   expectError(v9, "version 9");
 }
 
+TEST(Npy, ReadsInt64Labels) {
+  std::vector<uint8_t> payload(3 * 8, 0);
+  payload[0] = 7;     // 7
+  payload[8] = 0xfe;  // -2
+  for (size_t i = 9; i < 16; ++i)
+    payload[i] = 0xff;
+  payload[16] = 0x00;
+  payload[20] = 0x01;  // 2^32
+  const NpyArray a =
+      parseNpy(withHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", payload),
+               "labels.npy");
+  EXPECT_EQ(a.type, NpyType::I64);
+  EXPECT_EQ(a.toInt64(), (std::vector<int64_t>{7, -2, int64_t{1} << 32}));
+  EXPECT_THROW(parseNpy(encodeNpy({1}, std::vector<float>{1.0f}.data()), "f.npy").toInt64(),
+               UserError);
+}
+
 TEST(Npy, MissingFileIsAUserError) {
   EXPECT_THROW(readNpy("/nonexistent/definitely/missing.npy"), UserError);
 }
