@@ -328,7 +328,12 @@ bool DataflowController::dispatch(const isa::Instruction& in, uint64_t pc) {
     case Opcode::CfgTasd:
     case Opcode::CfgOut:
       drain();
-      return !failed() && configure(in, pc);
+      if (failed()) return false;
+      {
+        const bool ok = configure(in, pc);
+        layer_.generation = ++generation_;
+        return ok;
+      }
     case Opcode::Barrier:
     case Opcode::End:
       drain();

@@ -70,6 +70,7 @@ class DataflowController : public sc_core::sc_module, public DispatchIf, public 
   std::array<UnitKind, kResources> lastWriter_{};    // unit of the last completed write
   std::array<UnitKind, kResources> issuedWriter_{};  // unit of the last dispatched write
   std::array<bool, kUnits> executing_{};             // a unit is running an op (not waiting)
+  uint64_t generation_ = 0;                          // of layer_ (LayerState::generation)
   uint64_t issued_ = 0;
   uint64_t completed_ = 0;
   CompletionInfo status_;

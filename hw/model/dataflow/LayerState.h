@@ -66,6 +66,9 @@ struct Requant {
 };
 
 struct LayerState {
+  // Changes with every configuration instruction: what was derived from this state (a tile's
+  // read plan) holds while it stays the same.
+  uint64_t generation = 0;
   bool configured = false;
   uint32_t m = 0, n = 0, k = 0;  // C[m x n] = S[m x k] * D[n x k]^T
   tasd::DType dtype = tasd::DType::F32;

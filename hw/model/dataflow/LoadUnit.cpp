@@ -198,9 +198,9 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const TileRange ks{k0, static_cast<uint32_t>(L.kElements(klen))};
   if (uint64_t{rows.begin} + rows.length > L.m)
     return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
-  GatherPlan plan;
-  const std::string problem = planDenseTile(L.s, L, rows, k0, klen, L.elementBytes(), plan);
-  if (!problem.empty()) return fail(op, ErrorCode::OperandError, problem);
+  const GatherPlan* cached = densePlan(op, true, rows, k0, klen);
+  if (!cached) return false;
+  const GatherPlan& plan = *cached;
   for (uint32_t t = 0; L.source == isa::SSource::OnTheFly && t < L.terms; ++t) {
     if (!L.wholeBlocks(L.kSegments(k0, klen), L.term[t].pattern.m)) {
       return fail(op, ErrorCode::OperandError,
@@ -258,6 +258,27 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   return true;
 }
 
+const GatherPlan* LoadUnit::densePlan(const Op& op, bool isS, TileRange rows, uint32_t k0,
+                                      uint32_t klen) {
+  const LayerState& L = ctrl_port->layer();
+  constexpr size_t kMaxPlans = 4096;  // bounds the memory a layer with many tiles holds
+  if (planGeneration_ != L.generation || plans_.size() >= kMaxPlans) {
+    plans_.clear();
+    planGeneration_ = L.generation;
+  }
+  const auto key = std::make_tuple(isS, rows.begin, rows.length, k0, klen);
+  const auto it = plans_.find(key);
+  if (it != plans_.end()) return &it->second;
+  GatherPlan plan;
+  const std::string problem =
+      planDenseTile(isS ? L.s : L.d, L, rows, k0, klen, L.elementBytes(), plan);
+  if (!problem.empty()) {
+    fail(op, ErrorCode::OperandError, problem);
+    return nullptr;
+  }
+  return &plans_.emplace(key, std::move(plan)).first->second;
+}
+
 bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   namespace f = isa::load_d;
   const auto& in = op.instruction.field;
@@ -267,9 +288,9 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const TileRange ks{k0, static_cast<uint32_t>(L.kElements(klen))};
   if (uint64_t{cols.begin} + cols.length > L.n)
     return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
-  GatherPlan plan;
-  const std::string problem = planDenseTile(L.d, L, cols, k0, klen, L.elementBytes(), plan);
-  if (!problem.empty()) return fail(op, ErrorCode::OperandError, problem);
+  const GatherPlan* cached = densePlan(op, false, cols, k0, klen);
+  if (!cached) return false;
+  const GatherPlan& plan = *cached;
   const uint64_t tileBytes = uint64_t{cols.length} * ks.length * L.elementBytes();
   const uint64_t need = L.d.conv ? std::max(tileBytes, plan.stagingBytes) : tileBytes;
   if (need > params_.buffers.d.slotBytes()) {

@@ -10,6 +10,8 @@
 // per tile as the bounding box of the pixels the tile touches (OperandLayout.h).
 // Stats: load.busy_cycles, load.requests, load.dram_bytes.{s,d,c}, load.stall.<reason>; buffer
 // writes in the controller's buffer counters.
+#include <map>
+#include <tuple>
 #include <vector>
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -38,11 +40,17 @@ class LoadUnit : public sc_core::sc_module {
   bool loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes);
   bool loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes);
   bool fail(const Op& op, ErrorCode code, const std::string& why);
+  // The read plan of a dense tile of operand S or D (planDenseTile), kept while the layer's
+  // configuration stays the same: a tile read again (once per tile of the other operand) is
+  // planned once. Null after raising an error.
+  const GatherPlan* densePlan(const Op& op, bool isS, TileRange rows, uint32_t k0, uint32_t klen);
 
   const AcceleratorParams params_;
   std::vector<uint8_t> staging_;
   std::vector<uint8_t> tile_;    // an assembled conv tile (reused)
   std::vector<float> rowMajor_;  // a bf16 tile as float (reused)
+  uint64_t planGeneration_ = 0;  // LayerState::generation the cached plans belong to
+  std::map<std::tuple<bool, uint32_t, uint32_t, uint32_t, uint32_t>, GatherPlan> plans_;
   std::vector<Counter*> stalls_;
   Counter& busyCycles_;
   Counter& requests_;
