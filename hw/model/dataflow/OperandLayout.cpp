@@ -128,6 +128,7 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
   }
   const uint64_t rowElements = L.kElements(klen);
   if (!op.conv) {
+    if (!countOnly) plan.runs.reserve(uint64_t{rows.length} * segments.size());
     for (uint32_t r = 0; r < rows.length && !countOnly; ++r) {
       const uint64_t row = rows.begin + r;
       uint64_t offset = uint64_t{r} * rowElements * eb;
@@ -177,14 +178,16 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
     box.stagingOffset = offset;
     if (box.ihHi >= box.ihLo && box.iwHi >= box.iwLo) {
       // Mark the rows and columns some window touches; number them in order.
-      box.rowSlot.assign(static_cast<size_t>(box.ihHi - box.ihLo + 1), -1);
-      box.colSlot.assign(static_cast<size_t>(box.iwHi - box.iwLo + 1), -1);
-      for (int64_t oh = ohLo; oh <= ohHi; ++oh)
+      // (With stride 1 and dilation 1 the windows touch every row and column of the box.)
+      const bool everyRow = sh == 1 && dh == 1, everyCol = sw == 1 && dw == 1;
+      box.rowSlot.assign(static_cast<size_t>(box.ihHi - box.ihLo + 1), everyRow ? 0 : -1);
+      box.colSlot.assign(static_cast<size_t>(box.iwHi - box.iwLo + 1), everyCol ? 0 : -1);
+      for (int64_t oh = ohLo; oh <= ohHi && !everyRow; ++oh)
         for (int64_t r = rLo; r <= rHi; ++r) {
           const int64_t ih = oh * sh + r * dh - pt;
           if (ih >= box.ihLo && ih <= box.ihHi) box.rowSlot[static_cast<size_t>(ih - box.ihLo)] = 0;
         }
-      for (int64_t ow = owLo; ow <= owHi; ++ow)
+      for (int64_t ow = owLo; ow <= owHi && !everyCol; ++ow)
         for (int64_t q = sLo; q <= sHi; ++q) {
           const int64_t iw = ow * sw + q * dw - pl;
           if (iw >= box.iwLo && iw <= box.iwHi) box.colSlot[static_cast<size_t>(iw - box.iwLo)] = 0;
@@ -198,6 +201,9 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
         offset += box.pixels() * runElems * eb;
         continue;
       }
+      // A run per grid row (whole channel vectors of adjacent columns join) or per grid pixel.
+      plan.runs.reserve(plan.runs.size() +
+                        uint64_t{box.gridRows} * (cLo == 0 && cHi == c ? 2 : box.gridCols));
       for (int64_t ih = box.ihLo; ih <= box.ihHi; ++ih) {
         if (box.rowSlot[static_cast<size_t>(ih - box.ihLo)] < 0) continue;
         const uint64_t pixel0 = (b * g.inH + static_cast<uint64_t>(ih)) * g.inW;
