@@ -129,15 +129,7 @@ NetworkTotals networkTotals(const RunResult& run) {
     t.seconds += l.seconds;
     t.denseMacs += l.macs;
     t.macOps += stat(l.stats, PeArrayStats::kMacOps);
-    t.energy.peMacs += l.energy.peMacs;
-    t.energy.indexMux += l.energy.indexMux;
-    t.energy.sBuffer += l.energy.sBuffer;
-    t.energy.dBuffer += l.energy.dBuffer;
-    t.energy.accBuffer += l.energy.accBuffer;
-    t.energy.dram += l.energy.dram;
-    t.energy.tasdUnits += l.energy.tasdUnits;
-    t.energy.decoder += l.energy.decoder;
-    t.energy.staticEnergy += l.energy.staticEnergy;
+    t.energy += l.energy;
   }
   t.energyPj = t.energy.total();
   t.edp = t.energyPj * 1e-12 * t.seconds;

@@ -12,6 +12,7 @@
 #include "sw/common/Error.h"
 #include "sw/runtime/Microcode.h"
 #include "sw/runtime/Quantization.h"
+#include "sw/runtime/Report.h"
 
 namespace tasdsim::runtime {
 namespace {
@@ -116,5 +117,23 @@ TEST(OutputPath, EncoderEmitsCfgOutAndPartialSumsInP) {
   EXPECT_EQ(loadC, finalStores);          // the second pass reloads the first's partial sums
 }
 
+// The network's energy is the sum of its layers' in every component, the output path included.
+TEST(OutputPath, NetworkTotalsAddEveryEnergyComponent) {
+  RunResult run;
+  for (int layer = 0; layer < 2; ++layer) {
+    LayerResult l;
+    double v = 1 + layer;
+    for (double* c : {&l.energy.peMacs, &l.energy.indexMux, &l.energy.sBuffer, &l.energy.dBuffer,
+                      &l.energy.accBuffer, &l.energy.dram, &l.energy.tasdUnits,
+                      &l.energy.outputPath, &l.energy.decoder, &l.energy.staticEnergy}) {
+      *c = v;
+      v *= 2;
+    }
+    run.layers.push_back(l);
+  }
+  const NetworkTotals t = networkTotals(run);
+  EXPECT_EQ(t.energy.outputPath, run.layers[0].energy.outputPath + run.layers[1].energy.outputPath);
+  EXPECT_EQ(t.energyPj, run.layers[0].energy.total() + run.layers[1].energy.total());
+}
 }  // namespace
 }  // namespace tasdsim::runtime

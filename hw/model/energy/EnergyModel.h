@@ -48,6 +48,19 @@ struct EnergyBreakdown {
            decoder + staticEnergy;
   }
   std::vector<std::pair<std::string, double>> items() const;  // name -> pJ
+  EnergyBreakdown& operator+=(const EnergyBreakdown& o) {
+    peMacs += o.peMacs;
+    indexMux += o.indexMux;
+    sBuffer += o.sBuffer;
+    dBuffer += o.dBuffer;
+    accBuffer += o.accBuffer;
+    dram += o.dram;
+    tasdUnits += o.tasdUnits;
+    outputPath += o.outputPath;
+    decoder += o.decoder;
+    staticEnergy += o.staticEnergy;
+    return *this;
+  }
 };
 
 // stats: counter name -> value (a delta), names under `prefix` (the accelerator's instance name).
