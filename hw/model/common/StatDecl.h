@@ -7,6 +7,7 @@
 // error when the accelerator is built (requireStats, hw/model/top/Accelerator.cpp), and reading
 // one that is absent is an error, never a silent 0.
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +27,14 @@ struct StatDecl {
   std::string path(const std::string& index = {}) const;
   std::string path(uint32_t index) const { return path(std::to_string(index)); }
 };
+
+// The paths of unindexed declared counters, in order.
+inline std::vector<std::string> pathsOf(std::initializer_list<StatDecl> decls) {
+  std::vector<std::string> out;
+  for (const StatDecl& d : decls)
+    out.push_back(d.path());
+  return out;
+}
 
 // Registers the declared counter of the block instance named `owner` (its hierarchical name,
 // e.g. "accel.pe_array"); an indexed counter needs its index.

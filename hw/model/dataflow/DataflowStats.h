@@ -59,11 +59,8 @@ struct LoadUnitStats {
                                                  "waiting for a slot's previous users"};
 
   static std::vector<std::string> paths() {
-    std::vector<std::string> out;
-    for (const StatDecl& d :
-         {kBusyCycles, kRequests, kDramBytesS, kDramBytesD, kDramBytesC, kStallWaitBufferFree})
-      out.push_back(d.path());
-    return out;
+    return pathsOf(
+        {kBusyCycles, kRequests, kDramBytesS, kDramBytesD, kDramBytesC, kStallWaitBufferFree});
   }
 };
 
@@ -80,11 +77,8 @@ struct StoreUnitStats {
                                               "waiting for the accumulator slot to be complete"};
 
   static std::vector<std::string> paths() {
-    std::vector<std::string> out;
-    for (const StatDecl& d :
-         {kBusyCycles, kRequests, kDramBytes, kRequantOps, kTableBytes, kStallWaitResults})
-      out.push_back(d.path());
-    return out;
+    return pathsOf(
+        {kBusyCycles, kRequests, kDramBytes, kRequantOps, kTableBytes, kStallWaitResults});
   }
 };
 

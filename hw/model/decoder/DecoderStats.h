@@ -17,10 +17,7 @@ struct DecoderStats {
   static constexpr StatDecl kErrors{"decoder", "errors", "programs", "programs ended by an error"};
 
   static std::vector<std::string> paths() {
-    std::vector<std::string> out;
-    for (const StatDecl& d : {kInstructions, kFetchBytes, kFetches, kPrograms, kErrors})
-      out.push_back(d.path());
-    return out;
+    return pathsOf({kInstructions, kFetchBytes, kFetches, kPrograms, kErrors});
   }
 };
 

@@ -33,9 +33,8 @@ struct PeArrayStats {
                                         "MAC slots issued for term t"};
 
   static std::vector<std::string> paths() {
-    std::vector<std::string> out;
-    for (const StatDecl& d : {kBusyCycles, kStreams, kPasses, kMacOps, kDenseMacs, kDenseCycles})
-      out.push_back(d.path());
+    std::vector<std::string> out =
+        pathsOf({kBusyCycles, kStreams, kPasses, kMacOps, kDenseMacs, kDenseCycles});
     for (StallReason r : kStallReasons)
       out.push_back(kStall.path(stallReasonName(r)));
     for (uint32_t t = 0; t < isa::kMaxTerms; ++t) {

@@ -20,11 +20,7 @@ struct TasdUnitStats {
                                                "waiting for the dense activation tile"};
 
   static std::vector<std::string> paths() {
-    std::vector<std::string> out;
-    for (const StatDecl& d :
-         {kBusyCycles, kTiles, kBlocks, kCompareOps, kThresholded, kStallWaitOperands})
-      out.push_back(d.path());
-    return out;
+    return pathsOf({kBusyCycles, kTiles, kBlocks, kCompareOps, kThresholded, kStallWaitOperands});
   }
 };
 

@@ -19,10 +19,7 @@ struct MemoryPortStats {
                                            "timed write requests"};
 
   static std::vector<std::string> paths() {
-    std::vector<std::string> out;
-    for (const StatDecl& d : {kReadBytes, kWriteBytes, kReadRequests, kWriteRequests})
-      out.push_back(d.path());
-    return out;
+    return pathsOf({kReadBytes, kWriteBytes, kReadRequests, kWriteRequests});
   }
 };
 
