@@ -69,13 +69,13 @@ struct Tile {
 
   Tile(uint32_t rows, uint32_t cols) {
     constexpr uint32_t kM = 64, kN = 64, kK = 512;
-    params.pe.rows = rows;
-    params.pe.cols = cols;
-    params.pe.lanes = 4;
-    params.pe.pipelineLatencyCycles = rows + cols;
-    params.pe.patterns = {tasdsim::tasd::NMPattern::parse("4:8"),
-                          tasdsim::tasd::NMPattern::parse("1:8")};
-    params.pe.impl = "rtl";
+    params.peArray.rows = rows;
+    params.peArray.cols = cols;
+    params.peArray.lanes = 4;
+    params.peArray.pipelineLatencyCycles = rows + cols;
+    params.peArray.patterns = {tasdsim::tasd::NMPattern::parse("4:8"),
+                               tasdsim::tasd::NMPattern::parse("1:8")};
+    params.peArray.impl = "rtl";
     const tasdsim::tasd::Series series = tasdsim::tasd::Series::parse("4:8+1:8");
     layer.configured = true;
     layer.dtype = tasdsim::tasd::DType::I8;
@@ -113,7 +113,7 @@ struct RateTop : sc_core::sc_module {
   Measurement m;
   RateTop(sc_core::sc_module_name name, uint32_t rows, uint32_t cols)
       : sc_module(name), tile(rows, cols) {
-    rtl = tasdsim::rtl::makePeArrayRtl("rtl", tile.params, {});
+    rtl = tasdsim::rtl::makePeArrayRtl("rtl", tile.params.peArray, tile.params.context(), {});
     SC_HAS_PROCESS(RateTop);
     SC_THREAD(run);
   }
@@ -149,12 +149,14 @@ void BM_RtlPeArrayRate(benchmark::State& state, uint32_t size) {
 // The C++ model's work for the same streams: cost and values.
 void BM_ModelPeArrayRate(benchmark::State& state, uint32_t size) {
   Tile tile(size, size);
-  tile.params.pe.impl = "model";
+  tile.params.peArray.impl = "model";
   for (auto _ : state) {
     double cycles = 0;
     for (int i = 0; i < kStreams; ++i) {
-      cycles += static_cast<double>(
-          tasdsim::hw::streamCost(tile.params, tile.layer, tile.shape).computeCycles);
+      cycles +=
+          static_cast<double>(tasdsim::hw::streamCost(tile.params.peArray, tile.params.buffer.s,
+                                                      tile.params.buffer.d, tile.layer, tile.shape)
+                                  .computeCycles);
       tasdsim::hw::streamCompute(tile.layer, tile.s, tile.d, tile.acc, tile.shape);
     }
     benchmark::DoNotOptimize(tile.acc.i.data());
@@ -175,7 +177,7 @@ struct LayerCase {
 double simulateSeconds(const LayerCase& c, bool rtl) {
   return inChild([&] {
            std::vector<std::string> overrides;
-           for (const char* b : {"pe_array", "tasd_units", "decoder"}) {
+           for (const char* b : {"pe_array", "tasd_unit", "decoder"}) {
              bool on = false;
              for (const std::string& r : c.rtlBlocks)
                on = on || r == b;
@@ -244,7 +246,7 @@ int main(int argc, char** argv) {
        kConvLayer,
        "4:8+1:8",
        "A",
-       {"pe_array", "tasd_units", "decoder"}},
+       {"pe_array", "tasd_unit", "decoder"}},
       {"tiny_cnn_pe_array", tinyCnn.c_str(), "4:8+1:8", "W", {"pe_array"}},
   };
   for (const LayerCase& c : cases) {

@@ -79,16 +79,17 @@ def run(build, exp, sparsity, out, plan=None, timing_only=True):
     with open(os.path.join(out, "stats.json")) as f:
         s = json.load(f)
     n = s["network"]
-    e, b = n["energy_pj"], n["bytes"]
+    e, b = n["energy_pj"], n["counters"]
     layers = [l for l in s["layers"] if l.get("on_accelerator") and l.get("macs_dense")]
     macs = {"W": 0, "A": 0, "dense": 0}
     for l in layers:
         macs["dense" if is_dense(l) else l.get("operand", "W")] += l["macs_dense"]
     return {"cycles": n["cycles"], "energy_uj": e["total"] * 1e-6, "edp": n["edp_js"],
             "compute_fraction": n["compute_fraction"], "energy_dram_uj": e["dram"] * 1e-6,
-            "dram_read": b["dram_read"], "dram_write": b["dram_write"], "dram_read_s": b["dram_read_s"],
-            "dram_read_d": b["dram_read_d"], "dram_read_c": b["dram_read_c"],
-            "tasd_exposed": n["components"]["tasd_units"]["exposed_cycles"],
+            "dram_read": b["mem.read_bytes"], "dram_write": b["mem.write_bytes"],
+            "dram_read_s": b["load.dram_bytes.s"], "dram_read_d": b["load.dram_bytes.d"],
+            "dram_read_c": b["load.dram_bytes.c"],
+            "tasd_exposed": n["counters"]["pe_array.stall.wait_tasd_unit"],
             "mac_share": {k: v / max(1, n["macs_dense"]) for k, v in macs.items()}, "layers": layers}
 
 
@@ -118,28 +119,28 @@ def slow_layers(ttc, dense):
     if slow:
         extra, t, d = max(slow, key=lambda x: x[0])
         worst = {"name": t["name"], "operand": t.get("operand"), "series": t["series"], "cycles_dense": d["cycles"],
-                 "cycles_ttc": t["cycles"], "pe_busy_dense": d["components"]["pe_array"]["busy_cycles"],
-                 "pe_busy_ttc": t["components"]["pe_array"]["busy_cycles"],
-                 "load_busy_dense": d["components"]["load"]["busy_cycles"],
-                 "load_busy_ttc": t["components"]["load"]["busy_cycles"],
-                 "store_busy_dense": d["components"]["store"]["busy_cycles"],
-                 "read_dense": d["bytes"]["dram_read"], "read_ttc": t["bytes"]["dram_read"],
-                 "loads_dense": d["components"]["load"]["requests"], "loads_ttc": t["components"]["load"]["requests"],
-                 "wait_tasd": t["stalls"]["wait_tasd_units"]}
+                 "cycles_ttc": t["cycles"], "pe_busy_dense": d["counters"]["pe_array.busy_cycles"],
+                 "pe_busy_ttc": t["counters"]["pe_array.busy_cycles"],
+                 "load_busy_dense": d["counters"]["load.busy_cycles"],
+                 "load_busy_ttc": t["counters"]["load.busy_cycles"],
+                 "store_busy_dense": d["counters"]["store.busy_cycles"],
+                 "read_dense": d["counters"]["mem.read_bytes"], "read_ttc": t["counters"]["mem.read_bytes"],
+                 "loads_dense": d["counters"]["load.requests"], "loads_ttc": t["counters"]["load.requests"],
+                 "wait_tasd": t["counters"]["pe_array.stall.wait_tasd_unit"]}
     return len(slow), sum(x[0] for x in slow), worst
 
 
 def worst_tasd_layer(ttc):
     """The layer whose TASD-unit work the PE array waited for longest."""
-    ls = [l for l in ttc["layers"] if l["components"]["tasd_units"]["exposed_cycles"] > 0]
+    ls = [l for l in ttc["layers"] if l["counters"]["pe_array.stall.wait_tasd_unit"] > 0]
     if not ls:
         return None
-    l = max(ls, key=lambda l: l["components"]["tasd_units"]["exposed_cycles"])
+    l = max(ls, key=lambda l: l["counters"]["pe_array.stall.wait_tasd_unit"])
     m_block = int(l["series"].split("+")[0].split(":")[1])
     g = l["gemm"]
     operand_blocks = l.get("groups", 1) * g["m"] * -(-g["k"] // m_block)
-    return {"name": l["name"], "series": l["series"], "exposed": l["components"]["tasd_units"]["exposed_cycles"],
-            "blocks": l["components"]["tasd_units"]["blocks"], "operand_blocks": operand_blocks,
+    return {"name": l["name"], "series": l["series"], "exposed": l["counters"]["pe_array.stall.wait_tasd_unit"],
+            "blocks": l["counters"]["tasd_unit.blocks"], "operand_blocks": operand_blocks,
             "cycles": l["cycles"]}
 
 

@@ -159,7 +159,7 @@ class AreaModel:
         return None
 
     # ---- an engine ----
-    def engine(self, rows, cols, lanes, m, sram_kib, tasd_units, measured=False):
+    def engine(self, rows, cols, lanes, m, sram_kib, tasd_unit, measured=False):
         """Area breakdown in mm^2. m: the largest block of the engine's patterns (1: dense); the
         TASD units decompose blocks of that size (at least 2). measured: use the synthesised
         block of exactly this size where there is one."""
@@ -172,10 +172,10 @@ class AreaModel:
         parts = {
             "pe_array": ge_to_mm2(arr / tr),
             "decoder": ge_to_mm2(self.decoder_t / tr),
-            "tasd_units": ge_to_mm2(unit * (tasd_units or 0) / tr),
+            "tasd_unit": ge_to_mm2(unit * (tasd_unit or 0) / tr),
             "sram": (sram_kib or 0) * SRAM_MM2_PER_KIB,
         }
-        parts["logic"] = parts["pe_array"] + parts["decoder"] + parts["tasd_units"]
+        parts["logic"] = parts["pe_array"] + parts["decoder"] + parts["tasd_unit"]
         parts["total"] = parts["logic"] + parts["sram"]
         return parts
 
@@ -192,11 +192,11 @@ def model():
 
 def area_mm2(m):
     """The DSE table's area column from a point's metrics (pe_rows, pe_cols, pe_lanes,
-    max_block_m, sram_kib, tasd_units); None when the arch's size is unknown."""
+    max_block_m, sram_kib, tasd_unit); None when the arch's size is unknown."""
     if not m.get("pe_rows") or not m.get("pe_cols") or not m.get("pe_lanes"):
         return None
     return model().engine(m["pe_rows"], m["pe_cols"], m["pe_lanes"], m.get("max_block_m") or 1,
-                          m.get("sram_kib") or 0, m.get("tasd_units") or 0)["total"]
+                          m.get("sram_kib") or 0, m.get("tasd_unit") or 0)["total"]
 
 
 # ---- the tables of docs/AREA.md ----
@@ -237,7 +237,7 @@ def markdown(mdl=None):
             b = base[m]
             over = f"{(e['total'] / b['total'] - 1) * 100:.2f}% ({(e['logic'] / b['logic'] - 1) * 100:.2f}% of logic)"
         rows.append([name, f"`{cfg}`", m, units, f"{e['pe_array']:.3f}", f"{e['decoder']:.4f}",
-                     f"{e['tasd_units']:.4f}", f"{e['sram']:.3f}", f"{e['logic']:.3f}", f"{e['total']:.3f}", over or "-"])
+                     f"{e['tasd_unit']:.4f}", f"{e['sram']:.3f}", f"{e['logic']:.3f}", f"{e['total']:.3f}", over or "-"])
     L += [_table(["engine", "config", "M", "TASD units", "PE array", "decoder", "TASD units mm^2", "SRAM", "logic",
                   "total mm^2", "TASD overhead"], rows), ""]
 

@@ -202,11 +202,21 @@ def _max_block(patterns):
     return max(ms) if ms else 1
 
 
+STALL_PREFIX = "pe_array.stall."
+
+
+def stalls(section):
+    """PE-array stall cycles by reason of a stats.json layer or network section (its counters
+    `pe_array.stall.<reason>`)."""
+    return {k[len(STALL_PREFIX):]: v for k, v in section.get("counters", {}).items() if k.startswith(STALL_PREFIX)}
+
+
 def metrics(stats, arch):
     """The table columns of one result: network numbers, proxies and the arch's size."""
     exp, status, net = stats["experiment"], stats["status"], stats["network"]
     pe = arch.get("pe_array", {})
-    bufs = arch.get("buffers", {})
+    bufs = arch.get("buffer", {})
+    counters = net.get("counters", {})  # keyed by the counters' names (docs/outputs.md)
     mac_units = int(pe.get("rows", 0)) * int(pe.get("cols", 0)) * int(pe.get("lanes", 0))
     m = {
         "arch_name": exp.get("arch"), "workload_name": exp.get("workload"), "plan_name": exp.get("plan"),
@@ -222,18 +232,18 @@ def metrics(stats, arch):
         "pe_rows": pe.get("rows"), "pe_cols": pe.get("cols"), "pe_lanes": pe.get("lanes"),
         "max_block_m": _max_block(pe.get("patterns")),
         "sram_kib": sum(float(b.get("size_kib", 0)) for b in bufs.values()),
-        "tasd_units": int(arch.get("tasd_units", {}).get("count", 0)) if arch.get("tasd_units") else 0,
+        "tasd_unit": int(arch.get("tasd_unit", {}).get("count", 0)) if arch.get("tasd_unit") else 0,
         "clock_ghz": arch.get("clock_ghz"),
         "dram_bandwidth_gbps": arch.get("dram", {}).get("bandwidth_gbps"),
-        "dram_read_bytes": net.get("bytes", {}).get("dram_read"),
-        "dram_write_bytes": net.get("bytes", {}).get("dram_write"),
-        "pe_busy_cycles": net.get("components", {}).get("pe_array", {}).get("busy_cycles"),
-        "tasd_exposed_cycles": net.get("components", {}).get("tasd_units", {}).get("exposed_cycles"),
+        "dram_read_bytes": counters.get("mem.read_bytes"),
+        "dram_write_bytes": counters.get("mem.write_bytes"),
+        "pe_busy_cycles": counters.get("pe_array.busy_cycles"),
+        "tasd_exposed_cycles": counters.get("pe_array.stall.wait_tasd_unit"),
     }
     for comp, v in net["energy_pj"].items():
         if comp != "total":
             m[f"energy_{comp}_pj"] = v
-    for reason, v in net.get("stalls", {}).items():
+    for reason, v in stalls(net).items():
         m[f"stall_{reason}_cycles"] = v
     for k, v in list(m.items()):
         if isinstance(v, float) and math.isnan(v):

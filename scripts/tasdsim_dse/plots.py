@@ -7,9 +7,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-ENERGY_ORDER = ["pe_macs", "index_mux", "s_buffer", "d_buffer", "acc_buffer", "dram", "tasd_units", "decoder",
+from .execute import stalls  # noqa: E402
+
+ENERGY_ORDER = ["pe_macs", "index_mux", "s_buffer", "d_buffer", "acc_buffer", "dram", "tasd_unit", "decoder",
                 "static"]
-STALL_ORDER = ["wait_operands", "wait_tasd_units", "wait_accumulator", "buffer_bandwidth"]
+STALL_ORDER = ["wait_operands", "wait_tasd_unit", "wait_accumulator", "buffer_bandwidth"]
 DPI = 110
 
 
@@ -168,9 +170,9 @@ def layers_cycles(stats, path, title):
     layers = [l for l in stats["layers"] if l.get("on_accelerator")]
     if not layers:
         return None
-    reasons = _ordered({k for l in layers for k in l.get("stalls", {})}, STALL_ORDER)
-    parts = [_cycle_parts(l["cycles"], l.get("components", {}).get("pe_array", {}).get("busy_cycles"),
-                          {k: l.get("stalls", {}).get(k) for k in reasons}) for l in layers]
+    reasons = _ordered({k for l in layers for k in stalls(l)}, STALL_ORDER)
+    parts = [_cycle_parts(l["cycles"], l.get("counters", {}).get("pe_array.busy_cycles"),
+                          {k: stalls(l).get(k) for k in reasons}) for l in layers]
     order = ["busy"] + [f"stall {k}" for k in reasons] + ["other"]
     fig, ax = plt.subplots(figsize=(max(6.4, 0.22 * len(layers) + 2), 4.4))
     _stacked(ax, [l["name"] for l in layers], {k: [p[k] for p in parts] for k in order}, order, "cycles")

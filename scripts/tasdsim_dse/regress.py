@@ -76,10 +76,10 @@ def _arch_info(path):
     with open(path) as f:
         a = yaml.load(f, Loader=YamlLoader)["arch"]
     pe = a.get("pe_array", {})
-    units = a.get("tasd_units")
+    units = a.get("tasd_unit")
     has_units = bool(a.get("tasd_extension", True) and units is not None and units.get("count", 16) > 0)
     return {"impl": pe.get("impl", "model"), "patterns": [str(p) for p in pe.get("patterns", [])],
-            "max_terms": a.get("max_terms", 3), "tasd_units": has_units}
+            "max_terms": a.get("max_terms", 3), "tasd_unit": has_units}
 
 
 def automatic_plan(info):
@@ -89,7 +89,7 @@ def automatic_plan(info):
     frac = lambda p: int(p.split(":")[0]) / int(p.split(":")[1])
     dense_first = sorted(pats, key=frac, reverse=True)
     series = dense_first[0] if info["max_terms"] < 2 or len(pats) == 1 else f"{dense_first[0]}+{dense_first[-1]}"
-    return {"operand": "A" if info["tasd_units"] else "W", "series": series}
+    return {"operand": "A" if info["tasd_unit"] else "W", "series": series}
 
 
 def cases(suite):
@@ -105,7 +105,7 @@ def cases(suite):
         for wl in suite["workloads"]:
             wl_path = os.path.normpath(os.path.join(suite["_folder"], wl))
             wstem = os.path.splitext(os.path.basename(wl_path))[0]
-            dense_layers = [] if info["tasd_units"] else suite.get("activation_only_layers", {}).get(wstem, [])
+            dense_layers = [] if info["tasd_unit"] else suite.get("activation_only_layers", {}).get(wstem, [])
             for dtype in suite["dtypes"]:
                 name = f"{stem}.{wstem}.{dtype}"
                 out.append((name, {"arch": rel(arch), "workload": rel(wl_path), "dtype": dtype,

@@ -4,7 +4,7 @@ import json
 import math
 import os
 
-from . import fsutil, table
+from . import execute, fsutil, table
 
 
 class ReportError(Exception):
@@ -88,7 +88,7 @@ def _run(run_dir, report_dir, plots_dir, prefix=""):
                       for k, v in energy.items() if k != "total"]), ""]
     lines.append(_img(report_dir, plots.network_energy(s, os.path.join(plots_dir, f"{prefix}network_energy.png"),
                                                        title), "network energy by component"))
-    lines += ["## Stalls", "", _table(["reason", "PE-array stall cycles"], list(net.get("stalls", {}).items())), ""]
+    lines += ["## Stalls", "", _table(["reason", "PE-array stall cycles"], list(execute.stalls(net).items())), ""]
     lines += ["## Layers", ""]
     rows = []
     for l in layers:

@@ -12,7 +12,7 @@ HEAD = ["point", "id", "status", "exit_code", "error"]
 METRICS = ["cycles", "seconds", "energy_pj", "edp_js", "macs_dense", "mac_ops", "mac_skipped", "compute_fraction",
            "utilization", "error_proxy", "kept_energy_proxy", "checks_passed", "area_mm2", "pareto_edp_area",
            "pareto_edp_error", "arch_name", "workload_name", "plan_name", "dtype", "timing_only", "mac_units", "pe_rows", "pe_cols",
-           "pe_lanes", "max_block_m", "sram_kib", "tasd_units", "clock_ghz", "dram_bandwidth_gbps", "dram_read_bytes",
+           "pe_lanes", "max_block_m", "sram_kib", "tasd_unit", "clock_ghz", "dram_bandwidth_gbps", "dram_read_bytes",
            "dram_write_bytes", "pe_busy_cycles", "tasd_exposed_cycles"]
 TAIL = ["wall_s", "worker", "dir"]
 TEXT_COLUMNS = {"id", "status", "error", "arch_name", "workload_name", "plan_name", "dtype", "worker", "dir"}

@@ -1,6 +1,7 @@
 #include "sw/config/ArchConfig.h"
 
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -11,6 +12,10 @@ namespace tasdsim::config {
 namespace {
 
 constexpr uint64_t kKiB = 1024;
+
+// Arch keys of earlier versions, and their names now (each block has one name: docs/config.md).
+const std::map<std::string, std::string> kRenamedKeys{{"tasd_units", "tasd_unit"},
+                                                      {"buffers", "buffer"}};
 
 void reportViolations(const std::vector<std::string>& problems, const std::string& file) {
   if (problems.empty()) return;
@@ -36,9 +41,9 @@ std::string read(const Node& n, const hw::ChoiceParam& p) {
   return n.choice(p.key, p.def, p.allowed());
 }
 
-hw::SramParams parseSram(const Node& n, const hw::SramParams& fallback) {
-  using S = hw::SramParams;
-  hw::SramParams s;
+hw::BufferParams parseBuffer(const Node& n, const hw::BufferParams& fallback) {
+  using S = hw::BufferParams;
+  hw::BufferParams s;
   s.sizeBytes = read(n, S::kSizeKib, fallback.sizeBytes / kKiB) * kKiB;
   s.banks = read(n, S::kBanks, fallback.banks);
   s.bankWidthBytes = read(n, S::kBankWidth, fallback.bankWidthBytes);
@@ -121,29 +126,29 @@ ArchConfig parseArch(const Node& root, const std::string& file,
   p.maxTerms = read(a, P::kMaxTerms);
   using Pe = hw::PeArrayParams;
   const Node pe = a.at(Pe::kSection);
-  p.pe.rows = read(pe, Pe::kRows);
-  p.pe.cols = read(pe, Pe::kCols);
-  p.pe.lanes = read(pe, Pe::kLanes);
-  p.pe.patterns = parsePatterns(pe, Pe::kPatterns.key);
-  p.pe.pipelineLatencyCycles =
-      read(pe, Pe::kPipelineLatency, Pe::defaultPipelineLatency(p.pe.rows, p.pe.cols));
-  p.pe.impl = read(pe, Pe::kImpl);
+  p.peArray.rows = read(pe, Pe::kRows);
+  p.peArray.cols = read(pe, Pe::kCols);
+  p.peArray.lanes = read(pe, Pe::kLanes);
+  p.peArray.patterns = parsePatterns(pe, Pe::kPatterns.key);
+  p.peArray.pipelineLatencyCycles =
+      read(pe, Pe::kPipelineLatency, Pe::defaultPipelineLatency(p.peArray.rows, p.peArray.cols));
+  p.peArray.impl = read(pe, Pe::kImpl);
   pe.finish();
-  if (const auto problems = rtl::peArrayProblems(p.pe); !problems.empty())
+  if (const auto problems = rtl::peArrayProblems(p.peArray); !problems.empty())
     pe.fail(problems.front());
-  const Node b = a.section(hw::BufferParams::kSection);
-  p.buffers.s = parseSram(b.section("s"), defaults.buffers.s);
-  p.buffers.d = parseSram(b.section("d"), defaults.buffers.d);
-  p.buffers.acc = parseSram(b.section("acc"), defaults.buffers.acc);
+  const Node b = a.section(hw::BufferSetParams::kSection);
+  p.buffer.s = parseBuffer(b.section("s"), defaults.buffer.s);
+  p.buffer.d = parseBuffer(b.section("d"), defaults.buffer.d);
+  p.buffer.acc = parseBuffer(b.section("acc"), defaults.buffer.acc);
   b.finish();
-  // Without a tasd_units section the engine has none (a base engine).
+  // Without a tasd_unit section the engine has none (a base engine).
   using T = hw::TasdUnitParams;
   const Node t = a.section(T::kSection);
-  p.tasd.count = read(t, T::kCount, a.has(T::kSection) ? T::kCount.def : 0u);
-  p.tasd.cyclesPerElement = read(t, T::kCyclesPerElement);
-  p.tasd.impl = read(t, T::kImpl);
+  p.tasdUnit.count = read(t, T::kCount, a.has(T::kSection) ? T::kCount.def : 0u);
+  p.tasdUnit.cyclesPerElement = read(t, T::kCyclesPerElement);
+  p.tasdUnit.impl = read(t, T::kImpl);
   t.finish();
-  if (const auto problems = rtl::tasdUnitProblems(p.tasd); !problems.empty())
+  if (const auto problems = rtl::tasdUnitProblems(p.tasdUnit); !problems.empty())
     t.fail(problems.front());
   using D = hw::DecoderParams;
   const Node d = a.section(D::kSection);
@@ -174,15 +179,16 @@ ArchConfig parseArch(const Node& root, const std::string& file,
         problems.front();  // "address_map.KEY = ...": the node names the section
     am.fail(problem.substr(problem.find('.') + 1));
   }
-  if (p.instances > 1 && (p.pe.impl == "rtl" || p.tasd.impl == "rtl" || p.decoder.impl == "rtl")) {
+  if (p.instances > 1 &&
+      (p.peArray.impl == "rtl" || p.tasdUnit.impl == "rtl" || p.decoder.impl == "rtl")) {
     a.fail(
         fmt::format("instances = {}: several instances run the C++ models only (every impl: model)",
                     p.instances));
   }
   const std::string energy = a.get<std::string>(P::kEnergy.key);
-  a.finish();
-  if (!p.tasdExtension && p.tasd.count > 0) {
-    a.fail("tasd_units need tasd_extension: true (a base engine has no TASD units)");
+  a.finish(kRenamedKeys);
+  if (!p.tasdExtension && p.tasdUnit.count > 0) {
+    a.fail("tasd_unit needs tasd_extension: true (a base engine has no TASD units)");
   }
   reportViolations(p.validate(), file);
   cfg.energyFile = resolvePath(file, energy);

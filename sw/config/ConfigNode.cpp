@@ -303,11 +303,17 @@ std::vector<Node> Node::items() const {
   return out;
 }
 
-void Node::finish() const {
+void Node::finish(const std::map<std::string, std::string>& renamed) const {
   if (!node_.IsMap()) return;
   for (const auto& kv : node_) {
     const std::string key = keyName(kv.first);
     if (known_->count(key)) continue;
+    const YAML::Mark mark = kv.first.Mark();
+    if (const auto r = renamed.find(key); r != renamed.end()) {
+      throw UserError(fmt::format("{}:{}:{}: {}: renamed to {} (docs/config.md)", *file_,
+                                  mark.line + 1, mark.column + 1, keyPath(key),
+                                  keyPath(r->second)));
+    }
     std::string allowed;
     for (const std::string& k : *known_)
       allowed += (allowed.empty() ? "" : ", ") + k;

@@ -7,6 +7,7 @@
 // included, is also recorded into a "resolved" tree, which is written next to results as the fully
 // resolved config.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -65,8 +66,9 @@ class Node {
   // Sequence elements (this node must be a sequence).
   std::vector<Node> items() const;
 
-  // Rejects keys of this map that were never read.
-  void finish() const;
+  // Rejects keys of this map that were never read; a key in `renamed` (old -> new) is named
+  // with its new name.
+  void finish(const std::map<std::string, std::string>& renamed = {}) const;
 
   const YAML::Node& resolved() const { return resolved_; }
 

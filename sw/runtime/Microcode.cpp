@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "hw/model/dataflow/OperandLayout.h"
-#include "hw/model/tasd_unit/TasdUnits.h"
+#include "hw/model/tasd_unit/TasdUnit.h"
 #include "sw/common/Error.h"
 
 namespace tasdsim::runtime {
@@ -172,7 +172,7 @@ std::vector<uint32_t> lengthCandidates(uint32_t extent, uint32_t arrayDim, uint3
 // what the load reads). Zero when S is not decomposed on the fly.
 double tasdCyclesPerByte(const hw::AcceleratorParams& params, const GemmJob& job) {
   if (job.sKind != SKind::OnTheFly) return 0;
-  return hw::tasdCyclesPerElement(params, job.series) /
+  return hw::tasdCyclesPerElement(params.tasdUnit, job.series) /
          static_cast<double>(tasd::dtypeBytes(job.dtype));
 }
 
@@ -232,15 +232,15 @@ void emitConv(Program& p, isa::Operand which, const DenseOperand& op) {
 
 Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
   TilePlanner plan(job);
-  const uint64_t sSlot = params.buffers.s.slotBytes(), dSlot = params.buffers.d.slotBytes();
-  const uint64_t accSlot = params.buffers.acc.slotBytes();
+  const uint64_t sSlot = params.buffer.s.slotBytes(), dSlot = params.buffer.d.slotBytes();
+  const uint64_t accSlot = params.buffer.acc.slotBytes();
   const double bytesPerCycle = params.dram.bandwidthGBps / params.clockGHz;
   const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction(job.k);
   const double tasdPerByte = tasdCyclesPerByte(params, job);
   const std::vector<uint32_t> ms =
-      lengthCandidates(job.m, params.pe.rows, std::min(kMaxTileRows, kMaxTileLength));
+      lengthCandidates(job.m, params.peArray.rows, std::min(kMaxTileRows, kMaxTileLength));
   const std::vector<uint32_t> ns =
-      lengthCandidates(job.n, params.pe.cols, std::min(kMaxTileRows, kMaxTileLength));
+      lengthCandidates(job.n, params.peArray.cols, std::min(kMaxTileRows, kMaxTileLength));
   // Estimated cycles: compute (with partial row/column groups), stream fill/drain, and memory
   // traffic at the DRAM bandwidth; the smallest estimate wins.
   Tiling best;
@@ -253,12 +253,12 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
         const Tiling t{mt, nt, kt};
         const uint64_t iTiles = ceilDiv(job.m, mt), jTiles = ceilDiv(job.n, nt);
         const uint64_t kTiles = ceilDiv(plan.kExtent(), kt);
-        const double passes = static_cast<double>(iTiles * ceilDiv(mt, params.pe.rows)) *
-                              static_cast<double>(jTiles * ceilDiv(nt, params.pe.cols));
+        const double passes = static_cast<double>(iTiles * ceilDiv(mt, params.peArray.rows)) *
+                              static_cast<double>(jTiles * ceilDiv(nt, params.peArray.cols));
         const double compute =
-            passes * static_cast<double>(ceilDiv(job.k, params.pe.lanes)) * fraction;
+            passes * static_cast<double>(ceilDiv(job.k, params.peArray.lanes)) * fraction;
         const double overhead =
-            static_cast<double>(iTiles * jTiles * kTiles) * params.pe.pipelineLatencyCycles;
+            static_cast<double>(iTiles * jTiles * kTiles) * params.peArray.pipelineLatencyCycles;
         const double cost =
             std::max(compute, traffic(plan, job, t, bytesPerCycle, tasdPerByte).cycles) + overhead;
         if (best.mt == 0 || cost < bestCost) {
@@ -271,7 +271,7 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
   if (best.mt == 0) {
     throw UserError(fmt::format(
         "layer '{}': no tile of the {}x{}x{} GEMM fits the buffers of '{}' (S slot {} B, D slot "
-        "{} B, accumulator slot {} B: half of arch.buffers.s, d, acc.size_kib); make the buffers "
+        "{} B, accumulator slot {} B: half of arch.buffer.s, d, acc.size_kib); make the buffers "
         "larger",
         job.name, job.m, job.n, job.k, params.name, sSlot, dSlot, accSlot));
   }

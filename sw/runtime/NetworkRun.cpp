@@ -49,9 +49,9 @@ void validatePlan(const workload::Workload& w, const plan::Plan& plan,
     };
     if (s.isDense()) continue;
     for (const tasd::NMPattern& p : s.terms) {
-      if (!params.pe.supports(p)) {
+      if (!params.peArray.supports(p)) {
         std::string list = "dense";
-        for (const tasd::NMPattern& q : params.pe.patterns)
+        for (const tasd::NMPattern& q : params.peArray.patterns)
           list += ", " + q.str();
         fail(fmt::format("pattern {} is not supported (supported: {})", p.str(), list));
       }
@@ -59,7 +59,7 @@ void validatePlan(const workload::Workload& w, const plan::Plan& plan,
     if (s.order() > params.maxTerms)
       fail(fmt::format("{} terms, the engine runs at most {}", s.order(), params.maxTerms));
     const bool onTheFly = lp.operand == plan::Operand::A || !gemm.constantWeights;
-    if (onTheFly && (params.tasd.count == 0 || !params.tasdExtension)) {
+    if (onTheFly && (params.tasdUnit.count == 0 || !params.tasdExtension)) {
       fail("structured activations need TASD units (a TASD-extended engine)");
     }
     if (onTheFly && s.order() > 1 && !params.tasdExtension)

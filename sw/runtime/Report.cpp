@@ -8,11 +8,13 @@
 #include <fmt/format.h>
 
 #include "hw/isa/Isa.h"
+#include "hw/model/buffer/BufferStats.h"
 #include "hw/model/common/Stats.h"
 #include "hw/model/dataflow/DataflowStats.h"
 #include "hw/model/decoder/DecoderStats.h"
 #include "hw/model/pe_array/PeArrayStats.h"
 #include "hw/model/tasd_unit/TasdUnitStats.h"
+#include "hw/model/top/AcceleratorStats.h"
 #include "hw/model/top/MemoryPortStats.h"
 #include "sw/common/Error.h"
 #include "sw/common/Table.h"
@@ -50,54 +52,22 @@ nlohmann::json energyJson(const hw::EnergyBreakdown& e) {
   return j;
 }
 
-nlohmann::json stallsJson(const std::map<std::string, uint64_t>& s) {
-  nlohmann::json j;
-  for (hw::StallReason r : {hw::StallReason::WaitOperands, hw::StallReason::WaitTasdUnits,
-                            hw::StallReason::WaitAccumulator, hw::StallReason::BufferBandwidth}) {
-    j[hw::stallReasonName(r)] = stall(s, r);
+// Every declared counter of the accelerator (hw/model/top/AcceleratorStats.h) under its own
+// name below the accelerator ("pe_array.stall.wait_operands"), so a key of stats.json is the
+// counter's name (docs/outputs.md). A layer that ran on the host has none and reads 0.
+nlohmann::json countersJson(const std::map<std::string, uint64_t>& s) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const std::string& path : hw::acceleratorStatPaths()) {
+    uint64_t value = 0;
+    if (!s.empty()) {
+      const std::string name = std::string(kPrefix) + "." + path;
+      const auto it = s.find(name);
+      if (it == s.end()) throw std::logic_error("statistic " + name + " is not registered");
+      value = it->second;
+    }
+    j[path] = value;
   }
   return j;
-}
-
-nlohmann::json bytesJson(const std::map<std::string, uint64_t>& s) {
-  return nlohmann::json{{"dram_read", stat(s, MemoryPortStats::kReadBytes)},
-                        {"dram_write", stat(s, MemoryPortStats::kWriteBytes)},
-                        {"dram_read_s", stat(s, LoadUnitStats::kDramBytesS)},
-                        {"dram_read_d", stat(s, LoadUnitStats::kDramBytesD)},
-                        {"dram_read_c", stat(s, LoadUnitStats::kDramBytesC)},
-                        {"s_buffer_read", stat(s, DataflowStats::kBufferReadBytes, "s")},
-                        {"s_buffer_write", stat(s, DataflowStats::kBufferWriteBytes, "s")},
-                        {"d_buffer_read", stat(s, DataflowStats::kBufferReadBytes, "d")},
-                        {"d_buffer_write", stat(s, DataflowStats::kBufferWriteBytes, "d")},
-                        {"acc_buffer_read", stat(s, DataflowStats::kBufferReadBytes, "acc")},
-                        {"acc_buffer_write", stat(s, DataflowStats::kBufferWriteBytes, "acc")}};
-}
-
-nlohmann::json componentsJson(const std::map<std::string, uint64_t>& s) {
-  return nlohmann::json{
-      {"pe_array",
-       {{"busy_cycles", stat(s, PeArrayStats::kBusyCycles)},
-        {"streams", stat(s, PeArrayStats::kStreams)},
-        {"passes", stat(s, PeArrayStats::kPasses)},
-        {"stalls", stallsJson(s)}}},
-      {"tasd_units",
-       {{"busy_cycles", stat(s, TasdUnitStats::kBusyCycles)},
-        {"tiles", stat(s, TasdUnitStats::kTiles)},
-        {"blocks", stat(s, TasdUnitStats::kBlocks)},
-        {"compare_ops", stat(s, TasdUnitStats::kCompareOps)},
-        {"exposed_cycles", stall(s, hw::StallReason::WaitTasdUnits)}}},
-      {"load",
-       {{"busy_cycles", stat(s, LoadUnitStats::kBusyCycles)},
-        {"requests", stat(s, LoadUnitStats::kRequests)},
-        {"stall_wait_buffer_free", stat(s, LoadUnitStats::kStallWaitBufferFree)}}},
-      {"store",
-       {{"busy_cycles", stat(s, StoreUnitStats::kBusyCycles)},
-        {"requests", stat(s, StoreUnitStats::kRequests)},
-        {"requant_ops", stat(s, StoreUnitStats::kRequantOps)},
-        {"table_bytes", stat(s, StoreUnitStats::kTableBytes)}}},
-      {"decoder",
-       {{"instructions", stat(s, DecoderStats::kInstructions)},
-        {"fetch_bytes", stat(s, DecoderStats::kFetchBytes)}}}};
 }
 
 nlohmann::json termsJson(const LayerResult& l) {
@@ -177,9 +147,7 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
                 {"mac_ops", macOps},
                 {"mac_skipped", l.macs > macOps ? l.macs - macOps : 0},
                 {"terms", termsJson(l)},
-                {"stalls", stallsJson(l.stats)},
-                {"bytes", bytesJson(l.stats)},
-                {"components", componentsJson(l.stats)},
+                {"counters", countersJson(l.stats)},
                 {"energy_pj", energyJson(l.energy)},
                 {"edp_js", l.edp},
                 {"input_density", l.inputDensity}});
@@ -198,7 +166,7 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
   for (const auto& [name, value] : out.counters)
     counters[name] = value;
   return nlohmann::json{
-      {"schema", "tasdsim-stats/1"},
+      {"schema", "tasdsim-stats/2"},
       {"experiment",
        {{"name", info.name},
         {"arch", info.arch},
@@ -226,9 +194,7 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
          t.denseMacs ? static_cast<double>(t.macOps) / static_cast<double>(t.denseMacs) : 1.0},
         {"energy_pj", energyJson(t.energy)},
         {"edp_js", t.edp},
-        {"stalls", stallsJson(sum)},
-        {"bytes", bytesJson(sum)},
-        {"components", componentsJson(sum)},
+        {"counters", countersJson(sum)},
         {"layers", run.layers.size()}}},
       {"layers", layers},
       {"counters", counters}};
@@ -238,7 +204,7 @@ std::string layersCsv(const RunResult& run) {
   std::ostringstream os;
   os << "name,op,operand,series,compute_fraction,groups,m,n,k,macs_dense,mac_ops,cycles,seconds,"
         "energy_pj,edp_js,"
-        "dram_read_bytes,dram_write_bytes,stall_wait_operands,stall_wait_tasd_units,stall_wait_"
+        "dram_read_bytes,dram_write_bytes,stall_wait_operands,stall_wait_tasd_unit,stall_wait_"
         "accumulator,"
         "stall_buffer_bandwidth,rel_error,check_passed\n";
   for (const LayerResult& l : run.layers) {
@@ -250,7 +216,7 @@ std::string layersCsv(const RunResult& run) {
        << fmt::format("{}", l.edp) << ',' << stat(l.stats, MemoryPortStats::kReadBytes) << ','
        << stat(l.stats, MemoryPortStats::kWriteBytes) << ','
        << stall(l.stats, hw::StallReason::WaitOperands) << ','
-       << stall(l.stats, hw::StallReason::WaitTasdUnits) << ','
+       << stall(l.stats, hw::StallReason::WaitTasdUnit) << ','
        << stall(l.stats, hw::StallReason::WaitAccumulator) << ','
        << stall(l.stats, hw::StallReason::BufferBandwidth) << ','
        << (l.haveQuality ? fmt::format("{}", l.quality.relFrobeniusError) : "") << ','

@@ -1,5 +1,5 @@
 #pragma once
-// Result files of a run: stats.json (stable keys, schema "tasdsim-stats/1", docs/outputs.md),
+// Result files of a run: stats.json (stable keys, schema "tasdsim-stats/2", docs/outputs.md),
 // layers.csv (one row per layer), wall_clock.json (the host's wall-clock times: the only output
 // that is not deterministic) and the terminal summary.
 #include <ostream>

@@ -19,8 +19,8 @@ namespace tasdsim::tasder {
 
 EngineView engineView(const hw::AcceleratorParams& params) {
   EngineView e;
-  e.series = tasd::enumerateSeries(params.pe.patterns, params.maxTerms);
-  e.structuredActivations = params.tasdExtension && params.tasd.count > 0;
+  e.series = tasd::enumerateSeries(params.peArray.patterns, params.maxTerms);
+  e.structuredActivations = params.tasdExtension && params.tasdUnit.count > 0;
   return e;
 }
 

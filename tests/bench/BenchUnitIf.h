@@ -1,6 +1,6 @@
 #pragma once
 // A stand-in dataflow controller for component benches: it feeds one unit a list of ops (the
-// source), owns the buffer slots the test fills, and records completions and errors (the
+// source), owns the buffers whose slots the test fills, and records completions and errors (the
 // sink). It does the same dependency-free dispatch as the real controller on a single unit.
 #include <deque>
 #include <string>
@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "hw/model/dataflow/Interfaces.h"
+#include "hw/model/top/AcceleratorParams.h"
 
 namespace tasdsim::test {
 
@@ -16,13 +17,7 @@ class BenchController : public sc_core::sc_module, public hw::UnitIf {
  public:
   BenchController(sc_core::sc_module_name name, const hw::AcceleratorParams& params,
                   hw::StatsRegistry& stats)
-      : sc_module(name), params_(params) {
-    auto c = [&](const char* n) {
-      return &stats.add(std::string(this->name()) + "." + n, "bytes", "bench buffer");
-    };
-    buffers_ = hw::BufferStats{c("s_read"),  c("s_write"),  c("d_read"),
-                               c("d_write"), c("acc_read"), c("acc_write")};
-  }
+      : sc_module(name), buffer_(this->name(), params.buffer, stats) {}
 
   hw::LayerState layerState;
   std::vector<hw::Op> ops;  // the source
@@ -61,19 +56,11 @@ class BenchController : public sc_core::sc_module, public hw::UnitIf {
   }
   bool failed() const override { return !error.empty(); }
   const hw::LayerState& layer() const override { return layerState; }
-  const hw::AcceleratorParams& params() const override { return params_; }
-  hw::STile& sSlot(uint32_t slot) override { return s_[slot & 1]; }
-  hw::DTile& dSlot(uint32_t slot) override { return d_[slot & 1]; }
-  hw::AccTile& accSlot(uint32_t slot) override { return acc_[slot & 1]; }
+  hw::BufferSet& buffer() override { return buffer_; }
   hw::UnitKind lastWriter(hw::Resource) const override { return hw::UnitKind::Load; }
-  const hw::BufferStats& buffers() const override { return buffers_; }
 
  private:
-  hw::AcceleratorParams params_;
-  hw::STile s_[2];
-  hw::DTile d_[2];
-  hw::AccTile acc_[2];
-  hw::BufferStats buffers_;
+  hw::BufferSet buffer_;
   size_t cursor_ = 0;
   sc_core::sc_event ev_never_;
 };

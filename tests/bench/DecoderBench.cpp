@@ -7,8 +7,8 @@
 #include <systemc>
 
 #include "hw/model/bus/Bus.h"
+#include "hw/model/decoder/Decoder.h"
 #include "hw/model/decoder/DecoderStats.h"
-#include "hw/model/decoder/MicrocodeDecoder.h"
 #include "hw/model/dram/Dram.h"
 #include "hw/model/host_if/HostInterface.h"
 #include "sw/runtime/Host.h"
@@ -52,7 +52,7 @@ nlohmann::json runProgram(const std::vector<isa::Word>& words, uint64_t address 
   Bus bus("bus", {{"dram", 0, p.dram.sizeBytes, true}, {"host_if", kMmioBase, kMmioSize, false}});
   Dram dram("dram", p.dram, stats);
   HostInterface hostIf("host_if", p.clockPeriodNs());
-  MicrocodeDecoder decoder("decoder", p, stats);
+  Decoder decoder("decoder", p.decoder, p.context(), stats);
   RecordingDispatcher sink("sink");
   sc_core::sc_signal<bool> irq("irq");
   nlohmann::json out;

@@ -27,7 +27,7 @@ struct Case {
 nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_t seed) {
   StatsRegistry stats;
   test::BenchController ctrl("ctrl", params, stats);
-  PeArray pe("pe_array", params, stats);
+  PeArray pe("pe_array", params.peArray, params.context(), stats);
   pe.ctrl_port.bind(ctrl);
   const tasd::Series series = tasd::Series::parse(c.series);
   LayerState& L = ctrl.configure(c.rows, c.cols, c.ks, c.dtype, series);
@@ -39,7 +39,7 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
     v = rng() % 4 == 0 ? 0.0f : static_cast<float>(value() % 5);
   for (float& v : d)
     v = static_cast<float>(value());
-  STile& st = ctrl.sSlot(0);
+  STile& st = ctrl.buffer().s.slot(0);
   st.rows = {0, c.rows};
   st.ks = {0, c.ks};
   std::vector<float> approx = s;
@@ -68,7 +68,7 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
     for (uint32_t t = 0; t < L.terms; ++t)
       st.termLoaded[t] = true;
   }
-  DTile& dt = ctrl.dSlot(0);
+  DTile& dt = ctrl.buffer().d.slot(0);
   dt.cols = {0, c.cols};
   dt.ks = {0, c.ks};
   dt.loaded = true;
@@ -94,7 +94,7 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
   out["busy_cycles"] = stats.value(PeArrayStats::kBusyCycles.path());
   out["mac_ops"] = stats.value(PeArrayStats::kMacOps.path());
   // Values against the reference on the approximated operand.
-  const AccTile& acc = ctrl.accSlot(0);
+  const AccTile& acc = ctrl.buffer().acc.slot(0);
   uint64_t wrong = 0;
   for (uint32_t i = 0; i < c.rows; ++i)
     for (uint32_t j = 0; j < c.cols; ++j) {
@@ -110,12 +110,12 @@ nlohmann::json runStream(const AcceleratorParams& params, const Case& c, uint32_
 
 AcceleratorParams engine() {
   AcceleratorParams p;
-  p.pe.rows = 8;
-  p.pe.cols = 8;
-  p.pe.lanes = 4;
-  p.pe.pipelineLatencyCycles = 16;
-  p.pe.patterns = {tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"),
-                   tasd::NMPattern::parse("4:8"), tasd::NMPattern::parse("2:4")};
+  p.peArray.rows = 8;
+  p.peArray.cols = 8;
+  p.peArray.lanes = 4;
+  p.peArray.pipelineLatencyCycles = 16;
+  p.peArray.patterns = {tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"),
+                        tasd::NMPattern::parse("4:8"), tasd::NMPattern::parse("2:4")};
   p.clockGHz = 1.0;
   return p;
 }
@@ -123,7 +123,7 @@ AcceleratorParams engine() {
 TEST(PeArrayBench, ValuesMatchTheReferenceAndCyclesFollowTheIdentities) {
   const AcceleratorParams params = engine();
   // 32 x 48 x 64 tile on 8 x 8 x 4: dense = 32*48*64 / 256 = 384 cycles + 16 latency.
-  const uint64_t dense = 32ull * 48 * 64 / params.pe.macUnits();
+  const uint64_t dense = 32ull * 48 * 64 / params.peArray.macUnits();
   const std::vector<std::pair<std::string, uint64_t>> cases = {
       {"dense", dense},           {"2:8", dense / 4},
       {"4:8+1:8", dense * 5 / 8}, {"1:8+1:8+1:8", dense * 3 / 8},
@@ -134,9 +134,9 @@ TEST(PeArrayBench, ValuesMatchTheReferenceAndCyclesFollowTheIdentities) {
     SCOPED_TRACE(series);
     EXPECT_EQ(r["error"], "");
     EXPECT_EQ(r["wrong"].get<uint64_t>(), 0u);
-    EXPECT_EQ(r["busy_cycles"].get<uint64_t>(), expect + params.pe.pipelineLatencyCycles);
+    EXPECT_EQ(r["busy_cycles"].get<uint64_t>(), expect + params.peArray.pipelineLatencyCycles);
     EXPECT_DOUBLE_EQ(r["done_ns"].get<double>(),
-                     static_cast<double>(expect + params.pe.pipelineLatencyCycles));
+                     static_cast<double>(expect + params.peArray.pipelineLatencyCycles));
   }
 }
 
@@ -144,7 +144,7 @@ TEST(PeArrayBench, PartialGroupsAndFloatValues) {
   const AcceleratorParams params = engine();
   Case c{"4:8+1:8", tasd::DType::F32, 13, 21, 37};
   // Analytical: 2 row groups x 3 column groups; slots per row ceil(37/8)*n -> 20 and 5.
-  const uint64_t passes = 2 * 3, cycles = passes * (5 + 2) + params.pe.pipelineLatencyCycles;
+  const uint64_t passes = 2 * 3, cycles = passes * (5 + 2) + params.peArray.pipelineLatencyCycles;
   const auto r =
       nlohmann::json::parse(test::runInChildBytes([&] { return runStream(params, c, 9).dump(); }));
   EXPECT_EQ(r["wrong"].get<uint64_t>(), 0u);
@@ -154,8 +154,8 @@ TEST(PeArrayBench, PartialGroupsAndFloatValues) {
 
 TEST(PeArrayBench, BufferPortsCanLimitTheRate) {
   AcceleratorParams params = engine();
-  params.buffers.d.banks = 1;
-  params.buffers.d.bankWidthBytes = 8;  // 8 B/cycle for the dense operand
+  params.buffer.d.banks = 1;
+  params.buffer.d.bankWidthBytes = 8;  // 8 B/cycle for the dense operand
   const auto r = nlohmann::json::parse(
       test::runInChildBytes([&] { return runStream(params, {"2:8"}, 4).dump(); }));
   // D tile 48 x 64 int8 read once per row group (4): 12288 B / 8 B per cycle.

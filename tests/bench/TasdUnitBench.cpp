@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <systemc>
 
+#include "hw/model/tasd_unit/TasdUnit.h"
 #include "hw/model/tasd_unit/TasdUnitStats.h"
-#include "hw/model/tasd_unit/TasdUnits.h"
 #include "sw/tasd/Decompose.h"
 #include "tests/bench/BenchUnitIf.h"
 #include "tests/common/RunInChild.h"
@@ -22,10 +22,10 @@ namespace {
 nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau, uint32_t rows,
                        uint32_t ks) {
   AcceleratorParams params;
-  params.tasd.count = units;
+  params.tasdUnit.count = units;
   StatsRegistry stats;
   test::BenchController ctrl("ctrl", params, stats);
-  TasdUnits tu("tasd_units", params, stats);
+  TasdUnit tu("tasd_unit", params.tasdUnit, params.context(), stats);
   tu.ctrl_port.bind(ctrl);
   const tasd::Series series = tasd::Series::parse(seriesText);
   LayerState& L = ctrl.configure(rows, 0, ks, LayerState{}.dtype, series);
@@ -33,7 +33,7 @@ nlohmann::json runTasd(uint32_t units, const std::string& seriesText, float tau,
   L.tau = tau;
   std::mt19937 rng(11);
   std::normal_distribution<float> nd;
-  STile& s = ctrl.sSlot(1);
+  STile& s = ctrl.buffer().s.slot(1);
   s.rows = {0, rows};
   s.ks = {0, ks};
   s.denseLoaded = true;

@@ -22,7 +22,7 @@ class ParamsTest(unittest.TestCase):
         self.assertTrue(lines[0].startswith("key"))
         keys = [line.split()[0] for line in lines[1:]]
         for key in ("clock_ghz", "pe_array.rows", "pe_array.pipeline_latency_cycles",
-                    "buffers.acc.banks", "tasd_units.count", "decoder.fetch_bytes",
+                    "buffer.acc.banks", "tasd_unit.count", "decoder.fetch_bytes",
                     "dram.bandwidth_gbps", "address_map.reg_base", "energy"):
             self.assertIn(key, keys)
         self.assertEqual(len(keys), len(set(keys)))

@@ -196,7 +196,7 @@ CASES = [
     ("size", "a MAC count overflows 64 bits", lambda d: ["run", experiment(d, workload=synthetic_workload(d, ["{name: fc, op: gemm, out_features: 16777216}"], "{n: 1, h: 65536, w: 65536, c: 1048576}"), plan="{series: dense}"), "--out", out(d)], "MAC count"),
     ("size", "batch too large for the microcode field", lambda d: ["run", experiment(d), "--set", "workload.input.n=300", "--out", out(d)], "CFG_CONV.batch"),
     ("size", "channels too many for the microcode field", lambda d: ["run", experiment(d), "--set", "workload.input.c=70000", "--timing-only", "--out", out(d)], "CFG_CONV.channels"),
-    ("size", "buffers smaller than one tile", lambda d: ["run", experiment(d), "--set", "arch.buffers.s.size_kib=1", "--set", "arch.buffers.acc.size_kib=1", "--out", out(d)], "arch.buffers"),
+    ("size", "buffers smaller than one tile", lambda d: ["run", experiment(d), "--set", "arch.buffer.s.size_kib=1", "--set", "arch.buffer.acc.size_kib=1", "--out", out(d)], "arch.buffer."),
     ("size", "layer too large for device memory", lambda d: ["run", experiment(d, workload=synthetic_workload(d, ["{name: fc, op: gemm, out_features: 4096}"], "{n: 1, h: 1, w: 1, c: 1048576}"), plan="{series: dense}"), "--timing-only", "--out", out(d)], "arch.dram.size_mib"),
     ("size", "layer too large for host memory (ulimit -v 2 GiB)", lambda d: ["run", experiment(d, workload=synthetic_workload(d, ["{name: fc, op: gemm, out_features: 8192}"], "{n: 1, h: 1, w: 1, c: 65536}"), plan="{series: dense}"), "--out", out(d)], "host memory", {"address_space": 2 * GIB}),
     ("size", "--threads 100000", lambda d: ["accuracy", "--threads", "100000", "--realdata", REAL], "--threads"),

@@ -45,12 +45,11 @@ class RunTest(unittest.TestCase):
                                              for n in files if n != "tasdsim-manifest.json"})
         with open(os.path.join(self.out(), "stats.json")) as f:
             s = json.load(f)
-        self.assertEqual(s["schema"], "tasdsim-stats/1")
+        self.assertEqual(s["schema"], "tasdsim-stats/2")
         for key in ("experiment", "status", "network", "layers", "counters"):
             self.assertIn(key, s)
         net = s["network"]
-        for key in ("cycles", "seconds", "energy_pj", "edp_js", "macs_dense", "mac_ops", "mac_skipped", "stalls",
-                    "bytes", "components"):
+        for key in ("cycles", "seconds", "energy_pj", "edp_js", "macs_dense", "mac_ops", "mac_skipped", "counters"):
             self.assertIn(key, net)
         self.assertAlmostEqual(net["edp_js"], net["energy_pj"]["total"] * 1e-12 * net["seconds"], delta=1e-18)
         acc = [l for l in s["layers"] if l["on_accelerator"]]
@@ -59,8 +58,14 @@ class RunTest(unittest.TestCase):
         self.assertEqual(conv1["series"], "4:8+1:8")
         self.assertEqual([t["pattern"] for t in conv1["terms"]], ["4:8", "1:8"])
         self.assertTrue(conv1["check"]["passed"])
-        for key in ("stalls", "bytes", "components", "energy_pj", "quality", "gemm", "tiling"):
+        for key in ("counters", "energy_pj", "quality", "gemm", "tiling"):
             self.assertIn(key, conv1)
+        # The counters are keyed by the counters' own names (`tasdsim params` lists the blocks).
+        for key in ("pe_array.busy_cycles", "pe_array.stall.wait_tasd_unit", "tasd_unit.tiles",
+                    "buffer.s.read_bytes", "buffer.acc.write_bytes", "mem.read_bytes", "load.dram_bytes.s"):
+            self.assertIn(key, conv1["counters"])
+        self.assertEqual(sum(l["counters"]["pe_array.busy_cycles"] for l in acc),
+                         net["counters"]["pe_array.busy_cycles"])
         # Per-term MAC slots add up to the layer's MAC slots.
         self.assertEqual(sum(t["mac_ops"] for t in conv1["terms"]), conv1["mac_ops"])
         with open(os.path.join(self.out(), "layers.csv")) as f:
@@ -70,7 +75,7 @@ class RunTest(unittest.TestCase):
         with open(os.path.join(self.out(), "resolved_config.yaml")) as f:
             resolved = yaml.safe_load(f)
         self.assertEqual(resolved["arch"]["pe_array"]["rows"], 16)
-        self.assertIn("tasd_units", resolved["arch"])
+        self.assertIn("tasd_unit", resolved["arch"])
         self.assertEqual(resolved["plan"]["default"]["series"], "4:8+1:8")
 
     def test_overrides_series_and_timing_only(self):

@@ -73,12 +73,12 @@ SimCase simCase(std::vector<std::string> overrides, plan::Operand operand = plan
   return c;
 }
 
-const std::vector<std::string> kAllModel = {
-    "arch.pe_array.impl=model", "arch.tasd_units.impl=model", "arch.decoder.impl=model"};
+const std::vector<std::string> kAllModel = {"arch.pe_array.impl=model", "arch.tasd_unit.impl=model",
+                                            "arch.decoder.impl=model"};
 
 std::vector<std::string> only(const std::string& block) {
   std::vector<std::string> o;
-  for (const char* b : {"pe_array", "tasd_units", "decoder"}) {
+  for (const char* b : {"pe_array", "tasd_unit", "decoder"}) {
     o.push_back(std::string("arch.") + b + ".impl=" + (block == b ? "rtl" : "model"));
   }
   return o;
@@ -117,23 +117,23 @@ TEST(AcceleratorCosim, EveryBlockRtlOnActivationsMatchesTheReference) {
   expectChecksPass(rtl);
   const auto& m = model["all_counters"];
   const auto& r = rtl["all_counters"];
-  ASSERT_GT(m["accel.tasd_units.tiles"].get<uint64_t>(), 0u);
+  ASSERT_GT(m["accel.tasd_unit.tiles"].get<uint64_t>(), 0u);
   // The RTL units found the same terms: same MAC slots per term, same thresholded elements.
   for (const char* key :
-       {"accel.tasd_units.tiles", "accel.tasd_units.thresholded", "accel.pe_array.mac_ops",
+       {"accel.tasd_unit.tiles", "accel.tasd_unit.thresholded", "accel.pe_array.mac_ops",
         "accel.pe_array.term0.mac_ops", "accel.pe_array.term1.mac_ops", "accel.pe_array.streams",
         "accel.decoder.instructions"}) {
     EXPECT_EQ(r[key], m[key]) << key;
   }
   // The model times the units as their RTL: every counter and the network's cycles are equal.
-  EXPECT_EQ(r["accel.tasd_units.busy_cycles"], m["accel.tasd_units.busy_cycles"]);
+  EXPECT_EQ(r["accel.tasd_unit.busy_cycles"], m["accel.tasd_unit.busy_cycles"]);
   EXPECT_EQ(r, m);
   EXPECT_EQ(rtl["network"]["cycles"], model["network"]["cycles"]);
   std::printf(
       "tiny_cnn TASD-A 4:8+1:8: TASD-unit busy cycles model %llu, RTL %llu; network cycles model "
       "%llu, RTL %llu\n",
-      static_cast<unsigned long long>(m["accel.tasd_units.busy_cycles"].get<uint64_t>()),
-      static_cast<unsigned long long>(r["accel.tasd_units.busy_cycles"].get<uint64_t>()),
+      static_cast<unsigned long long>(m["accel.tasd_unit.busy_cycles"].get<uint64_t>()),
+      static_cast<unsigned long long>(r["accel.tasd_unit.busy_cycles"].get<uint64_t>()),
       static_cast<unsigned long long>(model["network"]["cycles"].get<uint64_t>()),
       static_cast<unsigned long long>(rtl["network"]["cycles"].get<uint64_t>()));
 }
@@ -153,7 +153,7 @@ TEST(AcceleratorCosim, TraceWritesOneVcdPerRtlBlock) {
   EXPECT_TRUE(j["status"]["checks_passed"].get<bool>());
   for (const auto& [file, signal] :
        std::vector<std::pair<std::string, std::string>>{{"pe_array.vcd", "out_acc"},
-                                                        {"tasd_units.vcd", "out_resid"},
+                                                        {"tasd_unit.vcd", "out_resid"},
                                                         {"decoder.vcd", "out_fields"}}) {
     std::ifstream in(dir + "/" + file);
     ASSERT_TRUE(in.good()) << file;
@@ -187,9 +187,9 @@ TEST(AcceleratorCosim, UnsupportedCombinationsAreUserErrors) {
   EXPECT_NE(e.find("4 lanes"), std::string::npos) << e;
   e = arch({"arch.pe_array.patterns=[\"2:16\"]"});
   EXPECT_NE(e.find("m <= 8"), std::string::npos) << e;
-  e = arch({"arch.tasd_units.cycles_per_element=2"});
+  e = arch({"arch.tasd_unit.cycles_per_element=2"});
   EXPECT_NE(e.find("one element per cycle"), std::string::npos) << e;
-  e = arch({"arch.tasd_units.count=65"});
+  e = arch({"arch.tasd_unit.count=65"});
   EXPECT_NE(e.find("at most 64"), std::string::npos) << e;
   e = arch({"arch.decoder.cycles_per_instruction=3"});
   EXPECT_NE(e.find("one instruction per cycle"), std::string::npos) << e;

@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "hw/isa/Isa.h"
+#include "hw/model/top/AcceleratorParams.h"
 #include "hw/rtl/cosim/Cosim.h"
 #include "tests/common/RunInChild.h"
 
@@ -51,7 +52,7 @@ struct DecoderTop : sc_core::sc_module {
     params.decoder.impl = "rtl";
     CosimOptions options;
     options.backpressureSeed = backpressure;
-    rtl = makeDecoderRtl("rtl", params, options);
+    rtl = makeDecoderRtl("rtl", params.decoder, params.context(), options);
     SC_HAS_PROCESS(DecoderTop);
     SC_THREAD(run);
   }

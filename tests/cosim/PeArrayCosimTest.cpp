@@ -1,4 +1,4 @@
-// The PE array with impl: rtl (the Verilated nm_pe_array behind PeArray's SystemC interface)
+// The PE array with impl: rtl (the Verilated pe_array behind PeArray's SystemC interface)
 // against the same PeArray with impl: model: a bench controller feeds identical STREAM ops over
 // identical buffer slots; the accumulator tiles must be equal element for element, and the
 // stream's cycles (busy cycles and completion time) equal, for every pattern the RTL PE
@@ -31,15 +31,15 @@ struct Case {
 
 AcceleratorParams engine(uint32_t size, const std::string& impl) {
   AcceleratorParams p;
-  p.pe.rows = size;
-  p.pe.cols = size;
-  p.pe.lanes = 4;
-  p.pe.pipelineLatencyCycles = 2 * size;
-  p.pe.patterns = {
+  p.peArray.rows = size;
+  p.peArray.cols = size;
+  p.peArray.lanes = 4;
+  p.peArray.pipelineLatencyCycles = 2 * size;
+  p.peArray.patterns = {
       tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"), tasd::NMPattern::parse("4:8"),
       tasd::NMPattern::parse("8:8"), tasd::NMPattern::parse("1:4"), tasd::NMPattern::parse("2:4"),
       tasd::NMPattern::parse("4:4"), tasd::NMPattern::parse("1:2"), tasd::NMPattern::parse("2:2")};
-  p.pe.impl = impl;
+  p.peArray.impl = impl;
   return p;
 }
 
@@ -48,7 +48,7 @@ nlohmann::json runCase(AcceleratorParams params, const Case& c, uint32_t seed) {
   params.functional = c.functional;
   StatsRegistry stats;
   test::BenchController ctrl("ctrl", params, stats);
-  PeArray pe("pe_array", params, stats);
+  PeArray pe("pe_array", params.peArray, params.context(), stats);
   pe.ctrl_port.bind(ctrl);
   const tasd::Series series = tasd::Series::parse(c.series);
   LayerState& L = ctrl.configure(c.rows, c.cols, c.ks, tasd::DType::I8, series);
@@ -58,7 +58,7 @@ nlohmann::json runCase(AcceleratorParams params, const Case& c, uint32_t seed) {
   tasd::MatrixI8 s(c.rows, c.ks);
   for (int8_t& v : s.values())
     v = c.extremes ? int8_t{-128} : rng() % 4 == 0 ? int8_t{0} : static_cast<int8_t>(value() % 6);
-  STile& st = ctrl.sSlot(0);
+  STile& st = ctrl.buffer().s.slot(0);
   st.rows = {0, c.rows};
   st.ks = {0, c.ks};
   if (c.functional) {
@@ -73,7 +73,7 @@ nlohmann::json runCase(AcceleratorParams params, const Case& c, uint32_t seed) {
   }
   for (uint32_t t = 0; t < L.terms; ++t)
     st.termLoaded[t] = true;
-  DTile& dt = ctrl.dSlot(0);
+  DTile& dt = ctrl.buffer().d.slot(0);
   dt.cols = {0, c.cols};
   dt.ks = {0, c.ks};
   dt.loaded = true;
@@ -102,7 +102,7 @@ nlohmann::json runCase(AcceleratorParams params, const Case& c, uint32_t seed) {
   for (const auto& done : ctrl.completions)
     out["done_ns"].push_back(done.second);
   out["busy_cycles"] = stats.value(PeArrayStats::kBusyCycles.path());
-  out["acc"] = ctrl.accSlot(0).i;
+  out["acc"] = ctrl.buffer().acc.slot(0).i;
   return out;
 }
 
@@ -207,7 +207,7 @@ TEST(PeArrayCosim, ModelLatencyOtherThanRowsPlusColsIsAConstantOffset) {
     return nlohmann::json::parse(test::runInChildBytes([&] { return runCase(p, c, 5).dump(); }));
   };
   AcceleratorParams model = engine(8, "model");
-  model.pe.pipelineLatencyCycles = 32;
+  model.peArray.pipelineLatencyCycles = 32;
   const nlohmann::json m = run(model), r = run(engine(8, "rtl"));
   EXPECT_EQ(m["acc"], r["acc"]);
   EXPECT_EQ(m["busy_cycles"].get<uint64_t>() - r["busy_cycles"].get<uint64_t>(), 2 * (32 - 16));

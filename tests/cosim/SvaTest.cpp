@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "Vnm_pe.h"
-#include "Vnm_pe_array_4x4.h"
+#include "Vpe.h"
+#include "Vpe_array_4x4.h"
 #include "Vtasd_unit.h"
 #include "hw/rtl/cosim/GatedClock.h"
 #include "hw/rtl/cosim/PortBits.h"
@@ -201,17 +201,17 @@ void runTasd(bool breakN) {
 }
 
 TEST(Sva, PeGroupOutsideAPassFails) {
-  const ChildRun ok = runCaptured([] { runPass<Vnm_pe>(false); });
+  const ChildRun ok = runCaptured([] { runPass<Vpe>(false); });
   EXPECT_TRUE(ok.exitedOk) << ok.output;
-  const ChildRun bad = runCaptured([] { runPass<Vnm_pe>(true); });
+  const ChildRun bad = runCaptured([] { runPass<Vpe>(true); });
   EXPECT_FALSE(bad.exitedOk) << bad.output;
   EXPECT_NE(bad.output.find("a_pass_started"), std::string::npos) << bad.output;
 }
 
 TEST(Sva, PeArrayGroupOutsideAPassFails) {
-  const ChildRun ok = runCaptured([] { runPass<Vnm_pe_array_4x4>(false); });
+  const ChildRun ok = runCaptured([] { runPass<Vpe_array_4x4>(false); });
   EXPECT_TRUE(ok.exitedOk) << ok.output;
-  const ChildRun bad = runCaptured([] { runPass<Vnm_pe_array_4x4>(true); });
+  const ChildRun bad = runCaptured([] { runPass<Vpe_array_4x4>(true); });
   EXPECT_FALSE(bad.exitedOk) << bad.output;
   EXPECT_NE(bad.output.find("a_pass_started"), std::string::npos) << bad.output;
 }

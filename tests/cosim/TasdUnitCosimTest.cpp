@@ -1,4 +1,4 @@
-// The TASD units with impl: rtl (Verilated tasd_unit instances behind TasdUnits' SystemC
+// The TASD units with impl: rtl (Verilated tasd_unit instances behind TasdUnit' SystemC
 // interface) against the same module with impl: model (the TASD library): a bench controller
 // feeds TASD ops over identical dense activation tiles; the compressed terms must be equal byte
 // for byte and the thresholded counts equal, for every value type, every n of every block size,
@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <systemc>
 
+#include "hw/model/tasd_unit/TasdUnit.h"
 #include "hw/model/tasd_unit/TasdUnitStats.h"
-#include "hw/model/tasd_unit/TasdUnits.h"
 #include "sw/common/Half.h"
 #include "sw/tasd/Decompose.h"
 #include "tests/bench/BenchUnitIf.h"
@@ -83,19 +83,19 @@ std::vector<float> tile(const Case& c, uint32_t seed) {
 
 nlohmann::json runCase(const std::string& impl, const Case& c, uint32_t seed) {
   AcceleratorParams params;
-  params.tasd.count = c.units;
-  params.tasd.impl = impl;
+  params.tasdUnit.count = c.units;
+  params.tasdUnit.impl = impl;
   rtl::CosimOptions cosim;
   cosim.backpressureSeed = c.backpressure;
   StatsRegistry stats;
   test::BenchController ctrl("ctrl", params, stats);
-  TasdUnits tu("tasd_units", params, stats, cosim);
+  TasdUnit tu("tasd_unit", params.tasdUnit, params.context(), stats, cosim);
   tu.ctrl_port.bind(ctrl);
   const tasd::Series series = tasd::Series::parse(c.series);
   LayerState& L = ctrl.configure(c.rows, 0, c.ks, c.dtype, series);
   L.source = isa::SSource::OnTheFly;
   L.tau = c.tau;
-  STile& s = ctrl.sSlot(1);
+  STile& s = ctrl.buffer().s.slot(1);
   s.rows = {0, c.rows};
   s.ks = {0, c.ks};
   s.denseLoaded = true;

@@ -13,7 +13,7 @@ TASDSIM = os.environ["TASDSIM"]
 ROOT = os.environ["TASDSIM_SOURCE_DIR"]
 RTL_EXP = os.path.join(ROOT, "configs/experiments/tiny_cnn_ttc_vegeta_m8_rtl.yaml")
 STOCK_EXP = os.path.join(ROOT, "configs/experiments/tiny_cnn_ttc_vegeta_m8.yaml")
-ALL_MODEL = ["--set", "arch.pe_array.impl=model", "--set", "arch.tasd_units.impl=model",
+ALL_MODEL = ["--set", "arch.pe_array.impl=model", "--set", "arch.tasd_unit.impl=model",
              "--set", "arch.decoder.impl=model"]
 
 
@@ -62,7 +62,7 @@ class RtlRunTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("every layer matches its reference", r.stdout)
         s = self.stats("a")
-        self.assertGreater(s["counters"]["accel.tasd_units.tiles"], 0)
+        self.assertGreater(s["counters"]["accel.tasd_unit.tiles"], 0)
 
     def test_stock_experiment_with_rtl_pe_array_as_asked(self):
         # The stock engine resized to a Verilated variant: values match; its configured fill and
@@ -96,7 +96,7 @@ class RtlRunTest(unittest.TestCase):
         r = run(RTL_EXP, "--out", self.out("t"), "--trace", "--series", "2:8", "--operand", "A",
                 "--set", f"experiment.workload={workload}")
         self.assertEqual(r.returncode, 0, r.stderr)
-        for name in ("pe_array.vcd", "tasd_units.vcd", "decoder.vcd"):
+        for name in ("pe_array.vcd", "tasd_unit.vcd", "decoder.vcd"):
             path = os.path.join(self.out("t"), name)
             self.assertTrue(os.path.exists(path), name)
             with open(path) as f:

@@ -100,7 +100,7 @@ class ExpandTest(Tmp):
         path = self.sweep_file("""  fixed: {arch.dram.latency_ns: 50.5, arch.pe_array.patterns: [1:8, 4:8]}
   parameters:
     arch.pe_array.rows: {pow2: [4, 32]}
-    arch.tasd_units.count: {int: [1, 3]}
+    arch.tasd_unit.count: {int: [1, 3]}
     series: [4:8, dense]
 """)
         pts = sweep_mod.load(path).expand()
@@ -206,12 +206,12 @@ class RunTest(Tmp):
             self.assertEqual(arch["pe_array"]["rows"], int(row["arch.pe_array.rows"]))
             self.assertEqual(arch["pe_array"]["lanes"], int(row["arch.pe_array.lanes"]))
             self.assertTrue(all(l["series"] == row["series"] for l in acc))
-            sram = sum(b["size_kib"] for b in arch["buffers"].values())
+            sram = sum(b["size_kib"] for b in arch["buffer"].values())
             pe = arch["pe_array"]
             want = area.model().engine(pe["rows"], pe["cols"], pe["lanes"], 8, sram, 16)
             self.assertAlmostEqual(float(row["area_mm2"]), want["total"])
-            self.assertGreater(want["tasd_units"], 0)
-            self.assertAlmostEqual(want["total"], want["pe_array"] + want["decoder"] + want["tasd_units"] + want["sram"])
+            self.assertGreater(want["tasd_unit"], 0)
+            self.assertAlmostEqual(want["total"], want["pe_array"] + want["decoder"] + want["tasd_unit"] + want["sram"])
             with open(os.path.join(folder, "point.json")) as f:
                 starts.append(json.load(f))
         # More lanes, same work: fewer cycles; a longer series: more MAC slots.

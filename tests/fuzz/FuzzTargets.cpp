@@ -465,7 +465,7 @@ std::vector<Input> seeds(const std::string& target, const std::string& sourceDir
     addFiles(out, src / "configs" / "workloads", ".yaml", 2, true);
     addFiles(out, src / "configs" / "plans", ".yaml", 3, true);
     for (const char* o :
-         {"arch.pe.rows=8", "workload.layers[0].k=64", "energy.dram_read_pj_per_byte=10.5"}) {
+         {"arch.peArray.rows=8", "workload.layers[0].k=64", "energy.dram_read_pj_per_byte=10.5"}) {
       Input in{"override", std::vector<uint8_t>(o, o + std::string(o).size())};
       in.bytes.insert(in.bytes.begin(), uint8_t{4});
       out.push_back(std::move(in));

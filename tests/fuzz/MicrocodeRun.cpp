@@ -11,13 +11,13 @@ namespace tasdsim::fuzz {
 hw::AcceleratorParams microcodeParams() {
   hw::AcceleratorParams p;
   p.name = "fuzz";
-  p.pe.rows = p.pe.cols = 4;
-  p.pe.lanes = 2;
-  p.pe.patterns = {tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"),
-                   tasd::NMPattern::parse("4:8"), tasd::NMPattern::parse("2:4")};
-  p.buffers.s.sizeBytes = p.buffers.d.sizeBytes = p.buffers.acc.sizeBytes = 16 * 1024;
+  p.peArray.rows = p.peArray.cols = 4;
+  p.peArray.lanes = 2;
+  p.peArray.patterns = {tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"),
+                        tasd::NMPattern::parse("4:8"), tasd::NMPattern::parse("2:4")};
+  p.buffer.s.sizeBytes = p.buffer.d.sizeBytes = p.buffer.acc.sizeBytes = 16 * 1024;
   p.dram.sizeBytes = 64 << 20;
-  p.tasd.count = 4;
+  p.tasdUnit.count = 4;
   return p;
 }
 

@@ -91,7 +91,7 @@ class RegressTest(unittest.TestCase):
         os.mkdir(golden)
         with open(os.path.join(GOLDEN, f"{CASE}.json")) as f:
             doc = json.load(f)
-        del doc["values"]["network.stalls.wait_operands"]
+        del doc["values"]["network.counters.pe_array.stall.wait_operands"]
         doc["values"]["network.energy_pj.bogus"] = 1.0
         with open(os.path.join(golden, f"{CASE}.json"), "w") as f:
             json.dump(doc, f)
@@ -99,7 +99,7 @@ class RegressTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout)
         self.assertIn("0 changed, 1 missing, 1 extra keys", r.stdout)
         self.assertIn("missing network.energy_pj.bogus: in the golden file", r.stdout)
-        self.assertIn("extra   network.stalls.wait_operands: in the result", r.stdout)
+        self.assertIn("extra   network.counters.pe_array.stall.wait_operands: in the result", r.stdout)
         self.assertIn(f"--golden-dir {golden}", r.stdout)
 
     def test_missing_golden_file(self):

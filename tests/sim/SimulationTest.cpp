@@ -85,8 +85,8 @@ TEST(Simulation, ComputeBoundDenseLayerTakesMacsOverMacUnits) {
   ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
   const nlohmann::json& l = j["layers"][0];
   const uint64_t macs = 256ull * 512 * 256, compute = macs / 1024;
-  const uint64_t streams = l["components"]["pe_array"]["streams"].get<uint64_t>();
-  EXPECT_EQ(l["components"]["pe_array"]["busy_cycles"].get<uint64_t>(), compute + 32 * streams);
+  const uint64_t streams = l["counters"]["pe_array.streams"].get<uint64_t>();
+  EXPECT_EQ(l["counters"]["pe_array.busy_cycles"].get<uint64_t>(), compute + 32 * streams);
   EXPECT_EQ(l["mac_ops"].get<uint64_t>(), macs);
   // The layer takes the array's busy time plus the first load and the last store, no more.
   const uint64_t cycles = l["cycles"].get<uint64_t>();
@@ -137,15 +137,15 @@ TEST(Simulation, TheOutputPathsRequantisationIsCountedInTheEnergy) {
   ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
   EXPECT_EQ(j["status"]["checks"], "passed");
   const nlohmann::json& l = j["layers"][0];
-  EXPECT_EQ(l["components"]["store"]["requant_ops"].get<uint64_t>(), 32u * 16u);
-  EXPECT_GT(l["components"]["store"]["table_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(l["counters"]["store.requant_ops"].get<uint64_t>(), 32u * 16u);
+  EXPECT_GT(l["counters"]["store.table_bytes"].get<uint64_t>(), 0u);
   const double requantPj =
       config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml", {}).energy.requantPj;
   EXPECT_DOUBLE_EQ(l["energy_pj"]["output_path"].get<double>(), 32.0 * 16.0 * requantPj);
   // Without static scales the results leave as int32 and nothing is requantised.
   r.int8Scales.clear();
   const nlohmann::json dynamic = simulateInChild(r);
-  EXPECT_EQ(dynamic["layers"][0]["components"]["store"]["requant_ops"].get<uint64_t>(), 0u);
+  EXPECT_EQ(dynamic["layers"][0]["counters"]["store.requant_ops"].get<uint64_t>(), 0u);
   EXPECT_EQ(dynamic["layers"][0]["energy_pj"]["output_path"].get<double>(), 0.0);
 }
 
@@ -183,8 +183,8 @@ TEST(Simulation, StructuredTermsScaleByNOverMAndSeriesAddUp) {
     SCOPED_TRACE(text);
     ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
     const nlohmann::json& l = j["layers"][0];
-    const uint64_t streams = l["components"]["pe_array"]["streams"].get<uint64_t>();
-    EXPECT_EQ(l["components"]["pe_array"]["busy_cycles"].get<uint64_t>(),
+    const uint64_t streams = l["counters"]["pe_array.streams"].get<uint64_t>();
+    EXPECT_EQ(l["counters"]["pe_array.busy_cycles"].get<uint64_t>(),
               dense * num / 8 + 32 * streams);
     uint64_t termCycles = 0;
     for (const auto& t : l["terms"])
@@ -194,7 +194,7 @@ TEST(Simulation, StructuredTermsScaleByNOverMAndSeriesAddUp) {
   }
 }
 
-TEST(Simulation, TasdUnitsLimitThroughputExactlyWhenTooFew) {
+TEST(Simulation, TasdUnitLimitThroughputExactlyWhenTooFew) {
   // TASD-A 4:8 on a 256 x 512 input (every value nonzero) feeding 64 outputs: the array needs
   // 256*512*64/2048 = 4096 cycles; a unit selects 4 elements of each of the 256*512/8 blocks, one
   // per cycle, and each tile adds its fill and drain (1 + terms = 2 cycles): one unit needs 65536
@@ -203,13 +203,13 @@ TEST(Simulation, TasdUnitsLimitThroughputExactlyWhenTooFew) {
   for (uint32_t units : {1u, 64u}) {
     SimRun r{"ttc_vegeta_m8.yaml", kFastMemory, gemmWorkload(256, 512, 64),
              plan::Plan::uniform(tasd::Series::parse("4:8"), plan::Operand::A)};
-    r.archOverrides.push_back("arch.tasd_units.count=" + std::to_string(units));
+    r.archOverrides.push_back("arch.tasd_unit.count=" + std::to_string(units));
     const nlohmann::json j = simulateInChild(r);
     ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
     const nlohmann::json& l = j["layers"][0];
-    const uint64_t exposed = l["components"]["tasd_units"]["exposed_cycles"].get<uint64_t>();
-    const uint64_t tasdBusy = l["components"]["tasd_units"]["busy_cycles"].get<uint64_t>();
-    const uint64_t tiles = l["components"]["tasd_units"]["tiles"].get<uint64_t>();
+    const uint64_t exposed = l["counters"]["pe_array.stall.wait_tasd_unit"].get<uint64_t>();
+    const uint64_t tasdBusy = l["counters"]["tasd_unit.busy_cycles"].get<uint64_t>();
+    const uint64_t tiles = l["counters"]["tasd_unit.tiles"].get<uint64_t>();
     EXPECT_EQ(tasdBusy, 256ull * 512 / 8 * 4 / units + 2 * tiles);
     if (units == 1) {
       EXPECT_GT(exposed, tasdBusy / 2);  // the array mostly waits for the units
@@ -234,10 +234,10 @@ TEST(Simulation, BytesMovedEqualWhatTheTilingImplies) {
            plan::Plan::uniform(tasd::Series::dense(), plan::Operand::W)};
   const nlohmann::json j = simulateInChild(r);
   ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
-  const nlohmann::json& b = j["layers"][0]["bytes"];
-  EXPECT_EQ(b["dram_read_s"].get<uint64_t>(), 128u * 256 * 4);
-  EXPECT_EQ(b["dram_read_d"].get<uint64_t>(), 64u * 256 * 4);
-  EXPECT_EQ(b["dram_write"].get<uint64_t>(), 128u * 64 * 4);
+  const nlohmann::json& b = j["layers"][0]["counters"];
+  EXPECT_EQ(b["load.dram_bytes.s"].get<uint64_t>(), 128u * 256 * 4);
+  EXPECT_EQ(b["load.dram_bytes.d"].get<uint64_t>(), 64u * 256 * 4);
+  EXPECT_EQ(b["mem.write_bytes"].get<uint64_t>(), 128u * 64 * 4);
   // Compressed terms: 2:8 values (fp32) plus 3-bit indices.
   SimRun t{"ttc_vegeta_m8.yaml",
            {},
@@ -245,7 +245,7 @@ TEST(Simulation, BytesMovedEqualWhatTheTilingImplies) {
            plan::Plan::uniform(tasd::Series::parse("2:8"), plan::Operand::W)};
   const nlohmann::json jt = simulateInChild(t);
   const uint64_t slots = 256 / 8 * 2;
-  EXPECT_EQ(jt["layers"][0]["bytes"]["dram_read_s"].get<uint64_t>(),
+  EXPECT_EQ(jt["layers"][0]["counters"]["load.dram_bytes.s"].get<uint64_t>(),
             128u * (slots * 4 + slots * 3 / 8));
 }
 
@@ -265,7 +265,7 @@ TEST(Simulation, EveryLayerMatchesItsReferenceOnEveryShippedArch) {
     if (entry.path().extension() != ".yaml") continue;
     const std::string arch = entry.path().filename().string();
     const bool ttc = arch.rfind("ttc_", 0) == 0;
-    if (config::loadArch(entry.path().string()).params.pe.impl != "model")
+    if (config::loadArch(entry.path().string()).params.peArray.impl != "model")
       continue;  // RTL configs: cosim tests
     ++archs;
     for (tasd::DType dtype : {tasd::DType::I8, tasd::DType::F32}) {
@@ -303,7 +303,7 @@ TEST(Simulation, TimingOnlyGivesTheSameTiming) {
   ASSERT_TRUE(full["status"]["ok"].get<bool>());
   ASSERT_TRUE(timing["status"]["ok"].get<bool>());
   EXPECT_EQ(full["network"]["cycles"], timing["network"]["cycles"]);
-  EXPECT_EQ(full["network"]["bytes"], timing["network"]["bytes"]);
+  EXPECT_EQ(full["network"]["counters"], timing["network"]["counters"]);
   EXPECT_FALSE(timing["layers"][0].contains("check"));
 }
 
@@ -319,10 +319,10 @@ TEST(Simulation, BaseEngineRunsASeriesTermByTermThroughMemory) {
   const nlohmann::json jb = simulateInChild(base), jt = simulateInChild(ttc);
   ASSERT_TRUE(jb["status"]["checks_passed"].get<bool>());
   ASSERT_TRUE(jt["status"]["checks_passed"].get<bool>());
-  EXPECT_GT(jb["layers"][0]["bytes"]["dram_read_c"].get<uint64_t>(), 0u);
-  EXPECT_EQ(jt["layers"][0]["bytes"]["dram_read_c"].get<uint64_t>(), 0u);
-  EXPECT_GT(jb["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>(),
-            jt["layers"][0]["bytes"]["dram_read_d"].get<uint64_t>());
+  EXPECT_GT(jb["layers"][0]["counters"]["load.dram_bytes.c"].get<uint64_t>(), 0u);
+  EXPECT_EQ(jt["layers"][0]["counters"]["load.dram_bytes.c"].get<uint64_t>(), 0u);
+  EXPECT_GT(jb["layers"][0]["counters"]["load.dram_bytes.d"].get<uint64_t>(),
+            jt["layers"][0]["counters"]["load.dram_bytes.d"].get<uint64_t>());
   EXPECT_GT(jb["layers"][0]["cycles"].get<uint64_t>(), jt["layers"][0]["cycles"].get<uint64_t>());
 }
 

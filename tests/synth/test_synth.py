@@ -89,14 +89,14 @@ class ModelTest(unittest.TestCase):
         m = area.AreaModel()
         base = m.engine(16, 16, 4, 8, 640, 0)
         ttc = m.engine(16, 16, 4, 8, 640, 16)
-        self.assertAlmostEqual(ttc["total"] - base["total"], ttc["tasd_units"])
+        self.assertAlmostEqual(ttc["total"] - base["total"], ttc["tasd_unit"])
         self.assertGreater(m.engine(32, 32, 4, 8, 640, 0)["pe_array"], 3.5 * base["pe_array"])
         self.assertGreater(base["pe_array"], m.engine(16, 16, 4, 1, 640, 0)["pe_array"])  # index muxes
         self.assertAlmostEqual(m.engine(16, 16, 4, 8, 1280, 0)["sram"], 2 * base["sram"])
 
     def test_dse_area_column(self):
         metrics = {"pe_rows": 16, "pe_cols": 16, "pe_lanes": 4, "max_block_m": 8, "sram_kib": 640.0,
-                   "tasd_units": 16}
+                   "tasd_unit": 16}
         self.assertAlmostEqual(area.area_mm2(metrics), area.model().engine(16, 16, 4, 8, 640, 16)["total"])
         self.assertIsNone(area.area_mm2({"pe_rows": 0}))
 

@@ -36,21 +36,21 @@ TEST(ArchConfig, EveryShippedArchLoadsAndValidates) {
     SCOPED_TRACE(entry.path().string());
     const config::ArchConfig a = config::loadArch(entry.path().string());
     EXPECT_TRUE(a.params.validate().empty());
-    EXPECT_EQ(a.params.pe.macUnits(), 1024u) << "shipped engines are 1024-MAC class";
+    EXPECT_EQ(a.params.peArray.macUnits(), 1024u) << "shipped engines are 1024-MAC class";
     EXPECT_GT(a.energy.dramPjPerByte, 0.0);
     const bool ttc = entry.path().filename().string().rfind("ttc_", 0) == 0;
     EXPECT_EQ(a.params.tasdExtension, ttc);
-    EXPECT_EQ(a.params.tasd.count > 0, ttc);
+    EXPECT_EQ(a.params.tasdUnit.count > 0, ttc);
     ++count;
   }
   EXPECT_GE(count, 7u);
   const config::ArchConfig m8 = config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml");
-  ASSERT_EQ(m8.params.pe.patterns.size(), 4u);
-  EXPECT_TRUE(m8.params.pe.supports(tasd::NMPattern::parse("2:8")));
-  EXPECT_FALSE(m8.params.pe.supports(tasd::NMPattern::parse("2:4")));
+  ASSERT_EQ(m8.params.peArray.patterns.size(), 4u);
+  EXPECT_TRUE(m8.params.peArray.supports(tasd::NMPattern::parse("2:8")));
+  EXPECT_FALSE(m8.params.peArray.supports(tasd::NMPattern::parse("2:4")));
   const config::ArchConfig stc = config::loadArch(kRoot + "/configs/arch/stc.yaml");
-  EXPECT_TRUE(stc.params.pe.supports(tasd::NMPattern::parse("2:4")));
-  EXPECT_FALSE(stc.params.pe.supports(tasd::NMPattern::parse("1:4")));
+  EXPECT_TRUE(stc.params.peArray.supports(tasd::NMPattern::parse("2:4")));
+  EXPECT_FALSE(stc.params.peArray.supports(tasd::NMPattern::parse("1:4")));
 }
 
 const char* kArch = R"(arch:
@@ -72,6 +72,12 @@ TEST(ArchConfig, ErrorsNameFileLineAndKeyPath) {
   EXPECT_NO_THROW(parse(archText()));
   std::string e = errorOf([&] { parse(archText("  bogus: 1\n")); });
   EXPECT_NE(e.find("x.yaml:5:3: arch.bogus: unknown key"), std::string::npos) << e;
+  // Keys of earlier versions are named with their names now (one name per block).
+  e = errorOf([&] { parse(archText("  tasd_units: {count: 4}\n")); });
+  EXPECT_NE(e.find("x.yaml:5:3: arch.tasd_units: renamed to arch.tasd_unit"), std::string::npos)
+      << e;
+  e = errorOf([&] { parse(archText("  buffers: {s: {size_kib: 64}}\n")); });
+  EXPECT_NE(e.find("arch.buffers: renamed to arch.buffer"), std::string::npos) << e;
   e = errorOf([&] { parse(archText(), {"arch.pe_array.rows=0"}); });
   EXPECT_NE(e.find("arch.pe_array.rows: value 0 is out of range [1, 256]"), std::string::npos) << e;
   e = errorOf([&] { parse(archText(), {"arch.pe_array.lanes=two"}); });
@@ -80,7 +86,7 @@ TEST(ArchConfig, ErrorsNameFileLineAndKeyPath) {
       << e;
   e = errorOf([&] { parse(archText(), {"arch.pe_array.patterns=[\"3:6\"]"}); });
   EXPECT_NE(e.find("power of two"), std::string::npos) << e;
-  e = errorOf([&] { parse(archText(), {"arch.tasd_extension=false", "arch.tasd_units.count=4"}); });
+  e = errorOf([&] { parse(archText(), {"arch.tasd_extension=false", "arch.tasd_unit.count=4"}); });
   EXPECT_NE(e.find("tasd_extension"), std::string::npos) << e;  // base engine with TASD units
   e = errorOf([&] { parse(archText(), {"arch.energy=missing.yaml"}); });
   EXPECT_NE(e.find("missing.yaml: cannot open"), std::string::npos) << e;
@@ -137,7 +143,7 @@ TEST(ArchConfig, OverridesChangeValuesAndAppearInTheResolvedTree) {
   const config::ArchConfig a = config::parseArch(
       config::loadString(archText(), "x.yaml", {"arch.pe_array.rows=8", "arch.clock_ghz=2"}),
       "x.yaml");
-  EXPECT_EQ(a.params.pe.rows, 8u);
+  EXPECT_EQ(a.params.peArray.rows, 8u);
   EXPECT_DOUBLE_EQ(a.params.clockGHz, 2.0);
   EXPECT_EQ(a.resolved["pe_array"]["rows"].as<int>(), 8);
   // Defaults are filled in.

@@ -72,7 +72,7 @@ TEST(OutputPath, ParametersReproduceTheScale) {
 TEST(OutputPath, EncoderEmitsCfgOutAndPartialSumsInP) {
   hw::AcceleratorParams params;  // defaults: no TASD extension needed for the serial case
   params.tasdExtension = false;
-  params.pe.patterns = {tasd::NMPattern{4, 8}, tasd::NMPattern{1, 8}};
+  params.peArray.patterns = {tasd::NMPattern{4, 8}, tasd::NMPattern{1, 8}};
   params.maxTerms = 3;
   GemmJob job;
   job.name = "l";

@@ -50,9 +50,8 @@ TEST(ParamsDoc, ConfigMdArchTableIsTheDeclarationsListing) {
 }
 
 TEST(ParamsDoc, TheReaderReadsExactlyTheDeclaredKeys) {
-  const std::string text =
-      "arch:\n  name: x\n  pe_array: {}\n  tasd_units: {}\n  energy: " + kRoot +
-      "/configs/energy/horowitz_45nm.yaml\n";
+  const std::string text = "arch:\n  name: x\n  pe_array: {}\n  tasd_unit: {}\n  energy: " + kRoot +
+                           "/configs/energy/horowitz_45nm.yaml\n";
   const config::ArchConfig a = config::parseArch(config::loadString(text, "x.yaml"), "x.yaml");
   std::set<std::string> read;
   leafKeys(a.resolved, "", read);
@@ -63,22 +62,22 @@ TEST(ParamsDoc, TheReaderReadsExactlyTheDeclaredKeys) {
 }
 
 TEST(ParamsDoc, DeclaredDefaultsAreTheParamsDefaults) {
-  const std::string text =
-      "arch:\n  name: x\n  pe_array: {}\n  tasd_units: {}\n  energy: " + kRoot +
-      "/configs/energy/horowitz_45nm.yaml\n";
+  const std::string text = "arch:\n  name: x\n  pe_array: {}\n  tasd_unit: {}\n  energy: " + kRoot +
+                           "/configs/energy/horowitz_45nm.yaml\n";
   const config::ArchConfig a = config::parseArch(config::loadString(text, "x.yaml"), "x.yaml");
   hw::AcceleratorParams defaults;
   defaults.name = "x";
   const hw::AcceleratorParams& p = a.params;
   EXPECT_EQ(p.clockGHz, defaults.clockGHz);
   EXPECT_EQ(p.maxTerms, defaults.maxTerms);
-  EXPECT_EQ(p.pe.rows, defaults.pe.rows);
-  EXPECT_EQ(p.pe.cols, defaults.pe.cols);
-  EXPECT_EQ(p.pe.lanes, defaults.pe.lanes);
-  EXPECT_EQ(p.pe.pipelineLatencyCycles, defaults.pe.pipelineLatencyCycles);  // rows + cols
-  EXPECT_EQ(p.buffers.s.sizeBytes, defaults.buffers.s.sizeBytes);
-  EXPECT_EQ(p.buffers.acc.banks, defaults.buffers.acc.banks);
-  EXPECT_EQ(p.tasd.count, defaults.tasd.count);
+  EXPECT_EQ(p.peArray.rows, defaults.peArray.rows);
+  EXPECT_EQ(p.peArray.cols, defaults.peArray.cols);
+  EXPECT_EQ(p.peArray.lanes, defaults.peArray.lanes);
+  EXPECT_EQ(p.peArray.pipelineLatencyCycles,
+            defaults.peArray.pipelineLatencyCycles);  // rows + cols
+  EXPECT_EQ(p.buffer.s.sizeBytes, defaults.buffer.s.sizeBytes);
+  EXPECT_EQ(p.buffer.acc.banks, defaults.buffer.acc.banks);
+  EXPECT_EQ(p.tasdUnit.count, defaults.tasdUnit.count);
   EXPECT_EQ(p.decoder.fetchBytes, defaults.decoder.fetchBytes);
   EXPECT_EQ(p.dram.sizeBytes, defaults.dram.sizeBytes);
   EXPECT_EQ(p.dram.bandwidthGBps, defaults.dram.bandwidthGBps);
@@ -88,7 +87,7 @@ TEST(ParamsDoc, DeclaredDefaultsAreTheParamsDefaults) {
 
 TEST(ParamsDoc, ValidateUsesTheDeclaredRanges) {
   hw::AcceleratorParams p;
-  p.pe.rows = hw::PeArrayParams::kRows.hi + 1;
+  p.peArray.rows = hw::PeArrayParams::kRows.hi + 1;
   p.dram.latencyNs = -1;
   const std::vector<std::string> problems = p.validate();
   ASSERT_EQ(problems.size(), 2u);

@@ -92,13 +92,13 @@ TEST(Preflight, SizesThatDoNotFitTheMicrocodeFieldsAreNamed) {
 TEST(Preflight, BuffersSmallerThanOneTileNameTheirKeys) {
   // A 512-byte D slot holds a dense tile but not one K tile of whole 8-blocks of a series.
   const hw::AcceleratorParams tiny =
-      arch({"arch.buffers.d.size_kib=1", "arch.buffers.acc.size_kib=1"}).params;
+      arch({"arch.buffer.d.size_kib=1", "arch.buffer.acc.size_kib=1"}).params;
   EXPECT_NO_THROW(checkRunFits(tinyCnn(), kDense, tiny, tasd::DType::F32, false));
   const plan::Plan series = plan::Plan::uniform(tasd::Series::parse("4:8+1:8"), plan::Operand::W);
   const std::string e =
       errorOf([&] { checkRunFits(tinyCnn(), series, tiny, tasd::DType::F32, false); });
   EXPECT_NE(e.find("workload.layers[0] ('conv1'): no tile of the"), std::string::npos) << e;
-  EXPECT_NE(e.find("arch.buffers.s, d, acc.size_kib"), std::string::npos) << e;
+  EXPECT_NE(e.find("arch.buffer.s, d, acc.size_kib"), std::string::npos) << e;
 }
 
 TEST(Preflight, DeviceAndHostMemoryAreCheckedBeforeAllocating) {

@@ -98,14 +98,14 @@ void checkCoverage(const Program& p, const GemmJob& job, uint32_t kExtent, bool 
 
 hw::AcceleratorParams smallEngine(bool tasdExtension) {
   hw::AcceleratorParams p;
-  p.pe.rows = 4;
-  p.pe.cols = 4;
-  p.pe.lanes = 2;
-  p.pe.patterns = {tasd::NMPattern::parse("1:4"), tasd::NMPattern::parse("2:4"),
-                   tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"),
-                   tasd::NMPattern::parse("4:8")};
-  p.buffers.s.sizeBytes = p.buffers.d.sizeBytes = 8 * 1024;  // small: forces tiling
-  p.buffers.acc.sizeBytes = 4 * 1024;
+  p.peArray.rows = 4;
+  p.peArray.cols = 4;
+  p.peArray.lanes = 2;
+  p.peArray.patterns = {tasd::NMPattern::parse("1:4"), tasd::NMPattern::parse("2:4"),
+                        tasd::NMPattern::parse("1:8"), tasd::NMPattern::parse("2:8"),
+                        tasd::NMPattern::parse("4:8")};
+  p.buffer.s.sizeBytes = p.buffer.d.sizeBytes = 8 * 1024;  // small: forces tiling
+  p.buffer.acc.sizeBytes = 4 * 1024;
   p.tasdExtension = tasdExtension;
   return p;
 }
@@ -136,7 +136,7 @@ TEST(Tiling, MatrixGemmsAreCoveredExactlyOnce) {
                  << job.m << "x" << job.n << "x" << job.k << " " << job.series.str() << " tiles "
                  << p.tiling.mt << "x" << p.tiling.nt << "x" << p.tiling.kt);
     checkCoverage(p, job, job.k, !ext && job.series.order() > 1);
-    EXPECT_LE(uint64_t{p.tiling.mt} * p.tiling.nt * 4, params.buffers.acc.slotBytes());
+    EXPECT_LE(uint64_t{p.tiling.mt} * p.tiling.nt * 4, params.buffer.acc.slotBytes());
     // K tiles hold whole blocks of every term.
     if (p.tiling.kt < job.k) {
       for (const tasd::NMPattern& pat : job.series.terms)
@@ -177,7 +177,7 @@ TEST(Tiling, ConvLayersTileChannelRangesAtEveryKernelPosition) {
 
 TEST(Tiling, ImpossibleBuffersAreAClearError) {
   hw::AcceleratorParams params = smallEngine(true);
-  params.buffers.acc.sizeBytes = 4;  // not even one accumulator per slot
+  params.buffer.acc.sizeBytes = 4;  // not even one accumulator per slot
   GemmJob job;
   job.name = "big";
   job.m = job.n = job.k = 64;

@@ -43,8 +43,8 @@ const char* stallReasonName(StallReason r) {
   switch (r) {
     case StallReason::WaitOperands:
       return "wait_operands";
-    case StallReason::WaitTasdUnits:
-      return "wait_tasd_units";
+    case StallReason::WaitTasdUnit:
+      return "wait_tasd_unit";
     case StallReason::WaitAccumulator:
       return "wait_accumulator";
     case StallReason::BufferBandwidth:

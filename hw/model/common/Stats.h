@@ -50,7 +50,7 @@ std::map<std::string, uint64_t> difference(const std::map<std::string, uint64_t>
 // Stall reasons of a unit: one counter per reason, indexed by the enum.
 enum class StallReason : uint8_t {
   WaitOperands = 0,  // a compute op waits for a load into its buffer slot
-  WaitTasdUnits,     // a stream waits for the TASD units to finish its tile (exposed latency)
+  WaitTasdUnit,      // a stream waits for the TASD units to finish its tile (exposed latency)
   WaitAccumulator,   // a stream waits for its accumulator slot to be stored or loaded
   BufferBandwidth,   // SRAM ports cannot feed the PE array at its compute rate
   WaitBufferFree,    // a load waits for the previous users of its slot

@@ -47,36 +47,19 @@ const char* errorCodeName(ErrorCode c) {
   return "?";
 }
 
-DataflowController::DataflowController(sc_core::sc_module_name name,
-                                       const AcceleratorParams& params, StatsRegistry& stats)
-    : sc_module(name), params_(params), stats_(stats) {
+DataflowController::DataflowController(sc_core::sc_module_name name, const DataflowParams& params,
+                                       const BlockContext& context, BufferSet& buffer,
+                                       StatsRegistry& stats)
+    : sc_module(name), params_(params), context_(context), buffer_(buffer), stats_(stats) {
   for (Opcode op : DataflowStats::kOpcodes) {
     instructionCounters_[op] =
         &addStat(stats_, this->name(), DataflowStats::kInstructions, DataflowStats::mnemonic(op));
   }
-  auto buffer = [&](const StatDecl& decl, const char* which) {
-    return &addStat(stats_, this->name(), decl, which);
-  };
-  const StatDecl& read = DataflowStats::kBufferReadBytes;
-  const StatDecl& write = DataflowStats::kBufferWriteBytes;
-  bufferStats_ = BufferStats{buffer(read, "s"),  buffer(write, "s"),  buffer(read, "d"),
-                             buffer(write, "d"), buffer(read, "acc"), buffer(write, "acc")};
 }
 
 void DataflowController::beginProgram() {
   status_ = CompletionInfo{};
-  invalidateSlots();
-}
-
-void DataflowController::invalidateSlots() {
-  for (auto& s : s_)
-    s.clear();
-  for (auto& d : d_) {
-    d.loaded = false;
-    d.bytes = 0;
-  }
-  for (auto& a : acc_)
-    a.valid = false;
+  buffer_.invalidate();
 }
 
 void DataflowController::raise(ErrorCode code, uint64_t pc, const std::string& detail) {
@@ -95,7 +78,7 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
   };
   // Tiles are valid only under the configuration they were loaded with (dtype, shapes, conv
   // geometry, addresses): any configuration instruction empties the buffer slots.
-  invalidateSlots();
+  buffer_.invalidate();
   switch (in.opcode) {
     case Opcode::CfgLayer: {
       namespace c = isa::cfg_layer;
@@ -109,7 +92,7 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
                                 params_.maxTerms));
       }
       const auto source = static_cast<isa::SSource>(f[c::SSource]);
-      if (source == isa::SSource::OnTheFly && (params_.tasd.count == 0 || !params_.tasdExtension)) {
+      if (source == isa::SSource::OnTheFly && (!params_.tasdUnits || !params_.tasdExtension)) {
         return fail(ErrorCode::IllegalForConfig, "on-the-fly TASD needs TASD units");
       }
       if (source == isa::SSource::OnTheFly && f[c::Terms] == 0) {
@@ -137,7 +120,7 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
                     fmt::format("pattern {}:{} is not a valid N:M pattern", n, m));
       }
       const tasd::NMPattern p{n, m};
-      if (!params_.pe.supports(p)) {
+      if (!params_.supports(p)) {
         return fail(ErrorCode::IllegalForConfig,
                     fmt::format("pattern {} is not supported by this PE array", p.str()));
       }
@@ -242,7 +225,7 @@ bool DataflowController::admissible(const isa::Instruction& in, uint64_t pc) {
     return fail(ErrorCode::OperandError, "no CFG_LAYER before it");
   switch (in.opcode) {
     case Opcode::Tasd:
-      if (params_.tasd.count == 0 || !params_.tasdExtension) {
+      if (!params_.tasdUnits || !params_.tasdExtension) {
         return fail(ErrorCode::IllegalForConfig, "this engine has no TASD units");
       }
       if (layer_.source != isa::SSource::OnTheFly)
@@ -344,7 +327,7 @@ bool DataflowController::dispatch(const isa::Instruction& in, uint64_t pc) {
   if (!admissible(in, pc)) return false;
   Op op = makeOp(in, pc);
   auto& queue = queues_[static_cast<size_t>(op.unit)];
-  while (queue.size() >= params_.decoder.queueDepth && !failed())
+  while (queue.size() >= params_.queueDepth && !failed())
     sc_core::wait(ev_progress_);
   if (failed()) return false;
   for (Resource r : op.reads)
@@ -377,7 +360,7 @@ bool DataflowController::ready(const Op& op, StallReason& reason) const {
         // wait for the tile's load themselves, the array waits for operands.
         const bool tasdWorking = issuedWriter_[static_cast<size_t>(r)] == UnitKind::Tasd &&
                                  executing_[static_cast<size_t>(UnitKind::Tasd)];
-        reason = tasdWorking ? StallReason::WaitTasdUnits : StallReason::WaitOperands;
+        reason = tasdWorking ? StallReason::WaitTasdUnit : StallReason::WaitOperands;
       }
       return false;
     }
@@ -404,9 +387,8 @@ bool DataflowController::next(UnitKind unit, Op& op, std::vector<Counter*>& stal
   while (!failed() && !ready(op, reason)) {
     const sc_core::sc_time start = sc_core::sc_time_stamp();
     sc_core::wait(ev_progress_);
-    const double cycles = (sc_core::sc_time_stamp() - start).to_seconds() * params_.clockGHz * 1e9;
     Counter* c = stalls[static_cast<size_t>(reason)];
-    if (c) *c += static_cast<uint64_t>(cycles + 0.5);
+    if (c) *c += context_.cyclesSince(start);
   }
   executing_[static_cast<size_t>(unit)] = !failed();
   return !failed();

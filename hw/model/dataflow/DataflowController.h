@@ -1,33 +1,35 @@
 #pragma once
 // DataflowController: executes decoded microcode on the accelerator's units.
 //
-// Models: the configuration registers (CFG_* instructions), the buffer slots (S, D and
-// accumulator, two slots each for double buffering) and a scoreboard that lets the load, TASD,
-// PE-array and store units run ahead of each other. Each unit takes its instructions in program
-// order from its own queue; an instruction starts when the instructions dispatched before it
-// that write what it reads (RAW), or read or write what it writes (WAR, WAW), have completed.
-// With alternating slots this overlaps the loads of the next tile with the current tile's
-// compute, and the decomposition-aware dataflow follows from the microcode: the D slot and the
-// accumulator slot stay in place while the terms of an S slot stream through.
-// Configuration instructions wait until every unit is idle.
+// Models: the configuration registers (CFG_* instructions) and a scoreboard over the buffer slots
+// (hw/model/buffer/Buffer.h: S, D and accumulator, two slots each for double buffering) that lets
+// the load, TASD, PE-array and store units run ahead of each other. Each unit takes its
+// instructions in program order from its own queue; an instruction starts when the instructions
+// dispatched before it that write what it reads (RAW), or read or write what it writes (WAR, WAW),
+// have completed. With alternating slots this overlaps the loads of the next tile with the current
+// tile's compute, and the decomposition-aware dataflow follows from the microcode: the D slot and
+// the accumulator slot stay in place while the terms of an S slot stream through. Configuration
+// instructions wait until every unit is idle.
 //
 // Ports: none of its own; it implements DispatchIf (for the decoder) and UnitIf (for its units).
 // Timing: dispatch and bookkeeping take no time; the units own all latencies.
-// Stats: <name>.instructions.<mnemonic>, <name>.{s,d,acc}_buffer.{read,write}_bytes.
+// Stats: <name>.instructions.<mnemonic>.
 #include <array>
 #include <deque>
 #include <map>
 
 #include <systemc>
 
+#include "hw/model/dataflow/DataflowParams.h"
 #include "hw/model/dataflow/Interfaces.h"
 
 namespace tasdsim::hw {
 
 class DataflowController : public sc_core::sc_module, public DispatchIf, public UnitIf {
  public:
-  DataflowController(sc_core::sc_module_name name, const AcceleratorParams& params,
-                     StatsRegistry& stats);
+  // buffer: the accelerator's buffers, handed to the units.
+  DataflowController(sc_core::sc_module_name name, const DataflowParams& params,
+                     const BlockContext& context, BufferSet& buffer, StatsRegistry& stats);
 
   // DispatchIf
   void beginProgram() override;
@@ -41,27 +43,21 @@ class DataflowController : public sc_core::sc_module, public DispatchIf, public 
   void done(const Op& op) override;
   bool failed() const override { return status_.error != ErrorCode::None; }
   const LayerState& layer() const override { return layer_; }
-  const AcceleratorParams& params() const override { return params_; }
-  STile& sSlot(uint32_t slot) override { return s_[slot & 1]; }
-  DTile& dSlot(uint32_t slot) override { return d_[slot & 1]; }
-  AccTile& accSlot(uint32_t slot) override { return acc_[slot & 1]; }
+  BufferSet& buffer() override { return buffer_; }
   UnitKind lastWriter(Resource r) const override { return lastWriter_[static_cast<size_t>(r)]; }
-  const BufferStats& buffers() const override { return bufferStats_; }
 
  private:
   // Applies a CFG_* instruction; false (after raise) if it is not acceptable.
   bool configure(const isa::Instruction& in, uint64_t pc);
-  void invalidateSlots();
   // Checks what can be checked before execution; false (after raise) if illegal.
   bool admissible(const isa::Instruction& in, uint64_t pc);
   Op makeOp(const isa::Instruction& in, uint64_t pc) const;
   bool ready(const Op& op, StallReason& reason) const;
 
-  const AcceleratorParams params_;
+  const DataflowParams params_;
+  const BlockContext context_;
   LayerState layer_;
-  std::array<STile, isa::kSlots> s_;
-  std::array<DTile, isa::kSlots> d_;
-  std::array<AccTile, isa::kSlots> acc_;
+  BufferSet& buffer_;
 
   static constexpr size_t kUnits = static_cast<size_t>(UnitKind::Count);
   std::array<std::deque<Op>, kUnits> queues_;
@@ -76,7 +72,6 @@ class DataflowController : public sc_core::sc_module, public DispatchIf, public 
   CompletionInfo status_;
 
   StatsRegistry& stats_;
-  BufferStats bufferStats_;
   std::map<isa::Opcode, Counter*> instructionCounters_;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
-// Statistics of the dataflow controller, the buffers it owns and the load and store units,
-// declared once (hw/model/common/StatDecl.h).
+// Statistics of the dataflow controller and the load and store units, declared once
+// (hw/model/common/StatDecl.h).
 #include <cctype>
 #include <string>
 #include <vector>
@@ -19,12 +19,6 @@ struct DataflowStats {
       isa::Opcode::CfgTasd,  isa::Opcode::CfgOut,  isa::Opcode::LoadS,   isa::Opcode::LoadD,
       isa::Opcode::LoadC,    isa::Opcode::Tasd,    isa::Opcode::Stream,  isa::Opcode::StoreC,
       isa::Opcode::Barrier,  isa::Opcode::End};
-  // Indexed by the buffer: s, d, acc.
-  static constexpr StatDecl kBufferReadBytes{"dataflow", "{}_buffer.read_bytes", "bytes",
-                                             "bytes read from the buffer"};
-  static constexpr StatDecl kBufferWriteBytes{"dataflow", "{}_buffer.write_bytes", "bytes",
-                                              "bytes written to the buffer"};
-  static constexpr const char* kBuffers[] = {"s", "d", "acc"};
 
   static std::string mnemonic(isa::Opcode op) {
     std::string m = isa::specOf(op).mnemonic;
@@ -37,10 +31,6 @@ struct DataflowStats {
     std::vector<std::string> out;
     for (isa::Opcode op : kOpcodes)
       out.push_back(kInstructions.path(mnemonic(op)));
-    for (const char* b : kBuffers) {
-      out.push_back(kBufferReadBytes.path(b));
-      out.push_back(kBufferWriteBytes.path(b));
-    }
     return out;
   }
 };

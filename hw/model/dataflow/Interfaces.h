@@ -10,9 +10,10 @@
 #include <systemc>
 
 #include "hw/isa/Isa.h"
+#include "hw/model/buffer/Buffer.h"
+#include "hw/model/common/BlockContext.h"
 #include "hw/model/common/Stats.h"
 #include "hw/model/dataflow/LayerState.h"
-#include "hw/model/top/AcceleratorParams.h"
 
 namespace tasdsim::hw {
 
@@ -63,19 +64,8 @@ struct Op {
   std::vector<std::pair<Resource, uint64_t>> needWritesDone, needReadsDone;
 };
 
-// Access counters of the buffers (bytes), owned by the controller, updated by the units.
-struct BufferStats {
-  Counter* sRead = nullptr;
-  Counter* sWrite = nullptr;
-  Counter* dRead = nullptr;
-  Counter* dWrite = nullptr;
-  Counter* accRead = nullptr;
-  Counter* accWrite = nullptr;
-};
-
 class UnitIf : public virtual sc_core::sc_interface {
  public:
-  virtual const BufferStats& buffers() const = 0;
   // Blocks until the next op for this unit is queued and its dependencies are met; time spent
   // waiting on dependencies is added to the unit's stall counters. Returns false if the
   // program failed (the op must then be completed without effect).
@@ -84,10 +74,8 @@ class UnitIf : public virtual sc_core::sc_interface {
   virtual void raise(ErrorCode code, uint64_t pc, const std::string& detail) = 0;
   virtual bool failed() const = 0;
   virtual const LayerState& layer() const = 0;
-  virtual const AcceleratorParams& params() const = 0;
-  virtual STile& sSlot(uint32_t slot) = 0;
-  virtual DTile& dSlot(uint32_t slot) = 0;
-  virtual AccTile& accSlot(uint32_t slot) = 0;
+  // The buffers (hw/model/buffer/Buffer.h): the units' tiles and their access counters.
+  virtual BufferSet& buffer() = 0;
   // Which unit last wrote a resource (to name a stall's reason).
   virtual UnitKind lastWriter(Resource r) const = 0;
 };

@@ -12,12 +12,11 @@
 
 namespace tasdsim::hw {
 
-LoadUnit::LoadUnit(sc_core::sc_module_name name, const AcceleratorParams& params,
-                   StatsRegistry& stats)
+LoadUnit::LoadUnit(sc_core::sc_module_name name, const BlockContext& context, StatsRegistry& stats)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       dma_socket("dma_socket"),
-      params_(params),
+      context_(context),
       busyCycles_(addStat(stats, this->name(), LoadUnitStats::kBusyCycles)),
       requests_(addStat(stats, this->name(), LoadUnitStats::kRequests)),
       dramS_(addStat(stats, this->name(), LoadUnitStats::kDramBytesS)),
@@ -46,30 +45,28 @@ void LoadUnit::run() {
     DmaBatch dma(dma_socket);
     uint64_t sramBytes = 0;
     bool ok = false;
-    SramParams port = params_.buffers.s;
+    BufferSet& buffer = ctrl_port->buffer();
+    BufferParams port = buffer.s.params();
     switch (op.instruction.opcode) {
       case isa::Opcode::LoadS:
         ok = op.instruction.field[isa::load_s::Dense] ? loadDenseS(op, dma, sramBytes)
                                                       : loadStructured(op, dma, sramBytes);
         break;
       case isa::Opcode::LoadD:
-        port = params_.buffers.d;
+        port = buffer.d.params();
         ok = loadD(op, dma, sramBytes);
         break;
       default:
-        port = params_.buffers.acc;
+        port = buffer.acc.params();
         ok = loadC(op, dma, sramBytes);
         break;
     }
     if (ok) {
-      const sc_core::sc_time sram(
-          std::ceil(static_cast<double>(sramBytes) / port.portBytesPerCycle()) *
-              params_.clockPeriodNs(),
-          sc_core::SC_NS);
+      const sc_core::sc_time sram =
+          context_.cycles(std::ceil(static_cast<double>(sramBytes) / port.portBytesPerCycle()));
       sc_core::wait(std::max(dma.delay(), sram));
       requests_ += dma.requests();
-      busyCycles_ += static_cast<uint64_t>(
-          std::llround((sc_core::sc_time_stamp() - start).to_seconds() * params_.clockGHz * 1e9));
+      busyCycles_ += context_.cyclesSince(start);
     }
     ctrl_port->done(op);
   }
@@ -102,7 +99,7 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
   const uint64_t valueRow = rowBlocks * p.n * eb, metaRow = (rowBlocks * p.n * bits + 7) / 8;
   const uint64_t tileSlots = (uint64_t{ks.length} + p.m - 1) / p.m * p.n;
   const uint64_t tileBytes = uint64_t{rows.length} * (tileSlots * eb + (tileSlots * bits + 7) / 8);
-  STile& s = ctrl_port->sSlot(static_cast<uint32_t>(in[f::Slot]));
+  STile& s = ctrl_port->buffer().s.slot(static_cast<uint32_t>(in[f::Slot]));
   if (s.rows != rows || s.ks != ks || s.denseLoaded) {
     s.clear();
     s.rows = rows;
@@ -112,12 +109,12 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
   s.bytes = 0;
   for (uint64_t b : s.termBytes)
     s.bytes += b;
-  if (s.bytes > params_.buffers.s.slotBytes()) {
+  if (s.bytes > ctrl_port->buffer().s.params().slotBytes()) {
     return fail(op, ErrorCode::OperandError,
                 fmt::format("tile needs {} bytes, S buffer slot holds {}", s.bytes,
-                            params_.buffers.s.slotBytes()));
+                            ctrl_port->buffer().s.params().slotBytes()));
   }
-  const bool functional = params_.functional;
+  const bool functional = context_.functional;
   if (functional) {
     if (s.terms.size() < L.terms) s.terms.resize(L.terms);
     s.terms[t] = tasd::CompressedTerm(p, L.dtype, rows.length, ks.length);
@@ -150,7 +147,7 @@ bool LoadUnit::loadStructured(const Op& op, DmaBatch& dma, uint64_t& sramBytes) 
   s.termLoaded[t] = true;
   dramS_ += dma.bytes();
   sramBytes = tileBytes;
-  *ctrl_port->buffers().sWrite += sramBytes;
+  ctrl_port->buffer().s.countWrite(sramBytes);
   return true;
 }
 
@@ -209,17 +206,17 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   }
   const uint64_t tileBytes = uint64_t{rows.length} * ks.length * L.elementBytes();
   const uint64_t need = L.s.conv ? std::max(tileBytes, plan.stagingBytes) : tileBytes;
-  if (need > params_.buffers.s.slotBytes()) {
+  if (need > ctrl_port->buffer().s.params().slotBytes()) {
     return fail(op, ErrorCode::OperandError,
                 fmt::format("tile needs {} bytes, S buffer slot holds {}", need,
-                            params_.buffers.s.slotBytes()));
+                            ctrl_port->buffer().s.params().slotBytes()));
   }
-  STile& s = ctrl_port->sSlot(static_cast<uint32_t>(in[f::Slot]));
+  STile& s = ctrl_port->buffer().s.slot(static_cast<uint32_t>(in[f::Slot]));
   s.clear();
   s.rows = rows;
   s.ks = ks;
   s.bytes = need;
-  const bool functional = params_.functional;
+  const bool functional = context_.functional;
   if (functional) staging_.resize(plan.stagingBytes);
   for (const MemoryRun& run : plan.runs) {
     if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr,
@@ -254,7 +251,7 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   }
   dramS_ += dma.bytes();
   sramBytes = plan.stagingBytes;
-  *ctrl_port->buffers().sWrite += sramBytes;
+  ctrl_port->buffer().s.countWrite(sramBytes);
   return true;
 }
 
@@ -293,16 +290,16 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   const GatherPlan& plan = *cached;
   const uint64_t tileBytes = uint64_t{cols.length} * ks.length * L.elementBytes();
   const uint64_t need = L.d.conv ? std::max(tileBytes, plan.stagingBytes) : tileBytes;
-  if (need > params_.buffers.d.slotBytes()) {
+  if (need > ctrl_port->buffer().d.params().slotBytes()) {
     return fail(op, ErrorCode::OperandError,
                 fmt::format("tile needs {} bytes, D buffer slot holds {}", need,
-                            params_.buffers.d.slotBytes()));
+                            ctrl_port->buffer().d.params().slotBytes()));
   }
-  DTile& d = ctrl_port->dSlot(static_cast<uint32_t>(in[f::Slot]));
+  DTile& d = ctrl_port->buffer().d.slot(static_cast<uint32_t>(in[f::Slot]));
   d.cols = cols;
   d.ks = ks;
   d.bytes = need;
-  const bool functional = params_.functional;
+  const bool functional = context_.functional;
   if (functional) staging_.resize(plan.stagingBytes);
   for (const MemoryRun& run : plan.runs) {
     if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr,
@@ -351,7 +348,7 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   d.loaded = true;
   dramD_ += dma.bytes();
   sramBytes = plan.stagingBytes;
-  *ctrl_port->buffers().dWrite += sramBytes;
+  ctrl_port->buffer().d.countWrite(sramBytes);
   return true;
 }
 
@@ -369,16 +366,16 @@ bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
     return fail(op, ErrorCode::OperandError, "tile outside the GEMM");
   }
   const uint64_t bytes = uint64_t{rows.length} * cols.length * L.accBytes();
-  if (bytes > params_.buffers.acc.slotBytes()) {
+  if (bytes > ctrl_port->buffer().acc.params().slotBytes()) {
     return fail(op, ErrorCode::OperandError,
                 fmt::format("tile needs {} bytes, accumulator slot holds {}", bytes,
-                            params_.buffers.acc.slotBytes()));
+                            ctrl_port->buffer().acc.params().slotBytes()));
   }
-  AccTile& a = ctrl_port->accSlot(static_cast<uint32_t>(in[f::Slot]));
+  AccTile& a = ctrl_port->buffer().acc.slot(static_cast<uint32_t>(in[f::Slot]));
   a.rows = rows;
   a.cols = cols;
   a.valid = true;
-  const bool functional = params_.functional;
+  const bool functional = context_.functional;
   const bool isInt = L.dtype == tasd::DType::I8;
   if (functional) {
     if (isInt) {
@@ -402,7 +399,7 @@ bool LoadUnit::loadC(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   }
   dramC_ += dma.bytes();
   sramBytes = bytes;
-  *ctrl_port->buffers().accWrite += bytes;
+  ctrl_port->buffer().acc.countWrite(bytes);
   return true;
 }
 

@@ -27,7 +27,7 @@ class LoadUnit : public sc_core::sc_module {
   sc_core::sc_port<UnitIf> ctrl_port;
   tlm_utils::simple_initiator_socket<LoadUnit> dma_socket;
 
-  LoadUnit(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+  LoadUnit(sc_core::sc_module_name name, const BlockContext& context, StatsRegistry& stats);
 
  private:
   // The operation in flight: a member, not a local of the thread, so that what it holds stays
@@ -45,7 +45,7 @@ class LoadUnit : public sc_core::sc_module {
   // planned once. Null after raising an error.
   const GatherPlan* densePlan(const Op& op, bool isS, TileRange rows, uint32_t k0, uint32_t klen);
 
-  const AcceleratorParams params_;
+  const BlockContext context_;
   std::vector<uint8_t> staging_;
   std::vector<uint8_t> tile_;    // an assembled conv tile (reused)
   std::vector<float> rowMajor_;  // a bf16 tile as float (reused)

@@ -12,12 +12,12 @@
 
 namespace tasdsim::hw {
 
-StoreUnit::StoreUnit(sc_core::sc_module_name name, const AcceleratorParams& params,
+StoreUnit::StoreUnit(sc_core::sc_module_name name, const BlockContext& context,
                      StatsRegistry& stats)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       dma_socket("dma_socket"),
-      params_(params),
+      context_(context),
       busyCycles_(addStat(stats, this->name(), StoreUnitStats::kBusyCycles)),
       requests_(addStat(stats, this->name(), StoreUnitStats::kRequests)),
       dramBytes_(addStat(stats, this->name(), StoreUnitStats::kDramBytes)),
@@ -64,7 +64,7 @@ bool StoreUnit::store(const Op& op) {
   const TileRange rows{static_cast<uint32_t>(in[f::I0]), static_cast<uint32_t>(in[f::ILen])};
   const TileRange cols{static_cast<uint32_t>(in[f::J0]), static_cast<uint32_t>(in[f::JLen])};
   const bool partial = in[f::Partial] != 0;
-  const AccTile& a = ctrl_port->accSlot(static_cast<uint32_t>(in[f::Slot]));
+  const AccTile& a = ctrl_port->buffer().acc.slot(static_cast<uint32_t>(in[f::Slot]));
   // Partial sums go to P as accumulators; results go to C through the output path.
   const OperandConfig& dst = partial ? L.p : L.c;
   if (!dst.configured)
@@ -78,7 +78,7 @@ bool StoreUnit::store(const Op& op) {
   }
   const sc_core::sc_time start = sc_core::sc_time_stamp();
   DmaBatch dma(dma_socket);
-  const bool functional = params_.functional;
+  const bool functional = context_.functional;
   const bool isInt = L.dtype == tasd::DType::I8;
   const bool requant = !partial && L.out.mode == isa::OutputMode::RequantInt8;
   const uint32_t elementBytes = partial ? L.accBytes() : L.resultBytes();
@@ -130,16 +130,13 @@ bool StoreUnit::store(const Op& op) {
   }
   // The accumulator buffer is read at its port width; the output path keeps up with it.
   const uint64_t accBytes = uint64_t{rows.length} * cols.length * L.accBytes();
-  const sc_core::sc_time sram(
-      std::ceil(static_cast<double>(accBytes) / params_.buffers.acc.portBytesPerCycle()) *
-          params_.clockPeriodNs(),
-      sc_core::SC_NS);
+  const sc_core::sc_time sram = context_.cycles(std::ceil(
+      static_cast<double>(accBytes) / ctrl_port->buffer().acc.params().portBytesPerCycle()));
   sc_core::wait(std::max(dma.delay(), sram));
-  *ctrl_port->buffers().accRead += accBytes;
+  ctrl_port->buffer().acc.countRead(accBytes);
   dramBytes_ += dma.bytes();
   requests_ += dma.requests();
-  busyCycles_ += static_cast<uint64_t>(
-      std::llround((sc_core::sc_time_stamp() - start).to_seconds() * params_.clockGHz * 1e9));
+  busyCycles_ += context_.cyclesSince(start);
   return true;
 }
 

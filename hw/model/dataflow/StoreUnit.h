@@ -23,7 +23,7 @@ class StoreUnit : public sc_core::sc_module {
   sc_core::sc_port<UnitIf> ctrl_port;
   tlm_utils::simple_initiator_socket<StoreUnit> dma_socket;
 
-  StoreUnit(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats);
+  StoreUnit(sc_core::sc_module_name name, const BlockContext& context, StatsRegistry& stats);
 
  private:
   // The operation in flight: a member, not a local of the thread, so that what it holds stays
@@ -32,7 +32,7 @@ class StoreUnit : public sc_core::sc_module {
   void run();
   bool store(const Op& op);
 
-  const AcceleratorParams params_;
+  const BlockContext context_;
   std::vector<Counter*> stalls_;
   Counter& busyCycles_;
   Counter& requests_;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "hw/isa/Isa.h"
+#include "hw/model/buffer/BufferStats.h"
 #include "hw/model/dataflow/DataflowStats.h"
 #include "hw/model/decoder/DecoderStats.h"
 #include "hw/model/pe_array/PeArrayStats.h"
@@ -62,9 +63,9 @@ std::vector<std::string> EnergyTable::validate() const {
 }
 
 std::vector<std::pair<std::string, double>> EnergyBreakdown::items() const {
-  return {{"pe_macs", peMacs},       {"index_mux", indexMux},     {"s_buffer", sBuffer},
-          {"d_buffer", dBuffer},     {"acc_buffer", accBuffer},   {"dram", dram},
-          {"tasd_units", tasdUnits}, {"output_path", outputPath}, {"decoder", decoder},
+  return {{"pe_macs", peMacs},      {"index_mux", indexMux},     {"s_buffer", sBuffer},
+          {"d_buffer", dBuffer},    {"acc_buffer", accBuffer},   {"dram", dram},
+          {"tasd_unit", tasdUnits}, {"output_path", outputPath}, {"decoder", decoder},
           {"static", staticEnergy}};
 }
 
@@ -81,14 +82,14 @@ EnergyBreakdown computeEnergy(const EnergyTable& t, const AcceleratorParams& p,
   for (uint32_t i = 0; i < isa::kMaxTerms; ++i)
     structuredSlots += get(PeArrayStats::kTermMacOps, std::to_string(i));
   e.indexMux = structuredSlots * t.indexMuxPj;
-  auto sram = [&](const SramParams& s, const char* which) {
+  auto sram = [&](const BufferParams& s, const char* which) {
     const double perByte = t.sramPj(s.sizeBytes / s.banks);
-    return perByte * (get(DataflowStats::kBufferReadBytes, which) +
-                      t.sramWriteFactor * get(DataflowStats::kBufferWriteBytes, which));
+    return perByte * (get(BufferStats::kReadBytes, which) +
+                      t.sramWriteFactor * get(BufferStats::kWriteBytes, which));
   };
-  e.sBuffer = sram(p.buffers.s, "s");
-  e.dBuffer = sram(p.buffers.d, "d");
-  e.accBuffer = sram(p.buffers.acc, "acc");
+  e.sBuffer = sram(p.buffer.s, "s");
+  e.dBuffer = sram(p.buffer.d, "d");
+  e.accBuffer = sram(p.buffer.acc, "acc");
   e.dram = (get(MemoryPortStats::kReadBytes) + get(MemoryPortStats::kWriteBytes)) *
            t.dramPjPerByte;  // this accelerator's traffic
   e.tasdUnits = get(TasdUnitStats::kCompareOps) * t.tasdComparePj;

@@ -9,11 +9,12 @@
 
 namespace tasdsim::hw {
 
-PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params,
-                 StatsRegistry& stats, const rtl::CosimOptions& cosim)
+PeArray::PeArray(sc_core::sc_module_name name, const PeArrayParams& params,
+                 const BlockContext& context, StatsRegistry& stats, const rtl::CosimOptions& cosim)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       params_(params),
+      context_(context),
       busyCycles_(addStat(stats, this->name(), PeArrayStats::kBusyCycles)),
       streams_(addStat(stats, this->name(), PeArrayStats::kStreams)),
       passes_(addStat(stats, this->name(), PeArrayStats::kPasses)),
@@ -28,7 +29,7 @@ PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorParams& params,
     termCycles_[t] = &addStat(stats, this->name(), PeArrayStats::kTermCycles, t);
     termMacOps_[t] = &addStat(stats, this->name(), PeArrayStats::kTermMacOps, t);
   }
-  if (params.pe.impl == "rtl") rtl_ = rtl::makePeArrayRtl("rtl", params, cosim);
+  if (params.impl == "rtl") rtl_ = rtl::makePeArrayRtl("rtl", params, context, cosim);
   SC_HAS_PROCESS(PeArray);
   SC_THREAD(run);
 }
@@ -50,9 +51,9 @@ bool PeArray::stream(const Op& op) {
                      fmt::format("{}: {}", isa::disassemble(op.instruction), why));
     return false;
   };
-  const STile& s = ctrl_port->sSlot(static_cast<uint32_t>(in[f::SSlot]));
-  const DTile& d = ctrl_port->dSlot(static_cast<uint32_t>(in[f::DSlot]));
-  AccTile& acc = ctrl_port->accSlot(static_cast<uint32_t>(in[f::AccSlot]));
+  const STile& s = ctrl_port->buffer().s.slot(static_cast<uint32_t>(in[f::SSlot]));
+  const DTile& d = ctrl_port->buffer().d.slot(static_cast<uint32_t>(in[f::DSlot]));
+  AccTile& acc = ctrl_port->buffer().acc.slot(static_cast<uint32_t>(in[f::AccSlot]));
   StreamShape shape;
   shape.firstTerm = static_cast<uint32_t>(in[f::FirstTerm]);
   shape.termCount = static_cast<uint32_t>(in[f::TermCount]);
@@ -78,11 +79,12 @@ bool PeArray::stream(const Op& op) {
   shape.cols = d.cols.length;
   shape.ks = s.ks.length;
   const uint64_t bytes = uint64_t{shape.rows} * shape.cols * L.accBytes();
-  if (bytes > params_.buffers.acc.slotBytes()) {
+  BufferSet& buffer = ctrl_port->buffer();
+  if (bytes > buffer.acc.params().slotBytes()) {
     return fail(fmt::format("output tile needs {} bytes, accumulator slot holds {}", bytes,
-                            params_.buffers.acc.slotBytes()));
+                            buffer.acc.params().slotBytes()));
   }
-  const StreamCost cost = streamCost(params_, L, shape);
+  const StreamCost cost = streamCost(params_, buffer.s.params(), buffer.d.params(), L, shape);
   uint64_t cycles = cost.cycles, computeCycles = cost.computeCycles;
   if (rtl_) {
     if (L.dtype != tasd::DType::I8) return fail("the RTL PE array computes int8 values only");
@@ -91,13 +93,11 @@ bool PeArray::stream(const Op& op) {
     computeCycles = rtl_->stream(L, s, d, acc, shape);
     cycles = std::max(computeCycles, cost.cycles > cost.computeCycles ? cost.cycles : 0);
     if (cycles > computeCycles) {
-      sc_core::wait(sc_core::sc_time(
-          static_cast<double>(cycles - computeCycles) * params_.clockPeriodNs(), sc_core::SC_NS));
+      sc_core::wait(context_.cycles(static_cast<double>(cycles - computeCycles)));
     }
   } else {
-    if (params_.functional) streamCompute(L, s, d, acc, shape);
-    sc_core::wait(sc_core::sc_time(static_cast<double>(cost.cycles) * params_.clockPeriodNs(),
-                                   sc_core::SC_NS));
+    if (context_.functional) streamCompute(L, s, d, acc, shape);
+    sc_core::wait(context_.cycles(static_cast<double>(cost.cycles)));
   }
   busyCycles_ += cycles;
   *stalls_[static_cast<size_t>(StallReason::BufferBandwidth)] += cycles - computeCycles;
@@ -111,11 +111,10 @@ bool PeArray::stream(const Op& op) {
     const tasd::NMPattern p = L.term[t].pattern;
     *termMacOps_[t] += uint64_t{shape.rows} * shape.cols * ((shape.ks + p.m - 1) / p.m) * p.n;
   }
-  const BufferStats& b = ctrl_port->buffers();
-  *b.sRead += cost.sReadBytes;
-  *b.dRead += cost.dReadBytes;
-  *b.accRead += cost.accReadBytes;
-  *b.accWrite += cost.accWriteBytes;
+  buffer.s.countRead(cost.sReadBytes);
+  buffer.d.countRead(cost.dReadBytes);
+  buffer.acc.countRead(cost.accReadBytes);
+  buffer.acc.countWrite(cost.accWriteBytes);
   return true;
 }
 

@@ -24,8 +24,8 @@ class PeArray : public sc_core::sc_module {
  public:
   sc_core::sc_port<UnitIf> ctrl_port;
 
-  PeArray(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
-          const rtl::CosimOptions& cosim = {});
+  PeArray(sc_core::sc_module_name name, const PeArrayParams& params, const BlockContext& context,
+          StatsRegistry& stats, const rtl::CosimOptions& cosim = {});
 
  private:
   // The operation in flight: a member, not a local of the thread, so that what it holds stays
@@ -34,7 +34,8 @@ class PeArray : public sc_core::sc_module {
   void run();
   bool stream(const Op& op);
 
-  const AcceleratorParams params_;
+  const PeArrayParams params_;
+  const BlockContext context_;
   std::vector<Counter*> stalls_;
   Counter& busyCycles_;
   Counter& streams_;

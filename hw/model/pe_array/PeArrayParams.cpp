@@ -2,7 +2,7 @@
 
 namespace tasdsim::hw {
 
-bool PeArrayParams::supports(const tasd::NMPattern& p) const {
+bool supportsPattern(const std::vector<tasd::NMPattern>& patterns, const tasd::NMPattern& p) {
   if (p.isDense()) return true;
   for (const tasd::NMPattern& q : patterns)
     if (q == p) return true;

@@ -13,6 +13,9 @@ namespace tasdsim::hw {
 // rows x cols PEs with `lanes` MAC units each. A pass maps `rows` rows of the structured
 // operand S and `cols` rows of the dense operand D (output columns) onto the array; each cycle
 // a PE consumes `lanes` stored values of its S row. Dense is always supported.
+// Whether an array with these N:M patterns runs p (dense always).
+bool supportsPattern(const std::vector<tasd::NMPattern>& patterns, const tasd::NMPattern& p);
+
 struct PeArrayParams {
   static constexpr const char* kSection = "pe_array";
   static constexpr Param<uint32_t> kRows{
@@ -46,7 +49,7 @@ struct PeArrayParams {
   std::string impl = kImpl.def;  // "model" (C++) or "rtl" (Verilated)
 
   uint64_t macUnits() const { return uint64_t{rows} * cols * lanes; }
-  bool supports(const tasd::NMPattern& p) const;
+  bool supports(const tasd::NMPattern& p) const { return supportsPattern(patterns, p); }
   std::vector<std::string> validate() const;
   static std::vector<ParamInfo> declarations();
 };

@@ -24,7 +24,7 @@ struct PeArrayStats {
   static constexpr StatDecl kStall{"pe_array", "stall.{}", "cycles",
                                    "cycles the array waited, by reason"};
   static constexpr StallReason kStallReasons[] = {
-      StallReason::WaitOperands, StallReason::WaitTasdUnits, StallReason::WaitAccumulator,
+      StallReason::WaitOperands, StallReason::WaitTasdUnit, StallReason::WaitAccumulator,
       StallReason::BufferBandwidth};
   // Indexed by term, 0 .. isa::kMaxTerms - 1.
   static constexpr StatDecl kTermCycles{"pe_array", "term{}.cycles", "cycles",

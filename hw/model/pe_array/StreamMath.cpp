@@ -190,8 +190,8 @@ void termCompute(const tasd::CompressedTerm& term, const DTile& d, Acc* acc, siz
 
 }  // namespace
 
-StreamCost streamCost(const AcceleratorParams& params, const LayerState& L, const StreamShape& sh) {
-  const PeArrayParams& pe = params.pe;
+StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
+                      const BufferParams& dBuffer, const LayerState& L, const StreamShape& sh) {
   StreamCost c;
   const uint64_t rowGroups = ceilDiv(sh.rows, pe.rows), colGroups = ceilDiv(sh.cols, pe.cols);
   c.passes = rowGroups * colGroups;
@@ -221,8 +221,8 @@ StreamCost streamCost(const AcceleratorParams& params, const LayerState& L, cons
   c.accReadBytes = sh.clear ? 0 : accBytes;
   c.accWriteBytes = accBytes;
   c.computeCycles = passCycles + pe.pipelineLatencyCycles;
-  const uint64_t bwCycles = std::max(ceilDiv(c.sReadBytes, params.buffers.s.portBytesPerCycle()),
-                                     ceilDiv(c.dReadBytes, params.buffers.d.portBytesPerCycle()));
+  const uint64_t bwCycles = std::max(ceilDiv(c.sReadBytes, sBuffer.portBytesPerCycle()),
+                                     ceilDiv(c.dReadBytes, dBuffer.portBytesPerCycle()));
   c.cycles = std::max(c.computeCycles, bwCycles);
   return c;
 }

@@ -16,8 +16,9 @@
 #include <cstdint>
 
 #include "hw/isa/Isa.h"
+#include "hw/model/buffer/BufferParams.h"
 #include "hw/model/dataflow/LayerState.h"
-#include "hw/model/top/AcceleratorParams.h"
+#include "hw/model/pe_array/PeArrayParams.h"
 
 namespace tasdsim::hw {
 
@@ -38,7 +39,9 @@ struct StreamCost {
   uint64_t sReadBytes = 0, dReadBytes = 0, accReadBytes = 0, accWriteBytes = 0;
 };
 
-StreamCost streamCost(const AcceleratorParams& params, const LayerState& layer,
+// sBuffer, dBuffer: the buffers the stream reads (their port widths bound its cycles).
+StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
+                      const BufferParams& dBuffer, const LayerState& layer,
                       const StreamShape& shape);
 
 // C (acc) += sum over the stream's terms of S_t * D^T, or S_dense * D^T for a dense stream.

@@ -1,5 +1,5 @@
 #pragma once
-// Parameters of the TASD units (arch section `tasd_units`), declared once: key, default, range,
+// Parameters of the TASD units (arch section `tasd_unit`), declared once: key, default, range,
 // unit, description (hw/model/common/Params.h).
 #include <cstdint>
 #include <string>
@@ -12,7 +12,7 @@ namespace tasdsim::hw {
 // On-the-fly TASD of activation tiles: `count` units, each spends cyclesPerElement cycles per
 // element of an m-block (m cycles per block for the paper's sequential selection).
 struct TasdUnitParams {
-  static constexpr const char* kSection = "tasd_units";
+  static constexpr const char* kSection = "tasd_unit";
   static constexpr Param<uint32_t> kCount{"count", 16,      0,
                                           1024,    "units", "TASD units (needs tasd_extension)"};
   static constexpr Param<uint32_t> kCyclesPerElement{

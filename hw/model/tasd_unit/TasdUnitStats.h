@@ -8,15 +8,15 @@
 namespace tasdsim::hw {
 
 struct TasdUnitStats {
-  static constexpr StatDecl kBusyCycles{"tasd_units", "busy_cycles", "cycles",
+  static constexpr StatDecl kBusyCycles{"tasd_unit", "busy_cycles", "cycles",
                                         "cycles decomposing tiles"};
-  static constexpr StatDecl kTiles{"tasd_units", "tiles", "tiles", "activation tiles decomposed"};
-  static constexpr StatDecl kBlocks{"tasd_units", "blocks", "blocks", "m-blocks processed"};
-  static constexpr StatDecl kCompareOps{"tasd_units", "compare_ops", "compares",
+  static constexpr StatDecl kTiles{"tasd_unit", "tiles", "tiles", "activation tiles decomposed"};
+  static constexpr StatDecl kBlocks{"tasd_unit", "blocks", "blocks", "m-blocks processed"};
+  static constexpr StatDecl kCompareOps{"tasd_unit", "compare_ops", "compares",
                                         "element comparisons"};
-  static constexpr StatDecl kThresholded{"tasd_units", "thresholded", "elements",
+  static constexpr StatDecl kThresholded{"tasd_unit", "thresholded", "elements",
                                          "nonzeros zeroed by the pseudo-density threshold"};
-  static constexpr StatDecl kStallWaitOperands{"tasd_units", "stall.wait_operands", "cycles",
+  static constexpr StatDecl kStallWaitOperands{"tasd_unit", "stall.wait_operands", "cycles",
                                                "waiting for the dense activation tile"};
 
   static std::vector<std::string> paths() {

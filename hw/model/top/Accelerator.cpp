@@ -3,6 +3,20 @@
 #include "hw/model/top/AcceleratorStats.h"
 
 namespace tasdsim::hw {
+namespace {
+
+// The controller's view of the engine (hw/model/dataflow/DataflowParams.h).
+DataflowParams dataflowParams(const AcceleratorParams& p) {
+  DataflowParams d;
+  d.maxTerms = p.maxTerms;
+  d.tasdExtension = p.tasdExtension;
+  d.tasdUnits = p.tasdUnit.count > 0;
+  d.patterns = p.peArray.patterns;
+  d.queueDepth = p.decoder.queueDepth;
+  return d;
+}
+
+}  // namespace
 
 Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& params,
                          StatsRegistry& stats, const rtl::CosimOptions& cosim)
@@ -11,14 +25,15 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& 
       mem_socket("mem_socket"),
       irq_out("irq_out"),
       params_(params),
+      buffer(this->name(), params.buffer, stats),
       mem("mem", stats),
       host_if("host_if", params.clockPeriodNs()),
-      decoder("decoder", params, stats, cosim),
-      dataflow("dataflow", params, stats),
-      load("load", params, stats),
-      tasd_units("tasd_units", params, stats, cosim),
-      pe_array("pe_array", params, stats, cosim),
-      store("store", params, stats) {
+      decoder("decoder", params.decoder, params.context(), stats, cosim),
+      dataflow("dataflow", dataflowParams(params), params.context(), buffer, stats),
+      load("load", params.context(), stats),
+      tasd_unit("tasd_unit", params.tasdUnit, params.context(), stats, cosim),
+      pe_array("pe_array", params.peArray, params.context(), stats, cosim),
+      store("store", params.context(), stats) {
   // The IP's boundary: hierarchical bindings to the blocks that serve it.
   reg_socket.bind(host_if.target_socket);
   mem.init_socket.bind(mem_socket);
@@ -31,7 +46,7 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& 
   decoder.command_port.bind(host_if);
   decoder.dispatch_port.bind(dataflow);
   load.ctrl_port.bind(dataflow);
-  tasd_units.ctrl_port.bind(dataflow);
+  tasd_unit.ctrl_port.bind(dataflow);
   pe_array.ctrl_port.bind(dataflow);
   store.ctrl_port.bind(dataflow);
   // Every declared statistic is registered by its block: the energy model and the reports read

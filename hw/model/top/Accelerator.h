@@ -9,7 +9,8 @@
 //   irq_out     (sc_out<bool>)       high from a program's completion until IRQ_ACK
 //
 //   reg_socket --> host_if --CommandIf--> decoder --DispatchIf--> dataflow <--UnitIf-- load,
-//                                                                  tasd_units, pe_array, store
+//                                                                  tasd_unit, pe_array, store
+//   buffer (s, d, acc): handed by dataflow to its units (UnitIf::buffer)
 //   decoder.fetch_socket, load.dma_socket, store.dma_socket --> mem.unit_socket
 //   mem.init_socket --> mem_socket;   host_if.irq_out --> irq_out
 //
@@ -22,10 +23,10 @@
 #include "hw/model/dataflow/DataflowController.h"
 #include "hw/model/dataflow/LoadUnit.h"
 #include "hw/model/dataflow/StoreUnit.h"
-#include "hw/model/decoder/MicrocodeDecoder.h"
+#include "hw/model/decoder/Decoder.h"
 #include "hw/model/host_if/HostInterface.h"
 #include "hw/model/pe_array/PeArray.h"
-#include "hw/model/tasd_unit/TasdUnits.h"
+#include "hw/model/tasd_unit/TasdUnit.h"
 #include "hw/model/top/MemoryPort.h"
 
 namespace tasdsim::hw {
@@ -43,12 +44,13 @@ class Accelerator : public sc_core::sc_module {
   const AcceleratorParams& params() const { return params_; }
 
   const AcceleratorParams params_;
+  BufferSet buffer;  // accel.buffer.{s,d,acc}
   MemoryPort mem;
   HostInterface host_if;
-  MicrocodeDecoder decoder;
+  Decoder decoder;
   DataflowController dataflow;
   LoadUnit load;
-  TasdUnits tasd_units;
+  TasdUnit tasd_unit;
   PeArray pe_array;
   StoreUnit store;
 };

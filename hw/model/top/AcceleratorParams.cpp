@@ -17,8 +17,8 @@ std::vector<std::string> AcceleratorParams::validate() const {
   std::vector<std::string> out;
   kClockGHz.check(out, "", clockGHz);
   kMaxTerms.check(out, "", maxTerms);
-  for (const auto& more :
-       {pe.validate(), buffers.validate(), tasd.validate(), decoder.validate(), dram.validate()})
+  for (const auto& more : {peArray.validate(), buffer.validate(), tasdUnit.validate(),
+                           decoder.validate(), dram.validate()})
     out.insert(out.end(), more.begin(), more.end());
   kInstances.check(out, "", instances);
   const auto more = addressMap.validate(dram.sizeBytes, instances);
@@ -32,8 +32,8 @@ std::vector<ParamInfo> archDeclarations() {
                              describe("", P::kClockGHz), describe("", P::kTasdExtension),
                              describe("", P::kMaxTerms)};
   for (const auto& block :
-       {PeArrayParams::declarations(), BufferParams::declarations(), TasdUnitParams::declarations(),
-        DecoderParams::declarations(), DramParams::declarations()})
+       {PeArrayParams::declarations(), BufferSetParams::declarations(),
+        TasdUnitParams::declarations(), DecoderParams::declarations(), DramParams::declarations()})
     out.insert(out.end(), block.begin(), block.end());
   out.push_back(describe("", P::kInstances));
   out.push_back(describe("", P::kDistribute));

@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "hw/model/buffer/BufferParams.h"
+#include "hw/model/common/BlockContext.h"
 #include "hw/model/common/Params.h"
-#include "hw/model/dataflow/BufferParams.h"
 #include "hw/model/decoder/DecoderParams.h"
 #include "hw/model/dram/DramParams.h"
 #include "hw/model/pe_array/PeArrayParams.h"
@@ -56,9 +57,9 @@ struct AcceleratorParams {
   // series runs as separate GEMMs, one per term, with partial sums spilled between them.
   bool tasdExtension = kTasdExtension.def;
   uint32_t maxTerms = kMaxTerms.def;  // longest series the engine runs
-  PeArrayParams pe;
-  BufferParams buffers;
-  TasdUnitParams tasd;
+  PeArrayParams peArray;
+  BufferSetParams buffer;
+  TasdUnitParams tasdUnit;
   DecoderParams decoder;
   DramParams dram;
   // The system: `instances` identical accelerators on one interconnect and one DRAM.
@@ -68,6 +69,8 @@ struct AcceleratorParams {
   bool functional = true;  // compute values (false: timing only)
 
   double clockPeriodNs() const { return 1.0 / clockGHz; }
+  // What every block receives besides its own params (hw/model/common/BlockContext.h).
+  BlockContext context() const { return BlockContext{clockGHz, functional}; }
   std::vector<std::string> validate() const;
 };
 

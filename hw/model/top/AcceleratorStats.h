@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/model/buffer/BufferStats.h"
 #include "hw/model/dataflow/DataflowStats.h"
 #include "hw/model/decoder/DecoderStats.h"
 #include "hw/model/pe_array/PeArrayStats.h"
@@ -17,7 +18,7 @@ inline std::vector<std::string> acceleratorStatPaths() {
   std::vector<std::string> out;
   for (const auto& block : {MemoryPortStats::paths(), DecoderStats::paths(), DataflowStats::paths(),
                             LoadUnitStats::paths(), TasdUnitStats::paths(), PeArrayStats::paths(),
-                            StoreUnitStats::paths()})
+                            StoreUnitStats::paths(), BufferStats::paths()})
     out.insert(out.end(), block.begin(), block.end());
   return out;
 }

@@ -1,6 +1,6 @@
 #pragma once
 // Co-simulation adapters: the Verilated RTL of a block behind the C++ model's SystemC-level
-// interface. A model block (PeArray, TasdUnits, MicrocodeDecoder) built with `impl: rtl` owns one
+// interface. A model block (PeArray, TasdUnit, Decoder) built with `impl: rtl` owns one
 // adapter and hands it the block's work; the adapter drives the Verilated RTL cycle by cycle in
 // the running SystemC simulation and returns what the RTL computed. The RTL's clock runs only
 // while the block works (its edges are at the accelerator's clock period from the call's start),
@@ -16,8 +16,11 @@
 #include <vector>
 
 #include "hw/isa/Isa.h"
+#include "hw/model/common/BlockContext.h"
 #include "hw/model/dataflow/LayerState.h"
-#include "hw/model/top/AcceleratorParams.h"
+#include "hw/model/decoder/DecoderParams.h"
+#include "hw/model/pe_array/PeArrayParams.h"
+#include "hw/model/tasd_unit/TasdUnitParams.h"
 #include "sw/tasd/CompressedTerm.h"
 #include "sw/tasd/Series.h"
 
@@ -56,9 +59,9 @@ struct TasdRtlResult {
 };
 
 // The TASD units: decompose a matrix into a series.
-class TasdUnitsRtl {
+class TasdUnitRtl {
  public:
-  virtual ~TasdUnitsRtl() = default;
+  virtual ~TasdUnitRtl() = default;
   // Thresholds (|x| <= tau becomes 0; tau < 0: none) and decomposes a rows x cols matrix
   // (int8 values in i8 for I8, floats in f for F32/BF16; BF16 values must be bf16-exact) into
   // the series, block by block along the columns, on the Verilated units. Consecutive terms of
@@ -77,12 +80,14 @@ class DecoderRtl {
 
 // Factories; `name` is the adapter module's name (a child of the module being constructed).
 // They throw UserError for parameters the RTL does not cover (rtl/cosim/RtlSupport.h).
-std::unique_ptr<PeArrayRtl> makePeArrayRtl(const char* name, const hw::AcceleratorParams& params,
+std::unique_ptr<PeArrayRtl> makePeArrayRtl(const char* name, const hw::PeArrayParams& params,
+                                           const hw::BlockContext& context,
                                            const CosimOptions& options);
-std::unique_ptr<TasdUnitsRtl> makeTasdUnitsRtl(const char* name,
-                                               const hw::AcceleratorParams& params,
-                                               const CosimOptions& options);
-std::unique_ptr<DecoderRtl> makeDecoderRtl(const char* name, const hw::AcceleratorParams& params,
+std::unique_ptr<TasdUnitRtl> makeTasdUnitRtl(const char* name, const hw::TasdUnitParams& params,
+                                             const hw::BlockContext& context,
+                                             const CosimOptions& options);
+std::unique_ptr<DecoderRtl> makeDecoderRtl(const char* name, const hw::DecoderParams& params,
+                                           const hw::BlockContext& context,
                                            const CosimOptions& options);
 
 }  // namespace tasdsim::rtl

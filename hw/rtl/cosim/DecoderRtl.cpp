@@ -1,4 +1,4 @@
-// The microcode decoder adapter: one instruction word through the Verilated ucode_decoder per
+// The microcode decoder adapter: one instruction word through the Verilated decoder per
 // call. Without back-pressure a call is one cycle: the word is presented with out_ready high,
 // the rising edge registers the decoded instruction, which is read in the same cycle.
 #include <memory>
@@ -10,7 +10,7 @@
 #include <verilated.h>
 #include <verilated_vcd_sc.h>
 
-#include "Vucode_decoder.h"
+#include "Vdecoder.h"
 #include "hw/rtl/cosim/Cosim.h"
 #include "hw/rtl/cosim/GatedClock.h"
 #include "hw/rtl/cosim/PortBits.h"
@@ -34,13 +34,13 @@ struct TraceSwitch {
 
 class DecoderRtlImpl final : public sc_core::sc_module, public DecoderRtl {
  public:
-  DecoderRtlImpl(sc_core::sc_module_name name, const hw::AcceleratorParams& params,
+  DecoderRtlImpl(sc_core::sc_module_name name, const hw::BlockContext& context,
                  const CosimOptions& options)
       : sc_module(name),
         options_(options),
         traceSwitch_(!options.vcdDir.empty()),
         dut_("dut"),
-        clock_(clk_, params.clockPeriodNs()),
+        clock_(clk_, context.clockPeriodNs()),
         rng_(options.backpressureSeed) {
     dut_.clk(clk_);
     dut_.rst_n(rstN_);
@@ -69,7 +69,7 @@ class DecoderRtlImpl final : public sc_core::sc_module, public DecoderRtl {
     w.words()[1] = static_cast<uint32_t>(word.lo >> 32);
     w.words()[2] = static_cast<uint32_t>(word.hi);
     w.words()[3] = static_cast<uint32_t>(word.hi >> 32);
-    PortValue<decltype(Vucode_decoder::in_word)> v;
+    PortValue<decltype(Vdecoder::in_word)> v;
     toPort(w, v);
     inWord_.write(v);
     // Present the word until the decoder takes it (with back-pressure: after random gaps, and
@@ -130,13 +130,13 @@ class DecoderRtlImpl final : public sc_core::sc_module, public DecoderRtl {
   sc_core::sc_signal<bool> rstN_{"rst_n", true};
   sc_core::sc_signal<bool> inValid_{"in_valid", false};
   sc_core::sc_signal<bool> inReady_{"in_ready"};
-  sc_core::sc_signal<PortValue<decltype(Vucode_decoder::in_word)>> inWord_{"in_word"};
+  sc_core::sc_signal<PortValue<decltype(Vdecoder::in_word)>> inWord_{"in_word"};
   sc_core::sc_signal<bool> outValid_{"out_valid"};
   sc_core::sc_signal<bool> outReady_{"out_ready", true};
-  sc_core::sc_signal<PortValue<decltype(Vucode_decoder::out_opcode)>> outOpcode_{"out_opcode"};
-  sc_core::sc_signal<PortValue<decltype(Vucode_decoder::out_error)>> outError_{"out_error"};
-  sc_core::sc_signal<PortValue<decltype(Vucode_decoder::out_fields)>> outFields_{"out_fields"};
-  Vucode_decoder dut_;
+  sc_core::sc_signal<PortValue<decltype(Vdecoder::out_opcode)>> outOpcode_{"out_opcode"};
+  sc_core::sc_signal<PortValue<decltype(Vdecoder::out_error)>> outError_{"out_error"};
+  sc_core::sc_signal<PortValue<decltype(Vdecoder::out_fields)>> outFields_{"out_fields"};
+  Vdecoder dut_;
   GatedClock clock_;
   std::mt19937 rng_;
   std::unique_ptr<VerilatedVcdSc> vcd_;
@@ -145,11 +145,12 @@ class DecoderRtlImpl final : public sc_core::sc_module, public DecoderRtl {
 
 }  // namespace
 
-std::unique_ptr<DecoderRtl> makeDecoderRtl(const char* name, const hw::AcceleratorParams& params,
+std::unique_ptr<DecoderRtl> makeDecoderRtl(const char* name, const hw::DecoderParams& params,
+                                           const hw::BlockContext& context,
                                            const CosimOptions& options) {
-  const std::vector<std::string> problems = decoderProblems(params.decoder);
+  const std::vector<std::string> problems = decoderProblems(params);
   if (!problems.empty()) throw UserError(problems.front());
-  return std::make_unique<DecoderRtlImpl>(name, params, options);
+  return std::make_unique<DecoderRtlImpl>(name, context, options);
 }
 
 }  // namespace tasdsim::rtl

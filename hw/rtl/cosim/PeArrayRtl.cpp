@@ -1,4 +1,4 @@
-// The PE array adapter: one STREAM instruction through the Verilated nm_pe_array.
+// The PE array adapter: one STREAM instruction through the Verilated pe_array.
 //
 // The adapter is the array's feeder (the S and D buffer read side): for every pass (row group x
 // column group of the output tile) and every term of the stream it presents, cycle by cycle,
@@ -62,14 +62,15 @@ struct TermFeed {
 template <class V, uint32_t kRows, uint32_t kCols>
 class PeArrayRtlImpl final : public sc_core::sc_module, public PeArrayRtl {
  public:
-  PeArrayRtlImpl(sc_core::sc_module_name name, const hw::AcceleratorParams& params,
-                 const CosimOptions& options)
+  PeArrayRtlImpl(sc_core::sc_module_name name, const hw::PeArrayParams& params,
+                 const hw::BlockContext& context, const CosimOptions& options)
       : sc_module(name),
         params_(params),
+        context_(context),
         options_(options),
         traceSwitch_(!options.vcdDir.empty()),
         dut_("dut"),
-        clock_(clk_, params.clockPeriodNs()),
+        clock_(clk_, context.clockPeriodNs()),
         values_(8 * kPeLanes * kRows),
         index_(kIndexBits * kPeLanes * kRows),
         dense_(8 * kPeMaxBlock * kPeLanes * kCols) {
@@ -95,7 +96,7 @@ class PeArrayRtlImpl final : public sc_core::sc_module, public PeArrayRtl {
       GatedClock::resetInDeltaCycles(clk_, rstN_);
       reset_ = true;
     }
-    const bool withValues = params_.functional;
+    const bool withValues = context_.functional;
     const std::vector<TermFeed> feeds = termFeeds(layer, s, shape, withValues);
     if (withValues) {
       denseRows_.resize(uint64_t{shape.cols} * shape.ks);
@@ -273,7 +274,8 @@ class PeArrayRtlImpl final : public sc_core::sc_module, public PeArrayRtl {
     vcd_->open((options_.vcdDir + "/pe_array.vcd").c_str());
   }
 
-  const hw::AcceleratorParams params_;
+  const hw::PeArrayParams params_;
+  const hw::BlockContext context_;
   const CosimOptions options_;
   TraceSwitch traceSwitch_;
   sc_core::sc_signal<bool> clk_{"clk", false};
@@ -300,13 +302,15 @@ class PeArrayRtlImpl final : public sc_core::sc_module, public PeArrayRtl {
 
 }  // namespace
 
-std::unique_ptr<PeArrayRtl> makePeArrayRtl(const char* name, const hw::AcceleratorParams& params,
+std::unique_ptr<PeArrayRtl> makePeArrayRtl(const char* name, const hw::PeArrayParams& params,
+                                           const hw::BlockContext& context,
                                            const CosimOptions& options) {
-  const std::vector<std::string> problems = peArrayProblems(params.pe);
+  const std::vector<std::string> problems = peArrayProblems(params);
   if (!problems.empty()) throw UserError(problems.front());
-#define TASDSIM_MAKE_PE_ARRAY(r, c)                                                               \
-  if (params.pe.rows == (r) && params.pe.cols == (c)) {                                           \
-    return std::make_unique<PeArrayRtlImpl<Vnm_pe_array_##r##x##c, r, c>>(name, params, options); \
+#define TASDSIM_MAKE_PE_ARRAY(r, c)                                                           \
+  if (params.rows == (r) && params.cols == (c)) {                                             \
+    return std::make_unique<PeArrayRtlImpl<Vpe_array_##r##x##c, r, c>>(name, params, context, \
+                                                                       options);              \
   }
   TASDSIM_RTL_PE_ARRAY_VARIANTS(TASDSIM_MAKE_PE_ARRAY)
 #undef TASDSIM_MAKE_PE_ARRAY

@@ -54,14 +54,14 @@ std::vector<std::string> tasdUnitProblems(const hw::TasdUnitParams& tasd) {
   if (tasd.impl != "rtl") return out;
   if (tasd.cyclesPerElement != 1) {
     out.push_back(
-        fmt::format("tasd_units.impl = rtl: cycles_per_element = {}; the RTL unit selects one "
+        fmt::format("tasd_unit.impl = rtl: cycles_per_element = {}; the RTL unit selects one "
                     "element per cycle (use 1)",
                     tasd.cyclesPerElement));
   }
-  if (tasd.count > kMaxRtlTasdUnits) {
+  if (tasd.count > kMaxRtlTasdUnit) {
     out.push_back(
-        fmt::format("tasd_units.impl = rtl: count = {}; co-simulation supports at most {} units",
-                    tasd.count, kMaxRtlTasdUnits));
+        fmt::format("tasd_unit.impl = rtl: count = {}; co-simulation supports at most {} units",
+                    tasd.count, kMaxRtlTasdUnit));
   }
   return out;
 }
@@ -79,37 +79,38 @@ std::vector<std::string> decoderProblems(const hw::DecoderParams& decoder) {
 }
 
 std::vector<std::string> archProblems(const hw::AcceleratorParams& params) {
-  std::vector<std::string> out = peArrayProblems(params.pe);
-  for (auto&& more : {tasdUnitProblems(params.tasd), decoderProblems(params.decoder)}) {
+  std::vector<std::string> out = peArrayProblems(params.peArray);
+  for (auto&& more : {tasdUnitProblems(params.tasdUnit), decoderProblems(params.decoder)}) {
     out.insert(out.end(), more.begin(), more.end());
   }
   return out;
 }
 
 bool anyRtl(const hw::AcceleratorParams& params) {
-  return params.pe.impl == "rtl" || params.tasd.impl == "rtl" || params.decoder.impl == "rtl";
+  return params.peArray.impl == "rtl" || params.tasdUnit.impl == "rtl" ||
+         params.decoder.impl == "rtl";
 }
 
 std::vector<std::string> runProblems(const hw::AcceleratorParams& params, tasd::DType dtype,
                                      bool functional, bool trace) {
   std::vector<std::string> out = archProblems(params);
-  if (params.pe.impl == "rtl" && dtype != tasd::DType::I8) {
+  if (params.peArray.impl == "rtl" && dtype != tasd::DType::I8) {
     out.push_back(fmt::format(
         "pe_array.impl = rtl: the RTL PE array computes int8 x int8 -> int32; the run's value "
         "type is {} (set experiment.dtype = int8, or pe_array.impl = model)",
         tasd::dtypeName(dtype)));
   }
-  if (params.tasd.impl == "rtl" && params.tasd.count > 0 && !functional) {
+  if (params.tasdUnit.impl == "rtl" && params.tasdUnit.count > 0 && !functional) {
     out.push_back(
-        "tasd_units.impl = rtl: the RTL units' time depends on the values, which a timing-only run "
+        "tasd_unit.impl = rtl: the RTL units' time depends on the values, which a timing-only run "
         "does "
-        "not compute (run with values, or tasd_units.impl = model)");
+        "not compute (run with values, or tasd_unit.impl = model)");
   }
   if (trace && !anyRtl(params)) {
     out.push_back(
         "--trace writes waveforms of RTL blocks, but every block is impl = model (set "
         "pe_array.impl, "
-        "tasd_units.impl or decoder.impl to rtl)");
+        "tasd_unit.impl or decoder.impl to rtl)");
   }
   return out;
 }

@@ -7,7 +7,7 @@
 //   pe_array    rows x cols one of the Verilated variants (4x4 and 8x8 by default;
 //   hw/rtl/CMakeLists.txt), lanes 4, patterns
 //               with m <= 8, int8 values (int32 accumulators)
-//   tasd_units  cycles_per_element 1 (one selection per cycle), at most 64 units, any pattern
+//   tasd_unit  cycles_per_element 1 (one selection per cycle), at most 64 units, any pattern
 //               (m <= 32), every value type; needs values (not a timing-only run)
 //   decoder     cycles_per_instruction 1
 #include <string>
@@ -18,7 +18,7 @@
 
 namespace tasdsim::rtl {
 
-constexpr uint32_t kMaxRtlTasdUnits = 64;
+constexpr uint32_t kMaxRtlTasdUnit = 64;
 
 struct ArraySize {
   uint32_t rows = 0;

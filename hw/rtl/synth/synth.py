@@ -2,7 +2,7 @@
 """Synthesises the RTL blocks with Yosys to its generic gate library and reports their size.
 
 Every run: read the SystemVerilog (with SYNTHESIS defined, so the assertions are left out), set
-the parameters, `synth -top <block>` (hierarchical: a PE array keeps one synthesised nm_pe and
+the parameters, `synth -top <block>` (hierarchical: a PE array keeps one synthesised pe and
 counts it once per instance), map every flip-flop to a plain D flip-flop (`dfflegalize`, so
 enables and synchronous resets become gates that `stat -tech cmos` can count), then
 
@@ -29,21 +29,21 @@ import tempfile
 import time
 
 RTL = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PE = [os.path.join(RTL, "pe", "nm_pe.sv")]
-ARRAY = [os.path.join(RTL, "pe_array", "nm_pe_array.sv")] + PE
+PE = [os.path.join(RTL, "pe", "pe.sv")]
+ARRAY = [os.path.join(RTL, "pe_array", "pe_array.sv")] + PE
 TASD = [os.path.join(RTL, "tasd_unit", "tasd_unit.sv")]
-DECODER = [os.path.join(RTL, "decoder", "ucode_decoder.sv")]
+DECODER = [os.path.join(RTL, "decoder", "decoder.sv")]
 
 # The TASD unit as the int8 engines use it: 8-bit elements, up to max_terms (3) terms a pass.
 TASD_DW, TASD_TERMS = 8, 3
 
 
 def _pe(m, lanes):
-    return {"block": "pe", "top": "nm_pe", "sources": PE, "params": {"M": m, "LANES": lanes}}
+    return {"block": "pe", "top": "pe", "sources": PE, "params": {"M": m, "LANES": lanes}}
 
 
 def _array(rows, cols, m, lanes):
-    return {"block": "pe_array", "top": "nm_pe_array", "sources": ARRAY,
+    return {"block": "pe_array", "top": "pe_array", "sources": ARRAY,
             "params": {"ROWS": rows, "COLS": cols, "M": m, "LANES": lanes}}
 
 
@@ -61,7 +61,7 @@ GROUPS = {
     "array_16x16_m8": [_array(16, 16, 8, 4)],
     "array_16x16_m14": [_array(16, 16, 1, 4), _array(16, 16, 4, 4)],
     "tasd_unit": [_tasd(m) for m in (2, 4, 8, 16)],
-    "decoder": [{"block": "decoder", "top": "ucode_decoder", "sources": DECODER, "params": {"FW": 40}}],
+    "decoder": [{"block": "decoder", "top": "decoder", "sources": DECODER, "params": {"FW": 40}}],
 }
 
 LATCH_CELLS = ["t:$_DLATCH*", "t:$_SR_*", "t:$dlatch*", "t:$adlatch", "t:$sr"]

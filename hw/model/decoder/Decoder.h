@@ -1,5 +1,5 @@
 #pragma once
-// MicrocodeDecoder: fetches a program from memory, decodes it and dispatches it in order.
+// Decoder: fetches a program from memory, decodes it and dispatches it in order.
 //
 // Ports: command_port (CommandIf: doorbell, completion), dispatch_port (DispatchIf: the
 // dataflow controller), fetch_socket (TLM initiator for microcode reads).
@@ -21,20 +21,21 @@
 
 namespace tasdsim::hw {
 
-class MicrocodeDecoder : public sc_core::sc_module {
+class Decoder : public sc_core::sc_module {
  public:
   sc_core::sc_port<CommandIf> command_port;
   sc_core::sc_port<DispatchIf> dispatch_port;
-  tlm_utils::simple_initiator_socket<MicrocodeDecoder> fetch_socket;
+  tlm_utils::simple_initiator_socket<Decoder> fetch_socket;
 
-  MicrocodeDecoder(sc_core::sc_module_name name, const AcceleratorParams& params,
-                   StatsRegistry& stats, const rtl::CosimOptions& cosim = {});
+  Decoder(sc_core::sc_module_name name, const DecoderParams& params, const BlockContext& context,
+          StatsRegistry& stats, const rtl::CosimOptions& cosim = {});
 
  private:
   void run();
   void execute(const ProgramInfo& program);
 
-  const AcceleratorParams params_;
+  const DecoderParams params_;
+  const BlockContext context_;
   Counter& instructions_;
   Counter& fetchBytes_;
   Counter& fetches_;

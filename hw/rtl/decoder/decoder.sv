@@ -1,4 +1,4 @@
-// ucode_decoder: decodes the accelerator's 128-bit microcode words (hw/isa/Isa.h, docs/isa.md)
+// decoder: decodes the accelerator's 128-bit microcode words (hw/isa/Isa.h, docs/isa.md)
 // into the opcode and its fields, and flags illegal encodings, bit for bit like isa::decode().
 //
 // Function: bits [7:0] are the opcode; each opcode's fields sit at the fixed positions of the
@@ -22,7 +22,7 @@
 // in_ready = !out_valid || out_ready (the output register frees in the cycle it is taken).
 // Parameters: FW (field width, >= 40, the widest field: an address).
 `default_nettype none
-module ucode_decoder #(
+module decoder #(
     parameter int FW = 40,
     localparam int FIELDS = 16
 ) (

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "hw/rtl/pe/NmPeHarness.h"
+#include "hw/rtl/pe/PeHarness.h"
 #include "sw/tasd/Decompose.h"
 #include "tests/common/RunInChild.h"
 
@@ -21,14 +21,14 @@ int8_t randomInt8(std::mt19937& rng) {
 
 // Passes of 1..6 slot groups; lane l of group g takes slot 4g + l of a row of a 2:8 (or 1:8)
 // term, with the dense block that slot belongs to.
-std::vector<NmPeStimulus> makeStimuli(uint32_t seed, size_t passes) {
+std::vector<PeStimulus> makeStimuli(uint32_t seed, size_t passes) {
   std::mt19937 rng(seed);
-  std::vector<NmPeStimulus> out;
+  std::vector<PeStimulus> out;
   for (size_t p = 0; p < passes; ++p) {
     const size_t groups = 1 + rng() % 6;
     const tasd::Series series = tasd::Series::parse(p % 2 ? "1:8" : "2:8");
     const uint32_t n = series.terms[0].n;
-    const size_t k = groups * kNmPeLanes / n * kNmPeM;  // K that fills the groups' slots
+    const size_t k = groups * kHarnessLanes / n * kHarnessM;  // K that fills the groups' slots
     tasd::MatrixI8 s(1, k), d(1, k);
     for (size_t e = 0; e < k; ++e) {
       s(0, e) = rng() % 5 == 0 ? 0 : randomInt8(rng);  // some blocks with fewer nonzeros
@@ -44,16 +44,16 @@ std::vector<NmPeStimulus> makeStimuli(uint32_t seed, size_t passes) {
     }
     const auto dec = tasd::decompose(s, series);
     for (size_t g = 0; g < groups; ++g) {
-      if (rng() % 4 == 0) out.push_back(NmPeStimulus{false});  // an idle cycle inside the pass
-      NmPeStimulus st;
+      if (rng() % 4 == 0) out.push_back(PeStimulus{false});  // an idle cycle inside the pass
+      PeStimulus st;
       st.first = g == 0;
       st.last = g + 1 == groups;
-      for (int l = 0; l < kNmPeLanes; ++l) {
-        const size_t slot = g * kNmPeLanes + l, block = slot / n;
+      for (int l = 0; l < kHarnessLanes; ++l) {
+        const size_t slot = g * kHarnessLanes + l, block = slot / n;
         st.values[l] = dec.terms[0].valueAsInt8(0, slot);
         st.index[l] = static_cast<uint8_t>(dec.terms[0].index(0, slot));
-        for (int e = 0; e < kNmPeM; ++e)
-          st.dense[l][e] = d(0, block * kNmPeM + e);
+        for (int e = 0; e < kHarnessM; ++e)
+          st.dense[l][e] = d(0, block * kHarnessM + e);
       }
       out.push_back(st);
     }
@@ -62,14 +62,14 @@ std::vector<NmPeStimulus> makeStimuli(uint32_t seed, size_t passes) {
 }
 
 // The pass sums and the stimulus each one ends at.
-std::vector<NmPeResult> reference(const std::vector<NmPeStimulus>& stimuli) {
-  std::vector<NmPeResult> out;
+std::vector<PeResult> reference(const std::vector<PeStimulus>& stimuli) {
+  std::vector<PeResult> out;
   int32_t acc = 0;
   for (size_t i = 0; i < stimuli.size(); ++i) {
-    const NmPeStimulus& s = stimuli[i];
+    const PeStimulus& s = stimuli[i];
     if (!s.valid) continue;
     int32_t dot = 0;
-    for (int l = 0; l < kNmPeLanes; ++l)
+    for (int l = 0; l < kHarnessLanes; ++l)
       dot += int32_t{s.values[l]} * s.dense[l][s.index[l]];
     acc = (s.first ? 0 : acc) + dot;
     if (s.last) out.push_back({i, acc});
@@ -77,11 +77,11 @@ std::vector<NmPeResult> reference(const std::vector<NmPeStimulus>& stimuli) {
   return out;
 }
 
-std::vector<NmPeResult> run(const std::vector<NmPeStimulus>& stimuli, const std::string& vcd = "") {
-  return test::runInChildVector<NmPeResult>([&] { return runNmPe(stimuli, vcd); });
+std::vector<PeResult> run(const std::vector<PeStimulus>& stimuli, const std::string& vcd = "") {
+  return test::runInChildVector<PeResult>([&] { return runPe(stimuli, vcd); });
 }
 
-TEST(NmPeCosim, PassesMatchTheReferenceValueAndCycle) {
+TEST(PeCosim, PassesMatchTheReferenceValueAndCycle) {
   const auto stimuli = makeStimuli(42, 300);
   const auto got = run(stimuli);
   const auto want = reference(stimuli);
@@ -93,7 +93,7 @@ TEST(NmPeCosim, PassesMatchTheReferenceValueAndCycle) {
   }
 }
 
-TEST(NmPeCosim, ExtremeProductsAccumulateWithoutOverflow) {
+TEST(PeCosim, ExtremeProductsAccumulateWithoutOverflow) {
   const auto stimuli = makeStimuli(5, 3);
   const auto got = run(stimuli);
   const auto want = reference(stimuli);
@@ -103,11 +103,11 @@ TEST(NmPeCosim, ExtremeProductsAccumulateWithoutOverflow) {
   size_t groups = 0;
   for (size_t i = want[0].cycle + 1; i <= want[1].cycle; ++i)
     groups += stimuli[i].valid;
-  EXPECT_EQ(got[1].acc, static_cast<int32_t>(groups * kNmPeLanes * 128 * 128));
+  EXPECT_EQ(got[1].acc, static_cast<int32_t>(groups * kHarnessLanes * 128 * 128));
 }
 
-TEST(NmPeCosim, WritesVcdWhenAsked) {
-  const std::string path = "nm_pe_test.vcd";
+TEST(PeCosim, WritesVcdWhenAsked) {
+  const std::string path = "pe_test.vcd";
   std::filesystem::remove(path);
   const auto stimuli = makeStimuli(7, 4);
   const auto got = run(stimuli, path);

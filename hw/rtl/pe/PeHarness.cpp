@@ -1,10 +1,10 @@
-#include "hw/rtl/pe/NmPeHarness.h"
+#include "hw/rtl/pe/PeHarness.h"
 
 #include <memory>
 
 #include <systemc>
 
-#include "Vnm_pe.h"
+#include "Vpe.h"
 #include "hw/rtl/cosim/GatedClock.h"
 #include "hw/rtl/cosim/PortBits.h"
 #if VM_TRACE
@@ -19,26 +19,26 @@ using namespace sc_core;
 constexpr double kClockPeriodNs = 1.0;
 constexpr uint32_t kIndexBits = 3;
 constexpr int kIdleCycles = 2;
-static_assert((1 << kIndexBits) == kNmPeM, "index width of the Verilated PE");
+static_assert((1 << kIndexBits) == kHarnessM, "index width of the Verilated PE");
 
-struct NmPeTop : sc_module {
+struct PeTop : sc_module {
   sc_signal<bool> clk{"clk", false};
   sc_signal<bool> rst_n{"rst_n", true};
   sc_signal<bool> in_valid{"in_valid", false};
   sc_signal<bool> in_first{"in_first", false};
   sc_signal<bool> in_last{"in_last", false};
-  sc_signal<PortValue<decltype(Vnm_pe::in_values)>> in_values{"in_values"};
-  sc_signal<PortValue<decltype(Vnm_pe::in_index)>> in_index{"in_index"};
-  sc_signal<PortValue<decltype(Vnm_pe::in_dense)>> in_dense{"in_dense"};
+  sc_signal<PortValue<decltype(Vpe::in_values)>> in_values{"in_values"};
+  sc_signal<PortValue<decltype(Vpe::in_index)>> in_index{"in_index"};
+  sc_signal<PortValue<decltype(Vpe::in_dense)>> in_dense{"in_dense"};
   sc_signal<bool> out_valid{"out_valid"};
   sc_signal<uint32_t> out_acc{"out_acc"};
-  Vnm_pe dut{"dut"};
+  Vpe dut{"dut"};
   GatedClock clock{clk, kClockPeriodNs};
 
-  const std::vector<NmPeStimulus>& stimuli;
-  std::vector<NmPeResult> results;
+  const std::vector<PeStimulus>& stimuli;
+  std::vector<PeResult> results;
 
-  NmPeTop(sc_module_name name, const std::vector<NmPeStimulus>& s) : sc_module(name), stimuli(s) {
+  PeTop(sc_module_name name, const std::vector<PeStimulus>& s) : sc_module(name), stimuli(s) {
     dut.clk(clk);
     dut.rst_n(rst_n);
     dut.in_valid(in_valid);
@@ -49,7 +49,7 @@ struct NmPeTop : sc_module {
     dut.in_dense(in_dense);
     dut.out_valid(out_valid);
     dut.out_acc(out_acc);
-    SC_HAS_PROCESS(NmPeTop);
+    SC_HAS_PROCESS(PeTop);
     SC_THREAD(run);
   }
 
@@ -68,21 +68,22 @@ struct NmPeTop : sc_module {
     sc_stop();
   }
 
-  void apply(const NmPeStimulus& s) {
-    Bits values(8 * kNmPeLanes), index(kIndexBits * kNmPeLanes), dense(8 * kNmPeM * kNmPeLanes);
-    for (int l = 0; l < kNmPeLanes; ++l) {
+  void apply(const PeStimulus& s) {
+    Bits values(8 * kHarnessLanes), index(kIndexBits * kHarnessLanes),
+        dense(8 * kHarnessM * kHarnessLanes);
+    for (int l = 0; l < kHarnessLanes; ++l) {
       values.bytes()[l] = static_cast<uint8_t>(s.values[l]);
       index.put(kIndexBits * l, kIndexBits, s.index[l]);
-      for (int e = 0; e < kNmPeM; ++e)
-        dense.bytes()[kNmPeM * l + e] = static_cast<uint8_t>(s.dense[l][e]);
+      for (int e = 0; e < kHarnessM; ++e)
+        dense.bytes()[kHarnessM * l + e] = static_cast<uint8_t>(s.dense[l][e]);
     }
-    PortValue<decltype(Vnm_pe::in_values)> v;
+    PortValue<decltype(Vpe::in_values)> v;
     toPort(values, v);
     in_values.write(v);
-    PortValue<decltype(Vnm_pe::in_index)> ix;
+    PortValue<decltype(Vpe::in_index)> ix;
     toPort(index, ix);
     in_index.write(ix);
-    PortValue<decltype(Vnm_pe::in_dense)> dn;
+    PortValue<decltype(Vpe::in_dense)> dn;
     toPort(dense, dn);
     in_dense.write(dn);
     in_valid.write(s.valid);
@@ -93,13 +94,12 @@ struct NmPeTop : sc_module {
 
 }  // namespace
 
-std::vector<NmPeResult> runNmPe(const std::vector<NmPeStimulus>& stimuli,
-                                const std::string& vcdPath) {
+std::vector<PeResult> runPe(const std::vector<PeStimulus>& stimuli, const std::string& vcdPath) {
   sc_report_handler::set_actions("/OSCI/SystemC", SC_INFO, SC_DO_NOTHING);
 #if VM_TRACE
   if (!vcdPath.empty()) Verilated::traceEverOn(true);
 #endif
-  auto top = std::make_unique<NmPeTop>("top", stimuli);
+  auto top = std::make_unique<PeTop>("top", stimuli);
   sc_start(SC_ZERO_TIME);
 #if VM_TRACE
   std::unique_ptr<VerilatedVcdSc> vcd;

@@ -1,4 +1,4 @@
-#include "hw/model/tasd_unit/TasdUnits.h"
+#include "hw/model/tasd_unit/TasdUnit.h"
 
 #include <cmath>
 #include <cstring>
@@ -66,12 +66,12 @@ void removeKept(const Pass& pass, size_t rows, size_t cols, std::vector<uint8_t>
 
 }  // namespace
 
-TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Series& series,
-                              size_t rows, size_t cols, std::vector<uint8_t> alive,
+TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& series, size_t rows,
+                              size_t cols, std::vector<uint8_t> alive,
                               const std::vector<tasd::CompressedTerm>* terms) {
   TasdTileTiming out;
-  const uint32_t units = std::max<uint32_t>(1, params.tasd.count);
-  const int64_t perSelection = params.tasd.cyclesPerElement;
+  const uint32_t units = std::max<uint32_t>(1, params.count);
+  const int64_t perSelection = params.cyclesPerElement;
   const std::vector<Pass> passes = passesOf(series);
   for (size_t p = 0; p < passes.size(); ++p) {
     const Pass& pass = passes[p];
@@ -108,22 +108,24 @@ TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Serie
   return out;
 }
 
-double tasdCyclesPerElement(const AcceleratorParams& params, const tasd::Series& series) {
-  const double units = std::max<uint32_t>(1, params.tasd.count);
+double tasdCyclesPerElement(const TasdUnitParams& params, const tasd::Series& series) {
+  const double units = std::max<uint32_t>(1, params.count);
   double perElement = 0;
   for (const Pass& pass : passesOf(series)) {
     const double perBlock =
-        std::max<double>(std::min(pass.n, pass.m) * params.tasd.cyclesPerElement, pass.count);
+        std::max<double>(std::min(pass.n, pass.m) * params.cyclesPerElement, pass.count);
     perElement += perBlock / pass.m;
   }
   return perElement / units;
 }
 
-TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& params,
-                     StatsRegistry& stats, const rtl::CosimOptions& cosim)
+TasdUnit::TasdUnit(sc_core::sc_module_name name, const TasdUnitParams& params,
+                   const BlockContext& context, StatsRegistry& stats,
+                   const rtl::CosimOptions& cosim)
     : sc_module(name),
       ctrl_port("ctrl_port"),
       params_(params),
+      context_(context),
       busyCycles_(addStat(stats, this->name(), TasdUnitStats::kBusyCycles)),
       tiles_(addStat(stats, this->name(), TasdUnitStats::kTiles)),
       blocks_(addStat(stats, this->name(), TasdUnitStats::kBlocks)),
@@ -132,13 +134,13 @@ TasdUnits::TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& para
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
   stalls_[static_cast<size_t>(StallReason::WaitOperands)] =
       &addStat(stats, this->name(), TasdUnitStats::kStallWaitOperands);
-  if (params.tasd.impl == "rtl" && params.tasd.count > 0)
-    rtl_ = rtl::makeTasdUnitsRtl("rtl", params, cosim);
-  SC_HAS_PROCESS(TasdUnits);
+  if (params.impl == "rtl" && params.count > 0)
+    rtl_ = rtl::makeTasdUnitRtl("rtl", params, context, cosim);
+  SC_HAS_PROCESS(TasdUnit);
   SC_THREAD(run);
 }
 
-void TasdUnits::run() {
+void TasdUnit::run() {
   Op& op = op_;
   while (true) {
     if (ctrl_port->next(UnitKind::Tasd, op, stalls_)) decompose(op);
@@ -197,9 +199,9 @@ std::vector<tasd::CompressedTerm> decomposeBox(const STile& s, tasd::DType dtype
 // are formed from the pixels' compressed blocks; positions in the padding stay empty. This
 // equals decomposing every im2col row, since no block spans two pixels.
 // The box through the RTL units: the same pixels x channels matrix decomposeBox builds.
-std::vector<tasd::CompressedTerm> TasdUnits::rtlDecomposeBox(const LayerState& L,
-                                                             const tasd::Series& series,
-                                                             const STile& s) {
+std::vector<tasd::CompressedTerm> TasdUnit::rtlDecomposeBox(const LayerState& L,
+                                                            const tasd::Series& series,
+                                                            const STile& s) {
   const size_t eb = tasd::dtypeBytes(L.dtype);
   const size_t pixels = s.box.size() / (s.boxChannels * eb);
   std::vector<float> values;
@@ -221,8 +223,8 @@ std::vector<tasd::CompressedTerm> TasdUnits::rtlDecomposeBox(const LayerState& L
   return std::move(r.terms);
 }
 
-std::vector<tasd::CompressedTerm> TasdUnits::decomposePixels(const LayerState& L,
-                                                             const tasd::Series& series, STile& s) {
+std::vector<tasd::CompressedTerm> TasdUnit::decomposePixels(const LayerState& L,
+                                                            const tasd::Series& series, STile& s) {
   uint64_t zeroed = 0;
   const std::vector<tasd::CompressedTerm> pixelTerms =
       rtl_                         ? rtlDecomposeBox(L, series, s)
@@ -299,8 +301,8 @@ std::vector<uint8_t> aliveElements(const LayerState& L, const STile& s) {
 
 }  // namespace
 
-std::vector<tasd::CompressedTerm> TasdUnits::decomposeValues(const LayerState& L,
-                                                             const tasd::Series& series, STile& s) {
+std::vector<tasd::CompressedTerm> TasdUnit::decomposeValues(const LayerState& L,
+                                                            const tasd::Series& series, STile& s) {
   const uint32_t rows = s.rows.length, ks = s.ks.length;
   s.terms.resize(L.terms);
   if (!s.box.empty()) return decomposePixels(L, series, s);
@@ -329,9 +331,10 @@ std::vector<tasd::CompressedTerm> TasdUnits::decomposeValues(const LayerState& L
   return s.terms;
 }
 
-bool TasdUnits::decompose(const Op& op) {
+bool TasdUnit::decompose(const Op& op) {
   const LayerState& L = ctrl_port->layer();
-  STile& s = ctrl_port->sSlot(static_cast<uint32_t>(op.instruction.field[isa::tasd_op::Slot]));
+  STile& s =
+      ctrl_port->buffer().s.slot(static_cast<uint32_t>(op.instruction.field[isa::tasd_op::Slot]));
   if (!s.denseLoaded) {
     ctrl_port->raise(
         ErrorCode::OperandError, op.pc,
@@ -345,7 +348,7 @@ bool TasdUnits::decompose(const Op& op) {
       return false;
     }
   }
-  if (rtl_ && !params_.functional) {
+  if (rtl_ && !context_.functional) {
     ctrl_port->raise(ErrorCode::IllegalForConfig, op.pc,
                      "TASD: the RTL units need values (not a timing-only run)");
     return false;
@@ -355,12 +358,12 @@ bool TasdUnits::decompose(const Op& op) {
   for (uint32_t t = 0; t < L.terms; ++t)
     series.terms.push_back(L.term[t].pattern);
   // The matrix the units decompose: a conv box (pixels x channels) or the tile (rows x ks).
-  const bool box = params_.functional ? !s.box.empty() : s.pixelBlocks && s.sourceElements > 0;
-  const size_t cols = box ? (params_.functional ? s.boxChannels : ks) : ks;
+  const bool box = context_.functional ? !s.box.empty() : s.pixelBlocks && s.sourceElements > 0;
+  const size_t cols = box ? (context_.functional ? s.boxChannels : ks) : ks;
   const size_t matrixRows = box ? s.sourceElements / cols : rows;
   TasdTileTiming timing;
   rtlCycles_ = 0;
-  if (params_.functional) {
+  if (context_.functional) {
     std::vector<uint8_t> alive = aliveElements(L, s);
     const std::vector<tasd::CompressedTerm> matrixTerms = decomposeValues(L, series, s);
     timing = tasdTileTiming(params_, series, matrixRows, cols, std::move(alive), &matrixTerms);
@@ -379,11 +382,10 @@ bool TasdUnits::decompose(const Op& op) {
   if (rtl_) {
     cycles = rtlCycles_;  // the RTL's clock has advanced the time already
   } else {
-    sc_core::wait(
-        sc_core::sc_time(static_cast<double>(cycles) * params_.clockPeriodNs(), sc_core::SC_NS));
+    sc_core::wait(context_.cycles(static_cast<double>(cycles)));
   }
-  *ctrl_port->buffers().sRead += uint64_t{rows} * ks * L.elementBytes();
-  *ctrl_port->buffers().sWrite += termBytes;
+  ctrl_port->buffer().s.countRead(uint64_t{rows} * ks * L.elementBytes());
+  ctrl_port->buffer().s.countWrite(termBytes);
   busyCycles_ += cycles;
   ++tiles_;
   blocks_ += timing.blocks;

@@ -1,4 +1,4 @@
-#include "hw/model/decoder/MicrocodeDecoder.h"
+#include "hw/model/decoder/Decoder.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,34 +11,34 @@
 
 namespace tasdsim::hw {
 
-MicrocodeDecoder::MicrocodeDecoder(sc_core::sc_module_name name, const AcceleratorParams& params,
-                                   StatsRegistry& stats, const rtl::CosimOptions& cosim)
+Decoder::Decoder(sc_core::sc_module_name name, const DecoderParams& params,
+                 const BlockContext& context, StatsRegistry& stats, const rtl::CosimOptions& cosim)
     : sc_module(name),
       command_port("command_port"),
       dispatch_port("dispatch_port"),
       fetch_socket("fetch_socket"),
       params_(params),
+      context_(context),
       instructions_(addStat(stats, this->name(), DecoderStats::kInstructions)),
       fetchBytes_(addStat(stats, this->name(), DecoderStats::kFetchBytes)),
       fetches_(addStat(stats, this->name(), DecoderStats::kFetches)),
       programs_(addStat(stats, this->name(), DecoderStats::kPrograms)),
       errors_(addStat(stats, this->name(), DecoderStats::kErrors)) {
-  if (params.decoder.impl == "rtl") rtl_ = rtl::makeDecoderRtl("rtl", params, cosim);
-  SC_HAS_PROCESS(MicrocodeDecoder);
+  if (params.impl == "rtl") rtl_ = rtl::makeDecoderRtl("rtl", params, context, cosim);
+  SC_HAS_PROCESS(Decoder);
   SC_THREAD(run);
 }
 
-void MicrocodeDecoder::run() {
+void Decoder::run() {
   while (true) {
     const ProgramInfo program = command_port->waitForProgram();
     execute(program);
   }
 }
 
-void MicrocodeDecoder::execute(const ProgramInfo& program) {
+void Decoder::execute(const ProgramInfo& program) {
   const sc_core::sc_time start = sc_core::sc_time_stamp();
-  const sc_core::sc_time decodeTime(params_.decoder.cyclesPerInstruction * params_.clockPeriodNs(),
-                                    sc_core::SC_NS);
+  const sc_core::sc_time decodeTime = context_.cycles(params_.cyclesPerInstruction);
   dispatch_port->beginProgram();
   ++programs_;
   const uint64_t count = program.length / isa::kInstructionBytes;
@@ -48,8 +48,7 @@ void MicrocodeDecoder::execute(const ProgramInfo& program) {
   for (uint64_t pc = 0; pc < count && !ended; ++pc) {
     if (pc >= burstFirst + burstCount) {  // fetch the next burst
       burstFirst = pc;
-      burstCount =
-          std::min<uint64_t>(count - pc, params_.decoder.fetchBytes / isa::kInstructionBytes);
+      burstCount = std::min<uint64_t>(count - pc, params_.fetchBytes / isa::kInstructionBytes);
       burst.resize(burstCount * isa::kInstructionBytes);
       DmaBatch dma(fetch_socket);
       if (!dma.read(program.base + pc * isa::kInstructionBytes, burst.data(), burst.size())) {
@@ -88,8 +87,7 @@ void MicrocodeDecoder::execute(const ProgramInfo& program) {
   dispatch_port->drain();
   CompletionInfo info = dispatch_port->status();
   info.instructions = executed;
-  info.cycles = static_cast<uint64_t>(
-      std::llround((sc_core::sc_time_stamp() - start).to_seconds() * params_.clockGHz * 1e9));
+  info.cycles = context_.cyclesSince(start);
   if (info.error != ErrorCode::None) ++errors_;
   command_port->complete(info);
 }

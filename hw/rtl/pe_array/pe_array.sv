@@ -1,4 +1,4 @@
-// nm_pe_array: ROWS x COLS output-stationary systolic array of nm_pe (LANES MAC lanes each).
+// pe_array: ROWS x COLS output-stationary systolic array of pe (LANES MAC lanes each).
 //
 // Function (the dataflow of hw/model/pe_array/StreamMath.h): a pass maps ROWS rows of the
 // structured operand S and COLS rows of the dense operand D (output columns) onto the array;
@@ -27,9 +27,9 @@
 // cycle i is registered at the edge ending cycle i + r + c + 1 in PE (r, c). A STREAM of T input
 // cycles therefore takes T + ROWS + COLS cycles until the last result is out (the model's
 // pipeline_latency_cycles default, rows + cols).
-// Parameters: ROWS, COLS (1..64), LANES, M, AW as nm_pe.
+// Parameters: ROWS, COLS (1..64), LANES, M, AW as pe.
 `default_nettype none
-module nm_pe_array #(
+module pe_array #(
     parameter int ROWS = 8,
     parameter int COLS = 8,
     parameter int LANES = 4,
@@ -138,7 +138,7 @@ module nm_pe_array #(
             wire [SW-1:0] h = h_bus[SW*(COLS*r + c) +: SW];
             wire pe_valid;
             wire signed [AW-1:0] pe_acc;
-            nm_pe #(.M(M), .LANES(LANES), .AW(AW)) u_pe (
+            pe #(.M(M), .LANES(LANES), .AW(AW)) u_pe (
                 .clk(clk),
                 .rst_n(rst_n),
                 .in_valid(h[SW-1]),

@@ -100,22 +100,22 @@ struct Pass {
   size_t first = 0, count = 0;
 };
 
-class TasdUnitsRtlImpl final : public sc_core::sc_module, public TasdUnitsRtl {
+class TasdUnitRtlImpl final : public sc_core::sc_module, public TasdUnitRtl {
  public:
-  TasdUnitsRtlImpl(sc_core::sc_module_name name, const hw::AcceleratorParams& params,
-                   const CosimOptions& options)
+  TasdUnitRtlImpl(sc_core::sc_module_name name, const hw::TasdUnitParams& params,
+                  const hw::BlockContext& context, const CosimOptions& options)
       : sc_module(name),
         options_(options),
         traceSwitch_(!options.vcdDir.empty()),
-        clock_(clk_, params.clockPeriodNs()),
+        clock_(clk_, context.clockPeriodNs()),
         rng_(options.backpressureSeed) {
-    const uint32_t count = std::max<uint32_t>(1, params.tasd.count);
+    const uint32_t count = std::max<uint32_t>(1, params.count);
     for (uint32_t u = 0; u < count; ++u) {
       units_.push_back(std::make_unique<Unit>(fmt::format("unit{}", u).c_str(), clk_, rstN_));
     }
   }
 
-  ~TasdUnitsRtlImpl() override {
+  ~TasdUnitRtlImpl() override {
     if (vcd_) vcd_->close();
   }
 
@@ -269,7 +269,7 @@ class TasdUnitsRtlImpl final : public sc_core::sc_module, public TasdUnitsRtl {
     vcd_ = std::make_unique<VerilatedVcdSc>();
     for (auto& u : units_)
       u->dut.trace(vcd_.get(), kTraceLevels);
-    vcd_->open((options_.vcdDir + "/tasd_units.vcd").c_str());
+    vcd_->open((options_.vcdDir + "/tasd_unit.vcd").c_str());
   }
 
   const CosimOptions options_;
@@ -285,12 +285,12 @@ class TasdUnitsRtlImpl final : public sc_core::sc_module, public TasdUnitsRtl {
 
 }  // namespace
 
-std::unique_ptr<TasdUnitsRtl> makeTasdUnitsRtl(const char* name,
-                                               const hw::AcceleratorParams& params,
-                                               const CosimOptions& options) {
-  const std::vector<std::string> problems = tasdUnitProblems(params.tasd);
+std::unique_ptr<TasdUnitRtl> makeTasdUnitRtl(const char* name, const hw::TasdUnitParams& params,
+                                             const hw::BlockContext& context,
+                                             const CosimOptions& options) {
+  const std::vector<std::string> problems = tasdUnitProblems(params);
   if (!problems.empty()) throw UserError(problems.front());
-  return std::make_unique<TasdUnitsRtlImpl>(name, params, options);
+  return std::make_unique<TasdUnitRtlImpl>(name, params, context, options);
 }
 
 }  // namespace tasdsim::rtl

@@ -1,19 +1,19 @@
-#include "hw/model/dataflow/BufferParams.h"
+#include "hw/model/buffer/BufferParams.h"
 
 namespace tasdsim::hw {
 
-std::vector<std::string> SramParams::validate(const std::string& name) const {
+std::vector<std::string> BufferParams::validate(const std::string& name) const {
   std::vector<std::string> out;
-  const std::string section = std::string(BufferParams::kSection) + "." + name;
+  const std::string section = std::string(BufferSetParams::kSection) + "." + name;
   kSizeKib.check(out, section, sizeBytes / 1024);
   kBanks.check(out, section, banks);
   kBankWidth.check(out, section, bankWidthBytes);
   return out;
 }
 
-std::vector<ParamInfo> SramParams::declarations(const std::string& name,
-                                                const std::string& role) const {
-  const std::string section = std::string(BufferParams::kSection) + "." + name;
+std::vector<ParamInfo> BufferParams::declarations(const std::string& name,
+                                                  const std::string& role) const {
+  const std::string section = std::string(BufferSetParams::kSection) + "." + name;
   std::vector<ParamInfo> out{describe(section, kSizeKib, formatValue(sizeBytes / 1024)),
                              describe(section, kBanks, formatValue(banks)),
                              describe(section, kBankWidth, formatValue(bankWidthBytes))};
@@ -21,15 +21,15 @@ std::vector<ParamInfo> SramParams::declarations(const std::string& name,
   return out;
 }
 
-std::vector<std::string> BufferParams::validate() const {
+std::vector<std::string> BufferSetParams::validate() const {
   std::vector<std::string> out = s.validate("s");
   for (const auto& more : {d.validate("d"), acc.validate("acc")})
     out.insert(out.end(), more.begin(), more.end());
   return out;
 }
 
-std::vector<ParamInfo> BufferParams::declarations() {
-  const BufferParams defaults;
+std::vector<ParamInfo> BufferSetParams::declarations() {
+  const BufferSetParams defaults;
   std::vector<ParamInfo> out =
       defaults.s.declarations("s", "structured operand (compressed terms)");
   for (const auto& more : {defaults.d.declarations("d", "dense operand"),

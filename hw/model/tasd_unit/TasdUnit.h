@@ -1,5 +1,5 @@
 #pragma once
-// TasdUnits: on-the-fly TASD of activation tiles (TASD instruction, TASD-A layers).
+// TasdUnit: on-the-fly TASD of activation tiles (TASD instruction, TASD-A layers).
 //
 // Ports: ctrl_port (UnitIf). Function: values with |x| <= tau become zero (pseudo-density),
 // then the tile is decomposed greedily into the layer's series, block by block along K: the
@@ -16,8 +16,8 @@
 // before im2col repeats it), otherwise the tile's rows. A timing-only run has no values: every
 // element is taken as nonzero (the units' worst case for the selections).
 // The units run ahead of the PE array on the other S slot; whatever the array still waits for
-// is its wait_tasd_units stall (the exposed latency).
-// Stats: tasd_units.{busy_cycles, tiles, blocks, compare_ops, thresholded}; compare_ops counts
+// is its wait_tasd_unit stall (the exposed latency).
+// Stats: tasd_unit.{busy_cycles, tiles, blocks, compare_ops, thresholded}; compare_ops counts
 // the m elements the priority chain compares in each selection cycle.
 // With impl: rtl the Verilated units (hw/rtl/tasd_unit) threshold and decompose the tile; their
 // cycles are the tile's time and equal the model's (tests/cosim/TasdUnitCosimTest.cpp).
@@ -45,20 +45,20 @@ struct TasdTileTiming {
 // nonzero after the threshold. terms (rows x cols, the series' terms) say which elements each
 // pass kept, for the passes after it; without them the kept elements are the first alive ones
 // of each block (all magnitudes equal, ties to the lower index).
-TasdTileTiming tasdTileTiming(const AcceleratorParams& params, const tasd::Series& series,
-                              size_t rows, size_t cols, std::vector<uint8_t> alive,
+TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& series, size_t rows,
+                              size_t cols, std::vector<uint8_t> alive,
                               const std::vector<tasd::CompressedTerm>* terms = nullptr);
 
 // Cycles per element of a matrix whose every element is nonzero, for estimates (the tile
 // chooser): per pass max(min(sum n, m), terms) cycles per m-block, spread over the units.
-double tasdCyclesPerElement(const AcceleratorParams& params, const tasd::Series& series);
+double tasdCyclesPerElement(const TasdUnitParams& params, const tasd::Series& series);
 
-class TasdUnits : public sc_core::sc_module {
+class TasdUnit : public sc_core::sc_module {
  public:
   sc_core::sc_port<UnitIf> ctrl_port;
 
-  TasdUnits(sc_core::sc_module_name name, const AcceleratorParams& params, StatsRegistry& stats,
-            const rtl::CosimOptions& cosim = {});
+  TasdUnit(sc_core::sc_module_name name, const TasdUnitParams& params, const BlockContext& context,
+           StatsRegistry& stats, const rtl::CosimOptions& cosim = {});
 
  private:
   // The operation in flight: a member, not a local of the thread, so that what it holds stays
@@ -76,15 +76,16 @@ class TasdUnits : public sc_core::sc_module {
   std::vector<tasd::CompressedTerm> rtlDecomposeBox(const LayerState& layer,
                                                     const tasd::Series& series, const STile& s);
 
-  const AcceleratorParams params_;
+  const TasdUnitParams params_;
+  const BlockContext context_;
   std::vector<Counter*> stalls_;
   Counter& busyCycles_;
   Counter& tiles_;
   Counter& blocks_;
   Counter& compares_;
   Counter& thresholded_;
-  std::unique_ptr<rtl::TasdUnitsRtl> rtl_;  // impl: rtl
-  uint64_t rtlCycles_ = 0;                  // RTL cycles of the tile being decomposed
+  std::unique_ptr<rtl::TasdUnitRtl> rtl_;  // impl: rtl
+  uint64_t rtlCycles_ = 0;                 // RTL cycles of the tile being decomposed
 };
 
 }  // namespace tasdsim::hw

@@ -1,4 +1,4 @@
-// nm_pe: one VEGETA-style N:M processing element with LANES MAC lanes (int8 x int8 -> int32).
+// pe: one VEGETA-style N:M processing element with LANES MAC lanes (int8 x int8 -> int32).
 //
 // Function: each lane holds one stored value of the structured operand and its in-block index
 // (log2(M) bits). The lane's M-element block of the dense operand is presented beside it; the
@@ -25,7 +25,7 @@
 // index mux, in_index is one ignored bit per lane), LANES (MAC lanes, 1..64), AW (accumulator
 // bits, >= 17 + log2(LANES) so that one group never overflows).
 `default_nettype none
-module nm_pe #(
+module pe #(
     parameter int M = 8,
     parameter int LANES = 4,
     parameter int AW = 32,

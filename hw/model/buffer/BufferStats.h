@@ -1,0 +1,28 @@
+#pragma once
+// Statistics of the buffers, declared once (hw/model/common/StatDecl.h), indexed by the buffer's
+// name: buffer.s.read_bytes, buffer.acc.write_bytes.
+#include <string>
+#include <vector>
+
+#include "hw/model/common/StatDecl.h"
+
+namespace tasdsim::hw {
+
+struct BufferStats {
+  static constexpr StatDecl kReadBytes{"buffer", "{}.read_bytes", "bytes",
+                                       "bytes read from the buffer"};
+  static constexpr StatDecl kWriteBytes{"buffer", "{}.write_bytes", "bytes",
+                                        "bytes written to the buffer"};
+  static constexpr const char* kNames[] = {"s", "d", "acc"};
+
+  static std::vector<std::string> paths() {
+    std::vector<std::string> out;
+    for (const char* b : kNames) {
+      out.push_back(kReadBytes.path(b));
+      out.push_back(kWriteBytes.path(b));
+    }
+    return out;
+  }
+};
+
+}  // namespace tasdsim::hw
