@@ -361,6 +361,11 @@ PYBIND11_MODULE(_core, m) {
       "TASDsim: TASD decomposition, the structured-sparse accelerator simulator and the graph "
       "executor";
   m.attr("__version__") = toolIdentity();
+  // NumPy's C API is looked up once, in a function-local static of pybind11 (2.10) that is
+  // initialised with the GIL held and imports numpy (which releases the GIL): two threads making
+  // their first arrays at once (simulate() from a thread pool) deadlock. Look it up now, while
+  // the import runs in one thread.
+  py::detail::npy_api::get();
   static py::exception<UserError> userError(m, "UserError", PyExc_ValueError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {

@@ -36,6 +36,10 @@ def dse_main(argv):
     ap.add_argument("--prune", action="store_true", help="delete point folders that are not part of this sweep")
     ap.add_argument("--tasdsim", default=default_tasdsim(), help="tasdsim binary (default $TASDSIM or "
                                                                   "build/sim/tasdsim)")
+    ap.add_argument("--backend", choices=("cli", "module"), default="cli",
+                    help="how a point is simulated: cli (default), a `tasdsim run` process; module, "
+                         "tasdsim.simulate() of the Python module in this process (needs it importable: "
+                         "PYTHONPATH=build/python or pip install; local runs only)")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     a = ap.parse_args(argv)
     if a.jobs is not None and a.jobs < 1:
@@ -57,7 +61,15 @@ def dse_main(argv):
         except BrokenPipeError:  # e.g. piped into head
             sys.stderr.close()
         return 0
-    if not (os.path.isfile(a.tasdsim) and os.access(a.tasdsim, os.X_OK)):
+    if a.backend == "module":
+        if a.scheduler:
+            return _err("dse", "--backend module runs points in this process; use --backend cli with --scheduler")
+        from . import modulerun
+        try:
+            modulerun.load_module()
+        except modulerun.ModuleUnavailable as e:
+            return _err("dse", str(e))
+    elif not (os.path.isfile(a.tasdsim) and os.access(a.tasdsim, os.X_OK)):
         return _err("dse", f"tasdsim binary '{a.tasdsim}' not found (build with `make build`, or pass --tasdsim)")
     out = a.out or os.path.join("out", "dse", sw.name)
     from . import runner
@@ -76,7 +88,7 @@ def dse_main(argv):
         rows, summary = runner.run(sw, out, a.tasdsim, jobs=a.jobs, scheduler=a.scheduler,
                                    force_timing_only=a.timing_only, retry_failed=a.retry_failed, limit=a.limit,
                                    quiet=a.quiet, prune=a.prune, log=log,
-                                   scheduler_timeout_s=a.scheduler_timeout)
+                                   scheduler_timeout_s=a.scheduler_timeout, backend=a.backend)
     except runner.SchedulerError as e:
         return _err("dse", str(e))
     except runner.SweepInterrupted:

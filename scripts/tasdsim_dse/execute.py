@@ -47,49 +47,29 @@ FINAL_STATUSES = ("ok", "failed", "bad_input")
 def run_point(spec, hooks=None):
     """Runs one point described by `spec` (a plain dict, see runner.make_spec); returns point.json.
 
+    spec["backend"] is "cli" (a `tasdsim run` process) or "module" (tasdsim.simulate() in this
+    process; modulerun.py). Both write the same files into the staging folder and report the same
+    (status, exit code, stderr), from which one record is made here.
+
     `hooks` (local runs only) has `started(proc)`, called with the tasdsim process so that an
     interrupted sweep can stop it, and `cancelled()`: when true after the run, nothing is kept
     and None is returned."""
     points_dir, pid = spec["points_dir"], spec["id"]
     staged = os.path.join(points_dir, f".{pid}.run-{uuid.uuid4().hex[:8]}")
     cmd = [spec["tasdsim"], "run", spec["base"], "--out", staged, "-q", *spec["args"]]
-    env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+    backend = spec.get("backend", "cli")
     started_at = time.time()
     t0 = time.perf_counter()
-    timed_out = False
-    try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        if hooks:
-            hooks.started(proc)
-        try:
-            _, stderr = proc.communicate(timeout=spec["timeout_s"])
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            proc.kill()
-            _, stderr = proc.communicate()
-        rc = proc.returncode
-    except OSError as e:
-        rc, stderr = None, f"cannot start {spec['tasdsim']}: {e.strerror}"
+    if backend == "module":
+        from . import modulerun  # imports the tasdsim module: only where it is used
+        status, rc, stderr = modulerun.simulate_point(spec, staged, hooks)
+    else:
+        status, rc, stderr = _run_cli(spec, cmd, staged, hooks)
     wall = time.perf_counter() - t0
-    # A killed tasdsim may leave its own staging folder (.NAME.partial-PID) and the lock file that
-    # claimed the output (.NAME.lock) behind.
-    for leftover in glob.glob(os.path.join(points_dir, f".{os.path.basename(staged)}.partial-*")):
-        shutil.rmtree(leftover, ignore_errors=True)
-    lock = os.path.join(points_dir, f".{os.path.basename(staged)}.lock")
-    if os.path.exists(lock):
-        os.unlink(lock)
     if hooks and hooks.cancelled():
         shutil.rmtree(staged, ignore_errors=True)
         return None
 
-    if timed_out:
-        status = "timeout"
-    elif rc is None:
-        status = "error"
-    elif rc < 0:
-        status = "crashed"
-    else:
-        status = STATUS_BY_EXIT.get(rc, "crashed")
     have_files = status in ("ok", "failed") and os.path.isdir(staged)
     if not have_files:
         if os.path.isdir(staged):
@@ -104,6 +84,7 @@ def run_point(spec, hooks=None):
         "command": cmd[:4] + ["<point folder>"] + cmd[5:],
         "status": status,
         "exit_code": rc,
+        "backend": backend,
         "error": "",
         "started_at": round(started_at, 6),
         "wall_s": round(wall, 6),
@@ -127,6 +108,42 @@ def run_point(spec, hooks=None):
     final = os.path.join(points_dir, pid)
     _replace_dir(staged, final)
     return record
+
+
+def _run_cli(spec, cmd, staged, hooks):
+    """`tasdsim run` into `staged`; returns (status, exit code, stderr)."""
+    points_dir = spec["points_dir"]
+    env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+    timed_out = False
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        if hooks:
+            hooks.started(proc)
+        try:
+            _, stderr = proc.communicate(timeout=spec["timeout_s"])
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            proc.kill()
+            _, stderr = proc.communicate()
+        rc = proc.returncode
+    except OSError as e:
+        rc, stderr = None, f"cannot start {spec['tasdsim']}: {e.strerror}"
+    # A killed tasdsim may leave its own staging folder (.NAME.partial-PID) and the lock file that
+    # claimed the output (.NAME.lock) behind.
+    for leftover in glob.glob(os.path.join(points_dir, f".{os.path.basename(staged)}.partial-*")):
+        shutil.rmtree(leftover, ignore_errors=True)
+    lock = os.path.join(points_dir, f".{os.path.basename(staged)}.lock")
+    if os.path.exists(lock):
+        os.unlink(lock)
+    if timed_out:
+        status = "timeout"
+    elif rc is None:
+        status = "error"
+    elif rc < 0:
+        status = "crashed"
+    else:
+        status = STATUS_BY_EXIT.get(rc, "crashed")
+    return status, rc, stderr
 
 
 def _replace_dir(staged, final):

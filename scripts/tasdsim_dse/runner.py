@@ -59,10 +59,11 @@ def load_record(points_dir, point_id, config_hash):
     return rec
 
 
-def make_spec(point, config_hash, tasdsim, points_dir, timeout_s):
+def make_spec(point, config_hash, tasdsim, points_dir, timeout_s, backend="cli"):
     return {"tasdsim": os.path.abspath(tasdsim), "base": point.base, "args": point.args,
             "points_dir": os.path.abspath(points_dir), "id": point.id, "config_hash": config_hash,
-            "definition": point.definition, "columns": point.columns, "timeout_s": timeout_s}
+            "definition": point.definition, "columns": point.columns, "timeout_s": timeout_s,
+            "backend": backend}
 
 
 def error_record(spec, message):
@@ -176,9 +177,21 @@ def _clean_staging(points_dir):
                 os.unlink(path)
 
 
+def tool_identity(backend, tasdsim):
+    """What the config hash takes of the simulator: the binary (cli) or the Python module's
+    extension (module), so results of one are not reused by the other."""
+    if backend == "module":
+        from . import modulerun
+        return modulerun.module_identity(modulerun.load_module())
+    return identity.binary_identity(tasdsim)
+
+
 def run(sweep, out_dir, tasdsim, jobs=None, scheduler=None, force_timing_only=False, retry_failed=False,
-        limit=None, quiet=False, prune=False, log=print, scheduler_timeout_s=30):
-    """Runs the sweep; returns (rows, summary dict)."""
+        limit=None, quiet=False, prune=False, log=print, scheduler_timeout_s=30, backend="cli"):
+    """Runs the sweep; returns (rows, summary dict). backend: "cli" (a tasdsim process per point)
+    or "module" (tasdsim.simulate() in this process, local runs only)."""
+    if backend == "module" and scheduler:
+        raise RuntimeError("--backend module runs points in this process; use --backend cli with --scheduler")
     t0 = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
     points_dir = os.path.join(out_dir, "points")
@@ -191,7 +204,7 @@ def run(sweep, out_dir, tasdsim, jobs=None, scheduler=None, force_timing_only=Fa
     try:
         _clean_staging(points_dir)
         t_id = time.perf_counter()
-        binary = identity.binary_identity(tasdsim)
+        binary = tool_identity(backend, tasdsim)
         t_expand = time.perf_counter()
         points = sweep.expand(force_timing_only)
         if limit is not None:
@@ -208,7 +221,7 @@ def run(sweep, out_dir, tasdsim, jobs=None, scheduler=None, force_timing_only=Fa
                 records[p.id] = rec
                 reused += 1
             else:
-                specs.append(make_spec(p, ch, tasdsim, points_dir, sweep.timeout_s))
+                specs.append(make_spec(p, ch, tasdsim, points_dir, sweep.timeout_s, backend))
         t_run = time.perf_counter()
         if prune:
             for name in os.listdir(points_dir):
@@ -240,7 +253,7 @@ def run(sweep, out_dir, tasdsim, jobs=None, scheduler=None, force_timing_only=Fa
                    "method": sweep.method, "samples": sweep.samples, "seed": sweep.seed, "columns": sweep.columns,
                    "parameters": [p.name for p in sweep.parameters],
                    "area_model": "docs/AREA.md", "tasdsim": binary, "points": len(points),
-                   "executor": scheduler or f"local, {jobs} jobs"}
+                   "executor": scheduler or f"local, {jobs} jobs", "backend": backend}
         if not quiet:
             log(f"sweep {sweep.name}: {len(points)} points, {reused} with valid results, {len(specs)} to run "
                 f"({summary['executor']})")

@@ -79,6 +79,37 @@ class Tmp(unittest.TestCase):
         base = base or os.path.join(ROOT, "configs", "experiments", "tiny_cnn_ttc_vegeta_m8.yaml")
         return self.write(f"{name}.yaml", f"sweep:\n  name: {name}\n  base: {base}\n" + body)
 
+    def interrupt_sweep(self, sig, *extra):
+        path = self.sweep_file("""  timing_only: true
+  parameters:
+    arch.pe_array.lanes: [1, 2, 4, 8]
+    arch.dram.bandwidth_gbps: [16, 32, 64, 128, 256]
+""", base=os.path.join(ROOT, "configs", "experiments", "resnet50_ttc_vegeta_m8.yaml"))
+        out = os.path.join(self.dir, "out")
+        proc = subprocess.Popen([sys.executable, DSE, path, "--out", out, "--jobs", "2", "--no-report", "--tasdsim",
+                                 TASDSIM, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        points = os.path.join(out, "points")
+        deadline = time.time() + 120
+        while time.time() < deadline and (not os.path.isdir(points) or
+                                          len([d for d in os.listdir(points) if not d.startswith(".")]) < 2):
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+        if proc.returncode == 0:
+            self.skipTest("the sweep finished before the interrupt")
+        self.assertEqual(proc.returncode, 128 + sig, err)
+        names = os.listdir(points)
+        self.assertEqual([n for n in names if n.startswith(".")], [])  # no staging folder left
+        for n in names:
+            with open(os.path.join(points, n, "point.json")) as f:
+                rec = json.load(f)
+            self.assertEqual(rec["status"], "ok")
+            self.assertTrue(os.path.isfile(os.path.join(points, n, "stats.json")))
+        done = len(names)
+        self.assertLess(done, 20)
+        r = dse(path, "--out", out, "--no-report", "-q", *extra)
+        self.assertIn(f"ran {20 - done}, reused {done}", r.stdout, r.stderr)
+
 
 class ExpandTest(Tmp):
     def test_grid(self):
@@ -325,36 +356,162 @@ class RunTest(Tmp):
     def test_terminated_sweep_leaves_only_complete_points(self):
         self.interrupt_sweep(signal.SIGTERM)
 
-    def interrupt_sweep(self, sig):
-        path = self.sweep_file("""  timing_only: true
-  parameters:
-    arch.pe_array.lanes: [1, 2, 4, 8]
-    arch.dram.bandwidth_gbps: [16, 32, 64, 128, 256]
-""", base=os.path.join(ROOT, "configs", "experiments", "resnet50_ttc_vegeta_m8.yaml"))
+class ModuleTest(Tmp):
+    """--backend module (tasdsim.simulate() in the dse process) against the CLI backend: the same
+    point folders, records and table for the same sweep; needs PYTHONPATH to the built module."""
+
+    # Record keys that say how and when a point ran, not what it gave.
+    HOW = {"backend", "started_at", "wall_s", "worker", "config_hash", "files"}
+
+    def records(self, out):
+        recs = {}
+        for name in os.listdir(os.path.join(out, "points")):
+            with open(os.path.join(out, "points", name, "point.json")) as f:
+                recs[name] = json.load(f)
+        return recs
+
+    def both(self, sweep, *args):
+        outs = {}
+        for backend in ("cli", "module"):
+            out = outs[backend] = os.path.join(self.dir, backend)
+            r = dse(sweep, "--out", out, "--no-report", "--backend", backend, *args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        return outs
+
+    def test_same_folders_records_and_table_as_cli(self):
+        outs = self.both(TINY, "--jobs", "2")
+        cli, mod = self.records(outs["cli"]), self.records(outs["module"])
+        self.assertEqual(sorted(cli), sorted(mod))
+        self.assertEqual(len(mod), 12)
+        for pid, c in cli.items():
+            m = mod[pid]
+            self.assertEqual((c["backend"], m["backend"]), ("cli", "module"))
+            self.assertEqual({k: v for k, v in c.items() if k not in self.HOW},
+                             {k: v for k, v in m.items() if k not in self.HOW}, pid)
+            self.assertEqual(m["status"], "ok")
+            self.assertEqual(sorted(c["files"]), sorted(m["files"]))
+            # The files tasdsim run writes, byte for byte (wall_clock.json and the lines of
+            # summary.txt that say "wall" hold times).
+            for name in ["stats.json", "layers.csv", "resolved_config.yaml", "summary.txt"]:
+                texts = []
+                for out in outs.values():
+                    with open(os.path.join(out, "points", pid, name), "rb") as f:
+                        texts.append([l for l in f.read().split(b"\n") if b" wall" not in l])
+                self.assertEqual(texts[0], texts[1], f"{pid}/{name}")
+                self.assertGreater(len(texts[0]), 3)
+            with open(os.path.join(outs["module"], "points", pid, "wall_clock.json")) as f:
+                self.assertIsInstance(json.load(f), dict)
+            manifests = []
+            for out in outs.values():
+                with open(os.path.join(out, "points", pid, "tasdsim-manifest.json")) as f:
+                    text = f.read()
+                manifests.append(json.loads(text))
+                self.assertTrue(text.startswith('{\n  "written_by": "tasdsim'), text[:40])
+            self.assertEqual([list(m) for m in manifests[:1]], [list(m) for m in manifests[1:]])
+            self.assertEqual(sorted(manifests[0]["files"]), sorted(manifests[1]["files"]))
+            folder = os.path.join(outs["module"], "points", pid)
+            for name, size in manifests[1]["files"].items():
+                self.assertEqual(os.path.getsize(os.path.join(folder, name)), size)
+        drop = {"wall_s", "worker"}
+        rows = [[{k: v for k, v in r.items() if k not in drop} for r in read_rows(os.path.join(o, "results.csv"))]
+                for o in outs.values()]
+        self.assertEqual(rows[0], rows[1])
+        with open(os.path.join(outs["module"], "sweep.json")) as f:
+            self.assertEqual(json.load(f)["backend"], "module")
+        # Two jobs: two points simulated at the same time (threads; the GIL is released).
+        spans = sorted((p["started_at"], p["started_at"] + p["wall_s"]) for p in mod.values())
+        self.assertTrue(any(b[0] < a[1] for a, b in zip(spans, spans[1:])), spans)
+
+        # Resume: a module sweep reuses its own points; the CLI's results are not the module's.
+        r = dse(TINY, "--out", outs["module"], "--no-report", "--backend", "module")
+        self.assertIn("ran 0, reused 12", r.stdout, r.stderr)
+        os.unlink(os.path.join(outs["module"], "points", sorted(mod)[0], "layers.csv"))
+        r = dse(TINY, "--out", outs["module"], "--no-report", "--backend", "module")
+        self.assertIn("ran 1, reused 11", r.stdout, r.stderr)
+        r = dse(TINY, "--out", outs["module"], "--no-report", "--backend", "cli", "--limit", "3")
+        self.assertIn("ran 3, reused 0", r.stdout, r.stderr)
+
+    def test_module_backend_runs_no_tasdsim_process(self):
         out = os.path.join(self.dir, "out")
-        proc = subprocess.Popen([sys.executable, DSE, path, "--out", out, "--jobs", "2", "--no-report", "--tasdsim",
-                                 TASDSIM], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        points = os.path.join(out, "points")
-        deadline = time.time() + 120
-        while time.time() < deadline and (not os.path.isdir(points) or
-                                          len([d for d in os.listdir(points) if not d.startswith(".")]) < 2):
-            time.sleep(0.02)
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=120)
-        if proc.returncode == 0:
-            self.skipTest("the sweep finished before the interrupt")
-        self.assertEqual(proc.returncode, 128 + sig, err)
-        names = os.listdir(points)
-        self.assertEqual([n for n in names if n.startswith(".")], [])  # no staging folder left
-        for n in names:
-            with open(os.path.join(points, n, "point.json")) as f:
-                rec = json.load(f)
-            self.assertEqual(rec["status"], "ok")
-            self.assertTrue(os.path.isfile(os.path.join(points, n, "stats.json")))
-        done = len(names)
-        self.assertLess(done, 20)
-        r = dse(path, "--out", out, "--no-report", "-q")
-        self.assertIn(f"ran {20 - done}, reused {done}", r.stdout, r.stderr)
+        r = subprocess.run([sys.executable, DSE, TINY, "--out", out, "--no-report", "--limit", "2", "--backend", "module",
+                            "--tasdsim", os.path.join(self.dir, "no-such-binary")], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("2 points (ok 2)", r.stdout)
+
+    def test_error_records_match_cli(self):
+        path = self.sweep_file("""  parameters:
+    arch.pe_array.rows: [16, 0]
+    series: ["4:8", "2:4"]
+""")
+        outs = self.both(path)
+        cli, mod = self.records(outs["cli"]), self.records(outs["module"])
+        self.assertEqual(sorted(cli), sorted(mod))
+        statuses = sorted(m["status"] for m in mod.values())
+        self.assertEqual(statuses, ["bad_input"] * 3 + ["ok"])
+        for pid, c in cli.items():
+            m = mod[pid]
+            self.assertEqual({k: v for k, v in c.items() if k not in self.HOW},
+                             {k: v for k, v in m.items() if k not in self.HOW}, pid)
+            if m["status"] == "bad_input":
+                self.assertEqual(m["exit_code"], 2)
+                self.assertTrue(m["error"].startswith("tasdsim: error: "), m["error"])
+                self.assertEqual(m["files"], {})
+        # Bad inputs are final in module mode too.
+        r = dse(path, "--out", outs["module"], "--no-report", "--backend", "module")
+        self.assertIn("ran 0, reused 4", r.stdout, r.stderr)
+
+    def test_timeout_matches_cli(self):
+        path = self.sweep_file("""  timing_only: true
+  timeout_s: 0.001
+  parameters:
+    arch.pe_array.lanes: [2, 4]
+""", base=os.path.join(ROOT, "configs", "experiments", "resnet50_ttc_vegeta_m8.yaml"))
+        outs = self.both(path, "--jobs", "2")
+        cli, mod = self.records(outs["cli"]), self.records(outs["module"])
+        for pid, c in cli.items():
+            m = mod[pid]
+            self.assertEqual((m["status"], m["error"], m["exit_code"]),
+                             ("timeout", "killed after the point timeout of 0.001 s", -signal.SIGKILL))
+            self.assertEqual({k: v for k, v in c.items() if k not in self.HOW},
+                             {k: v for k, v in m.items() if k not in self.HOW}, pid)
+        self.assertEqual(sorted(n for n in os.listdir(os.path.join(outs["module"], "points")) if n.startswith(".")),
+                         [])
+        r = dse(path, "--out", outs["module"], "--no-report", "--backend", "module")
+        self.assertIn("ran 2, reused 0", r.stdout, r.stderr)  # not final: retried
+
+    def test_interrupted_module_sweep_leaves_only_complete_points(self):
+        self.interrupt_sweep(signal.SIGINT, "--backend", "module")
+
+    def test_missing_module_is_a_clear_error(self):
+        out = os.path.join(self.dir, "out")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        if subprocess.run([sys.executable, "-c", "import tasdsim"], env=env, capture_output=True).returncode == 0:
+            self.skipTest("tasdsim is installed for this Python")
+        r = subprocess.run([sys.executable, DSE, TINY, "--out", out, "--backend", "module"], env=env,
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("dse: error: --backend module needs the Python module tasdsim", r.stderr)
+        self.assertIn("PYTHONPATH=build/python", r.stderr)
+        self.assertIn("pip install", r.stderr)
+        self.assertFalse(os.path.exists(out))
+        # A module that fails to load is named the same way.
+        broken = os.path.join(self.dir, "broken", "tasdsim")
+        os.makedirs(broken)
+        with open(os.path.join(broken, "__init__.py"), "w") as f:
+            f.write("raise ImportError('undefined symbol: _ZN7tasdsim')\n")
+        r = subprocess.run([sys.executable, DSE, TINY, "--out", out, "--backend", "module"],
+                           env=dict(env, PYTHONPATH=os.path.dirname(broken)), capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("cannot be imported (undefined symbol: _ZN7tasdsim)", r.stderr)
+        # The CLI backend (the default) does not need the module.
+        r = subprocess.run([sys.executable, DSE, TINY, "--out", out, "--limit", "1", "--no-report", "--tasdsim",
+                            TASDSIM], env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_module_backend_is_local_only(self):
+        r = dse(TINY, "--out", os.path.join(self.dir, "x"), "--backend", "module", "--scheduler", "tcp://127.0.0.1:9")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--backend module runs points in this process", r.stderr)
 
 
 class DaskTest(Tmp):
