@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <mutex>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -20,6 +22,12 @@ namespace {
 
 // The progress pipe of the current child of runIsolatedParallel (-1 elsewhere).
 int progressFd = -1;
+
+// Held from creating a child's pipes until the parent has closed its copies of their write ends,
+// so that a child another thread forks meanwhile cannot inherit them (a result pipe whose write
+// end lives on in an unrelated child reaches end-of-file only when that child exits). A child
+// starts with a fresh lock: the one it inherited is held by its parent's thread.
+std::recursive_mutex* forkLock = new std::recursive_mutex;
 
 bool writeAll(int fd, const char* data, size_t size) {
   while (size > 0) {
@@ -51,6 +59,7 @@ struct Child {
 // Forks a child that runs fn and writes a status byte ('o' ok, 'e' error), the result's size
 // and the result (or the error message) to a pipe.
 Child start(const std::function<std::string()>& fn, int progressWrite) {
+  const std::lock_guard<std::recursive_mutex> lock(*forkLock);
   int fds[2];
   if (pipe(fds) != 0)
     throw UserError(
@@ -64,6 +73,7 @@ Child start(const std::function<std::string()>& fn, int progressWrite) {
     throw UserError(fmt::format("cannot fork a child simulation: {}", std::strerror(e)));
   }
   if (pid == 0) {
+    forkLock = new std::recursive_mutex;  // the inherited one stays locked; never unlocked here
     resetInterruptHandlersInChild();
     close(fds[0]);
     progressFd = progressWrite;
@@ -71,9 +81,15 @@ Child start(const std::function<std::string()>& fn, int progressWrite) {
     char status = 'o';
     try {
       out = fn();
+    } catch (const UserError& e) {
+      out = e.what();
+      status = 'u';
+    } catch (const Interrupted& e) {
+      out = e.what();
+      status = 'u';
     } catch (const std::exception& e) {
       out = e.what();
-      status = 'e';
+      status = 'e';  // an internal error stays one in the parent
     }
     // The progress pipe closes first: the parent reads progress until every child has closed it,
     // and only then the results.
@@ -109,7 +125,8 @@ std::string finish(const Child& c) {
       throw UserError(fmt::format("child simulation crashed ({})", strsignal(WTERMSIG(wstatus))));
     throw UserError("child simulation failed");
   }
-  if (status == 'e') throw UserError(out);
+  if (status == 'u') throw UserError(out);
+  if (status == 'e') throw std::runtime_error(out);
   return out;
 }
 
@@ -121,6 +138,7 @@ std::string runIsolated(const std::function<std::string()>& fn) {
 
 std::vector<std::string> runIsolatedParallel(const std::vector<std::function<std::string()>>& fns,
                                              const std::function<void(size_t done)>& onProgress) {
+  std::unique_lock<std::recursive_mutex> lock(*forkLock);  // until progress[1] is closed
   int progress[2] = {-1, -1};
   if (pipe(progress) != 0)
     throw UserError(fmt::format("cannot create a progress pipe: {}", std::strerror(errno)));
@@ -133,6 +151,7 @@ std::vector<std::string> runIsolatedParallel(const std::vector<std::function<std
     error = std::current_exception();
   }
   close(progress[1]);
+  lock.unlock();
   // Progress bytes until every child has closed its end of the pipe (it exits).
   size_t done = 0;
   char buffer[256];

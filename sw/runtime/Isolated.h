@@ -1,8 +1,10 @@
 #pragma once
 // Runs functions in fork()ed child processes and returns what they produced. SystemC elaborates
 // once per process; tools that need several simulations (the search's cost table, benches,
-// accuracy on the simulated accelerator) run each in a child. Throws UserError with the child's
-// error message when a child fails.
+// accuracy on the simulated accelerator) run each in a child. A child's UserError (or
+// interruption) is a UserError here, with its message, and so is a crash; any other exception of
+// the child is a std::runtime_error with its message (an internal error stays one). Safe to call
+// from several threads at once: no child inherits another's result pipe.
 #include <functional>
 #include <string>
 #include <vector>
