@@ -11,11 +11,11 @@
 namespace tasdsim::hw {
 
 struct DataflowParams {
-  uint32_t maxTerms = 3;          // longest series a layer may configure
-  bool tasdExtension = true;      // multi-term STREAMs and on-the-fly S allowed
-  bool tasdUnits = true;          // the engine has TASD units
+  uint32_t maxTerms = 3;                  // longest series a layer may configure
+  bool tasdExtension = true;              // multi-term STREAMs and on-the-fly S allowed
+  bool tasdUnits = true;                  // the engine has TASD units
   std::vector<tasd::NMPattern> patterns;  // the PE array's N:M patterns (dense always)
-  uint32_t queueDepth = 16;       // instructions queued per unit
+  uint32_t queueDepth = 16;               // instructions queued per unit
 
   bool supports(const tasd::NMPattern& p) const { return supportsPattern(patterns, p); }
 };
