@@ -86,9 +86,9 @@ def run(build, exp, sparsity, out, plan=None, timing_only=True):
         macs["dense" if is_dense(l) else l.get("operand", "W")] += l["macs_dense"]
     return {"cycles": n["cycles"], "energy_uj": e["total"] * 1e-6, "edp": n["edp_js"],
             "compute_fraction": n["compute_fraction"], "energy_dram_uj": e["dram"] * 1e-6,
-            "dram_read": b["mem.read_bytes"], "dram_write": b["mem.write_bytes"],
-            "dram_read_s": b["load.dram_bytes.s"], "dram_read_d": b["load.dram_bytes.d"],
-            "dram_read_c": b["load.dram_bytes.c"],
+            "dram_read": b["memory_port.read_bytes"], "dram_write": b["memory_port.write_bytes"],
+            "dram_read_s": b["load_unit.dram_bytes.s"], "dram_read_d": b["load_unit.dram_bytes.d"],
+            "dram_read_c": b["load_unit.dram_bytes.c"],
             "tasd_exposed": n["counters"]["pe_array.stall.wait_tasd_unit"],
             "mac_share": {k: v / max(1, n["macs_dense"]) for k, v in macs.items()}, "layers": layers}
 
@@ -121,11 +121,11 @@ def slow_layers(ttc, dense):
         worst = {"name": t["name"], "operand": t.get("operand"), "series": t["series"], "cycles_dense": d["cycles"],
                  "cycles_ttc": t["cycles"], "pe_busy_dense": d["counters"]["pe_array.busy_cycles"],
                  "pe_busy_ttc": t["counters"]["pe_array.busy_cycles"],
-                 "load_busy_dense": d["counters"]["load.busy_cycles"],
-                 "load_busy_ttc": t["counters"]["load.busy_cycles"],
-                 "store_busy_dense": d["counters"]["store.busy_cycles"],
-                 "read_dense": d["counters"]["mem.read_bytes"], "read_ttc": t["counters"]["mem.read_bytes"],
-                 "loads_dense": d["counters"]["load.requests"], "loads_ttc": t["counters"]["load.requests"],
+                 "load_busy_dense": d["counters"]["load_unit.busy_cycles"],
+                 "load_busy_ttc": t["counters"]["load_unit.busy_cycles"],
+                 "store_busy_dense": d["counters"]["store_unit.busy_cycles"],
+                 "read_dense": d["counters"]["memory_port.read_bytes"], "read_ttc": t["counters"]["memory_port.read_bytes"],
+                 "loads_dense": d["counters"]["load_unit.requests"], "loads_ttc": t["counters"]["load_unit.requests"],
                  "wait_tasd": t["counters"]["pe_array.stall.wait_tasd_unit"]}
     return len(slow), sum(x[0] for x in slow), worst
 

@@ -58,7 +58,7 @@ def roofline(stats, n, mac_units, bytes_per_cycle):
     layers = [l for l in stats["layers"] if l.get("on_accelerator")]
     for l in layers:
         compute = l["mac_ops"] / (n * mac_units)
-        memory = (l["counters"]["mem.read_bytes"] + l["counters"]["mem.write_bytes"]) / bytes_per_cycle
+        memory = (l["counters"]["memory_port.read_bytes"] + l["counters"]["memory_port.write_bytes"]) / bytes_per_cycle
         bound += max(compute, memory)
         memory_bound += memory > compute
     return bound, memory_bound, len(layers)
@@ -90,7 +90,7 @@ def main():
                 mac_units, bpc = arch_numbers(out)
                 net = stats["network"]
                 bound, mem_layers, layers = roofline(stats, n, mac_units, bpc)
-                dram = net["counters"]["mem.read_bytes"] + net["counters"]["mem.write_bytes"]
+                dram = net["counters"]["memory_port.read_bytes"] + net["counters"]["memory_port.write_bytes"]
                 if base is None:
                     base = net
                 row = {"network": title, "bandwidth_gbps": bw, "instances": n, "distribute": mode, "cycles": net["cycles"],

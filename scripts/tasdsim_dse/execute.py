@@ -252,8 +252,8 @@ def metrics(stats, arch):
         "tasd_unit": int(arch.get("tasd_unit", {}).get("count", 0)) if arch.get("tasd_unit") else 0,
         "clock_ghz": arch.get("clock_ghz"),
         "dram_bandwidth_gbps": arch.get("dram", {}).get("bandwidth_gbps"),
-        "dram_read_bytes": counters.get("mem.read_bytes"),
-        "dram_write_bytes": counters.get("mem.write_bytes"),
+        "dram_read_bytes": counters.get("memory_port.read_bytes"),
+        "dram_write_bytes": counters.get("memory_port.write_bytes"),
         "pe_busy_cycles": counters.get("pe_array.busy_cycles"),
         "tasd_exposed_cycles": counters.get("pe_array.stall.wait_tasd_unit"),
     }

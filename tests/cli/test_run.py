@@ -62,7 +62,7 @@ class RunTest(unittest.TestCase):
             self.assertIn(key, conv1)
         # The counters are keyed by the counters' own names (`tasdsim params` lists the blocks).
         for key in ("pe_array.busy_cycles", "pe_array.stall.wait_tasd_unit", "tasd_unit.tiles",
-                    "buffer.s.read_bytes", "buffer.acc.write_bytes", "mem.read_bytes", "load.dram_bytes.s"):
+                    "buffer.s.read_bytes", "buffer.acc.write_bytes", "memory_port.read_bytes", "load_unit.dram_bytes.s"):
             self.assertIn(key, conv1["counters"])
         self.assertEqual(sum(l["counters"]["pe_array.busy_cycles"] for l in acc),
                          net["counters"]["pe_array.busy_cycles"])

@@ -137,15 +137,15 @@ TEST(Simulation, TheOutputPathsRequantisationIsCountedInTheEnergy) {
   ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
   EXPECT_EQ(j["status"]["checks"], "passed");
   const nlohmann::json& l = j["layers"][0];
-  EXPECT_EQ(l["counters"]["store.requant_ops"].get<uint64_t>(), 32u * 16u);
-  EXPECT_GT(l["counters"]["store.table_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(l["counters"]["store_unit.requant_ops"].get<uint64_t>(), 32u * 16u);
+  EXPECT_GT(l["counters"]["store_unit.table_bytes"].get<uint64_t>(), 0u);
   const double requantPj =
       config::loadArch(kRoot + "/configs/arch/ttc_vegeta_m8.yaml", {}).energy.requantPj;
   EXPECT_DOUBLE_EQ(l["energy_pj"]["output_path"].get<double>(), 32.0 * 16.0 * requantPj);
   // Without static scales the results leave as int32 and nothing is requantised.
   r.int8Scales.clear();
   const nlohmann::json dynamic = simulateInChild(r);
-  EXPECT_EQ(dynamic["layers"][0]["counters"]["store.requant_ops"].get<uint64_t>(), 0u);
+  EXPECT_EQ(dynamic["layers"][0]["counters"]["store_unit.requant_ops"].get<uint64_t>(), 0u);
   EXPECT_EQ(dynamic["layers"][0]["energy_pj"]["output_path"].get<double>(), 0.0);
 }
 
@@ -235,9 +235,9 @@ TEST(Simulation, BytesMovedEqualWhatTheTilingImplies) {
   const nlohmann::json j = simulateInChild(r);
   ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
   const nlohmann::json& b = j["layers"][0]["counters"];
-  EXPECT_EQ(b["load.dram_bytes.s"].get<uint64_t>(), 128u * 256 * 4);
-  EXPECT_EQ(b["load.dram_bytes.d"].get<uint64_t>(), 64u * 256 * 4);
-  EXPECT_EQ(b["mem.write_bytes"].get<uint64_t>(), 128u * 64 * 4);
+  EXPECT_EQ(b["load_unit.dram_bytes.s"].get<uint64_t>(), 128u * 256 * 4);
+  EXPECT_EQ(b["load_unit.dram_bytes.d"].get<uint64_t>(), 64u * 256 * 4);
+  EXPECT_EQ(b["memory_port.write_bytes"].get<uint64_t>(), 128u * 64 * 4);
   // Compressed terms: 2:8 values (fp32) plus 3-bit indices.
   SimRun t{"ttc_vegeta_m8.yaml",
            {},
@@ -245,7 +245,7 @@ TEST(Simulation, BytesMovedEqualWhatTheTilingImplies) {
            plan::Plan::uniform(tasd::Series::parse("2:8"), plan::Operand::W)};
   const nlohmann::json jt = simulateInChild(t);
   const uint64_t slots = 256 / 8 * 2;
-  EXPECT_EQ(jt["layers"][0]["counters"]["load.dram_bytes.s"].get<uint64_t>(),
+  EXPECT_EQ(jt["layers"][0]["counters"]["load_unit.dram_bytes.s"].get<uint64_t>(),
             128u * (slots * 4 + slots * 3 / 8));
 }
 
@@ -319,10 +319,10 @@ TEST(Simulation, BaseEngineRunsASeriesTermByTermThroughMemory) {
   const nlohmann::json jb = simulateInChild(base), jt = simulateInChild(ttc);
   ASSERT_TRUE(jb["status"]["checks_passed"].get<bool>());
   ASSERT_TRUE(jt["status"]["checks_passed"].get<bool>());
-  EXPECT_GT(jb["layers"][0]["counters"]["load.dram_bytes.c"].get<uint64_t>(), 0u);
-  EXPECT_EQ(jt["layers"][0]["counters"]["load.dram_bytes.c"].get<uint64_t>(), 0u);
-  EXPECT_GT(jb["layers"][0]["counters"]["load.dram_bytes.d"].get<uint64_t>(),
-            jt["layers"][0]["counters"]["load.dram_bytes.d"].get<uint64_t>());
+  EXPECT_GT(jb["layers"][0]["counters"]["load_unit.dram_bytes.c"].get<uint64_t>(), 0u);
+  EXPECT_EQ(jt["layers"][0]["counters"]["load_unit.dram_bytes.c"].get<uint64_t>(), 0u);
+  EXPECT_GT(jb["layers"][0]["counters"]["load_unit.dram_bytes.d"].get<uint64_t>(),
+            jt["layers"][0]["counters"]["load_unit.dram_bytes.d"].get<uint64_t>());
   EXPECT_GT(jb["layers"][0]["cycles"].get<uint64_t>(), jt["layers"][0]["cycles"].get<uint64_t>());
 }
 

@@ -143,8 +143,8 @@ TEST(Instances, MemoryBoundLayerStaysAtTheBandwidthRoofline) {
         {with(slow, n, "channels"), gemmWorkload(256, 512, 256), dense, tasd::DType::F32, false});
     ASSERT_TRUE(j["status"]["ok"].get<bool>()) << j["status"];
     const double cycles = j["network"]["cycles"].get<double>();
-    const double bytes = j["network"]["counters"]["mem.read_bytes"].get<double>() +
-                         j["network"]["counters"]["mem.write_bytes"].get<double>();
+    const double bytes = j["network"]["counters"]["memory_port.read_bytes"].get<double>() +
+                         j["network"]["counters"]["memory_port.write_bytes"].get<double>();
     EXPECT_GE(cycles, bytes);               // the roofline: bytes / (1 byte per cycle)
     EXPECT_LE(cycles, bytes * 1.1 + 2000);  // memory-bound: close to it
     if (n == 1) c1 = cycles;

@@ -77,8 +77,8 @@ TEST(StatsDecl, EveryEnergyComponentReadsItsDeclaredCounters) {
   std::set<std::string> expected{
       "accel.pe_array.mac_ops",       "accel.buffer.s.read_bytes",  "accel.buffer.s.write_bytes",
       "accel.buffer.d.read_bytes",    "accel.buffer.d.write_bytes", "accel.buffer.acc.read_bytes",
-      "accel.buffer.acc.write_bytes", "accel.mem.read_bytes",       "accel.mem.write_bytes",
-      "accel.tasd_unit.compare_ops",  "accel.store.requant_ops",    "accel.decoder.instructions"};
+      "accel.buffer.acc.write_bytes", "accel.memory_port.read_bytes",       "accel.memory_port.write_bytes",
+      "accel.tasd_unit.compare_ops",  "accel.store_unit.requant_ops",    "accel.decoder.instructions"};
   for (uint32_t t = 0; t < isa::kMaxTerms; ++t)
     expected.insert("accel.pe_array.term" + std::to_string(t) + ".mac_ops");
   EXPECT_EQ(needed, expected);

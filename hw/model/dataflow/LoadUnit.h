@@ -8,7 +8,7 @@
 // Assumptions: compressed terms are stored per row as in docs/formats.md, so a tile's K range
 // must start on a block whose metadata starts on a byte boundary; conv inputs are read once
 // per tile as the bounding box of the pixels the tile touches (OperandLayout.h).
-// Stats: load.busy_cycles, load.requests, load.dram_bytes.{s,d,c}, load.stall.<reason>; buffer
+// Stats: load_unit.busy_cycles, load_unit.requests, load_unit.dram_bytes.{s,d,c}, load_unit.stall.<reason>; buffer
 // writes in the controller's buffer counters.
 #include <map>
 #include <tuple>

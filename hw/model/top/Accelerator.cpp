@@ -26,29 +26,29 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorParams& 
       irq_out("irq_out"),
       params_(params),
       buffer(this->name(), params.buffer, stats),
-      mem("mem", stats),
+      memory_port("memory_port", stats),
       host_if("host_if", params.clockPeriodNs()),
       decoder("decoder", params.decoder, params.context(), stats, cosim),
       dataflow("dataflow", dataflowParams(params), params.context(), buffer, stats),
-      load("load", params.context(), stats),
+      load_unit("load_unit", params.context(), stats),
       tasd_unit("tasd_unit", params.tasdUnit, params.context(), stats, cosim),
       pe_array("pe_array", params.peArray, params.context(), stats, cosim),
-      store("store", params.context(), stats) {
+      store_unit("store_unit", params.context(), stats) {
   // The IP's boundary: hierarchical bindings to the blocks that serve it.
   reg_socket.bind(host_if.target_socket);
-  mem.init_socket.bind(mem_socket);
+  memory_port.init_socket.bind(mem_socket);
   host_if.irq_out.bind(irq_out);
   // Memory traffic.
-  decoder.fetch_socket.bind(mem.unit_socket);
-  load.dma_socket.bind(mem.unit_socket);
-  store.dma_socket.bind(mem.unit_socket);
+  decoder.fetch_socket.bind(memory_port.unit_socket);
+  load_unit.dma_socket.bind(memory_port.unit_socket);
+  store_unit.dma_socket.bind(memory_port.unit_socket);
   // Control.
   decoder.command_port.bind(host_if);
   decoder.dispatch_port.bind(dataflow);
-  load.ctrl_port.bind(dataflow);
+  load_unit.ctrl_port.bind(dataflow);
   tasd_unit.ctrl_port.bind(dataflow);
   pe_array.ctrl_port.bind(dataflow);
-  store.ctrl_port.bind(dataflow);
+  store_unit.ctrl_port.bind(dataflow);
   // Every declared statistic is registered by its block: the energy model and the reports read
   // only declared ones, so none of their reads can miss.
   requireStats(stats, this->name(), acceleratorStatPaths());

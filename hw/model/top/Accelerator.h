@@ -8,11 +8,11 @@
 //                                    at the device addresses the microcode names
 //   irq_out     (sc_out<bool>)       high from a program's completion until IRQ_ACK
 //
-//   reg_socket --> host_if --CommandIf--> decoder --DispatchIf--> dataflow <--UnitIf-- load,
-//                                                                  tasd_unit, pe_array, store
+//   reg_socket --> host_if --CommandIf--> decoder --DispatchIf--> dataflow <--UnitIf-- load_unit,
+//                                                                  tasd_unit, pe_array, store_unit
 //   buffer (s, d, acc): handed by dataflow to its units (UnitIf::buffer)
-//   decoder.fetch_socket, load.dma_socket, store.dma_socket --> mem.unit_socket
-//   mem.init_socket --> mem_socket;   host_if.irq_out --> irq_out
+//   decoder.fetch_socket, load_unit.dma_socket, store_unit.dma_socket --> memory_port.unit_socket
+//   memory_port.init_socket --> mem_socket;   host_if.irq_out --> irq_out
 //
 // Memory and interconnect are not part of it: hw/model/system/System.h wires the default
 // system (host, bus, DRAM, accelerators), examples/soc_platform a user's own.
@@ -45,14 +45,14 @@ class Accelerator : public sc_core::sc_module {
 
   const AcceleratorParams params_;
   BufferSet buffer;  // accel.buffer.{s,d,acc}
-  MemoryPort mem;
+  MemoryPort memory_port;
   HostInterface host_if;
   Decoder decoder;
   DataflowController dataflow;
-  LoadUnit load;
+  LoadUnit load_unit;
   TasdUnit tasd_unit;
   PeArray pe_array;
-  StoreUnit store;
+  StoreUnit store_unit;
 };
 
 }  // namespace tasdsim::hw

@@ -9,13 +9,13 @@
 namespace tasdsim::hw {
 
 struct MemoryPortStats {
-  static constexpr StatDecl kReadBytes{"mem", "read_bytes", "bytes",
+  static constexpr StatDecl kReadBytes{"memory_port", "read_bytes", "bytes",
                                        "bytes read by timed requests"};
-  static constexpr StatDecl kWriteBytes{"mem", "write_bytes", "bytes",
+  static constexpr StatDecl kWriteBytes{"memory_port", "write_bytes", "bytes",
                                         "bytes written by timed requests"};
-  static constexpr StatDecl kReadRequests{"mem", "read_requests", "requests",
+  static constexpr StatDecl kReadRequests{"memory_port", "read_requests", "requests",
                                           "timed read requests"};
-  static constexpr StatDecl kWriteRequests{"mem", "write_requests", "requests",
+  static constexpr StatDecl kWriteRequests{"memory_port", "write_requests", "requests",
                                            "timed write requests"};
 
   static std::vector<std::string> paths() {
