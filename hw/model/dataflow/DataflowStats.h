@@ -57,8 +57,10 @@ struct LoadUnitStats {
 struct StoreUnitStats {
   static constexpr StatDecl kBusyCycles{"store_unit", "busy_cycles", "cycles",
                                         "cycles with a store in flight"};
-  static constexpr StatDecl kRequests{"store_unit", "requests", "requests", "memory write requests"};
-  static constexpr StatDecl kDramBytes{"store_unit", "dram_bytes", "bytes", "bytes of results written"};
+  static constexpr StatDecl kRequests{"store_unit", "requests", "requests",
+                                      "memory write requests"};
+  static constexpr StatDecl kDramBytes{"store_unit", "dram_bytes", "bytes",
+                                       "bytes of results written"};
   static constexpr StatDecl kRequantOps{"store_unit", "requant_ops", "results",
                                         "results requantised to int8 by the output path"};
   static constexpr StatDecl kTableBytes{"store_unit", "table_bytes", "bytes",

@@ -8,8 +8,8 @@
 // Assumptions: compressed terms are stored per row as in docs/formats.md, so a tile's K range
 // must start on a block whose metadata starts on a byte boundary; conv inputs are read once
 // per tile as the bounding box of the pixels the tile touches (OperandLayout.h).
-// Stats: load_unit.busy_cycles, load_unit.requests, load_unit.dram_bytes.{s,d,c}, load_unit.stall.<reason>; buffer
-// writes in the controller's buffer counters.
+// Stats: load_unit.busy_cycles, load_unit.requests, load_unit.dram_bytes.{s,d,c},
+// load_unit.stall.<reason>; buffer writes in the controller's buffer counters.
 #include <map>
 #include <tuple>
 #include <vector>

@@ -7,8 +7,9 @@
 // Behaviour: b_transport, transport_dbg and get_direct_mem_ptr pass through unchanged (device
 // addresses are system addresses); an invalidate_direct_mem_ptr from the system drops the
 // units' cached DMI regions in that range. Timing: none of its own.
-// Stats: memory_port.read_bytes, memory_port.write_bytes, memory_port.read_requests, memory_port.write_requests: the bytes and
-// requests of this accelerator's timed accesses that completed (a batch's DmaBurst totals).
+// Stats: memory_port.read_bytes, memory_port.write_bytes, memory_port.read_requests,
+// memory_port.write_requests: the bytes and requests of this accelerator's timed accesses that
+// completed (a batch's DmaBurst totals).
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
