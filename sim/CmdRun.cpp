@@ -89,9 +89,9 @@ int runExperiment(const RunOptions& o) {
   };
   const runtime::RunReport report = runtime::executeRun(run);
 
-  writeFileAtomic(dir.file("stats.json"), report.stats.dump(1) + "\n");
+  writeFileAtomic(dir.file("stats.json"), report.statsJson);
   writeFileAtomic(dir.file("layers.csv"), report.layersCsv);
-  writeFileAtomic(dir.file("wall_clock.json"), report.wallClock.dump(1) + "\n");
+  writeFileAtomic(dir.file("wall_clock.json"), report.wallClockJson);
   writeFileAtomic(dir.file("resolved_config.yaml"), config::dump(x.resolved));
   if (x.saveOutputs && report.failReason.empty()) {
     const std::filesystem::path folder = dir.file("outputs");

@@ -226,10 +226,6 @@ py::dict outputsDict(std::vector<std::pair<std::string, model::Tensor>>&& output
   return d;
 }
 
-py::object jsonToPython(const nlohmann::json& j) {
-  return py::module_::import("json").attr("loads")(j.dump());
-}
-
 // simulate: one `tasdsim run` in a child process (SystemC elaborates once per process, so
 // any number of calls work), GIL released while it runs.
 py::dict simulate(const runtime::RunRequest& request) {
@@ -242,9 +238,12 @@ py::dict simulate(const runtime::RunRequest& request) {
     report = runtime::executeRunIsolated(run);
   }
   py::dict out;
-  out["stats"] = jsonToPython(report.stats);
+  const py::object loads = py::module_::import("json").attr("loads");
+  out["stats"] = loads(report.statsJson);
+  out["stats_json"] = report.statsJson;
   out["layers_csv"] = report.layersCsv;
-  out["wall_clock"] = jsonToPython(report.wallClock);
+  out["wall_clock"] = loads(report.wallClockJson);
+  out["wall_clock_json"] = report.wallClockJson;
   out["summary"] = report.summary;
   out["resolved_config"] = config::dump(experiment.resolved);
   out["fail_reason"] = report.failReason;

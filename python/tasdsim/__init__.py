@@ -71,15 +71,17 @@ def _inputs(input):
 
 
 class SimulationResult:
-    """What `tasdsim run` writes, in memory: stats (the stats.json dict), layers (the layers.csv
-    table: a pandas DataFrame when pandas is installed, else a list of dicts), layers_csv,
-    wall_clock, summary, resolved_config (YAML text) and outputs (name -> array, runs with
+    """What `tasdsim run` writes, in memory: stats (the stats.json dict) and stats_json (its text),
+    layers (the layers.csv table: a pandas DataFrame when pandas is installed, else a list of
+    dicts), layers_csv, wall_clock and wall_clock_json, summary, resolved_config (YAML text) and outputs (name -> array, runs with
     values)."""
 
     def __init__(self, raw):
         self.stats = raw["stats"]
+        self.stats_json = raw["stats_json"]  # the text of stats.json, as `tasdsim run` writes it
         self.layers_csv = raw["layers_csv"]
         self.wall_clock = raw["wall_clock"]
+        self.wall_clock_json = raw["wall_clock_json"]
         self.summary = raw["summary"]
         self.resolved_config = raw["resolved_config"]
         self.outputs = raw["outputs"]

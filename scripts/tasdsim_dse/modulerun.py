@@ -201,10 +201,9 @@ def write_outputs(folder, result, tool_identity):
         with open(os.path.join(folder, name), "w", encoding="utf-8", newline="") as f:
             f.write(text)
 
-    # nlohmann::json dump(1): one space of indent, sorted keys (kept by json.loads), UTF-8.
-    write("stats.json", json.dumps(result.stats, indent=1, ensure_ascii=False) + "\n")
+    write("stats.json", result.stats_json)
     write("layers.csv", result.layers_csv)
-    write("wall_clock.json", json.dumps(result.wall_clock, indent=1, ensure_ascii=False) + "\n")
+    write("wall_clock.json", result.wall_clock_json)
     write("resolved_config.yaml", result.resolved_config)
     folders = []
     if result.outputs and not result.fail_reason and _saves_outputs(result.resolved_config):

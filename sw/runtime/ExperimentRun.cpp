@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -49,23 +50,59 @@ std::vector<model::Tensor> checkedInputs(const std::vector<model::Tensor>& given
   return given;
 }
 
-// Report serialisation between a child and its parent: the JSON part, then each output's floats.
+// Report serialisation between a child and its parent: length-prefixed texts and numbers, then
+// each output's name, shape and floats. The texts are the files' texts, never parsed here.
+void put(std::string& out, uint64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+void put(std::string& out, const std::string& text) {
+  put(out, uint64_t{text.size()});
+  out += text;
+}
+
+class Reader {
+ public:
+  explicit Reader(const std::string& bytes) : bytes_(bytes) {}
+  uint64_t number() {
+    uint64_t v = 0;
+    need(sizeof v);
+    std::memcpy(&v, bytes_.data() + at_, sizeof v);
+    at_ += sizeof v;
+    return v;
+  }
+  std::string text() {
+    const uint64_t n = number();
+    need(n);
+    std::string s = bytes_.substr(at_, n);
+    at_ += n;
+    return s;
+  }
+  void floats(float* out, size_t n) {
+    need(n * sizeof(float));
+    std::memcpy(out, bytes_.data() + at_, n * sizeof(float));
+    at_ += n * sizeof(float);
+  }
+
+ private:
+  void need(uint64_t n) const {
+    if (n > bytes_.size() - at_) throw std::logic_error("run report from the child is truncated");
+  }
+  const std::string& bytes_;
+  size_t at_ = 0;
+};
+
 std::string serialize(const RunReport& r) {
-  nlohmann::json head{{"stats", r.stats},
-                      {"layers_csv", r.layersCsv},
-                      {"wall_clock", r.wallClock},
-                      {"summary", r.summary},
-                      {"fail_reason", r.failReason},
-                      {"checks", static_cast<int>(r.checks)}};
-  nlohmann::json outs = nlohmann::json::array();
-  for (const NamedTensor& t : r.outputs)
-    outs.push_back({{"name", t.name}, {"shape", t.tensor.shape}});
-  head["outputs"] = outs;
-  const std::string text = head.dump();
-  const uint64_t size = text.size();
-  std::string bytes(reinterpret_cast<const char*>(&size), sizeof size);
-  bytes += text;
+  std::string bytes;
+  for (const std::string* text :
+       {&r.statsJson, &r.layersCsv, &r.wallClockJson, &r.summary, &r.failReason})
+    put(bytes, *text);
+  put(bytes, static_cast<uint64_t>(r.checks));
+  put(bytes, uint64_t{r.outputs.size()});
   for (const NamedTensor& t : r.outputs) {
+    put(bytes, t.name);
+    put(bytes, uint64_t{t.tensor.shape.size()});
+    for (int64_t d : t.tensor.shape)
+      put(bytes, static_cast<uint64_t>(d));
     bytes.append(reinterpret_cast<const char*>(t.tensor.f.data()),
                  t.tensor.f.size() * sizeof(float));
   }
@@ -73,23 +110,21 @@ std::string serialize(const RunReport& r) {
 }
 
 RunReport deserialize(const std::string& bytes) {
-  uint64_t size = 0;
-  std::memcpy(&size, bytes.data(), sizeof size);
-  const nlohmann::json head = nlohmann::json::parse(bytes.substr(sizeof size, size));
+  Reader in(bytes);
   RunReport r;
-  r.stats = head["stats"];
-  r.layersCsv = head["layers_csv"];
-  r.wallClock = head["wall_clock"];
-  r.summary = head["summary"];
-  r.failReason = head["fail_reason"];
-  r.checks = static_cast<Checks>(head["checks"].get<int>());
-  size_t offset = sizeof size + size;
-  for (const nlohmann::json& o : head["outputs"]) {
-    const std::vector<int64_t> shape = o["shape"];
+  for (std::string* text :
+       {&r.statsJson, &r.layersCsv, &r.wallClockJson, &r.summary, &r.failReason})
+    *text = in.text();
+  r.checks = static_cast<Checks>(in.number());
+  const uint64_t outputs = in.number();
+  for (uint64_t o = 0; o < outputs; ++o) {
+    std::string name = in.text();
+    std::vector<int64_t> shape(in.number());
+    for (int64_t& d : shape)
+      d = static_cast<int64_t>(in.number());
     std::vector<float> values(model::shapeElements(shape));
-    std::memcpy(values.data(), bytes.data() + offset, values.size() * sizeof(float));
-    offset += values.size() * sizeof(float);
-    r.outputs.push_back({o["name"], model::Tensor::floats(shape, std::move(values))});
+    in.floats(values.data(), values.size());
+    r.outputs.push_back({std::move(name), model::Tensor::floats(shape, std::move(values))});
   }
   return r;
 }
@@ -149,7 +184,7 @@ RunReport executeRun(const PreparedRun& p) {
   const Experiment& x = p.experiment;
   const SimulationOutput out = simulate(p.inputs);
   RunReport r;
-  r.stats = statsJson(p.info, out);
+  nlohmann::json stats = statsJson(p.info, out);
   r.failReason = out.run.failReason;
   r.checks = out.run.checks;
   std::string agreementText;
@@ -165,10 +200,11 @@ RunReport executeRun(const PreparedRun& p) {
           "host executor, same plan: output '{}' differs by at most {:.3g} (relative {:.3g})\n",
           a.name, a.maxAbsDifference, a.relativeDifference);
     }
-    r.stats["executor_agreement"] = rows;
+    stats["executor_agreement"] = rows;
   }
+  r.statsJson = stats.dump(1) + "\n";
   r.layersCsv = layersCsv(out.run);
-  r.wallClock = wallClockJson(out);
+  r.wallClockJson = wallClockJson(out).dump(1) + "\n";
   if (out.run.failReason.empty() && !x.timingOnly) {
     for (size_t i = 0; i < out.outputs.size(); ++i) {
       if (out.outputs[i].isFloat())

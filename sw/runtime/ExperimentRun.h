@@ -48,9 +48,11 @@ struct NamedTensor {
 };
 
 struct RunReport {
-  nlohmann::json stats;              // stats.json
+  // The texts of the output files: what `tasdsim run` writes, and what a child sends back
+  // unparsed (a caller that wants values parses them once, e.g. the Python module).
+  std::string statsJson;             // stats.json
   std::string layersCsv;             // layers.csv
-  nlohmann::json wallClock;          // wall_clock.json
+  std::string wallClockJson;         // wall_clock.json
   std::string summary;               // summary.txt
   std::vector<NamedTensor> outputs;  // the network's float outputs (functional runs)
   std::string failReason;

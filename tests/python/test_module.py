@@ -135,11 +135,14 @@ class SimulateTest(unittest.TestCase):
             r = cli("run", TINY, "--out", out, "-q", "--set", "arch.pe_array.rows=8")
             self.assertEqual(r.returncode, 0, r.stderr)
             with open(os.path.join(out, "stats.json")) as f:
-                stats = json.load(f)
+                stats_text = f.read()
+            stats = json.loads(stats_text)
             with open(os.path.join(out, "layers.csv")) as f:
                 layers_csv = f.read()
         res = tasdsim.simulate(TINY, {"arch.pe_array.rows": 8})
         self.assertEqual(res.stats, stats)
+        self.assertEqual(res.stats_json, stats_text)  # the file's text, byte for byte
+        self.assertEqual(json.loads(res.wall_clock_json), res.wall_clock)
         self.assertEqual(res.layers_csv, layers_csv)
         self.assertEqual(len(res.layers), len(stats["layers"]))
         self.assertGreater(len(res.outputs), 0)
