@@ -66,6 +66,8 @@ class RunTest(unittest.TestCase):
             self.assertIn(key, conv1["counters"])
         self.assertEqual(sum(l["counters"]["pe_array.busy_cycles"] for l in acc),
                          net["counters"]["pe_array.busy_cycles"])
+        # A store waits for its accumulator slot's results: that wait is counted.
+        self.assertGreater(net["counters"]["store_unit.stall.wait_results"], 0)
         # Per-term MAC slots add up to the layer's MAC slots.
         self.assertEqual(sum(t["mac_ops"] for t in conv1["terms"]), conv1["mac_ops"])
         with open(os.path.join(self.out(), "layers.csv")) as f:

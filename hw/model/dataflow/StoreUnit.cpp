@@ -24,7 +24,9 @@ StoreUnit::StoreUnit(sc_core::sc_module_name name, const BlockContext& context,
       requantOps_(addStat(stats, this->name(), StoreUnitStats::kRequantOps)),
       tableBytes_(addStat(stats, this->name(), StoreUnitStats::kTableBytes)) {
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
-  stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] =
+  // A STORE_C waits for the PE array's writes of its accumulator slot (the controller names
+  // that reason WaitAccumulator).
+  stalls_[static_cast<size_t>(StallReason::WaitAccumulator)] =
       &addStat(stats, this->name(), StoreUnitStats::kStallWaitResults);
   SC_HAS_PROCESS(StoreUnit);
   SC_THREAD(run);

@@ -134,6 +134,8 @@ TasdUnit::TasdUnit(sc_core::sc_module_name name, const TasdUnitParams& params,
   stalls_.assign(static_cast<size_t>(StallReason::Count), nullptr);
   stalls_[static_cast<size_t>(StallReason::WaitOperands)] =
       &addStat(stats, this->name(), TasdUnitStats::kStallWaitOperands);
+  stalls_[static_cast<size_t>(StallReason::WaitBufferFree)] =
+      &addStat(stats, this->name(), TasdUnitStats::kStallWaitBufferFree);
   if (params.impl == "rtl" && params.count > 0)
     rtl_ = rtl::makeTasdUnitRtl("rtl", params, context, cosim);
   SC_HAS_PROCESS(TasdUnit);

@@ -18,9 +18,13 @@ struct TasdUnitStats {
                                          "nonzeros zeroed by the pseudo-density threshold"};
   static constexpr StatDecl kStallWaitOperands{"tasd_unit", "stall.wait_operands", "cycles",
                                                "waiting for the dense activation tile"};
+  static constexpr StatDecl kStallWaitBufferFree{
+      "tasd_unit", "stall.wait_buffer_free", "cycles",
+      "waiting for the PE array to finish reading the S slot's previous terms"};
 
   static std::vector<std::string> paths() {
-    return pathsOf({kBusyCycles, kTiles, kBlocks, kCompareOps, kThresholded, kStallWaitOperands});
+    return pathsOf({kBusyCycles, kTiles, kBlocks, kCompareOps, kThresholded, kStallWaitOperands,
+                    kStallWaitBufferFree});
   }
 };
 
