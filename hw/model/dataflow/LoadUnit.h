@@ -9,7 +9,7 @@
 // must start on a block whose metadata starts on a byte boundary; conv inputs are read once
 // per tile as the bounding box of the pixels the tile touches (OperandLayout.h).
 // Stats: load_unit.busy_cycles, load_unit.requests, load_unit.dram_bytes.{s,d,c},
-// load_unit.stall.<reason>; buffer writes in the controller's buffer counters.
+// load_unit.stall.wait_buffer_free; buffer writes in buffer.<s,d,acc>.write_bytes.
 #include <map>
 #include <tuple>
 #include <vector>

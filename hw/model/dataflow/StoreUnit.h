@@ -8,7 +8,8 @@
 // read, then one batch of row writes; the store takes the longer of the DRAM transfers and the
 // accumulator-buffer read time (the requantiser is pipelined at the buffer's port rate).
 // Stats: store_unit.busy_cycles, store_unit.requests, store_unit.dram_bytes,
-// store_unit.requant_ops, store_unit.table_bytes, store.stall.<reason>.
+// store_unit.requant_ops, store_unit.table_bytes, store_unit.stall.wait_results;
+// accumulator reads in buffer.acc.read_bytes.
 #include <vector>
 
 #include <tlm_utils/simple_initiator_socket.h>
