@@ -2,6 +2,7 @@
 // accelerator's blocks register exactly the declared counters, a declared counter that is not
 // registered stops the accelerator from being built, and the energy model reads each component
 // from its declared counters, so a missing one is an error, never a zero energy component.
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include "hw/model/energy/EnergyModel.h"
 #include "hw/model/top/Accelerator.h"
+#include "hw/model/system/SystemStats.h"
 #include "hw/model/top/AcceleratorStats.h"
 #include "tests/common/RunInChild.h"
 
@@ -25,16 +27,35 @@ TEST(StatsDecl, TheBlocksRegisterExactlyTheDeclaredCounters) {
     hw::Accelerator accel("accel", params, stats);  // throws when a declared one is missing
     std::string out;
     for (const auto& c : stats.counters())
-      out += c->name + "\n";
+      out += c->name + " [" + c->unit + "] " + c->description + "\n";
     return out;
   });
+  // Names, units and meanings: what `tasdsim counters` lists is what the blocks register.
   std::set<std::string> registered, declared;
   std::istringstream in(names);
   for (std::string line; std::getline(in, line);)
     registered.insert(line);
-  for (const std::string& p : hw::acceleratorStatPaths())
-    declared.insert("accel." + p);
+  for (const hw::StatInfo& s : hw::acceleratorStatDeclarations())
+    declared.insert("accel." + s.path + " [" + s.unit + "] " + s.description);
   EXPECT_EQ(registered, declared);
+}
+
+TEST(StatsDecl, OutputsMdCounterTableIsTheDeclarationsListing) {
+  std::ifstream file(std::string(TASDSIM_SOURCE_DIR) + "/docs/outputs.md");
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string doc = text.str();
+  const std::string beginMarker = "<!-- counters:begin", endMarker = "<!-- counters:end -->";
+  const size_t begin = doc.find(beginMarker);
+  ASSERT_NE(begin, std::string::npos) << "docs/outputs.md has no " << beginMarker << " marker";
+  const size_t tableStart = doc.find("-->\n", begin);
+  const size_t end = doc.find(endMarker, begin);
+  ASSERT_NE(tableStart, std::string::npos);
+  ASSERT_NE(end, std::string::npos) << "docs/outputs.md has no " << endMarker << " marker";
+  EXPECT_EQ(doc.substr(tableStart + 4, end - tableStart - 4),
+            hw::statsMarkdown(hw::systemStatDeclarations()))
+      << "docs/outputs.md's counter table differs from the declarations: run "
+         "scripts/update_config_docs";
 }
 
 TEST(StatsDecl, ADeclaredCounterThatIsNotRegisteredIsAnError) {

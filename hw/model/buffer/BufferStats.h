@@ -15,11 +15,11 @@ struct BufferStats {
                                         "bytes written to the buffer"};
   static constexpr const char* kNames[] = {"s", "d", "acc"};
 
-  static std::vector<std::string> paths() {
-    std::vector<std::string> out;
+  static std::vector<StatInfo> declarations() {
+    std::vector<StatInfo> out;
     for (const char* b : kNames) {
-      out.push_back(kReadBytes.path(b));
-      out.push_back(kWriteBytes.path(b));
+      out.push_back(infoOf(kReadBytes, b));
+      out.push_back(infoOf(kWriteBytes, b));
     }
     return out;
   }

@@ -1,6 +1,9 @@
 #include "hw/model/common/StatDecl.h"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 namespace tasdsim::hw {
 
@@ -33,6 +36,26 @@ uint64_t statValue(const std::map<std::string, uint64_t>& counters, const std::s
   const auto it = counters.find(name);
   if (it == counters.end()) throw std::logic_error("statistic " + name + " is not registered");
   return it->second;
+}
+
+std::string statsText(const std::vector<StatInfo>& stats) {
+  size_t pathWidth = 7, unitWidth = 4;
+  for (const StatInfo& s : stats) {
+    pathWidth = std::max(pathWidth, s.path.size());
+    unitWidth = std::max(unitWidth, s.unit.size());
+  }
+  std::string out =
+      fmt::format("{:<{}}  {:<{}}  {}\n", "counter", pathWidth, "unit", unitWidth, "meaning");
+  for (const StatInfo& s : stats)
+    out += fmt::format("{:<{}}  {:<{}}  {}\n", s.path, pathWidth, s.unit, unitWidth, s.description);
+  return out;
+}
+
+std::string statsMarkdown(const std::vector<StatInfo>& stats) {
+  std::string out = "| counter | unit | meaning |\n|---|---|---|\n";
+  for (const StatInfo& s : stats)
+    out += fmt::format("| `{}` | {} | {} |\n", s.path, s.unit, s.description);
+  return out;
 }
 
 void requireStats(const StatsRegistry& stats, const std::string& prefix,

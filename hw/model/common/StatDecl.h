@@ -28,11 +28,25 @@ struct StatDecl {
   std::string path(uint32_t index) const { return path(std::to_string(index)); }
 };
 
-// The paths of unindexed declared counters, in order.
-inline std::vector<std::string> pathsOf(std::initializer_list<StatDecl> decls) {
-  std::vector<std::string> out;
+// One counter as a block registers it: its path (with the index filled in), unit and meaning.
+struct StatInfo {
+  std::string path;
+  std::string unit;
+  std::string description;
+};
+
+inline StatInfo infoOf(const StatDecl& d, const std::string& index = {}) {
+  return StatInfo{d.path(index), d.unit, d.description};
+}
+inline StatInfo infoOf(const StatDecl& d, uint32_t index) {
+  return infoOf(d, std::to_string(index));
+}
+
+// The unindexed declared counters, in order.
+inline std::vector<StatInfo> infosOf(std::initializer_list<StatDecl> decls) {
+  std::vector<StatInfo> out;
   for (const StatDecl& d : decls)
-    out.push_back(d.path());
+    out.push_back(infoOf(d));
   return out;
 }
 
@@ -53,6 +67,10 @@ inline uint64_t statValue(const std::map<std::string, uint64_t>& counters,
                           const std::string& prefix, const StatDecl& decl, uint32_t index) {
   return statValue(counters, prefix, decl, std::to_string(index));
 }
+
+// The listing of `tasdsim counters`: aligned text, or the markdown table of docs/outputs.md.
+std::string statsText(const std::vector<StatInfo>& stats);
+std::string statsMarkdown(const std::vector<StatInfo>& stats);
 
 // Throws std::logic_error naming every path (below `prefix`) that `stats` does not hold.
 void requireStats(const StatsRegistry& stats, const std::string& prefix,

@@ -27,10 +27,10 @@ struct DataflowStats {
     return m;
   }
 
-  static std::vector<std::string> paths() {
-    std::vector<std::string> out;
+  static std::vector<StatInfo> declarations() {
+    std::vector<StatInfo> out;
     for (isa::Opcode op : kOpcodes)
-      out.push_back(kInstructions.path(mnemonic(op)));
+      out.push_back(infoOf(kInstructions, mnemonic(op)));
     return out;
   }
 };
@@ -48,8 +48,8 @@ struct LoadUnitStats {
   static constexpr StatDecl kStallWaitBufferFree{"load_unit", "stall.wait_buffer_free", "cycles",
                                                  "waiting for a slot's previous users"};
 
-  static std::vector<std::string> paths() {
-    return pathsOf(
+  static std::vector<StatInfo> declarations() {
+    return infosOf(
         {kBusyCycles, kRequests, kDramBytesS, kDramBytesD, kDramBytesC, kStallWaitBufferFree});
   }
 };
@@ -68,8 +68,8 @@ struct StoreUnitStats {
   static constexpr StatDecl kStallWaitResults{"store_unit", "stall.wait_results", "cycles",
                                               "waiting for the accumulator slot to be complete"};
 
-  static std::vector<std::string> paths() {
-    return pathsOf(
+  static std::vector<StatInfo> declarations() {
+    return infosOf(
         {kBusyCycles, kRequests, kDramBytes, kRequantOps, kTableBytes, kStallWaitResults});
   }
 };

@@ -16,8 +16,8 @@ struct DecoderStats {
   static constexpr StatDecl kPrograms{"decoder", "programs", "programs", "programs run"};
   static constexpr StatDecl kErrors{"decoder", "errors", "programs", "programs ended by an error"};
 
-  static std::vector<std::string> paths() {
-    return pathsOf({kInstructions, kFetchBytes, kFetches, kPrograms, kErrors});
+  static std::vector<StatInfo> declarations() {
+    return infosOf({kInstructions, kFetchBytes, kFetches, kPrograms, kErrors});
   }
 };
 

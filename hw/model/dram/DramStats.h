@@ -17,8 +17,8 @@ struct DramStats {
   static constexpr StatDecl kWriteRequests{"dram", "write_requests", "requests",
                                            "timed write requests"};
 
-  static std::vector<std::string> paths() {
-    return pathsOf({kReadBytes, kWriteBytes, kReadRequests, kWriteRequests});
+  static std::vector<StatInfo> declarations() {
+    return infosOf({kReadBytes, kWriteBytes, kReadRequests, kWriteRequests});
   }
 };
 

@@ -32,14 +32,14 @@ struct PeArrayStats {
   static constexpr StatDecl kTermMacOps{"pe_array", "term{}.mac_ops", "MACs",
                                         "MAC slots issued for term t"};
 
-  static std::vector<std::string> paths() {
-    std::vector<std::string> out =
-        pathsOf({kBusyCycles, kStreams, kPasses, kMacOps, kDenseMacs, kDenseCycles});
+  static std::vector<StatInfo> declarations() {
+    std::vector<StatInfo> out =
+        infosOf({kBusyCycles, kStreams, kPasses, kMacOps, kDenseMacs, kDenseCycles});
     for (StallReason r : kStallReasons)
-      out.push_back(kStall.path(stallReasonName(r)));
+      out.push_back(infoOf(kStall, stallReasonName(r)));
     for (uint32_t t = 0; t < isa::kMaxTerms; ++t) {
-      out.push_back(kTermCycles.path(t));
-      out.push_back(kTermMacOps.path(t));
+      out.push_back(infoOf(kTermCycles, t));
+      out.push_back(infoOf(kTermMacOps, t));
     }
     return out;
   }

@@ -22,8 +22,8 @@ struct TasdUnitStats {
       "tasd_unit", "stall.wait_buffer_free", "cycles",
       "waiting for the PE array to finish reading the S slot's previous terms"};
 
-  static std::vector<std::string> paths() {
-    return pathsOf({kBusyCycles, kTiles, kBlocks, kCompareOps, kThresholded, kStallWaitOperands,
+  static std::vector<StatInfo> declarations() {
+    return infosOf({kBusyCycles, kTiles, kBlocks, kCompareOps, kThresholded, kStallWaitOperands,
                     kStallWaitBufferFree});
   }
 };

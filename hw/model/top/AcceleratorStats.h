@@ -14,12 +14,21 @@
 
 namespace tasdsim::hw {
 
+// In the order of the blocks in docs/outputs.md (`tasdsim counters`).
+inline std::vector<StatInfo> acceleratorStatDeclarations() {
+  std::vector<StatInfo> out;
+  for (const auto& block :
+       {PeArrayStats::declarations(), TasdUnitStats::declarations(), BufferStats::declarations(),
+        DecoderStats::declarations(), DataflowStats::declarations(), LoadUnitStats::declarations(),
+        StoreUnitStats::declarations(), MemoryPortStats::declarations()})
+    out.insert(out.end(), block.begin(), block.end());
+  return out;
+}
+
 inline std::vector<std::string> acceleratorStatPaths() {
   std::vector<std::string> out;
-  for (const auto& block : {MemoryPortStats::paths(), DecoderStats::paths(), DataflowStats::paths(),
-                            LoadUnitStats::paths(), TasdUnitStats::paths(), PeArrayStats::paths(),
-                            StoreUnitStats::paths(), BufferStats::paths()})
-    out.insert(out.end(), block.begin(), block.end());
+  for (const StatInfo& s : acceleratorStatDeclarations())
+    out.push_back(s.path);
   return out;
 }
 

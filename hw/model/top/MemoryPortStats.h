@@ -18,8 +18,8 @@ struct MemoryPortStats {
   static constexpr StatDecl kWriteRequests{"memory_port", "write_requests", "requests",
                                            "timed write requests"};
 
-  static std::vector<std::string> paths() {
-    return pathsOf({kReadBytes, kWriteBytes, kReadRequests, kWriteRequests});
+  static std::vector<StatInfo> declarations() {
+    return infosOf({kReadBytes, kWriteBytes, kReadRequests, kWriteRequests});
   }
 };
 
