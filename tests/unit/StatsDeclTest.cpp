@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "hw/model/energy/EnergyModel.h"
-#include "hw/model/top/Accelerator.h"
 #include "hw/model/system/SystemStats.h"
+#include "hw/model/top/Accelerator.h"
 #include "hw/model/top/AcceleratorStats.h"
 #include "tests/common/RunInChild.h"
 
