@@ -56,10 +56,10 @@ def _tasd(m):
 # (no index mux), M = 4 STC and VEGETA, M = 8 VEGETA-M8. The shipped engines have 4 MAC lanes.
 GROUPS = {
     "pe": [_pe(m, lanes) for m in (1, 2, 4, 8, 16) for lanes in (1, 2, 4, 8)],
-    "array_4x4": [_array(4, 4, m, 4) for m in (1, 4, 8)] + [_array(4, 4, 8, lanes) for lanes in (2, 8)],
-    "array_8x8": [_array(8, 8, m, 4) for m in (1, 4, 8)] + [_array(8, 4, 8, 4)],
-    "array_16x16_m8": [_array(16, 16, 8, 4)],
-    "array_16x16_m14": [_array(16, 16, 1, 4), _array(16, 16, 4, 4)],
+    "pe_array_4x4": [_array(4, 4, m, 4) for m in (1, 4, 8)] + [_array(4, 4, 8, lanes) for lanes in (2, 8)],
+    "pe_array_8x8": [_array(8, 8, m, 4) for m in (1, 4, 8)] + [_array(8, 4, 8, 4)],
+    "pe_array_16x16_m8": [_array(16, 16, 8, 4)],
+    "pe_array_16x16_m14": [_array(16, 16, 1, 4), _array(16, 16, 4, 4)],
     "tasd_unit": [_tasd(m) for m in (2, 4, 8, 16)],
     "decoder": [{"block": "decoder", "top": "decoder", "sources": DECODER, "params": {"FW": 40}}],
 }
