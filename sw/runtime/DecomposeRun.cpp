@@ -9,6 +9,7 @@
 #include "sw/common/Error.h"
 #include "sw/common/Half.h"
 #include "sw/common/Table.h"
+#include "sw/common/Text.h"
 #include "sw/io/Npy.h"
 #include "sw/io/TensorFile.h"
 #include "sw/tasd/Decompose.h"
@@ -24,18 +25,12 @@ namespace {
 
 std::vector<tasd::NMPattern> parsePatternList(const std::string& text) {
   std::vector<tasd::NMPattern> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = text.find(',', start);
-    const std::string part =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& part : splitCommas(text)) {
     try {
       out.push_back(tasd::NMPattern::parse(part));
     } catch (const UserError& e) {
       throw UserError(fmt::format("--patterns '{}': {}", text, e.what()));
     }
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return out;
 }
