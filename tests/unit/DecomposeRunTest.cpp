@@ -12,27 +12,24 @@
 #include "sw/common/Error.h"
 #include "sw/io/Npy.h"
 #include "sw/runtime/DecomposeRun.h"
+#include "tests/unit/ScratchFolder.h"
 
 namespace tasdsim::runtime {
 namespace {
 
 namespace fs = std::filesystem;
 
-class DecomposeRun : public ::testing::Test {
+class DecomposeRun : public test::ScratchFolder {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "tasdsim-decompose-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ScratchFolder::SetUp();
     values_.resize(4 * 16);
     for (size_t i = 0; i < values_.size(); ++i)
       values_[i] = static_cast<float>((i * 37) % 23) - 11.0f;
     io::writeNpy(file("a.npy"), {4, 16}, values_.data());
   }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string file(const std::string& name) const { return (dir_ / name).string(); }
 
-  fs::path dir_;
   std::vector<float> values_;
 };
 

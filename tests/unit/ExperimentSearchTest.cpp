@@ -11,20 +11,15 @@
 #include "sw/common/Error.h"
 #include "sw/tasder/ExperimentSearch.h"
 #include "sw/tasder/SearchData.h"
+#include "tests/unit/ScratchFolder.h"
 
 namespace tasdsim::tasder {
 namespace {
 
 namespace fs = std::filesystem;
 
-class ExperimentSearch : public ::testing::Test {
+class ExperimentSearch : public test::ScratchFolder {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "tasdsim-search-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   // An experiment on the tiny CNN with the given search section (none when empty).
   std::string experiment(const std::string& search) const {
     const std::string configs = std::string(TASDSIM_SOURCE_DIR) + "/configs";
@@ -35,8 +30,6 @@ class ExperimentSearch : public ::testing::Test {
                         << search;
     return path.string();
   }
-
-  fs::path dir_;
 };
 
 TEST_F(ExperimentSearch, AnExperimentWithoutAnErrorSearchIsRefused) {
