@@ -12,6 +12,7 @@
 #include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
 #include "sw/common/Output.h"
+#include "sw/common/Text.h"
 #include "sw/workload/ImportYaml.h"
 #include "sw/workload/ModelImport.h"
 
@@ -28,11 +29,7 @@ struct ImportCommandOptions {
 
 std::vector<int64_t> parseShape(const std::string& text) {
   std::vector<int64_t> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = text.find(',', start);
-    const std::string part =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& part : splitCommas(text)) {
     try {
       size_t used = 0;
       const long long v = std::stoll(part, &used);
@@ -43,8 +40,6 @@ std::vector<int64_t> parseShape(const std::string& text) {
           "--input-shape '{}': expected positive integers separated by commas, e.g. 1,3,48,64",
           text));
     }
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return out;
 }

@@ -11,32 +11,18 @@
 
 #include "sim/CliChecks.h"
 #include "sim/Commands.h"
-#include "sw/common/Error.h"
 #include "sw/common/FileUtil.h"
 #include "sw/common/Output.h"
-#include "sw/config/ConfigNode.h"
-#include "sw/io/Npy.h"
 #include "sw/runtime/ExperimentRun.h"
 
 namespace tasdsim::cli {
 namespace {
 
 struct RunOptions {
-  std::string experiment;
-  std::vector<std::string> overrides;
-  std::string workload;
-  std::string input;
-  bool saveOutputs = false;
-  bool compareExecutor = false;
+  runtime::RunRequest request;
   std::string out;
-  bool timingOnly = false;
   bool overwrite = false;
   bool quiet = false;
-  bool trace = false;
-  std::string planFile;
-  std::string series;
-  std::string operand = "W";
-  double tauQuantile = -1;
 };
 
 // A progress bar on a terminal, a line per tenth of the layers otherwise.
@@ -62,50 +48,22 @@ class Progress {
 };
 
 int runExperiment(const RunOptions& o) {
-  runtime::RunRequest request;
-  request.experiment = o.experiment;
-  request.overrides = o.overrides;
-  request.workload = o.workload;
-  request.inputNpy = o.input;
-  request.timingOnly = o.timingOnly;
-  request.saveOutputs = o.saveOutputs;
-  request.compareExecutor = o.compareExecutor;
-  request.trace = o.trace;
-  request.planFile = o.planFile;
-  request.series = o.series;
-  request.operand = o.operand;
-  request.tauQuantile = o.tauQuantile;
-  runtime::PreparedRun run = runtime::prepareRun(request);
+  runtime::PreparedRun run = runtime::prepareRun(o.request);
   const runtime::Experiment& x = run.experiment;
   const std::string outDir =
       (o.out.empty() ? defaultOutputFolder(x.name, "", x.file + ": experiment.name")
                      : outputPathArgument(o.out, "--out"))
           .string();
-  StagingDir dir(outDir, o.overwrite);                   // fails now if the folder exists
-  if (o.trace) run.inputs.vcdDir = dir.path().string();  // written before the folder is committed
+  StagingDir dir(outDir, o.overwrite);  // fails now if the folder exists
+  if (o.request.trace)
+    run.inputs.vcdDir = dir.path().string();  // written before the folder is committed
   Progress progress(o.quiet);
   run.inputs.options.progress = [&progress](size_t done, size_t total, const std::string& layer) {
     progress.update(done, total, layer);
   };
   const runtime::RunReport report = runtime::executeRun(run);
 
-  writeFileAtomic(dir.file("stats.json"), report.statsJson);
-  writeFileAtomic(dir.file("layers.csv"), report.layersCsv);
-  writeFileAtomic(dir.file("wall_clock.json"), report.wallClockJson);
-  writeFileAtomic(dir.file("resolved_config.yaml"), config::dump(x.resolved));
-  if (x.saveOutputs && report.failReason.empty()) {
-    const std::filesystem::path folder = dir.file("outputs");
-    std::filesystem::create_directories(folder);
-    for (const runtime::NamedTensor& t : report.outputs) {
-      std::string name = t.name;
-      for (char& c : name)
-        if (c == '/' || c == '\\' || c == ':') c = '_';
-      io::writeNpy(folder / (name + ".npy"),
-                   std::vector<size_t>(t.tensor.shape.begin(), t.tensor.shape.end()),
-                   t.tensor.f.data());
-    }
-  }
-  writeFileAtomic(dir.file("summary.txt"), report.summary);
+  runtime::writeRun(run, report, dir);
   dir.commit();
   std::cout << report.summary << "wrote " << outDir << "/\n";
   if (!report.failReason.empty()) {
@@ -126,40 +84,41 @@ void addRunCommand(CLI::App& app, int& exitCode) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd =
       app.add_subcommand("run", "Simulate a network on an accelerator (an experiment file)");
-  cmd->add_option("experiment", o->experiment, "Experiment YAML (configs/experiments/...)")
+  cmd->add_option("experiment", o->request.experiment, "Experiment YAML (configs/experiments/...)")
       ->required();
-  cmd->add_option("--set", o->overrides,
+  cmd->add_option("--set", o->request.overrides,
                   "Override a config value: key.path=value (experiment., arch., energy., "
                   "workload., plan.); repeatable");
-  cmd->add_option("--workload", o->workload,
+  cmd->add_option("--workload", o->request.workload,
                   "A workload replacing the experiment's: synthetic YAML, .onnx, .tflite or the "
                   "YAML of tasdsim import");
-  cmd->add_option("--input", o->input,
+  cmd->add_option("--input", o->request.inputNpy,
                   "The model input as a .npy file (replaces experiment.input)");
-  cmd->add_flag("--save-outputs", o->saveOutputs,
+  cmd->add_flag("--save-outputs", o->request.saveOutputs,
                 "Write the network's outputs as <out>/outputs/<name>.npy");
-  cmd->add_flag("--compare-executor", o->compareExecutor,
+  cmd->add_flag("--compare-executor", o->request.compareExecutor,
                 "Also run the workload with the same plan on the host executor and report how the "
                 "outputs agree");
   cmd->add_option("--out,-o", o->out,
                   "Output folder (default out/<experiment name>; must not exist)");
   cmd->add_flag("--overwrite", o->overwrite,
                 "Replace the output folder if it is one tasdsim wrote");
-  cmd->add_flag("--timing-only", o->timingOnly,
+  cmd->add_flag("--timing-only", o->request.timingOnly,
                 "Timing and energy only: no values computed or checked");
-  cmd->add_option("--plan", o->planFile,
+  cmd->add_option("--plan", o->request.planFile,
                   "A plan file (e.g. from tasdsim search), replacing the experiment's plan");
-  CLI::Option* series = cmd->add_option(
-      "--series", o->series, "One series for every layer, e.g. 4:8+1:8 (replaces the plan)");
-  cmd->add_option("--operand", o->operand, "With --series: W (weights) or A (activations)")
+  CLI::Option* series =
+      cmd->add_option("--series", o->request.series,
+                      "One series for every layer, e.g. 4:8+1:8 (replaces the plan)");
+  cmd->add_option("--operand", o->request.operand, "With --series: W (weights) or A (activations)")
       ->capture_default_str()
       ->needs(series);
-  cmd->add_option("--tau-quantile", o->tauQuantile,
+  cmd->add_option("--tau-quantile", o->request.tauQuantile,
                   "With --series and --operand A: pseudo-density quantile")
       ->check(finiteIn(0, 1))
       ->needs(series);
   cmd->add_flag("--quiet,-q", o->quiet, "No progress output");
-  cmd->add_flag("--trace", o->trace,
+  cmd->add_flag("--trace", o->request.trace,
                 "Write a VCD of every RTL block (impl: rtl) into the output folder (<block>.vcd)");
   cmd->callback([o, &exitCode] { exitCode = runExperiment(*o); });
 }

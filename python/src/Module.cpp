@@ -155,15 +155,8 @@ py::dict decompose(py::array array, const std::string& seriesText,
                    const std::optional<std::string>& layout, bool withApprox, bool withResidual) {
   const tasd::Series series = tasd::Series::parse(seriesText);
   const bool isInt8 = py::isinstance<py::array_t<int8_t>>(array) && array.dtype().kind() == 'i';
-  tasd::DType storage = isInt8 ? tasd::DType::I8 : tasd::DType::F32;
-  if (dtype) {
-    storage = tasd::parseDType(*dtype);
-    if (storage == tasd::DType::I8 && !isInt8)
-      throw UserError("array: dtype int8 needs an int8 array (quantize the tensor first)");
-    if (storage != tasd::DType::I8 && isInt8)
-      throw UserError(
-          fmt::format("array: int8 input is decomposed exactly as int8; drop dtype {}", *dtype));
-  }
+  const tasd::DType storage =
+      tasd::decompositionStorage(isInt8, dtype, "array", "dtype", "an int8 array");
   if (!isInt8 && array.dtype().kind() != 'f')
     throw UserError(fmt::format("array: expected a float or int8 array, got dtype {}",
                                 std::string(py::str(array.dtype()))));

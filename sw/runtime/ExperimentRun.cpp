@@ -8,6 +8,8 @@
 
 #include "hw/rtl/cosim/RtlSupport.h"
 #include "sw/common/Error.h"
+#include "sw/config/ConfigNode.h"
+#include "sw/io/Npy.h"
 #include "sw/runtime/HostComparison.h"
 #include "sw/runtime/Isolated.h"
 #include "sw/runtime/NetworkRun.h"
@@ -220,6 +222,26 @@ RunReport executeRun(const PreparedRun& p) {
 
 RunReport executeRunIsolated(const PreparedRun& p) {
   return deserialize(runIsolated([&] { return serialize(executeRun(p)); }));
+}
+
+void writeRun(const PreparedRun& run, const RunReport& report, const StagingDir& dir) {
+  writeFileAtomic(dir.file("stats.json"), report.statsJson);
+  writeFileAtomic(dir.file("layers.csv"), report.layersCsv);
+  writeFileAtomic(dir.file("wall_clock.json"), report.wallClockJson);
+  writeFileAtomic(dir.file("resolved_config.yaml"), config::dump(run.experiment.resolved));
+  if (run.experiment.saveOutputs && report.failReason.empty()) {
+    const std::filesystem::path folder = dir.file("outputs");
+    std::filesystem::create_directories(folder);
+    for (const NamedTensor& t : report.outputs) {
+      std::string name = t.name;
+      for (char& c : name)
+        if (c == '/' || c == '\\' || c == ':') c = '_';
+      io::writeNpy(folder / (name + ".npy"),
+                   std::vector<size_t>(t.tensor.shape.begin(), t.tensor.shape.end()),
+                   t.tensor.f.data());
+    }
+  }
+  writeFileAtomic(dir.file("summary.txt"), report.summary);
 }
 
 }  // namespace tasdsim::runtime

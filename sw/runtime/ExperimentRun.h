@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sw/common/FileUtil.h"
 #include "sw/model/Tensor.h"
 #include "sw/runtime/Experiment.h"
 #include "sw/runtime/Report.h"
@@ -64,5 +65,10 @@ struct RunReport {
 RunReport executeRun(const PreparedRun& run);
 // The same in a child process (Isolated.h), so that a process may run any number of them.
 RunReport executeRunIsolated(const PreparedRun& run);
+
+// The files of `tasdsim run` into a staging folder: stats.json, layers.csv, wall_clock.json,
+// resolved_config.yaml, summary.txt and, when the experiment saves outputs and the run did not
+// fail, outputs/<name>.npy (every '/', '\\' or ':' of a name as '_').
+void writeRun(const PreparedRun& run, const RunReport& report, const StagingDir& dir);
 
 }  // namespace tasdsim::runtime

@@ -10,6 +10,9 @@
 #include <immintrin.h>
 #endif
 
+#include <fmt/format.h>
+
+#include "sw/common/Error.h"
 #include "sw/common/Half.h"
 
 namespace tasdsim::tasd {
@@ -521,6 +524,22 @@ TensorStats approximateInPlace(float* data, size_t rows, size_t cols, const Seri
     kept += statsOf(row, cols);
   }
   return kept;
+}
+
+DType decompositionStorage(bool int8Input, const std::optional<std::string>& dtype,
+                           const std::string& subject, const std::string& option,
+                           const std::string& int8InputName) {
+  if (!dtype) return int8Input ? DType::I8 : DType::F32;
+  const DType t = parseDType(*dtype);
+  if (t == DType::I8 && !int8Input) {
+    throw UserError(fmt::format("{}: {} int8 needs {} (quantize the tensor first)", subject, option,
+                                int8InputName));
+  }
+  if (t != DType::I8 && int8Input) {
+    throw UserError(fmt::format("{}: int8 input is decomposed exactly as int8; drop {} {}", subject,
+                                option, *dtype));
+  }
+  return t;
 }
 
 }  // namespace tasdsim::tasd

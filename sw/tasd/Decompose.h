@@ -4,6 +4,8 @@
 // kept) as T_i, and R_i = R_{i-1} - T_i. Entries move from the residual into a term, so
 // sum(T_i) + R = A holds exactly in any arithmetic. For BF16 storage A is first rounded to bf16
 // and the identity holds for bf16(A). Magnitude order is that of |x| with NaN above +Inf.
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "sw/tasd/CompressedTerm.h"
@@ -47,6 +49,14 @@ void decompose(const MatrixView<float>& a, const Series& series, DType storage,
                Decomposition<float>& reuse, bool statistics = true, float* approximation = nullptr);
 void decompose(const MatrixView<int8_t>& a, const Series& series, Decomposition<int8_t>& reuse,
                bool statistics = true, int8_t* approximation = nullptr);
+
+// The storage type of a decomposition: dtype as asked for, by default int8 for int8 input and
+// fp32 otherwise. int8 input is decomposed exactly as int8 only, and int8 storage needs int8
+// input; the UserError reads "<subject>: <option> int8 needs <int8InputName> (...)" or
+// "<subject>: int8 input is decomposed exactly as int8; drop <option> <dtype>".
+DType decompositionStorage(bool int8Input, const std::optional<std::string>& dtype,
+                           const std::string& subject, const std::string& option,
+                           const std::string& int8InputName);
 
 // Sum of the dense forms of terms (each rows x cols); the TASD approximation of A.
 MatrixF reconstructF(const std::vector<CompressedTerm>& terms, size_t rows, size_t cols);

@@ -13,6 +13,7 @@
 
 #include "sw/common/Error.h"
 #include "sw/common/Table.h"
+#include "sw/common/Text.h"
 #include "sw/config/ArchConfig.h"
 #include "sw/executor/Executor.h"
 #include "sw/executor/Parallel.h"
@@ -107,11 +108,7 @@ NetworkCost simulate(const workload::Workload& w, const plan::Plan& p,
 
 std::vector<plan::Operand> parseOperands(const std::string& text) {
   std::vector<plan::Operand> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = text.find(',', start);
-    const std::string op =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& op : splitCommas(text)) {
     if (op == "W") {
       out.push_back(plan::Operand::W);
     } else if (op == "A") {
@@ -119,8 +116,6 @@ std::vector<plan::Operand> parseOperands(const std::string& text) {
     } else {
       throw UserError(fmt::format("--operands '{}': expected W, A or W,A", text));
     }
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return out;
 }

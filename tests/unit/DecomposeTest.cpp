@@ -435,5 +435,27 @@ TEST(PseudoDensity, QuantileAndThreshold) {
   EXPECT_EQ(applyThreshold(v.data(), v.size(), -1.0f), 0u);
 }
 
+TEST(Decompose, StorageFollowsTheInputUnlessAskedAndInt8StaysInt8) {
+  EXPECT_EQ(decompositionStorage(false, std::nullopt, "a.npy", "--dtype", "an int8 .npy"),
+            DType::F32);
+  EXPECT_EQ(decompositionStorage(true, std::nullopt, "a.npy", "--dtype", "an int8 .npy"),
+            DType::I8);
+  EXPECT_EQ(decompositionStorage(false, "bf16", "a.npy", "--dtype", "an int8 .npy"), DType::BF16);
+  EXPECT_EQ(decompositionStorage(true, "int8", "a.npy", "--dtype", "an int8 .npy"), DType::I8);
+  EXPECT_THROW(decompositionStorage(false, "fp64", "a.npy", "--dtype", "an int8 .npy"), UserError);
+  try {
+    decompositionStorage(false, "int8", "array", "dtype", "an int8 array");
+    FAIL() << "int8 storage of float input accepted";
+  } catch (const UserError& e) {
+    EXPECT_STREQ(e.what(), "array: dtype int8 needs an int8 array (quantize the tensor first)");
+  }
+  try {
+    decompositionStorage(true, "bf16", "w.npy", "--dtype", "an int8 .npy");
+    FAIL() << "bf16 storage of int8 input accepted";
+  } catch (const UserError& e) {
+    EXPECT_STREQ(e.what(), "w.npy: int8 input is decomposed exactly as int8; drop --dtype bf16");
+  }
+}
+
 }  // namespace
 }  // namespace tasdsim::tasd

@@ -18,6 +18,7 @@
 #include "sw/common/FileUtil.h"
 #include "sw/common/Half.h"
 #include "sw/common/Output.h"
+#include "tests/unit/ScratchFolder.h"
 
 namespace tasdsim {
 namespace {
@@ -51,16 +52,7 @@ std::vector<std::string> entries(const fs::path& folder) {
 }
 
 // A fresh folder per test.
-class Scratch : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "tasdsim-output-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class Scratch : public test::ScratchFolder {};
 
 // A result folder as tasdsim writes it.
 fs::path writeResult(const fs::path& target, bool overwrite = false,

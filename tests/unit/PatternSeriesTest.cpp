@@ -1,10 +1,20 @@
 #include <gtest/gtest.h>
 
 #include "sw/common/Error.h"
+#include "sw/common/Text.h"
 #include "sw/tasd/Series.h"
 
 namespace tasdsim::tasd {
 namespace {
+
+TEST(Text, SplitCommasKeepsEmptyParts) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(splitCommas("1:8,2:8,4:8"), (V{"1:8", "2:8", "4:8"}));
+  EXPECT_EQ(splitCommas("W"), (V{"W"}));
+  EXPECT_EQ(splitCommas(""), (V{""}));
+  EXPECT_EQ(splitCommas("a,"), (V{"a", ""}));
+  EXPECT_EQ(splitCommas(",,"), (V{"", "", ""}));
+}
 
 TEST(NMPattern, ParsesAndPrints) {
   const NMPattern p = NMPattern::parse("2:4");
