@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "hw/model/bus/Bus.h"
-#include "hw/model/host_if/HostInterface.h"
+#include "hw/model/host_if/HostIf.h"
 #include "sw/common/Error.h"
 
 namespace tasdsim::runtime {

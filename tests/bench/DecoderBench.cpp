@@ -10,7 +10,7 @@
 #include "hw/model/decoder/Decoder.h"
 #include "hw/model/decoder/DecoderStats.h"
 #include "hw/model/dram/Dram.h"
-#include "hw/model/host_if/HostInterface.h"
+#include "hw/model/host_if/HostIf.h"
 #include "sw/runtime/Host.h"
 #include "sw/runtime/Microcode.h"
 #include "tests/common/RunInChild.h"
@@ -51,7 +51,7 @@ nlohmann::json runProgram(const std::vector<isa::Word>& words, uint64_t address 
   StatsRegistry stats;
   Bus bus("bus", {{"dram", 0, p.dram.sizeBytes, true}, {"host_if", kMmioBase, kMmioSize, false}});
   Dram dram("dram", p.dram, stats);
-  HostInterface hostIf("host_if", p.clockPeriodNs());
+  HostIf hostIf("host_if", p.clockPeriodNs());
   Decoder decoder("decoder", p.decoder, p.context(), stats);
   RecordingDispatcher sink("sink");
   sc_core::sc_signal<bool> irq("irq");

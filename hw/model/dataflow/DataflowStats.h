@@ -1,5 +1,5 @@
 #pragma once
-// Statistics of the dataflow controller and the load and store units, declared once
+// Statistics of the dataflow controller, declared once
 // (hw/model/common/StatDecl.h).
 #include <cctype>
 #include <string>
@@ -32,45 +32,6 @@ struct DataflowStats {
     for (isa::Opcode op : kOpcodes)
       out.push_back(infoOf(kInstructions, mnemonic(op)));
     return out;
-  }
-};
-
-struct LoadUnitStats {
-  static constexpr StatDecl kBusyCycles{"load_unit", "busy_cycles", "cycles",
-                                        "cycles with a load in flight"};
-  static constexpr StatDecl kRequests{"load_unit", "requests", "requests", "memory read requests"};
-  static constexpr StatDecl kDramBytesS{"load_unit", "dram_bytes.s", "bytes",
-                                        "bytes read for the structured operand"};
-  static constexpr StatDecl kDramBytesD{"load_unit", "dram_bytes.d", "bytes",
-                                        "bytes read for the dense operand"};
-  static constexpr StatDecl kDramBytesC{"load_unit", "dram_bytes.c", "bytes",
-                                        "bytes of partial sums read"};
-  static constexpr StatDecl kStallWaitBufferFree{"load_unit", "stall.wait_buffer_free", "cycles",
-                                                 "waiting for a slot's previous users"};
-
-  static std::vector<StatInfo> declarations() {
-    return infosOf(
-        {kBusyCycles, kRequests, kDramBytesS, kDramBytesD, kDramBytesC, kStallWaitBufferFree});
-  }
-};
-
-struct StoreUnitStats {
-  static constexpr StatDecl kBusyCycles{"store_unit", "busy_cycles", "cycles",
-                                        "cycles with a store in flight"};
-  static constexpr StatDecl kRequests{"store_unit", "requests", "requests",
-                                      "memory write requests"};
-  static constexpr StatDecl kDramBytes{"store_unit", "dram_bytes", "bytes",
-                                       "bytes of results written"};
-  static constexpr StatDecl kRequantOps{"store_unit", "requant_ops", "results",
-                                        "results requantised to int8 by the output path"};
-  static constexpr StatDecl kTableBytes{"store_unit", "table_bytes", "bytes",
-                                        "bytes of per-channel requantisation tables read"};
-  static constexpr StatDecl kStallWaitResults{"store_unit", "stall.wait_results", "cycles",
-                                              "waiting for the accumulator slot to be complete"};
-
-  static std::vector<StatInfo> declarations() {
-    return infosOf(
-        {kBusyCycles, kRequests, kDramBytes, kRequantOps, kTableBytes, kStallWaitResults});
   }
 };
 

@@ -8,9 +8,10 @@
 #include "hw/model/buffer/BufferStats.h"
 #include "hw/model/dataflow/DataflowStats.h"
 #include "hw/model/decoder/DecoderStats.h"
+#include "hw/model/memory_port/MemoryPortStats.h"
 #include "hw/model/pe_array/PeArrayStats.h"
+#include "hw/model/store_unit/StoreUnitStats.h"
 #include "hw/model/tasd_unit/TasdUnitStats.h"
-#include "hw/model/top/MemoryPortStats.h"
 
 namespace tasdsim::hw {
 

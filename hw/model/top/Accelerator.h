@@ -20,14 +20,14 @@
 #include <tlm>
 
 #include "hw/model/common/Stats.h"
-#include "hw/model/dataflow/DataflowController.h"
-#include "hw/model/dataflow/LoadUnit.h"
-#include "hw/model/dataflow/StoreUnit.h"
+#include "hw/model/dataflow/Dataflow.h"
 #include "hw/model/decoder/Decoder.h"
-#include "hw/model/host_if/HostInterface.h"
+#include "hw/model/host_if/HostIf.h"
+#include "hw/model/load_unit/LoadUnit.h"
+#include "hw/model/memory_port/MemoryPort.h"
 #include "hw/model/pe_array/PeArray.h"
+#include "hw/model/store_unit/StoreUnit.h"
 #include "hw/model/tasd_unit/TasdUnit.h"
-#include "hw/model/top/MemoryPort.h"
 
 namespace tasdsim::hw {
 
@@ -46,9 +46,9 @@ class Accelerator : public sc_core::sc_module {
   const AcceleratorParams params_;
   BufferSet buffer;  // accel.buffer.{s,d,acc}
   MemoryPort memory_port;
-  HostInterface host_if;
+  HostIf host_if;
   Decoder decoder;
-  DataflowController dataflow;
+  Dataflow dataflow;
   LoadUnit load_unit;
   TasdUnit tasd_unit;
   PeArray pe_array;

@@ -1,4 +1,4 @@
-#include "hw/model/dataflow/DataflowController.h"
+#include "hw/model/dataflow/Dataflow.h"
 
 #include <cstring>
 
@@ -47,9 +47,8 @@ const char* errorCodeName(ErrorCode c) {
   return "?";
 }
 
-DataflowController::DataflowController(sc_core::sc_module_name name, const DataflowParams& params,
-                                       const BlockContext& context, BufferSet& buffer,
-                                       StatsRegistry& stats)
+Dataflow::Dataflow(sc_core::sc_module_name name, const DataflowParams& params,
+                   const BlockContext& context, BufferSet& buffer, StatsRegistry& stats)
     : sc_module(name), params_(params), context_(context), buffer_(buffer), stats_(stats) {
   for (Opcode op : DataflowStats::kOpcodes) {
     instructionCounters_[op] =
@@ -57,12 +56,12 @@ DataflowController::DataflowController(sc_core::sc_module_name name, const Dataf
   }
 }
 
-void DataflowController::beginProgram() {
+void Dataflow::beginProgram() {
   status_ = CompletionInfo{};
   buffer_.invalidate();
 }
 
-void DataflowController::raise(ErrorCode code, uint64_t pc, const std::string& detail) {
+void Dataflow::raise(ErrorCode code, uint64_t pc, const std::string& detail) {
   if (status_.error != ErrorCode::None) return;  // keep the first error
   status_.error = code;
   status_.errorPc = pc;
@@ -70,7 +69,7 @@ void DataflowController::raise(ErrorCode code, uint64_t pc, const std::string& d
   ev_progress_.notify(sc_core::SC_ZERO_TIME);
 }
 
-bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
+bool Dataflow::configure(const isa::Instruction& in, uint64_t pc) {
   const auto& f = in.field;
   auto fail = [&](ErrorCode code, const std::string& why) {
     raise(code, pc, fmt::format("{}: {}", isa::disassemble(in), why));
@@ -212,7 +211,7 @@ bool DataflowController::configure(const isa::Instruction& in, uint64_t pc) {
   }
 }
 
-bool DataflowController::admissible(const isa::Instruction& in, uint64_t pc) {
+bool Dataflow::admissible(const isa::Instruction& in, uint64_t pc) {
   const auto& f = in.field;
   auto fail = [&](ErrorCode code, const std::string& why) {
     raise(code, pc, fmt::format("{}: {}", isa::disassemble(in), why));
@@ -253,7 +252,7 @@ bool DataflowController::admissible(const isa::Instruction& in, uint64_t pc) {
   }
 }
 
-Op DataflowController::makeOp(const isa::Instruction& in, uint64_t pc) const {
+Op Dataflow::makeOp(const isa::Instruction& in, uint64_t pc) const {
   Op op;
   op.instruction = in;
   op.pc = pc;
@@ -300,7 +299,7 @@ Op DataflowController::makeOp(const isa::Instruction& in, uint64_t pc) const {
   return op;
 }
 
-bool DataflowController::dispatch(const isa::Instruction& in, uint64_t pc) {
+bool Dataflow::dispatch(const isa::Instruction& in, uint64_t pc) {
   if (failed()) return false;
   ++*instructionCounters_[in.opcode];
   switch (in.opcode) {
@@ -342,12 +341,12 @@ bool DataflowController::dispatch(const isa::Instruction& in, uint64_t pc) {
   return true;
 }
 
-void DataflowController::drain() {
+void Dataflow::drain() {
   while (completed_ < issued_)
     sc_core::wait(ev_progress_);
 }
 
-bool DataflowController::ready(const Op& op, StallReason& reason) const {
+bool Dataflow::ready(const Op& op, StallReason& reason) const {
   for (const auto& [r, need] : op.needWritesDone) {
     if (writesDone_[static_cast<size_t>(r)] < need) {
       const bool acc = r == Resource::Acc0 || r == Resource::Acc1;
@@ -376,7 +375,7 @@ bool DataflowController::ready(const Op& op, StallReason& reason) const {
   return true;
 }
 
-bool DataflowController::next(UnitKind unit, Op& op, std::vector<Counter*>& stalls) {
+bool Dataflow::next(UnitKind unit, Op& op, std::vector<Counter*>& stalls) {
   auto& queue = queues_[static_cast<size_t>(unit)];
   while (queue.empty())
     sc_core::wait(ev_progress_);
@@ -394,7 +393,7 @@ bool DataflowController::next(UnitKind unit, Op& op, std::vector<Counter*>& stal
   return !failed();
 }
 
-void DataflowController::done(const Op& op) {
+void Dataflow::done(const Op& op) {
   executing_[static_cast<size_t>(op.unit)] = false;
   for (Resource r : op.reads)
     ++readsDone_[static_cast<size_t>(r)];

@@ -1,4 +1,4 @@
-#include "hw/model/dataflow/StoreUnit.h"
+#include "hw/model/store_unit/StoreUnit.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +9,7 @@
 
 #include "hw/model/dataflow/DataflowStats.h"
 #include "hw/model/dataflow/Dma.h"
+#include "hw/model/store_unit/StoreUnitStats.h"
 
 namespace tasdsim::hw {
 

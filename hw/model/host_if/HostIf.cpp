@@ -1,41 +1,41 @@
-#include "hw/model/host_if/HostInterface.h"
+#include "hw/model/host_if/HostIf.h"
 
 #include <cstring>
 
 namespace tasdsim::hw {
 
-HostInterface::HostInterface(sc_core::sc_module_name name, double clockPeriodNs)
+HostIf::HostIf(sc_core::sc_module_name name, double clockPeriodNs)
     : sc_module(name),
       target_socket("target_socket"),
       irq_out("irq_out"),
       accessTime_(clockPeriodNs, sc_core::SC_NS) {
-  target_socket.register_b_transport(this, &HostInterface::b_transport);
-  target_socket.register_transport_dbg(this, &HostInterface::transport_dbg);
-  target_socket.register_get_direct_mem_ptr(this, &HostInterface::get_direct_mem_ptr);
-  SC_HAS_PROCESS(HostInterface);
+  target_socket.register_b_transport(this, &HostIf::b_transport);
+  target_socket.register_transport_dbg(this, &HostIf::transport_dbg);
+  target_socket.register_get_direct_mem_ptr(this, &HostIf::get_direct_mem_ptr);
+  SC_HAS_PROCESS(HostIf);
   SC_METHOD(irqDriver);
   sensitive << ev_irq_;
 }
 
-void HostInterface::irqDriver() {
+void HostIf::irqDriver() {
   irq_out.write(irq_);
 }
 
-ProgramInfo HostInterface::waitForProgram() {
+ProgramInfo HostIf::waitForProgram() {
   while (!pending_)
     sc_core::wait(ev_doorbell_);
   pending_ = false;
   return ProgramInfo{mcBase_, mcLength_};
 }
 
-void HostInterface::complete(const CompletionInfo& info) {
+void HostIf::complete(const CompletionInfo& info) {
   last_ = info;
   status_ = info.error == ErrorCode::None ? reg::kDone : reg::kError;
   irq_ = true;
   ev_irq_.notify(sc_core::SC_ZERO_TIME);
 }
 
-bool HostInterface::readValue(uint64_t offset, uint64_t& value) const {
+bool HostIf::readValue(uint64_t offset, uint64_t& value) const {
   switch (offset) {
     case reg::kId:
       value = reg::kIdValue;
@@ -75,7 +75,7 @@ bool HostInterface::readValue(uint64_t offset, uint64_t& value) const {
 // than 4 or 8 bytes or streaming ones are refused (TLM_BURST_ERROR_RESPONSE), a misaligned or
 // unmapped register is TLM_ADDRESS_ERROR_RESPONSE; the ignore command succeeds without effect.
 // Only the response status is written (and the data array on a read).
-void HostInterface::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+void HostIf::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   const uint64_t addr = tx.get_address();
   const unsigned len = tx.get_data_length();
   if (tx.get_byte_enable_ptr()) {
@@ -138,7 +138,7 @@ void HostInterface::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& 
 }
 
 // Debug reads see the registers without side effects; debug writes are not supported.
-unsigned int HostInterface::transport_dbg(tlm::tlm_generic_payload& tx) {
+unsigned int HostIf::transport_dbg(tlm::tlm_generic_payload& tx) {
   const uint64_t addr = tx.get_address();
   const unsigned len = tx.get_data_length();
   if (!tx.is_read() || (len != 4 && len != 8) || addr % len != 0 || addr >= kRegWindowBytes)
@@ -152,7 +152,7 @@ unsigned int HostInterface::transport_dbg(tlm::tlm_generic_payload& tx) {
 }
 
 // Registers are never granted DMI; the denial covers the whole register window.
-bool HostInterface::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
+bool HostIf::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
   dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
   dmi.set_start_address(0);
   dmi.set_end_address(kRegWindowBytes - 1);

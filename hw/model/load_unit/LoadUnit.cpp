@@ -1,4 +1,4 @@
-#include "hw/model/dataflow/LoadUnit.h"
+#include "hw/model/load_unit/LoadUnit.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +8,7 @@
 
 #include "hw/model/dataflow/DataflowStats.h"
 #include "hw/model/dataflow/OperandLayout.h"
+#include "hw/model/load_unit/LoadUnitStats.h"
 #include "sw/common/Half.h"
 
 namespace tasdsim::hw {

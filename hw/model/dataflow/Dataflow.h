@@ -1,5 +1,5 @@
 #pragma once
-// DataflowController: executes decoded microcode on the accelerator's units.
+// Dataflow: executes decoded microcode on the accelerator's units.
 //
 // Models: the configuration registers (CFG_* instructions) and a scoreboard over the buffer slots
 // (hw/model/buffer/Buffer.h: S, D and accumulator, two slots each for double buffering) that lets
@@ -25,11 +25,11 @@
 
 namespace tasdsim::hw {
 
-class DataflowController : public sc_core::sc_module, public DispatchIf, public UnitIf {
+class Dataflow : public sc_core::sc_module, public DispatchIf, public UnitIf {
  public:
   // buffer: the accelerator's buffers, handed to the units.
-  DataflowController(sc_core::sc_module_name name, const DataflowParams& params,
-                     const BlockContext& context, BufferSet& buffer, StatsRegistry& stats);
+  Dataflow(sc_core::sc_module_name name, const DataflowParams& params, const BlockContext& context,
+           BufferSet& buffer, StatsRegistry& stats);
 
   // DispatchIf
   void beginProgram() override;

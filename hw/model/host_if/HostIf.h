@@ -1,5 +1,5 @@
 #pragma once
-// HostInterface: the accelerator's memory-mapped registers and its completion signal.
+// HostIf: the accelerator's memory-mapped registers and its completion signal.
 //
 // Ports: target_socket (TLM target, 8-byte registers, 4- or 8-byte aligned accesses),
 // irq_out (high from completion until the host writes IRQ_ACK). Implements CommandIf for the
@@ -29,12 +29,12 @@ constexpr uint64_t kIdValue = 0x7A5D0001;
 enum Status : uint64_t { kIdle = 0, kBusy = 1, kDone = 2, kError = 3 };
 }  // namespace reg
 
-class HostInterface : public sc_core::sc_module, public CommandIf {
+class HostIf : public sc_core::sc_module, public CommandIf {
  public:
-  tlm_utils::simple_target_socket<HostInterface> target_socket;
+  tlm_utils::simple_target_socket<HostIf> target_socket;
   sc_core::sc_out<bool> irq_out;
 
-  HostInterface(sc_core::sc_module_name name, double clockPeriodNs);
+  HostIf(sc_core::sc_module_name name, double clockPeriodNs);
 
   ProgramInfo waitForProgram() override;
   void complete(const CompletionInfo& info) override;

@@ -1,9 +1,9 @@
-#include "hw/model/top/MemoryPort.h"
+#include "hw/model/memory_port/MemoryPort.h"
 
 #include <string>
 
 #include "hw/model/dataflow/Dma.h"
-#include "hw/model/top/MemoryPortStats.h"
+#include "hw/model/memory_port/MemoryPortStats.h"
 
 namespace tasdsim::hw {
 
