@@ -27,7 +27,7 @@
 #include "examples/soc_platform/TrafficGenerator.h"
 #include "hw/model/bus/Bus.h"
 #include "hw/model/dram/Dram.h"
-#include "hw/model/host_if/HostInterface.h"
+#include "hw/model/host_if/HostIf.h"
 #include "hw/model/top/Accelerator.h"
 #include "sw/runtime/Microcode.h"
 
