@@ -4,7 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <deque>
+#include <future>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <utility>
 
@@ -14,6 +17,7 @@
 #include "hw/model/system/System.h"
 #include "sw/common/Error.h"
 #include "sw/common/Half.h"
+#include "sw/common/SerialWorker.h"
 #include "sw/runtime/Distribute.h"
 #include "sw/runtime/Microcode.h"
 #include "sw/runtime/Quantization.h"
@@ -89,7 +93,6 @@ struct AcceleratorBackend::Impl {
   hw::System& system;
   hw::StatsRegistry& stats;
   DeviceMemory memory;
-  std::vector<LayerResult> results;
 
   // Values of one operand on the host: the executor's own (fp32: a view, no copy) or a copy in
   // the run's value type.
@@ -108,16 +111,32 @@ struct AcceleratorBackend::Impl {
       size = n;
     }
     std::vector<float> vector() const { return std::vector<float>(data, data + size); }
+    // A view becomes a copy (for work that outlives the executor's tensor).
+    void own() {
+      if (store.empty() && data) copy(data, size);
+    }
   };
+
+  // What the reference thread still forms of a group's approximated S: nothing (ready, or
+  // shared from the TASD-W cache); from the activations (S = A) or the weights (S = W) with the
+  // group's quality (dense, or decomposed on the fly); or TASD-W's reference approximation only
+  // (its quality is the decomposition's).
+  enum class RefS { Ready, Activations, Weights, WeightsReferenceOnly };
+  enum class RefD { None, Activations, Weights };  // the reference's D operand
 
   // One group of a layer on the device, with its host-side operands (functional runs).
   struct Group {
     GemmJob job;
-    bool sIsWeights = true;      // S = W_g: the device computes C_g^T
-    Values act;                  // the activation operand as the device reads it (image or matrix)
-    Values w;                    // W_g [n x k]
-    std::vector<float> sApprox;  // reference: S as approximated [job.m x k]
-    Values dDense;               // reference: D [job.n x k], unless dConv
+    bool sIsWeights = true;  // S = W_g: the device computes C_g^T
+    Values act;              // the activation operand as the device reads it (image or matrix)
+    Values w;                // W_g [n x k]
+    // reference: S as approximated [job.m x k], formed on the reference thread (refS, with
+    // refSeries and refTau); shared with the TASD-W cache.
+    std::shared_ptr<std::vector<float>> sApprox = std::make_shared<std::vector<float>>();
+    RefS refS = RefS::Ready;
+    tasd::Series refSeries;
+    float refTau = -1;
+    RefD dFrom = RefD::None;  // reference: D [job.n x k] (act or w), unless dConv
     // reference: D as the im2col rows of `act` (a convolution with S = W), formed block by block
     // where the checks use them rather than as an n x k copy.
     const tasd::ConvGeometry* dConv = nullptr;
@@ -126,13 +145,17 @@ struct AcceleratorBackend::Impl {
     tasd::TensorStats original;
     // Static int8: the output path's table, channel j of this group.
     std::vector<int32_t> multiplier, shift, bias;
+    // The results read back from the device: fp32 values, or the bytes of int8 / int32 results
+    // in float storage.
+    std::vector<float> raw;
+    const uint8_t* rawBytes() const { return reinterpret_cast<const uint8_t*>(raw.data()); }
   };
 
   // TASD-W terms of a layer with constant weights, the same for every input set: kept between
   // sets (when there are several) and lent to the layer's groups while it runs.
   struct WeightTerms {
     std::vector<tasd::CompressedTerm> terms;
-    std::vector<float> sApprox;
+    std::shared_ptr<std::vector<float>> sApprox;
     tasd::Quality quality;
     tasd::TensorStats original;
   };
@@ -409,11 +432,12 @@ struct AcceleratorBackend::Impl {
 
   // Approximates S (m x k, dense) with the series as the reference: the independent decomposer
   // (tasd/Reference.h), never the code the accelerator's TASD units use; keeps statistics.
-  void approximate(Group& g, uint64_t m, uint64_t k, const tasd::Series& series, float tau) {
-    g.original = tasd::statsOf(g.sApprox.data(), g.sApprox.size());
-    if (tau >= 0) tasd::applyThreshold(g.sApprox.data(), g.sApprox.size(), tau);
-    tasd::referenceApproximation(g.sApprox.data(), m, k, series, referenceStorage());
-    const tasd::TensorStats kept = tasd::statsOf(g.sApprox.data(), g.sApprox.size());
+  void approximate(Group& g, uint64_t m, uint64_t k, const tasd::Series& series, float tau) const {
+    std::vector<float>& s = *g.sApprox;
+    g.original = tasd::statsOf(s.data(), s.size());
+    if (tau >= 0) tasd::applyThreshold(s.data(), s.size(), tau);
+    tasd::referenceApproximation(s.data(), m, k, series, referenceStorage());
+    const tasd::TensorStats kept = tasd::statsOf(s.data(), s.size());
     // Dropped energy: original - kept (supports are disjoint; thresholded values are dropped).
     g.quality = tasd::qualityOf(g.original, kept, std::max(0.0, g.original.l2sq - kept.l2sq));
   }
@@ -424,9 +448,9 @@ struct AcceleratorBackend::Impl {
     return options.dtype == tasd::DType::BF16 ? tasd::DType::BF16 : tasd::DType::F32;
   }
 
-  // TASD-W: the terms of W_g the device reads, and the reference's own approximation of W_g from
-  // the independent decomposer (not a reconstruction of those terms, so that a fault in the
-  // decomposition fails the check).
+  // TASD-W: the terms of W_g the device reads. The reference approximates W_g with the
+  // independent decomposer on its own thread (not a reconstruction of these terms, so that a
+  // fault in the decomposition fails the check).
   void decomposeWeights(Group& g) {
     const GemmJob& job = g.job;
     const tasd::MatrixF wm(job.m, job.k, g.w.vector());
@@ -444,8 +468,29 @@ struct AcceleratorBackend::Impl {
       g.quality = d.quality();
       g.terms = std::move(d.terms);
     }
-    g.sApprox = wm.values();
-    tasd::referenceApproximation(g.sApprox.data(), job.m, job.k, job.series, referenceStorage());
+    g.refS = RefS::WeightsReferenceOnly;
+    g.refSeries = job.series;
+  }
+
+  // On the reference thread: S as the reference approximates it, and the group's quality.
+  void formReference(Group& g, const GemmLayer& layer) const {
+    const uint64_t m = g.job.m, k = g.job.k;
+    switch (g.refS) {
+      case RefS::Ready:
+        return;
+      case RefS::Activations:
+        *g.sApprox = activationMatrix(layer, g.act);
+        approximate(g, m, k, g.refSeries, g.refTau);
+        return;
+      case RefS::Weights:
+        *g.sApprox = g.w.vector();
+        approximate(g, m, k, g.refSeries, g.refTau);
+        return;
+      case RefS::WeightsReferenceOnly:
+        *g.sApprox = g.w.vector();
+        tasd::referenceApproximation(g.sApprox->data(), m, k, g.refSeries, referenceStorage());
+        return;
+    }
   }
 
   void placeOperands(LayerWork& work, const std::vector<GemmOperands>* ops) {
@@ -473,10 +518,10 @@ struct AcceleratorBackend::Impl {
         placeDense(job.d, values ? &grp.w : nullptr, K, uint64_t{job.n} * K);
         if (work.onTheFly) job.tau = tauOf(work, values ? &grp.act : nullptr);
         if (values) {
-          grp.sApprox = activationMatrix(layer, grp.act);
-          if (options.check) grp.dDense.view(grp.w.data, grp.w.size);
-          approximate(grp, job.m, K, work.onTheFly ? job.series : tasd::Series::dense(),
-                      work.onTheFly ? job.tau : -1.0f);
+          grp.refS = RefS::Activations;
+          grp.refSeries = work.onTheFly ? job.series : tasd::Series::dense();
+          grp.refTau = work.onTheFly ? job.tau : -1.0f;
+          if (options.check) grp.dFrom = RefD::Weights;
         }
       } else {
         // S = W (terms, dense, or decomposed on the fly), D = A.
@@ -486,7 +531,7 @@ struct AcceleratorBackend::Impl {
           if (values && work.cached) {
             WeightTerms& t = work.cached->groups[g];
             grp.terms = std::move(t.terms);
-            grp.sApprox = std::move(t.sApprox);
+            grp.sApprox = t.sApprox;  // approximated by an earlier set's reference work
             grp.quality = t.quality;
             grp.original = t.original;
           } else if (values) {
@@ -497,16 +542,16 @@ struct AcceleratorBackend::Impl {
           placeDense(job.s, values ? &grp.w : nullptr, K, uint64_t{job.m} * K);
           if (work.onTheFly) job.tau = tauOf(work, values ? &grp.w : nullptr);
           if (values) {
-            grp.sApprox = grp.w.vector();
-            approximate(grp, job.m, K, work.onTheFly ? job.series : tasd::Series::dense(),
-                        work.onTheFly ? job.tau : -1.0f);
+            grp.refS = RefS::Weights;
+            grp.refSeries = work.onTheFly ? job.series : tasd::Series::dense();
+            grp.refTau = work.onTheFly ? job.tau : -1.0f;
           }
         }
         if (values && options.check) {  // the reference's D
           if (layer.conv) {
             grp.dConv = &*layer.conv;
           } else {
-            grp.dDense.view(grp.act.data, grp.act.size);
+            grp.dFrom = RefD::Activations;
           }
         }
       }
@@ -638,7 +683,9 @@ struct AcceleratorBackend::Impl {
     r.edp = r.energy.total() * 1e-12 * r.seconds;
   }
 
-  // Keeps (or returns) the layer's TASD-W terms for the next input set.
+  // Keeps (or returns) the layer's TASD-W terms for the next input set; the reference's
+  // approximation is shared (the reference thread forms it before a later set reads it: it runs
+  // the layers' reference work in order).
   void keepWeights(LayerWork& work) {
     if (!work.terms || !work.layer->constantWeights || !cacheWeights()) return;
     CachedWeights& c = weightCache[work.layer->index];
@@ -647,15 +694,69 @@ struct AcceleratorBackend::Impl {
     c.groups.resize(work.groups.size());
     for (size_t g = 0; g < work.groups.size(); ++g) {
       Group& grp = work.groups[g];
-      c.groups[g] =
-          WeightTerms{std::move(grp.terms), std::move(grp.sApprox), grp.quality, grp.original};
+      c.groups[g] = WeightTerms{std::move(grp.terms), grp.sApprox, grp.quality, grp.original};
     }
   }
 
-  // ---- stage 4: results back, checked, to the executor --------------------------------------
+  // ---- stage 4: results back to the executor -----------------------------------------------
   void collect(LayerWork& work, std::vector<GemmOperands>& ops) {
+    for (size_t g = 0; g < work.groups.size(); ++g) {
+      Group& grp = work.groups[g];
+      const GemmJob& job = grp.job;
+      const uint64_t count = uint64_t{job.m} * job.n;
+      const uint64_t bytes = count * job.output.resultBytes(options.dtype);
+      grp.raw.resize(ceilDiv(bytes, sizeof(float)));
+      host.readMemory(job.cAddress, reinterpret_cast<uint8_t*>(grp.raw.data()), bytes);
+      std::vector<float> converted;
+      const float* c = grp.raw.data();
+      if (job.output.requant) {
+        std::vector<int8_t> y(count);
+        std::memcpy(y.data(), grp.rawBytes(), count);
+        converted.resize(count);
+        const float sOut = work.scales->output;
+        for (size_t i = 0; i < count; ++i)
+          converted[i] = static_cast<float>(y[i]) * sOut;
+        c = converted.data();
+      } else if (options.dtype == tasd::DType::I8) {
+        std::vector<int32_t> ci(count);
+        std::memcpy(ci.data(), grp.rawBytes(), count * 4);
+        converted.resize(count);
+        const float scale = work.scaleAct * work.scaleW;
+        for (size_t i = 0; i < count; ++i)
+          converted[i] = static_cast<float>(ci[i]) * scale;
+        c = converted.data();
+      }
+      // C_g [M x N]; the device computed C_g^T when S was the weights.
+      GemmOperands& o = ops[g];
+      if (grp.sIsWeights) {
+        for (uint64_t i = 0; i < o.m; ++i)
+          for (uint64_t j = 0; j < o.n; ++j)
+            o.c[i * o.n + j] = c[j * o.m + i];
+      } else {
+        std::memcpy(o.c, c, count * sizeof(float));
+      }
+    }
+  }
+
+  // ---- stage 5: the reference (on the reference thread) ------------------------------------
+  // The operands the reference reads, as copies where they are the executor's tensors: the
+  // reference work runs while the executor goes on.
+  void detachReference(LayerWork& work) const {
+    for (Group& g : work.groups) {
+      const bool needsAct = g.refS == RefS::Activations || g.dConv || g.dFrom == RefD::Activations;
+      const bool needsW = g.refS == RefS::Weights || g.refS == RefS::WeightsReferenceOnly ||
+                          g.dFrom == RefD::Weights;
+      if (needsAct) g.act.own();
+      if (needsW && !work.layer->constantWeights) g.w.own();  // constant: the executor's, kept
+    }
+  }
+
+  // S's approximation and the layer's quality, then the checks of the results read back against
+  // the reference GEMM on the same approximated operands.
+  void reference(LayerWork& work) const {
+    for (Group& g : work.groups)
+      formReference(g, *work.layer);
     LayerResult& r = work.r;
-    // Quality of the structured operand over all groups.
     tasd::TensorStats orig, kept;
     double dropped = 0;
     for (const Group& g : work.groups) {
@@ -667,41 +768,56 @@ struct AcceleratorBackend::Impl {
     }
     r.haveQuality = true;
     r.quality = tasd::qualityOf(orig, kept, dropped);
-    for (size_t g = 0; g < work.groups.size(); ++g) {
-      Group& grp = work.groups[g];
-      const GemmJob& job = grp.job;
-      const uint64_t count = uint64_t{job.m} * job.n;
-      std::vector<uint8_t> raw(count * job.output.resultBytes(options.dtype));
-      host.readMemory(job.cAddress, raw.data(), raw.size());
-      std::vector<float> c(count);
-      if (job.output.requant) {
+    if (!options.check) return;
+    for (const Group& g : work.groups) {
+      const uint64_t count = uint64_t{g.job.m} * g.job.n;
+      if (g.job.output.requant) {
         std::vector<int8_t> y(count);
-        std::memcpy(y.data(), raw.data(), raw.size());
-        if (options.check) checkRequant(grp, y, r.check);
-        const float sOut = work.scales->output;
-        for (size_t i = 0; i < count; ++i)
-          c[i] = static_cast<float>(y[i]) * sOut;
+        std::memcpy(y.data(), g.rawBytes(), count);
+        checkRequant(g, y, r.check);
       } else if (options.dtype == tasd::DType::I8) {
         std::vector<int32_t> ci(count);
-        std::memcpy(ci.data(), raw.data(), raw.size());
-        if (options.check) checkInt8(grp, ci, r.check);
-        const float scale = work.scaleAct * work.scaleW;
-        for (size_t i = 0; i < count; ++i)
-          c[i] = static_cast<float>(ci[i]) * scale;
+        std::memcpy(ci.data(), g.rawBytes(), count * 4);
+        checkInt8(g, ci, r.check);
       } else {
-        std::memcpy(c.data(), raw.data(), raw.size());
-        if (options.check) checkFloat(grp, c, r.check);
-      }
-      // C_g [M x N]; the device computed C_g^T when S was the weights.
-      GemmOperands& o = ops[g];
-      if (grp.sIsWeights) {
-        for (uint64_t i = 0; i < o.m; ++i)
-          for (uint64_t j = 0; j < o.n; ++j)
-            o.c[i * o.n + j] = c[j * o.m + i];
-      } else {
-        std::memcpy(o.c, c.data(), count * sizeof(float));
+        checkFloat(g, g.raw, r.check);
       }
     }
+  }
+
+  // A layer whose reference work may still run, in run order.
+  struct Pending {
+    LayerWork work;
+    std::future<void> done;  // not valid: nothing to wait for
+  };
+  std::deque<std::unique_ptr<Pending>> pending;
+  SerialWorker referenceThread;  // last member: joined before the rest goes
+
+  void submitReference(LayerWork&& work) {
+    auto p = std::make_unique<Pending>();
+    p->work = std::move(work);
+    if (functional() && options.referenceThread) {
+      detachReference(p->work);
+      LayerWork* w = &p->work;
+      p->done = referenceThread.submit([this, w] { reference(*w); });
+    } else if (functional()) {
+      reference(p->work);
+    }
+    pending.push_back(std::move(p));
+  }
+
+  std::vector<LayerResult> takeResults(bool wait) {
+    std::vector<LayerResult> out;
+    while (!pending.empty()) {
+      Pending& p = *pending.front();
+      if (p.done.valid()) {
+        if (!wait && p.done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) break;
+        p.done.get();  // rethrows the reference work's failure
+      }
+      out.push_back(std::move(p.work.r));
+      pending.pop_front();
+    }
+    return out;
   }
 
   // Calls f(d, j0, count) for D's rows [j0, j0 + count) ([count x k], row-major): the whole
@@ -711,7 +827,7 @@ struct AcceleratorBackend::Impl {
   void forEachDBlock(const Group& g, F&& f) const {
     const uint64_t n = g.job.n, k = g.job.k;
     if (!g.dConv) {
-      f(g.dDense.data, uint64_t{0}, n);
+      f(g.dFrom == RefD::Weights ? g.w.data : g.act.data, uint64_t{0}, n);
       return;
     }
     constexpr uint64_t kDBlockRows = 256;
@@ -736,7 +852,7 @@ struct AcceleratorBackend::Impl {
     std::vector<double> rowL1(m, 0.0), colMax(n, 0.0);
     forEachDBlock(g, [&](const float* d, uint64_t j0, uint64_t count) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
-                  static_cast<int>(count), static_cast<int>(k), 1.0f, g.sApprox.data(),
+                  static_cast<int>(count), static_cast<int>(k), 1.0f, g.sApprox->data(),
                   static_cast<int>(k), d, static_cast<int>(k), 0.0f, ref.data() + j0,
                   static_cast<int>(n));
       for (uint64_t j = 0; j < count; ++j) {
@@ -748,7 +864,7 @@ struct AcceleratorBackend::Impl {
     });
     for (uint64_t i = 0; i < m; ++i)
       for (uint64_t kk = 0; kk < k; ++kk)
-        rowL1[i] += std::fabs(g.sApprox[i * k + kk]);
+        rowL1[i] += std::fabs((*g.sApprox)[i * k + kk]);
     const double eps = std::ldexp(1.0, -24);
     double diff2 = 0, ref2 = 0;
     res.performed = true;
@@ -771,7 +887,7 @@ struct AcceleratorBackend::Impl {
   // The exact integer GEMM S x D^T of a group's int8 operands, in doubles (|acc| < 2^53).
   std::vector<double> exactProduct(const Group& g) const {
     const uint64_t m = g.job.m, n = g.job.n, k = g.job.k;
-    const std::vector<double> s(g.sApprox.begin(), g.sApprox.end());
+    const std::vector<double> s(g.sApprox->begin(), g.sApprox->end());
     std::vector<double> acc(m * n), d;
     forEachDBlock(g, [&](const float* block, uint64_t j0, uint64_t count) {
       d.assign(block, block + count * k);
@@ -830,7 +946,7 @@ bool AcceleratorBackend::runLayer(const GemmLayer& layer, std::vector<GemmOperan
   impl_->runOnDevice(work);
   impl_->collect(work, groups);
   impl_->keepWeights(work);
-  impl_->results.push_back(std::move(work.r));
+  impl_->submitReference(std::move(work));
   return biasApplied;
 }
 
@@ -838,11 +954,11 @@ void AcceleratorBackend::runTiming(const GemmLayer& layer) {
   Impl::LayerWork work = impl_->planLayer(layer);
   impl_->placeOperands(work, nullptr);
   impl_->runOnDevice(work);
-  impl_->results.push_back(std::move(work.r));
+  impl_->submitReference(std::move(work));
 }
 
-std::vector<LayerResult> AcceleratorBackend::takeResults() {
-  return std::move(impl_->results);
+std::vector<LayerResult> AcceleratorBackend::takeResults(bool wait) {
+  return impl_->takeResults(wait);
 }
 
 }  // namespace tasdsim::runtime

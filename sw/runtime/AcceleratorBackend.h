@@ -6,9 +6,12 @@
 //   placeOperands  the operands in the run's value type (bf16 rounding, int8 quantisation), the
 //                  TASD-W decomposition, and the bytes written to device memory;
 //   runOnDevice    microcode, doorbell, completion, counter deltas and energy;
-//   collect        results read back, checked against a reference GEMM on the same
-//                  approximated operands, and handed to the executor.
-// A timing-only run plans and runs the same jobs without values.
+//   collect        results read back and handed to the executor;
+//   reference      on the reference thread, while the executor goes on: the reference's
+//                  approximation of S (the independent decomposer) and the layer's quality, and
+//                  the results checked against a reference GEMM on the same approximated
+//                  operands. A layer's result is complete when its reference work is done.
+// A timing-only run plans and runs the same jobs without values (no reference work).
 //
 // Structured operand: W (the plan's operand W) is the layer's second operand: precomputed terms
 // when its weights are constant, decomposed on the fly by the TASD units otherwise (a MatMul of
@@ -50,9 +53,10 @@ class AcceleratorBackend : public executor::GemmBackend {
   // Timing only: the same jobs without values.
   void runTiming(const executor::GemmLayer& layer);
 
-  // The results of the layers run since the last call, in run order (a layer run twice in one
-  // pass of a graph appears twice).
-  std::vector<LayerResult> takeResults();
+  // The results of the layers run since the last call whose reference work is done, in run
+  // order (a layer run twice in one pass of a graph appears twice); with `wait`, every layer's,
+  // after its reference work. A failure of the reference work is rethrown here.
+  std::vector<LayerResult> takeResults(bool wait = false);
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "sw/common/ParallelFor.h"
 #include "sw/runtime/Isolated.h"
 
 namespace tasdsim::runtime {
@@ -71,6 +72,7 @@ std::vector<SetResult> simulateSets(
     work.push_back([&, first, last] {
       SimulationInputs in = base;
       in.options.functional = true;
+      in.options.referenceThread = processes < hostThreads();
       in.options.inputs.assign(sets.begin() + static_cast<std::ptrdiff_t>(first),
                                sets.begin() + static_cast<std::ptrdiff_t>(last));
       std::vector<SetResult> results;

@@ -155,8 +155,12 @@ RunResult NetworkRun::runOnce(AcceleratorBackend& backend, executor::Executor* e
       });
       outputs_ = ex->run(*inputs);
     }
+    merge(backend.takeResults(/*wait=*/true));
   } catch (const std::exception& e) {
-    merge(backend.takeResults());
+    try {
+      merge(backend.takeResults(/*wait=*/true));
+    } catch (const std::exception&) {  // the first failure is the one reported
+    }
     run.failReason = e.what();
     run.layers.resize(std::min(run.layers.size(), current + 1));  // the layers reached
     summariseChecks(run);

@@ -82,6 +82,10 @@ struct RunOptions {
   tasd::DType dtype = tasd::DType::F32;
   bool functional = true;  // compute and check values (false: timing only)
   bool check = true;       // compare every layer with the reference
+  // Each layer's reference work (the reference approximation and the check) on a thread of its
+  // own while the simulation goes on; false: in line, for runs whose processes already fill
+  // the host's cores. The results are the same either way.
+  bool referenceThread = true;
   // Input sets to run one after the other (functional runs); empty: the workload's own inputs once.
   std::vector<std::vector<model::Tensor>> inputs;
   // Absolute pseudo-density thresholds by layer name, replacing the plan's tau and tau_quantile

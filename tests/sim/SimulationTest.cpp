@@ -35,6 +35,7 @@ struct SimRun {
   uint64_t dramBytes = 0;   // non-zero: the device memory size in bytes (instead of the arch's)
   bool plantFault = false;  // plant the decomposition's selection fault (tasd::plantSelectionFault)
   std::map<std::string, ActivationScales> int8Scales = {};  // static int8 layers (the output path)
+  bool referenceThread = true;                              // RunOptions::referenceThread
 };
 
 nlohmann::json simulateInChild(const SimRun& r) {
@@ -55,6 +56,7 @@ nlohmann::json simulateInChild(const SimRun& r) {
     in.options.functional = r.functional;
     in.options.check = r.functional;
     in.options.int8Scales = r.int8Scales;
+    in.options.referenceThread = r.referenceThread;
     validatePlan(in.workload, in.plan, in.params);
     tasd::plantSelectionFault(r.plantFault);
     const SimulationOutput out = simulate(in);
@@ -108,6 +110,7 @@ TEST(Simulation, AFaultPlantedInTheDecompositionFailsTheChecks) {
                  plan::Plan::uniform(tasd::Series::parse("2:8+1:8"), operand)};
         r.dtype = dtype;
         r.plantFault = fault;
+        r.referenceThread = fault;  // the reference work in line and on its thread
         const nlohmann::json j = simulateInChild(r);
         SCOPED_TRACE(::testing::Message()
                      << plan::operandName(operand) << " " << tasd::dtypeName(dtype)
@@ -293,6 +296,33 @@ TEST(Simulation, EveryLayerMatchesItsReferenceOnEveryShippedArch) {
     }
   }
   EXPECT_GE(archs, 7u);
+}
+
+// The reference work (reference approximation, quality, checks) gives the same results on its
+// own thread as in line, for every kind of layer: TASD-W and TASD-A, fp32 and int8, convs, a
+// grouped conv and attention's activation products.
+TEST(Simulation, TheReferenceThreadGivesTheSameResultsAsInLine) {
+  for (const char* net : {"tiny_cnn.yaml", "tiny_transformer.yaml"}) {
+    for (const plan::Operand operand : {plan::Operand::W, plan::Operand::A}) {
+      for (const tasd::DType dtype : {tasd::DType::F32, tasd::DType::I8}) {
+        SCOPED_TRACE(::testing::Message()
+                     << net << " " << plan::operandName(operand) << " " << tasd::dtypeName(dtype));
+        SimRun r{"ttc_vegeta_m8.yaml", {}, net, planFor("ttc_vegeta_m8", operand), dtype};
+        nlohmann::json on = simulateInChild(r);
+        r.referenceThread = false;
+        nlohmann::json inLine = simulateInChild(r);
+        ASSERT_TRUE(on["status"]["ok"].get<bool>()) << on["status"];
+        ASSERT_TRUE(inLine["status"]["ok"].get<bool>()) << inLine["status"];
+        EXPECT_EQ(on["status"]["checks"], "passed");
+        size_t checked = 0;
+        for (const auto& l : on["layers"])
+          checked += l.contains("check") && l.contains("quality");
+        EXPECT_GT(checked, 0u) << on["layers"].dump().substr(0, 600);
+        EXPECT_EQ(on["layers"], inLine["layers"]);
+        EXPECT_EQ(on["network"], inLine["network"]);
+      }
+    }
+  }
 }
 
 TEST(Simulation, TimingOnlyGivesTheSameTiming) {

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <queue>
 
 #include <fmt/format.h>
 
@@ -79,28 +78,41 @@ TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& 
     const size_t blocksPerRow = (cols + pass.m - 1) / pass.m;
     if (rows * blocksPerRow == 0) continue;  // nothing handed out: no cycle
     // Per unit: the cycle it can take a block (in_ready), and the edge its last block moved to
-    // its output stage; blocks go to the ready unit first, the lowest-numbered on a tie.
-    using Ready = std::pair<int64_t, uint32_t>;
-    std::priority_queue<Ready, std::vector<Ready>, std::greater<Ready>> ready;
-    std::vector<int64_t> moved(units, -beats);
+    // its output stage; blocks go to the ready unit first, the lowest-numbered on a tie. The
+    // ready cycle and the unit are one key (cycle << shift | unit), so that the next unit is the
+    // smallest key: a branch-free scan over a few units.
+    int shift = 0;
+    while ((uint64_t{1} << shift) < units)
+      ++shift;
+    const int64_t unitMask = (int64_t{1} << shift) - 1;
+    std::vector<int64_t> ready(units), moved(units, -beats);
     for (uint32_t u = 0; u < units; ++u)
-      ready.push({0, u});
+      ready[u] = u;
     int64_t lastBeat = 0;
-    for (size_t r = 0; r < rows; ++r)
+    for (size_t r = 0; r < rows; ++r) {
+      const uint8_t* row = alive.data() + r * cols;
       for (size_t b = 0; b < blocksPerRow; ++b) {
         uint32_t nonzeros = 0;
         for (size_t c = b * pass.m; c < std::min(cols, (b + 1) * pass.m); ++c)
-          nonzeros += alive[r * cols + c];
+          nonzeros += row[c];
         const int64_t selections = std::max<int64_t>(1, std::min(pass.n, nonzeros));
-        const auto [accepted, u] = ready.top();
-        ready.pop();
+        int64_t even = ready[0], odd = ready[units > 1 ? 1 : 0];
+        for (uint32_t u = 2; u + 1 < units; u += 2) {
+          even = ready[u] < even ? ready[u] : even;
+          odd = ready[u + 1] < odd ? ready[u + 1] : odd;
+        }
+        if (units > 2 && units % 2) even = ready[units - 1] < even ? ready[units - 1] : even;
+        const int64_t key = std::min(even, odd);
+        const int64_t accepted = key >> shift;
+        const size_t u = static_cast<size_t>(key & unitMask);
         // Selections end, and the block moves on once the output stage handed out the last one.
         const int64_t move = std::max(accepted + selections * perSelection, moved[u] + beats);
         moved[u] = move;
         lastBeat = std::max(lastBeat, move + beats);
-        ready.push({move, u});
+        ready[u] = move * (unitMask + 1) + static_cast<int64_t>(u);
         out.compares += static_cast<uint64_t>(selections) * pass.m;
       }
+    }
     out.blocks += uint64_t{rows} * blocksPerRow;
     out.cycles += static_cast<uint64_t>(lastBeat) + 1;
     if (p + 1 < passes.size()) removeKept(pass, rows, cols, alive, terms);
@@ -271,32 +283,59 @@ std::vector<tasd::CompressedTerm> TasdUnit::decomposePixels(const LayerState& L,
 
 namespace {
 
+// alive[i] = value i is nonzero after the threshold (tau < 0: no threshold), for `count`
+// values load(i); one simple loop per case, so that it vectorises.
+template <typename Load>
+void markAlive(size_t count, float tau, Load load, uint8_t* alive) {
+  if (tau >= 0.0f) {
+    for (size_t i = 0; i < count; ++i) {
+      const float v = load(i);
+      alive[i] = static_cast<uint8_t>((v != 0.0f) & !(std::fabs(v) <= tau));
+    }
+  } else {
+    for (size_t i = 0; i < count; ++i)
+      alive[i] = static_cast<uint8_t>(load(i) != 0.0f);
+  }
+}
+
 // The elements of the matrix the units decompose that are nonzero after the threshold.
 std::vector<uint8_t> aliveElements(const LayerState& L, const STile& s) {
   std::vector<uint8_t> alive;
-  const auto keep = [&](float v) { return v != 0.0f && !(L.tau >= 0.0f && std::fabs(v) <= L.tau); };
   if (!s.box.empty()) {
+    const uint8_t* box = s.box.data();
     const size_t eb = tasd::dtypeBytes(L.dtype), count = s.box.size() / eb;
     alive.resize(count);
-    for (size_t i = 0; i < count; ++i) {
-      float v;
-      if (L.dtype == tasd::DType::I8) {
-        v = static_cast<int8_t>(s.box[i]);
-      } else if (L.dtype == tasd::DType::F32) {
-        std::memcpy(&v, s.box.data() + 4 * i, 4);
-      } else {
-        v = bf16ToFloat(static_cast<uint16_t>(s.box[2 * i] | (s.box[2 * i + 1] << 8)));
-      }
-      alive[i] = keep(v);
+    if (L.dtype == tasd::DType::I8) {
+      markAlive(
+          count, L.tau, [&](size_t i) { return static_cast<float>(static_cast<int8_t>(box[i])); },
+          alive.data());
+    } else if (L.dtype == tasd::DType::F32) {
+      markAlive(
+          count, L.tau,
+          [&](size_t i) {
+            float v;
+            std::memcpy(&v, box + 4 * i, 4);
+            return v;
+          },
+          alive.data());
+    } else {
+      markAlive(
+          count, L.tau,
+          [&](size_t i) {
+            return bf16ToFloat(static_cast<uint16_t>(box[2 * i] | (box[2 * i + 1] << 8)));
+          },
+          alive.data());
     }
   } else if (L.dtype == tasd::DType::I8) {
-    alive.reserve(s.denseI8.size());
-    for (int8_t v : s.denseI8)
-      alive.push_back(keep(v));
+    alive.resize(s.denseI8.size());
+    const int8_t* v = s.denseI8.data();
+    markAlive(
+        alive.size(), L.tau, [&](size_t i) { return static_cast<float>(v[i]); }, alive.data());
   } else {
-    alive.reserve(s.denseF.size());
-    for (float v : s.denseF)
-      alive.push_back(keep(v));
+    alive.resize(s.denseF.size());
+    const float* v = s.denseF.data();
+    markAlive(
+        alive.size(), L.tau, [&](size_t i) { return v[i]; }, alive.data());
   }
   return alive;
 }
