@@ -18,6 +18,7 @@ std::vector<KSegment> LayerState::kSegments(uint32_t k0, uint32_t klen) const {
     return out;
   }
   if (uint64_t{k0} + klen > convChannels) return out;
+  out.reserve(k0 == 0 && klen == convChannels ? 1 : kernelPositions);
   for (uint64_t rs = 0; rs < kernelPositions; ++rs) {
     const uint64_t begin = rs * convChannels + k0;
     if (!out.empty() && out.back().begin + out.back().length == begin) {

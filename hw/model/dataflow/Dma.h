@@ -126,11 +126,18 @@ class DmaBatch {
   }
 
   const tlm::tlm_dmi* regionFor(uint64_t address, bool isWrite) {
-    std::vector<tlm::tlm_dmi>& cache = dmiCache()[owner_];
-    for (const tlm::tlm_dmi& d : cache) {
-      if (address >= d.get_start_address() && address <= d.get_end_address() &&
-          (isWrite ? d.is_write_allowed() : d.is_read_allowed())) {
-        return &d;
+    if (!regions_) regions_ = &dmiCache()[owner_];  // map nodes stay where they are
+    std::vector<tlm::tlm_dmi>& cache = *regions_;
+    const auto fits = [&](const tlm::tlm_dmi& d) {
+      return address >= d.get_start_address() && address <= d.get_end_address() &&
+             (isWrite ? d.is_write_allowed() : d.is_read_allowed());
+    };
+    // A batch's runs mostly fall in the region of the run before.
+    if (lastRegion_ < cache.size() && fits(cache[lastRegion_])) return &cache[lastRegion_];
+    for (size_t i = 0; i < cache.size(); ++i) {
+      if (fits(cache[i])) {
+        lastRegion_ = i;
+        return &cache[i];
       }
     }
     tlm::tlm_generic_payload tx;
@@ -140,6 +147,7 @@ class DmaBatch {
     if (!dmi_(tx, d) || address < d.get_start_address() || address > d.get_end_address())
       return nullptr;
     cache.push_back(d);
+    lastRegion_ = cache.size() - 1;
     return &cache.back();
   }
 
@@ -184,6 +192,8 @@ class DmaBatch {
   }
 
   const void* owner_;
+  std::vector<tlm::tlm_dmi>* regions_ = nullptr;  // this requester's cached regions
+  size_t lastRegion_ = 0;                         // the one the last run fell in
   std::function<void(tlm::tlm_generic_payload&, sc_core::sc_time&)> timed_;
   std::function<unsigned int(tlm::tlm_generic_payload&)> debug_;
   std::function<bool(tlm::tlm_generic_payload&, tlm::tlm_dmi&)> dmi_;

@@ -92,6 +92,10 @@ struct LayerState {
   // The runs of a K tile given by a LOAD's k0 / klen fields (channel range in a conv layer).
   // Empty when the range is outside K.
   std::vector<KSegment> kSegments(uint32_t k0, uint32_t klen) const;
+  // Whether kSegments(k0, klen) is non-empty: the range lies inside K (or the channels).
+  bool kRangeValid(uint32_t k0, uint32_t klen) const {
+    return klen != 0 && uint64_t{k0} + klen <= (convK() ? uint64_t{convChannels} : uint64_t{k});
+  }
   // Elements of K the tile covers.
   uint64_t kElements(uint32_t klen) const {
     return convK() ? uint64_t{klen} * kernelPositions : klen;

@@ -29,6 +29,24 @@ inline void copyElements(uint8_t* to, const uint8_t* from, uint64_t bytes) {
   }
 }
 
+// How many input rows (or columns) in [lo, hi] the windows of outputs [oLo, oHi] touch, taps
+// [tLo, tHi] each at stride `stride` and dilation `dil` behind `pad`.
+uint32_t touchedCount(int64_t lo, int64_t hi, int64_t oLo, int64_t oHi, int64_t stride, int64_t dil,
+                      int64_t tLo, int64_t tHi, int64_t pad, bool every) {
+  if (every) return static_cast<uint32_t>(hi - lo + 1);
+  thread_local std::vector<uint8_t> touched;
+  touched.assign(static_cast<size_t>(hi - lo + 1), 0);
+  for (int64_t o = oLo; o <= oHi; ++o)
+    for (int64_t t = tLo; t <= tHi; ++t) {
+      const int64_t i = o * stride + t * dil - pad;
+      if (i >= lo && i <= hi) touched[static_cast<size_t>(i - lo)] = 1;
+    }
+  uint32_t count = 0;
+  for (uint8_t v : touched)
+    count += v;
+  return count;
+}
+
 ConvIndex convIndex(const tasd::ConvGeometry& g) {
   const uint64_t ho = g.outH(), wo = g.outW();
   return {ho, wo, ho * wo};
@@ -120,14 +138,14 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
   plan.countOnly = countOnly;
   if (!op.configured && !op.conv) return "operand address not configured";
   if (klen == 0 || rows.length == 0) return "empty tile";
-  const std::vector<KSegment> segments = L.kSegments(k0, klen);
-  if (segments.empty()) {
+  if (!L.kRangeValid(k0, klen)) {
     return L.convK() ? fmt::format("channel range [{}, {}) beyond the {} channels", k0,
                                    uint64_t{k0} + klen, L.convChannels)
                      : fmt::format("K range [{}, {}) beyond K = {}", k0, uint64_t{k0} + klen, L.k);
   }
   const uint64_t rowElements = L.kElements(klen);
   if (!op.conv) {
+    const std::vector<KSegment> segments = L.kSegments(k0, klen);
     if (!countOnly) plan.runs.reserve(uint64_t{rows.length} * segments.size());
     for (uint32_t r = 0; r < rows.length && !countOnly; ++r) {
       const uint64_t row = rows.begin + r;
@@ -180,6 +198,12 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
       // Mark the rows and columns some window touches; number them in order.
       // (With stride 1 and dilation 1 the windows touch every row and column of the box.)
       const bool everyRow = sh == 1 && dh == 1, everyCol = sw == 1 && dw == 1;
+      if (countOnly) {  // only the staging bytes: count, without the slot tables
+        box.gridRows = touchedCount(box.ihLo, box.ihHi, ohLo, ohHi, sh, dh, rLo, rHi, pt, everyRow);
+        box.gridCols = touchedCount(box.iwLo, box.iwHi, owLo, owHi, sw, dw, sLo, sHi, pl, everyCol);
+        offset += box.pixels() * (cHi - cLo) * eb;
+        continue;
+      }
       box.rowSlot.assign(static_cast<size_t>(box.ihHi - box.ihLo + 1), everyRow ? 0 : -1);
       box.colSlot.assign(static_cast<size_t>(box.iwHi - box.iwLo + 1), everyCol ? 0 : -1);
       for (int64_t oh = ohLo; oh <= ohHi && !everyRow; ++oh)
@@ -197,10 +221,6 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
       for (int32_t& v : box.colSlot)
         if (v == 0) v = static_cast<int32_t>(box.gridCols++);
       const uint64_t runElems = cHi - cLo;
-      if (countOnly) {
-        offset += box.pixels() * runElems * eb;
-        continue;
-      }
       // A run per grid row (whole channel vectors of adjacent columns join) or per grid pixel.
       plan.runs.reserve(plan.runs.size() +
                         uint64_t{box.gridRows} * (cLo == 0 && cHi == c ? 2 : box.gridCols));

@@ -77,25 +77,42 @@ TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& 
     const int64_t beats = static_cast<int64_t>(pass.count);
     const size_t blocksPerRow = (cols + pass.m - 1) / pass.m;
     if (rows * blocksPerRow == 0) continue;  // nothing handed out: no cycle
-    // Per unit: the cycle it can take a block (in_ready), and the edge its last block moved to
-    // its output stage; blocks go to the ready unit first, the lowest-numbered on a tie. The
-    // ready cycle and the unit are one key (cycle << shift | unit), so that the next unit is the
-    // smallest key: a branch-free scan over a few units.
-    int shift = 0;
-    while ((uint64_t{1} << shift) < units)
-      ++shift;
-    const int64_t unitMask = (int64_t{1} << shift) - 1;
-    std::vector<int64_t> ready(units), moved(units, -beats);
-    for (uint32_t u = 0; u < units; ++u)
-      ready[u] = u;
-    int64_t lastBeat = 0;
+    // Selections per block: its nonzeros, at most the pass's n, at least one.
+    const size_t blocks = rows * blocksPerRow;
+    std::vector<int64_t> selections(blocks);
+    bool uniform = true;
     for (size_t r = 0; r < rows; ++r) {
       const uint8_t* row = alive.data() + r * cols;
       for (size_t b = 0; b < blocksPerRow; ++b) {
         uint32_t nonzeros = 0;
         for (size_t c = b * pass.m; c < std::min(cols, (b + 1) * pass.m); ++c)
           nonzeros += row[c];
-        const int64_t selections = std::max<int64_t>(1, std::min(pass.n, nonzeros));
+        const int64_t sel = std::max<int64_t>(1, std::min(pass.n, nonzeros));
+        selections[r * blocksPerRow + b] = sel;
+        uniform = uniform && sel == selections[0];
+        out.compares += static_cast<uint64_t>(sel) * pass.m;
+      }
+    }
+    int64_t lastBeat = 0;
+    if (uniform && perSelection > 0) {
+      // Every block alike: block i goes to unit i mod units in round i / units, and a unit's
+      // blocks move on every max(selection time, beats) cycles after its first.
+      const int64_t first = selections[0] * perSelection;
+      const int64_t period = std::max(first, beats);
+      lastBeat = first + static_cast<int64_t>((blocks - 1) / units) * period + beats;
+    } else {
+      // Per unit: the cycle it can take a block (in_ready), and the edge its last block moved
+      // to its output stage; blocks go to the ready unit first, the lowest-numbered on a tie.
+      // The ready cycle and the unit are one key (cycle << shift | unit), so that the next unit
+      // is the smallest key: a branch-free scan over a few units.
+      int shift = 0;
+      while ((uint64_t{1} << shift) < units)
+        ++shift;
+      const int64_t unitMask = (int64_t{1} << shift) - 1;
+      std::vector<int64_t> ready(units), moved(units, -beats);
+      for (uint32_t u = 0; u < units; ++u)
+        ready[u] = u;
+      for (size_t i = 0; i < blocks; ++i) {
         int64_t even = ready[0], odd = ready[units > 1 ? 1 : 0];
         for (uint32_t u = 2; u + 1 < units; u += 2) {
           even = ready[u] < even ? ready[u] : even;
@@ -106,11 +123,10 @@ TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& 
         const int64_t accepted = key >> shift;
         const size_t u = static_cast<size_t>(key & unitMask);
         // Selections end, and the block moves on once the output stage handed out the last one.
-        const int64_t move = std::max(accepted + selections * perSelection, moved[u] + beats);
+        const int64_t move = std::max(accepted + selections[i] * perSelection, moved[u] + beats);
         moved[u] = move;
         lastBeat = std::max(lastBeat, move + beats);
         ready[u] = move * (unitMask + 1) + static_cast<int64_t>(u);
-        out.compares += static_cast<uint64_t>(selections) * pass.m;
       }
     }
     out.blocks += uint64_t{rows} * blocksPerRow;
