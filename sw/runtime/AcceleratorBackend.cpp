@@ -845,23 +845,71 @@ struct AcceleratorBackend::Impl {
     }
   }
 
+  // A convolution with one input channel per group (depthwise): S x D^T and D's row maxima
+  // straight from the image, a kernel tap at a time over a row of outputs (no im2col rows).
+  void depthwiseReference(const Group& g, std::vector<float>& ref,
+                          std::vector<double>& colMax) const {
+    const tasd::ConvGeometry& geo = *g.dConv;
+    const uint64_t m = g.job.m, n = g.job.n, k = g.job.k;
+    const uint64_t ho = geo.outH(), wo = geo.outW(), perImage = uint64_t{geo.inH} * geo.inW;
+    const float* s = g.sApprox->data();
+    std::vector<float> rowMax(wo);
+    for (uint64_t j0 = 0; j0 < n; j0 += wo) {  // one output row of one image
+      const uint64_t b = j0 / (ho * wo), oh = j0 % (ho * wo) / wo;
+      const float* x = g.act.data + b * perImage;
+      std::fill(rowMax.begin(), rowMax.end(), 0.0f);
+      for (uint64_t r = 0; r < geo.kh; ++r) {
+        const int64_t ih = static_cast<int64_t>(oh * geo.strideH + r * geo.dilationH) -
+                           static_cast<int64_t>(geo.padTop);
+        if (ih < 0 || ih >= static_cast<int64_t>(geo.inH)) continue;  // padding: zeros
+        const float* xr = x + static_cast<uint64_t>(ih) * geo.inW;
+        for (uint64_t q = 0; q < geo.kw; ++q) {
+          // The outputs whose tap (r, q) reads inside the row: iw = ow*sw + q*dw - pl.
+          const int64_t off = static_cast<int64_t>(q * geo.dilationW) -
+                              static_cast<int64_t>(geo.padLeft),
+                        sw = static_cast<int64_t>(geo.strideW);
+          int64_t owLo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+          int64_t owHi = (static_cast<int64_t>(geo.inW) - 1 - off) / sw;  // floor for >= 0
+          if (static_cast<int64_t>(geo.inW) - 1 - off < 0) continue;
+          owHi = std::min<int64_t>(owHi, static_cast<int64_t>(wo) - 1);
+          const uint64_t tap = r * geo.kw + q;
+          for (int64_t ow = owLo; ow <= owHi; ++ow)
+            rowMax[static_cast<size_t>(ow)] =
+                std::max(rowMax[static_cast<size_t>(ow)], std::fabs(xr[ow * sw + off]));
+          for (uint64_t i = 0; i < m; ++i) {
+            const float w = s[i * k + tap];
+            float* out = ref.data() + i * n + j0;
+            for (int64_t ow = owLo; ow <= owHi; ++ow)
+              out[ow] += w * xr[ow * sw + off];
+          }
+        }
+      }
+      for (uint64_t ow = 0; ow < wo; ++ow)
+        colMax[j0 + ow] = rowMax[ow];
+    }
+  }
+
   void checkFloat(const Group& g, const std::vector<float>& c, CheckResult& res) const {
     const GemmJob& job = g.job;
     const uint64_t m = job.m, n = job.n, k = job.k;
     std::vector<float> ref(m * n);
     std::vector<double> rowL1(m, 0.0), colMax(n, 0.0);
-    forEachDBlock(g, [&](const float* d, uint64_t j0, uint64_t count) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
-                  static_cast<int>(count), static_cast<int>(k), 1.0f, g.sApprox->data(),
-                  static_cast<int>(k), d, static_cast<int>(k), 0.0f, ref.data() + j0,
-                  static_cast<int>(n));
-      for (uint64_t j = 0; j < count; ++j) {
-        float mx = 0;
-        for (uint64_t kk = 0; kk < k; ++kk)
-          mx = std::max(mx, std::fabs(d[j * k + kk]));
-        colMax[j0 + j] = mx;
-      }
-    });
+    if (g.dConv && g.dConv->channels == 1) {
+      depthwiseReference(g, ref, colMax);
+    } else {
+      forEachDBlock(g, [&](const float* d, uint64_t j0, uint64_t count) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
+                    static_cast<int>(count), static_cast<int>(k), 1.0f, g.sApprox->data(),
+                    static_cast<int>(k), d, static_cast<int>(k), 0.0f, ref.data() + j0,
+                    static_cast<int>(n));
+        for (uint64_t j = 0; j < count; ++j) {
+          float mx = 0;
+          for (uint64_t kk = 0; kk < k; ++kk)
+            mx = std::max(mx, std::fabs(d[j * k + kk]));
+          colMax[j0 + j] = mx;
+        }
+      });
+    }
     for (uint64_t i = 0; i < m; ++i)
       for (uint64_t kk = 0; kk < k; ++kk)
         rowL1[i] += std::fabs((*g.sApprox)[i * k + kk]);

@@ -70,18 +70,26 @@ void assembleKMajor(const tasd::ConvGeometry& g, const ConvIndex& ci, TileRange 
   std::vector<int64_t> rowByte(g.kh * R), colByte(g.kw * R);
   size_t boxIndex = 0;
   uint64_t boxC = 0, cLo = 0;
+  // Output position of row r: image b, row oh, column ow (stepped, not divided, per row).
+  uint64_t b = rows.begin / ci.perImage, oh = rows.begin % ci.perImage / ci.wo,
+           ow = rows.begin % ci.wo;
   for (uint32_t r = 0; r < R; ++r) {
-    const uint64_t p = rows.begin + r;
-    const uint64_t b = p / ci.perImage, pi = p % ci.perImage;
+    if (r > 0 && ++ow == ci.wo) {
+      ow = 0;
+      if (++oh == ci.ho) {
+        oh = 0;
+        ++b;
+      }
+    }
     while (plan.boxes[boxIndex].image != b)
       ++boxIndex;
     const ConvBox& box = plan.boxes[boxIndex];
     boxC = box.cHi - box.cLo;  // the same channel range in every box of the tile
     cLo = box.cLo;
     const bool empty = box.rowSlot.empty() || box.colSlot.empty();
-    const int64_t ih0 = static_cast<int64_t>(pi / ci.wo) * static_cast<int64_t>(g.strideH) -
-                        static_cast<int64_t>(g.padTop);
-    const int64_t iw0 = static_cast<int64_t>(pi % ci.wo) * static_cast<int64_t>(g.strideW) -
+    const int64_t ih0 =
+        static_cast<int64_t>(oh) * static_cast<int64_t>(g.strideH) - static_cast<int64_t>(g.padTop);
+    const int64_t iw0 = static_cast<int64_t>(ow) * static_cast<int64_t>(g.strideW) -
                         static_cast<int64_t>(g.padLeft);
     for (uint32_t fr = 0; fr < g.kh; ++fr) {
       const int64_t ih = ih0 + int64_t{fr} * static_cast<int64_t>(g.dilationH);
@@ -105,20 +113,22 @@ void assembleKMajor(const tasd::ConvGeometry& g, const ConvIndex& ci, TileRange 
     }
   }
   T* out = reinterpret_cast<T*>(tile);
+  if (plan.stagingBytes == 0) {  // every element in the padding (staging holds no pixel)
+    for (const ChannelRun& run : runs)
+      std::fill(out + run.out * R, out + (run.out + run.length) * R, T{0});
+    return;
+  }
   for (const ChannelRun& run : runs) {
     const int64_t* rb = rowByte.data() + run.fr * R;
     const int64_t* cb = colByte.data() + run.fs * R;
     for (uint64_t e = 0; e < run.length; ++e) {
       const uint8_t* src = staging + (run.channel + e - cLo) * sizeof(T);
       T* dst = out + (run.out + e) * R;
-      for (size_t r = 0; r < R; ++r) {
-        if (rb[r] < 0 || cb[r] < 0) {
-          dst[r] = T{0};
-        } else {
-          T v;
-          std::memcpy(&v, src + rb[r] + cb[r], sizeof(T));
-          dst[r] = v;
-        }
+      for (size_t r = 0; r < R; ++r) {  // branch-free: padding reads src[0] and keeps 0
+        const bool inside = (rb[r] | cb[r]) >= 0;
+        T v;
+        std::memcpy(&v, src + (inside ? rb[r] + cb[r] : 0), sizeof(T));
+        dst[r] = inside ? v : T{0};
       }
     }
   }
