@@ -1,4 +1,5 @@
 #include "sw/runtime/AccuracyRun.h"
+#include "sw/runtime/HostComparison.h"
 
 #include <algorithm>
 #include <chrono>
@@ -396,9 +397,7 @@ AccuracyReport runAccuracy(const AccuracyOptions& o) {
     if (o.dtype == "int8") {
       const auto ranges = calibrate<executor::RangeHook>(
           o, digitsPath, graph, threads, [] { return std::make_unique<executor::RangeHook>(); });
-      for (const auto& [name, r] : ranges->ranges(o.int8Quantile))
-        int8Scales[name] = ActivationScales{r.input > 0 ? r.input / 127.0f : 1.0f,
-                                            r.output > 0 ? r.output / 127.0f : 1.0f};
+      int8Scales = int8ScalesOf(ranges->ranges(o.int8Quantile));
     }
     report.device = runOnAccelerator(o, w, devicePlan, taus, int8Scales, eval, classIndex, threads);
   }

@@ -50,6 +50,10 @@ struct Experiment {
   plan::Plan plan;
   tasd::DType dtype = tasd::DType::F32;
   bool check = true;
+  // int8 runs: results leave the device requantised to int8 on its output path (static
+  // per-channel scales calibrated on the run's input, bias and ReLU fused); false: int32
+  // accumulators, quantised per tensor as each layer comes.
+  bool int8Output = true;
   bool timingOnly = false;
   bool hasSearch = false;
   SearchSpec search;

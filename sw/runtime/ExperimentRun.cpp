@@ -172,6 +172,12 @@ PreparedRun prepareRun(const RunRequest& r) {
       in.options.inputs.push_back(x.input.load(x.workload));
     }
   }
+  // int8: the device's output path requantises every layer's results with static scales
+  // calibrated on this input set (experiment.int8_output).
+  if (x.dtype == tasd::DType::I8 && x.int8Output) {
+    in.options.int8Scales =
+        outputPathScales(x.workload, x.timingOnly ? nullptr : &in.options.inputs.front());
+  }
   // Compared with the host executor: both take the plan's thresholds from this input, on the host.
   p.compareExecutor = r.compareExecutor;
   if (r.compareExecutor)

@@ -30,6 +30,30 @@ std::map<std::string, float> planThresholds(const workload::Workload& w, const p
   return taus;
 }
 
+std::map<std::string, ActivationScales> outputPathScales(const workload::Workload& w,
+                                                         const std::vector<model::Tensor>* inputs) {
+  std::map<std::string, ActivationScales> scales;
+  if (!inputs) {
+    for (const executor::GemmLayer& l : w.gemms)
+      scales[l.name] = ActivationScales{1.0f, 1.0f};
+    return scales;
+  }
+  executor::RangeHook ranges;
+  executor::Executor ex(w.graph());
+  ex.setHook(&ranges);
+  ex.run(*inputs);
+  return int8ScalesOf(ranges.ranges(1.0));
+}
+
+std::map<std::string, ActivationScales> int8ScalesOf(
+    const std::map<std::string, executor::ActivationRange>& ranges) {
+  std::map<std::string, ActivationScales> scales;
+  for (const auto& [name, r] : ranges)
+    scales[name] = ActivationScales{r.input > 0 ? r.input / 127.0f : 1.0f,
+                                    r.output > 0 ? r.output / 127.0f : 1.0f};
+  return scales;
+}
+
 std::vector<model::Tensor> runOnHost(const workload::Workload& w, const plan::Plan& plan,
                                      const std::map<std::string, float>& taus,
                                      const std::vector<model::Tensor>& inputs) {

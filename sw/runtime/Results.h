@@ -72,7 +72,8 @@ struct RunResult {
 };
 
 // Post-training int8 quantisation of a layer: the scales of its input activations and of its
-// output (bias included), calibrated on data other than the run's (value = scale * int8).
+// output (bias included), calibrated on the host (value = scale * int8): on data other than the
+// test set's in the accuracy protocol, on the run's own input in `tasdsim run`.
 struct ActivationScales {
   float input = 0;
   float output = 0;

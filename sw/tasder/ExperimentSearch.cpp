@@ -128,7 +128,8 @@ ExperimentSearchReport searchExperiment(const runtime::Experiment& x,
   report.scoringSeconds = secondsSince(t0) - report.calibrationSeconds;
   if (sp.cost != "macs") {
     say("cost table", 0, 1);
-    simulatedCosts(report.layers, x.workload, x.arch.params, x.arch.energy, sp.cost, x.dtype);
+    simulatedCosts(report.layers, x.workload, x.arch.params, x.arch.energy, sp.cost, x.dtype,
+                   x.int8Output);
     say("cost table", 1, 1);
   }
   report.costSeconds = secondsSince(t0) - report.calibrationSeconds - report.scoringSeconds;

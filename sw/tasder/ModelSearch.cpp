@@ -19,6 +19,7 @@
 #include "sw/executor/Parallel.h"
 #include "sw/executor/TasdHook.h"
 #include "sw/io/Npy.h"
+#include "sw/runtime/HostComparison.h"
 #include "sw/runtime/NetworkRun.h"
 #include "sw/runtime/Preflight.h"
 #include "sw/runtime/Report.h"
@@ -91,7 +92,7 @@ struct NetworkCost {
 };
 
 // The whole network (every GEMM layer; the plan's, and the others dense) simulated timing-only,
-// as `tasdsim run --timing-only` computes it.
+// as `tasdsim run --timing-only` computes it (int8: through the requantising output path).
 NetworkCost simulate(const workload::Workload& w, const plan::Plan& p,
                      const config::ArchConfig& arch, tasd::DType dtype) {
   runtime::SimulationInputs in;
@@ -102,6 +103,7 @@ NetworkCost simulate(const workload::Workload& w, const plan::Plan& p,
   in.options.functional = false;
   in.options.check = false;
   in.options.dtype = dtype;
+  if (dtype == tasd::DType::I8) in.options.int8Scales = runtime::outputPathScales(w, nullptr);
   const runtime::NetworkTotals t = runtime::simulateTotalsIsolated(in);
   return NetworkCost{static_cast<double>(t.cycles), t.energyPj, t.seconds, t.edp};
 }

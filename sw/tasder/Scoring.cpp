@@ -10,6 +10,7 @@
 
 #include "sw/common/Error.h"
 #include "sw/executor/Executor.h"
+#include "sw/runtime/HostComparison.h"
 #include "sw/runtime/Isolated.h"
 #include "sw/runtime/Simulation.h"
 #include "sw/tasd/Decompose.h"
@@ -219,7 +220,7 @@ std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerCh
                                                        const workload::Workload& w,
                                                        const hw::AcceleratorParams& params,
                                                        const hw::EnergyTable& energy,
-                                                       tasd::DType dtype) {
+                                                       tasd::DType dtype, bool int8Output) {
   // One GEMM layer per distinct (shape, operand, series), run timing-only.
   workload::Workload table;
   table.name = w.name + "-cost-table";
@@ -258,6 +259,8 @@ std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerCh
     in.options.functional = false;
     in.options.check = false;
     in.options.dtype = dtype;
+    if (dtype == tasd::DType::I8 && int8Output)
+      in.options.int8Scales = runtime::outputPathScales(in.workload, nullptr);
     const runtime::SimulationOutput out = runtime::simulate(in);
     if (!out.run.failReason.empty())
       throw UserError("cost table simulation: " + out.run.failReason);
@@ -290,11 +293,11 @@ std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerCh
 
 void simulatedCosts(std::vector<LayerChoices>& layers, const workload::Workload& w,
                     const hw::AcceleratorParams& params, const hw::EnergyTable& energy,
-                    const std::string& cost, tasd::DType dtype) {
+                    const std::string& cost, tasd::DType dtype, bool int8Output) {
   if (cost != "cycles" && cost != "energy" && cost != "edp") {
     throw UserError(fmt::format("search cost '{}': expected macs, cycles, energy or edp", cost));
   }
-  const auto costs = candidateCosts(layers, w, params, energy, dtype);
+  const auto costs = candidateCosts(layers, w, params, energy, dtype, int8Output);
   for (size_t l = 0; l < layers.size(); ++l) {
     for (size_t i = 0; i < layers[l].candidates.size(); ++i) {
       const CandidateCost& c = costs[l][i];

@@ -86,8 +86,9 @@ std::vector<LayerChoices> scoreLayers(const std::vector<LayerSample>& samples,
 
 // The simulator's cost of every candidate of every layer (per layer, per candidate): one
 // timing-only simulation (in a child process) runs every distinct GEMM layer shape of the
-// workload with every candidate in the given value type. Every layer must be a GEMM layer of
-// the workload.
+// workload with every candidate in the given value type (int8: through the device's
+// requantising output path unless int8Output is false, as `tasdsim run` by default). Every layer
+// must be a GEMM layer of the workload.
 struct CandidateCost {
   double cycles = 0, energyPj = 0, edp = 0;  // edp in J*s
 };
@@ -95,12 +96,12 @@ std::vector<std::vector<CandidateCost>> candidateCosts(const std::vector<LayerCh
                                                        const workload::Workload& w,
                                                        const hw::AcceleratorParams& params,
                                                        const hw::EnergyTable& energy,
-                                                       tasd::DType dtype);
+                                                       tasd::DType dtype, bool int8Output = true);
 
 // Replaces every candidate's cost by its "cycles", "energy" (pJ) or "edp" (J*s) from
 // candidateCosts.
 void simulatedCosts(std::vector<LayerChoices>& layers, const workload::Workload& w,
                     const hw::AcceleratorParams& params, const hw::EnergyTable& energy,
-                    const std::string& cost, tasd::DType dtype);
+                    const std::string& cost, tasd::DType dtype, bool int8Output = true);
 
 }  // namespace tasdsim::tasder

@@ -120,6 +120,31 @@ class RunTest(unittest.TestCase):
         self.assertEqual(s["status"]["layers_checked"], accelerator)
         self.assertIn(f"every layer matches its reference ({accelerator} accelerator layers checked)", r.stdout)
 
+    def test_int8_results_leave_through_the_output_path_by_default(self):
+        def stats(name, *args):
+            r = run("run", EXP, "--out", self.out(name), "-q", "--set", "experiment.dtype=int8", *args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(self.out(name), "stats.json")) as f:
+                return json.load(f)
+        on, timing, off = stats("on"), stats("timing", "--timing-only"), stats(
+            "off", "--set", "experiment.int8_output=int32")
+        self.assertEqual(on["status"]["checks"], "passed")  # bit-exact with the reference
+        self.assertEqual(off["status"]["checks"], "passed")
+        c_on, c_off = on["network"]["counters"], off["network"]["counters"]
+        results = sum(l["gemm"]["m"] * l["gemm"]["n"] * l["groups"] for l in on["layers"] if l["on_accelerator"])
+        # Every result requantised on the device: one byte each leaves the chip, not four.
+        self.assertEqual(c_on["store_unit.requant_ops"], results)
+        self.assertEqual(c_on["store_unit.dram_bytes"], results + c_on["store_unit.table_bytes"])
+        self.assertEqual(c_off["store_unit.requant_ops"], 0)
+        self.assertEqual(c_off["store_unit.dram_bytes"], 4 * results)
+        self.assertGreater(on["network"]["energy_pj"]["output_path"], 0)
+        self.assertLess(on["network"]["energy_pj"]["total"], off["network"]["energy_pj"]["total"])
+        # The timing does not depend on the calibrated scales: timing-only takes the same cycles.
+        self.assertEqual(timing["network"]["cycles"], on["network"]["cycles"])
+        self.assertEqual(timing["network"]["counters"]["store_unit.dram_bytes"], c_on["store_unit.dram_bytes"])
+        with open(os.path.join(self.out("on"), "resolved_config.yaml")) as f:
+            self.assertEqual(yaml.safe_load(f)["experiment"]["int8_output"], "int8")
+
     def test_decompose_and_run_agree_on_the_compute_fraction(self):
         # K = 37 at 2:4: the last block of each row holds one element and still takes n = 2
         # slots, so both report (ceil(37/4) * 2) / 37, and the run issues exactly that.
