@@ -342,7 +342,8 @@ def write_report(rows, netinfo, a, env):
         "engines (TTC-*) add series sequencing with the decomposition-aware dataflow (the D tile and the "
         "accumulators stay in place while the terms stream) and 16 TASD units at 1 cycle per block element (M cycles "
         "per M-block). Base engines run a series as one GEMM per term.",
-        f"- Data types: {DTYPE} values, int32 accumulation; results are written to DRAM as int32.",
+        f"- Data types: {DTYPE} values, int32 accumulation; results leave the device requantised to int8 on its "
+        "output path (one byte each; static per-channel scales calibrated on the run's input), the default for int8.",
         "- Energy: configs/energy/horowitz_45nm.yaml (Horowitz, ISSCC 2014, 45 nm, plus marked estimates): int8 MAC "
         "0.3 pJ, index mux 0.1 pJ per structured MAC slot, SRAM 1.25-12.5 pJ/byte by bank size, DRAM 160 pJ/byte, "
         "TASD compare 0.1 pJ, no leakage. EDP = total energy x total delay of the network (layers run one after "
@@ -405,7 +406,7 @@ def differences(rows, netinfo, a):
         "",
         f"1. **Energy falls little: DRAM dominates it.** DRAM is {pct(min(dshare))}-{pct(max(dshare))} of the TTC "
         f"runs' energy. TASD shrinks the MACs and the (compressed) weight bytes, but {pct(min(act_share))}-"
-        f"{pct(max(act_share))} of the TTC runs' DRAM bytes are activations and int32 results, which TASD does not "
+        f"{pct(max(act_share))} of the TTC runs' DRAM bytes are activations and int8 results, which TASD does not "
         f"compress (activation reads change only with the tiling). So a TTC's energy stays at {min(er):.2f}-{max(er):.2f} of the base engine's, and its EDP "
         "improvement comes mostly from cycles (EDP ratio = cycles ratio x energy ratio).",
     ]
@@ -417,14 +418,14 @@ def differences(rows, netinfo, a):
         d = info["dense"]
         res = d["dram_write"]
         share = d["energy_dram_uj"] * res / (d["dram_read"] + d["dram_write"]) / d["energy_uj"]
-        L.append(f"   - {label.split(' ')[0]}: the int32 results alone are {res / 1e6:.1f} MB of DRAM writes per "
+        L.append(f"   - {label.split(' ')[0]}: the int8 results alone are {res / 1e6:.1f} MB of DRAM writes per "
                  f"inference, {pct(share)} of the dense TC's energy; every engine writes the same results.")
     need = [(1 - PAPER_MAX) / r["energy_ratio_vs_base"] for r in rows]
     L += [
         f"   - With these energy ratios, an {pct(PAPER_MAX)} EDP gain would need the cycles to fall to "
         f"{min(need):.2f}-{max(need):.2f} of the base engine's; the TTCs reach {min(cr):.2f}-{max(cr):.2f}. "
-        "A model that keeps results on chip or requantizes them to int8, or a lower DRAM energy, would "
-        "raise the improvements; the paper's energy model is not known.",
+        "A model that keeps results on chip between layers, counts per-MAC operand delivery, or has a lower "
+        "DRAM energy would raise the improvements; the paper's energy model is not known.",
     ]
     # compute fraction limits
     L.append(f"2. **The quality target limits the compute saved.** The TTC compute fractions are "
