@@ -793,7 +793,15 @@ struct AcceleratorBackend::Impl {
   std::deque<std::unique_ptr<Pending>> pending;
   SerialWorker referenceThread;  // last member: joined before the rest goes
 
+  // At most this many layers' reference work queued: the simulation waits for the oldest rather
+  // than holding the operand copies of a whole network when the reference falls behind.
+  static constexpr size_t kMaxQueuedReferences = 16;
+
   void submitReference(LayerWork&& work) {
+    if (pending.size() >= kMaxQueuedReferences) {
+      std::future<void>& older = pending[pending.size() - kMaxQueuedReferences]->done;
+      if (older.valid()) older.wait();
+    }
     auto p = std::make_unique<Pending>();
     p->work = std::move(work);
     if (functional() && options.referenceThread) {
