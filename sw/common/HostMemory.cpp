@@ -1,5 +1,6 @@
 #include "sw/common/HostMemory.h"
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -42,6 +43,13 @@ uint64_t resourceLimit(int resource) {
 uint64_t hostMemoryLimitBytes() {
   return std::min(
       {physicalMemory(), cgroupLimit(), resourceLimit(RLIMIT_AS), resourceLimit(RLIMIT_DATA)});
+}
+
+void adviseHugePages(void* data, size_t bytes) {
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
+  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
 }  // namespace tasdsim

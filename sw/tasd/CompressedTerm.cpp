@@ -4,6 +4,7 @@
 
 #include "sw/common/Error.h"
 #include "sw/common/Half.h"
+#include "sw/common/HostMemory.h"
 
 namespace tasdsim::tasd {
 namespace {
@@ -42,8 +43,8 @@ CompressedTerm::CompressedTerm(NMPattern pattern, DType dtype, size_t rows, size
     : pattern_(pattern), dtype_(dtype), rows_(rows), cols_(cols) {
   blocksPerRow_ = (cols + pattern.m - 1) / pattern.m;
   metaBytesPerRow_ = (slotsPerRow() * pattern.indexBits() + 7) / 8;
-  values_.assign(rows * valueBytesPerRow(), 0);
-  meta_.assign(rows * metaBytesPerRow_, 0);
+  resizeLarge(values_, rows * valueBytesPerRow());
+  resizeLarge(meta_, rows * metaBytesPerRow_);
 }
 
 size_t CompressedTerm::nonzeros() const {

@@ -6,13 +6,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "sw/common/HostMemory.h"
+
 namespace tasdsim::tasd {
 
 template <typename T>
 class Matrix {
  public:
   Matrix() = default;
-  Matrix(size_t rows, size_t cols) : rows_(rows), cols_(cols), data_(rows * cols, T{}) {}
+  Matrix(size_t rows, size_t cols) : rows_(rows), cols_(cols) { resizeLarge(data_, rows * cols); }
   Matrix(size_t rows, size_t cols, std::vector<T> data)
       : rows_(rows), cols_(cols), data_(std::move(data)) {
     assert(data_.size() == rows_ * cols_);

@@ -1,10 +1,10 @@
 #include "sw/workload/Synthetic.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+
+#include "sw/common/HostMemory.h"
 
 namespace tasdsim::workload {
 namespace {
@@ -18,14 +18,6 @@ uint64_t splitmix(uint64_t& x) {
 
 uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
-}
-
-// Asks for transparent huge pages over the whole 2 MiB pages inside [data, data + bytes).
-void adviseHugePages(void* data, size_t bytes) {
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
 }  // namespace
