@@ -6,6 +6,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,8 +16,10 @@
 #include <fmt/format.h>
 
 #include "sw/common/Error.h"
+#include "sw/common/HostMemory.h"
 #include "sw/common/Interrupt.h"
 #include "sw/common/Output.h"
+#include "sw/common/ParallelFor.h"
 #include "sw/runtime/ExperimentRun.h"
 #include "sw/runtime/HostComparison.h"
 #include "sw/tasd/Decompose.h"
@@ -49,37 +53,55 @@ py::dict qualityDict(const tasd::Quality& q) {
   return d;
 }
 
-// The in-block positions of a term's slots, rows x blocks x n, from its packed metadata.
+// The in-block positions of a term's slots, rows x blocks x n, from its packed metadata: eight
+// slots at a time from `bits` whole bytes (a row's metadata starts on a byte), into memory that
+// is not zero-filled first (every byte is written) and is advised huge pages.
 py::array_t<uint8_t> termIndices(const tasd::CompressedTerm& t) {
-  const size_t slots = t.slotsPerRow();
-  std::vector<uint8_t> out(t.rows() * slots);
+  const size_t slots = t.slotsPerRow(), count = t.rows() * slots;
+  std::unique_ptr<uint8_t[]> out(new uint8_t[std::max<size_t>(count, 1)]);
+  adviseHugePages(out.get(), count);
   const uint32_t bits = t.pattern().indexBits();
   const uint64_t mask = (uint64_t{1} << bits) - 1;
   {
     py::gil_scoped_release release;
-    for (size_t r = 0; r < t.rows(); ++r) {
-      const uint8_t* meta = t.metaRow(r);
-      const size_t metaBytes = t.metaBytesPerRow();
-      uint8_t* dst = out.data() + r * slots;
-      uint64_t window = 0;
-      uint32_t have = 0;
-      size_t next = 0;
-      for (size_t s = 0; s < slots; ++s) {
-        if (have < bits) {  // refill byte by byte (a row's metadata is whole bytes)
-          while (have <= 56 && next < metaBytes) {
-            window |= static_cast<uint64_t>(meta[next++]) << have;
-            have += 8;
+    // Blocks of rows on the host's cores (each row's indices are its own).
+    constexpr size_t kRowsPerPiece = 256;
+    const size_t pieces = (t.rows() + kRowsPerPiece - 1) / kRowsPerPiece;
+    parallelFor(pieces, pieces > 1 ? hostThreads() : 1, [&](size_t piece) {
+      const size_t rowEnd = std::min(t.rows(), (piece + 1) * kRowsPerPiece);
+      for (size_t r = piece * kRowsPerPiece; r < rowEnd; ++r) {
+        const uint8_t* meta = t.metaRow(r);
+        // Bytes readable from this row's metadata on (8-byte loads stay inside the buffer).
+        const size_t readable = t.meta().size() - r * t.metaBytesPerRow();
+        uint8_t* dst = out.get() + r * slots;
+        size_t s = 0;
+        for (; s + 8 <= slots; s += 8) {  // slots s..s+7 are bytes [s*bits/8, (s+8)*bits/8)
+          const size_t at = s / 8 * bits;
+          uint64_t group = 0;
+          if (at + 8 <= readable) {
+            std::memcpy(&group, meta + at, 8);  // one load; the bits past `bits` bytes are unused
+          } else {
+            std::memcpy(&group, meta + at, bits);
           }
+          for (uint32_t i = 0; i < 8; ++i)
+            dst[s + i] = static_cast<uint8_t>((group >> (i * bits)) & mask);
         }
-        dst[s] = static_cast<uint8_t>(window & mask);
-        window >>= bits;
-        have -= bits;
+        for (; s < slots; ++s) {  // the last few, bit by bit
+          const size_t bit = s * bits;
+          uint32_t v = 0;
+          for (uint32_t i = 0; i < bits; ++i)
+            v |= static_cast<uint32_t>((meta[(bit + i) / 8] >> ((bit + i) % 8)) & 1u) << i;
+          dst[s] = static_cast<uint8_t>(v);
+        }
       }
-    }
+    });
   }
-  return moveToArray(std::move(out), {static_cast<py::ssize_t>(t.rows()),
-                                      static_cast<py::ssize_t>(t.blocksPerRow()),
-                                      static_cast<py::ssize_t>(t.pattern().n)});
+  uint8_t* data = out.get();
+  py::capsule free(out.release(), [](void* p) { delete[] static_cast<uint8_t*>(p); });
+  return py::array_t<uint8_t>(
+      {static_cast<py::ssize_t>(t.rows()), static_cast<py::ssize_t>(t.blocksPerRow()),
+       static_cast<py::ssize_t>(t.pattern().n)},
+      data, free);
 }
 
 py::array termValues(tasd::CompressedTerm& t) {
@@ -92,7 +114,8 @@ py::array termValues(tasd::CompressedTerm& t) {
     case tasd::DType::I8:
       return moveToArray<uint8_t, int8_t>(std::move(t.values()), shape);
     default: {  // bf16 values are returned as the float32 they stand for
-      std::vector<float> f(t.rows() * t.slotsPerRow());
+      std::vector<float> f;
+      resizeLarge(f, t.rows() * t.slotsPerRow());
       for (size_t r = 0; r < t.rows(); ++r)
         for (size_t s = 0; s < t.slotsPerRow(); ++s)
           f[r * t.slotsPerRow() + s] = t.valueAsFloat(r, s);
@@ -111,7 +134,7 @@ py::dict decomposeArray(const T* data, size_t rows, size_t cols, const tasd::Ser
     py::gil_scoped_release release;
     // The approximation is written row by row during the decomposition: into its own array when
     // the residual is returned too, else into the residual's memory (already faulted in).
-    if (withApprox && withResidual) approx.resize(rows * cols);
+    if (withApprox && withResidual) resizeLarge(approx, rows * cols);
     T* approxOut = nullptr;
     if (withApprox) {
       if (!withResidual) d.residual = tasd::Matrix<T>(rows, cols);
