@@ -29,21 +29,21 @@ inline void copyElements(uint8_t* to, const uint8_t* from, uint64_t bytes) {
   }
 }
 
-// How many input rows (or columns) in [lo, hi] the windows of outputs [oLo, oHi] touch, taps
-// [tLo, tHi] each at stride `stride` and dilation `dil` behind `pad`.
-uint32_t touchedCount(int64_t lo, int64_t hi, int64_t oLo, int64_t oHi, int64_t stride, int64_t dil,
-                      int64_t tLo, int64_t tHi, int64_t pad, bool every) {
-  if (every) return static_cast<uint32_t>(hi - lo + 1);
-  thread_local std::vector<uint8_t> touched;
-  touched.assign(static_cast<size_t>(hi - lo + 1), 0);
-  for (int64_t o = oLo; o <= oHi; ++o)
+// The input rows (or columns) in [lo, hi] that the windows of outputs [oLo, oHi] touch, taps
+// [tLo, tHi] each at stride `stride` and dilation `dil` behind `pad`: slot[i - lo] numbers them
+// in order (-1: untouched). Returns how many. `every`: stride and dilation 1 touch them all.
+uint32_t numberTouched(std::vector<int32_t>& slot, int64_t lo, int64_t hi, int64_t oLo, int64_t oHi,
+                       int64_t stride, int64_t dil, int64_t tLo, int64_t tHi, int64_t pad,
+                       bool every) {
+  slot.assign(static_cast<size_t>(hi - lo + 1), every ? 0 : -1);
+  for (int64_t o = oLo; o <= oHi && !every; ++o)
     for (int64_t t = tLo; t <= tHi; ++t) {
       const int64_t i = o * stride + t * dil - pad;
-      if (i >= lo && i <= hi) touched[static_cast<size_t>(i - lo)] = 1;
+      if (i >= lo && i <= hi) slot[static_cast<size_t>(i - lo)] = 0;
     }
   uint32_t count = 0;
-  for (uint8_t v : touched)
-    count += v;
+  for (int32_t& v : slot)
+    if (v == 0) v = static_cast<int32_t>(count++);
   return count;
 }
 
@@ -208,28 +208,19 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
       // Mark the rows and columns some window touches; number them in order.
       // (With stride 1 and dilation 1 the windows touch every row and column of the box.)
       const bool everyRow = sh == 1 && dh == 1, everyCol = sw == 1 && dw == 1;
-      if (countOnly) {  // only the staging bytes: count, without the slot tables
-        box.gridRows = touchedCount(box.ihLo, box.ihHi, ohLo, ohHi, sh, dh, rLo, rHi, pt, everyRow);
-        box.gridCols = touchedCount(box.iwLo, box.iwHi, owLo, owHi, sw, dw, sLo, sHi, pl, everyCol);
+      if (countOnly) {  // only the staging bytes: the counts, in scratch tables
+        thread_local std::vector<int32_t> scratch;
+        box.gridRows =
+            numberTouched(scratch, box.ihLo, box.ihHi, ohLo, ohHi, sh, dh, rLo, rHi, pt, everyRow);
+        box.gridCols =
+            numberTouched(scratch, box.iwLo, box.iwHi, owLo, owHi, sw, dw, sLo, sHi, pl, everyCol);
         offset += box.pixels() * (cHi - cLo) * eb;
         continue;
       }
-      box.rowSlot.assign(static_cast<size_t>(box.ihHi - box.ihLo + 1), everyRow ? 0 : -1);
-      box.colSlot.assign(static_cast<size_t>(box.iwHi - box.iwLo + 1), everyCol ? 0 : -1);
-      for (int64_t oh = ohLo; oh <= ohHi && !everyRow; ++oh)
-        for (int64_t r = rLo; r <= rHi; ++r) {
-          const int64_t ih = oh * sh + r * dh - pt;
-          if (ih >= box.ihLo && ih <= box.ihHi) box.rowSlot[static_cast<size_t>(ih - box.ihLo)] = 0;
-        }
-      for (int64_t ow = owLo; ow <= owHi && !everyCol; ++ow)
-        for (int64_t q = sLo; q <= sHi; ++q) {
-          const int64_t iw = ow * sw + q * dw - pl;
-          if (iw >= box.iwLo && iw <= box.iwHi) box.colSlot[static_cast<size_t>(iw - box.iwLo)] = 0;
-        }
-      for (int32_t& v : box.rowSlot)
-        if (v == 0) v = static_cast<int32_t>(box.gridRows++);
-      for (int32_t& v : box.colSlot)
-        if (v == 0) v = static_cast<int32_t>(box.gridCols++);
+      box.gridRows = numberTouched(box.rowSlot, box.ihLo, box.ihHi, ohLo, ohHi, sh, dh, rLo, rHi,
+                                   pt, everyRow);
+      box.gridCols = numberTouched(box.colSlot, box.iwLo, box.iwHi, owLo, owHi, sw, dw, sLo, sHi,
+                                   pl, everyCol);
       const uint64_t runElems = cHi - cLo;
       // A run per grid row (whole channel vectors of adjacent columns join) or per grid pixel.
       plan.runs.reserve(plan.runs.size() +
