@@ -208,12 +208,14 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
       // Mark the rows and columns some window touches; number them in order.
       // (With stride 1 and dilation 1 the windows touch every row and column of the box.)
       const bool everyRow = sh == 1 && dh == 1, everyCol = sw == 1 && dw == 1;
-      if (countOnly) {  // only the staging bytes: the counts, in scratch tables
+      if (countOnly) {  // only the staging bytes: the counts (scratch tables when strided)
         thread_local std::vector<int32_t> scratch;
-        box.gridRows =
-            numberTouched(scratch, box.ihLo, box.ihHi, ohLo, ohHi, sh, dh, rLo, rHi, pt, everyRow);
-        box.gridCols =
-            numberTouched(scratch, box.iwLo, box.iwHi, owLo, owHi, sw, dw, sLo, sHi, pl, everyCol);
+        box.gridRows = everyRow ? static_cast<uint32_t>(box.ihHi - box.ihLo + 1)
+                                : numberTouched(scratch, box.ihLo, box.ihHi, ohLo, ohHi, sh, dh,
+                                                rLo, rHi, pt, false);
+        box.gridCols = everyCol ? static_cast<uint32_t>(box.iwHi - box.iwLo + 1)
+                                : numberTouched(scratch, box.iwLo, box.iwHi, owLo, owHi, sw, dw,
+                                                sLo, sHi, pl, false);
         offset += box.pixels() * (cHi - cLo) * eb;
         continue;
       }
