@@ -148,7 +148,13 @@ struct AcceleratorBackend::Impl {
     // The results read back from the device: fp32 values, or the bytes of int8 / int32 results
     // in float storage.
     std::vector<float> raw;
-    const uint8_t* rawBytes() const { return reinterpret_cast<const uint8_t*>(raw.data()); }
+    // The first `count` results read back as type T (int8 requantised or int32 accumulators).
+    template <typename T>
+    std::vector<T> resultsAs(size_t count) const {
+      std::vector<T> out(count);
+      std::memcpy(out.data(), raw.data(), count * sizeof(T));
+      return out;
+    }
   };
 
   // TASD-W terms of a layer with constant weights, the same for every input set: kept between
@@ -710,16 +716,14 @@ struct AcceleratorBackend::Impl {
       std::vector<float> converted;
       const float* c = grp.raw.data();
       if (job.output.requant) {
-        std::vector<int8_t> y(count);
-        std::memcpy(y.data(), grp.rawBytes(), count);
+        const std::vector<int8_t> y = grp.resultsAs<int8_t>(count);
         converted.resize(count);
         const float sOut = work.scales->output;
         for (size_t i = 0; i < count; ++i)
           converted[i] = static_cast<float>(y[i]) * sOut;
         c = converted.data();
       } else if (options.dtype == tasd::DType::I8) {
-        std::vector<int32_t> ci(count);
-        std::memcpy(ci.data(), grp.rawBytes(), count * 4);
+        const std::vector<int32_t> ci = grp.resultsAs<int32_t>(count);
         converted.resize(count);
         const float scale = work.scaleAct * work.scaleW;
         for (size_t i = 0; i < count; ++i)
@@ -772,13 +776,9 @@ struct AcceleratorBackend::Impl {
     for (const Group& g : work.groups) {
       const uint64_t count = uint64_t{g.job.m} * g.job.n;
       if (g.job.output.requant) {
-        std::vector<int8_t> y(count);
-        std::memcpy(y.data(), g.rawBytes(), count);
-        checkRequant(g, y, r.check);
+        checkRequant(g, g.resultsAs<int8_t>(count), r.check);
       } else if (options.dtype == tasd::DType::I8) {
-        std::vector<int32_t> ci(count);
-        std::memcpy(ci.data(), g.rawBytes(), count * 4);
-        checkInt8(g, ci, r.check);
+        checkInt8(g, g.resultsAs<int32_t>(count), r.check);
       } else {
         checkFloat(g, g.raw, r.check);
       }
