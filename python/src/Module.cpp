@@ -86,13 +86,8 @@ py::array_t<uint8_t> termIndices(const tasd::CompressedTerm& t) {
           for (uint32_t i = 0; i < 8; ++i)
             dst[s + i] = static_cast<uint8_t>((group >> (i * bits)) & mask);
         }
-        for (; s < slots; ++s) {  // the last few, bit by bit
-          const size_t bit = s * bits;
-          uint32_t v = 0;
-          for (uint32_t i = 0; i < bits; ++i)
-            v |= static_cast<uint32_t>((meta[(bit + i) / 8] >> ((bit + i) % 8)) & 1u) << i;
-          dst[s] = static_cast<uint8_t>(v);
-        }
+        for (; s < slots; ++s)  // the last few
+          dst[s] = static_cast<uint8_t>(t.index(r, s));
       }
     });
   }
