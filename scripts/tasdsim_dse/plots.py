@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .execute import stalls  # noqa: E402
 
-ENERGY_ORDER = ["pe_macs", "index_mux", "s_buffer", "d_buffer", "acc_buffer", "dram", "tasd_unit", "decoder",
+ENERGY_ORDER = ["pe_macs", "operand_delivery", "index_mux", "s_buffer", "d_buffer", "acc_buffer", "dram", "tasd_unit",
+                "output_path", "decoder",
                 "static"]
 STALL_ORDER = ["wait_operands", "wait_tasd_unit", "wait_accumulator", "buffer_bandwidth"]
 DPI = 110

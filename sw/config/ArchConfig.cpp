@@ -77,38 +77,83 @@ std::string resolvePath(const std::string& configFile, const std::string& path) 
   return (std::filesystem::path(configFile).parent_path() / p).lexically_normal().string();
 }
 
-hw::EnergyTable parseEnergy(const Node& root) {
-  const Node e = root.at("energy");
-  root.finish();
-  hw::EnergyTable t;
-  t.name = e.get<std::string>("name", "energy");
-  t.source = e.get<std::string>("source", "");
-  const Node mac = e.at("mac_pj");
-  t.macFp32Pj = mac.get<double>("fp32", t.macFp32Pj, 0.0, 1e6);
-  t.macBf16Pj = mac.get<double>("bf16", t.macBf16Pj, 0.0, 1e6);
-  t.macInt8Pj = mac.get<double>("int8", t.macInt8Pj, 0.0, 1e6);
-  mac.finish();
-  t.indexMuxPj = e.get<double>("index_mux_pj", t.indexMuxPj, 0.0, 1e6);
-  if (auto sram = e.find("sram_pj_per_byte")) {
-    t.sramPjPerByte.clear();
-    for (const Node& point : sram->items()) {
-      t.sramPjPerByte.emplace_back(point.get<double>("kib", 0.0, 1e-3, 1e9),
-                                   point.get<double>("pj", 0.0, 1e-6, 1e6));
-      point.finish();
-    }
+hw::Ert parseEnergy(const Node& root) {
+  if (root.isMap() && root.raw()["energy"]) {
+    root.fail(
+        "a top key 'energy' is the earlier table form; energy tables are now in Accelergy's ERT "
+        "form, with a top key 'ERT' or 'ERT_summary' (configs/energy/horowitz_45nm.yaml, "
+        "docs/config.md)");
   }
-  t.sramWriteFactor = e.get<double>("sram_write_factor", t.sramWriteFactor, 0.0, 100.0);
-  t.dramPjPerByte = e.get<double>("dram_pj_per_byte", t.dramPjPerByte, 0.0, 1e6);
-  t.tasdComparePj = e.get<double>("tasd_compare_pj", t.tasdComparePj, 0.0, 1e6);
-  t.requantPj = e.get<double>("requant_pj", t.requantPj, 0.0, 1e6);
-  t.decoderPjPerInstruction =
-      e.get<double>("decoder_pj_per_instruction", t.decoderPjPerInstruction, 0.0, 1e6);
-  t.staticPowerMw = e.get<double>("static_power_mw", t.staticPowerMw, 0.0, 1e9);
+  const bool summary = root.isMap() && root.raw()["ERT_summary"];
+  const Node e = root.at(summary ? "ERT_summary" : "ERT");
+  root.finish();
+  hw::Ert ert;
+  ert.name = std::filesystem::path(root.file()).stem().string();
+  ert.name = e.get<std::string>("name", ert.name);  // tasdsim's own tables name themselves
+  ert.source = e.get<std::string>("source", "");
+  (void)e.get<std::string>("version", "");
+  for (const Node& t : e.at(summary ? "table_summary" : "tables").items()) {
+    hw::ErtTable table;
+    table.name = t.get<std::string>("name");
+    if (table.name.empty()) t.fail("name: must not be empty");
+    for (const hw::ErtTable& other : ert.tables)
+      if (other.name == table.name) t.fail(fmt::format("table '{}' is listed twice", table.name));
+    (void)t.find("primitive_estimation(s)");  // Accelergy's note of its estimators
+    for (const Node& a : t.at("actions").items()) {
+      const std::string action = a.get<std::string>("name");
+      hw::ErtEntry entry;
+      if (const YAML::Node args = a.raw()["arguments"]; args && !args.IsNull()) {
+        const Node an = a.at("arguments");
+        if (!an.isMap()) an.fail("expected a map of argument values, or null");
+        for (const std::string& k : an.keys())
+          entry.arguments[k] = an.get<std::string>(k);
+        an.finish();
+      } else if (args) {
+        a.accept("arguments");  // Accelergy's `arguments: null`
+      }
+      // ERT: energy; ERT_summary: energy, or average / max / min energy of an action with
+      // arguments (the average is used).
+      const char* key = a.raw()["energy"] ? "energy" : "average_energy";
+      entry.energy = a.get<double>(key, 0.0, 0.0, 1e9);
+      if (!a.raw()[key]) a.fail("needs energy (or average_energy in an ERT_summary)");
+      (void)a.find("max_energy");
+      (void)a.find("min_energy");
+      a.finish();
+      table.actions[action].push_back(std::move(entry));
+    }
+    t.finish();
+    ert.tables.push_back(std::move(table));
+  }
   e.finish();
-  const std::vector<std::string> problems = t.validate();
-  if (!problems.empty()) e.fail(problems.front());
-  return t;
+  return ert;
 }
+
+namespace {
+
+// arch.energy_bind: which ERT table costs each energy component (hw/model/energy/Ert.h).
+// COMPONENT: {table: NAME, bytes: B, metadata_bytes: B} or COMPONENT: none.
+hw::EnergyBindings parseEnergyBindings(const Node& a) {
+  hw::EnergyBindings bindings = hw::defaultEnergyBindings();
+  const Node b = a.section("energy_bind");
+  for (size_t i = 0; i < hw::kEnergyComponents; ++i) {
+    const auto& info = hw::energyComponentInfo(static_cast<hw::EnergyComponent>(i));
+    const auto n = b.find(info.key);
+    if (!n) continue;
+    if (n->isScalar()) {
+      if (n->as<std::string>() != "none") n->fail("expected {table: NAME, ...} or none");
+      bindings[i].table.clear();
+      continue;
+    }
+    bindings[i].table = n->get<std::string>("table");
+    bindings[i].bytes = n->get<double>("bytes", 1.0, 1e-6, 1e9);
+    bindings[i].metadataBytes = n->get<double>("metadata_bytes", 1.0, 1e-6, 1e9);
+    n->finish();
+  }
+  b.finish();
+  return bindings;
+}
+
+}  // namespace
 
 ArchConfig parseArch(const Node& root, const std::string& file,
                      const std::vector<std::string>& energyOverrides) {
@@ -186,13 +231,19 @@ ArchConfig parseArch(const Node& root, const std::string& file,
                     p.instances));
   }
   const std::string energy = a.get<std::string>(P::kEnergy.key);
+  const hw::EnergyBindings bindings = parseEnergyBindings(a);
   a.finish(kRenamedKeys);
   if (!p.tasdExtension && p.tasdUnit.count > 0) {
     a.fail("tasd_unit needs tasd_extension: true (a base engine has no TASD units)");
   }
   reportViolations(p.validate(), file);
   cfg.energyFile = resolvePath(file, energy);
-  cfg.energy = parseEnergy(loadFile(cfg.energyFile, energyOverrides));
+  const hw::Ert ert = parseEnergy(loadFile(cfg.energyFile, energyOverrides));
+  try {
+    cfg.energy = hw::resolveEnergy(ert, bindings, p);
+  } catch (const std::invalid_argument& e) {
+    throw UserError(fmt::format("{} (energy table {}): {}", file, cfg.energyFile, e.what()));
+  }
   cfg.resolved = a.resolved();
   return cfg;
 }
@@ -200,7 +251,12 @@ ArchConfig parseArch(const Node& root, const std::string& file,
 ArchConfig loadArch(const std::string& path, const std::vector<std::string>& overrides) {
   std::vector<std::string> archOverrides, energyOverrides;
   for (const std::string& o : overrides) {
-    (o.rfind("energy.", 0) == 0 ? energyOverrides : archOverrides).push_back(o);
+    // The energy file's own top key (ERT, ERT_summary) follows "energy.".
+    if (o.rfind("energy.", 0) == 0) {
+      energyOverrides.push_back(o.substr(7));
+    } else {
+      archOverrides.push_back(o);
+    }
   }
   return parseArch(loadFile(path, archOverrides), path, energyOverrides);
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "hw/model/energy/EnergyModel.h"
+#include "hw/model/energy/Ert.h"
 #include "hw/model/top/AcceleratorParams.h"
 #include "sw/config/ConfigNode.h"
 
@@ -23,7 +24,8 @@ struct ArchConfig {
 ArchConfig parseArch(const Node& root, const std::string& file,
                      const std::vector<std::string>& energyOverrides = {});
 ArchConfig loadArch(const std::string& path, const std::vector<std::string>& overrides = {});
-hw::EnergyTable parseEnergy(const Node& root);
+// An energy table in Accelergy's ERT form (root `ERT:` or `ERT_summary:`), read as is.
+hw::Ert parseEnergy(const Node& root);
 
 // Resolves a path written in a config file: relative paths are relative to that file's folder.
 std::string resolvePath(const std::string& configFile, const std::string& path);

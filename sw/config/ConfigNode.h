@@ -69,6 +69,8 @@ class Node {
   // Rejects keys of this map that were never read; a key in `renamed` (old -> new) is named
   // with its new name.
   void finish(const std::map<std::string, std::string>& renamed = {}) const;
+  // Accepts key without reading it (a value the caller took from raw(), e.g. an explicit null).
+  void accept(const std::string& key) const { known_->insert(key); }
 
   const YAML::Node& resolved() const { return resolved_; }
 

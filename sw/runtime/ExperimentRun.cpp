@@ -182,9 +182,9 @@ PreparedRun prepareRun(const RunRequest& r) {
   p.compareExecutor = r.compareExecutor;
   if (r.compareExecutor)
     in.options.taus = planThresholds(x.workload, x.plan, in.options.inputs.front());
-  p.info = ExperimentInfo{x.name,       x.arch.params.name,       x.workload.name,
-                          x.plan.name,  tasd::dtypeName(x.dtype), inputText,
-                          x.timingOnly, x.workload.seed};
+  p.info = ExperimentInfo{
+      x.name,    x.arch.params.name, x.workload.name, x.plan.name,        tasd::dtypeName(x.dtype),
+      inputText, x.timingOnly,       x.workload.seed, x.arch.energy.name, x.arch.energy.notCosted};
   return p;
 }
 

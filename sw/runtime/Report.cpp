@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "hw/isa/Isa.h"
 #include "hw/model/buffer/BufferStats.h"
@@ -177,7 +178,9 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
         {"dtype", info.dtype},
         {"input", info.input},
         {"timing_only", info.timingOnly},
-        {"seed", info.seed}}},
+        {"seed", info.seed},
+        {"energy_table", info.energyTable},
+        {"energy_not_costed", info.energyNotCosted}}},
       {"status",
        {{"ok", run.failReason.empty()},
         {"fail_reason", run.failReason},
@@ -285,6 +288,10 @@ void printSummary(std::ostream& os, const ExperimentInfo& info, const Simulation
           fmt::format("{}{} {:.0f}%", parts.empty() ? "" : ", ", name, 100.0 * pj / t.energyPj);
   }
   os << "energy: " << parts << '\n';
+  if (!info.energyNotCosted.empty()) {
+    os << fmt::format("         not costed by energy table {}: {}\n", info.energyTable,
+                      fmt::join(info.energyNotCosted, ", "));
+  }
   if (!run.failReason.empty()) {
     os << "FAILED: " << run.failReason << '\n';
   }

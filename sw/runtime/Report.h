@@ -4,6 +4,7 @@
 // that is not deterministic) and the terminal summary.
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,8 @@ struct ExperimentInfo {
   std::string input;  // where the input values came from
   bool timingOnly = false;
   uint64_t seed = 0;
+  std::string energyTable;                   // the energy table's name
+  std::vector<std::string> energyNotCosted;  // components its binding leaves out
 };
 
 // Network totals over the layers (cycles add up: layers run one after another).

@@ -59,7 +59,8 @@ nlohmann::json simulateInChild(const SimCase& r) {
   const std::string text = test::runInChildBytes([&] {
     const SimulationOutput out = simulate(inputs(r));
     nlohmann::json j = statsJson(
-        ExperimentInfo{"test", "rtl", "tiny_cnn", "uniform", "int8", "synthetic", false, 0}, out);
+        ExperimentInfo{"test", "rtl", "tiny_cnn", "uniform", "int8", "synthetic", false, 0, "", {}},
+        out);
     j["all_counters"] = out.counters;
     return j.dump();
   });

@@ -61,7 +61,7 @@ nlohmann::json simulateInChild(const SimRun& r) {
     tasd::plantSelectionFault(r.plantFault);
     const SimulationOutput out = simulate(in);
     return statsJson(ExperimentInfo{"test", r.arch, in.workload.name, in.plan.name, "", "synthetic",
-                                    !r.functional, 0},
+                                    !r.functional, 0, in.energy.name, in.energy.notCosted},
                      out)
         .dump();
   });

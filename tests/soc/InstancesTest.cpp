@@ -46,7 +46,7 @@ nlohmann::json simulateInChild(const SimRun& r) {
     validatePlan(in.workload, in.plan, in.params);
     const SimulationOutput out = simulate(in);
     return statsJson(ExperimentInfo{"test", kArch, in.workload.name, in.plan.name, "", "synthetic",
-                                    !r.functional, 0},
+                                    !r.functional, 0, in.energy.name, in.energy.notCosted},
                      out)
         .dump();
   });

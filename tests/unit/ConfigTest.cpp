@@ -37,7 +37,7 @@ TEST(ArchConfig, EveryShippedArchLoadsAndValidates) {
     const config::ArchConfig a = config::loadArch(entry.path().string());
     EXPECT_TRUE(a.params.validate().empty());
     EXPECT_EQ(a.params.peArray.macUnits(), 1024u) << "shipped engines are 1024-MAC class";
-    EXPECT_GT(a.energy.dramPjPerByte, 0.0);
+    EXPECT_GT(a.energy.dramReadPjPerByte, 0.0);
     const bool ttc = entry.path().filename().string().rfind("ttc_", 0) == 0;
     EXPECT_EQ(a.params.tasdExtension, ttc);
     EXPECT_EQ(a.params.tasdUnit.count > 0, ttc);

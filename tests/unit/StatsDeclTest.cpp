@@ -72,7 +72,7 @@ TEST(StatsDecl, ADeclaredCounterThatIsNotRegisteredIsAnError) {
 
 hw::EnergyBreakdown energyOf(const std::map<std::string, uint64_t>& counters) {
   hw::EnergyTable table;
-  table.staticPowerMw = 1.0;
+  table.idlePjPerCycle = 1.0;
   return hw::computeEnergy(table, hw::AcceleratorParams{}, counters, "accel", tasd::DType::F32,
                            1e-6);
 }
@@ -95,12 +95,21 @@ TEST(StatsDecl, EveryEnergyComponentReadsItsDeclaredCounters) {
       needed.insert(entry.first);
     }
   }
-  std::set<std::string> expected{"accel.pe_array.mac_ops",        "accel.buffer.s.read_bytes",
-                                 "accel.buffer.s.write_bytes",    "accel.buffer.d.read_bytes",
-                                 "accel.buffer.d.write_bytes",    "accel.buffer.acc.read_bytes",
-                                 "accel.buffer.acc.write_bytes",  "accel.memory_port.read_bytes",
-                                 "accel.memory_port.write_bytes", "accel.tasd_unit.compare_ops",
-                                 "accel.store_unit.requant_ops",  "accel.decoder.instructions"};
+  std::set<std::string> expected{"accel.pe_array.mac_ops",
+                                 "accel.buffer.s.read_bytes",
+                                 "accel.buffer.s.write_bytes",
+                                 "accel.buffer.d.read_bytes",
+                                 "accel.buffer.s.metadata_read_bytes",
+                                 "accel.buffer.d.metadata_read_bytes",
+                                 "accel.buffer.acc.metadata_read_bytes",
+                                 "accel.buffer.d.write_bytes",
+                                 "accel.buffer.acc.read_bytes",
+                                 "accel.buffer.acc.write_bytes",
+                                 "accel.memory_port.read_bytes",
+                                 "accel.memory_port.write_bytes",
+                                 "accel.tasd_unit.compare_ops",
+                                 "accel.store_unit.requant_ops",
+                                 "accel.decoder.instructions"};
   for (uint32_t t = 0; t < isa::kMaxTerms; ++t)
     expected.insert("accel.pe_array.term" + std::to_string(t) + ".mac_ops");
   EXPECT_EQ(needed, expected);

@@ -6,9 +6,9 @@
 //   acc  the accumulators (fp32 / int32)
 //
 // Params: BufferParams (buffer/BufferParams.h): size, banks, bank width. Stats: BufferStats
-// (buffer/BufferStats.h): buffer.<name>.{read,write}_bytes. The dataflow controller owns no
-// tiles: it hands the set to its units (UnitIf::buffer), which hold their tiles in the slots and
-// count every access here; the energy model prices the counts per buffer.
+// (buffer/BufferStats.h): buffer.<name>.{read,write,metadata_read}_bytes. The dataflow controller
+// owns no tiles: it hands the set to its units (UnitIf::buffer), which hold their tiles in the
+// slots and count every access here; the energy model prices the counts per buffer.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -29,12 +29,17 @@ class Buffer {
          StatsRegistry& stats)
       : params_(params),
         read_(&addStat(stats, owner, BufferStats::kReadBytes, name)),
-        write_(&addStat(stats, owner, BufferStats::kWriteBytes, name)) {}
+        write_(&addStat(stats, owner, BufferStats::kWriteBytes, name)),
+        metadataRead_(&addStat(stats, owner, BufferStats::kMetadataReadBytes, name)) {}
 
   Tile& slot(uint32_t index) { return slots_[index & 1]; }
   std::array<Tile, isa::kSlots>& slots() { return slots_; }
   const BufferParams& params() const { return params_; }
-  void countRead(uint64_t bytes) { *read_ += bytes; }
+  // bytes: all bytes read; metadataBytes: how many of them are structured-term metadata.
+  void countRead(uint64_t bytes, uint64_t metadataBytes = 0) {
+    *read_ += bytes;
+    *metadataRead_ += metadataBytes;
+  }
   void countWrite(uint64_t bytes) { *write_ += bytes; }
 
  private:
@@ -42,6 +47,7 @@ class Buffer {
   std::array<Tile, isa::kSlots> slots_;
   Counter* read_;
   Counter* write_;
+  Counter* metadataRead_;
 };
 
 struct BufferSet {

@@ -13,6 +13,9 @@ struct BufferStats {
                                        "bytes read from the buffer"};
   static constexpr StatDecl kWriteBytes{"buffer", "{}.write_bytes", "bytes",
                                         "bytes written to the buffer"};
+  static constexpr StatDecl kMetadataReadBytes{
+      "buffer", "{}.metadata_read_bytes", "bytes",
+      "of the bytes read, those of structured-term metadata (indices)"};
   static constexpr const char* kNames[] = {"s", "d", "acc"};
 
   static std::vector<StatInfo> declarations() {
@@ -20,6 +23,7 @@ struct BufferStats {
     for (const char* b : kNames) {
       out.push_back(infoOf(kReadBytes, b));
       out.push_back(infoOf(kWriteBytes, b));
+      out.push_back(infoOf(kMetadataReadBytes, b));
     }
     return out;
   }

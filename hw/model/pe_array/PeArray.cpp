@@ -111,7 +111,7 @@ bool PeArray::stream(const Op& op) {
     const tasd::NMPattern p = L.term[t].pattern;
     *termMacOps_[t] += uint64_t{shape.rows} * shape.cols * ((shape.ks + p.m - 1) / p.m) * p.n;
   }
-  buffer.s.countRead(cost.sReadBytes);
+  buffer.s.countRead(cost.sReadBytes, cost.sMetadataReadBytes);
   buffer.d.countRead(cost.dReadBytes);
   buffer.acc.countRead(cost.accReadBytes);
   buffer.acc.countWrite(cost.accWriteBytes);

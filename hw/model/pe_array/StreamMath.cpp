@@ -198,7 +198,7 @@ StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
   c.denseMacs = uint64_t{sh.rows} * sh.cols * sh.ks;
   const uint32_t eb = L.elementBytes();
   uint64_t passCycles = 0;
-  uint64_t sTileBytes = 0;
+  uint64_t sTileBytes = 0, sTileMetadataBytes = 0;
   if (sh.termCount == 0) {
     c.denseCycles = c.passes * ceilDiv(sh.ks, pe.lanes);
     passCycles = c.denseCycles;
@@ -211,11 +211,14 @@ StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
       c.termCycles[t] = c.passes * ceilDiv(slots, pe.lanes);
       passCycles += c.termCycles[t];
       c.macOps += uint64_t{sh.rows} * sh.cols * slots;
-      sTileBytes += uint64_t{sh.rows} * (slots * eb + ceilDiv(slots * p.indexBits(), 8));
+      const uint64_t metadata = uint64_t{sh.rows} * ceilDiv(slots * p.indexBits(), 8);
+      sTileBytes += uint64_t{sh.rows} * slots * eb + metadata;
+      sTileMetadataBytes += metadata;
     }
   }
   const uint64_t streams = sh.termCount == 0 ? 1 : sh.termCount;
   c.sReadBytes = sTileBytes * colGroups;
+  c.sMetadataReadBytes = sTileMetadataBytes * colGroups;
   c.dReadBytes = uint64_t{sh.cols} * sh.ks * eb * rowGroups * streams;
   const uint64_t accBytes = uint64_t{sh.rows} * sh.cols * L.accBytes();
   c.accReadBytes = sh.clear ? 0 : accBytes;

@@ -36,7 +36,8 @@ struct StreamCost {
   uint64_t denseMacs = 0;      // dense-equivalent MACs of the tile (once per stream)
   std::array<uint64_t, isa::kMaxTerms> termCycles{};  // pass cycles spent per term
   uint64_t denseCycles = 0;                           // pass cycles of a dense stream
-  uint64_t sReadBytes = 0, dReadBytes = 0, accReadBytes = 0, accWriteBytes = 0;
+  uint64_t sReadBytes = 0, sMetadataReadBytes = 0, dReadBytes = 0, accReadBytes = 0,
+           accWriteBytes = 0;
 };
 
 // sBuffer, dBuffer: the buffers the stream reads (their port widths bound its cycles).
