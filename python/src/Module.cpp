@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +57,33 @@ py::dict qualityDict(const tasd::Quality& q) {
   return d;
 }
 
+// Slots s..s+7 of a row, whose `bits`-bit indices are the low 8 x bits of `group`, into 8 bytes.
+void unpackGroup(uint64_t group, uint32_t bits, uint64_t mask, uint8_t* dst) {
+  for (uint32_t i = 0; i < 8; ++i)
+    dst[i] = static_cast<uint8_t>((group >> (i * bits)) & mask);
+}
+
+#if defined(__x86_64__)
+// The same with one bit deposit: the low `bits` bits of every byte of `bytesMask` receive the
+// next `bits` bits of the group. Used where BMI2's pdep is a single fast instruction (every core
+// with AVX-512; the earlier AMD cores that microcode it have no AVX-512).
+__attribute__((target("bmi2"))) void unpackRowPdep(const uint8_t* meta, size_t readable,
+                                                   uint32_t bits, uint64_t bytesMask, uint8_t* dst,
+                                                   size_t groups) {
+  for (size_t g = 0; g < groups; ++g) {
+    const size_t at = g * bits;
+    uint64_t group = 0;
+    std::memcpy(&group, meta + at, at + 8 <= readable ? 8 : bits);
+    const uint64_t bytes = _pdep_u64(group, bytesMask);
+    std::memcpy(dst + g * 8, &bytes, 8);
+  }
+}
+bool fastPdep() {
+  static const bool have = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx512f");
+  return have;
+}
+#endif
+
 // The in-block positions of a term's slots, rows x blocks x n, from its packed metadata: eight
 // slots at a time from `bits` whole bytes (a row's metadata starts on a byte), into memory that
 // is not zero-filled first (every byte is written) and is advised huge pages.
@@ -75,16 +106,17 @@ py::array_t<uint8_t> termIndices(const tasd::CompressedTerm& t) {
         const size_t readable = t.meta().size() - r * t.metaBytesPerRow();
         uint8_t* dst = out.get() + r * slots;
         size_t s = 0;
+#if defined(__x86_64__)
+        if (fastPdep()) {
+          unpackRowPdep(meta, readable, bits, mask * 0x0101010101010101ull, dst, slots / 8);
+          s = slots / 8 * 8;
+        }
+#endif
         for (; s + 8 <= slots; s += 8) {  // slots s..s+7 are bytes [s*bits/8, (s+8)*bits/8)
           const size_t at = s / 8 * bits;
           uint64_t group = 0;
-          if (at + 8 <= readable) {
-            std::memcpy(&group, meta + at, 8);  // one load; the bits past `bits` bytes are unused
-          } else {
-            std::memcpy(&group, meta + at, bits);
-          }
-          for (uint32_t i = 0; i < 8; ++i)
-            dst[s + i] = static_cast<uint8_t>((group >> (i * bits)) & mask);
+          std::memcpy(&group, meta + at, at + 8 <= readable ? 8 : bits);
+          unpackGroup(group, bits, mask, dst + s);
         }
         for (; s < slots; ++s)  // the last few
           dst[s] = static_cast<uint8_t>(t.index(r, s));
@@ -367,6 +399,9 @@ extern "C" __attribute__((visibility("default"))) int sc_main(int, char**) {
 
 PYBIND11_MODULE(_core, m) {
   using namespace tasdsim;
+  // Each call returns large arrays (about 130 MB for a 4096 x 4096 decomposition): served from
+  // the heap, freed ones are reused instead of zero-filled anew (sw/common/HostMemory.h).
+  reuseLargeAllocations();
   m.doc() =
       "TASDsim: TASD decomposition, the structured-sparse accelerator simulator and the graph "
       "executor";

@@ -4,7 +4,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -50,6 +56,34 @@ void adviseHugePages(void* data, size_t bytes) {
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
   const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
   if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+namespace {
+std::atomic<bool> largeFromHeap{false};
+}
+
+bool reuseLargeAllocations() {
+#if defined(__GLIBC__)
+  for (const char* v : {"TASDSIM_SYSTEM_MALLOC", "GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_"})
+    if (std::getenv(v)) return false;
+  if (mallopt(M_MMAP_THRESHOLD, 1 << 30) != 1) return false;
+  largeFromHeap = true;
+  return true;
+#else
+  return false;
+#endif
+}
+
+void releaseFreeHeapBeforeFork() {
+#if defined(__GLIBC__)
+  if (largeFromHeap) (void)malloc_trim(0);
+#endif
+}
+
+void defaultLargeAllocationsInChild() {
+#if defined(__GLIBC__)
+  if (largeFromHeap) (void)mallopt(M_MMAP_THRESHOLD, 128 << 10);  // glibc's initial threshold
+#endif
 }
 
 }  // namespace tasdsim

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "sw/common/Error.h"
+#include "sw/common/HostMemory.h"
 #include "sw/common/Interrupt.h"
 
 namespace tasdsim::runtime {
@@ -65,6 +66,7 @@ Child start(const std::function<std::string()>& fn, int progressWrite) {
     throw UserError(
         fmt::format("cannot create a pipe for a child simulation: {}", std::strerror(errno)));
   std::fflush(nullptr);
+  releaseFreeHeapBeforeFork();
   const pid_t pid = fork();
   if (pid < 0) {
     const int e = errno;
@@ -75,6 +77,7 @@ Child start(const std::function<std::string()>& fn, int progressWrite) {
   if (pid == 0) {
     forkLock = new std::recursive_mutex;  // the inherited one stays locked; never unlocked here
     resetInterruptHandlersInChild();
+    defaultLargeAllocationsInChild();
     close(fds[0]);
     progressFd = progressWrite;
     std::string out;

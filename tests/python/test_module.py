@@ -80,6 +80,16 @@ class DecomposeTest(unittest.TestCase):
             self.assertEqual(c["kept_energy"], metrics["terms"][k]["cumulative"]["kept_energy"])
         self.assertAlmostEqual(d["compute_fraction"], 3 / 8)
 
+    def test_indices_of_every_index_width_rebuild_the_approximation(self):
+        # 2- to 5-bit indices (m = 4 to 32), rows whose slot count is not a multiple of 8 (the
+        # unpacker's 8-slot groups and its tail), and the 8-slot groups at the end of the metadata.
+        rng = np.random.default_rng(11)
+        for series, cols in [("3:4", 301), ("5:16", 300), ("7:32+1:32", 333), ("1:8", 1031)]:
+            a = rng.standard_normal((41, cols)).astype(np.float32)
+            d = tasdsim.decompose(a, series)
+            rebuilt = sum(dense_term(t, cols) for t in d["terms"])
+            np.testing.assert_array_equal(rebuilt, d["approx"], series)
+
     def test_int8_is_exact_and_bf16_rounds_like_the_cli(self):
         rng = np.random.default_rng(3)
         a = rng.integers(-128, 128, size=(16, 32)).astype(np.int8)

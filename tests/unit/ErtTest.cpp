@@ -131,8 +131,8 @@ TEST_F(ErtFiles, TheShippedTableCostsWhatItSays) {
   EXPECT_DOUBLE_EQ(t.requantPj, 3.3);
   EXPECT_TRUE(t.notCosted.empty());
   // Bank sizes between the listed ones interpolate log-log: 16 KiB lies halfway from 8 to 32.
-  const config::ArchConfig b = config::loadArch(kRoot + "/configs/arch/dense_tc.yaml",
-                                                {"arch.buffer.s.banks=16"});
+  const config::ArchConfig b =
+      config::loadArch(kRoot + "/configs/arch/dense_tc.yaml", {"arch.buffer.s.banks=16"});
   EXPECT_NEAR(b.energy.s.readPjPerByte, std::sqrt(1.25 * 2.5), 1e-12);
 }
 
@@ -150,8 +150,8 @@ TEST_F(ErtFiles, AnAccelergySummaryIsReadAsIsAndBoundByName) {
   EXPECT_DOUBLE_EQ(t.s.readPjPerByte, 3.1);
   EXPECT_DOUBLE_EQ(t.s.metadataReadPjPerByte, 3.1);  // no metadata action: read as data
   EXPECT_EQ(t.indexMuxPj + t.tasdComparePj + t.requantPj + t.decoderPjPerInstruction, 0.0);
-  EXPECT_EQ(t.notCosted, (std::vector<std::string>{"index_mux", "tasd_unit", "output_path",
-                                                   "decoder", "idle"}));
+  EXPECT_EQ(t.notCosted,
+            (std::vector<std::string>{"index_mux", "tasd_unit", "output_path", "decoder", "idle"}));
 }
 
 TEST_F(ErtFiles, ActionArgumentsSelectAndAverageEntries) {
@@ -241,8 +241,8 @@ TEST(Energy, OperandDeliveryAndMetadataAreCountedPerAction) {
   stats["accel." + hw::BufferStats::kMetadataReadBytes.path("s")] = 10;
   stats["accel." + hw::BufferStats::kWriteBytes.path("s")] = 4;
   for (auto [dtype, bytes] : {std::pair{tasd::DType::I8, 1.0}, {tasd::DType::F32, 4.0}}) {
-    const hw::EnergyBreakdown e = hw::computeEnergy(t, hw::AcceleratorParams{}, stats, "accel",
-                                                    dtype, 0.0);
+    const hw::EnergyBreakdown e =
+        hw::computeEnergy(t, hw::AcceleratorParams{}, stats, "accel", dtype, 0.0);
     EXPECT_DOUBLE_EQ(e.operandDelivery, 100 * 2 * bytes * 0.5);
     EXPECT_DOUBLE_EQ(e.sBuffer, 40 * 2.0 + 10 * 7.0 + 4 * 3.0);
   }

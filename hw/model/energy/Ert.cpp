@@ -38,7 +38,8 @@ constexpr const char* kSizeArgument = "size_kib";
 // interpolated log-log at the given size (clamped at the ends of the listed sizes).
 class ActionLookup {
  public:
-  ActionLookup(const ErtTable& table, const char* component) : table_(table), component_(component) {}
+  ActionLookup(const ErtTable& table, const char* component)
+      : table_(table), component_(component) {}
 
   bool has(const std::string& action) const { return table_.actions.count(action) != 0; }
 
@@ -49,9 +50,10 @@ class ActionLookup {
       std::string known;
       for (const auto& a : table_.actions)
         known += (known.empty() ? "" : ", ") + a.first;
-      throw std::invalid_argument(fmt::format("energy component {}: table {} has no action '{}' "
-                                              "(it has: {})",
-                                              component_, table_.name, action, known));
+      throw std::invalid_argument(
+          fmt::format("energy component {}: table {} has no action '{}' "
+                      "(it has: {})",
+                      component_, table_.name, action, known));
     }
     std::map<double, std::pair<double, int>> bySize;  // size -> (sum, count); -1: no size
     for (const ErtEntry& e : it->second) {
@@ -69,9 +71,10 @@ class ActionLookup {
           size = 0;
         }
         if (!(size > 0)) {
-          throw std::invalid_argument(fmt::format("energy table {}, action {}: {} = '{}' is not a "
-                                                  "positive number",
-                                                  table_.name, action, kSizeArgument, s->second));
+          throw std::invalid_argument(
+              fmt::format("energy table {}, action {}: {} = '{}' is not a "
+                          "positive number",
+                          table_.name, action, kSizeArgument, s->second));
         }
       }
       auto& [sum, count] = bySize[size];
@@ -82,19 +85,20 @@ class ActionLookup {
       std::string sets;
       for (const ErtEntry& e : it->second)
         sets += (sets.empty() ? "" : "; ") + argumentsText(e.arguments);
-      throw std::invalid_argument(fmt::format("energy component {}: table {}, action {}: no entry "
-                                              "with arguments {} (it lists: {})",
-                                              component_, table_.name, action,
-                                              argumentsText(given), sets));
+      throw std::invalid_argument(
+          fmt::format("energy component {}: table {}, action {}: no entry "
+                      "with arguments {} (it lists: {})",
+                      component_, table_.name, action, argumentsText(given), sets));
     }
     std::vector<std::pair<double, double>> points;  // (size, mean energy)
     for (const auto& [size, acc] : bySize)
       points.emplace_back(size, acc.first / acc.second);
     if (points.front().first < 0) {
       if (points.size() > 1) {
-        throw std::invalid_argument(fmt::format("energy table {}, action {}: some entries give {} "
-                                                "and some do not",
-                                                table_.name, action, kSizeArgument));
+        throw std::invalid_argument(
+            fmt::format("energy table {}, action {}: some entries give {} "
+                        "and some do not",
+                        table_.name, action, kSizeArgument));
       }
       return points.front().second;
     }
@@ -210,9 +214,10 @@ EnergyTable resolveEnergy(const Ert& ert, const EnergyBindings& bindings,
         s.readPjPerByte = look.energy("read", {}, bankKib) * perByte;
         s.writePjPerByte = look.energy("write", {}, bankKib) * perByte;
         // A table without metadata actions (a dense buffer) reads metadata as data.
-        s.metadataReadPjPerByte = look.has("metadata_read")
-                                      ? look.energy("metadata_read", {}, bankKib) / bind.metadataBytes
-                                      : s.readPjPerByte;
+        s.metadataReadPjPerByte =
+            look.has("metadata_read")
+                ? look.energy("metadata_read", {}, bankKib) / bind.metadataBytes
+                : s.readPjPerByte;
         break;
       }
       case EnergyComponent::Dram:

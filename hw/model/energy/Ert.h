@@ -52,15 +52,15 @@ enum class EnergyComponent {
 constexpr size_t kEnergyComponents = static_cast<size_t>(EnergyComponent::kCount);
 
 struct EnergyComponentInfo {
-  const char* key;           // energy_bind key
-  const char* defaultTable;  // tasdsim's own table name (configs/energy/*.yaml)
+  const char* key;                   // energy_bind key
+  const char* defaultTable;          // tasdsim's own table name (configs/energy/*.yaml)
   std::vector<const char*> actions;  // the actions read, the first required
 };
 const EnergyComponentInfo& energyComponentInfo(EnergyComponent c);
 
 struct ErtBinding {
-  std::string table;  // empty: not costed (`none`), listed as such in every report
-  double bytes = 1;   // bytes one read / write moves (Accelergy: the component's width / 8)
+  std::string table;         // empty: not costed (`none`), listed as such in every report
+  double bytes = 1;          // bytes one read / write moves (Accelergy: the component's width / 8)
   double metadataBytes = 1;  // bytes one metadata_read moves
 };
 using EnergyBindings = std::array<ErtBinding, kEnergyComponents>;
