@@ -174,6 +174,7 @@ struct AcceleratorBackend::Impl {
   struct CachedProgram {
     std::vector<std::vector<uint8_t>> code;  // per instance (empty: no work for it)
     std::string tiling;
+    double estimatedCycles = 0;  // the chooser's, the largest over the instances
   };
   std::map<size_t, CachedProgram> programCache;
   bool cacheWeights() const { return options.inputs.size() > 1; }
@@ -582,24 +583,26 @@ struct AcceleratorBackend::Impl {
       if (!cachedProgram) emitJob(work, g);
     }
     if (cachedProgram) {
-      writeProgram(work, cachedProgram->code, cachedProgram->tiling);
+      writeProgram(work, *cachedProgram);
       return;
     }
     CachedProgram program;
     for (Program& p : work.programs) {
       if (!p.instructions.empty()) emitEnd(p);
       program.code.push_back(p.instructions.empty() ? std::vector<uint8_t>{} : p.bytes());
+      program.estimatedCycles = std::max(program.estimatedCycles, p.estimatedCycles);
     }
     const Tiling& tiling =
         work.programs.front().tiling;  // the first instance's (all when there is one)
     program.tiling = fmt::format("{}x{}x{}", tiling.mt, tiling.nt, tiling.kt);
-    writeProgram(work, program.code, program.tiling);
+    writeProgram(work, program);
     if (reuseProgram) programCache[layer.index] = std::move(program);
   }
 
-  void writeProgram(LayerWork& work, const std::vector<std::vector<uint8_t>>& code,
-                    const std::string& tiling) {
-    work.r.tiling = tiling;
+  void writeProgram(LayerWork& work, const CachedProgram& program) {
+    const std::vector<std::vector<uint8_t>>& code = program.code;
+    work.r.tiling = program.tiling;
+    work.r.estimatedCycles = program.estimatedCycles;
     work.codeBytes.assign(code.size(), 0);
     work.codeAddress.assign(code.size(), 0);
     for (size_t i = 0; i < code.size(); ++i) {
@@ -610,6 +613,8 @@ struct AcceleratorBackend::Impl {
     }
   }
 
+  MapperOptions mapper() const { return MapperOptions{options.mapperObjective, &energy}; }
+
   // A group's job into the instances' programs (arch.instances, arch.distribute; Distribute.h).
   void emitJob(LayerWork& work, size_t g) {
     const uint32_t instances = params.instances;
@@ -617,13 +622,13 @@ struct AcceleratorBackend::Impl {
     const Group& grp = work.groups[g];
     const size_t groups = work.groups.size();
     if (instances > 1 && params.distribution == hw::Distribution::Channels && groups >= instances) {
-      emitGemm(params, grp.job, work.programs[g * instances / groups]);  // whole groups
+      emitGemm(params, grp.job, work.programs[g * instances / groups], mapper());  // whole groups
       return;
     }
     const auto perInstance = distributeJob(grp.job, grp.sIsWeights, params.distribution, instances);
     for (uint32_t i = 0; i < instances; ++i)
       for (const GemmJob& job : perInstance[i])
-        emitGemm(params, job, work.programs[i]);
+        emitGemm(params, job, work.programs[i], mapper());
   }
 
   // The instances' counters folded into one set under "accel." (sums over the instances), so

@@ -113,6 +113,8 @@ Experiment Experiment::load(const std::string& path, const std::vector<std::stri
   x.dtype = tasd::parseDType(e.choice("dtype", "fp32", {"fp32", "bf16", "int8"}));
   x.check = e.get<bool>("check", true);
   x.int8Output = e.choice("int8_output", "int8", {"int8", "int32"}) == "int8";
+  x.mapperObjective =
+      parseMapperObjective(e.choice("mapper_objective", "cycles", {"cycles", "edp"}));
   x.timingOnly = e.get<bool>("timing_only", false);
   if (auto sn = e.find("search")) {
     x.hasSearch = true;

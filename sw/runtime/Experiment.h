@@ -13,6 +13,7 @@
 #include "sw/config/ArchConfig.h"
 #include "sw/model/Tensor.h"
 #include "sw/plan/Plan.h"
+#include "sw/runtime/Microcode.h"
 #include "sw/workload/Workload.h"
 
 namespace tasdsim::runtime {
@@ -54,6 +55,8 @@ struct Experiment {
   // per-channel scales calibrated on the run's input, bias and ReLU fused); false: int32
   // accumulators, quantised per tensor as each layer comes.
   bool int8Output = true;
+  // What the tile chooser minimises per layer: its cycle estimate, or energy x cycles.
+  MapperObjective mapperObjective = MapperObjective::Cycles;
   bool timingOnly = false;
   bool hasSearch = false;
   SearchSpec search;

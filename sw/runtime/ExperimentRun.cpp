@@ -162,6 +162,7 @@ PreparedRun prepareRun(const RunRequest& r) {
   in.options.dtype = x.dtype;
   in.options.functional = !x.timingOnly;
   in.options.check = x.check && !x.timingOnly;
+  in.options.mapperObjective = x.mapperObjective;
   std::string inputText =
       x.timingOnly ? std::string("none (timing only)") : x.input.describe(x.workload);
   if (!x.timingOnly) {

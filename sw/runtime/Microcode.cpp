@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -230,7 +231,18 @@ void emitConv(Program& p, isa::Operand which, const DenseOperand& op) {
 
 }  // namespace
 
-Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
+MapperObjective parseMapperObjective(const std::string& text) {
+  if (text == "cycles") return MapperObjective::Cycles;
+  if (text == "edp") return MapperObjective::Edp;
+  throw UserError(fmt::format("mapper objective '{}': expected cycles or edp", text));
+}
+
+const char* mapperObjectiveName(MapperObjective o) {
+  return o == MapperObjective::Edp ? "edp" : "cycles";
+}
+
+Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
+                    const MapperOptions& options) {
   TilePlanner plan(job);
   const uint64_t sSlot = params.buffer.s.slotBytes(), dSlot = params.buffer.d.slotBytes();
   const uint64_t accSlot = params.buffer.acc.slotBytes();
@@ -241,8 +253,16 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
       lengthCandidates(job.m, params.peArray.rows, std::min(kMaxTileRows, kMaxTileLength));
   const std::vector<uint32_t> ns =
       lengthCandidates(job.n, params.peArray.cols, std::min(kMaxTileRows, kMaxTileLength));
+  const hw::EnergyTable* e = options.energy;
+  if (options.objective == MapperObjective::Edp && !e)
+    throw std::logic_error("chooseTiling: the EDP objective needs the energy table");
+  const double eb = tasd::dtypeBytes(job.dtype);
+  // Energy that every tiling spends alike: the MAC slots and their operand delivery.
+  const double macSlots = static_cast<double>(job.m) * job.n * job.k * fraction;
+  const double fixedPj = e ? macSlots * (e->macPj(job.dtype) + 2 * eb * e->operandPjPerByte) : 0;
   // Estimated cycles: compute (with partial row/column groups), stream fill/drain, and memory
-  // traffic at the DRAM bandwidth; the smallest estimate wins.
+  // traffic at the DRAM bandwidth; energy: the buffers' reads and the DRAM traffic the tiling
+  // causes. The smallest objective wins (the fewer cycles on a tie).
   Tiling best;
   double bestCost = 0;
   for (uint32_t kt : plan.kCandidates()) {
@@ -250,18 +270,33 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
       if (plan.sTile(mt, kt) > sSlot) break;  // footprints grow with the tile
       for (uint32_t nt : ns) {
         if (uint64_t{mt} * nt * 4 > accSlot || plan.dTile(nt, kt) > dSlot) break;
-        const Tiling t{mt, nt, kt};
+        Tiling t{mt, nt, kt};
         const uint64_t iTiles = ceilDiv(job.m, mt), jTiles = ceilDiv(job.n, nt);
         const uint64_t kTiles = ceilDiv(plan.kExtent(), kt);
-        const double passes = static_cast<double>(iTiles * ceilDiv(mt, params.peArray.rows)) *
-                              static_cast<double>(jTiles * ceilDiv(nt, params.peArray.cols));
-        const double compute =
-            passes * static_cast<double>(ceilDiv(job.k, params.peArray.lanes)) * fraction;
+        const double rowGroups = static_cast<double>(iTiles * ceilDiv(mt, params.peArray.rows));
+        const double colGroups = static_cast<double>(jTiles * ceilDiv(nt, params.peArray.cols));
+        const double compute = rowGroups * colGroups *
+                               static_cast<double>(ceilDiv(job.k, params.peArray.lanes)) * fraction;
         const double overhead =
             static_cast<double>(iTiles * jTiles * kTiles) * params.peArray.pipelineLatencyCycles;
-        const double cost =
-            std::max(compute, traffic(plan, job, t, bytesPerCycle, tasdPerByte).cycles) + overhead;
-        if (best.mt == 0 || cost < bestCost) {
+        const Traffic tr = traffic(plan, job, t, bytesPerCycle, tasdPerByte);
+        t.estimatedCycles = std::max(compute, tr.cycles) + overhead;
+        if (e) {
+          // The array reads S once per column group and D once per row group (per term without
+          // the TASD extension); the accumulators are read and written once per K tile.
+          const double sReads = static_cast<double>(plan.sPass(mt, kt)) * colGroups;
+          const double dReads = static_cast<double>(plan.dPass(nt, kt)) * rowGroups;
+          const double accBytes = static_cast<double>(job.m) * job.n * 4 * kTiles;
+          t.estimatedEnergyPj = fixedPj + sReads * e->s.readPjPerByte +
+                                dReads * e->d.readPjPerByte +
+                                accBytes * (e->acc.readPjPerByte + e->acc.writePjPerByte) +
+                                tr.bytes * 0.5 * (e->dramReadPjPerByte + e->dramWritePjPerByte);
+        }
+        const double cost = options.objective == MapperObjective::Edp
+                                ? t.estimatedEnergyPj * t.estimatedCycles
+                                : t.estimatedCycles;
+        if (best.mt == 0 || cost < bestCost ||
+            (cost == bestCost && t.estimatedCycles < best.estimatedCycles)) {
           best = t;
           bestCost = cost;
         }
@@ -278,10 +313,12 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job) {
   return best;
 }
 
-void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& p) {
-  const Tiling t = chooseTiling(params, job);
+void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& p,
+              const MapperOptions& options) {
+  const Tiling t = chooseTiling(params, job, options);
   TilePlanner plan(job);
   p.tiling = t;
+  p.estimatedCycles += t.estimatedCycles;
   const uint32_t terms = job.sKind == SKind::Dense ? 0 : static_cast<uint32_t>(job.series.order());
   const auto source =
       job.sKind == SKind::OnTheFly ? isa::SSource::OnTheFly : isa::SSource::Precomputed;

@@ -15,26 +15,46 @@
 #include <vector>
 
 #include "hw/isa/Isa.h"
+#include "hw/model/energy/EnergyModel.h"
 #include "hw/model/top/AcceleratorParams.h"
 #include "sw/runtime/GemmJob.h"
 
 namespace tasdsim::runtime {
 
+// What the tile chooser minimises over the tilings that fit (experiment.mapper_objective): its
+// estimate of the GEMM's cycles, or of energy x cycles (EDP; needs the energy table).
+enum class MapperObjective { Cycles, Edp };
+struct MapperOptions {
+  MapperObjective objective = MapperObjective::Cycles;
+  const hw::EnergyTable* energy = nullptr;
+};
+MapperObjective parseMapperObjective(const std::string& text);  // "cycles" or "edp"
+const char* mapperObjectiveName(MapperObjective o);
+
 struct Tiling {
   uint32_t mt = 0, nt = 0, kt = 0;
+  // The chooser's analytical estimate for the whole GEMM under this tiling: cycles (compute or
+  // memory bound, whichever is larger, plus the array's fill and drain per tile) and, with an
+  // energy table, the energy that depends on the tiling's traffic and MACs (pJ; 0 without).
+  double estimatedCycles = 0;
+  double estimatedEnergyPj = 0;
 };
 
-// Largest tiles that fit; throws UserError when even the smallest tile cannot fit.
-Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job);
+// The tiling that fits the buffers and minimises the objective; throws UserError when even the
+// smallest tile cannot fit.
+Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
+                    const MapperOptions& options = {});
 
 struct Program {
   std::vector<isa::Instruction> instructions;
-  Tiling tiling;
+  Tiling tiling;                       // the last GEMM's
+  double estimatedCycles = 0;          // the sum of its GEMMs' estimates
   std::vector<uint8_t> bytes() const;  // the memory image
 };
 
 // Appends the configuration of job (CFG_*) and its tiles; end = true appends END.
-void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& program);
+void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& program,
+              const MapperOptions& options = {});
 void emitEnd(Program& program);
 
 }  // namespace tasdsim::runtime

@@ -1,6 +1,7 @@
 #include "sw/runtime/Report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 #include <type_traits>
@@ -95,6 +96,23 @@ nlohmann::json termsJson(const LayerResult& l) {
 
 }  // namespace
 
+MapperEstimate mapperEstimate(const RunResult& run) {
+  MapperEstimate m;
+  double sum = 0;
+  for (const LayerResult& l : run.layers) {
+    if (!l.onAccelerator || l.cycles == 0) continue;
+    const double error = std::abs(l.estimatedCycles / static_cast<double>(l.cycles) - 1.0);
+    sum += error;
+    ++m.layers;
+    if (m.layers == 1 || error > m.maxAbsError) {
+      m.maxAbsError = error;
+      m.maxLayer = l.name;
+    }
+  }
+  if (m.layers) m.meanAbsError = sum / static_cast<double>(m.layers);
+  return m;
+}
+
 NetworkTotals networkTotals(const RunResult& run) {
   NetworkTotals t;
   for (const LayerResult& l : run.layers) {
@@ -127,6 +145,7 @@ NetworkTotals simulateTotalsIsolated(const SimulationInputs& inputs) {
 nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out) {
   const RunResult& run = out.run;
   const NetworkTotals t = networkTotals(run);
+  const MapperEstimate estimate = mapperEstimate(run);
   nlohmann::json layers = nlohmann::json::array();
   std::map<std::string, uint64_t> sum;
   for (const LayerResult& l : run.layers) {
@@ -144,6 +163,7 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
                 {"groups", l.groups},
                 {"gemm", {{"m", l.m}, {"n", l.n}, {"k", l.k}}},
                 {"tiling", l.tiling},
+                {"estimated_cycles", l.estimatedCycles},
                 {"cycles", l.cycles},
                 {"seconds", l.seconds},
                 {"instructions", l.instructions},
@@ -200,7 +220,12 @@ nlohmann::json statsJson(const ExperimentInfo& info, const SimulationOutput& out
         {"energy_pj", energyJson(t.energy)},
         {"edp_js", t.edp},
         {"counters", countersJson(sum)},
-        {"layers", run.layers.size()}}},
+        {"layers", run.layers.size()},
+        {"mapper_estimate",
+         {{"layers", estimate.layers},
+          {"mean_abs_error", estimate.meanAbsError},
+          {"max_abs_error", estimate.maxAbsError},
+          {"max_layer", estimate.maxLayer}}}}},
       {"layers", layers},
       {"counters", counters}};
 }
@@ -211,7 +236,7 @@ std::string layersCsv(const RunResult& run) {
         "energy_pj,edp_js,"
         "dram_read_bytes,dram_write_bytes,stall_wait_operands,stall_wait_tasd_unit,stall_wait_"
         "accumulator,"
-        "stall_buffer_bandwidth,rel_error,check_passed\n";
+        "stall_buffer_bandwidth,rel_error,check_passed,estimated_cycles\n";
   for (const LayerResult& l : run.layers) {
     // Reals in full precision (the shortest text that reads back to the same double).
     os << l.name << ',' << l.op << ',' << l.operand << ',' << l.series << ','
@@ -225,7 +250,8 @@ std::string layersCsv(const RunResult& run) {
        << stall(l.stats, hw::StallReason::WaitAccumulator) << ','
        << stall(l.stats, hw::StallReason::BufferBandwidth) << ','
        << (l.haveQuality ? fmt::format("{}", l.quality.relFrobeniusError) : "") << ','
-       << (l.check.performed ? (l.check.passed ? "true" : "false") : "") << '\n';
+       << (l.check.performed ? (l.check.passed ? "true" : "false") : "") << ','
+       << (l.onAccelerator ? fmt::format("{}", l.estimatedCycles) : "") << '\n';
   }
   return os.str();
 }
@@ -291,6 +317,12 @@ void printSummary(std::ostream& os, const ExperimentInfo& info, const Simulation
   if (!info.energyNotCosted.empty()) {
     os << fmt::format("         not costed by energy table {}: {}\n", info.energyTable,
                       fmt::join(info.energyNotCosted, ", "));
+  }
+  if (const MapperEstimate m = mapperEstimate(run); m.layers) {
+    os << fmt::format(
+        "mapper: the tile chooser's cycle estimates are {:.1f}% off the simulated cycles on "
+        "average over {} layers ({:.1f}% at most, {})\n",
+        100.0 * m.meanAbsError, m.layers, 100.0 * m.maxAbsError, m.maxLayer);
   }
   if (!run.failReason.empty()) {
     os << "FAILED: " << run.failReason << '\n';

@@ -25,6 +25,16 @@ struct ExperimentInfo {
   std::vector<std::string> energyNotCosted;  // components its binding leaves out
 };
 
+// How far the tile chooser's cycle estimates are from the simulated cycles, over the accelerator
+// layers: |estimate / cycles - 1|, its mean and its largest (with that layer's name).
+struct MapperEstimate {
+  size_t layers = 0;
+  double meanAbsError = 0;
+  double maxAbsError = 0;
+  std::string maxLayer;
+};
+MapperEstimate mapperEstimate(const RunResult& run);
+
 // Network totals over the layers (cycles add up: layers run one after another).
 struct NetworkTotals {
   uint64_t cycles = 0;

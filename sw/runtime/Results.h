@@ -8,6 +8,7 @@
 
 #include "hw/model/energy/EnergyModel.h"
 #include "sw/model/Tensor.h"
+#include "sw/runtime/Microcode.h"
 #include "sw/tasd/DType.h"
 #include "sw/tasd/Metrics.h"
 
@@ -43,6 +44,9 @@ struct LayerResult {
   double inputDensity = 1;
   float tau = -1;
   std::string tiling;
+  // The tile chooser's analytical estimate of the layer's cycles (Microcode.h, chooseTiling):
+  // the sum over its GEMMs, the largest over instances. 0 off the accelerator.
+  double estimatedCycles = 0;
   // Host wall-clock seconds: the accelerator model's time for this layer (doorbell to
   // completion), and the host's own work for it (the layer's other operators, the executor's
   // lowering, transposes and bias). For speed measurements and the host-time report only,
@@ -87,6 +91,8 @@ struct RunOptions {
   // own while the simulation goes on; false: in line, for runs whose processes already fill
   // the host's cores. The results are the same either way.
   bool referenceThread = true;
+  // What the tile chooser minimises (experiment.mapper_objective).
+  MapperObjective mapperObjective = MapperObjective::Cycles;
   // Input sets to run one after the other (functional runs); empty: the workload's own inputs once.
   std::vector<std::vector<model::Tensor>> inputs;
   // Absolute pseudo-density thresholds by layer name, replacing the plan's tau and tau_quantile

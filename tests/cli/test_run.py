@@ -99,6 +99,36 @@ class RunTest(unittest.TestCase):
         with open(os.path.join(self.out(), "resolved_config.yaml")) as f:
             self.assertEqual(yaml.safe_load(f)["arch"]["pe_array"]["rows"], 8)
 
+    def test_mapper_estimates_are_reported_and_the_objective_is_chosen(self):
+        # Every accelerator layer reports the tile chooser's cycle estimate; the network's
+        # mapper_estimate is their error against the simulated cycles.
+        runs = {}
+        for objective in ["cycles", "edp"]:
+            out = self.out(objective)
+            r = run("run", EXP, "--out", out, "--timing-only", "--set", f"experiment.mapper_objective={objective}")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "stats.json")) as f:
+                s = json.load(f)
+            with open(os.path.join(out, "resolved_config.yaml")) as f:
+                self.assertEqual(yaml.safe_load(f)["experiment"]["mapper_objective"], objective)
+            acc = [l for l in s["layers"] if l["on_accelerator"]]
+            errors = [abs(l["estimated_cycles"] / l["cycles"] - 1) for l in acc]
+            self.assertTrue(all(l["estimated_cycles"] > 0 for l in acc))
+            m = s["network"]["mapper_estimate"]
+            self.assertEqual(m["layers"], len(acc))
+            self.assertAlmostEqual(m["mean_abs_error"], sum(errors) / len(errors), places=12)
+            self.assertEqual(m["max_abs_error"], max(errors))
+            self.assertEqual(m["max_layer"], acc[errors.index(max(errors))]["name"])
+            self.assertIn(f"over {len(acc)} layers", r.stdout)
+            with open(os.path.join(out, "layers.csv")) as f:
+                rows = {row["name"]: row for row in csv.DictReader(f)}
+            for l in acc:
+                self.assertEqual(float(rows[l["name"]]["estimated_cycles"]), l["estimated_cycles"])
+            runs[objective] = s
+        r = run("run", EXP, "--out", self.out("bad"), "--set", "experiment.mapper_objective=energy")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("experiment.mapper_objective", r.stderr)
+
     def test_checks_off_and_on_are_reported(self):
         r = run("run", EXP, "--out", self.out("off"), "-q", "--set", "experiment.check=false")
         self.assertEqual(r.returncode, 0, r.stderr)
