@@ -150,6 +150,21 @@ hw::EnergyBindings parseEnergyBindings(const Node& a) {
     n->finish();
   }
   b.finish();
+  // The resolved config names every component's table, defaults included.
+  YAML::Node resolved = b.resolved();
+  for (size_t i = 0; i < hw::kEnergyComponents; ++i) {
+    const char* key = hw::energyComponentInfo(static_cast<hw::EnergyComponent>(i)).key;
+    const hw::ErtBinding& bind = bindings[i];
+    if (bind.table.empty()) {
+      resolved[key] = "none";
+      continue;
+    }
+    YAML::Node r(YAML::NodeType::Map);
+    r["table"] = bind.table;
+    r["bytes"] = bind.bytes;
+    r["metadata_bytes"] = bind.metadataBytes;
+    resolved[key] = r;
+  }
   return bindings;
 }
 
