@@ -134,7 +134,7 @@ namespace {
 // COMPONENT: {table: NAME, bytes: B, metadata_bytes: B} or COMPONENT: none.
 hw::EnergyBindings parseEnergyBindings(const Node& a) {
   hw::EnergyBindings bindings = hw::defaultEnergyBindings();
-  const Node b = a.section("energy_bind");
+  const Node b = a.section(hw::AcceleratorParams::kEnergyBind.key);
   for (size_t i = 0; i < hw::kEnergyComponents; ++i) {
     const auto& info = hw::energyComponentInfo(static_cast<hw::EnergyComponent>(i));
     const auto n = b.find(info.key);

@@ -27,7 +27,8 @@ std::string readFile(const std::string& path) {
 
 // The keys of a resolved tree as dotted paths (lists are one key).
 void leafKeys(const YAML::Node& node, const std::string& prefix, std::set<std::string>& out) {
-  if (!node.IsMap()) {
+  // energy_bind is one declared key whose map is keyed by energy component (docs/config.md).
+  if (!node.IsMap() || prefix == "energy_bind") {
     out.insert(prefix);
     return;
   }

@@ -40,6 +40,7 @@ std::vector<ParamInfo> archDeclarations() {
   const auto map = AddressMapParams::declarations();
   out.insert(out.end(), map.begin(), map.end());
   out.push_back(describe("", P::kEnergy));
+  out.push_back(describe("", P::kEnergyBind));
   return out;
 }
 

@@ -47,8 +47,13 @@ struct AcceleratorParams {
       "distribute", "batch", "batch, channels",
       "how the host spreads a layer over the instances: activation rows (images), or output "
       "channels"};
-  static constexpr TextParam kEnergy{"energy", "required", "path",
-                                     "energy table (configs/energy/*.yaml)"};
+  static constexpr TextParam kEnergy{
+      "energy", "required", "path",
+      "energy table in Accelergy's ERT or ERT_summary form (configs/energy/*.yaml)"};
+  static constexpr TextParam kEnergyBind{
+      "energy_bind", "tasdsim's tables", "map",
+      "the energy table's table for each energy component: COMPONENT: {table, bytes, "
+      "metadata_bytes} or none (docs/config.md, Energy)"};
 
   std::string name = "accelerator";
   double clockGHz = kClockGHz.def;
