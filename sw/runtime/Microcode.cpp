@@ -155,13 +155,19 @@ class TilePlanner {
   std::map<std::pair<uint32_t, uint32_t>, Footprint> sMemo_, dMemo_;
 };
 
-// Tile lengths worth trying along a dimension: the extent itself if small enough, and powers of
-// two (the array dimension's neighbourhood and up).
+// Tile lengths worth trying along a dimension: the extent itself if small enough, powers of two
+// (the array dimension's neighbourhood and up), and even splits of the extent rounded up to whole
+// array groups (3136 rows as 14 x 224 rather than 12 x 256 + 64).
 std::vector<uint32_t> lengthCandidates(uint32_t extent, uint32_t arrayDim, uint32_t maxLength) {
   std::vector<uint32_t> out;
   if (extent <= maxLength) out.push_back(extent);
   for (uint32_t v = 1; v < extent && v <= maxLength; v *= 2) {
     if (v * 2 >= arrayDim) out.push_back(v);
+  }
+  // Even splits into t tiles, rounded up to whole array groups.
+  for (uint32_t tiles = 2; tiles <= 64; ++tiles) {
+    const uint32_t v = static_cast<uint32_t>(ceilDiv(ceilDiv(extent, tiles), arrayDim) * arrayDim);
+    if (v < extent && v <= maxLength) out.push_back(v);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
