@@ -120,6 +120,25 @@ class ActionLookup {
   const char* component_;
 };
 
+// The energy of a component costed per counted event by its one action (index-mux operation,
+// comparison, requantised result, instruction, cycle); nullptr for the others.
+double* perEventEnergy(EnergyTable& t, EnergyComponent c) {
+  switch (c) {
+    case EnergyComponent::IndexMux:
+      return &t.indexMuxPj;
+    case EnergyComponent::TasdUnit:
+      return &t.tasdComparePj;
+    case EnergyComponent::OutputPath:
+      return &t.requantPj;
+    case EnergyComponent::Decoder:
+      return &t.decoderPjPerInstruction;
+    case EnergyComponent::Idle:
+      return &t.idlePjPerCycle;
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 const ErtTable* Ert::find(const std::string& name) const {
@@ -188,18 +207,20 @@ EnergyTable resolveEnergy(const Ert& ert, const EnergyBindings& bindings,
           info.key, bind.table, names.empty() ? "none" : names, info.key));
     }
     const ActionLookup look(*table, info.key);
+    const std::vector<const char*>& action = info.actions;
+    if (double* perEvent = perEventEnergy(t, c)) {  // one action per counted event
+      *perEvent = look.energy(action[0], {});
+      continue;
+    }
     const double perByte = 1.0 / bind.bytes;
     switch (c) {
       case EnergyComponent::Mac:
-        t.macInt8Pj = look.energy("mac_random", {{"datatype", "int8"}});
-        t.macBf16Pj = look.energy("mac_random", {{"datatype", "bf16"}});
-        t.macFp32Pj = look.energy("mac_random", {{"datatype", "fp32"}});
+        t.macInt8Pj = look.energy(action[0], {{"datatype", "int8"}});
+        t.macBf16Pj = look.energy(action[0], {{"datatype", "bf16"}});
+        t.macFp32Pj = look.energy(action[0], {{"datatype", "fp32"}});
         break;
       case EnergyComponent::Operand:
-        t.operandPjPerByte = look.energy("read", {}) * perByte;
-        break;
-      case EnergyComponent::IndexMux:
-        t.indexMuxPj = look.energy("mux", {});
+        t.operandPjPerByte = look.energy(action[0], {}) * perByte;
         break;
       case EnergyComponent::SBuffer:
       case EnergyComponent::DBuffer:
@@ -211,32 +232,19 @@ EnergyTable resolveEnergy(const Ert& ert, const EnergyBindings& bindings,
         EnergyTable::Sram& s = c == EnergyComponent::SBuffer   ? t.s
                                : c == EnergyComponent::DBuffer ? t.d
                                                                : t.acc;
-        s.readPjPerByte = look.energy("read", {}, bankKib) * perByte;
-        s.writePjPerByte = look.energy("write", {}, bankKib) * perByte;
+        s.readPjPerByte = look.energy(action[0], {}, bankKib) * perByte;
+        s.writePjPerByte = look.energy(action[1], {}, bankKib) * perByte;
         // A table without metadata actions (a dense buffer) reads metadata as data.
-        s.metadataReadPjPerByte =
-            look.has("metadata_read")
-                ? look.energy("metadata_read", {}, bankKib) / bind.metadataBytes
-                : s.readPjPerByte;
+        s.metadataReadPjPerByte = look.has(action[2])
+                                      ? look.energy(action[2], {}, bankKib) / bind.metadataBytes
+                                      : s.readPjPerByte;
         break;
       }
       case EnergyComponent::Dram:
-        t.dramReadPjPerByte = look.energy("read", {}) * perByte;
-        t.dramWritePjPerByte = look.energy("write", {}) * perByte;
+        t.dramReadPjPerByte = look.energy(action[0], {}) * perByte;
+        t.dramWritePjPerByte = look.energy(action[1], {}) * perByte;
         break;
-      case EnergyComponent::TasdUnit:
-        t.tasdComparePj = look.energy("compare", {});
-        break;
-      case EnergyComponent::OutputPath:
-        t.requantPj = look.energy("requantize", {});
-        break;
-      case EnergyComponent::Decoder:
-        t.decoderPjPerInstruction = look.energy("decode", {});
-        break;
-      case EnergyComponent::Idle:
-        t.idlePjPerCycle = look.energy("idle", {});
-        break;
-      case EnergyComponent::kCount:
+      default:
         break;
     }
   }
