@@ -192,6 +192,7 @@ ArchConfig parseArch(const Node& root, const std::string& file,
   p.peArray.patterns = parsePatterns(pe, Pe::kPatterns.key);
   p.peArray.pipelineLatencyCycles =
       read(pe, Pe::kPipelineLatency, Pe::defaultPipelineLatency(p.peArray.rows, p.peArray.cols));
+  p.peArray.overlapStreams = read(pe, Pe::kOverlapStreams);
   p.peArray.impl = read(pe, Pe::kImpl);
   pe.finish();
   if (const auto problems = rtl::peArrayProblems(p.peArray); !problems.empty())

@@ -174,44 +174,83 @@ std::vector<uint32_t> lengthCandidates(uint32_t extent, uint32_t arrayDim, uint3
   return out;
 }
 
-// TASD-unit cycles per byte of S loaded on the fly: the units' time for a tile whose every
-// element is nonzero (hw::tasdCyclesPerElement; for a conv S the tile is its input box, which is
-// what the load reads). Zero when S is not decomposed on the fly.
-double tasdCyclesPerByte(const hw::AcceleratorParams& params, const GemmJob& job) {
-  if (job.sKind != SKind::OnTheFly) return 0;
-  return hw::tasdCyclesPerElement(params.tasdUnit, job.series) /
-         static_cast<double>(tasd::dtypeBytes(job.dtype));
-}
-
 // Memory traffic and the cycles it (or the TASD units) bound a tiling to. Without K tiling one
 // operand can stay in its slot while the other streams past it; otherwise D is read once per
-// row tile and S once per column tile. Results are written once. An on-the-fly S tile is
+// row tile and S once per column tile. Results are written once. The load unit reads one tile
+// at a time, each paying the DRAM latency once, and shares the channel with the stores, so its
+// time is all bytes at the bandwidth plus one latency per load (one load per term for
+// precomputed terms), and at least the buffers' write time (a cycle per load at least); the
+// store unit pays one latency per output tile. An on-the-fly S tile is
 // decomposed each time it is loaded, so S stationary also saves TASD-unit work; the order with
 // the fewer bound cycles is taken (the fewer bytes on a tie).
 struct Traffic {
   double bytes = 0;
-  double cycles = 0;  // max(bytes at the DRAM bandwidth, TASD-unit cycles)
+  double cycles = 0;  // max(load-unit time, store-unit time, TASD-unit cycles)
   bool dStationary = false;
   bool sStationary = false;
 };
 
-Traffic traffic(TilePlanner& plan, const GemmJob& job, const Tiling& t, double bytesPerCycle,
-                double tasdPerByte) {
+struct MemoryRates {
+  double bytesPerCycle = 0;   // DRAM bandwidth
+  double latency = 0;         // cycles per load
+  double sWritePerCycle = 0;  // S buffer port (a load takes at least its write time)
+  double dWritePerCycle = 0;  // D buffer port
+  // TASD units decomposing S on the fly (null otherwise), and the bytes of an element.
+  const hw::TasdUnitParams* tasd = nullptr;
+  const tasd::Series* series = nullptr;
+  double elementBytes = 1;
+
+  // The units' cycles for an S tile of `bytes` whose every element is nonzero (for a conv S the
+  // tile is its input box, which is what the load reads); zero without on-the-fly decomposition.
+  double tasdTile(double bytes) const {
+    return tasd ? hw::tasdTileCycles(*tasd, *series, bytes / elementBytes) : 0;
+  }
+};
+
+MemoryRates memoryRates(const hw::AcceleratorParams& params, const GemmJob& job) {
+  return {params.dram.bandwidthGBps / params.clockGHz,
+          params.dram.latencyNs * params.clockGHz,
+          static_cast<double>(params.buffer.s.portBytesPerCycle()),
+          static_cast<double>(params.buffer.d.portBytesPerCycle()),
+          job.sKind == SKind::OnTheFly ? &params.tasdUnit : nullptr,
+          &job.series,
+          static_cast<double>(tasd::dtypeBytes(job.dtype))};
+}
+
+// Loads per S tile: one per term when the terms are precomputed, one dense tile otherwise.
+double sLoadsPerTile(const GemmJob& job) {
+  return job.sKind == SKind::Terms ? static_cast<double>(job.series.order()) : 1.0;
+}
+
+Traffic traffic(TilePlanner& plan, const GemmJob& job, const Tiling& t, const MemoryRates& r) {
   const double iTiles = static_cast<double>(ceilDiv(job.m, t.mt)),
-               jTiles = static_cast<double>(ceilDiv(job.n, t.nt));
+               jTiles = static_cast<double>(ceilDiv(job.n, t.nt)),
+               kTiles = static_cast<double>(ceilDiv(plan.kExtent(), t.kt));
   const double s = static_cast<double>(plan.sPass(t.mt, t.kt)),
                d = static_cast<double>(plan.dPass(t.nt, t.kt));
   const double out = static_cast<double>(job.m) * job.n * job.output.resultBytes(job.dtype);
-  auto make = [&](double bytes, double sPasses, bool dStay, bool sStay) {
-    return Traffic{bytes, std::max(bytes / bytesPerCycle, sPasses * s * tasdPerByte), dStay, sStay};
+  const double sl = sLoadsPerTile(job);
+  auto make = [&](double sPasses, double dPasses, double sLoads, double dLoads, bool dStay,
+                  bool sStay) {
+    const double loadBytes = sPasses * s + dPasses * d;
+    const double bytes = loadBytes + out;
+    const double loads = sLoads * sl + dLoads;
+    const double writeCycles =
+        std::max(sPasses * s / r.sWritePerCycle + dPasses * d / r.dWritePerCycle, loads);
+    const double loadCycles = std::max(bytes / r.bytesPerCycle, writeCycles) + loads * r.latency;
+    const double storeCycles = out / r.bytesPerCycle + iTiles * jTiles * r.latency;
+    const double sTilesPerPass = iTiles * kTiles;
+    const double tasdCycles = sPasses * sTilesPerPass * r.tasdTile(s / sTilesPerPass);
+    return Traffic{bytes, std::max({loadCycles, storeCycles, tasdCycles}), dStay, sStay};
   };
   auto better = [](const Traffic& a, const Traffic& b) {
     return a.cycles < b.cycles || (a.cycles == b.cycles && a.bytes < b.bytes);
   };
-  Traffic tr = make(iTiles * d + jTiles * s + out, jTiles, false, false);
-  if (ceilDiv(plan.kExtent(), t.kt) == 1) {
-    const Traffic dStay = make(d + jTiles * s + out, jTiles, true, false);
-    const Traffic sStay = make(s + iTiles * d + out, 1, false, true);
+  const double tiles = iTiles * jTiles * kTiles;
+  Traffic tr = make(jTiles, iTiles, tiles, tiles, false, false);
+  if (kTiles == 1) {
+    const Traffic dStay = make(jTiles, 1, tiles, jTiles, true, false);
+    const Traffic sStay = make(1, iTiles, iTiles, tiles, false, true);
     const Traffic& stay = better(sStay, dStay) ? sStay : dStay;
     if (better(stay, tr)) tr = stay;
   }
@@ -252,13 +291,27 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
   TilePlanner plan(job);
   const uint64_t sSlot = params.buffer.s.slotBytes(), dSlot = params.buffer.d.slotBytes();
   const uint64_t accSlot = params.buffer.acc.slotBytes();
-  const double bytesPerCycle = params.dram.bandwidthGBps / params.clockGHz;
+  const MemoryRates rates = memoryRates(params, job);
   const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction(job.k);
-  const double tasdPerByte = tasdCyclesPerByte(params, job);
   const std::vector<uint32_t> ms =
       lengthCandidates(job.m, params.peArray.rows, std::min(kMaxTileRows, kMaxTileLength));
   const std::vector<uint32_t> ns =
       lengthCandidates(job.n, params.peArray.cols, std::min(kMaxTileRows, kMaxTileLength));
+  // Cycles of one pass over a K tile of ks elements: per term its slots over the lanes.
+  auto passCycles = [&](uint64_t ks) {
+    const uint64_t lanes = params.peArray.lanes;
+    if (job.sKind == SKind::Dense || job.series.terms.empty()) return ceilDiv(ks, lanes);
+    uint64_t cycles = 0;
+    for (const tasd::NMPattern& p : job.series.terms)
+      cycles += ceilDiv(ceilDiv(ks, p.m) * p.n, lanes);
+    return cycles;
+  };
+  // Load-unit (and TASD-unit) cycles for the S and D tiles of one stream.
+  auto loadCycles = [&](uint32_t mt, uint32_t nt, uint32_t kl) {
+    const double s = static_cast<double>(plan.sTile(mt, kl));
+    return (s + static_cast<double>(plan.dTile(nt, kl))) / rates.bytesPerCycle +
+           (sLoadsPerTile(job) + 1) * rates.latency + rates.tasdTile(s);
+  };
   const hw::EnergyTable* e = options.energy;
   if (options.objective == MapperObjective::Edp && !e)
     throw std::logic_error("chooseTiling: the EDP objective needs the energy table");
@@ -266,9 +319,14 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
   // Energy that every tiling spends alike: the MAC slots and their operand delivery.
   const double macSlots = static_cast<double>(job.m) * job.n * job.k * fraction;
   const double fixedPj = e ? macSlots * (e->macPj(job.dtype) + 2 * eb * e->operandPjPerByte) : 0;
-  // Estimated cycles: compute (with partial row/column groups), stream fill/drain, and memory
-  // traffic at the DRAM bandwidth; energy: the buffers' reads and the DRAM traffic the tiling
-  // causes. The smallest objective wins (the fewer cycles on a tie).
+  // Estimated cycles: the first tiles' load, compute (with partial row/column groups) and the
+  // array's fill and drain, or the memory traffic where it takes longer, then the last tile's
+  // store; energy: the buffers' reads and the DRAM traffic the tiling causes. The smallest
+  // objective wins (the fewer cycles on a tie). Ranked, memory time counts kBalanceMargin more:
+  // near balance the load unit and the array, coupled through two slots per buffer, wait for
+  // each other (128 x 1152 x 1024 on the dense TC: 64 x 64 x 112 tiles, estimated 1.7% faster
+  // than 2 x 576, simulate 7% slower).
+  constexpr double kBalanceMargin = 1.1;
   Tiling best;
   double bestCost = 0;
   for (uint32_t kt : plan.kCandidates()) {
@@ -281,12 +339,43 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
         const uint64_t kTiles = ceilDiv(plan.kExtent(), kt);
         const double rowGroups = static_cast<double>(iTiles * ceilDiv(mt, params.peArray.rows));
         const double colGroups = static_cast<double>(jTiles * ceilDiv(nt, params.peArray.cols));
+        const uint32_t kLast = plan.kExtent() - static_cast<uint32_t>(kTiles - 1) * kt;
         const double compute = rowGroups * colGroups *
-                               static_cast<double>(ceilDiv(job.k, params.peArray.lanes)) * fraction;
-        const double overhead =
-            static_cast<double>(iTiles * jTiles * kTiles) * params.peArray.pipelineLatencyCycles;
-        const Traffic tr = traffic(plan, job, t, bytesPerCycle, tasdPerByte);
-        t.estimatedCycles = std::max(compute, tr.cycles) + overhead;
+                               static_cast<double>((kTiles - 1) * passCycles(plan.kElements(kt)) +
+                                                   passCycles(plan.kElements(kLast)));
+        const Traffic tr = traffic(plan, job, t, rates);
+        const double latency = params.peArray.pipelineLatencyCycles;
+        const double outputTiles = static_cast<double>(iTiles * jTiles);
+        // Each stream hides the next K tile's load (two slots per buffer); where the last K tile
+        // is shorter than the others, its stream may not hide the next output tile's first load.
+        double pipeline = compute;
+        if (kTiles > 1 && kLast != kt) {
+          const double groups = rowGroups * colGroups / outputTiles;  // per output tile
+          const double cFull = groups * static_cast<double>(passCycles(plan.kElements(kt)));
+          const double cLast = groups * static_cast<double>(passCycles(plan.kElements(kLast)));
+          const double lFull = loadCycles(mt, nt, kt), lLast = loadCycles(mt, nt, kLast);
+          pipeline = outputTiles * (static_cast<double>(kTiles - 2) * std::max(cFull, lFull) +
+                                    std::max(cFull, lLast) + std::max(cLast, lFull));
+        }
+        const double store =
+            static_cast<double>(uint64_t{mt} * nt * job.output.resultBytes(job.dtype)) /
+                rates.bytesPerCycle +
+            rates.latency;
+        // The array's fill and drain: paid by every stream where streams do not overlap;
+        // otherwise once, unless an output tile computes for less than the latency: with two
+        // accumulator slots a tile's stream waits for the tile two before it to drain and be
+        // stored, so two tiles take at least their compute plus the latency plus a store.
+        double overhead = static_cast<double>(iTiles * jTiles * kTiles) * latency;
+        if (params.peArray.overlapStreams) {
+          const double perTile = compute / outputTiles;
+          overhead = latency + outputTiles * std::max(0.0, (latency + store - perTile) / 2);
+        }
+        // The first tiles' load (and decomposition) and the last tile's store are not hidden
+        // behind compute.
+        const double prologue = loadCycles(mt, nt, kt), epilogue = store;
+        t.estimatedCycles = std::max(prologue + pipeline + overhead, tr.cycles) + epilogue;
+        const double rankCycles =
+            std::max(prologue + pipeline + overhead, kBalanceMargin * tr.cycles) + epilogue;
         if (e) {
           // The array reads S once per column group and D once per row group (per term without
           // the TASD extension); the accumulators are read and written once per K tile.
@@ -299,8 +388,8 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
                                 tr.bytes * 0.5 * (e->dramReadPjPerByte + e->dramWritePjPerByte);
         }
         const double cost = options.objective == MapperObjective::Edp
-                                ? t.estimatedEnergyPj * t.estimatedCycles
-                                : t.estimatedCycles;
+                                ? t.estimatedEnergyPj * rankCycles
+                                : rankCycles;
         if (best.mt == 0 || cost < bestCost ||
             (cost == bestCost && t.estimatedCycles < best.estimatedCycles)) {
           best = t;
@@ -371,9 +460,7 @@ void emitGemm(const hw::AcceleratorParams& params, const GemmJob& job, Program& 
     p.instructions.push_back(make(Opcode::CfgAddr, {static_cast<uint64_t>(isa::Operand::P),
                                                     out.partialAddress, out.partialRowStride}));
   }
-  const Traffic order = serial ? Traffic{}
-                               : traffic(plan, job, t, params.dram.bandwidthGBps / params.clockGHz,
-                                         tasdCyclesPerByte(params, job));
+  const Traffic order = serial ? Traffic{} : traffic(plan, job, t, memoryRates(params, job));
   uint32_t sSlot = 0, dSlot = 0, accSlot = 0;
 
   auto loadS = [&](uint32_t i0, uint32_t il, uint32_t k0, uint32_t kl, uint32_t first,

@@ -184,6 +184,8 @@ TEST(AcceleratorCosim, UnsupportedCombinationsAreUserErrors) {
   EXPECT_NE(e.find("ttc_vegeta_m8_8x8.yaml:"), std::string::npos) << e;  // file and line
   EXPECT_NE(e.find("16x16"), std::string::npos) << e;
   EXPECT_NE(e.find("4x4, 8x8"), std::string::npos) << e;
+  e = arch({"arch.pe_array.overlap_streams=true"});
+  EXPECT_NE(e.find("overlap_streams: false"), std::string::npos) << e;
   e = arch({"arch.pe_array.lanes=2"});
   EXPECT_NE(e.find("4 lanes"), std::string::npos) << e;
   e = arch({"arch.pe_array.patterns=[\"2:16\"]"});

@@ -4,7 +4,8 @@
 // stream's cycles (busy cycles and completion time) equal, for every pattern the RTL PE
 // supports, multi-term series, term subsets, partial row/column groups, accumulation onto an
 // earlier stream, extreme values, both Verilated sizes and a timing-only run. The model's
-// pipeline latency is set to rows + cols (its default), which the RTL array has.
+// pipeline latency is set to rows + cols (its default), which the RTL array has, and streams do
+// not overlap (the RTL array drains each stream before it takes the next).
 #include <random>
 
 #include <gtest/gtest.h>
@@ -40,6 +41,7 @@ AcceleratorParams engine(uint32_t size, const std::string& impl) {
       tasd::NMPattern::parse("8:8"), tasd::NMPattern::parse("1:4"), tasd::NMPattern::parse("2:4"),
       tasd::NMPattern::parse("4:4"), tasd::NMPattern::parse("1:2"), tasd::NMPattern::parse("2:2")};
   p.peArray.impl = impl;
+  p.peArray.overlapStreams = false;  // the RTL array drains every stream before the next
   return p;
 }
 

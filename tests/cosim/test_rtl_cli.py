@@ -68,7 +68,8 @@ class RtlRunTest(unittest.TestCase):
         # The stock engine resized to a Verilated variant: values match; its configured fill and
         # drain (32 cycles, for 16 x 16) differs from the 8 x 8 RTL's 16 per STREAM.
         r = run(STOCK_EXP, "--out", self.out("stock"), "--set", "experiment.dtype=int8",
-                "--set", "arch.pe_array.impl=rtl", "--set", "arch.pe_array.rows=8", "--set", "arch.pe_array.cols=8")
+                "--set", "arch.pe_array.impl=rtl", "--set", "arch.pe_array.rows=8", "--set", "arch.pe_array.cols=8",
+                "--set", "arch.pe_array.overlap_streams=false")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("every layer matches its reference", r.stdout)
 
@@ -108,6 +109,7 @@ class RtlRunTest(unittest.TestCase):
         cases = [
             ((STOCK_EXP, "--set", "arch.pe_array.impl=rtl", "--set", "experiment.dtype=int8"), ["16x16", "4x4, 8x8"]),
             ((RTL_EXP, "--set", "experiment.dtype=fp32"), ["int8", "fp32"]),
+            ((RTL_EXP, "--set", "arch.pe_array.overlap_streams=true"), ["overlap_streams: false"]),
             ((RTL_EXP, "--timing-only"), ["timing-only"]),
             ((STOCK_EXP, "--trace"), ["--trace", "rtl"]),
             ((RTL_EXP, "--set", "arch.decoder.cycles_per_instruction=2"), ["one instruction per cycle"]),

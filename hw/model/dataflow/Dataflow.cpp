@@ -294,8 +294,12 @@ Op Dataflow::makeOp(const isa::Instruction& in, uint64_t pc) const {
   for (Resource r : op.reads)
     op.needWritesDone.emplace_back(r, writesIssued_[static_cast<size_t>(r)]);
   for (Resource r : op.writes) {
-    op.needWritesDone.emplace_back(r, writesIssued_[static_cast<size_t>(r)]);
-    op.needReadsDone.emplace_back(r, readsIssued_[static_cast<size_t>(r)]);
+    const size_t i = static_cast<size_t>(r);
+    // The PE array completes its streams in order: a stream accumulating onto the tile of the
+    // streams before it waits only for the writes before them (a LOAD_C).
+    const bool forwarded = op.unit == UnitKind::Compute && issuedWriter_[i] == UnitKind::Compute;
+    op.needWritesDone.emplace_back(r, forwarded ? writesBeforeCompute_[i] : writesIssued_[i]);
+    op.needReadsDone.emplace_back(r, readsIssued_[i]);
   }
   return op;
 }
@@ -335,6 +339,8 @@ bool Dataflow::dispatch(const isa::Instruction& in, uint64_t pc) {
   for (Resource r : op.writes) {
     ++writesIssued_[static_cast<size_t>(r)];
     issuedWriter_[static_cast<size_t>(r)] = op.unit;
+    if (op.unit != UnitKind::Compute)
+      writesBeforeCompute_[static_cast<size_t>(r)] = writesIssued_[static_cast<size_t>(r)];
   }
   queue.push_back(std::move(op));
   ++issued_;
@@ -394,10 +400,24 @@ bool Dataflow::next(UnitKind unit, Op& op, std::vector<Counter*>& stalls) {
   return !failed();
 }
 
-void Dataflow::done(const Op& op) {
-  executing_[static_cast<size_t>(op.unit)] = false;
+void Dataflow::completeReads(const Op& op) {
   for (Resource r : op.reads)
     ++readsDone_[static_cast<size_t>(r)];
+}
+
+void Dataflow::releaseReads(Op& op) {
+  if (op.readsReleased) return;
+  completeReads(op);
+  op.readsReleased = true;
+  executing_[static_cast<size_t>(op.unit)] = false;  // the unit takes its next op
+  ev_progress_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Dataflow::done(const Op& op) {
+  if (!op.readsReleased) {
+    executing_[static_cast<size_t>(op.unit)] = false;
+    completeReads(op);
+  }
   for (Resource r : op.writes) {
     ++writesDone_[static_cast<size_t>(r)];
     lastWriter_[static_cast<size_t>(r)] = op.unit;

@@ -41,6 +41,7 @@ class Dataflow : public sc_core::sc_module, public DispatchIf, public UnitIf {
   // UnitIf
   bool next(UnitKind unit, Op& op, std::vector<Counter*>& stalls) override;
   void done(const Op& op) override;
+  void releaseReads(Op& op) override;
   bool failed() const override { return status_.error != ErrorCode::None; }
   const LayerState& layer() const override { return layer_; }
   BufferSet& buffer() override { return buffer_; }
@@ -53,6 +54,7 @@ class Dataflow : public sc_core::sc_module, public DispatchIf, public UnitIf {
   bool admissible(const isa::Instruction& in, uint64_t pc);
   Op makeOp(const isa::Instruction& in, uint64_t pc) const;
   bool ready(const Op& op, StallReason& reason) const;
+  void completeReads(const Op& op);
 
   const DataflowParams params_;
   const BlockContext context_;
@@ -65,8 +67,10 @@ class Dataflow : public sc_core::sc_module, public DispatchIf, public UnitIf {
   std::array<uint64_t, kResources> writesIssued_{}, writesDone_{}, readsIssued_{}, readsDone_{};
   std::array<UnitKind, kResources> lastWriter_{};    // unit of the last completed write
   std::array<UnitKind, kResources> issuedWriter_{};  // unit of the last dispatched write
-  std::array<bool, kUnits> executing_{};             // a unit is running an op (not waiting)
-  uint64_t generation_ = 0;                          // of layer_ (LayerState::generation)
+  // Writes dispatched before the current run of PE-array writes to each resource.
+  std::array<uint64_t, kResources> writesBeforeCompute_{};
+  std::array<bool, kUnits> executing_{};  // a unit is running an op (not waiting)
+  uint64_t generation_ = 0;               // of layer_ (LayerState::generation)
   uint64_t issued_ = 0;
   uint64_t completed_ = 0;
   CompletionInfo status_;

@@ -62,6 +62,7 @@ struct Op {
   std::vector<Resource> reads, writes;
   // Completion counts each resource must reach before the op may start.
   std::vector<std::pair<Resource, uint64_t>> needWritesDone, needReadsDone;
+  bool readsReleased = false;  // its reads were completed ahead of it (UnitIf::releaseReads)
 };
 
 class UnitIf : public virtual sc_core::sc_interface {
@@ -71,6 +72,9 @@ class UnitIf : public virtual sc_core::sc_interface {
   // program failed (the op must then be completed without effect).
   virtual bool next(UnitKind unit, Op& op, std::vector<Counter*>& stalls) = 0;
   virtual void done(const Op& op) = 0;
+  // Completes the op's reads ahead of the op (the slots it reads may be refilled, the unit takes
+  // its next op); done() then completes only its writes.
+  virtual void releaseReads(Op& op) = 0;
   virtual void raise(ErrorCode code, uint64_t pc, const std::string& detail) = 0;
   virtual bool failed() const = 0;
   virtual const LayerState& layer() const = 0;

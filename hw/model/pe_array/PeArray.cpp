@@ -32,13 +32,33 @@ PeArray::PeArray(sc_core::sc_module_name name, const PeArrayParams& params,
   if (params.impl == "rtl") rtl_ = rtl::makePeArrayRtl("rtl", params, context, cosim);
   SC_HAS_PROCESS(PeArray);
   SC_THREAD(run);
+  SC_THREAD(drain);
 }
 
 void PeArray::run() {
   Op& op = op_;
   while (true) {
-    if (ctrl_port->next(UnitKind::Compute, op, stalls_)) stream(op);
-    ctrl_port->done(op);
+    const bool ran = ctrl_port->next(UnitKind::Compute, op, stalls_) && stream(op);
+    if (!ran || !params_.overlapStreams) {
+      ctrl_port->done(op);
+      continue;
+    }
+    // The last pass has entered the array: the operand slots are free, the results follow.
+    ctrl_port->releaseReads(op);
+    draining_.emplace_back(
+        op, sc_core::sc_time_stamp() + context_.cycles(params_.pipelineLatencyCycles));
+    ev_draining_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+void PeArray::drain() {
+  while (true) {
+    while (draining_.empty())
+      sc_core::wait(ev_draining_);
+    const sc_core::sc_time now = sc_core::sc_time_stamp(), at = draining_.front().second;
+    if (at > now) sc_core::wait(at - now);
+    ctrl_port->done(draining_.front().first);
+    draining_.pop_front();
   }
 }
 
@@ -84,7 +104,9 @@ bool PeArray::stream(const Op& op) {
     return fail(fmt::format("output tile needs {} bytes, accumulator slot holds {}", bytes,
                             buffer.acc.params().slotBytes()));
   }
-  const StreamCost cost = streamCost(params_, buffer.s.params(), buffer.d.params(), L, shape);
+  // With overlapping streams the fill and drain is not the array's time (run()).
+  StreamCost cost = streamCost(params_, buffer.s.params(), buffer.d.params(), L, shape);
+  if (params_.overlapStreams) cost = withFill(cost, 0);
   uint64_t cycles = cost.cycles, computeCycles = cost.computeCycles;
   if (rtl_) {
     if (L.dtype != tasd::DType::I8) return fail("the RTL PE array computes int8 values only");

@@ -25,6 +25,7 @@ std::vector<ParamInfo> PeArrayParams::declarations() {
           describe(kSection, kLanes),
           describe(kSection, kPatterns),
           describe(kSection, kPipelineLatency, "rows + cols"),
+          describe(kSection, kOverlapStreams),
           describe(kSection, kImpl)};
 }
 

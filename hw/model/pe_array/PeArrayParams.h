@@ -33,6 +33,10 @@ struct PeArrayParams {
       4096,
       "cycles",
       "fill + drain of one STREAM (default: rows + cols)"};
+  static constexpr FlagParam kOverlapStreams{
+      "overlap_streams", true,
+      "start a STREAM while the previous one drains: the fill and drain is paid only where the "
+      "array waits for operands"};
   static constexpr ChoiceParam kImpl{"impl", "model", "model, rtl",
                                      "C++ model or Verilated RTL (hw/rtl/pe_array)"};
   // The pipeline latency when the config gives none: one fill across the rows and one drain
@@ -46,6 +50,7 @@ struct PeArrayParams {
   uint32_t lanes = kLanes.def;
   std::vector<tasd::NMPattern> patterns;  // supported N:M patterns besides dense
   uint32_t pipelineLatencyCycles = defaultPipelineLatency(kRows.def, kCols.def);
+  bool overlapStreams = kOverlapStreams.def;
   std::string impl = kImpl.def;  // "model" (C++) or "rtl" (Verilated)
 
   uint64_t macUnits() const { return uint64_t{rows} * cols * lanes; }

@@ -223,10 +223,15 @@ StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
   const uint64_t accBytes = uint64_t{sh.rows} * sh.cols * L.accBytes();
   c.accReadBytes = sh.clear ? 0 : accBytes;
   c.accWriteBytes = accBytes;
-  c.computeCycles = passCycles + pe.pipelineLatencyCycles;
-  const uint64_t bwCycles = std::max(ceilDiv(c.sReadBytes, sBuffer.portBytesPerCycle()),
-                                     ceilDiv(c.dReadBytes, dBuffer.portBytesPerCycle()));
-  c.cycles = std::max(c.computeCycles, bwCycles);
+  c.passCycles = passCycles;
+  c.bufferCycles = std::max(ceilDiv(c.sReadBytes, sBuffer.portBytesPerCycle()),
+                            ceilDiv(c.dReadBytes, dBuffer.portBytesPerCycle()));
+  return withFill(c, pe.pipelineLatencyCycles);
+}
+
+StreamCost withFill(StreamCost c, uint64_t fill) {
+  c.computeCycles = c.passCycles + fill;
+  c.cycles = std::max(c.computeCycles, c.bufferCycles);
   return c;
 }
 

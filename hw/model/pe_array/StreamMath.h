@@ -8,8 +8,9 @@
 // are broadcast down the column. A term n:m stores ceil(klen/m)*n slots per row, so a pass takes
 // ceil(slots/lanes) cycles for it: n/m of the dense ceil(klen/lanes). The terms of one STREAM
 // run back to back in every pass without draining the accumulators (the TASD extension's
-// decomposition-aware dataflow); the array's fill and drain (pipelineLatencyCycles) is paid
-// once per STREAM because passes are pipelined.
+// decomposition-aware dataflow); passes are pipelined, so the array's fill and drain
+// (pipelineLatencyCycles) is paid once per STREAM, and with overlap_streams only as far as the
+// array has waited for the stream's operands (withFill).
 // Buffer traffic: the S tile is read once per column group, the D tile once per row group and
 // term, the accumulators are read (unless the stream clears them) and written once.
 #include <array>
@@ -30,7 +31,9 @@ struct StreamShape {
 
 struct StreamCost {
   uint64_t passes = 0;
-  uint64_t computeCycles = 0;  // without buffer-bandwidth limits
+  uint64_t passCycles = 0;     // the passes' cycles, without fill and drain
+  uint64_t bufferCycles = 0;   // cycles the S and D buffer ports need to feed the stream
+  uint64_t computeCycles = 0;  // passCycles + fill and drain, without buffer-bandwidth limits
   uint64_t cycles = 0;         // with them
   uint64_t macOps = 0;         // MAC slots issued (n/m of the dense MACs per term)
   uint64_t denseMacs = 0;      // dense-equivalent MACs of the tile (once per stream)
@@ -45,7 +48,10 @@ StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
                       const BufferParams& dBuffer, const LayerState& layer,
                       const StreamShape& shape);
 
-// C (acc) += sum over the stream's terms of S_t * D^T, or S_dense * D^T for a dense stream.
+// The cost of a stream whose fill and drain exposes only `fill` cycles of the pipeline latency.
+StreamCost withFill(StreamCost cost, uint64_t fill);
+
+// C (acc) += over the stream's terms of S_t * D^T, or S_dense * D^T for a dense stream.
 void streamCompute(const LayerState& layer, const STile& s, const DTile& d, AccTile& acc,
                    const StreamShape& shape);
 

@@ -136,15 +136,15 @@ TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& 
   return out;
 }
 
-double tasdCyclesPerElement(const TasdUnitParams& params, const tasd::Series& series) {
+double tasdTileCycles(const TasdUnitParams& params, const tasd::Series& series, double elements) {
   const double units = std::max<uint32_t>(1, params.count);
-  double perElement = 0;
+  double cycles = 0;
   for (const Pass& pass : passesOf(series)) {
     const double perBlock =
         std::max<double>(std::min(pass.n, pass.m) * params.cyclesPerElement, pass.count);
-    perElement += perBlock / pass.m;
+    cycles += std::ceil(std::ceil(elements / pass.m) / units) * perBlock + 1 + pass.count;
   }
-  return perElement / units;
+  return cycles;
 }
 
 TasdUnit::TasdUnit(sc_core::sc_module_name name, const TasdUnitParams& params,

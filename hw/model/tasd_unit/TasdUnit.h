@@ -49,9 +49,10 @@ TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& 
                               size_t cols, std::vector<uint8_t> alive,
                               const std::vector<tasd::CompressedTerm>* terms = nullptr);
 
-// Cycles per element of a matrix whose every element is nonzero, for estimates (the tile
-// chooser): per pass max(min(sum n, m), terms) cycles per m-block, spread over the units.
-double tasdCyclesPerElement(const TasdUnitParams& params, const tasd::Series& series);
+// Cycles of a tile of `elements` elements, every one nonzero, for estimates (the tile chooser):
+// per pass max(min(sum n, m), terms) cycles per m-block, the blocks spread over the units in
+// rounds, plus the pass's fill and drain (one cycle and a beat per term).
+double tasdTileCycles(const TasdUnitParams& params, const tasd::Series& series, double elements);
 
 class TasdUnit : public sc_core::sc_module {
  public:

@@ -34,6 +34,11 @@ std::vector<std::string> peArrayProblems(const hw::PeArrayParams& pe) {
                     "variants are {}",
                     pe.rows, pe.cols, peArrayVariantList()));
   }
+  if (pe.overlapStreams) {
+    out.push_back(
+        "pe_array.impl = rtl: the RTL PE array drains every STREAM before it takes the next; set "
+        "pe_array.overlap_streams: false");
+  }
   if (pe.lanes != kPeLanes) {
     out.push_back(fmt::format("pe_array.impl = rtl: lanes = {}; the RTL PE has {} lanes", pe.lanes,
                               kPeLanes));
