@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -286,47 +287,170 @@ const char* mapperObjectiveName(MapperObjective o) {
   return o == MapperObjective::Edp ? "edp" : "cycles";
 }
 
+namespace {
+
+// Ranked, memory time counts kBalanceMargin more: near balance the load unit and the array,
+// coupled through two slots per buffer, wait for each other (128 x 1152 x 1024 on the dense TC:
+// 64 x 64 x 112 tiles, estimated 1.7% faster than 2 x 576, simulate 7% slower).
+constexpr double kBalanceMargin = 1.1;
+
+// The chooser's analytical model of one GEMM (or of one term's pass of a term-serial series).
+// Cycles: the first tiles' load, compute (with partial row/column groups, per-pass lane
+// rounding) and the array's fill and drain, each stream hiding the next K tile's load, or the
+// memory traffic where it takes longer, then the last tile's store. Energy: the MAC slots, the
+// buffers' reads and the DRAM traffic the tiling causes.
+class TilingModel {
+ public:
+  struct Estimate {
+    double cycles = 0, rankCycles = 0, energyPj = 0;
+  };
+
+  // partialIn: the pass reads the partial sums of an earlier pass back (LOAD_C per output tile).
+  TilingModel(const hw::AcceleratorParams& params, const GemmJob& job,
+              const hw::EnergyTable* energy, bool partialIn = false)
+      : params_(params),
+        job_(job),
+        plan_(job_),
+        rates_(memoryRates(params, job_)),
+        energy_(energy),
+        partialIn_(partialIn) {}
+  // The planner and the rates refer to the model's own copy of the job: it stays in place.
+  TilingModel(const TilingModel&) = delete;
+  TilingModel& operator=(const TilingModel&) = delete;
+
+  Estimate estimate(const Tiling& t) {
+    const hw::PeArrayParams& pe = params_.peArray;
+    const uint64_t iTiles = ceilDiv(job_.m, t.mt), jTiles = ceilDiv(job_.n, t.nt);
+    const uint64_t kTiles = ceilDiv(plan_.kExtent(), t.kt);
+    const uint32_t kLast = plan_.kExtent() - static_cast<uint32_t>(kTiles - 1) * t.kt;
+    const double rowGroups = static_cast<double>(iTiles * ceilDiv(t.mt, pe.rows));
+    const double colGroups = static_cast<double>(jTiles * ceilDiv(t.nt, pe.cols));
+    const double outputTiles = static_cast<double>(iTiles * jTiles);
+    const double cFull = static_cast<double>(passCycles(plan_.kElements(t.kt)));
+    const double cLast = static_cast<double>(passCycles(plan_.kElements(kLast)));
+    const double compute =
+        rowGroups * colGroups * (static_cast<double>(kTiles - 1) * cFull + cLast);
+    Traffic tr = traffic(plan_, job_, t, rates_);
+    const double partial = static_cast<double>(job_.m) * job_.n * 4;
+    if (partialIn_) {
+      tr.bytes += partial;
+      tr.cycles += partial / rates_.bytesPerCycle + outputTiles * rates_.latency;
+    }
+    // Each stream hides the next K tile's load (two slots per buffer); where the last K tile
+    // is shorter than the others, its stream may not hide the next output tile's first load.
+    double pipeline = compute;
+    if (kTiles > 1 && kLast != t.kt) {
+      const double groups = rowGroups * colGroups / outputTiles;  // per output tile
+      const double lFull = loadCycles(t, t.kt), lLast = loadCycles(t, kLast);
+      pipeline = outputTiles * (static_cast<double>(kTiles - 2) * std::max(groups * cFull, lFull) +
+                                std::max(groups * cFull, lLast) + std::max(groups * cLast, lFull));
+    }
+    const double latency = pe.pipelineLatencyCycles;
+    const uint64_t tileOutputs = uint64_t{std::min(t.mt, job_.m)} * std::min(t.nt, job_.n);
+    const double store = static_cast<double>(tileOutputs * job_.output.resultBytes(job_.dtype)) /
+                             rates_.bytesPerCycle +
+                         rates_.latency;
+    // The array's fill and drain: paid by every stream where streams do not overlap; otherwise
+    // once, unless an output tile computes for less than the latency: with two accumulator
+    // slots a tile's stream waits for the tile two before it to drain and be stored, so two
+    // tiles take at least their compute plus the latency plus a store.
+    double overhead = static_cast<double>(iTiles * jTiles * kTiles) * latency;
+    if (pe.overlapStreams) {
+      overhead =
+          latency + outputTiles * std::max(0.0, (latency + store - compute / outputTiles) / 2);
+    }
+    // The first tiles' load (and decomposition) and the last tile's store are not hidden.
+    const double front = loadCycles(t, t.kt) + pipeline + overhead;
+    Estimate out;
+    out.cycles = std::max(front, tr.cycles) + store;
+    out.rankCycles = std::max(front, kBalanceMargin * tr.cycles) + store;
+    if (energy_) {
+      const hw::EnergyTable& e = *energy_;
+      const double eb = tasd::dtypeBytes(job_.dtype);
+      const double fraction =
+          job_.sKind == SKind::Dense ? 1.0 : job_.series.computeFraction(job_.k);
+      const double macSlots = static_cast<double>(job_.m) * job_.n * job_.k * fraction;
+      // The array reads S once per column group and D once per row group; the accumulators are
+      // read and written once per K tile.
+      const double sReads = static_cast<double>(plan_.sPass(t.mt, t.kt)) * colGroups;
+      const double dReads = static_cast<double>(plan_.dPass(t.nt, t.kt)) * rowGroups;
+      const double accBytes = partial * static_cast<double>(kTiles);
+      out.energyPj = macSlots * (e.macPj(job_.dtype) + 2 * eb * e.operandPjPerByte) +
+                     sReads * e.s.readPjPerByte + dReads * e.d.readPjPerByte +
+                     accBytes * (e.acc.readPjPerByte + e.acc.writePjPerByte) +
+                     tr.bytes * 0.5 * (e.dramReadPjPerByte + e.dramWritePjPerByte);
+    }
+    return out;
+  }
+
+ private:
+  // Cycles of one pass over a K tile of ks elements: per term its slots over the lanes.
+  uint64_t passCycles(uint64_t ks) const {
+    const uint64_t lanes = params_.peArray.lanes;
+    if (job_.sKind == SKind::Dense || job_.series.terms.empty()) return ceilDiv(ks, lanes);
+    uint64_t cycles = 0;
+    for (const tasd::NMPattern& p : job_.series.terms)
+      cycles += ceilDiv(ceilDiv(ks, p.m) * p.n, lanes);
+    return cycles;
+  }
+
+  // Load-unit (and TASD-unit) cycles for the S and D tiles of one stream of tiling t whose K
+  // tile has kl of the kt elements: the tiles' average DRAM bytes (a conv tile reads its input
+  // box, less than the im2col rows it forms), one latency per load.
+  double loadCycles(const Tiling& t, uint32_t kl) {
+    const double tiles = static_cast<double>(ceilDiv(plan_.kExtent(), t.kt)),
+                 share = static_cast<double>(kl) / t.kt;
+    const double s = static_cast<double>(plan_.sPass(t.mt, t.kt)) /
+                     (static_cast<double>(ceilDiv(job_.m, t.mt)) * tiles) * share;
+    const double d = static_cast<double>(plan_.dPass(t.nt, t.kt)) /
+                     (static_cast<double>(ceilDiv(job_.n, t.nt)) * tiles) * share;
+    return (s + d) / rates_.bytesPerCycle + (sLoadsPerTile(job_) + 1) * rates_.latency +
+           rates_.tasdTile(s);
+  }
+
+  const hw::AcceleratorParams& params_;
+  const GemmJob job_;
+  TilePlanner plan_;
+  const MemoryRates rates_;
+  const hw::EnergyTable* energy_;
+  const bool partialIn_;
+};
+
+// A series without the TASD extension runs one pass over all tiles per term, the partial sums
+// through memory (emitGemm): one model per pass, each with its term alone.
+std::deque<TilingModel> tilingModels(const hw::AcceleratorParams& params, const GemmJob& job,
+                                     const hw::EnergyTable* energy) {
+  std::deque<TilingModel> models;
+  const size_t terms = job.sKind == SKind::Dense ? 0 : job.series.order();
+  if (params.tasdExtension || terms <= 1) {
+    models.emplace_back(params, job, energy);
+    return models;
+  }
+  for (size_t i = 0; i < terms; ++i) {
+    GemmJob pass = job;
+    pass.series = tasd::Series{{job.series.terms[i]}};
+    if (i + 1 < terms) pass.output.requant = false;  // partial sums leave as accumulators
+    models.emplace_back(params, pass, energy, i > 0);
+  }
+  return models;
+}
+
+}  // namespace
+
 Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
                     const MapperOptions& options) {
   TilePlanner plan(job);
   const uint64_t sSlot = params.buffer.s.slotBytes(), dSlot = params.buffer.d.slotBytes();
   const uint64_t accSlot = params.buffer.acc.slotBytes();
-  const MemoryRates rates = memoryRates(params, job);
-  const double fraction = job.sKind == SKind::Dense ? 1.0 : job.series.computeFraction(job.k);
   const std::vector<uint32_t> ms =
       lengthCandidates(job.m, params.peArray.rows, std::min(kMaxTileRows, kMaxTileLength));
   const std::vector<uint32_t> ns =
       lengthCandidates(job.n, params.peArray.cols, std::min(kMaxTileRows, kMaxTileLength));
-  // Cycles of one pass over a K tile of ks elements: per term its slots over the lanes.
-  auto passCycles = [&](uint64_t ks) {
-    const uint64_t lanes = params.peArray.lanes;
-    if (job.sKind == SKind::Dense || job.series.terms.empty()) return ceilDiv(ks, lanes);
-    uint64_t cycles = 0;
-    for (const tasd::NMPattern& p : job.series.terms)
-      cycles += ceilDiv(ceilDiv(ks, p.m) * p.n, lanes);
-    return cycles;
-  };
-  // Load-unit (and TASD-unit) cycles for the S and D tiles of one stream.
-  auto loadCycles = [&](uint32_t mt, uint32_t nt, uint32_t kl) {
-    const double s = static_cast<double>(plan.sTile(mt, kl));
-    return (s + static_cast<double>(plan.dTile(nt, kl))) / rates.bytesPerCycle +
-           (sLoadsPerTile(job) + 1) * rates.latency + rates.tasdTile(s);
-  };
   const hw::EnergyTable* e = options.energy;
   if (options.objective == MapperObjective::Edp && !e)
     throw std::logic_error("chooseTiling: the EDP objective needs the energy table");
-  const double eb = tasd::dtypeBytes(job.dtype);
-  // Energy that every tiling spends alike: the MAC slots and their operand delivery.
-  const double macSlots = static_cast<double>(job.m) * job.n * job.k * fraction;
-  const double fixedPj = e ? macSlots * (e->macPj(job.dtype) + 2 * eb * e->operandPjPerByte) : 0;
-  // Estimated cycles: the first tiles' load, compute (with partial row/column groups) and the
-  // array's fill and drain, or the memory traffic where it takes longer, then the last tile's
-  // store; energy: the buffers' reads and the DRAM traffic the tiling causes. The smallest
-  // objective wins (the fewer cycles on a tie). Ranked, memory time counts kBalanceMargin more:
-  // near balance the load unit and the array, coupled through two slots per buffer, wait for
-  // each other (128 x 1152 x 1024 on the dense TC: 64 x 64 x 112 tiles, estimated 1.7% faster
-  // than 2 x 576, simulate 7% slower).
-  constexpr double kBalanceMargin = 1.1;
+  std::deque<TilingModel> models = tilingModels(params, job, e);
+  // The smallest objective wins (the fewer estimated cycles on a tie).
   Tiling best;
   double bestCost = 0;
   for (uint32_t kt : plan.kCandidates()) {
@@ -335,57 +459,12 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
       for (uint32_t nt : ns) {
         if (uint64_t{mt} * nt * 4 > accSlot || plan.dTile(nt, kt) > dSlot) break;
         Tiling t{mt, nt, kt};
-        const uint64_t iTiles = ceilDiv(job.m, mt), jTiles = ceilDiv(job.n, nt);
-        const uint64_t kTiles = ceilDiv(plan.kExtent(), kt);
-        const double rowGroups = static_cast<double>(iTiles * ceilDiv(mt, params.peArray.rows));
-        const double colGroups = static_cast<double>(jTiles * ceilDiv(nt, params.peArray.cols));
-        const uint32_t kLast = plan.kExtent() - static_cast<uint32_t>(kTiles - 1) * kt;
-        const double compute = rowGroups * colGroups *
-                               static_cast<double>((kTiles - 1) * passCycles(plan.kElements(kt)) +
-                                                   passCycles(plan.kElements(kLast)));
-        const Traffic tr = traffic(plan, job, t, rates);
-        const double latency = params.peArray.pipelineLatencyCycles;
-        const double outputTiles = static_cast<double>(iTiles * jTiles);
-        // Each stream hides the next K tile's load (two slots per buffer); where the last K tile
-        // is shorter than the others, its stream may not hide the next output tile's first load.
-        double pipeline = compute;
-        if (kTiles > 1 && kLast != kt) {
-          const double groups = rowGroups * colGroups / outputTiles;  // per output tile
-          const double cFull = groups * static_cast<double>(passCycles(plan.kElements(kt)));
-          const double cLast = groups * static_cast<double>(passCycles(plan.kElements(kLast)));
-          const double lFull = loadCycles(mt, nt, kt), lLast = loadCycles(mt, nt, kLast);
-          pipeline = outputTiles * (static_cast<double>(kTiles - 2) * std::max(cFull, lFull) +
-                                    std::max(cFull, lLast) + std::max(cLast, lFull));
-        }
-        const double store =
-            static_cast<double>(uint64_t{mt} * nt * job.output.resultBytes(job.dtype)) /
-                rates.bytesPerCycle +
-            rates.latency;
-        // The array's fill and drain: paid by every stream where streams do not overlap;
-        // otherwise once, unless an output tile computes for less than the latency: with two
-        // accumulator slots a tile's stream waits for the tile two before it to drain and be
-        // stored, so two tiles take at least their compute plus the latency plus a store.
-        double overhead = static_cast<double>(iTiles * jTiles * kTiles) * latency;
-        if (params.peArray.overlapStreams) {
-          const double perTile = compute / outputTiles;
-          overhead = latency + outputTiles * std::max(0.0, (latency + store - perTile) / 2);
-        }
-        // The first tiles' load (and decomposition) and the last tile's store are not hidden
-        // behind compute.
-        const double prologue = loadCycles(mt, nt, kt), epilogue = store;
-        t.estimatedCycles = std::max(prologue + pipeline + overhead, tr.cycles) + epilogue;
-        const double rankCycles =
-            std::max(prologue + pipeline + overhead, kBalanceMargin * tr.cycles) + epilogue;
-        if (e) {
-          // The array reads S once per column group and D once per row group (per term without
-          // the TASD extension); the accumulators are read and written once per K tile.
-          const double sReads = static_cast<double>(plan.sPass(mt, kt)) * colGroups;
-          const double dReads = static_cast<double>(plan.dPass(nt, kt)) * rowGroups;
-          const double accBytes = static_cast<double>(job.m) * job.n * 4 * kTiles;
-          t.estimatedEnergyPj = fixedPj + sReads * e->s.readPjPerByte +
-                                dReads * e->d.readPjPerByte +
-                                accBytes * (e->acc.readPjPerByte + e->acc.writePjPerByte) +
-                                tr.bytes * 0.5 * (e->dramReadPjPerByte + e->dramWritePjPerByte);
+        double rankCycles = 0;
+        for (TilingModel& model : models) {
+          const TilingModel::Estimate est = model.estimate(t);
+          t.estimatedCycles += est.cycles;
+          t.estimatedEnergyPj += est.energyPj;
+          rankCycles += est.rankCycles;
         }
         const double cost = options.objective == MapperObjective::Edp
                                 ? t.estimatedEnergyPj * rankCycles
