@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -325,6 +326,8 @@ class TilingModel {
   TilingModel(const TilingModel&) = delete;
   TilingModel& operator=(const TilingModel&) = delete;
 
+  TilePlanner& plan() { return plan_; }
+
   Estimate estimate(const Tiling& t) {
     const hw::PeArrayParams& pe = params_.peArray;
     const uint64_t iTiles = ceilDiv(job_.m, t.mt), jTiles = ceilDiv(job_.n, t.nt);
@@ -447,17 +450,20 @@ std::deque<TilingModel> tilingModels(const hw::AcceleratorParams& params, const 
 
 Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
                     const MapperOptions& options) {
-  TilePlanner plan(job);
+  const hw::EnergyTable* e = options.energy;
+  if (options.objective == MapperObjective::Edp && !e)
+    throw std::logic_error("chooseTiling: the EDP objective needs the energy table");
+  std::deque<TilingModel> models = tilingModels(params, job, e);
+  // The whole job's planner (footprints are memoised: conv footprints take a while).
+  std::optional<TilePlanner> own;
+  if (models.size() > 1) own.emplace(job);
+  TilePlanner& plan = own ? *own : models.front().plan();
   const uint64_t sSlot = params.buffer.s.slotBytes(), dSlot = params.buffer.d.slotBytes();
   const uint64_t accSlot = params.buffer.acc.slotBytes();
   const std::vector<uint32_t> ms =
       lengthCandidates(job.m, params.peArray.rows, std::min(kMaxTileRows, kMaxTileLength));
   const std::vector<uint32_t> ns =
       lengthCandidates(job.n, params.peArray.cols, std::min(kMaxTileRows, kMaxTileLength));
-  const hw::EnergyTable* e = options.energy;
-  if (options.objective == MapperObjective::Edp && !e)
-    throw std::logic_error("chooseTiling: the EDP objective needs the energy table");
-  std::deque<TilingModel> models = tilingModels(params, job, e);
   // The smallest objective wins. Tilings whose costs are within kCostTolerance of each other are
   // alike to the model: of those the one with the least estimated energy wins (the fewest DRAM
   // bytes without an energy table, then the fewer estimated cycles), so that a compute-bound

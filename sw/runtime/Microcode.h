@@ -33,9 +33,10 @@ const char* mapperObjectiveName(MapperObjective o);
 
 struct Tiling {
   uint32_t mt = 0, nt = 0, kt = 0;
-  // The chooser's analytical estimate for the whole GEMM under this tiling: cycles (compute or
-  // memory bound, whichever is larger, plus the array's fill and drain per tile) and, with an
-  // energy table, the energy that depends on the tiling's traffic and MACs (pJ; 0 without).
+  // The chooser's analytical estimate for the whole GEMM under this tiling: cycles (the first
+  // load, compute or memory time, whichever is larger, the last store; Microcode.cpp
+  // TilingModel) and, with an energy table, the energy of its MACs, buffer reads and DRAM
+  // traffic (pJ; 0 without).
   double estimatedCycles = 0;
   double estimatedEnergyPj = 0;
 };
