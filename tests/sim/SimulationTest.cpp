@@ -394,8 +394,9 @@ TEST(Simulation, BaseEngineRunsASeriesTermByTermThroughMemory) {
   ASSERT_TRUE(jt["status"]["checks_passed"].get<bool>());
   EXPECT_GT(jb["layers"][0]["counters"]["load_unit.dram_bytes.c"].get<uint64_t>(), 0u);
   EXPECT_EQ(jt["layers"][0]["counters"]["load_unit.dram_bytes.c"].get<uint64_t>(), 0u);
-  EXPECT_GT(jb["layers"][0]["counters"]["load_unit.dram_bytes.d"].get<uint64_t>(),
-            jt["layers"][0]["counters"]["load_unit.dram_bytes.d"].get<uint64_t>());
+  // Each term's pass reads all of D (128 x 512 fp32) at least once.
+  EXPECT_GE(jb["layers"][0]["counters"]["load_unit.dram_bytes.d"].get<uint64_t>(),
+            2u * 128 * 512 * 4);
   EXPECT_GT(jb["layers"][0]["cycles"].get<uint64_t>(), jt["layers"][0]["cycles"].get<uint64_t>());
 }
 
