@@ -9,8 +9,9 @@
 // ceil(slots/lanes) cycles for it: n/m of the dense ceil(klen/lanes). The terms of one STREAM
 // run back to back in every pass without draining the accumulators (the TASD extension's
 // decomposition-aware dataflow); passes are pipelined, so the array's fill and drain
-// (pipelineLatencyCycles) is paid once per STREAM, and with overlap_streams only as far as the
-// array has waited for the stream's operands (withFill).
+// (pipelineLatencyCycles) is paid once per STREAM (withFill); with overlap_streams it is not the
+// array's time at all: the stream's results follow its last pass by the latency while the next
+// stream runs (PeArray).
 // Buffer traffic: the S tile is read once per column group, the D tile once per row group and
 // term, the accumulators are read (unless the stream clears them) and written once.
 #include <array>
@@ -51,7 +52,7 @@ StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
 // The cost of a stream whose fill and drain exposes only `fill` cycles of the pipeline latency.
 StreamCost withFill(StreamCost cost, uint64_t fill);
 
-// C (acc) += over the stream's terms of S_t * D^T, or S_dense * D^T for a dense stream.
+// C (acc) += sum over the stream's terms of S_t * D^T, or S_dense * D^T for a dense stream.
 void streamCompute(const LayerState& layer, const STile& s, const DTile& d, AccTile& acc,
                    const StreamShape& shape);
 
