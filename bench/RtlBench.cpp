@@ -76,6 +76,7 @@ struct Tile {
     params.peArray.patterns = {tasdsim::tasd::NMPattern::parse("4:8"),
                                tasdsim::tasd::NMPattern::parse("1:8")};
     params.peArray.impl = "rtl";
+    params.peArray.overlapStreams = false;  // the RTL array drains every stream
     const tasdsim::tasd::Series series = tasdsim::tasd::Series::parse("4:8+1:8");
     layer.configured = true;
     layer.dtype = tasdsim::tasd::DType::I8;

@@ -254,6 +254,7 @@ TEST(Simulation, TasdUnitLimitThroughputExactlyWhenTooFew) {
     const uint64_t exposed = l["counters"]["pe_array.stall.wait_tasd_unit"].get<uint64_t>();
     const uint64_t tasdBusy = l["counters"]["tasd_unit.busy_cycles"].get<uint64_t>();
     const uint64_t tiles = l["counters"]["tasd_unit.tiles"].get<uint64_t>();
+    ASSERT_GT(tiles, 0u);
     ASSERT_EQ(256ull * 512 / 8 % tiles, 0u);
     const uint64_t blocksPerTile = 256ull * 512 / 8 / tiles;  // the tiles are equal here
     EXPECT_EQ(tasdBusy, tiles * ((blocksPerTile + units - 1) / units * 4 + 2));
@@ -394,7 +395,8 @@ TEST(Simulation, BaseEngineRunsASeriesTermByTermThroughMemory) {
   ASSERT_TRUE(jt["status"]["checks_passed"].get<bool>());
   EXPECT_GT(jb["layers"][0]["counters"]["load_unit.dram_bytes.c"].get<uint64_t>(), 0u);
   EXPECT_EQ(jt["layers"][0]["counters"]["load_unit.dram_bytes.c"].get<uint64_t>(), 0u);
-  // Each term's pass reads all of D (128 x 512 fp32) at least once.
+  // Each term's pass reads all of D (128 x 512 fp32) at least once: a run of the whole series in
+  // one pass (as the TTC does) would read it once.
   EXPECT_GE(jb["layers"][0]["counters"]["load_unit.dram_bytes.d"].get<uint64_t>(),
             2u * 128 * 512 * 4);
   EXPECT_GT(jb["layers"][0]["cycles"].get<uint64_t>(), jt["layers"][0]["cycles"].get<uint64_t>());
