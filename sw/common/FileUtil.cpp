@@ -82,6 +82,9 @@ void writeNewFile(const fs::path& tmp, const fs::path& shown, std::string_view d
   if (::close(fd) != 0 && error == 0) error = errno;
   if (error != 0) {
     ::unlink(tmp.c_str());
+    // Past the file size limit the kernel also raises SIGXFSZ (handled): report the signal, as
+    // every other path that meets it does, not the write error it caused.
+    throwIfInterrupted();
     throw UserError(fmt::format("{}: write failed: {}", shown.string(), reason(error)));
   }
 }
