@@ -9,7 +9,9 @@
 namespace tasdsim::hw {
 
 struct PeArrayStats {
-  static constexpr StatDecl kBusyCycles{"pe_array", "busy_cycles", "cycles", "cycles streaming"};
+  static constexpr StatDecl kBusyCycles{
+      "pe_array", "busy_cycles", "cycles",
+      "cycles taking passes (the fill and drain of overlapping streams follows outside them)"};
   static constexpr StatDecl kStreams{"pe_array", "streams", "streams",
                                      "STREAM instructions executed"};
   static constexpr StatDecl kPasses{"pe_array", "passes", "passes",
