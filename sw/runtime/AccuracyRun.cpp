@@ -47,7 +47,8 @@ std::vector<DeviceImage> runOnAccelerator(
     const std::array<size_t, executor::kDigitClasses>& classIndex, size_t processes) {
   const config::ArchConfig arch = config::loadArch(o.arch);
   validatePlan(w, plan, arch.params);
-  checkRunFits(w, plan, arch.params, tasd::parseDType(o.dtype), true);
+  checkRunFits(w, plan, arch.params, tasd::parseDType(o.dtype), true,
+               MapperOptions{MapperObjective::Cycles, &arch.energy});
   SimulationInputs in;
   in.workload = w;
   in.plan = plan;

@@ -151,7 +151,8 @@ PreparedRun prepareRun(const RunRequest& r) {
     throw UserError("an input set needs values: it excludes --timing-only");
   applyPlanOptions(r, x);
   validatePlan(x.workload, x.plan, x.arch.params);
-  checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, !x.timingOnly);
+  checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, !x.timingOnly,
+               MapperOptions{x.mapperObjective, &x.arch.energy});
   rtl::checkRun(x.arch.params, x.dtype, !x.timingOnly, r.trace);
 
   SimulationInputs& in = p.inputs;

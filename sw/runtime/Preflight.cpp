@@ -232,14 +232,14 @@ std::optional<uint64_t> hostBytes(const GemmLayer& l, const GroupGemm& g, uint64
 }  // namespace
 
 LayerFootprint checkRunFits(const workload::Workload& w, const plan::Plan& plan,
-                            const hw::AcceleratorParams& params, tasd::DType dtype,
-                            bool functional) {
-  return checkRunFits(w, plan, params, dtype, functional, hostMemoryLimitBytes());
+                            const hw::AcceleratorParams& params, tasd::DType dtype, bool functional,
+                            const MapperOptions& mapper) {
+  return checkRunFits(w, plan, params, dtype, functional, hostMemoryLimitBytes(), mapper);
 }
 
 LayerFootprint checkRunFits(const workload::Workload& w, const plan::Plan& plan,
                             const hw::AcceleratorParams& params, tasd::DType dtype, bool functional,
-                            uint64_t hostLimitBytes) {
+                            uint64_t hostLimitBytes, const MapperOptions& mapper) {
   LayerFootprint largest;
   const uint64_t elementBytes = tasd::dtypeBytes(dtype);
   for (size_t i = 0; i < w.layers.size(); ++i) {
@@ -273,7 +273,7 @@ LayerFootprint checkRunFits(const workload::Workload& w, const plan::Plan& plan,
     // One tile must fit the buffers (chooseTiling names the buffers and their keys otherwise).
     Tiling tiling;
     try {
-      tiling = chooseTiling(params, g.job);
+      tiling = chooseTiling(params, g.job, mapper);
     } catch (const UserError& e) {
       std::string why = e.what();
       const std::string prefix = fmt::format("layer '{}': ", g.job.name);

@@ -11,6 +11,7 @@
 
 #include "hw/model/top/AcceleratorParams.h"
 #include "sw/plan/Plan.h"
+#include "sw/runtime/Microcode.h"
 #include "sw/tasd/DType.h"
 #include "sw/workload/Workload.h"
 
@@ -21,13 +22,14 @@ struct LayerFootprint {
   uint64_t hostBytes = 0;    // host memory estimate while the layer runs (functional runs)
 };
 
-// Throws UserError when a layer cannot run; returns the largest footprints otherwise.
+// Throws UserError when a layer cannot run; returns the largest footprints otherwise. mapper:
+// as the run will choose its tiles (the microcode's size depends on them).
 LayerFootprint checkRunFits(const workload::Workload& workload, const plan::Plan& plan,
-                            const hw::AcceleratorParams& params, tasd::DType dtype,
-                            bool functional);
+                            const hw::AcceleratorParams& params, tasd::DType dtype, bool functional,
+                            const MapperOptions& mapper = {});
 // The same with an explicit host memory limit (tests).
 LayerFootprint checkRunFits(const workload::Workload& workload, const plan::Plan& plan,
                             const hw::AcceleratorParams& params, tasd::DType dtype, bool functional,
-                            uint64_t hostLimitBytes);
+                            uint64_t hostLimitBytes, const MapperOptions& mapper = {});
 
 }  // namespace tasdsim::runtime

@@ -98,7 +98,10 @@ runtime::Experiment loadSearchExperiment(const std::string& experiment,
         experiment));
   }
   // Simulated costs run every layer on the engine: it must fit (timing only).
-  if (sp.cost != "macs") runtime::checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, false);
+  if (sp.cost != "macs") {
+    runtime::checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, false,
+                          runtime::MapperOptions{runtime::MapperObjective::Cycles, &x.arch.energy});
+  }
   return x;
 }
 

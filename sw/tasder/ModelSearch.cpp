@@ -168,7 +168,9 @@ ModelSearchReport searchModel(const ModelSearchData& data, const ModelSearchOpti
   const workload::Workload& w = data.workload;
   // Simulated costs run every layer on both engines: each must fit (timing only).
   for (const config::ArchConfig* engine : {&arch, &dense})
-    runtime::checkRunFits(w, plan::Plan{}, engine->params, dtype, false);
+    runtime::checkRunFits(
+        w, plan::Plan{}, engine->params, dtype, false,
+        runtime::MapperOptions{runtime::MapperObjective::Cycles, &engine->energy});
   const std::shared_ptr<const model::Graph> graph = w.graph();
   const Bench bench(graph, data.scores, threads);
 

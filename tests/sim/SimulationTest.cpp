@@ -458,7 +458,9 @@ TEST(Simulation, DeviceMemoryOfThePreflightEstimateIsEnough) {
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.workload) + " " + c.plan.name);
     const workload::Workload w = workload::load(kRoot + "/configs/workloads/" + c.workload);
-    const LayerFootprint need = checkRunFits(w, c.plan, arch.params, c.dtype, true);
+    // The tiles as the run chooses them (the microcode's size depends on them).
+    const LayerFootprint need = checkRunFits(w, c.plan, arch.params, c.dtype, true,
+                                             MapperOptions{MapperObjective::Cycles, &arch.energy});
     SimRun r{"ttc_vegeta_m8.yaml", {}, c.workload, c.plan, c.dtype};
     r.dramBytes = need.deviceBytes;
     const nlohmann::json j = simulateInChild(r);
