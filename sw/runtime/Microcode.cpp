@@ -98,22 +98,38 @@ class TilePlanner {
  private:
   using Footprint = std::pair<uint64_t, uint64_t>;  // worst tile, whole pass
 
-  Footprint convFootprint(const DenseOperand& op, uint64_t totalRows, uint32_t rows, uint32_t kt) {
+  // The input pixels each tile of `rows` output rows reads (the bounding box of its windows),
+  // memoised per tile length: a conv tile's staging bytes are those pixels times its channel
+  // range (hw::planDenseTile), so one count per row tile serves every K tile length. Empty when
+  // the tile cannot be planned.
+  const std::vector<uint64_t>& tilePixels(const DenseOperand& op, uint64_t totalRows,
+                                          uint32_t rows) {
+    auto [it, fresh] = pixelsMemo_.try_emplace(std::make_pair(&op, rows));
+    if (!fresh) return it->second;
     const hw::OperandConfig cfg = operandConfig(op);
-    uint64_t worst = 0, total = 0;
     hw::GatherPlan plan;
     for (uint64_t r0 = 0; r0 < totalRows; r0 += rows) {
       const uint32_t rl = static_cast<uint32_t>(std::min<uint64_t>(rows, totalRows - r0));
-      for (uint32_t k0 = 0; k0 < kExtent(); k0 += kt) {
-        const uint32_t kl = std::min(kt, kExtent() - k0);
-        plan.countOnly = true;
-        if (!hw::planDenseTile(cfg, layer_, {static_cast<uint32_t>(r0), rl}, k0, kl, eb_, plan)
-                 .empty()) {
-          return {UINT64_MAX, UINT64_MAX};
-        }
-        worst = std::max(worst, std::max(plan.stagingBytes, uint64_t{rl} * kElements(kl) * eb_));
-        total += plan.stagingBytes;
+      plan.countOnly = true;
+      if (!hw::planDenseTile(cfg, layer_, {static_cast<uint32_t>(r0), rl}, 0, 1, 1, plan).empty()) {
+        it->second.clear();
+        return it->second;
       }
+      it->second.push_back(plan.stagingBytes);  // one channel of one byte per pixel
+    }
+    return it->second;
+  }
+
+  Footprint convFootprint(const DenseOperand& op, uint64_t totalRows, uint32_t rows, uint32_t kt) {
+    if (totalRows == 0) return {0, 0};
+    const std::vector<uint64_t>& pixels = tilePixels(op, totalRows, rows);
+    if (pixels.empty()) return {UINT64_MAX, UINT64_MAX};
+    const uint32_t widest = std::min(kt, kExtent());
+    uint64_t worst = 0, total = 0;
+    for (size_t t = 0; t < pixels.size(); ++t) {
+      const uint64_t rl = std::min<uint64_t>(rows, totalRows - t * rows);
+      worst = std::max({worst, pixels[t] * widest * eb_, rl * kElements(widest) * eb_});
+      total += pixels[t] * kExtent() * eb_;
     }
     return {worst, total};
   }
@@ -154,6 +170,7 @@ class TilePlanner {
   const GemmJob& job_;
   const uint32_t eb_;
   hw::LayerState layer_;
+  std::map<std::pair<const DenseOperand*, uint32_t>, std::vector<uint64_t>> pixelsMemo_;
   std::map<std::pair<uint32_t, uint32_t>, Footprint> sMemo_, dMemo_;
 };
 
