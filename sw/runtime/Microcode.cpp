@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "hw/model/dataflow/OperandLayout.h"
+#include "hw/model/pe_array/StreamMath.h"
 #include "hw/model/tasd_unit/TasdUnit.h"
 #include "sw/common/Error.h"
 
@@ -365,10 +366,11 @@ class TilingModel {
     }
     // Each stream hides the next K tile's load (two slots per buffer); where the last K tile
     // is shorter than the others, its stream may not hide the next output tile's first load.
+    const double lFull = loadCycles(t, t.kt);
     double pipeline = compute;
     if (kTiles > 1 && kLast != t.kt) {
       const double groups = rowGroups * colGroups / outputTiles;  // per output tile
-      const double lFull = loadCycles(t, t.kt), lLast = loadCycles(t, kLast);
+      const double lLast = loadCycles(t, kLast);
       pipeline = outputTiles * (static_cast<double>(kTiles - 2) * std::max(groups * cFull, lFull) +
                                 std::max(groups * cFull, lLast) + std::max(groups * cLast, lFull));
     }
@@ -387,7 +389,7 @@ class TilingModel {
           latency + outputTiles * std::max(0.0, (latency + store - compute / outputTiles) / 2);
     }
     // The first tiles' load (and decomposition) and the last tile's store are not hidden.
-    const double front = loadCycles(t, t.kt) + pipeline + overhead;
+    const double front = lFull + pipeline + overhead;
     Estimate out;
     // Memory-bound, this counts the last store twice (the memory time ends with it). Counting it
     // once made ResNet-50's estimates closer (largest layer error 7.3% -> 5.5%) but chose
@@ -416,13 +418,13 @@ class TilingModel {
   }
 
  private:
-  // Cycles of one pass over a K tile of ks elements: per term its slots over the lanes.
+  // Cycles of one pass over a K tile of ks elements, as the PE array charges them.
   uint64_t passCycles(uint64_t ks) const {
-    const uint64_t lanes = params_.peArray.lanes;
-    if (job_.sKind == SKind::Dense || job_.series.terms.empty()) return ceilDiv(ks, lanes);
+    if (job_.sKind == SKind::Dense || job_.series.terms.empty())
+      return hw::densePassCycles(params_.peArray, ks);
     uint64_t cycles = 0;
     for (const tasd::NMPattern& p : job_.series.terms)
-      cycles += ceilDiv(ceilDiv(ks, p.m) * p.n, lanes);
+      cycles += hw::termPassCycles(params_.peArray, p, ks);
     return cycles;
   }
 

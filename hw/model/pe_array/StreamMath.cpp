@@ -190,6 +190,14 @@ void termCompute(const tasd::CompressedTerm& term, const DTile& d, Acc* acc, siz
 
 }  // namespace
 
+uint64_t termPassCycles(const PeArrayParams& pe, const tasd::NMPattern& p, uint64_t ks) {
+  return ceilDiv(ceilDiv(ks, p.m) * p.n, pe.lanes);
+}
+
+uint64_t densePassCycles(const PeArrayParams& pe, uint64_t ks) {
+  return ceilDiv(ks, pe.lanes);
+}
+
 StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
                       const BufferParams& dBuffer, const LayerState& L, const StreamShape& sh) {
   StreamCost c;
@@ -200,7 +208,7 @@ StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
   uint64_t passCycles = 0;
   uint64_t sTileBytes = 0, sTileMetadataBytes = 0;
   if (sh.termCount == 0) {
-    c.denseCycles = c.passes * ceilDiv(sh.ks, pe.lanes);
+    c.denseCycles = c.passes * densePassCycles(pe, sh.ks);
     passCycles = c.denseCycles;
     c.macOps = c.denseMacs;
     sTileBytes = uint64_t{sh.rows} * sh.ks * eb;
@@ -208,7 +216,7 @@ StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
     for (uint32_t t = sh.firstTerm; t < sh.firstTerm + sh.termCount; ++t) {
       const tasd::NMPattern p = L.term[t].pattern;
       const uint64_t slots = ceilDiv(sh.ks, p.m) * p.n;
-      c.termCycles[t] = c.passes * ceilDiv(slots, pe.lanes);
+      c.termCycles[t] = c.passes * termPassCycles(pe, p, sh.ks);
       passCycles += c.termCycles[t];
       c.macOps += uint64_t{sh.rows} * sh.cols * slots;
       const uint64_t metadata = uint64_t{sh.rows} * ceilDiv(slots * p.indexBits(), 8);

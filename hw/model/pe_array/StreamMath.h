@@ -44,6 +44,12 @@ struct StreamCost {
            accWriteBytes = 0;
 };
 
+// Cycles of one pass over a K tile of ks elements: a term n:m stores ceil(ks/m)*n slots per row,
+// consumed `lanes` per cycle; a dense pass ceil(ks/lanes). The identity streamCost charges and
+// the tile chooser estimates with.
+uint64_t termPassCycles(const PeArrayParams& pe, const tasd::NMPattern& p, uint64_t ks);
+uint64_t densePassCycles(const PeArrayParams& pe, uint64_t ks);
+
 // sBuffer, dBuffer: the buffers the stream reads (their port widths bound its cycles).
 StreamCost streamCost(const PeArrayParams& pe, const BufferParams& sBuffer,
                       const BufferParams& dBuffer, const LayerState& layer,
