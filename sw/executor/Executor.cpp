@@ -13,8 +13,9 @@
 #include "sw/executor/Ops.h"
 #include "sw/tasd/Lowering.h"
 
-// OpenBLAS's thread control; weak so that another BLAS still links (the call is then skipped).
+// OpenBLAS's thread control; weak so that another BLAS still links (the calls are then skipped).
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
 
 namespace tasdsim::executor {
 namespace {
@@ -130,6 +131,10 @@ void sgemmNT(size_t m, size_t n, size_t k, const float* a, const float* w, float
 
 void setBlasThreads(int threads) {
   if (openblas_set_num_threads) openblas_set_num_threads(threads);
+  // OpenBLAS starts its worker threads when it is loaded, and they spin (sched_yield) for about
+  // 0.1 s before they sleep, a whole core at the start of every process; stop them when they
+  // will not be used (OpenBLAS starts them again for a call with more threads).
+  if (threads == 1 && blas_thread_shutdown_) blas_thread_shutdown_();
 }
 
 Executor::Executor(std::shared_ptr<const model::Graph> graph) : graph_(std::move(graph)) {

@@ -28,8 +28,8 @@ namespace tasdsim::executor {
 
 using model::Tensor;
 
-// Limits OpenBLAS to this many threads (process-wide). Running several executors in parallel
-// threads works best with 1.
+// Limits OpenBLAS to this many threads (process-wide); 1 also stops its idle worker threads.
+// Running several executors in parallel threads works best with 1.
 void setBlasThreads(int threads);
 
 class Executor {

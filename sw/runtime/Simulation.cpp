@@ -6,11 +6,11 @@
 #include <memory>
 #include <stdexcept>
 
-#include <cblas.h>
 #include <systemc>
 
 #include "hw/model/system/System.h"
 #include "hw/rtl/cosim/RtlSupport.h"
+#include "sw/executor/Executor.h"
 #include "sw/runtime/Host.h"
 #include "sw/runtime/NetworkRun.h"
 
@@ -24,7 +24,7 @@ SimulationOutput simulate(const SimulationInputs& in) {
   rtl::checkRun(in.params, in.options.dtype, in.options.functional, !in.vcdDir.empty());
   const auto t0 = std::chrono::steady_clock::now();
   // The simulation is one thread (SystemC); idle OpenBLAS workers would only spin against it.
-  openblas_set_num_threads(1);
+  executor::setBlasThreads(1);
   // Tiles allocate and free many MiB-sized buffers; keep that memory in the heap instead of
   // mapping and unmapping it (and faulting its pages in) for every tile.
   mallopt(M_MMAP_THRESHOLD, 256 << 20);

@@ -30,20 +30,38 @@ Rng::Rng(uint64_t seed, const std::string& stream) {
     s = splitmix(h);
 }
 
-uint64_t Rng::next() {
-  const uint64_t result = s_[0] + s_[3];
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
+namespace {
+
+// One xoshiro256+ step and its [0, 1) double; Rng::next and the batched draws share them.
+inline uint64_t step(uint64_t (&s)[4]) {
+  const uint64_t result = s[0] + s[3];
+  const uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
   return result;
 }
 
+inline double unit(uint64_t bits) {
+  return static_cast<double>(bits >> 11) * (1.0 / 9007199254740992.0);
+}
+
+// The polar method's scale factor of an accepted pair.
+inline double polarFactor(double s) {
+  return std::sqrt(-2.0 * std::log(s) / s);
+}
+
+}  // namespace
+
+uint64_t Rng::next() {
+  return step(s_);
+}
+
 double Rng::uniform() {
-  return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
+  return unit(next());
 }
 
 // Marsaglia's polar method: exact normal pairs without trigonometric functions.
@@ -58,10 +76,49 @@ float Rng::normal() {
     v = 2.0 * uniform() - 1.0;
     s = u * u + v * v;
   } while (s >= 1.0 || s == 0.0);
-  const double f = std::sqrt(-2.0 * std::log(s) / s);
+  const double f = polarFactor(s);
   spare_ = static_cast<float>(v * f);
   haveSpare_ = true;
   return static_cast<float>(u * f);
+}
+
+// normal() in batches: first the candidate pairs of a batch, drawn in order and kept without
+// branches (exactly as many as the values need, so the generator ends where normal() would),
+// then the accepted pairs' factors, whose logarithms are independent of each other.
+void Rng::normals(float* out, size_t count, float scale) {
+  size_t i = 0;
+  if (count > 0 && haveSpare_) {
+    haveSpare_ = false;
+    out[i++] = spare_ * scale;
+  }
+  constexpr size_t kBatch = 256;
+  double us[kBatch], vs[kBatch], ss[kBatch];
+  uint64_t state[4] = {s_[0], s_[1], s_[2], s_[3]};
+  while (i < count) {
+    const size_t pairs = std::min(kBatch, (count - i + 1) / 2);
+    size_t kept = 0;
+    while (kept < pairs) {
+      const double u = 2.0 * unit(step(state)) - 1.0;
+      const double v = 2.0 * unit(step(state)) - 1.0;
+      const double s = u * u + v * v;
+      us[kept] = u;
+      vs[kept] = v;
+      ss[kept] = s;
+      kept += (s < 1.0) & (s != 0.0);
+    }
+    for (size_t p = 0; p < pairs; ++p) {
+      const double f = polarFactor(ss[p]);
+      out[i++] = static_cast<float>(us[p] * f) * scale;
+      if (i < count) {
+        out[i++] = static_cast<float>(vs[p] * f) * scale;
+      } else {
+        spare_ = static_cast<float>(vs[p] * f);
+        haveSpare_ = true;
+      }
+    }
+  }
+  for (int k = 0; k < 4; ++k)
+    s_[k] = state[k];
 }
 
 void magnitudePrune(std::vector<float>& values, double sparsity) {
@@ -100,12 +157,11 @@ std::vector<float> syntheticWeights(uint64_t seed, const std::string& layer, siz
   std::vector<float> w;
   w.reserve(count);
   adviseHugePages(w.data(), count * sizeof(float));
-  constexpr size_t kChunk = 256;
+  constexpr size_t kChunk = 1024;
   float chunk[kChunk];
   for (size_t i = 0; i < count; i += kChunk) {
     const size_t n = std::min(kChunk, count - i);
-    for (size_t j = 0; j < n; ++j)
-      chunk[j] = rng.normal() * scale;
+    rng.normals(chunk, n, scale);
     w.insert(w.end(), chunk, chunk + n);
   }
   magnitudePrune(w, sparsity);
@@ -115,8 +171,7 @@ std::vector<float> syntheticWeights(uint64_t seed, const std::string& layer, siz
 std::vector<float> syntheticInput(uint64_t seed, const std::string& name, size_t count) {
   Rng rng(seed, "input:" + name);
   std::vector<float> x(count);
-  for (float& v : x)
-    v = rng.normal();
+  rng.normals(x.data(), count, 1.0f);
   return x;
 }
 

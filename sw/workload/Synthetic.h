@@ -3,6 +3,7 @@
 // weights are He-normal (std sqrt(2 / fan_in)) and, at sparsity s, magnitude-pruned (the
 // smallest |w| set to zero, as unstructured pruning does); inputs are standard normal passed
 // through the stated activation, so that post-ReLU inputs are about half zeros.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@ class Rng {
   uint64_t next();
   double uniform();  // [0, 1)
   float normal();
+  // out[i] = normal() * scale for i < count: the same values and the same state afterwards as
+  // count calls of normal(), several times faster (the draws and the logarithms are batched).
+  void normals(float* out, size_t count, float scale);
 
  private:
   uint64_t s_[4];
