@@ -17,6 +17,7 @@
 #include "hw/model/system/System.h"
 #include "sw/common/Error.h"
 #include "sw/common/Half.h"
+#include "sw/common/ParallelFor.h"
 #include "sw/common/SerialWorker.h"
 #include "sw/runtime/Distribute.h"
 #include "sw/runtime/Microcode.h"
@@ -443,10 +444,16 @@ struct AcceleratorBackend::Impl {
     std::vector<float>& s = *g.sApprox;
     g.original = tasd::statsOf(s.data(), s.size());
     if (tau >= 0) tasd::applyThreshold(s.data(), s.size(), tau);
-    tasd::referenceApproximation(s.data(), m, k, series, referenceStorage());
+    tasd::referenceApproximation(s.data(), m, k, series, referenceStorage(), referenceThreads());
     const tasd::TensorStats kept = tasd::statsOf(s.data(), s.size());
     // Dropped energy: original - kept (supports are disjoint; thresholded values are dropped).
     g.quality = tasd::qualityOf(g.original, kept, std::max(0.0, g.original.l2sq - kept.l2sq));
+  }
+
+  // Threads for one reference approximation. On the reference thread it runs beside the
+  // simulation, which keeps one core busy; in line, the run's processes already fill the cores.
+  size_t referenceThreads() const {
+    return options.referenceThread && hostThreads() > 2 ? hostThreads() - 1 : 1;
   }
 
   // The storage the reference decomposes in: bf16 values are rounded first, int8 values are exact
@@ -495,7 +502,8 @@ struct AcceleratorBackend::Impl {
         return;
       case RefS::WeightsReferenceOnly:
         *g.sApprox = g.w.vector();
-        tasd::referenceApproximation(g.sApprox->data(), m, k, g.refSeries, referenceStorage());
+        tasd::referenceApproximation(g.sApprox->data(), m, k, g.refSeries, referenceStorage(),
+                                     referenceThreads());
         return;
     }
   }

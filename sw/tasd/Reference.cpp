@@ -45,12 +45,12 @@ std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p) {
 }
 
 void referenceApproximation(float* data, size_t rows, size_t cols, const Series& series,
-                            DType storage) {
-  // Rows are independent: blocks of rows on the host's cores (the same values in any order).
+                            DType storage, size_t threads) {
+  // Rows are independent: blocks of rows on the threads (the same values in any order).
   constexpr size_t kBlockElements = size_t{1} << 16;
   const size_t blockRows = std::max<size_t>(1, kBlockElements / std::max<size_t>(1, cols));
   const size_t blocks = (rows + blockRows - 1) / blockRows;
-  parallelFor(blocks, blocks > 1 ? hostThreads() : 1, [&](size_t b) {
+  parallelFor(blocks, blocks > 1 ? threads : 1, [&](size_t b) {
     std::vector<float> resid(cols), kept(cols);
     for (size_t r = b * blockRows; r < std::min(rows, (b + 1) * blockRows); ++r) {
       float* row = data + r * cols;

@@ -19,8 +19,9 @@ std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p);
 
 // The approximation sum(T_i) of a rows x cols matrix, in place: every entry the series does not
 // keep becomes zero. BF16 storage rounds the values to bf16 first (as the decomposition does);
-// int8 values are exact in float and order the same. The dense series keeps everything.
+// int8 values are exact in float and order the same. The dense series keeps everything. Blocks of
+// rows go to up to `threads` threads (the same values with any number).
 void referenceApproximation(float* data, size_t rows, size_t cols, const Series& series,
-                            DType storage);
+                            DType storage, size_t threads);
 
 }  // namespace tasdsim::tasd
