@@ -23,59 +23,72 @@ struct RowSlots {
   std::vector<float> f;
   std::vector<int32_t> i;
   std::vector<uint32_t> k;
+  std::vector<uint8_t> meta;  // the row's metadata and 8 zero bytes
   size_t count = 0;
 };
 
-void decodeRow(const tasd::CompressedTerm& term, size_t r, size_t ks, bool integer, RowSlots& out) {
+// One slot's value as the accumulator type: int8, fp32 or bf16 storage.
+template <bool Integer, uint32_t Eb>
+auto slotValue(const uint8_t* values, size_t slot) {
+  if constexpr (Integer) {
+    return static_cast<int32_t>(static_cast<int8_t>(values[slot]));
+  } else if constexpr (Eb == 4) {
+    float v;
+    std::memcpy(&v, values + slot * 4, 4);
+    return v;
+  } else {
+    return bf16ToFloat(static_cast<uint16_t>(values[2 * slot] | (values[2 * slot + 1] << 8)));
+  }
+}
+
+// Keeps the row's nonzero slots whose index lies inside the tile (empty slots and indices into
+// the zero padding contribute nothing). A slot's index bits (LSB first, at most 8 of them) come
+// from one unaligned 64-bit read of the padded metadata row.
+template <bool Integer, uint32_t Eb>
+void decodeRowAs(const tasd::CompressedTerm& term, size_t r, size_t ks, RowSlots& out) {
   const tasd::NMPattern p = term.pattern();
-  const uint32_t bits = p.indexBits(), mask = (1u << bits) - 1;
-  const size_t slots = term.slotsPerRow();
-  const uint32_t eb = tasd::dtypeBytes(term.dtype());
+  const uint32_t bits = p.indexBits();
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  const size_t slots = term.slotsPerRow(), metaBytes = term.metaBytesPerRow();
   const uint8_t* values = term.valueRow(r);
-  const uint8_t* meta = term.metaRow(r);
-  const size_t metaBytes = term.metaBytesPerRow();
   if (out.k.size() < slots) {
     out.k.resize(slots);
     out.f.resize(slots);
     out.i.resize(slots);
   }
-  uint64_t bitBuffer = 0;
-  uint32_t bitCount = 0;
-  size_t metaByte = 0;
-  size_t n = 0;
-  uint32_t blockBase = 0, inBlock = 0;
-  for (size_t slot = 0; slot < slots; ++slot) {
-    if (bitCount < bits) {  // refill up to 7 bytes at once
-      while (bitCount <= 56 && metaByte < metaBytes) {
-        bitBuffer |= static_cast<uint64_t>(meta[metaByte++]) << bitCount;
-        bitCount += 8;
-      }
-    }
-    const uint32_t k = blockBase + static_cast<uint32_t>(bitBuffer & mask);
-    bitBuffer >>= bits;
-    bitCount -= bits;
-    if (++inBlock == p.n) {
-      inBlock = 0;
-      blockBase += p.m;
-    }
-    if (integer) {
-      const int32_t v = static_cast<int8_t>(values[slot]);
-      out.i[n] = v;
-      out.k[n] = k;
-      n += v != 0 && k < ks;  // empty slots and indices into the zero padding contribute nothing
-    } else {
-      float v;
-      if (eb == 4) {
-        std::memcpy(&v, values + slot * 4, 4);
+  out.meta.resize(metaBytes + 8);
+  std::memcpy(out.meta.data(), term.metaRow(r), metaBytes);
+  std::memset(out.meta.data() + metaBytes, 0, 8);
+  const uint8_t* meta = out.meta.data();
+  size_t n = 0, slot = 0;
+  for (uint32_t blockBase = 0; slot < slots; blockBase += p.m) {
+    for (uint32_t j = 0; j < p.n; ++j, ++slot) {
+      const size_t pos = slot * bits;
+      uint64_t word;
+      std::memcpy(&word, meta + (pos >> 3), 8);
+      const uint32_t k = blockBase + static_cast<uint32_t>((word >> (pos & 7)) & mask);
+      const auto v = slotValue<Integer, Eb>(values, slot);
+      if constexpr (Integer) {
+        out.i[n] = v;
       } else {
-        v = bf16ToFloat(static_cast<uint16_t>(values[2 * slot] | (values[2 * slot + 1] << 8)));
+        out.f[n] = v;
       }
-      out.f[n] = v;
       out.k[n] = k;
-      n += v != 0.0f && k < ks;
+      n += v != 0 && k < ks;
     }
   }
   out.count = n;
+}
+
+template <bool Integer>
+void decodeRow(const tasd::CompressedTerm& term, size_t r, size_t ks, RowSlots& out) {
+  if constexpr (Integer) {
+    decodeRowAs<true, 1>(term, r, ks, out);
+  } else if (tasd::dtypeBytes(term.dtype()) == 4) {
+    decodeRowAs<false, 4>(term, r, ks, out);
+  } else {
+    decodeRowAs<false, 2>(term, r, ks, out);
+  }
 }
 
 // c[0..cols) += sum over slots of v * d[k][0..cols): the PE's index-mux MACs for one S row.
@@ -177,7 +190,7 @@ void termCompute(const tasd::CompressedTerm& term, const DTile& d, Acc* acc, siz
   constexpr bool integer = std::is_same_v<Acc, int32_t>;
   RowSlots slots;
   for (size_t r = 0; r < term.rows(); ++r) {
-    decodeRow(term, r, ks, integer, slots);
+    decodeRow<integer>(term, r, ks, slots);
     if constexpr (integer) {
       accumulateRow(acc + r * cols, slots.i.data(), slots.k.data(), slots.count, d.kMajorI.data(),
                     cols);
