@@ -910,6 +910,43 @@ struct AcceleratorBackend::Impl {
     }
   }
 
+  // The largest |x| of x[0..count) (NaNs ignored; 0 when empty), in independent lanes: the
+  // maximum of a set does not depend on the order.
+  static float maxMagnitude(const float* x, uint64_t count) {
+    constexpr uint64_t kLanes = 16;
+    float lane[kLanes] = {};
+    uint64_t i = 0;
+    for (; i + kLanes <= count; i += kLanes)
+      for (uint64_t l = 0; l < kLanes; ++l)
+        lane[l] = std::max(lane[l], std::fabs(x[i + l]));
+    float mx = 0;
+    for (; i < count; ++i)
+      mx = std::max(mx, std::fabs(x[i]));
+    for (float v : lane)
+      mx = std::max(mx, v);
+    return mx;
+  }
+
+  // sums[i] = sum over kk of |s[i][kk]| in doubles, in kk order for every row (the same sums as
+  // one row at a time); eight rows advance together so that their additions overlap.
+  static void rowMagnitudeSums(const float* s, uint64_t m, uint64_t k, double* sums) {
+    constexpr uint64_t kRows = 8;
+    uint64_t i = 0;
+    for (; i + kRows <= m; i += kRows) {
+      double acc[kRows] = {};
+      for (uint64_t kk = 0; kk < k; ++kk)
+        for (uint64_t r = 0; r < kRows; ++r)
+          acc[r] += std::fabs(s[(i + r) * k + kk]);
+      std::copy(acc, acc + kRows, sums + i);
+    }
+    for (; i < m; ++i) {
+      double acc = 0;
+      for (uint64_t kk = 0; kk < k; ++kk)
+        acc += std::fabs(s[i * k + kk]);
+      sums[i] = acc;
+    }
+  }
+
   void checkFloat(const Group& g, const std::vector<float>& c, CheckResult& res) const {
     const GemmJob& job = g.job;
     const uint64_t m = job.m, n = job.n, k = job.k;
@@ -923,17 +960,11 @@ struct AcceleratorBackend::Impl {
                     static_cast<int>(count), static_cast<int>(k), 1.0f, g.sApprox->data(),
                     static_cast<int>(k), d, static_cast<int>(k), 0.0f, ref.data() + j0,
                     static_cast<int>(n));
-        for (uint64_t j = 0; j < count; ++j) {
-          float mx = 0;
-          for (uint64_t kk = 0; kk < k; ++kk)
-            mx = std::max(mx, std::fabs(d[j * k + kk]));
-          colMax[j0 + j] = mx;
-        }
+        for (uint64_t j = 0; j < count; ++j)
+          colMax[j0 + j] = maxMagnitude(d + j * k, k);
       });
     }
-    for (uint64_t i = 0; i < m; ++i)
-      for (uint64_t kk = 0; kk < k; ++kk)
-        rowL1[i] += std::fabs((*g.sApprox)[i * k + kk]);
+    rowMagnitudeSums(g.sApprox->data(), m, k, rowL1.data());
     const double eps = std::ldexp(1.0, -24);
     double diff2 = 0, ref2 = 0;
     res.performed = true;

@@ -16,15 +16,12 @@ bool ranksAbove(float x, float y) {
   return std::fabs(x) > std::fabs(y);
 }
 
-}  // namespace
-
-std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p) {
-  std::vector<float> term(resid.size(), 0.0f);
-  std::vector<size_t> order;
-  for (size_t begin = 0; begin < resid.size(); begin += p.m) {
-    const size_t end = std::min(resid.size(), begin + p.m);
-    // The block's nonzeros by rank, ties in index order: a stable insertion sort (a block holds
-    // at most m values; exact zeros are never kept).
+// Moves the top n of every block of m from resid[0..cols) to kept (the same index): the block's
+// nonzeros by rank, ties in index order, by a stable insertion sort (a block holds at most m
+// values; exact zeros are never kept).
+void takeTerm(float* resid, size_t cols, NMPattern p, float* kept, std::vector<size_t>& order) {
+  for (size_t begin = 0; begin < cols; begin += p.m) {
+    const size_t end = std::min(cols, begin + p.m);
     order.clear();
     for (size_t j = begin; j < end; ++j) {
       if (resid[j] == 0.0f) continue;
@@ -37,10 +34,18 @@ std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p) {
       order[at] = j;
     }
     for (size_t i = 0; i < order.size() && i < p.n; ++i) {
-      term[order[i]] = resid[order[i]];
+      kept[order[i]] = resid[order[i]];
       resid[order[i]] = 0.0f;
     }
   }
+}
+
+}  // namespace
+
+std::vector<float> referenceTerm(std::vector<float>& resid, NMPattern p) {
+  std::vector<float> term(resid.size(), 0.0f);
+  std::vector<size_t> order;
+  takeTerm(resid.data(), resid.size(), p, term.data(), order);
   return term;
 }
 
@@ -51,21 +56,20 @@ void referenceApproximation(float* data, size_t rows, size_t cols, const Series&
   const size_t blockRows = std::max<size_t>(1, kBlockElements / std::max<size_t>(1, cols));
   const size_t blocks = (rows + blockRows - 1) / blockRows;
   parallelFor(blocks, blocks > 1 ? threads : 1, [&](size_t b) {
-    std::vector<float> resid(cols), kept(cols);
+    std::vector<float> resid(cols);
+    std::vector<size_t> order;
     for (size_t r = b * blockRows; r < std::min(rows, (b + 1) * blockRows); ++r) {
       float* row = data + r * cols;
       if (storage == DType::BF16)
         for (size_t j = 0; j < cols; ++j)
           row[j] = roundToBf16(row[j]);
       if (series.isDense()) continue;
-      resid.assign(row, row + cols);
-      std::fill(kept.begin(), kept.end(), 0.0f);
-      for (const NMPattern& p : series.terms) {
-        const std::vector<float> term = referenceTerm(resid, p);
-        for (size_t j = 0; j < cols; ++j)
-          if (term[j] != 0.0f || std::isnan(term[j])) kept[j] = term[j];
-      }
-      std::copy(kept.begin(), kept.end(), row);
+      // The terms' supports are disjoint: each takes its entries out of the residual into the
+      // row, which starts empty.
+      std::copy(row, row + cols, resid.begin());
+      std::fill(row, row + cols, 0.0f);
+      for (const NMPattern& p : series.terms)
+        takeTerm(resid.data(), cols, p, row, order);
     }
   });
 }
