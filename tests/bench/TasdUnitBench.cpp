@@ -129,5 +129,26 @@ TEST(TasdUnitBench, MixedBlockSizesTakeOnePassPerSize) {
   EXPECT_DOUBLE_EQ(one["done_ns"].get<double>(), one["one_unit_cycles"].get<double>());
 }
 
+// A timing-only tile (every element nonzero) counts one row for all rows: the same time, blocks
+// and compares as the element-by-element schedule, for ragged rows, several passes and units.
+TEST(TasdUnitBench, AllAliveTimingEqualsTheElementwiseSchedule) {
+  for (uint32_t units : {1u, 2u, 3u, 8u})
+    for (const char* seriesText : {"4:8", "2:8+1:8", "2:4+4:8+1:8", "1:16"})
+      for (size_t rows : {1u, 5u, 64u})
+        for (size_t cols : {3u, 8u, 10u, 13u, 100u, 256u}) {
+          TasdUnitParams params;
+          params.count = units;
+          const tasd::Series series = tasd::Series::parse(seriesText);
+          const TasdTileTiming want =
+              tasdTileTiming(params, series, rows, cols, std::vector<uint8_t>(rows * cols, 1));
+          const TasdTileTiming got = tasdTileTimingAllAlive(params, series, rows, cols);
+          SCOPED_TRACE(testing::Message()
+                       << units << " units, " << seriesText << ", " << rows << " x " << cols);
+          EXPECT_EQ(got.cycles, want.cycles);
+          EXPECT_EQ(got.blocks, want.blocks);
+          EXPECT_EQ(got.compares, want.compares);
+        }
+}
+
 }  // namespace
 }  // namespace tasdsim::hw

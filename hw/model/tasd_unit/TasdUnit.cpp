@@ -63,11 +63,11 @@ void removeKept(const Pass& pass, size_t rows, size_t cols, std::vector<uint8_t>
     }
 }
 
-}  // namespace
-
-TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& series, size_t rows,
-                              size_t cols, std::vector<uint8_t> alive,
-                              const std::vector<tasd::CompressedTerm>* terms) {
+// tasdTileTiming over alive, which holds aliveRows rows: every row, or one row that stands for
+// every row (each row's blocks then take the same selections).
+TasdTileTiming tileTiming(const TasdUnitParams& params, const tasd::Series& series, size_t rows,
+                          size_t cols, std::vector<uint8_t> alive, size_t aliveRows,
+                          const std::vector<tasd::CompressedTerm>* terms) {
   TasdTileTiming out;
   const uint32_t units = std::max<uint32_t>(1, params.count);
   const int64_t perSelection = params.cyclesPerElement;
@@ -81,7 +81,7 @@ TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& 
     const size_t blocks = rows * blocksPerRow;
     std::vector<int64_t> selections(blocks);
     bool uniform = true;
-    for (size_t r = 0; r < rows; ++r) {
+    for (size_t r = 0; r < aliveRows; ++r) {
       const uint8_t* row = alive.data() + r * cols;
       for (size_t b = 0; b < blocksPerRow; ++b) {
         uint32_t nonzeros = 0;
@@ -90,9 +90,11 @@ TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& 
         const int64_t sel = std::max<int64_t>(1, std::min(pass.n, nonzeros));
         selections[r * blocksPerRow + b] = sel;
         uniform = uniform && sel == selections[0];
-        out.compares += static_cast<uint64_t>(sel) * pass.m;
+        out.compares += static_cast<uint64_t>(sel) * pass.m * (rows / aliveRows);
       }
     }
+    for (size_t i = aliveRows * blocksPerRow; i < blocks; ++i)  // rows alike: repeat the row
+      selections[i] = selections[i % blocksPerRow];
     int64_t lastBeat = 0;
     if (uniform && perSelection > 0) {
       // Every block alike: block i goes to unit i mod units in round i / units, and a unit's
@@ -131,9 +133,23 @@ TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& 
     }
     out.blocks += uint64_t{rows} * blocksPerRow;
     out.cycles += static_cast<uint64_t>(lastBeat) + 1;
-    if (p + 1 < passes.size()) removeKept(pass, rows, cols, alive, terms);
+    if (p + 1 < passes.size()) removeKept(pass, aliveRows, cols, alive, terms);
   }
   return out;
+}
+
+}  // namespace
+
+TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& series, size_t rows,
+                              size_t cols, std::vector<uint8_t> alive,
+                              const std::vector<tasd::CompressedTerm>* terms) {
+  return tileTiming(params, series, rows, cols, std::move(alive), rows, terms);
+}
+
+TasdTileTiming tasdTileTimingAllAlive(const TasdUnitParams& params, const tasd::Series& series,
+                                      size_t rows, size_t cols) {
+  if (rows == 0) return tileTiming(params, series, 0, cols, {}, 0, nullptr);
+  return tileTiming(params, series, rows, cols, std::vector<uint8_t>(cols, 1), 1, nullptr);
 }
 
 double tasdTileCycles(const TasdUnitParams& params, const tasd::Series& series, double elements) {
@@ -425,8 +441,7 @@ bool TasdUnit::decompose(const Op& op) {
     const std::vector<tasd::CompressedTerm> matrixTerms = decomposeValues(L, series, s);
     timing = tasdTileTiming(params_, series, matrixRows, cols, std::move(alive), &matrixTerms);
   } else {
-    timing = tasdTileTiming(params_, series, matrixRows, cols,
-                            std::vector<uint8_t>(matrixRows * cols, 1));
+    timing = tasdTileTimingAllAlive(params_, series, matrixRows, cols);
   }
   uint64_t termBytes = 0;
   for (uint32_t t = 0; t < L.terms; ++t) {

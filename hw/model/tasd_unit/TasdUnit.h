@@ -48,6 +48,10 @@ struct TasdTileTiming {
 TasdTileTiming tasdTileTiming(const TasdUnitParams& params, const tasd::Series& series, size_t rows,
                               size_t cols, std::vector<uint8_t> alive,
                               const std::vector<tasd::CompressedTerm>* terms = nullptr);
+// The same for a matrix whose every element is nonzero (timing-only runs): every row alike, so
+// one row's blocks are counted for all.
+TasdTileTiming tasdTileTimingAllAlive(const TasdUnitParams& params, const tasd::Series& series,
+                                      size_t rows, size_t cols);
 
 // Cycles of a tile of `elements` elements, every one nonzero, for estimates (the tile chooser):
 // per pass max(min(sum n, m), terms) cycles per m-block, the blocks spread over the units in
