@@ -621,7 +621,12 @@ struct AcceleratorBackend::Impl {
     }
   }
 
-  MapperOptions mapper() const { return MapperOptions{options.mapperObjective, &energy}; }
+  // The run's tile choices: repeated layers (the same job but for names and addresses) are
+  // tiled once.
+  mutable TilingMemo tilingMemo;
+  MapperOptions mapper() const {
+    return MapperOptions{options.mapperObjective, &energy, &tilingMemo};
+  }
 
   // A group's job into the instances' programs (arch.instances, arch.distribute; Distribute.h).
   void emitJob(LayerWork& work, size_t g) {

@@ -471,8 +471,42 @@ std::deque<TilingModel> tilingModels(const hw::AcceleratorParams& params, const 
 
 }  // namespace
 
+std::vector<uint64_t> TilingMemo::key(const GemmJob& job) {
+  std::vector<uint64_t> k = {job.m,
+                             job.n,
+                             job.k,
+                             static_cast<uint64_t>(job.dtype),
+                             static_cast<uint64_t>(job.sKind),
+                             job.termValues.size(),
+                             job.output.requant,
+                             job.output.partialAddress != 0};
+  for (const tasd::NMPattern& p : job.series.terms) {
+    k.push_back(p.n);
+    k.push_back(p.m);
+  }
+  for (const DenseOperand* op : {&job.s, &job.d}) {
+    const tasd::ConvGeometry& g = op->geometry;
+    k.insert(k.end(),
+             {op->conv, op->batch, op->rowStride, g.inH, g.inW, g.channels, g.kh, g.kw, g.strideH,
+              g.strideW, g.padTop, g.padLeft, g.padBottom, g.padRight, g.dilationH, g.dilationW});
+  }
+  return k;
+}
+
+const Tiling* TilingMemo::find(const GemmJob& job) const {
+  const auto it = chosen_.find(key(job));
+  return it == chosen_.end() ? nullptr : &it->second;
+}
+
+void TilingMemo::add(const GemmJob& job, const Tiling& tiling) {
+  chosen_.emplace(key(job), tiling);
+}
+
 Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
                     const MapperOptions& options) {
+  if (options.memo) {
+    if (const Tiling* known = options.memo->find(job)) return *known;
+  }
   const hw::EnergyTable* e = options.energy;
   if (options.objective == MapperObjective::Edp && !e)
     throw std::logic_error("chooseTiling: the EDP objective needs the energy table");
@@ -538,6 +572,7 @@ Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
       best = &c;
     }
   }
+  if (options.memo) options.memo->add(job, best->tiling);
   return best->tiling;
 }
 

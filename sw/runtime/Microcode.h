@@ -11,6 +11,7 @@
 // tile and the accumulators stay in place); without it the series runs term by term as
 // separate GEMMs whose partial sums go to memory and come back (LOAD_C).
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,13 @@ namespace tasdsim::runtime {
 // What the tile chooser minimises over the tilings that fit (experiment.mapper_objective): its
 // estimate of the GEMM's cycles, or of energy x cycles (EDP; needs the energy table).
 enum class MapperObjective { Cycles, Edp };
+class TilingMemo;
 struct MapperOptions {
   MapperObjective objective = MapperObjective::Cycles;
   const hw::EnergyTable* energy = nullptr;
+  // Tilings already chosen with these options for this accelerator: chooseTiling consults and
+  // fills it (null: none).
+  TilingMemo* memo = nullptr;
 };
 MapperObjective parseMapperObjective(const std::string& text);  // "cycles" or "edp"
 const char* mapperObjectiveName(MapperObjective o);
@@ -45,6 +50,20 @@ struct Tiling {
 // smallest tile cannot fit.
 Tiling chooseTiling(const hw::AcceleratorParams& params, const GemmJob& job,
                     const MapperOptions& options = {});
+
+// chooseTiling's choices for one accelerator and one set of mapper options, by job. A job's
+// tiling depends on its shape, its operands' kinds and conv geometry, its series and its output
+// format, never on its name or addresses: a network's repeated layers are tiled once. Not
+// thread-safe (one per run).
+class TilingMemo {
+ public:
+  const Tiling* find(const GemmJob& job) const;
+  void add(const GemmJob& job, const Tiling& tiling);
+
+ private:
+  static std::vector<uint64_t> key(const GemmJob& job);
+  std::map<std::vector<uint64_t>, Tiling> chosen_;
+};
 
 struct Program {
   std::vector<isa::Instruction> instructions;

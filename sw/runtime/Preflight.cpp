@@ -239,8 +239,11 @@ LayerFootprint checkRunFits(const workload::Workload& w, const plan::Plan& plan,
 
 LayerFootprint checkRunFits(const workload::Workload& w, const plan::Plan& plan,
                             const hw::AcceleratorParams& params, tasd::DType dtype, bool functional,
-                            uint64_t hostLimitBytes, const MapperOptions& mapper) {
+                            uint64_t hostLimitBytes, const MapperOptions& options) {
   LayerFootprint largest;
+  TilingMemo memo;  // repeated layers are tiled once
+  MapperOptions mapper = options;
+  if (!mapper.memo) mapper.memo = &memo;
   const uint64_t elementBytes = tasd::dtypeBytes(dtype);
   for (size_t i = 0; i < w.layers.size(); ++i) {
     if (w.layers[i].gemm < 0) continue;

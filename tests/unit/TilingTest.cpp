@@ -218,5 +218,61 @@ TEST(Tiling, TheObjectiveChoosesBetweenCyclesAndEnergyTimesCycles) {
   EXPECT_THROW(parseMapperObjective("energy"), UserError);
 }
 
+// A memo serves jobs that differ only in names and addresses and nothing else: each of the
+// fields the chooser reads makes a different job, and a memoised choice is the computed one.
+TEST(Tiling, TheMemoServesOnlyTheSameJob) {
+  const config::ArchConfig ttc =
+      config::loadArch(std::string(TASDSIM_SOURCE_DIR) + "/configs/arch/ttc_vegeta_m8.yaml");
+  GemmJob base;
+  base.name = "conv";
+  base.m = 64;
+  base.k = 3 * 3 * 32;
+  base.sKind = SKind::OnTheFly;
+  base.series = tasd::Series::parse("4:8");
+  base.s.conv = true;
+  base.s.geometry.inH = base.s.geometry.inW = 14;
+  base.s.geometry.channels = 32;
+  base.s.geometry.kh = base.s.geometry.kw = 3;
+  base.s.geometry.padTop = base.s.geometry.padLeft = base.s.geometry.padBottom =
+      base.s.geometry.padRight = 1;
+  base.m = static_cast<uint32_t>(base.s.geometry.outH() * base.s.geometry.outW());
+  base.n = 96;
+  base.d.rowStride = base.k * 4;
+  TilingMemo memo;
+  const MapperOptions plain{MapperObjective::Cycles, &ttc.energy};
+  MapperOptions memoised = plain;
+  memoised.memo = &memo;
+  const Tiling first = chooseTiling(ttc.params, base, memoised);
+  ASSERT_NE(memo.find(base), nullptr);
+
+  GemmJob renamed = base;
+  renamed.name = "other";
+  renamed.s.address = 1 << 20;
+  renamed.d.address = 2 << 20;
+  renamed.cAddress = 3 << 20;
+  EXPECT_NE(memo.find(renamed), nullptr);
+
+  std::vector<GemmJob> different(7, base);
+  different[0].n = 128;
+  different[1].series = tasd::Series::parse("2:8");
+  different[2].sKind = SKind::Dense;
+  different[3].s.geometry.inH = different[3].s.geometry.inW = 16;  // unpadded: the same rows
+  different[3].s.geometry.padTop = different[3].s.geometry.padLeft =
+      different[3].s.geometry.padBottom = different[3].s.geometry.padRight = 0;
+  different[4].dtype = tasd::DType::BF16;
+  different[5].output.requant = true;
+  different[6].s.batch = 2;
+  different[6].m *= 2;  // rows: the output positions of both images
+  for (size_t i = 0; i < different.size(); ++i) {
+    EXPECT_EQ(memo.find(different[i]), nullptr) << i;
+    const Tiling want = chooseTiling(ttc.params, different[i], plain);
+    const Tiling got = chooseTiling(ttc.params, different[i], memoised);
+    EXPECT_TRUE(got.mt == want.mt && got.nt == want.nt && got.kt == want.kt) << i;
+    EXPECT_EQ(got.estimatedCycles, want.estimatedCycles) << i;
+  }
+  const Tiling again = chooseTiling(ttc.params, renamed, memoised);
+  EXPECT_TRUE(again.mt == first.mt && again.nt == first.nt && again.kt == first.kt);
+}
+
 }  // namespace
 }  // namespace tasdsim::runtime
