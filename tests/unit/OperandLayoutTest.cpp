@@ -137,5 +137,51 @@ TEST(OperandLayout, TilesOutsideTheOperandAreRefused) {
   EXPECT_NE(planDenseTile(op, L, {0, 4}, 8, 9, 4, plan), "");     // channels 8..17 of 16
 }
 
+// A timing-only load counts a matrix tile's runs from their span: the same first address, range,
+// bytes and run count as the listed runs, for plain K tiles and for a conv layer's weights,
+// whose channel-range K tiles are one run per kernel position.
+TEST(OperandLayout, SpanOnlyPlansSummariseTheRunsTheyDoNotList) {
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 200; ++trial) {
+    const bool convK = trial % 2;
+    LayerState L;
+    OperandConfig op;
+    op.configured = true;
+    op.base = 4096 + 64 * (rng() % 8);
+    uint32_t k0 = 0, klen = 0;
+    if (convK) {
+      L.convChannels = 8 * (1 + rng() % 4);
+      L.kernelPositions = 1 + rng() % 9;
+      L.k = L.convChannels * L.kernelPositions;
+      k0 = 8 * (rng() % (L.convChannels / 8));
+      klen = 8 * (1 + rng() % ((L.convChannels - k0) / 8));
+    } else {
+      L.k = 1 + rng() % 300;
+      k0 = rng() % L.k;
+      klen = 1 + rng() % (L.k - k0);
+    }
+    const uint32_t eb = trial % 3 == 0 ? 1 : 4;
+    op.rowStride = uint64_t{L.k} * eb + 64 * (rng() % 3);  // rows may leave gaps
+    const TileRange rows{static_cast<uint32_t>(rng() % 50), 1 + static_cast<uint32_t>(rng() % 40)};
+    GatherPlan listed, span;
+    span.spanOnly = true;
+    ASSERT_EQ(planDenseTile(op, L, rows, k0, klen, eb, listed), "");
+    ASSERT_EQ(planDenseTile(op, L, rows, k0, klen, eb, span), "");
+    RunSpan want;
+    for (const MemoryRun& run : listed.runs)
+      want.add(run.address, run.bytes);
+    SCOPED_TRACE(testing::Message() << "trial " << trial);
+    EXPECT_TRUE(span.runs.empty());
+    EXPECT_EQ(span.stagingBytes, listed.stagingBytes);
+    EXPECT_EQ(span.span.first, want.first);
+    EXPECT_EQ(span.span.lo, want.lo);
+    EXPECT_EQ(span.span.hi, want.hi);
+    EXPECT_EQ(span.span.bytes, want.bytes);
+    EXPECT_EQ(span.span.runs, want.runs);
+    EXPECT_EQ(listed.span.bytes, want.bytes);
+    EXPECT_EQ(listed.span.runs, want.runs);
+  }
+}
+
 }  // namespace
 }  // namespace tasdsim::hw

@@ -54,6 +54,23 @@ class DmaBatch {
   bool write(uint64_t address, const uint8_t* data, uint64_t bytes) {
     return transfer(true, address, const_cast<uint8_t*>(data), bytes);
   }
+  // Timing only: runs of `bytes` bytes in all, each inside [lo, hi) (first: the first run's
+  // address), counted at once when the memory's DMI regions cover [lo, hi) without a gap: the
+  // same bytes and requests as reading them one by one. False (nothing counted) otherwise: the
+  // caller reads them one by one.
+  bool readSpan(uint64_t first, uint64_t lo, uint64_t hi, uint64_t bytes, uint64_t runs) {
+    if (runs == 0) return true;
+    for (uint64_t a = lo; a < hi;) {
+      const tlm::tlm_dmi* region = regionFor(a, false);
+      if (!region) return false;
+      if (region->get_end_address() >= hi - 1) break;
+      a = region->get_end_address() + 1;
+    }
+    if (requests_ == 0) firstAddress_ = first;
+    bytes_ += bytes;
+    requests_ += runs;
+    return true;
+  }
   // Issues the batch's timed transaction (once) and returns the time until it completes.
   sc_core::sc_time delay() {
     if (!charged_ && bytes_ > 0) {

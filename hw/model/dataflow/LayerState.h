@@ -1,6 +1,7 @@
 #pragma once
 // Configuration registers of the layer being run (set by CFG_* instructions) and the contents
 // of the buffer slots. Plain data shared by the dataflow controller and its units.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -146,11 +147,28 @@ struct ConvBox {
   uint64_t pixels() const { return uint64_t{gridRows} * gridCols; }
 };
 
+// The addresses a plan's runs fall in and their totals: what a timing-only load needs.
+struct RunSpan {
+  uint64_t first = 0;                // the first run's address
+  uint64_t lo = UINT64_MAX, hi = 0;  // every run lies in [lo, hi)
+  uint64_t bytes = 0, runs = 0;      // runs of at least one byte
+  void add(uint64_t address, uint64_t length) {
+    if (length == 0) return;
+    if (runs == 0) first = address;
+    lo = std::min(lo, address);
+    hi = std::max(hi, address + length);
+    bytes += length;
+    ++runs;
+  }
+};
+
 struct GatherPlan {
   bool countOnly = false;  // set by the caller: only stagingBytes is wanted (no runs, no boxes)
+  bool spanOnly = false;   // set by the caller: a matrix operand's runs only in span (not listed)
   std::vector<MemoryRun> runs;
   std::vector<ConvBox> boxes;  // conv operands only
   uint64_t stagingBytes = 0;
+  RunSpan span;  // of the runs (not with countOnly)
 };
 
 // S slot: the structured operand's tile, as compressed terms and/or a dense tile (rows x klen).

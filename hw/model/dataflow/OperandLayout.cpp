@@ -143,9 +143,10 @@ uint64_t operandRows(const OperandConfig& op, uint64_t matrixRows) {
 
 std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRange rows, uint32_t k0,
                           uint32_t klen, uint32_t eb, GatherPlan& plan) {
-  const bool countOnly = plan.countOnly;
+  const bool countOnly = plan.countOnly, spanOnly = plan.spanOnly;
   plan = GatherPlan{};
   plan.countOnly = countOnly;
+  plan.spanOnly = spanOnly;
   if (!op.configured && !op.conv) return "operand address not configured";
   if (klen == 0 || rows.length == 0) return "empty tile";
   if (!L.kRangeValid(k0, klen)) {
@@ -156,17 +157,36 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
   const uint64_t rowElements = L.kElements(klen);
   if (!op.conv) {
     const std::vector<KSegment> segments = L.kSegments(k0, klen);
-    if (!countOnly) plan.runs.reserve(uint64_t{rows.length} * segments.size());
-    for (uint32_t r = 0; r < rows.length && !countOnly; ++r) {
+    plan.stagingBytes = uint64_t{rows.length} * rowElements * eb;
+    if (countOnly) return "";
+    if (spanOnly) {
+      // Every row's runs alike, rowStride apart: one row's totals times the rows, and the span
+      // from the first and the last row.
+      RunSpan first, last;
+      const uint64_t firstBase = op.base + uint64_t{rows.begin} * op.rowStride,
+                     lastBase = op.base + (uint64_t{rows.end()} - 1) * op.rowStride;
+      for (const KSegment& seg : segments) {
+        first.add(firstBase + seg.begin * eb, uint64_t{seg.length} * eb);
+        last.add(lastBase + seg.begin * eb, uint64_t{seg.length} * eb);
+      }
+      plan.span = first;
+      plan.span.lo = std::min(first.lo, last.lo);
+      plan.span.hi = std::max(first.hi, last.hi);
+      plan.span.bytes = first.bytes * rows.length;
+      plan.span.runs = first.runs * rows.length;
+      return "";
+    }
+    plan.runs.reserve(uint64_t{rows.length} * segments.size());
+    for (uint32_t r = 0; r < rows.length; ++r) {
       const uint64_t row = rows.begin + r;
       uint64_t offset = uint64_t{r} * rowElements * eb;
       for (const KSegment& seg : segments) {
         plan.runs.push_back(
             {op.base + row * op.rowStride + seg.begin * eb, uint64_t{seg.length} * eb, offset});
+        plan.span.add(plan.runs.back().address, plan.runs.back().bytes);
         offset += uint64_t{seg.length} * eb;
       }
     }
-    plan.stagingBytes = uint64_t{rows.length} * rowElements * eb;
     return "";
   }
   const tasd::ConvGeometry& g = op.geometry;
@@ -245,6 +265,7 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
           const uint64_t pixels = static_cast<uint64_t>(end - iw + 1);
           plan.runs.push_back({op.base + ((pixel0 + static_cast<uint64_t>(iw)) * c + cLo) * eb,
                                pixels * runElems * eb, offset});
+          plan.span.add(plan.runs.back().address, plan.runs.back().bytes);
           offset += pixels * runElems * eb;
           iw = end + 1;
         }

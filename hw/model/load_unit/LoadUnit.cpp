@@ -219,13 +219,7 @@ bool LoadUnit::loadDenseS(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   s.bytes = need;
   const bool functional = context_.functional;
   if (functional) staging_.resize(plan.stagingBytes);
-  for (const MemoryRun& run : plan.runs) {
-    if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr,
-                  run.bytes)) {
-      return fail(op, ErrorCode::BusError,
-                  fmt::format("read at 0x{:x} failed", dma.failedAddress()));
-    }
-  }
+  if (!readPlan(op, dma, plan, true, rows, k0, klen)) return false;
   s.denseLoaded = true;
   s.sourceElements =
       L.s.conv ? plan.stagingBytes / L.elementBytes() : uint64_t{rows.length} * ks.length;
@@ -268,6 +262,7 @@ const GatherPlan* LoadUnit::densePlan(const Op& op, bool isS, TileRange rows, ui
   const auto it = plans_.find(key);
   if (it != plans_.end()) return &it->second;
   GatherPlan plan;
+  plan.spanOnly = !context_.functional;  // timing only: a matrix tile's runs in their span
   const std::string problem =
       planDenseTile(isS ? L.s : L.d, L, rows, k0, klen, L.elementBytes(), plan);
   if (!problem.empty()) {
@@ -275,6 +270,28 @@ const GatherPlan* LoadUnit::densePlan(const Op& op, bool isS, TileRange rows, ui
     return nullptr;
   }
   return &plans_.emplace(key, std::move(plan)).first->second;
+}
+
+bool LoadUnit::readPlan(const Op& op, DmaBatch& dma, const GatherPlan& plan, bool isS,
+                        TileRange rows, uint32_t k0, uint32_t klen) {
+  const bool functional = context_.functional;
+  const RunSpan& span = plan.span;
+  if (!functional && dma.readSpan(span.first, span.lo, span.hi, span.bytes, span.runs)) return true;
+  const GatherPlan* listed = &plan;
+  GatherPlan all;  // a span-only plan's runs, one by one
+  if (plan.runs.empty() && span.runs > 0) {
+    const LayerState& L = ctrl_port->layer();
+    planDenseTile(isS ? L.s : L.d, L, rows, k0, klen, L.elementBytes(), all);
+    listed = &all;
+  }
+  for (const MemoryRun& run : listed->runs) {
+    if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr,
+                  run.bytes)) {
+      return fail(op, ErrorCode::BusError,
+                  fmt::format("read at 0x{:x} failed", dma.failedAddress()));
+    }
+  }
+  return true;
 }
 
 bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
@@ -302,13 +319,7 @@ bool LoadUnit::loadD(const Op& op, DmaBatch& dma, uint64_t& sramBytes) {
   d.bytes = need;
   const bool functional = context_.functional;
   if (functional) staging_.resize(plan.stagingBytes);
-  for (const MemoryRun& run : plan.runs) {
-    if (!dma.read(run.address, functional ? staging_.data() + run.stagingOffset : nullptr,
-                  run.bytes)) {
-      return fail(op, ErrorCode::BusError,
-                  fmt::format("read at 0x{:x} failed", dma.failedAddress()));
-    }
-  }
+  if (!readPlan(op, dma, plan, false, cols, k0, klen)) return false;
   if (functional) {
     // Stored K-major (klen x cols) so that the PE array reads a contiguous row per K index: fp32
     // as float, int8 widened to int32, bf16 converted to float. A conv tile whose runs of

@@ -44,6 +44,10 @@ class LoadUnit : public sc_core::sc_module {
   // configuration stays the same: a tile read again (once per tile of the other operand) is
   // planned once. Null after raising an error.
   const GatherPlan* densePlan(const Op& op, bool isS, TileRange rows, uint32_t k0, uint32_t klen);
+  // Reads the plan's runs into the staging buffer (with values), or counts them (timing only:
+  // at once when the memory's DMI regions cover their span). False after a failed read.
+  bool readPlan(const Op& op, DmaBatch& dma, const GatherPlan& plan, bool isS, TileRange rows,
+                uint32_t k0, uint32_t klen);
 
   const BlockContext context_;
   std::vector<uint8_t> staging_;
