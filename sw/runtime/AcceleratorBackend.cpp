@@ -621,11 +621,12 @@ struct AcceleratorBackend::Impl {
     }
   }
 
-  // The run's tile choices: repeated layers (the same job but for names and addresses) are
-  // tiled once.
+  // The run's tile choices (the preflight's when it made them): repeated layers (the same job but
+  // for names and addresses) are tiled once.
   mutable TilingMemo tilingMemo;
   MapperOptions mapper() const {
-    return MapperOptions{options.mapperObjective, &energy, &tilingMemo};
+    return MapperOptions{options.mapperObjective, &energy,
+                         options.tilings ? options.tilings.get() : &tilingMemo};
   }
 
   // A group's job into the instances' programs (arch.instances, arch.distribute; Distribute.h).

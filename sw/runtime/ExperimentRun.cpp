@@ -9,6 +9,7 @@
 #include "hw/rtl/cosim/RtlSupport.h"
 #include "sw/common/Error.h"
 #include "sw/config/ConfigNode.h"
+#include "sw/executor/Executor.h"
 #include "sw/io/Npy.h"
 #include "sw/runtime/HostComparison.h"
 #include "sw/runtime/Isolated.h"
@@ -134,6 +135,9 @@ RunReport deserialize(const std::string& bytes) {
 }  // namespace
 
 PreparedRun prepareRun(const RunRequest& r) {
+  // The simulation runs BLAS on one thread (simulate); OpenBLAS's idle workers, started when the
+  // library loaded, would spin through the preparation.
+  executor::setBlasThreads(1);
   PreparedRun p;
   Experiment& x = p.experiment;
   x = Experiment::load(r.experiment, r.overrides, r.workload);
@@ -151,8 +155,10 @@ PreparedRun prepareRun(const RunRequest& r) {
     throw UserError("an input set needs values: it excludes --timing-only");
   applyPlanOptions(r, x);
   validatePlan(x.workload, x.plan, x.arch.params);
+  // The preflight's tile choices are the run's (the same accelerator and objective).
+  auto tilings = std::make_shared<TilingMemo>();
   checkRunFits(x.workload, x.plan, x.arch.params, x.dtype, !x.timingOnly,
-               MapperOptions{x.mapperObjective, &x.arch.energy});
+               MapperOptions{x.mapperObjective, &x.arch.energy, tilings.get()});
   rtl::checkRun(x.arch.params, x.dtype, !x.timingOnly, r.trace);
 
   SimulationInputs& in = p.inputs;
@@ -164,6 +170,7 @@ PreparedRun prepareRun(const RunRequest& r) {
   in.options.functional = !x.timingOnly;
   in.options.check = x.check && !x.timingOnly;
   in.options.mapperObjective = x.mapperObjective;
+  in.options.tilings = tilings;
   std::string inputText =
       x.timingOnly ? std::string("none (timing only)") : x.input.describe(x.workload);
   if (!x.timingOnly) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,9 @@ struct RunOptions {
   bool referenceThread = true;
   // What the tile chooser minimises (experiment.mapper_objective).
   MapperObjective mapperObjective = MapperObjective::Cycles;
+  // Tile choices already made for this accelerator and objective (the preflight's), which the
+  // run goes on using; null: the run starts its own.
+  std::shared_ptr<TilingMemo> tilings;
   // Input sets to run one after the other (functional runs); empty: the workload's own inputs once.
   std::vector<std::vector<model::Tensor>> inputs;
   // Absolute pseudo-density thresholds by layer name, replacing the plan's tau and tau_quantile
