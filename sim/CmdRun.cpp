@@ -13,6 +13,7 @@
 #include "sim/Commands.h"
 #include "sw/common/FileUtil.h"
 #include "sw/common/Output.h"
+#include "sw/executor/Executor.h"
 #include "sw/runtime/ExperimentRun.h"
 
 namespace tasdsim::cli {
@@ -48,6 +49,9 @@ class Progress {
 };
 
 int runExperiment(const RunOptions& o) {
+  // The simulation runs BLAS on one thread (runtime::simulate); OpenBLAS's idle workers, started
+  // when the library loaded, would spin through the preparation.
+  executor::setBlasThreads(1);
   runtime::PreparedRun run = runtime::prepareRun(o.request);
   const runtime::Experiment& x = run.experiment;
   const std::string outDir =

@@ -9,7 +9,6 @@
 #include "hw/rtl/cosim/RtlSupport.h"
 #include "sw/common/Error.h"
 #include "sw/config/ConfigNode.h"
-#include "sw/executor/Executor.h"
 #include "sw/io/Npy.h"
 #include "sw/runtime/HostComparison.h"
 #include "sw/runtime/Isolated.h"
@@ -135,9 +134,6 @@ RunReport deserialize(const std::string& bytes) {
 }  // namespace
 
 PreparedRun prepareRun(const RunRequest& r) {
-  // The simulation runs BLAS on one thread (simulate); OpenBLAS's idle workers, started when the
-  // library loaded, would spin through the preparation.
-  executor::setBlasThreads(1);
   PreparedRun p;
   Experiment& x = p.experiment;
   x = Experiment::load(r.experiment, r.overrides, r.workload);
