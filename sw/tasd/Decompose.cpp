@@ -1,6 +1,7 @@
 #include "sw/tasd/Decompose.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <climits>
 #include <cstdint>
@@ -80,14 +81,16 @@ inline uint32_t selectBlock(const T* block, uint32_t len, uint32_t n) {
 class BitWriter {
  public:
   explicit BitWriter(uint8_t* out) : out_(out) {}
-  // bits <= 32 per call.
+  // bits <= 32 per call. Whole 32-bit words leave at once (fewer than 32 bits stay pending).
   void put(uint32_t value, uint32_t bits) {
     acc_ |= static_cast<uint64_t>(value) << used_;
     used_ += bits;
-    while (used_ >= 8) {
-      *out_++ = static_cast<uint8_t>(acc_);
-      acc_ >>= 8;
-      used_ -= 8;
+    if (used_ >= 32) {
+      for (int b = 0; b < 4; ++b)  // the stream's next four bytes, least significant first
+        out_[b] = static_cast<uint8_t>(acc_ >> (8 * b));
+      out_ += 4;
+      acc_ >>= 32;
+      used_ -= 32;
     }
   }
   // bits <= 64 per call.
@@ -100,7 +103,10 @@ class BitWriter {
     }
   }
   void flush() {
-    if (used_) *out_ = static_cast<uint8_t>(acc_);
+    for (uint32_t b = 0; b < used_; b += 8)
+      *out_++ = static_cast<uint8_t>(acc_ >> b);
+    acc_ = 0;
+    used_ = 0;
   }
 
  private:
@@ -168,6 +174,25 @@ void termRowScalar(T* resid, size_t cols, NMPattern p, size_t firstBlock, TermRo
   }
 }
 
+// For blocks of m <= 8 (a power of two): entry `mask` holds the positions of the mask's set
+// bits, ascending, packed LSB first at indexBits(m) bits each (a block's metadata).
+const uint32_t* packedIndexTable(uint32_t m) {
+  static const auto tables = [] {
+    std::array<std::array<uint32_t, 256>, 4> t{};  // m = 1, 2, 4, 8
+    for (uint32_t level = 0; level < 4; ++level) {
+      const uint32_t blockM = 1u << level, bits = level;
+      for (uint32_t mask = 0; mask < (1u << blockM); ++mask) {
+        uint32_t packed = 0, rank = 0;
+        for (uint32_t j = 0; j < blockM; ++j)
+          if (mask >> j & 1) packed |= j << (bits * rank++);
+        t[level][mask] = packed;
+      }
+    }
+    return t;
+  }();
+  return tables[static_cast<size_t>(__builtin_ctz(m))].data();
+}
+
 #if defined(__x86_64__)
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined values.
 #pragma GCC diagnostic push
@@ -208,10 +233,7 @@ __attribute__((target("avx512f,avx512dq"))) size_t termRowAvx512(const float* sr
   // Small n: n rounds of a log2(m)-step maximum are cheaper than m - 1 rank rotations.
   const uint32_t butterflySteps = p.indexBits();
   const bool useMaxSearch = p.n * (2 * butterflySteps + 3) < 4 * (m - 1);
-  __m512i butterfly[5];
-  for (uint32_t d = 0; d < butterflySteps; ++d) {
-    butterfly[d] = _mm512_xor_si512(lane, _mm512_set1_epi32(1 << d));
-  }
+  constexpr _MM_PERM_ENUM kSwap1 = _MM_PERM_CDAB, kSwap2 = _MM_PERM_BADC;
   uint32_t fieldLowBits = 0;
   for (uint32_t b = 0; b < blocksPerVector; ++b)
     fieldLowBits |= 1u << (b * m);
@@ -221,6 +243,7 @@ __attribute__((target("avx512f,avx512dq"))) size_t termRowAvx512(const float* sr
   const __m512i shiftLo =
       _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(bits));
   const __m512i shiftHi = _mm512_add_epi64(shiftLo, _mm512_set1_epi64(8 * bits));
+  const uint32_t* packedIndices = m <= 8 ? packedIndexTable(m) : nullptr;
   BitWriter meta = out ? out->meta : BitWriter(nullptr);  // kept in registers in the loop
   for (size_t v = 0; v < vectors; ++v) {
     float* x = resid + v * kLanes;
@@ -233,9 +256,13 @@ __attribute__((target("avx512f,avx512dq"))) size_t termRowAvx512(const float* sr
       __m512i k = keys;
       for (uint32_t round = 0; round < p.n; ++round) {
         __m512i best = k;
-        for (uint32_t d = 0; d < butterflySteps; ++d) {
-          best = _mm512_max_epu32(best, _mm512_permutexvar_epi32(butterfly[d], best));
-        }
+        // Partners lane ^ 1, ^ 2, ^ 4, ^ 8 by in-lane shuffles (one-cycle, immediate-controlled)
+        // rather than by a cross-lane permute each.
+        if (butterflySteps > 0) best = _mm512_max_epu32(best, _mm512_shuffle_epi32(best, kSwap1));
+        if (butterflySteps > 1) best = _mm512_max_epu32(best, _mm512_shuffle_epi32(best, kSwap2));
+        if (butterflySteps > 2) best = _mm512_max_epu32(best, _mm512_permutex_epi64(best, 0x4e));
+        if (butterflySteps > 3)
+          best = _mm512_max_epu32(best, _mm512_shuffle_i64x2(best, best, 0x4e));
         const uint32_t eq = _mm512_cmpeq_epi32_mask(k, best);
         // Lowest set bit of every m-bit field (each field has one: the maximum is in it).
         const __mmask16 first = static_cast<__mmask16>(eq & ~(eq - fieldLowBits));
@@ -264,14 +291,24 @@ __attribute__((target("avx512f,avx512dq"))) size_t termRowAvx512(const float* sr
       // some cores (AMD Zen 4).
       _mm512_mask_storeu_epi32(out->values, static_cast<__mmask16>((1u << fullCount) - 1),
                                _mm512_maskz_compress_epi32(kept, raw));
-      // fullCount <= 16 indices of <= 4 bits: at most 64 bits, packed with shifts and an OR.
-      const __m512i pos = _mm512_maskz_compress_epi32(kept, inBlock);
-      const __m512i lo =
-          _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(pos)), shiftLo);
-      const __m512i hi =
-          _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(pos, 1)), shiftHi);
-      meta.put64(static_cast<uint64_t>(_mm512_reduce_or_epi64(_mm512_or_si512(lo, hi))),
-                 fullCount * bits);
+      if (packedIndices) {
+        // m <= 8: each block's kept positions, packed, from a table by its mask.
+        uint64_t packed = 0;
+        for (uint32_t b = 0; b < blocksPerVector; ++b) {
+          packed |= uint64_t{packedIndices[(static_cast<uint32_t>(kept) >> (b * m)) & blockMask]}
+                    << (b * p.n * bits);
+        }
+        meta.put64(packed, fullCount * bits);
+      } else {
+        // fullCount <= 16 indices of <= 4 bits: at most 64 bits, packed with shifts and an OR.
+        const __m512i pos = _mm512_maskz_compress_epi32(kept, inBlock);
+        const __m512i lo =
+            _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(pos)), shiftLo);
+        const __m512i hi =
+            _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(pos, 1)), shiftHi);
+        meta.put64(static_cast<uint64_t>(_mm512_reduce_or_epi64(_mm512_or_si512(lo, hi))),
+                   fullCount * bits);
+      }
       out->values += static_cast<size_t>(fullCount) * 4;
     } else if (out) {
       out->meta = meta;
