@@ -180,6 +180,22 @@ TEST(OperandLayout, SpanOnlyPlansSummariseTheRunsTheyDoNotList) {
     EXPECT_EQ(span.span.runs, want.runs);
     EXPECT_EQ(listed.span.bytes, want.bytes);
     EXPECT_EQ(listed.span.runs, want.runs);
+    EXPECT_FALSE(span.span.wraps);
+  }
+  // Rows that pass the end of the address space have no span: the load reads them one by one
+  // (and fails where they leave memory).
+  LayerState L;
+  L.k = 64;
+  OperandConfig op;
+  op.configured = true;
+  op.base = UINT64_MAX - 1000;
+  op.rowStride = 256;
+  for (const bool spanOnly : {false, true}) {
+    GatherPlan plan;
+    plan.spanOnly = spanOnly;
+    ASSERT_EQ(planDenseTile(op, L, {0, 8}, 0, 64, 4, plan), "");
+    EXPECT_TRUE(plan.span.wraps) << spanOnly;
+    EXPECT_FALSE(plan.runs.empty()) << spanOnly;
   }
 }
 

@@ -152,9 +152,11 @@ struct RunSpan {
   uint64_t first = 0;                // the first run's address
   uint64_t lo = UINT64_MAX, hi = 0;  // every run lies in [lo, hi)
   uint64_t bytes = 0, runs = 0;      // runs of at least one byte
+  bool wraps = false;                // a run passes the end of the address space: no span
   void add(uint64_t address, uint64_t length) {
     if (length == 0) return;
     if (runs == 0) first = address;
+    wraps = wraps || address + length < address;
     lo = std::min(lo, address);
     hi = std::max(hi, address + length);
     bytes += length;

@@ -159,12 +159,16 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
     const std::vector<KSegment> segments = L.kSegments(k0, klen);
     plan.stagingBytes = uint64_t{rows.length} * rowElements * eb;
     if (countOnly) return "";
-    if (spanOnly) {
+    // The last row's address must not pass the end of the address space (the rows are then
+    // listed, and the span marks the run that wraps).
+    const uint64_t lastRow = uint64_t{rows.end()} - 1;
+    const bool rowsFit = op.rowStride == 0 || lastRow <= (UINT64_MAX - op.base) / op.rowStride;
+    if (spanOnly && rowsFit) {
       // Every row's runs alike, rowStride apart: one row's totals times the rows, and the span
       // from the first and the last row.
       RunSpan first, last;
       const uint64_t firstBase = op.base + uint64_t{rows.begin} * op.rowStride,
-                     lastBase = op.base + (uint64_t{rows.end()} - 1) * op.rowStride;
+                     lastBase = op.base + lastRow * op.rowStride;
       for (const KSegment& seg : segments) {
         first.add(firstBase + seg.begin * eb, uint64_t{seg.length} * eb);
         last.add(lastBase + seg.begin * eb, uint64_t{seg.length} * eb);

@@ -276,7 +276,10 @@ bool LoadUnit::readPlan(const Op& op, DmaBatch& dma, const GatherPlan& plan, boo
                         TileRange rows, uint32_t k0, uint32_t klen) {
   const bool functional = context_.functional;
   const RunSpan& span = plan.span;
-  if (!functional && dma.readSpan(span.first, span.lo, span.hi, span.bytes, span.runs)) return true;
+  if (!functional && !span.wraps &&
+      dma.readSpan(span.first, span.lo, span.hi, span.bytes, span.runs)) {
+    return true;
+  }
   const GatherPlan* listed = &plan;
   GatherPlan all;  // a span-only plan's runs, one by one
   if (plan.runs.empty() && span.runs > 0) {
