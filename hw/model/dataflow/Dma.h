@@ -60,6 +60,7 @@ class DmaBatch {
   // caller reads them one by one.
   bool readSpan(uint64_t first, uint64_t lo, uint64_t hi, uint64_t bytes, uint64_t runs) {
     if (runs == 0) return true;
+    if (lo >= hi) return false;
     for (uint64_t a = lo; a < hi;) {
       const tlm::tlm_dmi* region = regionFor(a, false);
       if (!region) return false;

@@ -162,6 +162,21 @@ struct RunSpan {
     bytes += length;
     ++runs;
   }
+  // The span of `rows` rows whose runs are alike and rowStride apart, from the first and the
+  // last row's spans.
+  static RunSpan ofRows(const RunSpan& first, const RunSpan& last, uint64_t rows) {
+    RunSpan s = first;
+    s.lo = std::min(first.lo, last.lo);
+    s.hi = std::max(first.hi, last.hi);
+    s.bytes = first.bytes * rows;
+    s.runs = first.runs * rows;
+    s.wraps = first.wraps || last.wraps;
+    return s;
+  }
+  // Whether base + row * rowStride stays inside the address space for every row <= lastRow.
+  static bool rowsFit(uint64_t base, uint64_t rowStride, uint64_t lastRow) {
+    return rowStride == 0 || lastRow <= (UINT64_MAX - base) / rowStride;
+  }
 };
 
 struct GatherPlan {

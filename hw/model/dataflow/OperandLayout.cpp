@@ -159,13 +159,11 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
     const std::vector<KSegment> segments = L.kSegments(k0, klen);
     plan.stagingBytes = uint64_t{rows.length} * rowElements * eb;
     if (countOnly) return "";
-    // The last row's address must not pass the end of the address space (the rows are then
-    // listed, and the span marks the run that wraps).
+    // Span only when no row's address passes the end of the address space (the rows are
+    // listed otherwise, and the span marks the run that wraps).
     const uint64_t lastRow = uint64_t{rows.end()} - 1;
-    const bool rowsFit = op.rowStride == 0 || lastRow <= (UINT64_MAX - op.base) / op.rowStride;
-    if (spanOnly && rowsFit) {
-      // Every row's runs alike, rowStride apart: one row's totals times the rows, and the span
-      // from the first and the last row.
+    if (spanOnly && RunSpan::rowsFit(op.base, op.rowStride, lastRow)) {
+      // Every row's runs alike, rowStride apart.
       RunSpan first, last;
       const uint64_t firstBase = op.base + uint64_t{rows.begin} * op.rowStride,
                      lastBase = op.base + lastRow * op.rowStride;
@@ -173,11 +171,7 @@ std::string planDenseTile(const OperandConfig& op, const LayerState& L, TileRang
         first.add(firstBase + seg.begin * eb, uint64_t{seg.length} * eb);
         last.add(lastBase + seg.begin * eb, uint64_t{seg.length} * eb);
       }
-      plan.span = first;
-      plan.span.lo = std::min(first.lo, last.lo);
-      plan.span.hi = std::max(first.hi, last.hi);
-      plan.span.bytes = first.bytes * rows.length;
-      plan.span.runs = first.runs * rows.length;
+      plan.span = RunSpan::ofRows(first, last, rows.length);
       return "";
     }
     plan.runs.reserve(uint64_t{rows.length} * segments.size());
